@@ -1,0 +1,36 @@
+// Aggregator settings: the writer account (DB_USER_AGG/DB_PASS_AGG), schedule and relay target.
+#include "options.h"
+
+#include "observer/app.h"
+
+namespace aggregator {
+
+std::vector<observer::Setting> AggregatorSettings() {
+  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_AGG", "newapi_agg", "DB_PASS_AGG");
+  std::vector<observer::Setting> own = {
+      {"web.host", "AGGREGATOR_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
+      {"web.port", "AGGREGATOR_PORT", "8081", "port of /metrics and the alert relay"},
+      {"aggregate.interval", "AGG_INTERVAL_SECONDS", "300", "how often agg_usage_hourly is brought up to date"},
+      {"relay.webhook-url", "ALERT_WEBHOOK_URL", "", "generic JSON webhook for alerts (empty = none)", true},
+      observer::LogLevelSetting(),
+  };
+  settings.insert(settings.end(), own.begin(), own.end());
+  return settings;
+}
+
+AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
+  AggregatorOptions options;
+  options.db = observer::DbOptionsFrom(config, /*read_only=*/false);
+  options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
+  options.listen_host = config.GetString("web.host");
+  options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
+  options.interval_seconds = static_cast<int>(config.GetInt("aggregate.interval", 10, 86400));
+  options.alert_webhook_url = config.GetString("relay.webhook-url");
+  if (!options.alert_webhook_url.empty() && options.alert_webhook_url.rfind("http://", 0) != 0 &&
+      options.alert_webhook_url.rfind("https://", 0) != 0) {
+    throw observer::ConfigError("ALERT_WEBHOOK_URL must start with http:// or https://");
+  }
+  return options;
+}
+
+}  // namespace aggregator

@@ -1,0 +1,25 @@
+// The aggregator's settings table and its typed, validated options.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "observer/config.h"
+#include "observer/mysql_client.h"
+
+namespace aggregator {
+
+struct AggregatorOptions {
+  observer::DbOptions db;
+  int db_check_interval_seconds = 5;
+  std::string listen_host;
+  int listen_port = 8081;
+  int interval_seconds = 300;
+  std::string alert_webhook_url;
+};
+
+std::vector<observer::Setting> AggregatorSettings();
+// Throws observer::ConfigError naming the key on a bad value.
+AggregatorOptions ParseAggregatorOptions(const observer::Config& config);
+
+}  // namespace aggregator

@@ -1,0 +1,50 @@
+// Start-up and shutdown shared by the binaries: --help/--version, config loading that exits with a clear message
+// on bad input, log set-up, and waiting for SIGINT/SIGTERM.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "observer/config.h"
+#include "observer/db_monitor.h"
+#include "observer/http_server.h"
+#include "observer/mysql_client.h"
+
+namespace observer {
+
+struct AppInfo {
+  std::string program;    // e.g. "newapi-exporter"
+  std::string component;  // the "component" field of every log line, e.g. "exporter"
+  std::string summary;    // one line for --help
+};
+
+// Prints --help / --version and exits 0. Otherwise loads the settings and hands them to parse, which turns them
+// into the binary's typed options (throwing ConfigError on a bad value). On any ConfigError prints
+// "<program>: config error: ..." to stderr, logs it, and exits 2. Sets the log level from LOG_LEVEL (--log.level).
+// Blocks SIGINT, SIGTERM and SIGHUP in this thread so threads started afterwards inherit the mask and
+// WaitForSignal() receives them.
+void LoadConfigOrExit(const AppInfo& app, const std::vector<Setting>& settings, int argc, char** argv,
+                      const std::function<void(const Config&)>& parse);
+
+// Blocks until SIGINT, SIGTERM or SIGHUP arrives and returns its number.
+int WaitForSignal();
+
+// Registers GET /api/health: {"ok": db up, "version", "components": {"db": "up"|"down"}, "db_server"}.
+void AddHealthRoute(HttpServer& http, const DbMonitor& db);
+
+// Binds the server (returns 1 with a log line when it cannot), starts the database monitor, serves until SIGINT or
+// SIGTERM, then stops both and returns 0. on_reload runs for each SIGHUP.
+int ServeUntilTerminated(HttpServer& http, const std::string& host, int port, DbMonitor& db,
+                         const std::function<void()>& on_reload);
+
+// Settings every binary shares.
+Setting LogLevelSetting();
+// The database settings; user_env/password_env name the account (DB_USER_RO/DB_PASS_RO for the exporter,
+// DB_USER_AGG/DB_PASS_AGG for the aggregator).
+std::vector<Setting> DatabaseSettings(const std::string& user_env, const std::string& default_user,
+                                      const std::string& password_env);
+// Builds the connection options from DatabaseSettings().
+DbOptions DbOptionsFrom(const Config& config, bool read_only);
+
+}  // namespace observer

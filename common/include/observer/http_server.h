@@ -1,0 +1,48 @@
+// The HTTP edge shared by both binaries: cpp-httplib with request ids, JSON access logs, a latency histogram,
+// JSON errors for exceptions and unknown paths, and GET /metrics from a prometheus-cpp registry.
+#pragma once
+
+#include <httplib.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+namespace observer {
+
+// Sends a JSON body with the given status.
+void WriteJson(httplib::Response& res, int status, const nlohmann::json& body);
+// Sends the API's error shape {"error": message, "code": status}.
+void WriteError(httplib::Response& res, int status, const std::string& message);
+// Accepts a client's X-Request-Id if it is 1-64 characters of [A-Za-z0-9._-]; otherwise makes a new one.
+std::string RequestIdFrom(const std::string& client_value);
+
+class HttpServer {
+ public:
+  // subsystem names the self metrics, e.g. "exporter" -> newapi_exporter_http_request_duration_seconds.
+  HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry);
+
+  // Registers a GET route; its path becomes the histogram's handler label.
+  void Get(const std::string& path, httplib::Server::Handler handler);
+  void Post(const std::string& path, httplib::Server::Handler handler);
+
+  // Binds (throws std::runtime_error with the address when it cannot) and serves until Stop().
+  void Bind(const std::string& host, int port);
+  void Serve();
+  void Stop();
+  int port() const { return port_; }
+
+ private:
+  std::string HandlerLabel(const std::string& path) const;
+
+  httplib::Server server_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
+  std::set<std::string> routes_;
+  int port_ = 0;
+};
+
+}  // namespace observer

@@ -1,0 +1,132 @@
+// Shared start-up: config loading with clear failures, signal mask, database settings.
+#include "observer/app.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "observer/log.h"
+
+namespace observer {
+namespace {
+
+sigset_t TerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+}  // namespace
+
+Setting LogLevelSetting() { return {"log.level", "LOG_LEVEL", "info", "log level: debug, info, warn or error"}; }
+
+std::vector<Setting> DatabaseSettings(const std::string& user_env, const std::string& default_user,
+                                      const std::string& password_env) {
+  return {
+      {"db.host", "DB_HOST", "127.0.0.1", "new-api MySQL/MariaDB host"},
+      {"db.port", "DB_PORT", "3306", "new-api MySQL/MariaDB port"},
+      {"db.name", "DB_NAME", "new-api", "new-api database name"},
+      {"db.user", user_env, default_user, "database account"},
+      {"db.password", password_env, "", "password of that account", true},
+      {"db.connect-timeout", "DB_CONNECT_TIMEOUT_SECONDS", "3", "connect timeout, seconds"},
+      {"db.read-timeout", "DB_READ_TIMEOUT_SECONDS", "10", "client read/write timeout, seconds"},
+      {"db.statement-timeout", "DB_STATEMENT_TIMEOUT_MS", "5000",
+       "server-side statement timeout, milliseconds (MAX_EXECUTION_TIME / max_statement_time)"},
+      {"db.lock-wait-timeout", "DB_LOCK_WAIT_TIMEOUT_SECONDS", "2", "lock_wait_timeout, seconds"},
+      {"db.check-interval", "DB_CHECK_INTERVAL_SECONDS", "5", "how often the connection is checked, seconds"},
+  };
+}
+
+DbOptions DbOptionsFrom(const Config& config, bool read_only) {
+  DbOptions options;
+  options.host = config.GetString("db.host");
+  options.port = static_cast<int>(config.GetInt("db.port", 1, 65535));
+  options.database = config.GetString("db.name");
+  options.user = config.GetString("db.user");
+  options.password = config.GetString("db.password");
+  options.connect_timeout_seconds = static_cast<int>(config.GetInt("db.connect-timeout", 1, 60));
+  options.read_timeout_seconds = static_cast<int>(config.GetInt("db.read-timeout", 1, 600));
+  options.write_timeout_seconds = options.read_timeout_seconds;
+  options.statement_timeout_ms = static_cast<int>(config.GetInt("db.statement-timeout", 0, 3600000));
+  options.lock_wait_timeout_seconds = static_cast<int>(config.GetInt("db.lock-wait-timeout", 1, 3600));
+  options.read_only = read_only;
+  if (options.database.empty()) throw ConfigError("DB_NAME (--db.name) must not be empty");
+  if (options.user.empty()) throw ConfigError("--db.user must not be empty");
+  return options;
+}
+
+void LoadConfigOrExit(const AppInfo& app, const std::vector<Setting>& settings, int argc, char** argv,
+                      const std::function<void(const Config&)>& parse) {
+  log::SetComponent(app.component);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (HasFlag(args, "--help") || HasFlag(args, "-h")) {
+    std::cout << Config::Usage(app.program, app.summary, settings);
+    std::exit(0);
+  }
+  if (HasFlag(args, "--version")) {
+    std::cout << app.program << " " << OBSERVER_VERSION << " (" << OBSERVER_REVISION << ")\n";
+    std::exit(0);
+  }
+  try {
+    Config config = Config::Load(settings, args, [](const char* name) { return std::getenv(name); });
+    log::Level level;
+    if (!log::ParseLevel(config.GetString("log.level"), &level)) {
+      throw ConfigError("invalid value '" + config.GetString("log.level") +
+                        "' for --log.level (LOG_LEVEL): expected debug, info, warn or error");
+    }
+    log::SetLevel(level);
+    parse(config);
+    sigset_t signals = TerminationSignals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  } catch (const ConfigError& e) {
+    std::cerr << app.program << ": config error: " << e.what() << "\n";
+    log::Error("config error", {{"error", e.what()}});
+    std::exit(2);
+  }
+}
+
+int WaitForSignal() {
+  sigset_t signals = TerminationSignals();
+  int received = 0;
+  sigwait(&signals, &received);
+  return received;
+}
+
+}  // namespace observer
+
+namespace observer {
+
+void AddHealthRoute(HttpServer& http, const DbMonitor& db) {
+  http.Get("/api/health", [&db](const httplib::Request&, httplib::Response& res) {
+    const bool db_ok = db.up();
+    nlohmann::json body = {{"ok", db_ok}, {"version", OBSERVER_VERSION}, {"components", {{"db", db_ok ? "up" : "down"}}}};
+    if (db_ok) body["db_server"] = db.server().version;
+    WriteJson(res, 200, body);
+  });
+}
+
+int ServeUntilTerminated(HttpServer& http, const std::string& host, int port, DbMonitor& db,
+                         const std::function<void()>& on_reload) {
+  try {
+    http.Bind(host, port);
+  } catch (const std::exception& e) {
+    log::Error("cannot start HTTP server", {{"error", e.what()}});
+    return 1;
+  }
+  db.Start();
+  std::thread server([&http] { http.Serve(); });
+  log::Info("listening", {{"address", host}, {"port", http.port()}});
+  int signal = 0;
+  while ((signal = WaitForSignal()) == SIGHUP) on_reload();
+  log::Info("shutting down", {{"signal", signal}});
+  http.Stop();
+  server.join();
+  db.Stop();
+  return 0;
+}
+
+}  // namespace observer

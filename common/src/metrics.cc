@@ -1,0 +1,37 @@
+// Metric naming and exposition helpers.
+#include "observer/metrics.h"
+
+#include <prometheus/gauge.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace observer::metrics {
+
+std::string Name(std::string_view subsystem, std::string_view name) {
+  std::string out(kNamespace);
+  out.push_back('_');
+  if (!subsystem.empty()) {
+    out.append(subsystem);
+    out.push_back('_');
+  }
+  out.append(name);
+  return out;
+}
+
+std::string Serialize(const prometheus::Registry& registry) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  return out.str();
+}
+
+void AddBuildInfo(prometheus::Registry& registry, std::string_view subsystem) {
+  prometheus::BuildGauge()
+      .Name(Name(subsystem, "build_info"))
+      .Help("Build information of this binary; always 1.")
+      .Register(registry)
+      .Add({{"version", OBSERVER_VERSION}, {"revision", OBSERVER_REVISION}})
+      .Set(1);
+}
+
+}  // namespace observer::metrics

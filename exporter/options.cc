@@ -1,0 +1,48 @@
+// Exporter settings: the design document's environment variables, with flags to override them.
+#include "options.h"
+
+#include "observer/app.h"
+
+namespace exporter {
+
+std::vector<observer::Setting> ExporterSettings() {
+  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_RO", "newapi_ro", "DB_PASS_RO");
+  std::vector<observer::Setting> own = {
+      {"web.host", "API_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
+      {"web.port", "API_PORT", "8080", "port of /metrics, /api and the UI"},
+      {"redis.url", "REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the JSON API cache"},
+      {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds"},
+      {"risk.burst-window", "BURST_WINDOW_SEC", "60", "burst rule window, seconds"},
+      {"risk.burst-limit", "BURST_LIMIT_PER_TOKEN", "120", "burst rule: requests per token per window"},
+      {"risk.ip-users-threshold", "IP_USERS_THRESHOLD", "5", "ip_many_users rule: distinct users per IP"},
+      {"risk.token-clients-threshold", "TOKEN_MULTI_USER_THRESHOLD", "2",
+       "multi_user_token rule: distinct clients per token"},
+      {"risk.big-request-sigma", "BIG_REQUEST_SIGMA", "3", "big_request rule: standard deviations above the mean"},
+      observer::LogLevelSetting(),
+  };
+  settings.insert(settings.end(), own.begin(), own.end());
+  return settings;
+}
+
+ExporterOptions ParseExporterOptions(const observer::Config& config) {
+  ExporterOptions options;
+  options.db = observer::DbOptionsFrom(config, /*read_only=*/true);
+  options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
+  options.listen_host = config.GetString("web.host");
+  options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
+  options.redis_url = config.GetString("redis.url");
+  if (options.redis_url.rfind("redis://", 0) != 0) {
+    throw observer::ConfigError("invalid value '" + options.redis_url +
+                                "' for --redis.url (REDIS_URL): expected redis://[:password@]host:port[/db]");
+  }
+  options.cache_ttl_seconds = static_cast<int>(config.GetInt("cache.ttl", 0, 86400));
+  options.risk.burst_window_sec = static_cast<int>(config.GetInt("risk.burst-window", 1, 86400));
+  options.risk.burst_limit_per_token = static_cast<int>(config.GetInt("risk.burst-limit", 1, 10000000));
+  options.risk.ip_users_threshold = static_cast<int>(config.GetInt("risk.ip-users-threshold", 2, 1000000));
+  options.risk.token_multi_user_threshold =
+      static_cast<int>(config.GetInt("risk.token-clients-threshold", 2, 1000000));
+  options.risk.big_request_sigma = config.GetDouble("risk.big-request-sigma", 0.5, 100);
+  return options;
+}
+
+}  // namespace exporter

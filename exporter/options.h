@@ -1,0 +1,34 @@
+// The exporter's settings table and its typed, validated options.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "observer/config.h"
+#include "observer/mysql_client.h"
+
+namespace exporter {
+
+struct RiskThresholds {
+  int burst_window_sec = 60;
+  int burst_limit_per_token = 120;
+  int ip_users_threshold = 5;
+  int token_multi_user_threshold = 2;
+  double big_request_sigma = 3;
+};
+
+struct ExporterOptions {
+  observer::DbOptions db;
+  int db_check_interval_seconds = 5;
+  std::string listen_host;
+  int listen_port = 8080;
+  std::string redis_url;
+  int cache_ttl_seconds = 60;
+  RiskThresholds risk;
+};
+
+std::vector<observer::Setting> ExporterSettings();
+// Throws observer::ConfigError naming the key on a bad value.
+ExporterOptions ParseExporterOptions(const observer::Config& config);
+
+}  // namespace exporter
