@@ -57,6 +57,12 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
   server_.set_read_timeout(10, 0);
   server_.set_write_timeout(10, 0);
   server_.set_payload_max_length(1 << 20);
+  // httplib's default also sets SO_REUSEPORT, which lets a second process silently share the port; a taken port
+  // must be a start-up error instead.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();

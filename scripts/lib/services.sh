@@ -1,0 +1,121 @@
+# Shell functions that start and stop the stack's services on loopback, each in its own directory, by PID.
+# Sourced by scripts/stack and by the integration tests; nothing here touches system services.
+
+# Prints a message to stderr with the script's name.
+say() { echo "[$(basename "$0")] $*" >&2; }
+
+# Waits until a command succeeds; wait_until SECONDS COMMAND...
+wait_until() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 0.2
+  done
+}
+
+# True when the process in PIDFILE is alive.
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Stops the process in PIDFILE: SIGTERM, then SIGKILL after SECONDS (default 15). Removes the file.
+stop_pidfile() {
+  local pidfile=$1 seconds=${2:-15} pid
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null
+    local deadline=$(( $(date +%s) + seconds ))
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ "$(date +%s)" -ge "$deadline" ]; then kill -KILL "$pid" 2>/dev/null; sleep 0.2; break; fi
+      sleep 0.1
+    done
+  fi
+  rm -f "$pidfile"
+}
+
+# Starts a program in the background with its output in LOGFILE and its PID in PIDFILE.
+# start_background PIDFILE LOGFILE COMMAND...
+start_background() {
+  local pidfile=$1 logfile=$2; shift 2
+  "$@" >>"$logfile" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+# mariadb_start DIR PORT [LOGFILE]: a private MariaDB on 127.0.0.1:PORT with its data, socket and PID under DIR.
+# Creates the data directory on first use. root@localhost authenticates over the socket (no password).
+mariadb_start() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  local logfile=${3:-$dir/mariadb.err}
+  local run_as=()
+  [ "$(id -u)" = 0 ] && run_as=(--user=root)
+  cat >"$dir/my.cnf" <<CNF
+[mariadbd]
+datadir=$dir/data
+socket=$dir/mariadb.sock
+pid-file=$dir/mariadb.pid
+port=$port
+bind-address=127.0.0.1
+log-error=$logfile
+skip-log-bin
+local-infile=1
+innodb-buffer-pool-size=${MARIADB_BUFFER_POOL:-1G}
+innodb-log-file-size=512M
+innodb-flush-log-at-trx-commit=2
+max-connections=200
+character-set-server=utf8mb4
+collation-server=utf8mb4_general_ci
+CNF
+  if [ ! -d "$dir/data/mysql" ]; then
+    mariadb-install-db --defaults-file="$dir/my.cnf" "${run_as[@]}" --auth-root-authentication-method=socket \
+      --skip-test-db >"$dir/install.log" 2>&1 || { say "mariadb-install-db failed, see $dir/install.log"; return 1; }
+  fi
+  mariadbd --defaults-file="$dir/my.cnf" "${run_as[@]}" >>"$dir/mariadb.out" 2>&1 &
+  echo $! >"$dir/server.pid"
+  if ! wait_until 60 mariadb-admin --no-defaults --socket="$dir/mariadb.sock" -uroot ping; then
+    say "MariaDB did not start on port $port; last lines of $logfile:"
+    tail -n 20 "$logfile" >&2
+    return 1
+  fi
+}
+
+# mariadb_sql DIR SQL...: runs SQL as root over the private socket.
+mariadb_sql() {
+  local dir=$1; shift
+  mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot --batch --skip-column-names -e "$*"
+}
+
+mariadb_stop() { stop_pidfile "$1/server.pid" 60; }
+
+# redis_start DIR PORT [LOGFILE]: a private Redis on 127.0.0.1:PORT without persistence.
+redis_start() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  local logfile=${3:-$dir/redis.log}
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no --daemonize no \
+    >>"$logfile" 2>&1 &
+  echo $! >"$dir/server.pid"
+  wait_until 15 redis-cli -p "$port" ping || { say "Redis did not start on port $port"; return 1; }
+}
+
+redis_stop() { stop_pidfile "$1/server.pid" 10; }
+
+# create_simulator_user DIR PASSWORD [DATABASE]: the account newapi-sim writes with (all rights on that database).
+create_simulator_user() {
+  local dir=$1 password=$2 db=${3:-new-api}
+  mariadb_sql "$dir" "CREATE USER IF NOT EXISTS 'newapi_sim'@'%' IDENTIFIED BY '$password';
+    ALTER USER 'newapi_sim'@'%' IDENTIFIED BY '$password'; GRANT ALL PRIVILEGES ON \`$db\`.* TO 'newapi_sim'@'%';"
+}
+
+# create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE]: the exporter's and aggregator's accounts
+# (schema/grants.sql); the new-api tables must exist.
+create_observer_users() {
+  local dir=$1 ro=$2 agg=$3 db=${4:-new-api}
+  sed -e "s/@DB_NAME@/$db/g" -e "s/@RO_PASSWORD@/$ro/g" -e "s/@AGG_PASSWORD@/$agg/g" \
+    "$REPO_ROOT/schema/grants.sql" | mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot
+}
+
+# A random password of 24 letters and digits.
+random_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24; }
+
+REPO_ROOT=${REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages newapi-observer needs to build, run its native stack and test; idempotent: only
+# what is missing is installed, and nothing at all when everything is there.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake g++ make pkg-config git
+  prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev libgtest-dev
+  # native stack and tests
+  mariadb-server mariadb-client redis-server curl procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+[ "$(id -u)" = 0 ] || sudo=(sudo)
+echo "[setup] installing: ${missing[*]}" >&2
+# Debian's service scripts would start the system MariaDB and Redis; the stack runs its own private ones.
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

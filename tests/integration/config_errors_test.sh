@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Bad configuration makes each binary exit non-zero within 1 s with a message naming the key; secrets are refused
+# on the command line; --help lists the settings. Usage: config_errors_test.sh BUILD_DIR FREE_PORT
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+BUILD_DIR=$1 FREE_PORT=$2
+EXPORTER=$BUILD_DIR/exporter/newapi-exporter
+AGGREGATOR=$BUILD_DIR/aggregator/newapi-aggregator
+make_test_dir
+trap 'rm -rf "$TEST_DIR"' EXIT
+
+# expect_config_error NAME EXPECTED_TEXT FORBIDDEN_TEXT COMMAND...: exit code 2 within 1 s, stderr names the key.
+expect_config_error() {
+  local name=$1 expected=$2 forbidden=$3; shift 3
+  local start code elapsed
+  start=$(now_ms)
+  timeout 5 "$@" >"$TEST_DIR/out" 2>"$TEST_DIR/err"; code=$?
+  elapsed=$(( $(now_ms) - start ))
+  check "$name: exit code 2 (got $code)" test "$code" = 2
+  check "$name: exits within 1 s (took $elapsed ms)" test "$elapsed" -lt 1000
+  check "$name: message names $expected" grep -q -- "$expected" "$TEST_DIR/err"
+  if [ -n "$forbidden" ]; then check "$name: message does not echo the secret" bash -c "! grep -q -- '$forbidden' '$TEST_DIR/err'"; fi
+}
+
+expect_config_error "exporter bad port" "API_PORT" "" env API_PORT=80x "$EXPORTER"
+expect_config_error "exporter port out of range" "API_PORT" "" env API_PORT=70000 "$EXPORTER"
+expect_config_error "exporter bad sigma" "BIG_REQUEST_SIGMA" "" env BIG_REQUEST_SIGMA=lots "$EXPORTER"
+expect_config_error "exporter bad redis url" "REDIS_URL" "" env REDIS_URL=localhost:6379 "$EXPORTER"
+expect_config_error "exporter secret flag" "DB_PASS_RO" "hunter2" "$EXPORTER" --db.password=hunter2
+expect_config_error "exporter unknown flag" "--db.hots" "" "$EXPORTER" --db.hots=x
+expect_config_error "exporter bad log level" "LOG_LEVEL" "" env LOG_LEVEL=loud "$EXPORTER"
+expect_config_error "aggregator bad port" "AGGREGATOR_PORT" "" env AGGREGATOR_PORT=-1 "$AGGREGATOR"
+expect_config_error "aggregator bad interval" "AGG_INTERVAL_SECONDS" "" env AGG_INTERVAL_SECONDS=never "$AGGREGATOR"
+expect_config_error "aggregator secret flag" "DB_PASS_AGG" "s3cr3t" "$AGGREGATOR" --db.password=s3cr3t
+
+"$EXPORTER" --help >"$TEST_DIR/help" 2>&1; code=$?
+check "exporter --help exits 0" test "$code" = 0
+for key in DB_HOST DB_PORT DB_NAME DB_USER_RO DB_PASS_RO API_PORT REDIS_URL CACHE_TTL_SECONDS BURST_WINDOW_SEC \
+           BURST_LIMIT_PER_TOKEN IP_USERS_THRESHOLD TOKEN_MULTI_USER_THRESHOLD BIG_REQUEST_SIGMA; do
+  check "exporter --help lists $key" grep -q "$key" "$TEST_DIR/help"
+done
+"$AGGREGATOR" --help >"$TEST_DIR/help" 2>&1
+for key in DB_USER_AGG DB_PASS_AGG ALERT_WEBHOOK_URL AGGREGATOR_PORT; do
+  check "aggregator --help lists $key" grep -q "$key" "$TEST_DIR/help"
+done
+check "--version prints the version" bash -c "'$EXPORTER' --version | grep -q '^newapi-exporter [0-9]'"
+
+# A port that is taken: exit 1 quickly with the address in the message.
+"$EXPORTER" --web.port="$FREE_PORT" >"$TEST_DIR/first.log" 2>&1 &
+first=$!
+wait_until 5 curl -fsS "http://127.0.0.1:$FREE_PORT/metrics"
+start=$(now_ms)
+timeout 5 "$EXPORTER" --web.port="$FREE_PORT" >"$TEST_DIR/second.log" 2>&1; code=$?
+check "a second exporter on a taken port exits 1 (got $code)" test "$code" = 1
+check "it says which address it could not listen on" grep -q "cannot listen on 127.0.0.1:$FREE_PORT" "$TEST_DIR/second.log"
+check "it exits within 1 s (took $(( $(now_ms) - start )) ms)" test $(( $(now_ms) - start )) -lt 1000
+kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
+finish

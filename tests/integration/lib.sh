@@ -1,0 +1,23 @@
+# Helpers for the shell integration tests: assertions, metric reads and a per-test scratch directory.
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/services.sh"
+
+TEST_NAME=$(basename "$0" .sh)
+failures=0
+
+fail() { echo "FAIL [$TEST_NAME]: $*" >&2; failures=$((failures + 1)); }
+pass() { echo "ok   [$TEST_NAME]: $*"; }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+finish() { [ "$failures" -eq 0 ] && { echo "PASS [$TEST_NAME]"; exit 0; }; echo "$failures failure(s) in $TEST_NAME" >&2; exit 1; }
+
+# Milliseconds since the epoch.
+now_ms() { date +%s%3N; }
+
+# metric_value URL NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed.
+metric_value() { curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n { print $2; exit }'; }
+
+# A fresh scratch directory under the build tree, removed at exit unless KEEP_TEST_DIR is set.
+make_test_dir() {
+  local base=${TEST_TMP:-${TMPDIR:-/tmp}}
+  mkdir -p "$base"
+  TEST_DIR=$(mktemp -d "$base/$TEST_NAME.XXXXXX")
+}
