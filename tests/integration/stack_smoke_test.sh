@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The README's first command as a new user runs it: `scripts/stack up` on private ports with a small history,
+# then checks health, db_up, live rows arriving, an injected anomaly, the exporter account's grants and the
+# metrics docs, and that `scripts/stack down` stops every process it started.
+# Usage: stack_smoke_test.sh BUILD_DIR PORT_BASE
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+BUILD_DIR=$1 PORT_BASE=$2
+make_test_dir
+export STACK_DIR=$TEST_DIR/stack BUILD_DIR STACK_DB_PORT=$PORT_BASE STACK_REDIS_PORT=$((PORT_BASE + 1))
+export STACK_EXPORTER_PORT=$((PORT_BASE + 2)) STACK_AGGREGATOR_PORT=$((PORT_BASE + 3))
+export STACK_HISTORY_ROWS=30000 STACK_HISTORY_DAYS=2 STACK_LIVE_RATE=30 STACK_ANOMALY_INTERVAL=5
+STACK=$REPO_ROOT/scripts/stack
+cleanup() { "$STACK" down >/dev/null 2>&1; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
+trap cleanup EXIT
+
+start=$(now_ms)
+"$STACK" up >"$TEST_DIR/up.out" 2>&1; code=$?
+check "scripts/stack up succeeds (took $(( $(now_ms) - start )) ms)" test "$code" = 0
+[ "$code" = 0 ] || { cat "$TEST_DIR/up.out" >&2; finish; }
+check "up prints the exporter URL" grep -q "http://127.0.0.1:$STACK_EXPORTER_PORT/metrics" "$TEST_DIR/up.out"
+
+EXPORTER=http://127.0.0.1:$STACK_EXPORTER_PORT
+AGGREGATOR=http://127.0.0.1:$STACK_AGGREGATOR_PORT
+check "exporter db_up is 1" test "$(metric_value "$EXPORTER/metrics" newapi_exporter_db_up)" = 1
+check "aggregator db_up is 1" test "$(metric_value "$AGGREGATOR/metrics" newapi_aggregator_db_up)" = 1
+check "/api/health is ok" bash -c "curl -fsS '$EXPORTER/api/health' | grep -q '\"ok\":true'"
+
+sql() { mariadb_sql "$STACK_DIR/mariadb" "$@"; }
+rows=$(sql "SELECT COUNT(*) FROM \`new-api\`.logs")
+check "history is loaded ($rows rows)" test "$rows" -ge 30000
+first_max=$(sql "SELECT MAX(id) FROM \`new-api\`.logs")
+sleep 6
+second_max=$(sql "SELECT MAX(id) FROM \`new-api\`.logs")
+check "live rows keep arriving (max id $first_max -> $second_max)" test "$second_max" -gt "$first_max"
+check "the simulator reports an injected anomaly within 60 s" \
+  wait_until 60 grep -q '"kind"' "$STACK_DIR/logs/injections.jsonl"
+
+source "$STACK_DIR/secrets.env"
+as_ro() { mariadb --no-defaults -h127.0.0.1 -P"$STACK_DB_PORT" -unewapi_ro -p"$RO_PASSWORD" --batch -e "$1" new-api 2>&1; }
+check "the exporter account reads logs" bash -c "[ \"\$(mariadb --no-defaults -h127.0.0.1 -P$STACK_DB_PORT -unewapi_ro -p'$RO_PASSWORD' -N -e 'SELECT COUNT(*) > 0 FROM logs' new-api)\" = 1 ]"
+check "the exporter account cannot read tokens.key" grep -qE "ERROR (1142|1143)" <<<"$(as_ro 'SELECT `key` FROM tokens LIMIT 1')"
+check "the exporter account cannot read channels.key" grep -qE "ERROR (1142|1143)" <<<"$(as_ro 'SELECT `key` FROM channels LIMIT 1')"
+check "the exporter account cannot read users.password" grep -qE "ERROR (1142|1143)" <<<"$(as_ro 'SELECT password FROM users LIMIT 1')"
+check "the exporter account cannot write" grep -qE "ERROR 1142" <<<"$(as_ro 'DELETE FROM logs WHERE id = 0')"
+
+check "exporter metrics.md matches /metrics" "$REPO_ROOT/tests/integration/check_metrics_doc.sh" "$EXPORTER/metrics" "$REPO_ROOT/exporter/metrics.md"
+check "aggregator metrics.md matches /metrics" "$REPO_ROOT/tests/integration/check_metrics_doc.sh" "$AGGREGATOR/metrics" "$REPO_ROOT/aggregator/metrics.md"
+check "status lists the running exporter" bash -c "'$STACK' status | grep -q 'exporter *running'"
+
+pids=$(cat "$STACK_DIR"/run/*.pid "$STACK_DIR"/mariadb/server.pid "$STACK_DIR"/redis/server.pid)
+"$STACK" down >"$TEST_DIR/down.out" 2>&1
+check "scripts/stack down succeeds" test $? = 0
+for pid in $pids; do check "process $pid is gone after down" bash -c "! kill -0 $pid 2>/dev/null"; done
+check "no pid files are left" bash -c "! ls '$STACK_DIR'/run/*.pid '$STACK_DIR'/*/server.pid 2>/dev/null | grep -q ."
+finish
