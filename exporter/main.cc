@@ -1,6 +1,8 @@
-// newapi-exporter entry point: options, self metrics, the database monitor and the HTTP server.
+// newapi-exporter entry point: options, self metrics, the collectors and the HTTP server.
 #include <prometheus/gauge.h>
 
+#include "collectors/entities.h"
+#include "collectors/log_tail.h"
 #include "observer/app.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
@@ -16,6 +18,7 @@ int main(int argc, char** argv) {
   });
 
   auto registry = std::make_shared<prometheus::Registry>();
+  auto snapshots = std::make_shared<observer::metrics::SnapshotCollectable>();
   observer::metrics::AddBuildInfo(*registry, "exporter");
   prometheus::Gauge& db_up = prometheus::BuildGauge()
                                  .Name(observer::metrics::Name("exporter", "db_up"))
@@ -24,10 +27,26 @@ int main(int argc, char** argv) {
                                  .Add({});
   observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
                          std::chrono::seconds(10), db_up);
-
   observer::HttpServer http("exporter", registry);
+  http.AddCollectable(snapshots);
   observer::AddHealthRoute(http, db);
-  return observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db, [] {
+
+  // The collectors: each has its own connection and thread, so at most one query per collector is in flight.
+  std::atomic<double> quota_per_unit{exporter::kDefaultQuotaPerUnit};
+  exporter::CollectorSelfMetrics self(*registry);
+  auto tail = std::make_unique<exporter::LogTailCollector>(options.tail, *registry, snapshots, quota_per_unit);
+  http.AddCollectable(tail->lag_collectable());
+  std::vector<std::unique_ptr<exporter::CollectorRunner>> runners;
+  runners.push_back(std::make_unique<exporter::CollectorRunner>(
+      std::make_unique<exporter::EntitiesCollector>(std::chrono::seconds(options.entities_interval_seconds), snapshots,
+                                                    quota_per_unit),
+      options.db, self));
+  runners.push_back(std::make_unique<exporter::CollectorRunner>(std::move(tail), options.db, self));
+  for (auto& runner : runners) runner->Start();
+
+  const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db, [] {
     observer::log::Info("SIGHUP received; the exporter has no reloadable settings yet");
   });
+  for (auto& runner : runners) runner->Stop();
+  return code;
 }

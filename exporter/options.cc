@@ -12,6 +12,16 @@ std::vector<observer::Setting> ExporterSettings() {
       {"web.port", "API_PORT", "8080", "port of /metrics, /api and the UI"},
       {"redis.url", "REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the JSON API cache"},
       {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds"},
+      {"tail.batch-size", "TAIL_BATCH_SIZE", "5000", "rows per tail query"},
+      {"tail.poll-interval", "TAIL_POLL_INTERVAL_MS", "1000", "how often new logs rows are read, milliseconds"},
+      {"tail.grace", "TAIL_GRACE_SECONDS", "60", "how long a skipped id is re-checked for a late commit"},
+      {"tail.max-holes", "TAIL_MAX_HOLES", "20000", "most skipped ids tracked at once"},
+      {"top.k", "TOP_K", "20", "users and tokens in each Top-K gauge"},
+      {"top.window", "TOP_WINDOW_MINUTES", "60", "sliding window of the Top-K gauges, minutes"},
+      {"entities.interval", "ENTITY_REFRESH_SECONDS", "60", "how often users/tokens/channels/options are read"},
+      {"labels.max-models", "LABEL_MAX_MODELS", "200", "distinct model label values before folding into 'other'"},
+      {"labels.max-channels", "LABEL_MAX_CHANNELS", "500", "distinct channel label values before 'other'"},
+      {"labels.max-groups", "LABEL_MAX_GROUPS", "50", "distinct group label values before 'other'"},
       {"risk.burst-window", "BURST_WINDOW_SEC", "60", "burst rule window, seconds"},
       {"risk.burst-limit", "BURST_LIMIT_PER_TOKEN", "120", "burst rule: requests per token per window"},
       {"risk.ip-users-threshold", "IP_USERS_THRESHOLD", "5", "ip_many_users rule: distinct users per IP"},
@@ -42,6 +52,16 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.risk.token_multi_user_threshold =
       static_cast<int>(config.GetInt("risk.token-clients-threshold", 2, 1000000));
   options.risk.big_request_sigma = config.GetDouble("risk.big-request-sigma", 0.5, 100);
+  options.tail.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
+  options.tail.poll_interval = std::chrono::milliseconds(config.GetInt("tail.poll-interval", 100, 60000));
+  options.tail.cursor.grace_seconds = config.GetInt("tail.grace", 1, 3600);
+  options.tail.cursor.max_holes = static_cast<size_t>(config.GetInt("tail.max-holes", 0, 10000000));
+  options.tail.top_k = static_cast<size_t>(config.GetInt("top.k", 1, 1000));
+  options.tail.top_window_minutes = static_cast<int>(config.GetInt("top.window", 1, 1440));
+  options.tail.labels.models = static_cast<size_t>(config.GetInt("labels.max-models", 1, 100000));
+  options.tail.labels.channels = static_cast<size_t>(config.GetInt("labels.max-channels", 1, 100000));
+  options.tail.labels.groups = static_cast<size_t>(config.GetInt("labels.max-groups", 1, 100000));
+  options.entities_interval_seconds = static_cast<int>(config.GetInt("entities.interval", 1, 86400));
   return options;
 }
 

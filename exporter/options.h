@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "collectors/log_tail.h"
 #include "observer/config.h"
 #include "observer/mysql_client.h"
 
@@ -25,6 +26,8 @@ struct ExporterOptions {
   std::string redis_url;
   int cache_ttl_seconds = 60;
   RiskThresholds risk;
+  LogTailOptions tail;
+  int entities_interval_seconds = 60;
 };
 
 std::vector<observer::Setting> ExporterSettings();

@@ -48,11 +48,16 @@ std::string RequestIdFrom(const std::string& client_value) {
 }
 
 HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry)
-    : registry_(std::move(registry)) {
+    : registry_(std::move(registry)), collectables_{registry_} {
   latency_ = &prometheus::BuildHistogram()
                   .Name(metrics::Name(subsystem, "http_request_duration_seconds"))
                   .Help("Time to answer HTTP requests, by route (unknown paths count as 'other').")
                   .Register(*registry_);
+  scrape_duration_ = &prometheus::BuildGauge()
+                          .Name(metrics::Name(subsystem, "scrape_duration_seconds"))
+                          .Help("Time the previous /metrics answer took to build.")
+                          .Register(*registry_)
+                          .Add({});
 
   server_.set_read_timeout(10, 0);
   server_.set_write_timeout(10, 0);
@@ -104,13 +109,20 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
     log::SetThreadRequestId("");
   });
 
+  // /metrics never touches a database: every family is kept in memory by the collectors.
   Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics::Serialize(*registry_), metrics::kContentType);
+    const auto start = std::chrono::steady_clock::now();
+    res.set_content(metrics::Serialize(collectables_), metrics::kContentType);
+    scrape_duration_->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   });
 }
 
 std::string HttpServer::HandlerLabel(const std::string& path) const {
   return routes_.count(path) != 0 ? path : "other";
+}
+
+void HttpServer::AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  collectables_.push_back(std::move(collectable));
 }
 
 void HttpServer::Get(const std::string& path, httplib::Server::Handler handler) {

@@ -19,9 +19,15 @@ std::string Name(std::string_view subsystem, std::string_view name) {
   return out;
 }
 
-std::string Serialize(const prometheus::Registry& registry) {
+std::string Serialize(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {
+  std::vector<prometheus::MetricFamily> families;
+  for (const auto& collectable : collectables) {
+    auto collected = collectable->Collect();
+    families.insert(families.end(), std::make_move_iterator(collected.begin()),
+                    std::make_move_iterator(collected.end()));
+  }
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  prometheus::TextSerializer().Serialize(out, families);
   return out.str();
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <httplib.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
@@ -25,6 +26,9 @@ class HttpServer {
   // subsystem names the self metrics, e.g. "exporter" -> newapi_exporter_http_request_duration_seconds.
   HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry);
 
+  // Adds more families to /metrics (besides the registry given to the constructor).
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
+
   // Registers a GET route; its path becomes the histogram's handler label.
   void Get(const std::string& path, httplib::Server::Handler handler);
   void Post(const std::string& path, httplib::Server::Handler handler);
@@ -40,7 +44,9 @@ class HttpServer {
 
   httplib::Server server_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
+  prometheus::Gauge* scrape_duration_ = nullptr;
   std::set<std::string> routes_;
   int port_ = 0;
 };

@@ -3,7 +3,9 @@
 
 #include <prometheus/registry.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace observer::metrics {
@@ -13,8 +15,8 @@ inline constexpr std::string_view kNamespace = "newapi";
 // "newapi_<subsystem>_<name>", or "newapi_<name>" when subsystem is empty.
 std::string Name(std::string_view subsystem, std::string_view name);
 
-// The Prometheus text format (version 0.0.4) of everything in the registry.
-std::string Serialize(const prometheus::Registry& registry);
+// The Prometheus text format (version 0.0.4) of everything the collectables hold (registries included).
+std::string Serialize(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables);
 inline constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 // Registers <subsystem>_build_info{version,revision} = 1.

@@ -1,0 +1,116 @@
+// The entities collector: users, tokens, channels and QuotaPerUnit.
+#include "collectors/entities.h"
+
+#include <charconv>
+#include <map>
+
+#include "observer/metrics.h"
+
+namespace exporter {
+namespace {
+
+using observer::DbStatus;
+using observer::metrics::AddGaugeSample;
+using observer::metrics::GaugeFamily;
+using observer::metrics::Name;
+
+constexpr const char* kUserStatusSql =
+    "SELECT status, COUNT(*) FROM users WHERE deleted_at IS NULL GROUP BY status";
+constexpr const char* kTokenStatusSql =
+    "SELECT status, COUNT(*) FROM tokens WHERE deleted_at IS NULL GROUP BY status";
+// Bounded: an instance with more channels than this shows the first ones by id.
+constexpr const char* kChannelsSql =
+    "SELECT id, name, type, status, balance, response_time FROM channels ORDER BY id LIMIT 2000";
+constexpr const char* kQuotaPerUnitSql = "SELECT value FROM options WHERE `key` = 'QuotaPerUnit'";
+
+std::string Text(const std::optional<std::string>& value) { return value ? *value : ""; }
+
+double Number(const std::optional<std::string>& value) {
+  if (!value || value->empty()) return 0;
+  double out = 0;
+  std::from_chars(value->data(), value->data() + value->size(), out);
+  return out;
+}
+
+std::string StatusLabel(const std::optional<std::string>& value, const char* (*name_of)(int64_t)) {
+  const auto code = static_cast<int64_t>(Number(value));
+  const char* name = name_of(code);
+  return name != nullptr ? name : std::to_string(code);
+}
+
+}  // namespace
+
+const char* UserStatusName(int64_t status) {
+  switch (status) {
+    case 1: return "enabled";
+    case 2: return "disabled";
+    default: return nullptr;
+  }
+}
+
+const char* TokenStatusName(int64_t status) {
+  switch (status) {
+    case 1: return "enabled";
+    case 2: return "disabled";
+    case 3: return "expired";
+    case 4: return "exhausted";
+    default: return nullptr;
+  }
+}
+
+const char* ChannelStatusName(int64_t status) {
+  switch (status) {
+    case 0: return "unknown";
+    case 1: return "enabled";
+    case 2: return "manually_disabled";
+    case 3: return "auto_disabled";
+    default: return nullptr;
+  }
+}
+
+EntitiesCollector::EntitiesCollector(std::chrono::milliseconds interval,
+                                     std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
+                                     std::atomic<double>& quota_per_unit)
+    : interval_(interval), snapshots_(std::move(snapshots)), quota_per_unit_(quota_per_unit) {}
+
+DbStatus EntitiesCollector::Refresh(observer::MysqlClient& db) {
+  observer::QueryResult result;
+
+  if (DbStatus s = db.Query(kQuotaPerUnitSql, &result); !s.ok) return s;
+  double quota_per_unit = result.rows.empty() ? kDefaultQuotaPerUnit : Number(result.rows[0][0]);
+  if (quota_per_unit <= 0) quota_per_unit = kDefaultQuotaPerUnit;
+  quota_per_unit_.store(quota_per_unit);
+  auto qpu = GaugeFamily(Name("", "quota_per_unit"), "Quota units per USD (options.QuotaPerUnit, default 500000).");
+  AddGaugeSample(qpu, {}, quota_per_unit);
+
+  auto users = GaugeFamily(Name("", "users"), "Users (not deleted) by status.");
+  if (DbStatus s = db.Query(kUserStatusSql, &result); !s.ok) return s;
+  for (const auto& row : result.rows) AddGaugeSample(users, {{"status", StatusLabel(row[0], UserStatusName)}}, Number(row[1]));
+
+  auto tokens = GaugeFamily(Name("", "tokens"), "API tokens (not deleted) by status.");
+  if (DbStatus s = db.Query(kTokenStatusSql, &result); !s.ok) return s;
+  for (const auto& row : result.rows) AddGaugeSample(tokens, {{"status", StatusLabel(row[0], TokenStatusName)}}, Number(row[1]));
+
+  if (DbStatus s = db.Query(kChannelsSql, &result); !s.ok) return s;
+  auto channels = GaugeFamily(Name("", "channels"), "Channels by status and provider type.");
+  auto info = GaugeFamily(Name("", "channel_info"), "Channel name, type and status, always 1; join on the channel label.");
+  auto balance = GaugeFamily(Name("", "channel_balance_usd"), "Channel balance in USD as new-api last fetched it.");
+  auto response = GaugeFamily(Name("", "channel_response_seconds"), "Response time of the channel's last test.");
+  std::map<std::pair<std::string, std::string>, double> counts;
+  for (const auto& row : result.rows) {
+    const std::string id = Text(row[0]);
+    const std::string type = std::to_string(static_cast<int64_t>(Number(row[2])));
+    const std::string status = StatusLabel(row[3], ChannelStatusName);
+    counts[{status, type}] += 1;
+    AddGaugeSample(info, {{"channel", id}, {"name", Text(row[1])}, {"type", type}, {"status", status}}, 1);
+    if (row[4]) AddGaugeSample(balance, {{"channel", id}}, Number(row[4]));
+    if (row[5]) AddGaugeSample(response, {{"channel", id}}, Number(row[5]) / 1000.0);
+  }
+  for (const auto& [key, count] : counts) AddGaugeSample(channels, {{"status", key.first}, {"type", key.second}}, count);
+
+  snapshots_->Replace("entities", {std::move(qpu), std::move(users), std::move(tokens), std::move(channels),
+                                   std::move(info), std::move(balance), std::move(response)});
+  return DbStatus::Ok();
+}
+
+}  // namespace exporter

@@ -1,0 +1,35 @@
+// Entity gauges from users, tokens, channels and options, refreshed on an interval (never per scrape): status
+// counts, channel info/balance/response time, and QuotaPerUnit for the spend counter.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "collectors/collector.h"
+#include "observer/snapshot_collectable.h"
+
+namespace exporter {
+
+inline constexpr double kDefaultQuotaPerUnit = 500000;  // new-api's default: 500000 quota units = 1 USD
+
+class EntitiesCollector : public Collector {
+ public:
+  EntitiesCollector(std::chrono::milliseconds interval, std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
+                    std::atomic<double>& quota_per_unit);
+
+  std::string name() const override { return "entities"; }
+  std::chrono::milliseconds interval() const override { return interval_; }
+  observer::DbStatus Refresh(observer::MysqlClient& db) override;
+
+ private:
+  std::chrono::milliseconds interval_;
+  std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;
+  std::atomic<double>& quota_per_unit_;
+};
+
+// Status names used as label values (new-api's numeric codes; unknown codes stay numeric).
+const char* UserStatusName(int64_t status);
+const char* TokenStatusName(int64_t status);
+const char* ChannelStatusName(int64_t status);
+
+}  // namespace exporter

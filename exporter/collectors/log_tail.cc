@@ -1,0 +1,208 @@
+// The log tailer collector.
+#include "collectors/log_tail.h"
+
+#include <chrono>
+#include <mutex>
+
+#include "observer/log.h"
+#include "observer/metrics.h"
+
+namespace exporter {
+namespace {
+
+using observer::DbStatus;
+using observer::metrics::Name;
+using observer::newapi::LogRow;
+
+constexpr size_t kHolesPerRecheck = 1000;
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+prometheus::Gauge& SelfGauge(prometheus::Registry& registry, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(Name("exporter", name)).Help(help).Register(registry).Add({});
+}
+
+prometheus::Counter& SelfCounter(prometheus::Registry& registry, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(Name("exporter", name)).Help(help).Register(registry).Add({});
+}
+
+std::string WindowLabel(int minutes) {
+  return minutes % 60 == 0 ? std::to_string(minutes / 60) + "h" : std::to_string(minutes) + "m";
+}
+
+}  // namespace
+
+class LogTailCollector::Lag : public prometheus::Collectable {
+ public:
+  void CaughtUp(int64_t now) { caught_up_at_.store(now); }
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const int64_t at = caught_up_at_.load();
+    if (at == 0) return {};
+    auto family = observer::metrics::GaugeFamily(
+        Name("exporter", "tail_lag_seconds"),
+        "Seconds since the tailer last reached the end of the logs table (0 while it keeps up).");
+    observer::metrics::AddGaugeSample(family, {}, static_cast<double>(std::max<int64_t>(NowSeconds() - at, 0)));
+    return {family};
+  }
+
+ private:
+  std::atomic<int64_t> caught_up_at_{0};
+};
+
+LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry& registry,
+                                   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
+                                   const std::atomic<double>& quota_per_unit)
+    : options_(options),
+      usage_(registry, options.labels),
+      top_(options.top_window_minutes, options.top_k),
+      snapshots_(std::move(snapshots)),
+      quota_per_unit_(quota_per_unit),
+      lag_(std::make_shared<Lag>()),
+      start_id_(SelfGauge(registry, "tail_start_id", "The logs id the tailer started after (the table's tail at start).")),
+      last_id_(SelfGauge(registry, "tail_last_id", "The tail cursor: the highest logs id read.")),
+      holes_(SelfGauge(registry, "tail_holes", "Ids below the cursor not seen yet, re-checked until the grace period ends.")),
+      rows_read_(SelfCounter(registry, "rows_read_total", "Rows of logs read and counted by the tailer.")),
+      late_rows_(SelfCounter(registry, "tail_late_rows_total", "Rows found when a hole was re-checked (committed late).")),
+      holes_expired_(SelfCounter(registry, "tail_holes_expired_total",
+                                 "Holes given up after the grace period (rolled-back inserts, or rows committed later still).")),
+      untracked_ids_(SelfGauge(registry, "tail_untracked_ids",
+                               "Ids in gaps too wide to track as holes (never re-checked).")),
+      folded_(prometheus::BuildGauge()
+                  .Name(Name("exporter", "label_values_folded"))
+                  .Help("Distinct label values folded into 'other' by the cardinality cap, by label.")
+                  .Register(registry)) {}
+
+std::shared_ptr<prometheus::Collectable> LogTailCollector::lag_collectable() const { return lag_; }
+
+DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
+  observer::QueryResult result;
+  if (DbStatus s = db.Query("SELECT COALESCE(MAX(id), 0) FROM logs", &result); !s.ok) return s;
+  const int64_t start = result.rows.empty() || !result.rows[0][0] ? 0 : std::stoll(*result.rows[0][0]);
+  cursor_ = std::make_unique<TailCursor>(start, options_.cursor);
+  start_id_.Set(static_cast<double>(start));
+  last_id_.Set(static_cast<double>(start));
+  observer::log::Info("log tail started at the end of logs", {{"start_id", start}});
+  return DbStatus::Ok();
+}
+
+DbStatus LogTailCollector::Refresh(observer::MysqlClient& db) {
+  if (!cursor_) {
+    if (DbStatus s = Start(db); !s.ok) return s;
+  }
+  const int64_t now = NowSeconds();
+  bool caught_up = false;
+  if (DbStatus s = ReadNewRows(db, now, &caught_up); !s.ok) return s;
+  if (DbStatus s = RecheckHoles(db, now); !s.ok) return s;
+  holes_expired_.Increment(static_cast<double>(cursor_->ExpireHoles(now)));
+  holes_.Set(static_cast<double>(cursor_->hole_count()));
+  untracked_ids_.Set(static_cast<double>(cursor_->untracked_ids()));
+  last_id_.Set(static_cast<double>(cursor_->cursor()));
+  if (caught_up) lag_->CaughtUp(now);
+  folded_.Add({{"label", "model"}}).Set(static_cast<double>(usage_.folded_models()));
+  folded_.Add({{"label", "channel"}}).Set(static_cast<double>(usage_.folded_channels()));
+  folded_.Add({{"label", "group"}}).Set(static_cast<double>(usage_.folded_groups()));
+  PublishWindows(now);
+  return DbStatus::Ok();
+}
+
+DbStatus LogTailCollector::ReadNewRows(observer::MysqlClient& db, int64_t now, bool* caught_up) {
+  observer::QueryResult result;
+  for (int batch = 0; batch < options_.max_batches_per_poll; ++batch) {
+    const std::string sql = "SELECT " + std::string(observer::newapi::kLogColumns) + " FROM logs WHERE id > " +
+                            std::to_string(cursor_->cursor()) + " ORDER BY id LIMIT " +
+                            std::to_string(options_.batch_size);
+    if (DbStatus s = db.Query(sql, &result); !s.ok) return s;
+    for (const auto& db_row : result.rows) {
+      LogRow row = observer::newapi::LogRowFromDb(db_row);
+      if (cursor_->Accept(row.id, now)) Count(row, now);
+    }
+    if (static_cast<int>(result.rows.size()) < options_.batch_size) {
+      *caught_up = true;
+      return DbStatus::Ok();
+    }
+  }
+  return DbStatus::Ok();
+}
+
+DbStatus LogTailCollector::RecheckHoles(observer::MysqlClient& db, int64_t now) {
+  const std::vector<int64_t> holes = cursor_->Holes(kHolesPerRecheck);
+  if (holes.empty()) return DbStatus::Ok();
+  std::string sql = "SELECT " + std::string(observer::newapi::kLogColumns) + " FROM logs WHERE id IN (";
+  for (size_t i = 0; i < holes.size(); ++i) {
+    if (i != 0) sql.push_back(',');
+    sql += std::to_string(holes[i]);
+  }
+  sql.push_back(')');
+  observer::QueryResult result;
+  if (DbStatus s = db.Query(sql, &result); !s.ok) return s;
+  for (const auto& db_row : result.rows) {
+    LogRow row = observer::newapi::LogRowFromDb(db_row);
+    if (cursor_->Accept(row.id, now)) {
+      late_rows_.Increment();
+      Count(row, now);
+    }
+  }
+  return DbStatus::Ok();
+}
+
+void LogTailCollector::Count(const LogRow& row, int64_t now) {
+  rows_read_.Increment();
+  usage_.Observe(row, quota_per_unit_.load());
+  if (row.type != observer::newapi::kLogConsume) return;
+  const int64_t tokens = row.prompt_tokens + row.completion_tokens;
+  top_.Add(TopDimension::kUser, row.user_id, row.username, tokens, row.quota, now);
+  top_.Add(TopDimension::kToken, row.token_id, row.token_name, tokens, row.quota, now);
+  const int64_t minute = now / 60;
+  if (coverage_.empty() || coverage_.back().minute < minute) coverage_.push_back({minute, 0, 0, 0});
+  CoverageMinute& bucket = coverage_.back();
+  ++bucket.rows;
+  if (!row.ip.empty()) ++bucket.with_ip;
+  if (row.frt_ms) ++bucket.with_frt;
+}
+
+void LogTailCollector::PublishWindows(int64_t now) {
+  // Ranking every subject is the only non-trivial cost here; once every few seconds is plenty for a gauge.
+  if (now - last_published_ < 5) return;
+  last_published_ = now;
+  top_.Advance(now);
+  const std::string window = WindowLabel(top_.window_minutes());
+  auto top = observer::metrics::GaugeFamily(
+      Name("", "top_usage"), "Usage of the top K users and tokens over a sliding window, by metric (tokens, reqs, quota).");
+  for (TopDimension dimension : {TopDimension::kUser, TopDimension::kToken}) {
+    for (TopMetric metric : {TopMetric::kTokens, TopMetric::kReqs, TopMetric::kQuota}) {
+      for (const TopUsage::Entry& entry : top_.Top(dimension, metric)) {
+        observer::metrics::AddGaugeSample(top,
+                                          {{"dimension", DimensionName(dimension)},
+                                           {"id", std::to_string(entry.id)},
+                                           {"name", entry.name},
+                                           {"metric", MetricName(metric)},
+                                           {"window", window}},
+                                          entry.value);
+      }
+    }
+  }
+
+  while (!coverage_.empty() && coverage_.front().minute <= now / 60 - options_.coverage_window_minutes) {
+    coverage_.pop_front();
+  }
+  int64_t rows = 0, with_ip = 0, with_frt = 0;
+  for (const CoverageMinute& m : coverage_) {
+    rows += m.rows;
+    with_ip += m.with_ip;
+    with_frt += m.with_frt;
+  }
+  auto coverage = observer::metrics::GaugeFamily(
+      Name("", "data_coverage_ratio"),
+      "Share of recent consume rows that carry a field: ip (users with record_ip_log) or frt (first-token latency).");
+  if (rows > 0) {
+    observer::metrics::AddGaugeSample(coverage, {{"field", "ip"}, {"window", WindowLabel(options_.coverage_window_minutes)}},
+                                      static_cast<double>(with_ip) / static_cast<double>(rows));
+    observer::metrics::AddGaugeSample(coverage, {{"field", "frt"}, {"window", WindowLabel(options_.coverage_window_minutes)}},
+                                      static_cast<double>(with_frt) / static_cast<double>(rows));
+  }
+  snapshots_->Replace("log_tail", {std::move(top), std::move(coverage)});
+}
+
+}  // namespace exporter

@@ -1,0 +1,78 @@
+// Tails new-api's `logs` by id: new rows in bounded batches (`id > cursor ORDER BY id LIMIT n`), holes re-checked
+// for a grace period, every row counted once into the contract counters, Top-K windows and data coverage.
+#pragma once
+
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+#include <atomic>
+#include <memory>
+
+#include "collectors/collector.h"
+#include "observer/snapshot_collectable.h"
+#include "tail_cursor.h"
+#include "top_usage.h"
+#include "usage_metrics.h"
+
+namespace exporter {
+
+struct LogTailOptions {
+  int batch_size = 5000;
+  int max_batches_per_poll = 20;  // bounds one refresh; the rest is read on the next poll
+  std::chrono::milliseconds poll_interval{1000};
+  TailCursor::Options cursor;
+  int top_window_minutes = 60;
+  size_t top_k = 20;
+  int coverage_window_minutes = 15;
+  LabelLimits labels;
+};
+
+class LogTailCollector : public Collector {
+ public:
+  // quota_per_unit is kept up to date by the entities collector.
+  LogTailCollector(LogTailOptions options, prometheus::Registry& registry,
+                   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
+                   const std::atomic<double>& quota_per_unit);
+
+  std::string name() const override { return "log_tail"; }
+  std::chrono::milliseconds interval() const override { return options_.poll_interval; }
+  observer::DbStatus Refresh(observer::MysqlClient& db) override;
+
+  // Seconds since the tailer last reached the end of `logs` (0 while it keeps up); computed at scrape time so it
+  // grows while the database is unreachable.
+  std::shared_ptr<prometheus::Collectable> lag_collectable() const;
+
+ private:
+  class Lag;
+  struct CoverageMinute {
+    int64_t minute = 0, rows = 0, with_ip = 0, with_frt = 0;
+  };
+
+  observer::DbStatus Start(observer::MysqlClient& db);
+  observer::DbStatus ReadNewRows(observer::MysqlClient& db, int64_t now, bool* caught_up);
+  observer::DbStatus RecheckHoles(observer::MysqlClient& db, int64_t now);
+  void Count(const observer::newapi::LogRow& row, int64_t now);
+  void PublishWindows(int64_t now);
+
+  LogTailOptions options_;
+  std::unique_ptr<TailCursor> cursor_;
+  UsageMetrics usage_;
+  TopUsage top_;
+  std::deque<CoverageMinute> coverage_;
+  std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;
+  const std::atomic<double>& quota_per_unit_;
+  std::shared_ptr<Lag> lag_;
+  int64_t last_published_ = 0;
+
+  prometheus::Gauge& start_id_;
+  prometheus::Gauge& last_id_;
+  prometheus::Gauge& holes_;
+  prometheus::Counter& rows_read_;
+  prometheus::Counter& late_rows_;
+  prometheus::Counter& holes_expired_;
+  prometheus::Gauge& untracked_ids_;
+  prometheus::Family<prometheus::Gauge>& folded_;
+};
+
+}  // namespace exporter
