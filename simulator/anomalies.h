@@ -1,0 +1,49 @@
+// Plans the anomalies the risk rules must catch (burst, shared key, one IP farming accounts, absurd request) and
+// the decoys they must not flag, as timed rows. Pure: the live injector inserts the rows when they fall due.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "traffic.h"
+
+namespace sim {
+
+struct PlannedRow {
+  double at_seconds;  // offset from the injection's start
+  LogRow row;         // created_at = start + at_seconds (the injector restamps it with the real insert time)
+};
+
+struct Injection {
+  std::string kind;  // burst, multi_user_token, ip_many_users, big_request, decoy_*
+  std::string subject_type;
+  std::string subject_id;
+  int64_t start = 0;
+  int64_t end = 0;
+  nlohmann::json details = nlohmann::json::object();
+  std::vector<PlannedRow> rows;
+};
+
+// The four anomaly kinds in injection order, and the decoy shown alongside each.
+inline const char* const kAnomalyKinds[] = {"burst", "multi_user_token", "ip_many_users", "big_request"};
+
+Injection PlanAnomaly(int kind_index, TrafficGenerator& gen, int64_t start);
+Injection PlanDecoy(int kind_index, TrafficGenerator& gen, int64_t start);
+
+Injection PlanBurst(TrafficGenerator& gen, int64_t start);            // ≥ 150 requests in 60 s on one token
+Injection PlanSharedKey(TrafficGenerator& gen, int64_t start);        // one token from 14 IPs in 8 minutes
+Injection PlanIpManyUsers(TrafficGenerator& gen, int64_t start);      // 9 users on one IP in 6 minutes
+Injection PlanBigRequest(TrafficGenerator& gen, int64_t start);       // > mean + 10σ tokens for its model
+Injection PlanSteadyToken(TrafficGenerator& gen, int64_t start);      // 100/min for 5 minutes: under the limit
+Injection PlanFamilyIp(TrafficGenerator& gen, int64_t start);         // 3 users behind one home IP
+Injection PlanHomeAndMobile(TrafficGenerator& gen, int64_t start);    // one token alternating 2 IPs
+Injection PlanWideModelRequest(TrafficGenerator& gen, int64_t start); // large but within 3σ of a wide model
+
+// A token whose owner sends little normal traffic (so injected rows dominate its history); optionally one whose
+// user has record_ip_log on.
+size_t PickQuietToken(TrafficGenerator& gen, bool needs_ip_log);
+
+}  // namespace sim
