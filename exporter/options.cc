@@ -1,6 +1,8 @@
 // Exporter settings: the design document's environment variables, with flags to override them.
 #include "options.h"
 
+#include <cstdint>
+
 #include "observer/app.h"
 
 namespace exporter {
@@ -14,6 +16,7 @@ std::vector<observer::Setting> ExporterSettings() {
       {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds"},
       {"tail.batch-size", "TAIL_BATCH_SIZE", "5000", "rows per tail query"},
       {"tail.poll-interval", "TAIL_POLL_INTERVAL_MS", "1000", "how often new logs rows are read, milliseconds"},
+      {"tail.start-id", "TAIL_START_ID", "-1", "read logs after this id at start; -1 = the end of the table"},
       {"tail.grace", "TAIL_GRACE_SECONDS", "60", "how long a skipped id is re-checked for a late commit"},
       {"tail.max-holes", "TAIL_MAX_HOLES", "20000", "most skipped ids tracked at once"},
       {"top.k", "TOP_K", "20", "users and tokens in each Top-K gauge"},
@@ -54,6 +57,7 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.risk.big_request_sigma = config.GetDouble("risk.big-request-sigma", 0.5, 100);
   options.tail.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
   options.tail.poll_interval = std::chrono::milliseconds(config.GetInt("tail.poll-interval", 100, 60000));
+  options.tail.start_id = config.GetInt("tail.start-id", -1, INT64_MAX);
   options.tail.cursor.grace_seconds = config.GetInt("tail.grace", 1, 3600);
   options.tail.cursor.max_holes = static_cast<size_t>(config.GetInt("tail.max-holes", 0, 10000000));
   options.tail.top_k = static_cast<size_t>(config.GetInt("top.k", 1, 1000));

@@ -60,7 +60,7 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
       snapshots_(std::move(snapshots)),
       quota_per_unit_(quota_per_unit),
       lag_(std::make_shared<Lag>()),
-      start_id_(SelfGauge(registry, "tail_start_id", "The logs id the tailer started after (the table's tail at start).")),
+      start_id_(SelfGauge(registry, "tail_start_id", "The logs id the tailer started after (by default the end of the table at start).")),
       last_id_(SelfGauge(registry, "tail_last_id", "The tail cursor: the highest logs id read.")),
       holes_(SelfGauge(registry, "tail_holes", "Ids below the cursor not seen yet, re-checked until the grace period ends.")),
       rows_read_(SelfCounter(registry, "rows_read_total", "Rows of logs read and counted by the tailer.")),
@@ -77,13 +77,16 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
 std::shared_ptr<prometheus::Collectable> LogTailCollector::lag_collectable() const { return lag_; }
 
 DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
-  observer::QueryResult result;
-  if (DbStatus s = db.Query("SELECT COALESCE(MAX(id), 0) FROM logs", &result); !s.ok) return s;
-  const int64_t start = result.rows.empty() || !result.rows[0][0] ? 0 : std::stoll(*result.rows[0][0]);
+  int64_t start = options_.start_id;
+  if (start < 0) {
+    observer::QueryResult result;
+    if (DbStatus s = db.Query("SELECT COALESCE(MAX(id), 0) FROM logs", &result); !s.ok) return s;
+    start = result.rows.empty() || !result.rows[0][0] ? 0 : std::stoll(*result.rows[0][0]);
+  }
   cursor_ = std::make_unique<TailCursor>(start, options_.cursor);
   start_id_.Set(static_cast<double>(start));
   last_id_.Set(static_cast<double>(start));
-  observer::log::Info("log tail started at the end of logs", {{"start_id", start}});
+  observer::log::Info("log tail started", {{"start_id", start}, {"at_end_of_table", options_.start_id < 0}});
   return DbStatus::Ok();
 }
 

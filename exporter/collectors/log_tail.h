@@ -18,6 +18,7 @@
 namespace exporter {
 
 struct LogTailOptions {
+  int64_t start_id = -1;  // read rows after this id; -1 = start at the end of the table
   int batch_size = 5000;
   int max_batches_per_poll = 20;  // bounds one refresh; the rest is read on the next poll
   std::chrono::milliseconds poll_interval{1000};

@@ -1,0 +1,142 @@
+// Compares every usage counter of a running exporter with the SQL ground truth over the same rows of `logs`
+// (id > the exporter's start id) and the same label sets: 0 rows missed, 0 counted twice.
+// Run by exporter_exactness_test.sh with NEWAPI_CHECK_DB_PORT, NEWAPI_CHECK_EXPORTER_PORT set.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "exposition.h"
+#include "observer/mysql_client.h"
+
+namespace observer {
+namespace {
+
+int EnvInt(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) {
+    ADD_FAILURE() << name << " is not set; run this through exporter_exactness_test.sh";
+    return 0;
+  }
+  return std::atoi(value);
+}
+
+// The label values the exporter derives from a row, as SQL expressions.
+constexpr const char* kModel = "IF(COALESCE(model_name, '') = '', 'unknown', model_name)";
+constexpr const char* kChannel = "CAST(COALESCE(channel_id, 0) AS CHAR)";
+constexpr const char* kGroup = "IF(COALESCE(`group`, '') = '', 'unknown', `group`)";
+constexpr const char* kStream = "IF(COALESCE(is_stream, 0) = 1, 'true', 'false')";
+
+class ExactnessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DbOptions options;
+    options.port = EnvInt("NEWAPI_CHECK_DB_PORT");
+    options.user = "observer_check";
+    options.password = "observer-check";
+    options.database = "new-api";
+    options.statement_timeout_ms = 0;
+    db_ = std::make_unique<MysqlClient>(options);
+    DbStatus connected = db_->Connect();
+    ASSERT_TRUE(connected.ok) << connected.message;
+    samples_ = testing::ParseExposition(testing::Scrape(EnvInt("NEWAPI_CHECK_EXPORTER_PORT")));
+    ASSERT_FALSE(samples_.empty()) << "could not scrape the exporter";
+    start_id_ = static_cast<int64_t>(samples_["newapi_exporter_tail_start_id"][""]);
+  }
+
+  // Runs SELECT <label exprs>, <value expr> ... and returns the canonical label string -> value. Label names must be
+  // given in sorted order, as the exposition sorts them.
+  std::map<std::string, double> GroundTruth(const std::vector<std::pair<std::string, std::string>>& labels,
+                                            const std::string& value, const std::string& where) {
+    std::string select, group_by;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      select += labels[i].second + ", ";
+      group_by += (i ? ", " : "") + std::to_string(i + 1);
+    }
+    const std::string sql = "SELECT " + select + value + " FROM logs WHERE id > " + std::to_string(start_id_) +
+                            " AND " + where + " GROUP BY " + group_by;
+    QueryResult result;
+    DbStatus status = db_->Query(sql, &result);
+    EXPECT_TRUE(status.ok) << status.message << "\n" << sql;
+    std::map<std::string, double> out;
+    for (const auto& row : result.rows) {
+      std::string key;
+      for (size_t i = 0; i < labels.size(); ++i) {
+        key += (i ? "," : "") + labels[i].first + "=\"" + row[i].value_or("") + "\"";
+      }
+      out[key] = std::stod(row[labels.size()].value_or("0"));
+    }
+    return out;
+  }
+
+  // Every non-zero exported series equals the SQL value, and every SQL group is exported.
+  void ExpectEqual(const std::string& family, const std::map<std::string, double>& truth, double tolerance = 0) {
+    const auto& exported = samples_[family];
+    size_t compared = 0;
+    for (const auto& [labels, value] : truth) {
+      if (value == 0) continue;
+      auto it = exported.find(labels);
+      if (it == exported.end()) {
+        ADD_FAILURE() << family << "{" << labels << "} missing; SQL says " << value;
+        continue;
+      }
+      EXPECT_NEAR(it->second, value, tolerance * std::max(1.0, std::fabs(value))) << family << "{" << labels << "}";
+      ++compared;
+    }
+    for (const auto& [labels, value] : exported) {
+      if (value != 0 && truth.count(labels) == 0) ADD_FAILURE() << family << "{" << labels << "} = " << value << " not in SQL";
+    }
+    EXPECT_GT(compared, 0u) << family << ": nothing to compare";
+  }
+
+  std::unique_ptr<MysqlClient> db_;
+  testing::Samples samples_;
+  int64_t start_id_ = 0;
+};
+
+const std::vector<std::pair<std::string, std::string>> kBase = {{"channel", kChannel}, {"group", kGroup}, {"model", kModel}};
+
+TEST_F(ExactnessTest, RequestsAndErrors) {
+  ExpectEqual("newapi_requests_total",
+              GroundTruth({{"channel", kChannel}, {"group", kGroup}, {"model", kModel}, {"stream", kStream}}, "COUNT(*)",
+                          "type IN (2, 5)"));
+  ExpectEqual("newapi_request_errors_total", GroundTruth(kBase, "COUNT(*)", "type = 5"));
+}
+
+TEST_F(ExactnessTest, Tokens) {
+  for (const auto& [kind, expr] : std::vector<std::pair<std::string, std::string>>{
+           {"prompt", "SUM(GREATEST(prompt_tokens, 0))"},
+           {"completion", "SUM(GREATEST(completion_tokens, 0))"},
+           {"cached", "SUM(GREATEST(COALESCE(CAST(JSON_VALUE(other, '$.cache_tokens') AS SIGNED), 0), 0))"}}) {
+    ExpectEqual("newapi_tokens_total",
+                GroundTruth({{"channel", kChannel}, {"group", kGroup}, {"kind", "'" + kind + "'"}, {"model", kModel}},
+                            expr, "type = 2"));
+  }
+}
+
+TEST_F(ExactnessTest, QuotaSpendAndRefunds) {
+  ExpectEqual("newapi_quota_used_total", GroundTruth(kBase, "SUM(GREATEST(quota, 0))", "type = 2"));
+  const double qpu = samples_["newapi_quota_per_unit"][""];
+  ASSERT_GT(qpu, 0);
+  ExpectEqual("newapi_spend_usd_total", GroundTruth(kBase, "SUM(GREATEST(quota, 0)) / " + std::to_string(qpu), "type = 2"),
+              1e-9);
+  ExpectEqual("newapi_quota_refunded_total", GroundTruth(kBase, "SUM(GREATEST(quota, 0))", "type = 6"));
+}
+
+TEST_F(ExactnessTest, HistogramCounts) {
+  const std::vector<std::pair<std::string, std::string>> by_channel = {{"channel", kChannel}, {"model", kModel}};
+  ExpectEqual("newapi_request_duration_seconds_count", GroundTruth(by_channel, "COUNT(*)", "type = 2"));
+  ExpectEqual("newapi_request_duration_seconds_sum", GroundTruth(by_channel, "SUM(use_time)", "type = 2"));
+  ExpectEqual("newapi_first_token_seconds_count",
+              GroundTruth(by_channel, "COUNT(*)", "type = 2 AND CAST(JSON_VALUE(other, '$.frt') AS DOUBLE) > 0"));
+  ExpectEqual("newapi_request_size_tokens_count", GroundTruth({{"model", kModel}}, "COUNT(*)", "type = 2"));
+}
+
+TEST_F(ExactnessTest, RowsReadEqualsRowsAfterTheStart) {
+  QueryResult result;
+  ASSERT_TRUE(db_->Query("SELECT COUNT(*) FROM logs WHERE id > " + std::to_string(start_id_), &result).ok);
+  EXPECT_EQ(samples_["newapi_exporter_rows_read_total"][""], std::stod(*result.rows[0][0]));
+}
+
+}  // namespace
+}  // namespace observer
