@@ -87,8 +87,8 @@ Injection PlanSharedKey(TrafficGenerator& gen, int64_t start) {
     std::string ip = FreshIp(gen.rng());
     if (seen.insert(ip).second) ips.push_back(ip);
   }
-  constexpr int kRequests = 42;
-  constexpr double kSpan = 480.0;
+  constexpr int kRequests = 36;  // three requests from each of 12+ IPs in 3 minutes (rule window: 10 minutes)
+  constexpr double kSpan = 180.0;
   for (int i = 0; i < kRequests; ++i) {
     Add(&inj, kSpan * i / kRequests, gen.Consume(start, token, -1, ips[static_cast<size_t>(i) % ips.size()]));
   }
@@ -113,7 +113,7 @@ Injection PlanIpManyUsers(TrafficGenerator& gen, int64_t start) {
     const size_t t = PickQuietToken(gen, attempt % 2 == 0);  // half of them record IPs on their API calls too
     const size_t u = p.tokens[t].user_index;
     if (!users.insert(u).second) continue;
-    const double at = 40.0 * static_cast<double>(users.size() - 1);
+    const double at = 20.0 * static_cast<double>(users.size() - 1);  // 9 users within 3 minutes
     Add(&inj, at, gen.Login(start, u, ip));
     Add(&inj, at + 5, gen.Consume(start, t, -1, ip));
     Add(&inj, at + 20, gen.Consume(start, t, -1, ip));

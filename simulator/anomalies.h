@@ -34,8 +34,8 @@ Injection PlanAnomaly(int kind_index, TrafficGenerator& gen, int64_t start);
 Injection PlanDecoy(int kind_index, TrafficGenerator& gen, int64_t start);
 
 Injection PlanBurst(TrafficGenerator& gen, int64_t start);            // ≥ 150 requests in 60 s on one token
-Injection PlanSharedKey(TrafficGenerator& gen, int64_t start);        // one token from 14 IPs in 8 minutes
-Injection PlanIpManyUsers(TrafficGenerator& gen, int64_t start);      // 9 users on one IP in 6 minutes
+Injection PlanSharedKey(TrafficGenerator& gen, int64_t start);        // one token from 14 IPs in 3 minutes
+Injection PlanIpManyUsers(TrafficGenerator& gen, int64_t start);      // 9 users on one IP in 3 minutes
 Injection PlanBigRequest(TrafficGenerator& gen, int64_t start);       // > mean + 10σ tokens for its model
 Injection PlanSteadyToken(TrafficGenerator& gen, int64_t start);      // 100/min for 5 minutes: under the limit
 Injection PlanFamilyIp(TrafficGenerator& gen, int64_t start);         // 3 users behind one home IP

@@ -25,6 +25,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double kRolledBackShare = 0.03;  // INSERT inside a transaction that is rolled back: an id gap
 constexpr double kLateCommitShare = 0.03;  // BEGIN, INSERT, 1–4 s pause, COMMIT: a higher id commits first
+// new-api stamps created_at before the INSERT takes its id; a slow goroutine makes a higher id carry an earlier time.
+constexpr double kEarlyStampShare = 0.01;
 constexpr auto kCounterFlushEvery = std::chrono::seconds(5);
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -206,6 +208,7 @@ void WriterLoop(int index, const Catalog& catalog, const Population& population,
     if (!waiter.SleepUntil(due)) break;
     if (!db.connected() && !ConnectWithRetry(db, waiter, name.c_str())) break;
     LogRow row = gen.Next(Now());
+    if (gen.rng().Chance(kEarlyStampShare)) row.created_at -= gen.rng().UniformInt(1, 3);
     InsertRow(db, row, gen.rng(), waiter, counters, stats);
   }
 }
