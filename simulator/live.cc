@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <tuple>
@@ -152,48 +153,50 @@ struct Stats {
   std::atomic<int64_t> inserted{0}, rolled_back{0}, late_commits{0}, failed{0};
 };
 
-// Inserts one row the way the writer chose; returns false if the connection must be re-established.
-bool InsertRow(observer::MysqlClient& db, const LogRow& row, Rng& rng, Waiter& waiter, Counters& counters,
-               Stats& stats) {
-  const std::string insert = LogInsertSql(row);
-  const double r = rng.Uniform01();
-  observer::DbStatus st;
-  if (r < kRolledBackShare) {
-    st = db.Execute("BEGIN");
-    if (st.ok) st = db.Execute(insert);
-    if (st.ok) st = db.Execute("ROLLBACK");
-    if (st.ok) ++stats.rolled_back;
-  } else if (r < kRolledBackShare + kLateCommitShare) {
-    st = db.Execute("BEGIN");
-    if (st.ok) st = db.Execute(insert);
-    if (st.ok) {
-      // Commit even when asked to stop: the row was promised.
-      waiter.SleepUntil(Clock::now() + std::chrono::milliseconds(rng.UniformInt(1000, 4000)));
-      st = db.Execute("COMMIT");
-    }
-    if (st.ok) {
-      ++stats.late_commits;
-      ++stats.inserted;
-      counters.Add(row);
-    }
-  } else {
-    st = db.Execute(insert);
-    if (st.ok) {
-      ++stats.inserted;
-      counters.Add(row);
-    }
-  }
-  if (!st.ok) {
+// Runs one statement and counts a failure; returns false when it failed.
+bool Run(observer::MysqlClient& db, const std::string& sql, Stats& stats) {
+  if (observer::DbStatus st = db.Execute(sql); !st.ok) {
     ++stats.failed;
     observer::log::Warn("insert failed", {{"error", st.message}});
-    return db.connected();
+    return false;
   }
   return true;
 }
 
+// One transaction left open on a second connection and committed later, so that rows with higher ids commit first
+// (new-api's concurrent goroutines do this). The writer keeps inserting meanwhile.
+class LateCommit {
+ public:
+  explicit LateCommit(const observer::DbOptions& options) : db_(options) {}
+  bool open() const { return due_.has_value(); }
+  Clock::time_point due() const { return *due_; }
+
+  void Begin(const LogRow& row, Clock::time_point due, Stats& stats) {
+    if (!db_.connected() && !db_.Connect().ok) return;
+    if (!Run(db_, "BEGIN", stats) || !Run(db_, LogInsertSql(row), stats)) return;
+    row_ = row;
+    due_ = due;
+  }
+
+  void Commit(Counters& counters, Stats& stats) {
+    if (Run(db_, "COMMIT", stats)) {
+      ++stats.late_commits;
+      ++stats.inserted;
+      counters.Add(row_);
+    }
+    due_.reset();
+  }
+
+ private:
+  observer::MysqlClient db_;
+  LogRow row_;
+  std::optional<Clock::time_point> due_;
+};
+
 void WriterLoop(int index, const Catalog& catalog, const Population& population, const LiveOptions& options,
                 const std::atomic<bool>& stop, Waiter& waiter, Counters& counters, Stats& stats) {
   observer::MysqlClient db(options.db);
+  LateCommit late(options.db);
   const std::string name = "writer-" + std::to_string(index);
   if (!ConnectWithRetry(db, waiter, name.c_str())) return;
   // Live traffic is not reproducible (it follows the clock), but each writer still gets its own stream.
@@ -204,12 +207,28 @@ void WriterLoop(int index, const Catalog& catalog, const Population& population,
   while (!stop) {
     // Poisson arrivals at this writer's share of the rate.
     due += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(gen.rng().Exponential(1.0 / per_writer)));
-    if (due < Clock::now() - std::chrono::seconds(1)) due = Clock::now();  // after a late commit: don't catch up in a burst
+    if (due < Clock::now() - std::chrono::seconds(1)) due = Clock::now();  // after a stall: don't catch up in a burst
+    if (late.open() && late.due() <= due) {
+      waiter.SleepUntil(late.due());
+      late.Commit(counters, stats);  // even when stopping: the row was promised
+    }
     if (!waiter.SleepUntil(due)) break;
     if (!db.connected() && !ConnectWithRetry(db, waiter, name.c_str())) break;
     LogRow row = gen.Next(Now());
     if (gen.rng().Chance(kEarlyStampShare)) row.created_at -= gen.rng().UniformInt(1, 3);
-    InsertRow(db, row, gen.rng(), waiter, counters, stats);
+    const double r = gen.rng().Uniform01();
+    if (r < kRolledBackShare) {
+      if (Run(db, "BEGIN", stats) && Run(db, LogInsertSql(row), stats) && Run(db, "ROLLBACK", stats)) ++stats.rolled_back;
+    } else if (r < kRolledBackShare + kLateCommitShare && !late.open()) {
+      late.Begin(row, Clock::now() + std::chrono::milliseconds(gen.rng().UniformInt(1000, 4000)), stats);
+    } else if (Run(db, LogInsertSql(row), stats)) {
+      ++stats.inserted;
+      counters.Add(row);
+    }
+  }
+  if (late.open()) {
+    std::this_thread::sleep_until(late.due());
+    late.Commit(counters, stats);
   }
 }
 

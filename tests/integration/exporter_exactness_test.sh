@@ -19,8 +19,9 @@ METRICS=http://127.0.0.1:$EXPORTER_PORT/metrics
 
 mariadb_start "$DB" "$DB_PORT" || { fail "MariaDB did not start"; finish; }
 create_simulator_user "$DB" sim-pass
-sim() { SIM_DB_PASS=sim-pass "$BUILD_DIR/simulator/newapi-sim" "$@" --db.port="$DB_PORT" --db.user=newapi_sim; }
-sim load --history.rows=50000 --history.days=2 --users=400 >"$TEST_DIR/load.log" 2>&1 ||
+# exec, so that a background run's $! is the simulator itself; call it in a subshell.
+sim() { SIM_DB_PASS=sim-pass exec "$BUILD_DIR/simulator/newapi-sim" "$@" --db.port="$DB_PORT" --db.user=newapi_sim; }
+(sim load --history.rows=50000 --history.days=2 --users=400) >"$TEST_DIR/load.log" 2>&1 ||
   { fail "history load failed"; tail -5 "$TEST_DIR/load.log" >&2; finish; }
 create_observer_users "$DB" ro-pass agg-pass
 sql "CREATE USER 'observer_check'@'%' IDENTIFIED BY 'observer-check'; GRANT SELECT ON \`new-api\`.* TO 'observer_check'@'%';"
@@ -33,7 +34,7 @@ check "the tailer is running within 15 s" wait_until 15 tail_ok
 start_id=$(metric_value "$METRICS" newapi_exporter_tail_start_id)
 check "the tailer started at the end of logs (id $start_id)" test "$start_id" = "$(sql 'SELECT MAX(id) FROM `new-api`.logs')"
 
-sim live --live.rate=150 --live.writers=4 --anomaly.interval=5 >"$TEST_DIR/live.log" 2>&1 &
+(sim live --live.rate=150 --live.writers=4 --anomaly.interval=5) >"$TEST_DIR/live.log" 2>&1 &
 echo $! >"$TEST_DIR/sim.pid"
 sleep 5
 
@@ -41,7 +42,7 @@ sleep 5
 sql "INSERT INTO \`new-api\`.logs (user_id, created_at, type, model_name, quota, prompt_tokens, completion_tokens,
      channel_id, \`group\`, other) VALUES (1, UNIX_TIMESTAMP(), 2, 'freshness-probe', 7, 3, 4, 1, 'default', '{}')"
 inserted=$(now_ms)
-probe_visible() { curl -fsS "$METRICS" | grep -q 'model="freshness-probe"'; }
+probe_visible() { local scrape; scrape=$(curl -fsS "$METRICS") && grep -q 'model="freshness-probe"' <<<"$scrape"; }
 wait_until 10 probe_visible
 fresh_ms=$(( $(now_ms) - inserted ))
 check "a committed row shows in /metrics within 2 s (took $fresh_ms ms)" test "$fresh_ms" -le 2000
@@ -55,7 +56,7 @@ for _ in $(seq 1 25); do
   n=$(sql "SELECT COUNT(*) FROM information_schema.processlist WHERE user = 'newapi_ro' AND command = 'Query'
            AND info LIKE '%FROM logs%'")
   [ "$n" -gt "$max_in_flight" ] && max_in_flight=$n
-  t0=$(now_ms); curl -fsS -o /dev/null --max-time 5 "$METRICS"; t=$(( $(now_ms) - t0 ))
+  t0=$(now_ms); curl -fsS -o /dev/null --max-time 5 "$METRICS" || slowest_ms=99999; t=$(( $(now_ms) - t0 ))
   [ "$t" -gt "$slowest_ms" ] && slowest_ms=$t
   sleep 0.2
 done
@@ -85,5 +86,6 @@ check "tokens have keys to look for ($(wc -l <"$TEST_DIR/keys.txt"))" test "$(wc
 check "no token key appears in /metrics" bash -c "! grep -F -f '$TEST_DIR/keys.txt' '$TEST_DIR/metrics.txt' >/dev/null"
 check "no token key appears in the exporter log" bash -c "! grep -F -f '$TEST_DIR/keys.txt' '$TEST_DIR/exporter.log' >/dev/null"
 check "no permission errors in the exporter log" bash -c "! grep -q 'command denied' '$TEST_DIR/exporter.log'"
+check "promtool check metrics passes on a live scrape" bash -c "promtool check metrics <'$TEST_DIR/metrics.txt'"
 check "metrics.md matches the live exposition" "$REPO_ROOT/tests/integration/check_metrics_doc.sh" "$METRICS" "$REPO_ROOT/exporter/metrics.md"
 finish
