@@ -68,7 +68,7 @@ collation-server=utf8mb4_general_ci
 CNF
   if [ ! -d "$dir/data/mysql" ]; then
     mariadb-install-db --defaults-file="$dir/my.cnf" "${run_as[@]}" --auth-root-authentication-method=socket \
-      --skip-test-db >"$dir/install.log" 2>&1 || { say "mariadb-install-db failed, see $dir/install.log"; return 1; }
+      --skip-test-db >"$dir/install.log" 2>&1 || { say "mariadb-install-db failed:"; tail -n 20 "$dir/install.log" >&2; return 1; }
   fi
   mariadbd --defaults-file="$dir/my.cnf" "${run_as[@]}" >>"$dir/mariadb.out" 2>&1 &
   echo $! >"$dir/server.pid"

@@ -9,8 +9,9 @@ cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 10; mariadb_stop "$TEST_DIR/db
 trap cleanup EXIT
 
 mariadb_start "$TEST_DIR/db" "$DB_PORT" || { fail "MariaDB did not start"; finish; }
-mariadb_sql "$TEST_DIR/db" "CREATE DATABASE \`new-api\`; CREATE USER 'newapi_ro'@'%' IDENTIFIED BY 'ro-pass';
-  GRANT SELECT ON \`new-api\`.* TO 'newapi_ro'@'%';"
+mariadb_sql "$TEST_DIR/db" "CREATE DATABASE \`new-api\`"
+mariadb --no-defaults --socket="$TEST_DIR/db/mariadb.sock" -uroot new-api <"$REPO_ROOT/schema/newapi-schema.sql"
+create_observer_users "$TEST_DIR/db" ro-pass agg-pass
 
 (export DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$HTTP_PORT DB_CHECK_INTERVAL_SECONDS=2
  exec "$BUILD_DIR/exporter/newapi-exporter") >"$TEST_DIR/exporter.log" 2>&1 &
@@ -19,7 +20,9 @@ exporter_pid=$(cat "$TEST_DIR/exporter.pid")
 METRICS=http://127.0.0.1:$HTTP_PORT/metrics
 
 db_up_is() { [ "$(metric_value "$METRICS" newapi_exporter_db_up)" = "$1" ]; }
+tail_success_is() { [ "$(metric_value "$METRICS" 'newapi_exporter_collector_success{collector="log_tail"}')" = "$1" ]; }
 check "db_up is 1 within 15 s of start" wait_until 15 db_up_is 1
+check "the log tail collector succeeds" wait_until 15 tail_success_is 1
 check "build_info is exposed" bash -c "curl -fsS $METRICS | grep -q '^newapi_exporter_build_info{'"
 health=$(curl -fsS "http://127.0.0.1:$HTTP_PORT/api/health")
 check "/api/health says ok with the database up" grep -q '"ok":true' <<<"$health"
@@ -31,6 +34,7 @@ check "X-Request-Id is echoed" test "$echoed" = recovery-test-1
 kill -9 "$(cat "$TEST_DIR/db/server.pid")"
 killed_at=$(now_ms)
 check "db_up drops to 0 within 15 s of the kill" wait_until 15 db_up_is 0
+check "the log tail collector reports failure" wait_until 15 tail_success_is 0
 start=$(now_ms)
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$METRICS")
 elapsed=$(( $(now_ms) - start ))
@@ -43,6 +47,7 @@ check "exporter process is still alive" kill -0 "$exporter_pid"
 mariadb_start "$TEST_DIR/db" "$DB_PORT" || { fail "MariaDB did not restart"; finish; }
 restarted_at=$(now_ms)
 check "db_up returns to 1 within 30 s of the restart" wait_until 30 db_up_is 1
+check "the log tail collector recovers within 30 s of the restart" wait_until 30 tail_success_is 1
 echo "     recovery took $(( $(now_ms) - restarted_at )) ms after restart ($(( $(now_ms) - killed_at )) ms after the kill)"
 check "the same exporter process recovered (no restart)" kill -0 "$exporter_pid"
 check "the exporter logged the loss and the reconnect" bash -c \
