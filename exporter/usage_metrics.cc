@@ -1,7 +1,6 @@
 // Contract counters and histograms from tailed log rows.
 #include "usage_metrics.h"
 
-#include <algorithm>
 
 #include "observer/metrics.h"
 
@@ -46,18 +45,19 @@ UsageMetrics::UsageMetrics(prometheus::Registry& registry, LabelLimits limits)
                                    "First-token latency of consume rows that record it (other.frt).")),
       size_(HistogramFamily(registry, "request_size_tokens", "Prompt plus completion tokens per consume row.")) {}
 
-UsageMetrics::Series& UsageMetrics::SeriesFor(const LogRow& row) {
-  std::string key = row.model_name;
+UsageMetrics::Series& UsageMetrics::SeriesFor(const std::string& raw_model, int64_t raw_channel,
+                                              const std::string& raw_group, bool stream) {
+  std::string key = raw_model;
   key.push_back('\x1f');
-  key += std::to_string(row.channel_id);
+  key += std::to_string(raw_channel);
   key.push_back('\x1f');
-  key += row.group;
-  key.push_back(row.is_stream ? '1' : '0');
+  key += raw_group;
+  key.push_back(stream ? '1' : '0');
   if (auto it = series_.find(key); it != series_.end()) return it->second;
 
-  const std::string model = models_.Admit(row.model_name);
-  const std::string channel = channels_.Admit(std::to_string(row.channel_id));
-  const std::string group = groups_.Admit(row.group);
+  const std::string model = models_.Admit(raw_model);
+  const std::string channel = channels_.Admit(std::to_string(raw_channel));
+  const std::string group = groups_.Admit(raw_group);
   const std::map<std::string, std::string> base = {{"model", model}, {"channel", channel}, {"group", group}};
   auto with = [&base](const std::string& label, const std::string& value) {
     auto labels = base;
@@ -65,7 +65,7 @@ UsageMetrics::Series& UsageMetrics::SeriesFor(const LogRow& row) {
     return labels;
   };
   Series series{
-      &requests_.Add(with("stream", row.is_stream ? "true" : "false")),
+      &requests_.Add(with("stream", stream ? "true" : "false")),
       &errors_.Add(base),
       &tokens_.Add(with("kind", "prompt")),
       &tokens_.Add(with("kind", "completion")),
@@ -80,34 +80,33 @@ UsageMetrics::Series& UsageMetrics::SeriesFor(const LogRow& row) {
   return series_.emplace(std::move(key), series).first->second;
 }
 
+void UsageMetrics::Apply(Series& s, const observer::newapi::UsageSums& sums, double quota_per_unit) {
+  s.requests->Increment(static_cast<double>(sums.reqs));
+  s.errors->Increment(static_cast<double>(sums.errors));
+  s.prompt_tokens->Increment(static_cast<double>(sums.prompt_tokens));
+  s.completion_tokens->Increment(static_cast<double>(sums.completion_tokens));
+  s.cached_tokens->Increment(static_cast<double>(sums.cached_tokens));
+  s.quota->Increment(static_cast<double>(sums.quota));
+  s.spend->Increment(static_cast<double>(sums.quota) / quota_per_unit);
+  s.refunded->Increment(static_cast<double>(sums.refunded_quota));
+}
+
 void UsageMetrics::Observe(const LogRow& row, double quota_per_unit) {
-  using namespace observer::newapi;
-  if (row.type != kLogConsume && row.type != kLogError && row.type != kLogRefund) return;
-  Series& s = SeriesFor(row);
-  // Counters only go up: a negative quota (a correction row) is not counted.
-  const double quota = static_cast<double>(std::max<int64_t>(row.quota, 0));
-  switch (row.type) {
-    case kLogConsume:
-      s.requests->Increment();
-      s.prompt_tokens->Increment(static_cast<double>(std::max<int64_t>(row.prompt_tokens, 0)));
-      s.completion_tokens->Increment(static_cast<double>(std::max<int64_t>(row.completion_tokens, 0)));
-      s.cached_tokens->Increment(static_cast<double>(row.cache_tokens));
-      s.quota->Increment(quota);
-      s.spend->Increment(quota / quota_per_unit);
-      s.duration->Observe(static_cast<double>(row.use_time));
-      if (row.frt_ms) s.first_token->Observe(*row.frt_ms / 1000.0);
-      s.size->Observe(static_cast<double>(row.prompt_tokens + row.completion_tokens));
-      break;
-    case kLogError:
-      s.requests->Increment();
-      s.errors->Increment();
-      break;
-    case kLogRefund:
-      s.refunded->Increment(quota);
-      break;
-    default:
-      break;
+  observer::newapi::UsageSums sums;
+  if (!observer::newapi::AddUsage(row, &sums)) return;
+  Series& s = SeriesFor(row.model_name, row.channel_id, row.group, row.is_stream);
+  Apply(s, sums, quota_per_unit);
+  // Histograms describe requests as they arrive; they have no baseline.
+  if (row.type == observer::newapi::kLogConsume) {
+    s.duration->Observe(static_cast<double>(row.use_time));
+    if (row.frt_ms) s.first_token->Observe(*row.frt_ms / 1000.0);
+    s.size->Observe(static_cast<double>(row.prompt_tokens + row.completion_tokens));
   }
+}
+
+void UsageMetrics::AddBaseline(const std::string& model, int64_t channel, const std::string& group, bool stream,
+                               const observer::newapi::UsageSums& sums, double quota_per_unit) {
+  Apply(SeriesFor(model, channel, group, stream), sums, quota_per_unit);
 }
 
 }  // namespace exporter

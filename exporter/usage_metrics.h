@@ -10,6 +10,7 @@
 
 #include "label_guard.h"
 #include "observer/newapi/logs.h"
+#include "observer/newapi/usage.h"
 
 namespace exporter {
 
@@ -23,9 +24,11 @@ class UsageMetrics {
  public:
   UsageMetrics(prometheus::Registry& registry, LabelLimits limits);
 
-  // Counts one row: consume (2) and error (5) rows are requests, errors are also errors, refunds (6) add to the
-  // refunded quota; other types are not usage. quota_per_unit converts quota to USD.
+  // Counts one row by the shared usage rules (observer/newapi/usage.h); quota_per_unit converts quota to USD.
   void Observe(const observer::newapi::LogRow& row, double quota_per_unit);
+  // Starts the counters of one label set at totals read from the database (the restart-safe baseline).
+  void AddBaseline(const std::string& model, int64_t channel, const std::string& group, bool stream,
+                   const observer::newapi::UsageSums& sums, double quota_per_unit);
 
   // How many label values were folded into "other", per label.
   uint64_t folded_models() const { return models_.folded(); }
@@ -46,7 +49,8 @@ class UsageMetrics {
     prometheus::Histogram* first_token;
     prometheus::Histogram* size;
   };
-  Series& SeriesFor(const observer::newapi::LogRow& row);
+  Series& SeriesFor(const std::string& model, int64_t channel, const std::string& group, bool stream);
+  void Apply(Series& series, const observer::newapi::UsageSums& sums, double quota_per_unit);
 
   LabelGuard models_;
   LabelGuard channels_;
