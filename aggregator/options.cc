@@ -11,6 +11,11 @@ std::vector<observer::Setting> AggregatorSettings() {
       {"web.host", "AGGREGATOR_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
       {"web.port", "AGGREGATOR_PORT", "8081", "port of /metrics and the alert relay"},
       {"aggregate.interval", "AGG_INTERVAL_SECONDS", "300", "how often agg_usage_hourly is brought up to date"},
+      {"aggregate.finalize-lag", "AGG_FINALIZE_LAG_SECONDS", "7200",
+       "an hour becomes final (never recomputed again) this long after it ends"},
+      {"aggregate.standby-retry", "AGG_STANDBY_RETRY_SECONDS", "10",
+       "how often a standby aggregator tries to take over the writer lock"},
+      {"once", "AGG_ONCE", "false", "run one aggregation pass and exit (0 done, 1 failed, 3 another aggregator writes)"},
       {"relay.webhook-url", "ALERT_WEBHOOK_URL", "", "generic JSON webhook for alerts (empty = none)", true},
       observer::LogLevelSetting(),
   };
@@ -24,7 +29,10 @@ AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
   options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
   options.listen_host = config.GetString("web.host");
   options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
-  options.interval_seconds = static_cast<int>(config.GetInt("aggregate.interval", 10, 86400));
+  options.interval_seconds = static_cast<int>(config.GetInt("aggregate.interval", 1, 86400));
+  options.finalize_lag_seconds = config.GetInt("aggregate.finalize-lag", 0, 30 * 86400);
+  options.standby_retry_seconds = static_cast<int>(config.GetInt("aggregate.standby-retry", 1, 3600));
+  options.once = config.GetBool("once");
   options.alert_webhook_url = config.GetString("relay.webhook-url");
   if (!options.alert_webhook_url.empty() && options.alert_webhook_url.rfind("http://", 0) != 0 &&
       options.alert_webhook_url.rfind("https://", 0) != 0) {

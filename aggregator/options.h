@@ -1,6 +1,7 @@
 // The aggregator's settings table and its typed, validated options.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct AggregatorOptions {
   std::string listen_host;
   int listen_port = 8081;
   int interval_seconds = 300;
+  int standby_retry_seconds = 10;
+  int64_t finalize_lag_seconds = 7200;
+  bool once = false;
   std::string alert_webhook_url;
 };
 

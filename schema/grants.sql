@@ -1,6 +1,6 @@
 -- Database accounts of newapi-observer: the exporter (read-only, no secret columns) and the aggregator.
 -- @DB_NAME@ and the passwords are filled in by scripts/stack. Valid on MySQL 8 and MariaDB 10.11.
--- Run after the new-api schema exists: column grants need the tables.
+-- Run after the new-api schema and schema/observer-tables.sql exist: column and table grants need the tables.
 
 -- The exporter: SELECT only, never tokens.key, channels.key or users.password/access_token, few connections.
 CREATE USER IF NOT EXISTS 'newapi_ro'@'%' IDENTIFIED BY '@RO_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
@@ -22,9 +22,15 @@ GRANT SELECT ON `@DB_NAME@`.`abilities` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`models` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`vendors` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`quota_data` TO 'newapi_ro'@'%';
+-- The aggregator's tables (schema/observer-tables.sql), for the restart-safe counter baseline.
+GRANT SELECT ON `@DB_NAME@`.`agg_usage_hourly` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
 
--- The aggregator: reads logs; its own tables are granted when they are created.
+-- The aggregator: reads the logs columns it counts, writes only its own tables.
 CREATE USER IF NOT EXISTS 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 4;
 ALTER USER 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 4;
-GRANT SELECT ON `@DB_NAME@`.`logs` TO 'newapi_agg'@'%';
-GRANT SELECT (`id`, `name`) ON `@DB_NAME@`.`channels` TO 'newapi_agg'@'%';
+GRANT SELECT (`id`, `user_id`, `created_at`, `type`, `username`, `token_name`, `model_name`, `quota`, `prompt_tokens`,
+              `completion_tokens`, `use_time`, `is_stream`, `channel_id`, `token_id`, `group`, `ip`, `other`)
+  ON `@DB_NAME@`.`logs` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@DB_NAME@`.`agg_usage_hourly` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@DB_NAME@`.`agg_state` TO 'newapi_agg'@'%';

@@ -60,7 +60,10 @@ Config Config::Load(const std::vector<Setting>& settings, const std::vector<std:
       throw ConfigError("--" + name + " is a secret and is not accepted on the command line: set " + setting->env +
                         " or " + setting->env + "_FILE in the environment");
     }
-    if (!has_value) {
+    const bool is_switch = setting->default_value == "true" || setting->default_value == "false";
+    if (!has_value && is_switch && (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0)) {
+      value = "true";  // a bare boolean flag such as --once
+    } else if (!has_value) {
       if (i + 1 >= args.size()) throw ConfigError("flag --" + name + " needs a value");
       value = args[++i];
     }

@@ -54,6 +54,23 @@ std::string StatementTimeoutSql(ServerFlavor flavor, int timeout_ms) {
   return "";
 }
 
+std::string WithStatementTimeout(ServerFlavor flavor, std::string_view select_sql, int timeout_ms) {
+  switch (flavor) {
+    case ServerFlavor::kMariaDB: {
+      std::string set = StatementTimeoutSql(flavor, timeout_ms);  // "SET SESSION max_statement_time = N"
+      return "SET STATEMENT " + set.substr(set.find("max_statement_time")) + " FOR " + std::string(select_sql);
+    }
+    case ServerFlavor::kMySQL:
+      if (select_sql.rfind("SELECT ", 0) == 0) {
+        return "SELECT /*+ MAX_EXECUTION_TIME(" + std::to_string(timeout_ms) + ") */ " +
+               std::string(select_sql.substr(7));
+      }
+      return std::string(select_sql);
+    case ServerFlavor::kUnknown: return std::string(select_sql);
+  }
+  return std::string(select_sql);
+}
+
 bool DbStatus::IsTimeout() const {
   if (ok) return false;
   return code == kMySqlStatementTimeout || code == kMariaDbStatementTimeout ||

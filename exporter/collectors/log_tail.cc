@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 
+#include "observer/agg_tables.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 
@@ -73,21 +75,97 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
       folded_(prometheus::BuildGauge()
                   .Name(Name("exporter", "label_values_folded"))
                   .Help("Distinct label values folded into 'other' by the cardinality cap, by label.")
-                  .Register(registry)) {}
+                  .Register(registry)),
+      baseline_info_(prometheus::BuildGauge()
+                         .Name(Name("exporter", "baseline_info"))
+                         .Help("Where the usage counters started, always 1: agg_usage_hourly (all-time totals), tail "
+                               "(the end of logs: no aggregate table yet) or start_id (TAIL_START_ID).")
+                         .Register(registry)),
+      baseline_boundary_(SelfGauge(registry, "baseline_boundary_timestamp_seconds",
+                                   "Rows created before this time came from agg_usage_hourly; 0 without a baseline.")) {}
 
 std::shared_ptr<prometheus::Collectable> LogTailCollector::lag_collectable() const { return lag_; }
 
 DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
   int64_t start = options_.start_id;
+  std::string source = "start_id";
   if (start < 0) {
-    observer::QueryResult result;
-    if (DbStatus s = db.Query("SELECT COALESCE(MAX(id), 0) FROM logs", &result); !s.ok) return s;
-    start = result.rows.empty() || !result.rows[0][0] ? 0 : std::stoll(*result.rows[0][0]);
+    // A baseline already applied by an earlier, failed attempt is kept, never loaded twice.
+    bool found = count_from_created_at_ != INT64_MIN;
+    if (!found) {
+      if (DbStatus s = LoadBaseline(db, &found); !s.ok) return s;
+    }
+    if (found) {
+      // The first row at or after an hour before the boundary: rows are stamped before they get their id, so ids and
+      // created_at disagree by seconds, never by an hour. Rows read before the boundary are skipped in Refresh.
+      observer::QueryResult first;
+      const std::string sql = "SELECT id FROM logs WHERE created_at >= " + std::to_string(count_from_created_at_ - 3600) +
+                              " ORDER BY created_at, id LIMIT 1";
+      if (DbStatus s = db.Query(sql, &first); !s.ok) return s;
+      if (!first.rows.empty() && first.rows[0][0]) start = std::stoll(*first.rows[0][0]) - 1;
+      source = "agg_usage_hourly";
+    } else {
+      source = "tail";
+    }
+    if (start < 0) {
+      observer::QueryResult result;
+      if (DbStatus s = db.Query("SELECT COALESCE(MAX(id), 0) FROM logs", &result); !s.ok) return s;
+      start = result.rows.empty() || !result.rows[0][0] ? 0 : std::stoll(*result.rows[0][0]);
+    }
   }
   cursor_ = std::make_unique<TailCursor>(start, options_.cursor);
   start_id_.Set(static_cast<double>(start));
   last_id_.Set(static_cast<double>(start));
-  observer::log::Info("log tail started", {{"start_id", start}, {"at_end_of_table", options_.start_id < 0}});
+  baseline_info_.Add({{"source", source}}).Set(1);
+  if (source == "tail") {
+    observer::log::Warn("no finalized hours in agg_usage_hourly: counters start at the end of logs, not at all-time "
+                        "totals (run newapi-aggregator)", {{"start_id", start}});
+  } else {
+    observer::log::Info("log tail started", {{"start_id", start}, {"baseline", source}});
+  }
+  return DbStatus::Ok();
+}
+
+DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) {
+  *found = false;
+  observer::QueryResult result;
+  DbStatus status = db.Query(observer::agg::kReadFinalizedUntilSql, &result);
+  constexpr unsigned kNoSuchTable = 1146, kTableAccessDenied = 1142;
+  if (!status.ok && (status.code == kNoSuchTable || status.code == kTableAccessDenied)) {
+    observer::log::Warn("agg_usage_hourly is not readable", {{"error", status.message}});
+    return DbStatus::Ok();
+  }
+  if (!status.ok) return status;
+  if (result.rows.empty() || !result.rows[0][0]) return DbStatus::Ok();
+  const int64_t boundary = std::stoll(*result.rows[0][0]);
+
+  observer::QueryResult options;
+  if (DbStatus s = db.Query("SELECT value FROM options WHERE `key` = 'QuotaPerUnit'", &options); !s.ok) return s;
+  double quota_per_unit = options.rows.empty() || !options.rows[0][0] ? 0 : std::atof(options.rows[0][0]->c_str());
+  if (quota_per_unit <= 0) quota_per_unit = quota_per_unit_.load();
+
+  // One grouped pass over the finalized hours; allowed a minute, since it runs once per start.
+  const std::string sql = std::string(observer::agg::kBaselineSqlPrefix) + std::to_string(boundary) +
+                          std::string(observer::agg::kBaselineSqlSuffix);
+  observer::QueryResult totals;
+  if (DbStatus s = db.Query(observer::WithStatementTimeout(db.server().flavor, sql, 60000), &totals); !s.ok) return s;
+  // Applied only once every query has succeeded, so a failed start can be retried without counting twice.
+  for (const auto& row : totals.rows) {
+    auto number = [&row](size_t i) { return row[i] ? std::stoll(*row[i]) : 0LL; };
+    observer::newapi::UsageSums sums;
+    sums.reqs = number(4);
+    sums.errors = number(5);
+    sums.prompt_tokens = number(6);
+    sums.completion_tokens = number(7);
+    sums.cached_tokens = number(8);
+    sums.quota = number(9);
+    sums.refunded_quota = number(10);
+    usage_.AddBaseline(row[0].value_or(""), number(1), row[2].value_or(""), number(3) != 0, sums, quota_per_unit);
+  }
+  count_from_created_at_ = boundary;
+  baseline_boundary_.Set(static_cast<double>(boundary));
+  *found = true;
+  observer::log::Info("counters start at all-time totals", {{"finalized_until", boundary}, {"label_sets", totals.rows.size()}});
   return DbStatus::Ok();
 }
 
@@ -120,7 +198,7 @@ DbStatus LogTailCollector::ReadNewRows(observer::MysqlClient& db, int64_t now, b
     if (DbStatus s = db.Query(sql, &result); !s.ok) return s;
     for (const auto& db_row : result.rows) {
       LogRow row = observer::newapi::LogRowFromDb(db_row);
-      if (cursor_->Accept(row.id, now)) Count(row, now);
+      if (cursor_->Accept(row.id, now) && row.created_at >= count_from_created_at_) Count(row, now);
     }
     if (static_cast<int>(result.rows.size()) < options_.batch_size) {
       *caught_up = true;
@@ -147,7 +225,7 @@ DbStatus LogTailCollector::RecheckHoles(observer::MysqlClient& db, int64_t now) 
       LogRow row = observer::newapi::LogRowFromDb(db_row);
       if (cursor_->Accept(row.id, now)) {
         late_rows_.Increment();
-        Count(row, now);
+        if (row.created_at >= count_from_created_at_) Count(row, now);
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <prometheus/gauge.h>
 
 #include <atomic>
+#include <climits>
 #include <memory>
 
 #include "collectors/collector.h"
@@ -51,6 +52,8 @@ class LogTailCollector : public Collector {
   };
 
   observer::DbStatus Start(observer::MysqlClient& db);
+  // Reads the counters' starting totals from agg_usage_hourly; *found is false when there is nothing to start from.
+  observer::DbStatus LoadBaseline(observer::MysqlClient& db, bool* found);
   observer::DbStatus ReadNewRows(observer::MysqlClient& db, int64_t now, bool* caught_up);
   observer::DbStatus RecheckHoles(observer::MysqlClient& db, int64_t now);
   void Count(const observer::newapi::LogRow& row, int64_t now);
@@ -65,6 +68,7 @@ class LogTailCollector : public Collector {
   const std::atomic<double>& quota_per_unit_;
   std::shared_ptr<Lag> lag_;
   int64_t last_published_ = 0;
+  int64_t count_from_created_at_ = INT64_MIN;  // rows before the baseline boundary are already in the baseline
 
   prometheus::Gauge& start_id_;
   prometheus::Gauge& last_id_;
@@ -74,6 +78,8 @@ class LogTailCollector : public Collector {
   prometheus::Counter& holes_expired_;
   prometheus::Gauge& untracked_ids_;
   prometheus::Family<prometheus::Gauge>& folded_;
+  prometheus::Family<prometheus::Gauge>& baseline_info_;
+  prometheus::Gauge& baseline_boundary_;
 };
 
 }  // namespace exporter

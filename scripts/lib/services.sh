@@ -49,9 +49,11 @@ mariadb_start() {
   local logfile=${3:-$dir/mariadb.err}
   local run_as=()
   [ "$(id -u)" = 0 ] && run_as=(--user=root)
+  mkdir -p "$dir/tmp"
   cat >"$dir/my.cnf" <<CNF
 [mariadbd]
 datadir=$dir/data
+tmpdir=$dir/tmp
 socket=$dir/mariadb.sock
 pid-file=$dir/mariadb.pid
 port=$port
@@ -107,10 +109,12 @@ create_simulator_user() {
     ALTER USER 'newapi_sim'@'%' IDENTIFIED BY '$password'; GRANT ALL PRIVILEGES ON \`$db\`.* TO 'newapi_sim'@'%';"
 }
 
-# create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE]: the exporter's and aggregator's accounts
-# (schema/grants.sql); the new-api tables must exist.
+# create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE]: the observer's own tables
+# (schema/observer-tables.sql) and the exporter's and aggregator's accounts (schema/grants.sql); the new-api tables
+# must exist.
 create_observer_users() {
   local dir=$1 ro=$2 agg=$3 db=${4:-new-api}
+  mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot "$db" <"$REPO_ROOT/schema/observer-tables.sql"
   sed -e "s/@DB_NAME@/$db/g" -e "s/@RO_PASSWORD@/$ro/g" -e "s/@AGG_PASSWORD@/$agg/g" \
     "$REPO_ROOT/schema/grants.sql" | mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot
 }

@@ -25,6 +25,8 @@ AGGREGATOR=http://127.0.0.1:$STACK_AGGREGATOR_PORT
 check "exporter db_up is 1" test "$(metric_value "$EXPORTER/metrics" newapi_exporter_db_up)" = 1
 check "aggregator db_up is 1" test "$(metric_value "$AGGREGATOR/metrics" newapi_aggregator_db_up)" = 1
 check "/api/health is ok" bash -c "curl -fsS '$EXPORTER/api/health' | grep -q '\"ok\":true'"
+from_baseline() { [ "$(metric_value "$EXPORTER/metrics" 'newapi_exporter_baseline_info{source="agg_usage_hourly"}')" = 1 ]; }
+check "the exporter's counters start from agg_usage_hourly" wait_until 15 from_baseline
 
 sql() { mariadb_sql "$STACK_DIR/mariadb" "$@"; }
 rows=$(sql "SELECT COUNT(*) FROM \`new-api\`.logs")

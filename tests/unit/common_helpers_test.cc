@@ -73,6 +73,13 @@ TEST(MysqlFlavorTest, StatementTimeoutSyntaxPerFlavor) {
   EXPECT_EQ(StatementTimeoutSql(ServerFlavor::kUnknown, 5000), "");
 }
 
+TEST(MysqlFlavorTest, PerStatementTimeout) {
+  EXPECT_EQ(WithStatementTimeout(ServerFlavor::kMariaDB, "SELECT 1", 60000),
+            "SET STATEMENT max_statement_time = 60.000 FOR SELECT 1");
+  EXPECT_EQ(WithStatementTimeout(ServerFlavor::kMySQL, "SELECT a FROM t", 60000),
+            "SELECT /*+ MAX_EXECUTION_TIME(60000) */ a FROM t");
+}
+
 TEST(MysqlQuoteTest, IdentifiersAndLiteralsAreEscaped) {
   EXPECT_EQ(QuoteIdentifier("new-api"), "`new-api`");
   EXPECT_EQ(QuoteIdentifier("a`b"), "`a``b`");

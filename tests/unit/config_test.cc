@@ -88,6 +88,12 @@ TEST(ConfigTest, BadValuesNameTheFlagAndVariable) {
   EXPECT_THROW(out_of_range.GetInt("db.port", 1, 65535), ConfigError);
 }
 
+TEST(ConfigTest, BareBooleanFlagMeansTrue) {
+  EXPECT_TRUE(Config::Load(kSettings, {"--flag.on"}, Env({})).GetBool("flag.on"));
+  EXPECT_TRUE(Config::Load(kSettings, {"--flag.on", "--db.port=1"}, Env({})).GetBool("flag.on"));
+  EXPECT_FALSE(Config::Load(kSettings, {"--flag.on=false"}, Env({})).GetBool("flag.on"));
+}
+
 TEST(ConfigTest, UnknownFlagsAndMissingValuesAreErrors) {
   EXPECT_THROW(Config::Load(kSettings, {"--db.hots=x"}, Env({})), ConfigError);
   EXPECT_THROW(Config::Load(kSettings, {"--db.host"}, Env({})), ConfigError);

@@ -40,6 +40,10 @@ const char* FlavorName(ServerFlavor flavor);
 // The statement that sets the server-side statement timeout for this flavour ("" when none is possible).
 std::string StatementTimeoutSql(ServerFlavor flavor, int timeout_ms);
 
+// The statement with its own server-side timeout, for the rare query allowed to run longer than the session's
+// (MariaDB: SET STATEMENT max_statement_time=... FOR; MySQL: a MAX_EXECUTION_TIME hint on the SELECT).
+std::string WithStatementTimeout(ServerFlavor flavor, std::string_view select_sql, int timeout_ms);
+
 struct DbStatus {
   bool ok = true;
   unsigned code = 0;  // server or client error number (0 when ok)

@@ -1,0 +1,169 @@
+// The hourly aggregation pass.
+#include "hourly_job.h"
+
+#include <chrono>
+
+#include "observer/agg_tables.h"
+#include "observer/log.h"
+#include "observer/metrics.h"
+#include "observer/sql_script.h"
+#include "observer_tables_sql.inc"
+
+namespace aggregator {
+namespace {
+
+using observer::DbStatus;
+using observer::metrics::Name;
+
+prometheus::Gauge& Gauge(prometheus::Registry& registry, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(Name("aggregator", name)).Help(help).Register(registry).Add({});
+}
+
+prometheus::Counter& Counter(prometheus::Registry& registry, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(Name("aggregator", name)).Help(help).Register(registry).Add({});
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+HourlyJob::HourlyJob(observer::DbOptions db, HourlyJobOptions options, prometheus::Registry& registry)
+    : db_(std::move(db)),
+      options_(options),
+      lock_gauge_(Gauge(registry, "lock_held", "1 while this aggregator holds the writer lock (one writer at a time).")),
+      last_success_(Gauge(registry, "last_success_timestamp_seconds", "When the last aggregation pass finished.")),
+      run_duration_(Gauge(registry, "run_duration_seconds", "Time the last aggregation pass took.")),
+      finalized_until_(Gauge(registry, "finalized_until_timestamp_seconds",
+                             "Every hour before this time is final in agg_usage_hourly.")),
+      hours_recomputed_(Counter(registry, "hours_recomputed_total", "Hours of agg_usage_hourly recomputed from logs.")),
+      rows_upserted_(Counter(registry, "rows_upserted_total", "agg_usage_hourly rows written.")),
+      rows_read_(Counter(registry, "logs_rows_read_total", "logs rows read by the aggregation.")) {}
+
+std::string HourlyJob::LockName() const { return "newapi-observer.aggregator." + db_.options().database; }
+
+DbStatus HourlyJob::EnsureLockAndTables(bool* acquired) {
+  if (!db_.connected()) {
+    lock_held_ = false;
+    tables_ready_ = false;
+    if (DbStatus s = db_.Connect(); !s.ok) return s;
+  }
+  // The lock lives on the connection that writes: if the connection drops, so do the lock and any open transaction.
+  if (!lock_held_) {
+    observer::QueryResult result;
+    if (DbStatus s = db_.Query("SELECT GET_LOCK(" + db_.Quote(LockName()) + ", 0)", &result); !s.ok) return s;
+    lock_held_ = !result.rows.empty() && result.rows[0][0] && *result.rows[0][0] == "1";
+    if (lock_held_) observer::log::Info("writer lock acquired", {{"lock", LockName()}});
+  }
+  lock_gauge_.Set(lock_held_ ? 1 : 0);
+  *acquired = lock_held_;
+  if (lock_held_ && !tables_ready_) {
+    for (const std::string& statement : observer::SplitSqlScript(kObserverTablesSql)) {
+      if (DbStatus s = db_.Execute(statement); !s.ok) return s;
+    }
+    tables_ready_ = true;
+  }
+  return DbStatus::Ok();
+}
+
+DbStatus HourlyJob::ReadFinalizedUntil(std::optional<int64_t>* out) {
+  observer::QueryResult result;
+  if (DbStatus s = db_.Query(observer::agg::kReadFinalizedUntilSql, &result); !s.ok) return s;
+  out->reset();
+  if (!result.rows.empty() && result.rows[0][0]) *out = std::stoll(*result.rows[0][0]);
+  return DbStatus::Ok();
+}
+
+DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
+  const auto started = std::chrono::steady_clock::now();
+  bool acquired = false;
+  if (DbStatus s = EnsureLockAndTables(&acquired); !s.ok) {
+    if (!db_.connected()) lock_gauge_.Set(0);
+    return s;
+  }
+  if (!acquired) {
+    *outcome = RunOutcome::kStandby;
+    return DbStatus::Ok();
+  }
+  *outcome = RunOutcome::kDone;
+
+  std::optional<int64_t> finalized_until;
+  if (DbStatus s = ReadFinalizedUntil(&finalized_until); !s.ok) return s;
+  int64_t first_hour;
+  if (finalized_until) {
+    first_hour = *finalized_until;
+  } else {
+    observer::QueryResult result;
+    if (DbStatus s = db_.Query("SELECT MIN(created_at) FROM logs", &result); !s.ok) return s;
+    if (result.rows.empty() || !result.rows[0][0]) {
+      observer::log::Info("logs is empty; nothing to aggregate yet");
+      return DbStatus::Ok();
+    }
+    first_hour = HourOf(std::stoll(*result.rows[0][0]));
+    observer::log::Info("backfill starting", {{"from_hour", first_hour}, {"to_hour", HourOf(now)}});
+  }
+  const int64_t final_boundary = HourOf(now - options_.finalize_lag_seconds);
+  const int64_t last_hour = HourOf(now);
+  const int64_t total_hours = (last_hour - first_hour) / kHourSeconds + 1;
+  auto last_progress = std::chrono::steady_clock::now();
+  int64_t rows_total = 0;
+  for (int64_t hour = first_hour; hour <= last_hour; hour += kHourSeconds) {
+    int64_t rows = 0;
+    const bool finalize = hour + kHourSeconds <= final_boundary;
+    if (DbStatus s = RecomputeHour(hour, finalize, now, &rows); !s.ok) return s;
+    rows_total += rows;
+    if (finalize) finalized_until_.Set(static_cast<double>(hour + kHourSeconds));
+    if (SecondsSince(last_progress) >= 2) {
+      last_progress = std::chrono::steady_clock::now();
+      const int64_t done = (hour - first_hour) / kHourSeconds + 1;
+      observer::log::Info("aggregation progress", {{"hours_done", done},
+                                                   {"hours_total", total_hours},
+                                                   {"rows_read", rows_total},
+                                                   {"rows_per_s", rows_total / SecondsSince(started)}});
+    }
+  }
+  const double seconds = SecondsSince(started);
+  run_duration_.Set(seconds);
+  last_success_.Set(static_cast<double>(now));
+  observer::log::Info("aggregation pass done", {{"hours", total_hours}, {"rows_read", rows_total}, {"seconds", seconds}});
+  return DbStatus::Ok();
+}
+
+DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read) {
+  HourlyRollup rollup;
+  observer::QueryResult result;
+  for (int64_t from = hour; from < hour + kHourSeconds; from += options_.chunk_seconds) {
+    const int64_t to = std::min(from + options_.chunk_seconds, hour + kHourSeconds);
+    const std::string sql = "SELECT " + std::string(observer::newapi::kLogColumns) +
+                            " FROM logs WHERE created_at >= " + std::to_string(from) + " AND created_at < " +
+                            std::to_string(to) + " AND type IN (2, 5, 6)";
+    if (DbStatus s = db_.Query(sql, &result); !s.ok) return s;
+    for (const auto& db_row : result.rows) rollup.Add(observer::newapi::LogRowFromDb(db_row));
+    *rows_read += static_cast<int64_t>(result.rows.size());
+  }
+  rows_read_.Increment(static_cast<double>(*rows_read));
+
+  // The whole hour is replaced in one transaction together with the progress row, so a crash at any point leaves
+  // either the old hour or the new one, never a mix.
+  auto quote = [this](std::string_view value) { return db_.Quote(value); };
+  std::vector<std::string> statements = {"BEGIN", "DELETE FROM agg_usage_hourly WHERE hour = " + std::to_string(hour)};
+  for (std::string& upsert : rollup.UpsertStatements(options_.upsert_batch, quote)) statements.push_back(std::move(upsert));
+  if (finalize) {
+    statements.push_back("INSERT INTO agg_state (name, value, updated_at) VALUES ('finalized_until', " +
+                         std::to_string(hour + kHourSeconds) + ", " + std::to_string(now) +
+                         ") ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at)");
+  }
+  statements.push_back("COMMIT");
+  for (const std::string& statement : statements) {
+    if (DbStatus s = db_.Execute(statement); !s.ok) {
+      if (db_.connected()) db_.Execute("ROLLBACK");
+      return s;
+    }
+  }
+  hours_recomputed_.Increment();
+  rows_upserted_.Increment(static_cast<double>(rollup.rows().size()));
+  return DbStatus::Ok();
+}
+
+}  // namespace aggregator

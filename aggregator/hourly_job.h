@@ -1,0 +1,55 @@
+// Keeps agg_usage_hourly up to date: under a MySQL named lock (one writer among several aggregators), recomputes
+// every hour from the last finalized one to the current one from `logs`, writes absolute values, and finalizes an
+// hour AGG_FINALIZE_LAG_SECONDS after it ends, storing that progress in the same transaction. The first run is the
+// backfill of all history, hour by hour, with progress lines.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "hourly_rollup.h"
+#include "observer/mysql_client.h"
+
+namespace aggregator {
+
+struct HourlyJobOptions {
+  int64_t finalize_lag_seconds = 7200;
+  int64_t chunk_seconds = 600;  // logs are read in created_at slices of this size
+  size_t upsert_batch = 500;
+};
+
+enum class RunOutcome { kDone, kStandby };
+
+class HourlyJob {
+ public:
+  HourlyJob(observer::DbOptions db, HourlyJobOptions options, prometheus::Registry& registry);
+
+  // One pass at unix time now. kStandby when another aggregator holds the lock (nothing written).
+  observer::DbStatus RunOnce(int64_t now, RunOutcome* outcome);
+
+ private:
+  observer::DbStatus EnsureLockAndTables(bool* acquired);
+  observer::DbStatus ReadFinalizedUntil(std::optional<int64_t>* out);
+  observer::DbStatus RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read);
+  std::string LockName() const;
+
+  observer::MysqlClient db_;
+  HourlyJobOptions options_;
+  bool lock_held_ = false;
+  bool tables_ready_ = false;
+
+  prometheus::Gauge& lock_gauge_;
+  prometheus::Gauge& last_success_;
+  prometheus::Gauge& run_duration_;
+  prometheus::Gauge& finalized_until_;
+  prometheus::Counter& hours_recomputed_;
+  prometheus::Counter& rows_upserted_;
+  prometheus::Counter& rows_read_;
+};
+
+}  // namespace aggregator

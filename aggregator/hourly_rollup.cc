@@ -1,0 +1,66 @@
+// Hourly rollup of usage rows and its upsert statements.
+#include "hourly_rollup.h"
+
+#include <algorithm>
+
+#include "observer/agg_tables.h"
+
+namespace aggregator {
+
+size_t HourKeyHash::operator()(const HourKey& k) const {
+  size_t h = std::hash<int64_t>()(k.hour);
+  auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  mix(std::hash<int64_t>()(k.user_id));
+  mix(std::hash<int64_t>()(k.token_id));
+  mix(std::hash<std::string>()(k.model_name));
+  mix(std::hash<int64_t>()(k.channel_id));
+  mix(std::hash<std::string>()(k.group));
+  mix(k.is_stream ? 1 : 0);
+  return h;
+}
+
+bool HourlyRollup::Add(const observer::newapi::LogRow& row) {
+  observer::newapi::UsageSums sums;
+  if (!observer::newapi::AddUsage(row, &sums)) return false;
+  HourKey key{HourOf(row.created_at), row.user_id, row.token_id, row.model_name, row.channel_id, row.group,
+              row.is_stream};
+  rows_[std::move(key)].Add(sums);
+  return true;
+}
+
+std::vector<std::string> HourlyRollup::UpsertStatements(
+    size_t batch, const std::function<std::string(std::string_view)>& quote) const {
+  // Sorted, so the same data always produces the same statements (and the same lock order).
+  std::vector<const std::pair<const HourKey, observer::newapi::UsageSums>*> sorted;
+  sorted.reserve(rows_.size());
+  for (const auto& entry : rows_) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    const HourKey& x = a->first;
+    const HourKey& y = b->first;
+    return std::tie(x.hour, x.user_id, x.token_id, x.model_name, x.channel_id, x.group, x.is_stream) <
+           std::tie(y.hour, y.user_id, y.token_id, y.model_name, y.channel_id, y.group, y.is_stream);
+  });
+  std::vector<std::string> statements;
+  std::string sql;
+  size_t in_statement = 0;
+  for (const auto* entry : sorted) {
+    const HourKey& k = entry->first;
+    const observer::newapi::UsageSums& s = entry->second;
+    if (in_statement == 0) sql = "INSERT INTO agg_usage_hourly (" + std::string(observer::agg::kUpsertColumns) + ") VALUES ";
+    else sql += ",";
+    sql += "(" + std::to_string(k.hour) + "," + std::to_string(k.user_id) + "," + std::to_string(k.token_id) + "," +
+           quote(k.model_name) + "," + std::to_string(k.channel_id) + "," + quote(k.group) + "," +
+           (k.is_stream ? "1" : "0") + "," + std::to_string(s.reqs) + "," + std::to_string(s.errors) + "," +
+           std::to_string(s.prompt_tokens) + "," + std::to_string(s.completion_tokens) + "," +
+           std::to_string(s.cached_tokens) + "," + std::to_string(s.quota) + "," + std::to_string(s.refunded_quota) +
+           "," + std::to_string(s.use_time_sum) + "," + std::to_string(s.use_time_max) + ")";
+    if (++in_statement == batch) {
+      statements.push_back(sql + std::string(observer::agg::kUpsertUpdate));
+      in_statement = 0;
+    }
+  }
+  if (in_statement != 0) statements.push_back(sql + std::string(observer::agg::kUpsertUpdate));
+  return statements;
+}
+
+}  // namespace aggregator

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# agg_usage_hourly and the restart-safe exporter counters on simulator data with live traffic:
+#  - the backfill survives kill -9 at 10 random points, and every finalized hour equals a SQL ground truth;
+#  - re-running changes nothing (checksum); two aggregators: one writer at a time, the other takes over on kill -9;
+#  - exporters started from the baseline equal the all-time SQL totals, never go down across a restart, and two
+#    exporters report identical values;
+#  - deleting old logs (new-api's cleanup) changes neither finalized hours nor the exporter's counters.
+# Usage: aggregator_test.sh BUILD_DIR PORT_BASE
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+BUILD_DIR=$1 DB_PORT=$2 E1_PORT=$(($2 + 1)) E2_PORT=$(($2 + 2)) A1_PORT=$(($2 + 3)) A2_PORT=$(($2 + 4))
+make_test_dir
+DB=$TEST_DIR/db
+cleanup() {
+  for p in sim e1 e2 a1 a2; do stop_pidfile "$TEST_DIR/$p.pid" 20; done
+  mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
+}
+trap cleanup EXIT
+sql() { mariadb_sql "$DB" "$@"; }
+
+mariadb_start "$DB" "$DB_PORT" || { fail "MariaDB did not start"; finish; }
+create_simulator_user "$DB" sim-pass
+sim() { SIM_DB_PASS=sim-pass exec "$BUILD_DIR/simulator/newapi-sim" "$@" --db.port="$DB_PORT" --db.user=newapi_sim; }
+(sim load --history.rows=80000 --history.days=3 --users=400) >"$TEST_DIR/load.log" 2>&1 ||
+  { fail "history load failed"; tail -5 "$TEST_DIR/load.log" >&2; finish; }
+create_observer_users "$DB" ro-pass agg-pass
+sql "CREATE USER 'observer_check'@'%' IDENTIFIED BY 'observer-check'; GRANT SELECT ON \`new-api\`.* TO 'observer_check'@'%';"
+
+# aggregator NAME PORT [flags]: exec'd in a subshell by the callers.
+aggregator() {
+  local port=$1; shift
+  DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$port AGG_INTERVAL_SECONDS=1 AGG_STANDBY_RETRY_SECONDS=1 \
+    exec "$BUILD_DIR/aggregator/newapi-aggregator" "$@"
+}
+exporter() { DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$1 exec "$BUILD_DIR/exporter/newapi-exporter"; }
+start() { local name=$1; shift; ("$@") >>"$TEST_DIR/$name.log" 2>&1 & echo $! >"$TEST_DIR/$name.pid"; }
+
+(sim live --live.rate=60 --live.writers=3 --anomaly.interval=0) >"$TEST_DIR/live.log" 2>&1 &
+echo $! >"$TEST_DIR/sim.pid"
+
+# kill -9 during the backfill and the following passes, at 10 random points.
+for i in $(seq 1 10); do
+  start a1 aggregator "$A1_PORT"
+  sleep "0.$(( RANDOM % 9 + 1 ))$(( RANDOM % 10 ))"
+  kill -9 "$(cat "$TEST_DIR/a1.pid")" 2>/dev/null; wait "$(cat "$TEST_DIR/a1.pid")" 2>/dev/null; rm -f "$TEST_DIR/a1.pid"
+done
+check "10 aggregators were killed mid-work (progress so far: $(sql 'SELECT COUNT(*) FROM `new-api`.agg_usage_hourly') rows)" true
+(aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
+check "a pass with --once completes after the kills" test $? = 0
+F=$(sql "SELECT value FROM \`new-api\`.agg_state WHERE name = 'finalized_until'")
+check "hours are finalized (until $F)" test -n "$F"
+
+# Ground truth per finalized hour and key, with the counting rules of observer/newapi/usage.h.
+TRUTH="SELECT FLOOR(created_at / 3600) * 3600 AS hour, COALESCE(user_id, 0) AS user_id, COALESCE(token_id, 0) AS token_id,
+  COALESCE(model_name, '') AS model_name, COALESCE(channel_id, 0) AS channel_id, COALESCE(\`group\`, '') AS grp,
+  COALESCE(is_stream, 0) AS is_stream, SUM(type IN (2, 5)) AS reqs, SUM(type = 5) AS errors,
+  SUM(IF(type = 2, GREATEST(prompt_tokens, 0), 0)) AS prompt_tokens,
+  SUM(IF(type = 2, GREATEST(completion_tokens, 0), 0)) AS completion_tokens,
+  SUM(IF(type = 2, GREATEST(COALESCE(CAST(JSON_VALUE(other, '$.cache_tokens') AS SIGNED), 0), 0), 0)) AS cached_tokens,
+  SUM(IF(type = 2, GREATEST(quota, 0), 0)) AS quota, SUM(IF(type = 6, GREATEST(quota, 0), 0)) AS refunded_quota,
+  SUM(IF(type = 2, GREATEST(use_time, 0), 0)) AS use_time_sum, MAX(IF(type = 2, use_time, 0)) AS use_time_max
+  FROM \`new-api\`.logs WHERE type IN (2, 5, 6) AND created_at < $F GROUP BY 1, 2, 3, 4, 5, 6, 7"
+AGG="SELECT hour, user_id, token_id, model_name, channel_id, \`group\`, is_stream, reqs, errors, prompt_tokens,
+  completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max
+  FROM \`new-api\`.agg_usage_hourly WHERE hour < $F"
+differences() { sql "SELECT COUNT(*) FROM (($TRUTH) EXCEPT ($AGG)) d" ; sql "SELECT COUNT(*) FROM (($AGG) EXCEPT ($TRUTH)) d"; }
+diff_counts=$(differences | paste -sd' ')
+check "every finalized hour equals the SQL ground truth (rows differing: $diff_counts)" test "$diff_counts" = "0 0"
+check "the finalized hours are not empty" test "$(sql "SELECT COUNT(*) FROM \`new-api\`.agg_usage_hourly WHERE hour < $F")" -gt 100
+
+checksum() { sql "SELECT COUNT(*), BIT_XOR(CRC32(CONCAT_WS(',', hour, user_id, token_id, model_name, channel_id, \`group\`,
+  is_stream, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum,
+  use_time_max))) FROM \`new-api\`.agg_usage_hourly WHERE hour < $F"; }
+before=$(checksum)
+(aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
+check "re-running leaves the finalized hours identical (checksum $before)" test "$(checksum)" = "$before"
+
+# Two aggregators at once: exactly one holds the lock; kill -9 it and the other takes over.
+start a1 aggregator "$A1_PORT"
+start a2 aggregator "$A2_PORT"
+lock_of() { metric_value "http://127.0.0.1:$1/metrics" newapi_aggregator_lock_held; }
+one_writer() { [ "$(( $(lock_of "$A1_PORT" || echo 0) + $(lock_of "$A2_PORT" || echo 0) ))" = 1 ]; }
+check "two aggregators: exactly one holds the writer lock" wait_until 15 one_writer
+max_writers=0
+for _ in $(seq 1 10); do
+  n=$(( $(lock_of "$A1_PORT" || echo 0) + $(lock_of "$A2_PORT" || echo 0) )); [ "$n" -gt "$max_writers" ] && max_writers=$n; sleep 0.3
+done
+check "never two writers at once (max seen $max_writers)" test "$max_writers" -le 1
+if [ "$(lock_of "$A1_PORT")" = 1 ]; then holder=a1 other=$A2_PORT; else holder=a2 other=$A1_PORT; fi
+kill -9 "$(cat "$TEST_DIR/$holder.pid")"; rm -f "$TEST_DIR/$holder.pid"
+takes_over() { [ "$(lock_of "$other")" = 1 ]; }
+check "the standby aggregator takes over within 15 s of a kill -9" wait_until 15 takes_over
+
+# Exporters from the baseline while live traffic runs; a restart never lowers a counter.
+start e1 exporter "$E1_PORT"
+caught_up() { [ "$(metric_value "http://127.0.0.1:$1/metrics" 'newapi_exporter_collector_success{collector="log_tail"}')" = 1 ]; }
+check "exporter 1 starts from the baseline" wait_until 20 caught_up "$E1_PORT"
+check "exporter 1 reports the agg_usage_hourly baseline" \
+  test "$(metric_value "http://127.0.0.1:$E1_PORT/metrics" 'newapi_exporter_baseline_info{source="agg_usage_hourly"}')" = 1
+sleep 3
+curl -fsS "http://127.0.0.1:$E1_PORT/metrics" | grep -E '^newapi_(requests|quota_used|tokens)_total' | sort >"$TEST_DIR/before-restart.txt"
+stop_pidfile "$TEST_DIR/e1.pid" 10
+start e1 exporter "$E1_PORT"
+wait_until 20 caught_up "$E1_PORT"
+curl -fsS "http://127.0.0.1:$E1_PORT/metrics" | grep -E '^newapi_(requests|quota_used|tokens)_total' | sort >"$TEST_DIR/after-restart.txt"
+went_down=$(join <(awk '{print $1, $2}' "$TEST_DIR/before-restart.txt") <(awk '{print $1, $2}' "$TEST_DIR/after-restart.txt") |
+            awk '$3 < $2' | wc -l)
+check "no counter went down across the restart ($went_down lower, $(wc -l <"$TEST_DIR/before-restart.txt") compared)" \
+  test "$went_down" = 0 -a "$(wc -l <"$TEST_DIR/before-restart.txt")" -gt 10
+start e2 exporter "$E2_PORT"
+check "exporter 2 starts" wait_until 20 caught_up "$E2_PORT"
+
+stop_pidfile "$TEST_DIR/sim.pid" 30
+rows_of() { metric_value "http://127.0.0.1:$1/metrics" newapi_exporter_tail_last_id; }
+max_id=$(sql "SELECT MAX(id) FROM \`new-api\`.logs")
+settled() { [ "$(rows_of "$E1_PORT")" = "$max_id" ] && [ "$(rows_of "$E2_PORT")" = "$max_id" ]; }
+wait_until 20 settled; sleep 2
+counters() { curl -fsS "http://127.0.0.1:$1/metrics" | grep -E '^newapi_[a-z_]+_total\{' | grep -v '^newapi_exporter' | sort; }
+counters "$E1_PORT" >"$TEST_DIR/e1.txt"; counters "$E2_PORT" >"$TEST_DIR/e2.txt"
+check "two exporters report identical counters ($(wc -l <"$TEST_DIR/e1.txt") series)" cmp -s "$TEST_DIR/e1.txt" "$TEST_DIR/e2.txt"
+for port in "$E1_PORT" "$E2_PORT"; do
+  NEWAPI_CHECK_ALL_TIME=1 NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$port \
+    "$BUILD_DIR/tests/exporter_exactness_check" >"$TEST_DIR/check-$port.out" 2>&1
+  check "exporter on $port equals the all-time SQL totals" test $? = 0
+  grep -E "Failure|missing|not in SQL" "$TEST_DIR/check-$port.out" | head -5
+done
+
+# new-api's log cleanup deletes old rows in batches: finalized hours and counters stay as they were.
+before=$(checksum)
+cutoff=$(( F - 86400 ))
+deleted=0
+while :; do
+  n=$(sql "DELETE FROM \`new-api\`.logs WHERE created_at < $cutoff LIMIT 5000; SELECT ROW_COUNT();")
+  deleted=$((deleted + n)); [ "$n" -gt 0 ] || break
+done
+check "old logs were deleted ($deleted rows before $cutoff)" test "$deleted" -gt 0
+(aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
+check "finalized hours are unchanged after the deletion" test "$(checksum)" = "$before"
+stop_pidfile "$TEST_DIR/e1.pid" 10
+start e1 exporter "$E1_PORT"
+wait_until 20 caught_up "$E1_PORT"; sleep 2
+counters "$E1_PORT" >"$TEST_DIR/e1-after-delete.txt"
+check "exporter counters are unchanged after the deletion and a restart" cmp -s "$TEST_DIR/e2.txt" "$TEST_DIR/e1-after-delete.txt"
+finish
