@@ -1,0 +1,72 @@
+// Tests for the hourly rollup: hour boundaries, keys, the shared usage rules and the absolute-value upserts.
+#include "hourly_rollup.h"
+
+#include <gtest/gtest.h>
+
+namespace aggregator {
+namespace {
+
+using observer::newapi::LogRow;
+
+LogRow Row(int64_t created_at, int64_t type, const std::string& model, int64_t quota) {
+  LogRow row;
+  row.created_at = created_at;
+  row.type = type;
+  row.user_id = 7;
+  row.token_id = 9;
+  row.model_name = model;
+  row.channel_id = 3;
+  row.group = "default";
+  row.quota = quota;
+  row.prompt_tokens = 100;
+  row.completion_tokens = 20;
+  row.use_time = 4;
+  return row;
+}
+
+std::string FakeQuote(std::string_view value) { return "'" + std::string(value) + "'"; }
+
+TEST(HourlyRollupTest, HourBoundaries) {
+  EXPECT_EQ(HourOf(1767225599), 1767222000);  // HH:59:59
+  EXPECT_EQ(HourOf(1767225600), 1767225600);  // HH+1:00:00
+  EXPECT_EQ(HourOf(0), 0);
+  EXPECT_EQ(HourOf(-1), -3600);
+}
+
+TEST(HourlyRollupTest, SumsByHourAndKeyWithTheSharedRules) {
+  HourlyRollup rollup;
+  EXPECT_TRUE(rollup.Add(Row(1767225599, 2, "gpt-4o", 50)));
+  EXPECT_TRUE(rollup.Add(Row(1767225000, 2, "gpt-4o", -10)));  // a negative quota counts as 0
+  EXPECT_TRUE(rollup.Add(Row(1767225600, 2, "gpt-4o", 5)));    // the next hour
+  EXPECT_TRUE(rollup.Add(Row(1767225100, 5, "gpt-4o", 0)));    // an error
+  EXPECT_TRUE(rollup.Add(Row(1767225200, 6, "gpt-4o", 30)));   // a refund
+  EXPECT_FALSE(rollup.Add(Row(1767225300, 7, "", 0)));         // a login is not usage
+  EXPECT_TRUE(rollup.Add(Row(1767225400, 2, "GPT-4o", 1)));    // another model
+  ASSERT_EQ(rollup.rows().size(), 3u);
+  const auto& sums = rollup.rows().at(HourKey{1767222000, 7, 9, "gpt-4o", 3, "default", false});
+  EXPECT_EQ(sums.reqs, 3);
+  EXPECT_EQ(sums.errors, 1);
+  EXPECT_EQ(sums.quota, 50);
+  EXPECT_EQ(sums.refunded_quota, 30);
+  EXPECT_EQ(sums.prompt_tokens, 200);
+  EXPECT_EQ(sums.use_time_max, 4);
+}
+
+TEST(HourlyRollupTest, UpsertsAreBatchedSortedAndAbsolute) {
+  HourlyRollup rollup;
+  for (int i = 0; i < 5; ++i) rollup.Add(Row(1767225600 + i, 2, "m" + std::to_string(4 - i), 10));
+  auto statements = rollup.UpsertStatements(2, FakeQuote);
+  ASSERT_EQ(statements.size(), 3u);
+  EXPECT_NE(statements[0].find("'m0'"), std::string::npos) << "sorted by key: m0 first";
+  EXPECT_NE(statements[0].find("'m1'"), std::string::npos);
+  EXPECT_NE(statements[2].find("'m4'"), std::string::npos);
+  for (const auto& sql : statements) {
+    EXPECT_EQ(sql.rfind("INSERT INTO agg_usage_hourly (", 0), 0u);
+    EXPECT_NE(sql.find("reqs = VALUES(reqs)"), std::string::npos) << "absolute values, never reqs = reqs + ...";
+    EXPECT_EQ(sql.find("reqs + "), std::string::npos);
+  }
+  EXPECT_EQ(rollup.UpsertStatements(2, FakeQuote), statements) << "the same data gives the same statements";
+}
+
+}  // namespace
+}  // namespace aggregator
