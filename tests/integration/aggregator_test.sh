@@ -16,15 +16,8 @@ cleanup() {
   mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
-sql() { mariadb_sql "$DB" "$@"; }
 
-mariadb_start "$DB" "$DB_PORT" || { fail "MariaDB did not start"; finish; }
-create_simulator_user "$DB" sim-pass
-sim() { SIM_DB_PASS=sim-pass exec "$BUILD_DIR/simulator/newapi-sim" "$@" --db.port="$DB_PORT" --db.user=newapi_sim; }
-(sim load --history.rows=80000 --history.days=3 --users=400) >"$TEST_DIR/load.log" 2>&1 ||
-  { fail "history load failed"; tail -5 "$TEST_DIR/load.log" >&2; finish; }
-create_observer_users "$DB" ro-pass agg-pass
-sql "CREATE USER 'observer_check'@'%' IDENTIFIED BY 'observer-check'; GRANT SELECT ON \`new-api\`.* TO 'observer_check'@'%';"
+simulated_database "$DB" "$DB_PORT" --history.rows=80000 --history.days=3 --users=400 || { fail "the simulated database did not start"; finish; }
 
 # aggregator NAME PORT [flags]: exec'd in a subshell by the callers.
 aggregator() {

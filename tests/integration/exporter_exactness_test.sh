@@ -14,17 +14,9 @@ cleanup() {
   mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
-sql() { mariadb_sql "$DB" "$@"; }
 METRICS=http://127.0.0.1:$EXPORTER_PORT/metrics
 
-mariadb_start "$DB" "$DB_PORT" || { fail "MariaDB did not start"; finish; }
-create_simulator_user "$DB" sim-pass
-# exec, so that a background run's $! is the simulator itself; call it in a subshell.
-sim() { SIM_DB_PASS=sim-pass exec "$BUILD_DIR/simulator/newapi-sim" "$@" --db.port="$DB_PORT" --db.user=newapi_sim; }
-(sim load --history.rows=50000 --history.days=2 --users=400) >"$TEST_DIR/load.log" 2>&1 ||
-  { fail "history load failed"; tail -5 "$TEST_DIR/load.log" >&2; finish; }
-create_observer_users "$DB" ro-pass agg-pass
-sql "CREATE USER 'observer_check'@'%' IDENTIFIED BY 'observer-check'; GRANT SELECT ON \`new-api\`.* TO 'observer_check'@'%';"
+simulated_database "$DB" "$DB_PORT" --history.rows=50000 --history.days=2 --users=400 || { fail "the simulated database did not start"; finish; }
 
 (export DB_PORT API_PORT=$EXPORTER_PORT DB_PASS_RO=ro-pass ENTITY_REFRESH_SECONDS=5
  exec "$BUILD_DIR/exporter/newapi-exporter") >"$TEST_DIR/exporter.log" 2>&1 &
