@@ -92,6 +92,7 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
   if (DbStatus s = ReadFinalizedUntil(&finalized_until); !s.ok) return s;
   int64_t first_hour;
   if (finalized_until) {
+    finalized_until_.Set(static_cast<double>(*finalized_until));
     first_hour = *finalized_until;
   } else {
     observer::QueryResult result;
