@@ -40,7 +40,12 @@ class JobLoop {
     while (!stopping_) {
       lock.unlock();
       aggregator::RunOutcome outcome = aggregator::RunOutcome::kDone;
-      observer::DbStatus status = job_.RunOnce(Now(), &outcome);
+      observer::DbStatus status;
+      try {
+        status = job_.RunOnce(Now(), &outcome);
+      } catch (const std::exception& e) {
+        status = observer::DbStatus::Failure(0, std::string("unexpected error: ") + e.what());
+      }
       std::chrono::milliseconds wait = std::chrono::seconds(options_.interval_seconds);
       if (!status.ok) {
         observer::log::Warn("aggregation pass failed", {{"code", status.code}, {"error", status.message}});

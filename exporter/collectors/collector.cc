@@ -51,7 +51,12 @@ void CollectorRunner::Run() {
     lock.unlock();
     const auto start = std::chrono::steady_clock::now();
     observer::DbStatus status = db_.connected() ? observer::DbStatus::Ok() : db_.Connect();
-    if (status.ok) status = collector_->Refresh(db_);
+    // The runner is an edge: an unexpected exception (e.g. data that does not parse) fails this refresh only.
+    try {
+      if (status.ok) status = collector_->Refresh(db_);
+    } catch (const std::exception& e) {
+      status = observer::DbStatus::Failure(0, std::string("unexpected error: ") + e.what());
+    }
     const auto finished = std::chrono::steady_clock::now();
     self_.Record(name, status.ok, std::chrono::duration<double>(finished - start).count());
     std::chrono::milliseconds wait = collector_->interval();
