@@ -1,0 +1,122 @@
+# Shared helpers of the exporter benchmarks (bench/*.sh): build, scratch dir and cleanup by PID, private MariaDB
+# with simulator data, the exporter, metric reads and small statistics. Sourced, never run.
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=${REPO_ROOT:-$(cd "$BENCH_ROOT/.." && pwd)}
+source "$REPO_ROOT/scripts/lib/services.sh"
+
+BUILD_DIR=${BUILD_DIR:-$REPO_ROOT/build}
+EXPORTER_BIN=$BUILD_DIR/exporter/newapi-exporter
+SIM_BIN=$BUILD_DIR/simulator/newapi-sim
+# A fixed history end so that the same sizes give the same tables run after run (2026-01-01 00:00 UTC).
+HISTORY_END=${BENCH_HISTORY_END:-1767225600}
+# Big enough to hold a 5M-row logs table with its indexes, so that no figure depends on disk reads.
+export MARIADB_BUFFER_POOL=${MARIADB_BUFFER_POOL:-4G}
+SIM_PASS=bench-sim
+RO_PASS=bench-ro
+
+# Configures and builds the two binaries the benchmarks run (incremental; BENCH_NO_BUILD=1 skips it).
+bench_build() {
+  [ -n "${BENCH_NO_BUILD:-}" ] && return 0
+  say "building newapi-exporter and newapi-sim in $BUILD_DIR"
+  cmake -S "$REPO_ROOT" -B "$BUILD_DIR" >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target newapi-exporter newapi-sim >"${BENCH_DIR:-/tmp}/build.log" 2>&1 ||
+    { tail -n 30 "${BENCH_DIR:-/tmp}/build.log" >&2; return 1; }
+}
+
+# bench_init: a scratch directory in $BENCH_DIR and a trap that stops, by PID, everything registered with
+# bench_track_pidfile / bench_track_db. KEEP_BENCH_DIR=1 keeps the directory (logs, slow logs) afterwards.
+BENCH_PIDFILES=()
+BENCH_DBS=()
+bench_init() {
+  BENCH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$(basename "$0" .sh).XXXXXX")
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+  local f d
+  for f in "${BENCH_PIDFILES[@]}"; do stop_pidfile "$f" 10; done
+  for d in "${BENCH_DBS[@]}"; do mariadb_stop "$d"; done
+  if [ -n "${KEEP_BENCH_DIR:-}" ]; then say "kept $BENCH_DIR"; else rm -rf "$BENCH_DIR"; fi
+}
+bench_track_pidfile() { BENCH_PIDFILES+=("$1"); }
+bench_track_db() { BENCH_DBS+=("$1"); }
+
+# db_start DIR PORT: a private MariaDB (stopped by the trap) with the simulator's account.
+db_start() {
+  bench_track_db "$1"
+  mariadb_start "$1" "$2"
+  create_simulator_user "$1" "$SIM_PASS"
+}
+
+# db_load DIR PORT ROWS USERS: simulator history (7 days) of ROWS logs rows, then the exporter's account.
+db_load() {
+  local dir=$1 port=$2 rows=$3 users=$4 t0
+  say "loading $rows logs rows into the MariaDB on port $port (~35k rows/s)"
+  t0=$(now_ms)
+  (SIM_DB_PASS=$SIM_PASS exec "$SIM_BIN" load --history.rows="$rows" --history.days=7 --users="$users" \
+     --history.end="$HISTORY_END" --db.port="$port" --db.user=newapi_sim) >"$dir/load.log" 2>&1 ||
+    { say "history load failed:"; tail -n 5 "$dir/load.log" >&2; return 1; }
+  say "loaded in $(( ($(now_ms) - t0) / 1000 )) s"
+  create_observer_users "$dir" "$RO_PASS" bench-agg
+}
+
+# sql DIR SQL: runs SQL as root on the new-api database over the private socket.
+sql() { local dir=$1; shift; mariadb_sql "$dir" "USE \`new-api\`; $*"; }
+
+# exporter_start PIDFILE LOGFILE DB_PORT API_PORT [VAR=VALUE...]: the exporter in the background (exec'd, so the
+# PID is the binary's), stopped by the trap. Entities are read once at start only, so that they stay out of the
+# measured windows.
+exporter_start() {
+  local pidfile=$1 logfile=$2 db_port=$3 api_port=$4; shift 4
+  bench_track_pidfile "$pidfile"
+  (export DB_PORT=$db_port API_PORT=$api_port DB_PASS_RO=$RO_PASS ENTITY_REFRESH_SECONDS=86400 "$@"
+   exec "$EXPORTER_BIN") >"$logfile" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+# sim_live_start PIDFILE LOGFILE DB_PORT RATE: live traffic without anomalies, stopped by the trap.
+sim_live_start() {
+  local pidfile=$1 logfile=$2 port=$3 rate=$4
+  bench_track_pidfile "$pidfile"
+  (SIM_DB_PASS=$SIM_PASS exec "$SIM_BIN" live --live.rate="$rate" --anomaly.interval=0 --db.port="$port" \
+     --db.user=newapi_sim) >"$logfile" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+now_ms() { date +%s%3N; }
+
+# metric API_PORT NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed.
+metric() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n && !found { print $2; found = 1 }'  # reads to the end: no SIGPIPE for curl
+}
+
+# metric_at_least API_PORT NAME VALUE: true when the sample exists and is >= VALUE (values may print as 1e+06).
+metric_at_least() { local v; v=$(metric "$1" "$2"); [ -n "$v" ] && awk -v v="$v" -v t="$3" 'BEGIN { exit !(v + 0 >= t + 0) }'; }
+
+# tail_running API_PORT: the tailer's last refresh succeeded.
+tail_running() { [ "$(metric "$1" 'newapi_exporter_collector_success{collector="log_tail"}')" = 1 ]; }
+
+# The tailer's column list, read from kLogColumns in logs.h so that the raw baseline selects exactly what it does.
+log_columns() {
+  sed -n '/kLogColumns =/,/;/p' "$REPO_ROOT/common/include/observer/newapi/logs.h" |
+    grep -o '"[^"]*"' | tr -d '"' | tr -d '\n' | sed 's/ *$//'
+}
+
+# rss_kb PID: VmRSS of the process, in kB.
+rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+
+# median V...: the median (middle of the sorted values; mean of the two middle ones for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# percentile P < values: the nearest-rank percentile of the numbers on stdin.
+percentile() { sort -g | awk -v p="$1" '{ v[NR] = $1 } END { r = int(p / 100 * NR + 0.999999); if (r < 1) r = 1; print v[r] }'; }
+
+# ratio A B: A / B with two decimals, or "n/a" when B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print (a + 0 == 0 ? "1.00 (0/0)" : "n/a"); else printf "%.2f\n", a / b }'; }
+
+# One line naming the conditions of a run: the exporter binary's version (with the revision it was built from),
+# MariaDB version, CPUs, load average, date.
+bench_conditions() {
+  echo "($("$EXPORTER_BIN" --version), $(mariadb --version | grep -o '[0-9.]*-MariaDB'), $(nproc) CPUs, load $(cut -d" " -f1 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ))"
+}
