@@ -1,5 +1,6 @@
 # Shared helpers of the exporter benchmarks (bench/*.sh): build, scratch dir and cleanup by PID, private MariaDB
 # with simulator data, the exporter, metric reads and small statistics. Sourced, never run.
+# shellcheck shell=bash
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=${REPO_ROOT:-$(cd "$BENCH_ROOT/.." && pwd)}
@@ -70,6 +71,7 @@ sql() { local dir=$1; shift; mariadb_sql "$dir" "USE \`new-api\`; $*"; }
 exporter_start() {
   local pidfile=$1 logfile=$2 db_port=$3 api_port=$4; shift 4
   bench_track_pidfile "$pidfile"
+  # shellcheck disable=SC2163  # "$@" are VAR=VALUE words, exported as such
   (export DB_PORT=$db_port API_PORT=$api_port DB_PASS_RO=$RO_PASS ENTITY_REFRESH_SECONDS=86400 "$@"
    exec "$EXPORTER_BIN") >"$logfile" 2>&1 &
   echo $! >"$pidfile"
