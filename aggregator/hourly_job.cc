@@ -133,15 +133,16 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
 
 DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read) {
   HourlyRollup rollup;
-  observer::QueryResult result;
   for (int64_t from = hour; from < hour + kHourSeconds; from += options_.chunk_seconds) {
     const int64_t to = std::min(from + options_.chunk_seconds, hour + kHourSeconds);
     const std::string sql = "SELECT " + std::string(observer::newapi::kLogColumns) +
                             " FROM logs WHERE created_at >= " + std::to_string(from) + " AND created_at < " +
                             std::to_string(to) + " AND type IN (2, 5, 6)";
-    if (DbStatus s = db_.Query(sql, &result); !s.ok) return s;
-    for (const auto& db_row : result.rows) rollup.Add(observer::newapi::LogRowFromDb(db_row));
-    *rows_read += static_cast<int64_t>(result.rows.size());
+    DbStatus status = db_.QueryEach(sql, [&](const observer::DbRowView& db_row) {
+      rollup.Add(observer::newapi::LogRowFrom(db_row));
+      ++*rows_read;
+    });
+    if (!status.ok) return status;
   }
   rows_read_.Increment(static_cast<double>(*rows_read));
 

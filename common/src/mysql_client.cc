@@ -187,6 +187,26 @@ DbStatus MysqlClient::Query(std::string_view sql, QueryResult* out) {
   return DbStatus::Ok();
 }
 
+DbStatus MysqlClient::QueryEach(std::string_view sql, const std::function<void(const DbRowView&)>& on_row) {
+  if (handle_ == nullptr) return DbStatus::Failure(CR_SERVER_GONE_ERROR, "not connected");
+  if (mysql_real_query(handle_, sql.data(), sql.size()) != 0) return LastError();
+  MYSQL_RES* result = mysql_use_result(handle_);
+  if (result == nullptr) {
+    if (mysql_field_count(handle_) != 0) return LastError();
+    return DbStatus::Ok();
+  }
+  const unsigned field_count = mysql_num_fields(result);
+  while (MYSQL_ROW row = mysql_fetch_row(result)) {
+    on_row(DbRowView(row, mysql_fetch_lengths(result), field_count));
+  }
+  // A NULL row ends the result or reports an error mid-stream (a timeout, a lost connection).
+  const bool failed = mysql_errno(handle_) != 0;
+  DbStatus status = failed ? DbStatus::Failure(mysql_errno(handle_), mysql_error(handle_)) : DbStatus::Ok();
+  mysql_free_result(result);
+  if (failed && status.IsConnectionLost()) Close();
+  return status;
+}
+
 DbStatus MysqlClient::Execute(std::string_view sql, uint64_t* affected_rows) {
   if (handle_ == nullptr) return DbStatus::Failure(CR_SERVER_GONE_ERROR, "not connected");
   if (mysql_real_query(handle_, sql.data(), sql.size()) != 0) return LastError();

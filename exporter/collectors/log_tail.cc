@@ -190,17 +190,21 @@ DbStatus LogTailCollector::Refresh(observer::MysqlClient& db) {
 }
 
 DbStatus LogTailCollector::ReadNewRows(observer::MysqlClient& db, int64_t now, bool* caught_up) {
-  observer::QueryResult result;
-  for (int batch = 0; batch < options_.max_batches_per_poll; ++batch) {
+  // Batches follow each other until the tail is reached; a backlog (a start far behind, an outage) is bounded per
+  // refresh by time, so holes and gauges stay fresh, and the runner starts the next refresh at once.
+  const auto deadline = std::chrono::steady_clock::now() + options_.max_read_per_poll;
+  while (std::chrono::steady_clock::now() < deadline) {
     const std::string sql = "SELECT " + std::string(observer::newapi::kLogColumns) + " FROM logs WHERE id > " +
                             std::to_string(cursor_->cursor()) + " ORDER BY id LIMIT " +
                             std::to_string(options_.batch_size);
-    if (DbStatus s = db.Query(sql, &result); !s.ok) return s;
-    for (const auto& db_row : result.rows) {
-      LogRow row = observer::newapi::LogRowFromDb(db_row);
+    int rows = 0;
+    DbStatus status = db.QueryEach(sql, [&](const observer::DbRowView& db_row) {
+      ++rows;
+      LogRow row = observer::newapi::LogRowFrom(db_row);
       if (cursor_->Accept(row.id, now) && row.created_at >= count_from_created_at_) Count(row, now);
-    }
-    if (static_cast<int>(result.rows.size()) < options_.batch_size) {
+    });
+    if (!status.ok) return status;
+    if (rows < options_.batch_size) {
       *caught_up = true;
       return DbStatus::Ok();
     }
@@ -219,15 +223,14 @@ DbStatus LogTailCollector::RecheckHoles(observer::MysqlClient& db, int64_t now) 
       sql += std::to_string(holes[i]);
     }
     sql.push_back(')');
-    observer::QueryResult result;
-    if (DbStatus s = db.Query(sql, &result); !s.ok) return s;
-    for (const auto& db_row : result.rows) {
-      LogRow row = observer::newapi::LogRowFromDb(db_row);
+    DbStatus status = db.QueryEach(sql, [&](const observer::DbRowView& db_row) {
+      LogRow row = observer::newapi::LogRowFrom(db_row);
       if (cursor_->Accept(row.id, now)) {
         late_rows_.Increment();
         if (row.created_at >= count_from_created_at_) Count(row, now);
       }
-    }
+    });
+    if (!status.ok) return status;
   }
   return DbStatus::Ok();
 }

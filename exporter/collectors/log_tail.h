@@ -21,7 +21,7 @@ namespace exporter {
 struct LogTailOptions {
   int64_t start_id = -1;  // read rows after this id; -1 = start at the end of the table
   int batch_size = 5000;
-  int max_batches_per_poll = 20;  // bounds one refresh; the rest is read on the next poll
+  std::chrono::milliseconds max_read_per_poll{2000};  // bounds one refresh; a backlog continues at once
   std::chrono::milliseconds poll_interval{1000};
   TailCursor::Options cursor;
   int top_window_minutes = 60;

@@ -70,7 +70,12 @@ TEST(ParseOtherTest, ReadsFrtAndCacheTokensAndToleratesJunk) {
   observer::newapi::ParseOther(R"({"frt":-1000,"model_price":-1})", &row);
   EXPECT_FALSE(row.frt_ms.has_value()) << "non-positive frt means not recorded";
 
-  for (const char* junk : {"{not json", "[1,2]", "null", "\"text\"", "{\"frt\":"}) {
+  observer::newapi::ParseOther(R"( { "a" : "x\"}" , "frt" : 12.5e2 , "n":[1,{"frt":9}],"b":null } )", &row);
+  EXPECT_TRUE(row.other_valid);
+  EXPECT_EQ(row.frt_ms, 1250.0) << "escaped quotes, nesting and spaces";
+
+  for (const char* junk : {"{not json", "[1,2]", "null", "\"text\"", "{\"frt\":", "{\"a\":1} trailing", "{\"a\":\"x\\",
+                           "{\"a\":[1,2}", "{\"frt\":1,}"}) {
     observer::newapi::ParseOther(junk, &row);
     EXPECT_FALSE(row.other_valid) << junk;
     EXPECT_FALSE(row.frt_ms.has_value()) << junk;
@@ -81,10 +86,11 @@ TEST(ParseOtherTest, ReadsFrtAndCacheTokensAndToleratesJunk) {
 }
 
 TEST(LogRowTest, NullColumnsBecomeZeroAndEmpty) {
-  observer::DbRow db_row(17);
-  db_row[0] = "42";
-  db_row[3] = "2";
-  LogRow row = observer::newapi::LogRowFromDb(db_row);
+  char id[] = "42";
+  char type[] = "2";
+  char* values[17] = {id, nullptr, nullptr, type};
+  unsigned long lengths[17] = {2, 0, 0, 1};
+  LogRow row = observer::newapi::LogRowFrom(observer::DbRowView(values, lengths, 17));
   EXPECT_EQ(row.id, 42);
   EXPECT_EQ(row.type, 2);
   EXPECT_EQ(row.group, "");

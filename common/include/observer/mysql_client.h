@@ -5,6 +5,7 @@
 #include <mysql.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,23 @@ struct DbStatus {
 
 using DbRow = std::vector<std::optional<std::string>>;
 
+// One row of a streamed result: views into the client library's buffer, valid only inside the callback.
+class DbRowView {
+ public:
+  DbRowView(MYSQL_ROW row, const unsigned long* lengths, unsigned count) : row_(row), lengths_(lengths), count_(count) {}
+  unsigned size() const { return count_; }
+  // nullopt for SQL NULL.
+  std::optional<std::string_view> operator[](unsigned i) const {
+    if (i >= count_ || row_[i] == nullptr) return std::nullopt;
+    return std::string_view(row_[i], lengths_[i]);
+  }
+
+ private:
+  MYSQL_ROW row_;
+  const unsigned long* lengths_;
+  unsigned count_;
+};
+
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<DbRow> rows;
@@ -81,6 +99,9 @@ class MysqlClient {
   // reconnect.
   DbStatus Query(std::string_view sql, QueryResult* out);
   DbStatus Execute(std::string_view sql, uint64_t* affected_rows = nullptr);
+  // Streams the rows of a SELECT to on_row as they arrive, without copying them (large reads: the log tail, the
+  // aggregation).
+  DbStatus QueryEach(std::string_view sql, const std::function<void(const DbRowView&)>& on_row);
 
   // String literal with quotes, escaped for this connection's charset (requires a connection).
   std::string Quote(std::string_view value) const;

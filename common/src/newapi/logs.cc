@@ -2,31 +2,109 @@
 #include "observer/newapi/logs.h"
 
 #include <charconv>
-#include <nlohmann/json.hpp>
 
 namespace observer::newapi {
 namespace {
 
-int64_t ToInt(const std::optional<std::string>& value) {
-  if (!value || value->empty()) return 0;
+int64_t ToInt(std::optional<std::string_view> value) {
   int64_t out = 0;
-  std::from_chars(value->data(), value->data() + value->size(), out);
+  if (value) std::from_chars(value->data(), value->data() + value->size(), out);
   return out;
 }
 
-std::string ToString(const std::optional<std::string>& value) { return value ? *value : std::string(); }
+std::string ToString(std::optional<std::string_view> value) { return value ? std::string(*value) : std::string(); }
 
-// A JSON number, or a string holding one (some versions write numbers as strings); nullopt otherwise.
-std::optional<double> NumberOf(const nlohmann::json& value) {
-  if (value.is_number()) return value.get<double>();
-  if (value.is_string()) {
-    const std::string& text = value.get_ref<const std::string&>();
-    double out = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-    if (error == std::errc() && end == text.data() + text.size()) return out;
+// A forward-only reader of one JSON object's top level: keys, and values skipped or read as numbers.
+class TopLevelReader {
+ public:
+  explicit TopLevelReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
-  return std::nullopt;
-}
+  bool Consume(char c) {
+    SkipSpace();
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return p_ == end_;
+  }
+  // A string's raw contents (escapes left as they are: the keys read here have none).
+  bool ReadString(std::string_view* out) {
+    SkipSpace();
+    if (p_ >= end_ || *p_ != '"') return false;
+    const char* start = ++p_;
+    while (p_ < end_ && *p_ != '"') {
+      if (*p_ == '\\' && ++p_ == end_) return false;  // an escape: skip the escaped character too
+      ++p_;
+    }
+    if (p_ >= end_) return false;
+    *out = std::string_view(start, static_cast<size_t>(p_ - start));
+    ++p_;
+    return true;
+  }
+  // Skips any value; nested objects and arrays by depth, strings by their quotes.
+  bool SkipValue() {
+    SkipSpace();
+    if (p_ >= end_) return false;
+    if (*p_ == '"') {
+      std::string_view ignored;
+      return ReadString(&ignored);
+    }
+    if (*p_ == '{' || *p_ == '[') {
+      int depth = 0;
+      while (p_ < end_) {
+        const char c = *p_;
+        if (c == '"') {
+          std::string_view ignored;
+          if (!ReadString(&ignored)) return false;
+          continue;
+        }
+        if (c == '{' || c == '[') ++depth;
+        if (c == '}' || c == ']') --depth;
+        ++p_;
+        if (depth == 0) return true;
+      }
+      return false;
+    }
+    const char* start = p_;
+    while (p_ < end_ && *p_ != ',' && *p_ != '}' && *p_ != ']' && *p_ != ' ' && *p_ != '\n' && *p_ != '\t' &&
+           *p_ != '\r') {
+      ++p_;
+    }
+    return p_ > start;
+  }
+  // A number, or a string holding one; other values are skipped and give nullopt.
+  bool ReadNumber(std::optional<double>* out) {
+    SkipSpace();
+    out->reset();
+    if (p_ < end_ && *p_ == '"') {
+      std::string_view text;
+      if (!ReadString(&text)) return false;
+      double value = 0;
+      auto [last, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error == std::errc() && last == text.data() + text.size()) *out = value;
+      return true;
+    }
+    double value = 0;
+    auto [last, error] = std::from_chars(p_, end_, value);
+    if (error == std::errc()) {
+      p_ = last;
+      *out = value;
+      return true;
+    }
+    return SkipValue();
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
 
 }  // namespace
 
@@ -35,20 +113,37 @@ void ParseOther(std::string_view other, LogRow* row) {
   row->cache_tokens = 0;
   row->other_valid = true;
   if (other.empty()) return;
-  nlohmann::json parsed = nlohmann::json::parse(other.begin(), other.end(), nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) {
+  std::optional<double> frt, cached;
+  TopLevelReader reader(other);
+  bool valid = reader.Consume('{');
+  if (valid && !reader.Consume('}')) {
+    while (true) {
+      std::string_view key;
+      if (!reader.ReadString(&key) || !reader.Consume(':')) {
+        valid = false;
+        break;
+      }
+      const bool ok = key == "frt" ? reader.ReadNumber(&frt)
+                      : key == "cache_tokens" ? reader.ReadNumber(&cached)
+                                              : reader.SkipValue();
+      if (!ok) {
+        valid = false;
+        break;
+      }
+      if (reader.Consume(',')) continue;
+      valid = reader.Consume('}');
+      break;
+    }
+  }
+  if (!valid || !reader.AtEnd()) {
     row->other_valid = false;
     return;
   }
-  if (auto it = parsed.find("frt"); it != parsed.end()) {
-    if (auto frt = NumberOf(*it); frt && *frt > 0) row->frt_ms = *frt;
-  }
-  if (auto it = parsed.find("cache_tokens"); it != parsed.end()) {
-    if (auto cached = NumberOf(*it); cached && *cached > 0) row->cache_tokens = static_cast<int64_t>(*cached);
-  }
+  if (frt && *frt > 0) row->frt_ms = *frt;
+  if (cached && *cached > 0) row->cache_tokens = static_cast<int64_t>(*cached);
 }
 
-LogRow LogRowFromDb(const DbRow& r) {
+LogRow LogRowFrom(const DbRowView& r) {
   LogRow row;
   row.id = ToInt(r[0]);
   row.user_id = ToInt(r[1]);
@@ -66,7 +161,7 @@ LogRow LogRowFromDb(const DbRow& r) {
   row.token_id = ToInt(r[13]);
   row.group = ToString(r[14]);
   row.ip = ToString(r[15]);
-  if (r[16]) ParseOther(*r[16], &row);
+  if (auto other = r[16]) ParseOther(*other, &row);
   return row;
 }
 

@@ -50,9 +50,10 @@ struct LogRow {
 };
 
 // Builds a row from a result row selected with kLogColumns; NULLs become 0 / "" (old rows predate columns).
-LogRow LogRowFromDb(const DbRow& row);
+LogRow LogRowFrom(const DbRowView& row);
 
-// Reads frt and cache_tokens from `other`; tolerates empty, invalid or non-object JSON and string-typed numbers.
+// Reads frt and cache_tokens from the top level of `other` without building a JSON document (this runs for every
+// row read); tolerates empty, invalid or non-object JSON and string-typed numbers.
 void ParseOther(std::string_view other, LogRow* row);
 
 }  // namespace observer::newapi
