@@ -146,10 +146,28 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   }
   rows_read_.Increment(static_cast<double>(*rows_read));
 
-  // The whole hour is replaced in one transaction together with the progress row, so a crash at any point leaves
-  // either the old hour or the new one, never a mix.
+  // Keys the hour had before and no longer has (their logs rows were deleted) are removed; every other key is upserted
+  // with absolute values, which leaves unchanged rows untouched (no write, no index churn on repeated passes).
+  std::vector<std::string> statements = {"BEGIN"};
+  std::string stale;
+  DbStatus listed = db_.QueryEach(
+      "SELECT user_id, token_id, model_name, channel_id, `group`, is_stream FROM agg_usage_hourly WHERE hour = " +
+          std::to_string(hour),
+      [&](const observer::DbRowView& r) {
+        auto number = [&r](unsigned i) { return r[i] ? std::stoll(std::string(*r[i])) : 0LL; };
+        HourKey key{hour, number(0), number(1), std::string(r[2].value_or("")), number(3),
+                    std::string(r[4].value_or("")), number(5) != 0};
+        if (rollup.rows().count(key) != 0) return;
+        stale += std::string(stale.empty() ? "" : ",") + "(" + std::to_string(key.user_id) + "," +
+                 std::to_string(key.token_id) + "," + db_.Quote(key.model_name) + "," + std::to_string(key.channel_id) +
+                 "," + db_.Quote(key.group) + "," + (key.is_stream ? "1" : "0") + ")";
+      });
+  if (!listed.ok) return listed;
+  if (!stale.empty()) {
+    statements.push_back("DELETE FROM agg_usage_hourly WHERE hour = " + std::to_string(hour) +
+                         " AND (user_id, token_id, model_name, channel_id, `group`, is_stream) IN (" + stale + ")");
+  }
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
-  std::vector<std::string> statements = {"BEGIN", "DELETE FROM agg_usage_hourly WHERE hour = " + std::to_string(hour)};
   for (std::string& upsert : rollup.UpsertStatements(options_.upsert_batch, quote)) statements.push_back(std::move(upsert));
   if (finalize) {
     statements.push_back("INSERT INTO agg_state (name, value, updated_at) VALUES ('finalized_until', " +
@@ -157,6 +175,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
                          ") ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at)");
   }
   statements.push_back("COMMIT");
+  // One transaction with the progress row, so a crash at any point leaves either the old hour or the new one.
   for (const std::string& statement : statements) {
     if (DbStatus s = db_.Execute(statement); !s.ok) {
       if (db_.connected()) db_.Execute("ROLLBACK");

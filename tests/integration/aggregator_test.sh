@@ -44,7 +44,7 @@ F=$(sql "SELECT value FROM \`new-api\`.agg_state WHERE name = 'finalized_until'"
 check "hours are finalized (until $F)" test -n "$F"
 
 # Ground truth per finalized hour and key, with the counting rules of observer/newapi/usage.h.
-TRUTH="SELECT FLOOR(created_at / 3600) * 3600 AS hour, COALESCE(user_id, 0) AS user_id, COALESCE(token_id, 0) AS token_id,
+truth_sql() { echo "SELECT FLOOR(created_at / 3600) * 3600 AS hour, COALESCE(user_id, 0) AS user_id, COALESCE(token_id, 0) AS token_id,
   COALESCE(model_name, '') AS model_name, COALESCE(channel_id, 0) AS channel_id, COALESCE(\`group\`, '') AS grp,
   COALESCE(is_stream, 0) AS is_stream, SUM(type IN (2, 5)) AS reqs, SUM(type = 5) AS errors,
   SUM(IF(type = 2, GREATEST(prompt_tokens, 0), 0)) AS prompt_tokens,
@@ -52,12 +52,16 @@ TRUTH="SELECT FLOOR(created_at / 3600) * 3600 AS hour, COALESCE(user_id, 0) AS u
   SUM(IF(type = 2, GREATEST(COALESCE(CAST(JSON_VALUE(other, '$.cache_tokens') AS SIGNED), 0), 0), 0)) AS cached_tokens,
   SUM(IF(type = 2, GREATEST(quota, 0), 0)) AS quota, SUM(IF(type = 6, GREATEST(quota, 0), 0)) AS refunded_quota,
   SUM(IF(type = 2, GREATEST(use_time, 0), 0)) AS use_time_sum, MAX(IF(type = 2, use_time, 0)) AS use_time_max
-  FROM \`new-api\`.logs WHERE type IN (2, 5, 6) AND created_at < $F GROUP BY 1, 2, 3, 4, 5, 6, 7"
-AGG="SELECT hour, user_id, token_id, model_name, channel_id, \`group\`, is_stream, reqs, errors, prompt_tokens,
+  FROM \`new-api\`.logs WHERE type IN (2, 5, 6) AND $1 GROUP BY 1, 2, 3, 4, 5, 6, 7"; }
+agg_sql() { echo "SELECT hour, user_id, token_id, model_name, channel_id, \`group\`, is_stream, reqs, errors, prompt_tokens,
   completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max
-  FROM \`new-api\`.agg_usage_hourly WHERE hour < $F"
-differences() { sql "SELECT COUNT(*) FROM (($TRUTH) EXCEPT ($AGG)) d" ; sql "SELECT COUNT(*) FROM (($AGG) EXCEPT ($TRUTH)) d"; }
-diff_counts=$(differences | paste -sd' ')
+  FROM \`new-api\`.agg_usage_hourly WHERE $1"; }
+# differences LOGS_CONDITION AGG_CONDITION: rows in the truth and not in the table, and the other way round.
+differences() {
+  sql "SELECT COUNT(*) FROM (($(truth_sql "$1")) EXCEPT ($(agg_sql "$2"))) d"
+  sql "SELECT COUNT(*) FROM (($(agg_sql "$2")) EXCEPT ($(truth_sql "$1"))) d"
+}
+diff_counts=$(differences "created_at < $F" "hour < $F" | paste -sd' ')
 check "every finalized hour equals the SQL ground truth (rows differing: $diff_counts)" test "$diff_counts" = "0 0"
 check "the finalized hours are not empty" test "$(sql "SELECT COUNT(*) FROM \`new-api\`.agg_usage_hourly WHERE hour < $F")" -gt 100
 
@@ -83,6 +87,9 @@ if [ "$(lock_of "$A1_PORT")" = 1 ]; then holder=a1 other=$A2_PORT; else holder=a
 kill -9 "$(cat "$TEST_DIR/$holder.pid")"; rm -f "$TEST_DIR/$holder.pid"
 takes_over() { [ "$(lock_of "$other")" = 1 ]; }
 check "the standby aggregator takes over within 15 s of a kill -9" wait_until 15 takes_over
+# From here on each pass is an explicit --once, which must be the writer.
+stop_pidfile "$TEST_DIR/a1.pid" 10; stop_pidfile "$TEST_DIR/a2.pid" 10
+once() { (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1; }
 
 # Exporters from the baseline while live traffic runs; a restart never lowers a counter.
 start e1 exporter "$E1_PORT"
@@ -127,11 +134,21 @@ while :; do
   deleted=$((deleted + n)); [ "$n" -gt 0 ] || break
 done
 check "old logs were deleted ($deleted rows before $cutoff)" test "$deleted" -gt 0
-(aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
+once; check "a pass after the deletion succeeds" test $? = 0
 check "finalized hours are unchanged after the deletion" test "$(checksum)" = "$before"
 stop_pidfile "$TEST_DIR/e1.pid" 10
 start e1 exporter "$E1_PORT"
 wait_until 20 caught_up "$E1_PORT"; sleep 2
 counters "$E1_PORT" >"$TEST_DIR/e1-after-delete.txt"
 check "exporter counters are unchanged after the deletion and a restart" cmp -s "$TEST_DIR/e2.txt" "$TEST_DIR/e1-after-delete.txt"
+
+# Rows deleted from an hour that is still open: its recompute drops the keys that vanished.
+open_hour=$(( $(date +%s) / 3600 * 3600 ))
+victim=$(sql "SELECT token_id FROM \`new-api\`.logs WHERE created_at >= $open_hour AND type = 2 LIMIT 1")
+sql "DELETE FROM \`new-api\`.logs WHERE created_at >= $open_hour AND token_id = $victim"
+once; check "a pass after deleting rows of an open hour succeeds" test $? = 0
+F=$(sql "SELECT value FROM \`new-api\`.agg_state WHERE name = 'finalized_until'")
+diff_counts=$(differences "created_at >= $F" "hour >= $F" | paste -sd' ')
+check "open hours equal the SQL ground truth after rows in them were deleted (differing: $diff_counts)" \
+  test "$diff_counts" = "0 0"
 finish
