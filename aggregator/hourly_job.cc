@@ -32,6 +32,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 HourlyJob::HourlyJob(observer::DbOptions db, HourlyJobOptions options, prometheus::Registry& registry)
     : db_(std::move(db)),
       options_(options),
+      tables_(options.agg_database),
       lock_gauge_(Gauge(registry, "lock_held", "1 while this aggregator holds the writer lock (one writer at a time).")),
       last_success_(Gauge(registry, "last_success_timestamp_seconds", "When the last aggregation pass finished.")),
       run_duration_(Gauge(registry, "run_duration_seconds", "Time the last aggregation pass took.")),
@@ -41,7 +42,7 @@ HourlyJob::HourlyJob(observer::DbOptions db, HourlyJobOptions options, prometheu
       rows_upserted_(Counter(registry, "rows_upserted_total", "agg_usage_hourly rows written.")),
       rows_read_(Counter(registry, "logs_rows_read_total", "logs rows read by the aggregation.")) {}
 
-std::string HourlyJob::LockName() const { return "newapi-observer.aggregator." + db_.options().database; }
+std::string HourlyJob::LockName() const { return "newapi-observer.aggregator." + tables_.database(); }
 
 DbStatus HourlyJob::EnsureLockAndTables(bool* acquired) {
   if (!db_.connected()) {
@@ -59,7 +60,11 @@ DbStatus HourlyJob::EnsureLockAndTables(bool* acquired) {
   lock_gauge_.Set(lock_held_ ? 1 : 0);
   *acquired = lock_held_;
   if (lock_held_ && !tables_ready_) {
-    for (const std::string& statement : observer::SplitSqlScript(kObserverTablesSql)) {
+    // The schema file names its tables unqualified: create them from inside their database, then come back.
+    std::vector<std::string> statements = {"USE " + observer::QuoteIdentifier(tables_.database())};
+    for (std::string& statement : observer::SplitSqlScript(kObserverTablesSql)) statements.push_back(std::move(statement));
+    statements.push_back("USE " + observer::QuoteIdentifier(db_.options().database));
+    for (const std::string& statement : statements) {
       if (DbStatus s = db_.Execute(statement); !s.ok) return s;
     }
     tables_ready_ = true;
@@ -69,7 +74,7 @@ DbStatus HourlyJob::EnsureLockAndTables(bool* acquired) {
 
 DbStatus HourlyJob::ReadFinalizedUntil(std::optional<int64_t>* out) {
   observer::QueryResult result;
-  if (DbStatus s = db_.Query(observer::agg::kReadFinalizedUntilSql, &result); !s.ok) return s;
+  if (DbStatus s = db_.Query(tables_.ReadFinalizedUntilSql(), &result); !s.ok) return s;
   out->reset();
   if (!result.rows.empty() && result.rows[0][0]) *out = std::stoll(*result.rows[0][0]);
   return DbStatus::Ok();
@@ -151,7 +156,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   std::vector<std::string> statements = {"BEGIN"};
   std::string stale;
   DbStatus listed = db_.QueryEach(
-      "SELECT user_id, token_id, model_name, channel_id, `group`, is_stream FROM agg_usage_hourly WHERE hour = " +
+      "SELECT user_id, token_id, model_name, channel_id, `group`, is_stream FROM " + tables_.usage() + " WHERE hour = " +
           std::to_string(hour),
       [&](const observer::DbRowView& r) {
         auto number = [&r](unsigned i) { return r[i] ? std::stoll(std::string(*r[i])) : 0LL; };
@@ -164,13 +169,13 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
       });
   if (!listed.ok) return listed;
   if (!stale.empty()) {
-    statements.push_back("DELETE FROM agg_usage_hourly WHERE hour = " + std::to_string(hour) +
+    statements.push_back("DELETE FROM " + tables_.usage() + " WHERE hour = " + std::to_string(hour) +
                          " AND (user_id, token_id, model_name, channel_id, `group`, is_stream) IN (" + stale + ")");
   }
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
-  for (std::string& upsert : rollup.UpsertStatements(options_.upsert_batch, quote)) statements.push_back(std::move(upsert));
+  for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote)) statements.push_back(std::move(upsert));
   if (finalize) {
-    statements.push_back("INSERT INTO agg_state (name, value, updated_at) VALUES ('finalized_until', " +
+    statements.push_back("INSERT INTO " + tables_.state() + " (name, value, updated_at) VALUES ('finalized_until', " +
                          std::to_string(hour + kHourSeconds) + ", " + std::to_string(now) +
                          ") ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at)");
   }

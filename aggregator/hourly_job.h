@@ -13,11 +13,13 @@
 #include <string>
 
 #include "hourly_rollup.h"
+#include "observer/agg_tables.h"
 #include "observer/mysql_client.h"
 
 namespace aggregator {
 
 struct HourlyJobOptions {
+  std::string agg_database;  // where agg_usage_hourly and agg_state live
   int64_t finalize_lag_seconds = 7200;
   int64_t chunk_seconds = 600;  // logs are read in created_at slices of this size
   size_t upsert_batch = 500;
@@ -40,6 +42,7 @@ class HourlyJob {
 
   observer::MysqlClient db_;
   HourlyJobOptions options_;
+  observer::agg::AggTables tables_;
   bool lock_held_ = false;
   bool tables_ready_ = false;
 

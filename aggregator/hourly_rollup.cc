@@ -29,7 +29,7 @@ bool HourlyRollup::Add(const observer::newapi::LogRow& row) {
 }
 
 std::vector<std::string> HourlyRollup::UpsertStatements(
-    size_t batch, const std::function<std::string(std::string_view)>& quote) const {
+    const std::string& table, size_t batch, const std::function<std::string(std::string_view)>& quote) const {
   // Sorted, so the same data always produces the same statements (and the same lock order).
   std::vector<const std::pair<const HourKey, observer::newapi::UsageSums>*> sorted;
   sorted.reserve(rows_.size());
@@ -46,7 +46,7 @@ std::vector<std::string> HourlyRollup::UpsertStatements(
   for (const auto* entry : sorted) {
     const HourKey& k = entry->first;
     const observer::newapi::UsageSums& s = entry->second;
-    if (in_statement == 0) sql = "INSERT INTO agg_usage_hourly (" + std::string(observer::agg::kUpsertColumns) + ") VALUES ";
+    if (in_statement == 0) sql = "INSERT INTO " + table + " (" + std::string(observer::agg::kUpsertColumns) + ") VALUES ";
     else sql += ",";
     sql += "(" + std::to_string(k.hour) + "," + std::to_string(k.user_id) + "," + std::to_string(k.token_id) + "," +
            quote(k.model_name) + "," + std::to_string(k.channel_id) + "," + quote(k.group) + "," +

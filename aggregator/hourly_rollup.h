@@ -42,8 +42,9 @@ class HourlyRollup {
   const std::unordered_map<HourKey, observer::newapi::UsageSums, HourKeyHash>& rows() const { return rows_; }
   void Clear() { rows_.clear(); }
 
-  // INSERT ... VALUES (...), ... ON DUPLICATE KEY UPDATE with absolute values, at most batch rows per statement.
-  std::vector<std::string> UpsertStatements(size_t batch,
+  // INSERT INTO table ... VALUES (...), ... ON DUPLICATE KEY UPDATE with absolute values, at most batch rows per
+  // statement.
+  std::vector<std::string> UpsertStatements(const std::string& table, size_t batch,
                                             const std::function<std::string(std::string_view)>& quote) const;
 
  private:

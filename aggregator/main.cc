@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
   });
 
   auto registry = std::make_shared<prometheus::Registry>();
-  aggregator::HourlyJob job(options.db, {.finalize_lag_seconds = options.finalize_lag_seconds}, *registry);
+  aggregator::HourlyJob job(
+      options.db, {.agg_database = options.agg_database, .finalize_lag_seconds = options.finalize_lag_seconds}, *registry);
   if (options.once) {
     aggregator::RunOutcome outcome = aggregator::RunOutcome::kDone;
     observer::DbStatus status = job.RunOnce(Now(), &outcome);

@@ -15,6 +15,7 @@ struct AggregatorOptions {
   int db_check_interval_seconds = 5;
   std::string listen_host;
   int listen_port = 8081;
+  std::string agg_database;
   int interval_seconds = 300;
   int standby_retry_seconds = 10;
   int64_t finalize_lag_seconds = 7200;

@@ -14,6 +14,7 @@ std::vector<observer::Setting> ExporterSettings() {
       {"web.port", "API_PORT", "8080", "port of /metrics, /api and the UI"},
       {"redis.url", "REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the JSON API cache"},
       {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds"},
+      {"aggregate.database", "AGG_DB_NAME", "", "database of agg_usage_hourly and agg_state (empty = DB_NAME)"},
       {"tail.batch-size", "TAIL_BATCH_SIZE", "5000", "rows per tail query"},
       {"tail.poll-interval", "TAIL_POLL_INTERVAL_MS", "1000", "how often new logs rows are read, milliseconds"},
       {"tail.start-id", "TAIL_START_ID", "-1", "read logs after this id at start; -1 = the end of the table"},
@@ -57,6 +58,8 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.risk.big_request_sigma = config.GetDouble("risk.big-request-sigma", 0.5, 100);
   options.tail.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
   options.tail.poll_interval = std::chrono::milliseconds(config.GetInt("tail.poll-interval", 100, 60000));
+  options.tail.agg_database = config.GetString("aggregate.database").empty() ? options.db.database
+                                                                             : config.GetString("aggregate.database");
   options.tail.start_id = config.GetInt("tail.start-id", -1, INT64_MAX);
   options.tail.cursor.grace_seconds = config.GetInt("tail.grace", 1, 3600);
   options.tail.cursor.max_holes = static_cast<size_t>(config.GetInt("tail.max-holes", 0, 10000000));

@@ -1,5 +1,6 @@
 -- Database accounts of newapi-observer: the exporter (read-only, no secret columns) and the aggregator.
--- @DB_NAME@ and the passwords are filled in by scripts/stack. Valid on MySQL 8 and MariaDB 10.11.
+-- @DB_NAME@ (new-api's database), @AGG_DB_NAME@ (where the observer's tables live; usually the same) and the
+-- passwords are filled in by scripts/stack. Valid on MySQL 8 and MariaDB 10.11.
 -- Run after the new-api schema and schema/observer-tables.sql exist: column and table grants need the tables.
 
 -- The exporter: SELECT only, never tokens.key, channels.key or users.password/access_token, few connections.
@@ -23,8 +24,8 @@ GRANT SELECT ON `@DB_NAME@`.`models` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`vendors` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`quota_data` TO 'newapi_ro'@'%';
 -- The aggregator's tables (schema/observer-tables.sql), for the restart-safe counter baseline.
-GRANT SELECT ON `@DB_NAME@`.`agg_usage_hourly` TO 'newapi_ro'@'%';
-GRANT SELECT ON `@DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
 
 -- The aggregator: reads the logs columns it counts, writes only its own tables.
 CREATE USER IF NOT EXISTS 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 4;
@@ -32,5 +33,5 @@ ALTER USER 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECT
 GRANT SELECT (`id`, `user_id`, `created_at`, `type`, `username`, `token_name`, `model_name`, `quota`, `prompt_tokens`,
               `completion_tokens`, `use_time`, `is_stream`, `channel_id`, `token_id`, `group`, `ip`, `other`)
   ON `@DB_NAME@`.`logs` TO 'newapi_agg'@'%';
-GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@DB_NAME@`.`agg_usage_hourly` TO 'newapi_agg'@'%';
-GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@DB_NAME@`.`agg_state` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_agg'@'%';

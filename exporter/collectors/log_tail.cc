@@ -129,7 +129,8 @@ DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
 DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) {
   *found = false;
   observer::QueryResult result;
-  DbStatus status = db.Query(observer::agg::kReadFinalizedUntilSql, &result);
+  const observer::agg::AggTables tables(options_.agg_database.empty() ? db.options().database : options_.agg_database);
+  DbStatus status = db.Query(tables.ReadFinalizedUntilSql(), &result);
   constexpr unsigned kNoSuchTable = 1146, kTableAccessDenied = 1142;
   if (!status.ok && (status.code == kNoSuchTable || status.code == kTableAccessDenied)) {
     observer::log::Warn("agg_usage_hourly is not readable", {{"error", status.message}});
@@ -145,8 +146,7 @@ DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) 
   if (quota_per_unit <= 0) quota_per_unit = quota_per_unit_.load();
 
   // One grouped pass over the finalized hours; allowed a minute, since it runs once per start.
-  const std::string sql = std::string(observer::agg::kBaselineSqlPrefix) + std::to_string(boundary) +
-                          std::string(observer::agg::kBaselineSqlSuffix);
+  const std::string sql = tables.BaselineSql(boundary);
   observer::QueryResult totals;
   if (DbStatus s = db.Query(observer::WithStatementTimeout(db.server().flavor, sql, 60000), &totals); !s.ok) return s;
   // Applied only once every query has succeeded, so a failed start can be retried without counting twice.

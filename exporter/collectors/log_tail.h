@@ -19,6 +19,7 @@
 namespace exporter {
 
 struct LogTailOptions {
+  std::string agg_database;  // where agg_usage_hourly lives (the baseline); empty = the connection's database
   int64_t start_id = -1;  // read rows after this id; -1 = start at the end of the table
   int batch_size = 5000;
   std::chrono::milliseconds max_read_per_poll{2000};  // bounds one refresh; a backlog continues at once

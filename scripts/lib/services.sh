@@ -109,13 +109,15 @@ create_simulator_user() {
     ALTER USER 'newapi_sim'@'%' IDENTIFIED BY '$password'; GRANT ALL PRIVILEGES ON \`$db\`.* TO 'newapi_sim'@'%';"
 }
 
-# create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE]: the observer's own tables
-# (schema/observer-tables.sql) and the exporter's and aggregator's accounts (schema/grants.sql); the new-api tables
-# must exist.
+# create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE] [AGG_DATABASE]: the observer's own tables
+# (schema/observer-tables.sql, in AGG_DATABASE, by default DATABASE) and the exporter's and aggregator's accounts
+# (schema/grants.sql); the new-api tables must exist.
 create_observer_users() {
   local dir=$1 ro=$2 agg=$3 db=${4:-new-api}
-  mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot "$db" <"$REPO_ROOT/schema/observer-tables.sql"
-  sed -e "s/@DB_NAME@/$db/g" -e "s/@RO_PASSWORD@/$ro/g" -e "s/@AGG_PASSWORD@/$agg/g" \
+  local agg_db=${5:-$db}
+  mariadb_sql "$dir" "CREATE DATABASE IF NOT EXISTS \`$agg_db\`"
+  mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot "$agg_db" <"$REPO_ROOT/schema/observer-tables.sql"
+  sed -e "s/@DB_NAME@/$db/g" -e "s/@AGG_DB_NAME@/$agg_db/g" -e "s/@RO_PASSWORD@/$ro/g" -e "s/@AGG_PASSWORD@/$agg/g" \
     "$REPO_ROOT/schema/grants.sql" | mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot
 }
 

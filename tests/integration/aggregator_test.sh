@@ -5,9 +5,11 @@
 #  - exporters started from the baseline equal the all-time SQL totals, never go down across a restart, and two
 #    exporters report identical values;
 #  - deleting old logs (new-api's cleanup) changes neither finalized hours nor the exporter's counters.
-# Usage: aggregator_test.sh BUILD_DIR PORT_BASE
+# Usage: aggregator_test.sh BUILD_DIR PORT_BASE. AGG_DB names the database of the observer's tables (default: the
+# new-api database itself).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+AGG_DB=${AGG_DB:-new-api}
 BUILD_DIR=$1 DB_PORT=$2 E1_PORT=$(($2 + 1)) E2_PORT=$(($2 + 2)) A1_PORT=$(($2 + 3)) A2_PORT=$(($2 + 4))
 make_test_dir
 DB=$TEST_DIR/db
@@ -23,9 +25,10 @@ simulated_database "$DB" "$DB_PORT" --history.rows=80000 --history.days=3 --user
 aggregator() {
   local port=$1; shift
   DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$port AGG_INTERVAL_SECONDS=1 AGG_STANDBY_RETRY_SECONDS=1 \
+    AGG_DB_NAME=$AGG_DB \
     exec "$BUILD_DIR/aggregator/newapi-aggregator" "$@"
 }
-exporter() { DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$1 exec "$BUILD_DIR/exporter/newapi-exporter"; }
+exporter() { DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$1 AGG_DB_NAME=$AGG_DB exec "$BUILD_DIR/exporter/newapi-exporter"; }
 start() { local name=$1; shift; ("$@") >>"$TEST_DIR/$name.log" 2>&1 & echo $! >"$TEST_DIR/$name.pid"; }
 
 (sim live --live.rate=60 --live.writers=3 --anomaly.interval=0) >"$TEST_DIR/live.log" 2>&1 &
@@ -37,10 +40,10 @@ for i in $(seq 1 10); do
   sleep "0.$(( RANDOM % 9 + 1 ))$(( RANDOM % 10 ))"
   kill -9 "$(cat "$TEST_DIR/a1.pid")" 2>/dev/null; wait "$(cat "$TEST_DIR/a1.pid")" 2>/dev/null; rm -f "$TEST_DIR/a1.pid"
 done
-check "10 aggregators were killed mid-work (progress so far: $(sql 'SELECT COUNT(*) FROM `new-api`.agg_usage_hourly') rows)" true
+check "10 aggregators were killed mid-work (progress so far: $(sql "SELECT COUNT(*) FROM \`$AGG_DB\`.agg_usage_hourly") rows)" true
 (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
 check "a pass with --once completes after the kills" test $? = 0
-F=$(sql "SELECT value FROM \`new-api\`.agg_state WHERE name = 'finalized_until'")
+F=$(sql "SELECT value FROM \`$AGG_DB\`.agg_state WHERE name = 'finalized_until'")
 check "hours are finalized (until $F)" test -n "$F"
 
 # Ground truth per finalized hour and key, with the counting rules of observer/newapi/usage.h.
@@ -55,7 +58,7 @@ truth_sql() { echo "SELECT FLOOR(created_at / 3600) * 3600 AS hour, COALESCE(use
   FROM \`new-api\`.logs WHERE type IN (2, 5, 6) AND $1 GROUP BY 1, 2, 3, 4, 5, 6, 7"; }
 agg_sql() { echo "SELECT hour, user_id, token_id, model_name, channel_id, \`group\`, is_stream, reqs, errors, prompt_tokens,
   completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max
-  FROM \`new-api\`.agg_usage_hourly WHERE $1"; }
+  FROM \`$AGG_DB\`.agg_usage_hourly WHERE $1"; }
 # differences LOGS_CONDITION AGG_CONDITION: rows in the truth and not in the table, and the other way round.
 differences() {
   sql "SELECT COUNT(*) FROM (($(truth_sql "$1")) EXCEPT ($(agg_sql "$2"))) d"
@@ -63,11 +66,11 @@ differences() {
 }
 diff_counts=$(differences "created_at < $F" "hour < $F" | paste -sd' ')
 check "every finalized hour equals the SQL ground truth (rows differing: $diff_counts)" test "$diff_counts" = "0 0"
-check "the finalized hours are not empty" test "$(sql "SELECT COUNT(*) FROM \`new-api\`.agg_usage_hourly WHERE hour < $F")" -gt 100
+check "the finalized hours are not empty" test "$(sql "SELECT COUNT(*) FROM \`$AGG_DB\`.agg_usage_hourly WHERE hour < $F")" -gt 100
 
 checksum() { sql "SELECT COUNT(*), BIT_XOR(CRC32(CONCAT_WS(',', hour, user_id, token_id, model_name, channel_id, \`group\`,
   is_stream, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum,
-  use_time_max))) FROM \`new-api\`.agg_usage_hourly WHERE hour < $F"; }
+  use_time_max))) FROM \`$AGG_DB\`.agg_usage_hourly WHERE hour < $F"; }
 before=$(checksum)
 (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
 check "re-running leaves the finalized hours identical (checksum $before)" test "$(checksum)" = "$before"
@@ -147,7 +150,7 @@ open_hour=$(( $(date +%s) / 3600 * 3600 ))
 victim=$(sql "SELECT token_id FROM \`new-api\`.logs WHERE created_at >= $open_hour AND type = 2 LIMIT 1")
 sql "DELETE FROM \`new-api\`.logs WHERE created_at >= $open_hour AND token_id = $victim"
 once; check "a pass after deleting rows of an open hour succeeds" test $? = 0
-F=$(sql "SELECT value FROM \`new-api\`.agg_state WHERE name = 'finalized_until'")
+F=$(sql "SELECT value FROM \`$AGG_DB\`.agg_state WHERE name = 'finalized_until'")
 diff_counts=$(differences "created_at >= $F" "hour >= $F" | paste -sd' ')
 check "open hours equal the SQL ground truth after rows in them were deleted (differing: $diff_counts)" \
   test "$diff_counts" = "0 0"

@@ -24,14 +24,14 @@ make_test_dir() {
 
 # simulated_database DIR PORT LOAD_FLAGS...: a private MariaDB with a simulated new-api database (history loaded with
 # the flags given), the observer's tables and accounts (newapi_ro / ro-pass, newapi_agg / agg-pass) and a read-only
-# account for ground-truth queries (observer_check / observer-check). Defines sim() (newapi-sim against it, exec'd:
+# account for ground-truth queries (observer_check / observer-check). AGG_DB, if set, holds the observer's tables. Defines sim() (newapi-sim against it, exec'd:
 # call it in a subshell) and sql().
 simulated_database() {
   SIM_DB_DIR=$1 SIM_DB_PORT=$2; shift 2
   mariadb_start "$SIM_DB_DIR" "$SIM_DB_PORT" || return 1
   create_simulator_user "$SIM_DB_DIR" sim-pass
   (sim load "$@") >"$SIM_DB_DIR/load.log" 2>&1 || { tail -5 "$SIM_DB_DIR/load.log" >&2; return 1; }
-  create_observer_users "$SIM_DB_DIR" ro-pass agg-pass
+  create_observer_users "$SIM_DB_DIR" ro-pass agg-pass new-api "${AGG_DB:-new-api}"
   sql "CREATE USER 'observer_check'@'%' IDENTIFIED BY 'observer-check';
        GRANT SELECT ON \`new-api\`.* TO 'observer_check'@'%';"
 }

@@ -55,7 +55,7 @@ TEST(HourlyRollupTest, SumsByHourAndKeyWithTheSharedRules) {
 TEST(HourlyRollupTest, UpsertsAreBatchedSortedAndAbsolute) {
   HourlyRollup rollup;
   for (int i = 0; i < 5; ++i) rollup.Add(Row(1767225600 + i, 2, "m" + std::to_string(4 - i), 10));
-  auto statements = rollup.UpsertStatements(2, FakeQuote);
+  auto statements = rollup.UpsertStatements("agg_usage_hourly", 2, FakeQuote);
   ASSERT_EQ(statements.size(), 3u);
   EXPECT_NE(statements[0].find("'m0'"), std::string::npos) << "sorted by key: m0 first";
   EXPECT_NE(statements[0].find("'m1'"), std::string::npos);
@@ -65,7 +65,7 @@ TEST(HourlyRollupTest, UpsertsAreBatchedSortedAndAbsolute) {
     EXPECT_NE(sql.find("reqs = VALUES(reqs)"), std::string::npos) << "absolute values, never reqs = reqs + ...";
     EXPECT_EQ(sql.find("reqs + "), std::string::npos);
   }
-  EXPECT_EQ(rollup.UpsertStatements(2, FakeQuote), statements) << "the same data gives the same statements";
+  EXPECT_EQ(rollup.UpsertStatements("agg_usage_hourly", 2, FakeQuote), statements) << "the same data gives the same statements";
 }
 
 }  // namespace

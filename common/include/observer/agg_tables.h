@@ -2,21 +2,41 @@
 // them for its restart-safe counter baseline.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
+
+#include "observer/mysql_client.h"
 
 namespace observer::agg {
 
-inline constexpr std::string_view kFinalizedUntilKey = "finalized_until";
+// The observer's tables, qualified with the database that holds them (AGG_DB_NAME; by default new-api's own).
+class AggTables {
+ public:
+  explicit AggTables(const std::string& database)
+      : database_(database),
+        usage_(QuoteIdentifier(database) + ".`agg_usage_hourly`"),
+        state_(QuoteIdentifier(database) + ".`agg_state`") {}
 
-inline constexpr std::string_view kReadFinalizedUntilSql =
-    "SELECT value FROM agg_state WHERE name = 'finalized_until'";
+  const std::string& database() const { return database_; }
+  const std::string& usage() const { return usage_; }
+  const std::string& state() const { return state_; }
 
-// Totals per exporter label set over the finalized hours; append the boundary ("hour < F").
-inline constexpr std::string_view kBaselineSqlPrefix =
-    "SELECT model_name, channel_id, `group`, is_stream, SUM(reqs), SUM(errors), SUM(prompt_tokens), "
-    "SUM(completion_tokens), SUM(cached_tokens), SUM(quota), SUM(refunded_quota), SUM(use_time_sum), "
-    "MAX(use_time_max) FROM agg_usage_hourly WHERE hour < ";
-inline constexpr std::string_view kBaselineSqlSuffix = " GROUP BY model_name, channel_id, `group`, is_stream";
+  std::string ReadFinalizedUntilSql() const { return "SELECT value FROM " + state_ + " WHERE name = 'finalized_until'"; }
+
+  // Totals per exporter label set over the finalized hours (hour < boundary).
+  std::string BaselineSql(int64_t boundary) const {
+    return "SELECT model_name, channel_id, `group`, is_stream, SUM(reqs), SUM(errors), SUM(prompt_tokens), "
+           "SUM(completion_tokens), SUM(cached_tokens), SUM(quota), SUM(refunded_quota), SUM(use_time_sum), "
+           "MAX(use_time_max) FROM " + usage_ + " WHERE hour < " + std::to_string(boundary) +
+           " GROUP BY model_name, channel_id, `group`, is_stream";
+  }
+
+ private:
+  std::string database_;
+  std::string usage_;
+  std::string state_;
+};
 
 inline constexpr std::string_view kUpsertColumns =
     "hour, user_id, token_id, model_name, channel_id, `group`, is_stream, reqs, errors, prompt_tokens, "
