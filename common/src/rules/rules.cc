@@ -1,0 +1,99 @@
+// Rule names, threshold validation and allow-list matching.
+#include "observer/rules/rules.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace observer::rules {
+namespace {
+
+// Parses an IPv4 or IPv6 address into 16 bytes; returns 4 or 16 (the family's size) or 0.
+int ParseAddress(std::string_view text, unsigned char out[16]) {
+  const std::string address(text);
+  std::memset(out, 0, 16);
+  if (inet_pton(AF_INET, address.c_str(), out) == 1) return 4;
+  if (inet_pton(AF_INET6, address.c_str(), out) == 1) return 16;
+  return 0;
+}
+
+}  // namespace
+
+const char* RuleName(Rule rule) {
+  switch (rule) {
+    case Rule::kBurst: return "burst";
+    case Rule::kMultiUserToken: return "multi_user_token";
+    case Rule::kIpManyUsers: return "ip_many_users";
+    case Rule::kBigRequest: return "big_request";
+  }
+  return "unknown";
+}
+
+std::string Thresholds::Validate() const {
+  if (burst_window_sec < 1) return "burst.window_sec must be at least 1";
+  if (burst_limit < 2) return "burst.limit must be at least 2";
+  if (token_clients_window_sec < 1) return "multi_user_token.window_sec must be at least 1";
+  if (token_clients_threshold < 2) return "multi_user_token.threshold must be at least 2";
+  if (ip_users_window_sec < 1) return "ip_many_users.window_sec must be at least 1";
+  if (ip_users_threshold < 2) return "ip_many_users.threshold must be at least 2";
+  if (!(big_request_sigma > 0)) return "big_request.sigma must be greater than 0";
+  if (big_request_min_samples < 2) return "big_request.min_samples must be at least 2";
+  if (big_request_baseline_hours < 1) return "big_request.baseline_hours must be at least 1";
+  return "";
+}
+
+bool AllowList::AddNetwork(std::string_view text, std::string* error) {
+  Network network{};
+  std::string_view address = text;
+  int prefix = -1;
+  if (size_t slash = text.find('/'); slash != std::string_view::npos) {
+    address = text.substr(0, slash);
+    std::string_view bits = text.substr(slash + 1);
+    auto [end, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
+    if (ec != std::errc() || end != bits.data() + bits.size() || bits.empty()) {
+      *error = "bad prefix length in '" + std::string(text) + "'";
+      return false;
+    }
+  }
+  network.family_bytes = ParseAddress(address, network.bytes);
+  if (network.family_bytes == 0) {
+    *error = "'" + std::string(text) + "' is not an IP address or CIDR";
+    return false;
+  }
+  const int max_bits = network.family_bytes * 8;
+  if (prefix < 0) prefix = max_bits;
+  if (prefix > max_bits) {
+    *error = "prefix length of '" + std::string(text) + "' is over " + std::to_string(max_bits);
+    return false;
+  }
+  network.prefix_bits = prefix;
+  networks_.push_back(network);
+  return true;
+}
+
+bool AllowList::AllowsIp(std::string_view ip) const {
+  if (ip.empty() || networks_.empty()) return false;
+  unsigned char bytes[16];
+  const int family = ParseAddress(ip, bytes);
+  if (family == 0) return false;
+  for (const Network& n : networks_) {
+    if (n.family_bytes != family) continue;
+    int bits = n.prefix_bits, i = 0;
+    bool match = true;
+    for (; bits >= 8 && match; bits -= 8, ++i) match = bytes[i] == n.bytes[i];
+    if (match && bits > 0) {
+      const unsigned char mask = static_cast<unsigned char>(0xFF << (8 - bits));
+      match = (bytes[i] & mask) == (n.bytes[i] & mask);
+    }
+    if (match) return true;
+  }
+  return false;
+}
+
+bool AllowList::AllowsRow(const newapi::LogRow& row) const {
+  return token_ids.count(row.token_id) != 0 || user_ids.count(row.user_id) != 0 ||
+         channel_ids.count(row.channel_id) != 0 || AllowsIp(row.ip);
+}
+
+}  // namespace observer::rules
