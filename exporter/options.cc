@@ -2,6 +2,8 @@
 #include "options.h"
 
 #include <cstdint>
+#include <cstdlib>
+#include <set>
 
 #include "observer/app.h"
 
@@ -29,14 +31,59 @@ std::vector<observer::Setting> ExporterSettings() {
       {"risk.burst-window", "BURST_WINDOW_SEC", "60", "burst rule window, seconds"},
       {"risk.burst-limit", "BURST_LIMIT_PER_TOKEN", "120", "burst rule: requests per token per window"},
       {"risk.ip-users-threshold", "IP_USERS_THRESHOLD", "5", "ip_many_users rule: distinct users per IP"},
-      {"risk.token-clients-threshold", "TOKEN_MULTI_USER_THRESHOLD", "2",
-       "multi_user_token rule: distinct clients per token"},
+      {"risk.token-clients-threshold", "TOKEN_MULTI_USER_THRESHOLD", "6",
+       "multi_user_token rule: distinct client IPs per token in 10 minutes (2 would fire on home + mobile)"},
       {"risk.big-request-sigma", "BIG_REQUEST_SIGMA", "3", "big_request rule: standard deviations above the mean"},
+      {"risk.allow-token-ids", "ALLOW_TOKEN_IDS", "", "token ids the rules never flag (comma-separated)"},
+      {"risk.allow-user-ids", "ALLOW_USER_IDS", "", "user ids the rules never flag (comma-separated)"},
+      {"risk.allow-channel-ids", "ALLOW_CHANNEL_IDS", "", "channel ids whose requests the rules ignore (comma-separated)"},
+      {"risk.allow-ips", "ALLOW_IPS", "", "client IPs or CIDRs the rules ignore (comma-separated, IPv4 or IPv6)"},
       observer::LogLevelSetting(),
   };
   settings.insert(settings.end(), own.begin(), own.end());
   return settings;
 }
+
+namespace {
+
+// Splits "a, b,c" into its non-empty items.
+std::vector<std::string> CommaList(const std::string& text) {
+  std::vector<std::string> items;
+  std::string item;
+  for (char c : text + ",") {
+    if (c == ',') {
+      if (!item.empty()) items.push_back(item);
+      item.clear();
+    } else if (c != ' ' && c != '\t') {
+      item.push_back(c);
+    }
+  }
+  return items;
+}
+
+observer::rules::AllowList ParseAllowList(const observer::Config& config) {
+  observer::rules::AllowList allow;
+  const std::pair<const char*, std::set<int64_t>*> id_lists[] = {{"risk.allow-token-ids", &allow.token_ids},
+                                                                 {"risk.allow-user-ids", &allow.user_ids},
+                                                                 {"risk.allow-channel-ids", &allow.channel_ids}};
+  for (const auto& [flag, ids] : id_lists) {
+    for (const std::string& item : CommaList(config.GetString(flag))) {
+      char* end = nullptr;
+      const long long id = std::strtoll(item.c_str(), &end, 10);
+      if (*end != '\0' || id <= 0) {
+        throw observer::ConfigError("invalid id '" + item + "' in --" + std::string(flag) + ": expected positive integers");
+      }
+      ids->insert(id);
+    }
+  }
+  for (const std::string& item : CommaList(config.GetString("risk.allow-ips"))) {
+    std::string error;
+    if (!allow.AddNetwork(item, &error)) throw observer::ConfigError("ALLOW_IPS (--risk.allow-ips): " + error);
+  }
+  return allow;
+}
+
+}  // namespace
 
 ExporterOptions ParseExporterOptions(const observer::Config& config) {
   ExporterOptions options;
@@ -50,12 +97,13 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
                                 "' for --redis.url (REDIS_URL): expected redis://[:password@]host:port[/db]");
   }
   options.cache_ttl_seconds = static_cast<int>(config.GetInt("cache.ttl", 0, 86400));
-  options.risk.burst_window_sec = static_cast<int>(config.GetInt("risk.burst-window", 1, 86400));
-  options.risk.burst_limit_per_token = static_cast<int>(config.GetInt("risk.burst-limit", 1, 10000000));
-  options.risk.ip_users_threshold = static_cast<int>(config.GetInt("risk.ip-users-threshold", 2, 1000000));
-  options.risk.token_multi_user_threshold =
-      static_cast<int>(config.GetInt("risk.token-clients-threshold", 2, 1000000));
-  options.risk.big_request_sigma = config.GetDouble("risk.big-request-sigma", 0.5, 100);
+  observer::rules::Thresholds& rules = options.tail.rules;
+  rules.burst_window_sec = config.GetInt("risk.burst-window", 1, 86400);
+  rules.burst_limit = config.GetInt("risk.burst-limit", 2, 10000000);
+  rules.ip_users_threshold = config.GetInt("risk.ip-users-threshold", 2, 1000000);
+  rules.token_clients_threshold = config.GetInt("risk.token-clients-threshold", 2, 1000000);
+  rules.big_request_sigma = config.GetDouble("risk.big-request-sigma", 0.5, 100);
+  options.tail.allow = ParseAllowList(config);
   options.tail.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
   options.tail.poll_interval = std::chrono::milliseconds(config.GetInt("tail.poll-interval", 100, 60000));
   options.tail.agg_database = config.GetString("aggregate.database").empty() ? options.db.database

@@ -10,14 +10,6 @@
 
 namespace exporter {
 
-struct RiskThresholds {
-  int burst_window_sec = 60;
-  int burst_limit_per_token = 120;
-  int ip_users_threshold = 5;
-  int token_multi_user_threshold = 2;
-  double big_request_sigma = 3;
-};
-
 struct ExporterOptions {
   observer::DbOptions db;
   int db_check_interval_seconds = 5;
@@ -25,7 +17,6 @@ struct ExporterOptions {
   int listen_port = 8080;
   std::string redis_url;
   int cache_ttl_seconds = 60;
-  RiskThresholds risk;
   LogTailOptions tail;
   int entities_interval_seconds = 60;
 };

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "observer/agg_tables.h"
+#include "observer/rules/rules.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 
@@ -60,6 +61,7 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
     : options_(options),
       usage_(registry, options.labels),
       top_(options.top_window_minutes, options.top_k),
+      rules_(options.rules, options.allow),
       snapshots_(std::move(snapshots)),
       quota_per_unit_(quota_per_unit),
       lag_(std::make_shared<Lag>()),
@@ -81,8 +83,14 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
                          .Help("Where the usage counters started, always 1: agg_usage_hourly (all-time totals), tail "
                                "(the end of logs: no aggregate table yet) or start_id (TAIL_START_ID).")
                          .Register(registry)),
+      anomaly_hits_(prometheus::BuildCounter()
+                        .Name(Name("", "anomaly_hits_total"))
+                        .Help("Times a risk rule started firing for a subject (each hit is also logged once).")
+                        .Register(registry)),
       baseline_boundary_(SelfGauge(registry, "baseline_boundary_timestamp_seconds",
-                                   "Rows created before this time came from agg_usage_hourly; 0 without a baseline.")) {}
+                                   "Rows created before this time came from agg_usage_hourly; 0 without a baseline.")) {
+  for (observer::rules::Rule rule : observer::rules::kAllRules) anomaly_hits_.Add({{"rule", observer::rules::RuleName(rule)}});
+}
 
 std::shared_ptr<prometheus::Collectable> LogTailCollector::lag_collectable() const { return lag_; }
 
@@ -186,6 +194,7 @@ DbStatus LogTailCollector::Refresh(observer::MysqlClient& db) {
   folded_.Add({{"label", "channel"}}).Set(static_cast<double>(usage_.folded_channels()));
   folded_.Add({{"label", "group"}}).Set(static_cast<double>(usage_.folded_groups()));
   PublishWindows(now);
+  PublishAnomalies();
   return DbStatus::Ok();
 }
 
@@ -238,6 +247,17 @@ DbStatus LogTailCollector::RecheckHoles(observer::MysqlClient& db, int64_t now) 
 void LogTailCollector::Count(const LogRow& row, int64_t now) {
   rows_read_.Increment();
   usage_.Observe(row, quota_per_unit_.load());
+  for (const observer::rules::Hit& hit : rules_.Observe(row)) {
+    anomaly_hits_.Add({{"rule", observer::rules::RuleName(hit.rule)}}).Increment();
+    observer::log::Warn("anomaly", {{"rule", observer::rules::RuleName(hit.rule)},
+                                    {"subject_type", hit.subject_type},
+                                    {"subject_id", hit.subject_id},
+                                    {"subject_name", hit.subject_name},
+                                    {"score", hit.score},
+                                    {"threshold", hit.threshold},
+                                    {"created_at", hit.at},
+                                    {"log_id", row.id}});
+  }
   if (row.type != observer::newapi::kLogConsume) return;
   const int64_t tokens = row.prompt_tokens + row.completion_tokens;
   top_.Add(TopDimension::kUser, row.user_id, row.username, tokens, row.quota, now);
@@ -248,6 +268,30 @@ void LogTailCollector::Count(const LogRow& row, int64_t now) {
   ++bucket.rows;
   if (!row.ip.empty()) ++bucket.with_ip;
   if (row.frt_ms) ++bucket.with_frt;
+}
+
+void LogTailCollector::PublishAnomalies() {
+  // Every refresh: a burst committed now shows within a poll interval, not a publishing period.
+  rules_.Expire();
+  using observer::rules::Rule;
+  const observer::rules::Thresholds& t = options_.rules;
+  auto anomaly = observer::metrics::GaugeFamily(
+      Name("", "anomaly"), "Score of each active risk-rule hit (requests, distinct IPs or users, request tokens).");
+  for (const observer::rules::Hit& hit : rules_.ActiveHits(options_.max_hits_per_rule)) {
+    observer::metrics::AddGaugeSample(anomaly,
+                                      {{"rule", observer::rules::RuleName(hit.rule)},
+                                       {"subject_type", hit.subject_type},
+                                       {"subject_id", hit.subject_id},
+                                       {"subject_name", hit.subject_name}},
+                                      hit.score);
+  }
+  auto threshold = observer::metrics::GaugeFamily(
+      Name("", "anomaly_threshold"), "The score at which each rule fires (big_request: standard deviations).");
+  observer::metrics::AddGaugeSample(threshold, {{"rule", "burst"}}, static_cast<double>(t.burst_limit));
+  observer::metrics::AddGaugeSample(threshold, {{"rule", "multi_user_token"}}, static_cast<double>(t.token_clients_threshold));
+  observer::metrics::AddGaugeSample(threshold, {{"rule", "ip_many_users"}}, static_cast<double>(t.ip_users_threshold));
+  observer::metrics::AddGaugeSample(threshold, {{"rule", "big_request"}}, t.big_request_sigma);
+  snapshots_->Replace("anomalies", {std::move(anomaly), std::move(threshold)});
 }
 
 void LogTailCollector::PublishWindows(int64_t now) {
@@ -290,7 +334,17 @@ void LogTailCollector::PublishWindows(int64_t now) {
     observer::metrics::AddGaugeSample(coverage, {{"field", "frt"}, {"window", WindowLabel(options_.coverage_window_minutes)}},
                                       static_cast<double>(with_frt) / static_cast<double>(rows));
   }
-  snapshots_->Replace("log_tail", {std::move(top), std::move(coverage)});
+  // The IP rules only see users with record_ip_log; burst and big_request see every consume row.
+  auto rule_coverage = observer::metrics::GaugeFamily(
+      Name("", "rule_coverage_ratio"), "Share of recent consume rows each risk rule can see.");
+  if (rows > 0) {
+    const double ip_share = static_cast<double>(with_ip) / static_cast<double>(rows);
+    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", "burst"}}, 1);
+    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", "big_request"}}, 1);
+    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", "multi_user_token"}}, ip_share);
+    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", "ip_many_users"}}, ip_share);
+  }
+  snapshots_->Replace("log_tail", {std::move(top), std::move(coverage), std::move(rule_coverage)});
 }
 
 }  // namespace exporter

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "collectors/collector.h"
+#include "observer/rules/streaming_rules.h"
 #include "observer/snapshot_collectable.h"
 #include "tail_cursor.h"
 #include "top_usage.h"
@@ -29,6 +30,9 @@ struct LogTailOptions {
   size_t top_k = 20;
   int coverage_window_minutes = 15;
   LabelLimits labels;
+  observer::rules::Thresholds rules;
+  observer::rules::AllowList allow;
+  size_t max_hits_per_rule = 50;
 };
 
 class LogTailCollector : public Collector {
@@ -59,11 +63,13 @@ class LogTailCollector : public Collector {
   observer::DbStatus RecheckHoles(observer::MysqlClient& db, int64_t now);
   void Count(const observer::newapi::LogRow& row, int64_t now);
   void PublishWindows(int64_t now);
+  void PublishAnomalies();
 
   LogTailOptions options_;
   std::unique_ptr<TailCursor> cursor_;
   UsageMetrics usage_;
   TopUsage top_;
+  observer::rules::StreamingRules rules_;
   std::deque<CoverageMinute> coverage_;
   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;
   const std::atomic<double>& quota_per_unit_;
@@ -80,6 +86,7 @@ class LogTailCollector : public Collector {
   prometheus::Gauge& untracked_ids_;
   prometheus::Family<prometheus::Gauge>& folded_;
   prometheus::Family<prometheus::Gauge>& baseline_info_;
+  prometheus::Family<prometheus::Counter>& anomaly_hits_;
   prometheus::Gauge& baseline_boundary_;
 };
 

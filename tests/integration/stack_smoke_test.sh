@@ -38,6 +38,18 @@ check "live rows keep arriving (max id $first_max -> $second_max)" test "$second
 check "the simulator reports an injected anomaly within 60 s" \
   wait_until 60 grep -q '"kind"' "$STACK_DIR/logs/injections.jsonl"
 
+burst_flagged() {
+  local hits; hits=$(metric_value "$EXPORTER/metrics" 'newapi_anomaly_hits_total{rule="burst"}')
+  [ -n "$hits" ] && [ "${hits%.*}" -ge 1 ]
+}
+check "the exporter flags the simulator's injected burst within 150 s" wait_until 150 burst_flagged
+burst_token=$(grep '"kind":"burst"' "$STACK_DIR/logs/injections.jsonl" | head -1 | grep -o '"subject_id":"[0-9]*"' | grep -o '[0-9]*')
+check "the flagged burst is the injected token ($burst_token)" \
+  grep -q "\"subject_id\":\"$burst_token\"" <(grep '"msg":"anomaly"' "$STACK_DIR/logs/exporter.log" | grep '"rule":"burst"')
+decoy_token=$(grep '"kind":"decoy_steady_token"' "$STACK_DIR/logs/injections.jsonl" | head -1 | grep -o '"subject_id":"[0-9]*"' | grep -o '[0-9]*')
+check "the steady decoy token ($decoy_token) is not flagged" \
+  bash -c "! grep '\"msg\":\"anomaly\"' '$STACK_DIR/logs/exporter.log' | grep -q '\"subject_id\":\"$decoy_token\"'"
+
 source "$STACK_DIR/secrets.env"
 as_ro() { mariadb --no-defaults -h127.0.0.1 -P"$STACK_DB_PORT" -unewapi_ro -p"$RO_PASSWORD" --batch -e "$1" new-api 2>&1; }
 check "the exporter account reads logs" bash -c "[ \"\$(mariadb --no-defaults -h127.0.0.1 -P$STACK_DB_PORT -unewapi_ro -p'$RO_PASSWORD' -N -e 'SELECT COUNT(*) > 0 FROM logs' new-api)\" = 1 ]"

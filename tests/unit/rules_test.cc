@@ -80,6 +80,14 @@ TEST(StreamingRulesTest, BurstFiresOnceAndTheSteadyDecoyStaysQuiet) {
   EXPECT_EQ(hits[0].rule, Rule::kBurst);
   EXPECT_EQ(hits[0].subject_id, "1");
   EXPECT_EQ(hits[0].score, 120);
+  // While the window stays over the limit the hit is active, with its latest score; then it ends.
+  auto active = rules.ActiveHits(50);
+  ASSERT_EQ(active.size(), 0u) << "the decoy ran 5 minutes after the burst: the burst window is over";
+  StreamingRules fresh({}, {});
+  Feed(fresh, std::vector<LogRow>(rows.begin(), rows.begin() + 150));
+  active = fresh.ActiveHits(50);
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].score, 150);
 }
 
 TEST(StreamingRulesTest, SharedKeyFiresAndHomePlusMobileDoesNot) {

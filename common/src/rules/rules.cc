@@ -40,6 +40,7 @@ std::string Thresholds::Validate() const {
   if (!(big_request_sigma > 0)) return "big_request.sigma must be greater than 0";
   if (big_request_min_samples < 2) return "big_request.min_samples must be at least 2";
   if (big_request_baseline_hours < 1) return "big_request.baseline_hours must be at least 1";
+  if (big_request_active_sec < 1) return "big_request.active_sec must be at least 1";
   return "";
 }
 

@@ -56,11 +56,12 @@ void StreamingRules::Burst(const newapi::LogRow& row, std::vector<Hit>* hits) {
   // Requests in (end - window, end].
   const auto first = std::upper_bound(w.times.begin(), w.times.end(), end - thresholds_.burst_window_sec);
   const auto count = static_cast<int64_t>(std::distance(first, w.times.end()));
-  if (count >= thresholds_.burst_limit && !w.firing) {
+  if (count >= thresholds_.burst_limit) {
+    w.hit = {Rule::kBurst, "token", std::to_string(row.token_id), row.token_name, static_cast<double>(count),
+             static_cast<double>(thresholds_.burst_limit), row.created_at};
+    if (!w.firing) hits->push_back(w.hit);
     w.firing = true;
-    hits->push_back({Rule::kBurst, "token", std::to_string(row.token_id), row.token_name, static_cast<double>(count),
-                     static_cast<double>(thresholds_.burst_limit), row.created_at});
-  } else if (count < thresholds_.burst_limit) {
+  } else {
     w.firing = false;
   }
 }
@@ -83,10 +84,11 @@ void StreamingRules::Distinct(std::unordered_map<std::string, DistinctWindow>& w
     if (it->second > w.newest - window_sec) ++distinct;
     ++it;
   }
-  if (distinct >= threshold && !w.firing) {
+  if (distinct >= threshold) {
+    w.hit = {rule, subject_type, key, name, static_cast<double>(distinct), static_cast<double>(threshold), at};
+    if (!w.firing) hits->push_back(w.hit);
     w.firing = true;
-    hits->push_back({rule, subject_type, key, name, static_cast<double>(distinct), static_cast<double>(threshold), at});
-  } else if (distinct < threshold) {
+  } else {
     w.firing = false;
   }
 }
@@ -110,6 +112,8 @@ void StreamingRules::BigRequest(const newapi::LogRow& row, std::vector<Hit>* hit
     if (size > limit) {
       hits->push_back({Rule::kBigRequest, "request", std::to_string(row.id), row.model_name, size, limit,
                        row.created_at});
+      big_requests_.push_back(hits->back());
+      if (big_requests_.size() > 1000) big_requests_.pop_front();
     }
   }
   HourStats& bucket = hours[hour];
@@ -137,6 +141,32 @@ void StreamingRules::Expire() {
                       it->second.rbegin()->first < HourOf(newest_) - thresholds_.big_request_baseline_hours * kHour;
     it = idle ? model_hours_.erase(it) : std::next(it);
   }
+}
+
+std::vector<Hit> StreamingRules::ActiveHits(size_t max_per_rule) const {
+  std::vector<Hit> by_rule[4];
+  // A window is firing while its latest evaluation is over the threshold and it has not gone idle.
+  for (const auto& [token, w] : bursts_) {
+    if (w.firing && w.hit.at > newest_ - thresholds_.burst_window_sec) by_rule[0].push_back(w.hit);
+  }
+  for (const auto& [token, w] : token_ips_) {
+    if (w.firing && w.newest > newest_ - thresholds_.token_clients_window_sec) by_rule[1].push_back(w.hit);
+  }
+  for (const auto& [ip, w] : ip_users_) {
+    if (w.firing && w.newest > newest_ - thresholds_.ip_users_window_sec) by_rule[2].push_back(w.hit);
+  }
+  for (const Hit& hit : big_requests_) {
+    if (hit.at > newest_ - thresholds_.big_request_active_sec) by_rule[3].push_back(hit);
+  }
+  std::vector<Hit> out;
+  for (auto& hits : by_rule) {
+    std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+      return a.score != b.score ? a.score > b.score : a.subject_id < b.subject_id;
+    });
+    if (hits.size() > max_per_rule) hits.resize(max_per_rule);
+    out.insert(out.end(), hits.begin(), hits.end());
+  }
+  return out;
 }
 
 size_t StreamingRules::tracked_keys() const {

@@ -35,6 +35,7 @@ struct Thresholds {
   double big_request_sigma = 3;
   int64_t big_request_min_samples = 100;
   int64_t big_request_baseline_hours = 24;
+  int64_t big_request_active_sec = 600;  // how long a big request stays listed as an active hit
 
   // "" when every value is usable, else a message naming the first bad field.
   std::string Validate() const;

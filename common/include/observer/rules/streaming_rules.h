@@ -24,6 +24,9 @@ class StreamingRules {
   std::vector<Hit> Observe(const newapi::LogRow& row);
   // Forgets windows no new row can reach (older than their window plus a slack before the newest row seen).
   void Expire();
+  // The subjects firing now, with their latest score: tokens and IPs whose window is at or over the threshold, and
+  // big requests seen within the last big_request_active_sec. At most max_per_rule per rule, highest score first.
+  std::vector<Hit> ActiveHits(size_t max_per_rule) const;
 
   size_t tracked_keys() const;
   uint64_t untracked() const { return untracked_; }
@@ -32,11 +35,13 @@ class StreamingRules {
   struct CountWindow {  // burst: request times of one token
     std::deque<int64_t> times;
     bool firing = false;
+    Hit hit;  // the latest evaluation while firing
   };
   struct DistinctWindow {  // distinct values (IPs of a token, users of an IP) with the last time each was seen
     std::unordered_map<std::string, int64_t> last_seen;
     int64_t newest = 0;
     bool firing = false;
+    Hit hit;
   };
   struct HourStats {
     double n = 0, sum = 0, sum_squares = 0;
@@ -59,6 +64,7 @@ class StreamingRules {
   std::unordered_map<std::string, DistinctWindow> token_ips_;
   std::unordered_map<std::string, DistinctWindow> ip_users_;
   std::unordered_map<std::string, std::map<int64_t, HourStats>> model_hours_;
+  std::deque<Hit> big_requests_;  // recent big_request hits, newest last
 };
 
 }  // namespace observer::rules
