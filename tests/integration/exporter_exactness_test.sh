@@ -39,6 +39,19 @@ wait_until 10 probe_visible
 fresh_ms=$(( $(now_ms) - inserted ))
 check "a committed row shows in /metrics within 2 s (took $fresh_ms ms)" test "$fresh_ms" -le 2000
 
+# A burst committed at once (130 requests of one token in the same second) shows as an anomaly gauge within 5 s.
+sql "INSERT INTO \`new-api\`.logs (user_id, created_at, type, token_id, token_name, model_name, quota, prompt_tokens,
+     completion_tokens, channel_id, \`group\`, other)
+     SELECT 1, UNIX_TIMESTAMP(), 2, 999999, 'burst-probe', 'gpt-4o', 1, 1, 1, 1, 'default', '{}' FROM \`new-api\`.seq_1_to_130"
+inserted=$(now_ms)
+burst_visible() {
+  local scrape; scrape=$(curl -fsS "$METRICS") &&
+    grep -q 'newapi_anomaly{rule="burst",subject_id="999999",subject_name="burst-probe",subject_type="token"} 130' <<<"$scrape"
+}
+wait_until 10 burst_visible
+burst_ms=$(( $(now_ms) - inserted ))
+check "a burst committed live shows as an anomaly gauge within 5 s (took $burst_ms ms)" test "$burst_ms" -le 5000
+
 # A locked logs table: the tailer's query waits on the lock (lock_wait_timeout), /metrics does not.
 mariadb --no-defaults --socket="$DB/mariadb.sock" -uroot -e "LOCK TABLES \`new-api\`.logs WRITE; SELECT SLEEP(8);" \
   >/dev/null 2>&1 &
