@@ -175,9 +175,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
   for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote)) statements.push_back(std::move(upsert));
   if (finalize) {
-    statements.push_back("INSERT INTO " + tables_.state() + " (name, value, updated_at) VALUES ('finalized_until', " +
-                         std::to_string(hour + kHourSeconds) + ", " + std::to_string(now) +
-                         ") ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at)");
+    statements.push_back(tables_.WriteFinalizedUntilSql(hour + kHourSeconds, now));
   }
   statements.push_back("COMMIT");
   // One transaction with the progress row, so a crash at any point leaves either the old hour or the new one.

@@ -23,6 +23,10 @@ class AggTables {
   const std::string& state() const { return state_; }
 
   std::string ReadFinalizedUntilSql() const { return "SELECT value FROM " + state_ + " WHERE name = 'finalized_until'"; }
+  std::string WriteFinalizedUntilSql(int64_t value, int64_t now) const {
+    return "INSERT INTO " + state_ + " (name, value, updated_at) VALUES ('finalized_until', " + std::to_string(value) +
+           ", " + std::to_string(now) + ") ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at)";
+  }
 
   // Totals per exporter label set over the finalized hours (hour < boundary).
   std::string BaselineSql(int64_t boundary) const {
