@@ -121,6 +121,49 @@ create_observer_users() {
     "$REPO_ROOT/schema/grants.sql" | mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot
 }
 
+# loopback_config FILE EXPORTER_PORT AGGREGATOR_PORT ALERTMANAGER_PORT [INTERVAL]: prints a Prometheus or Alertmanager
+# config of this repository with the compose deployment's service addresses replaced by loopback ports, and the
+# global scrape and evaluation intervals by INTERVAL (default: unchanged). The only difference of the native stack.
+loopback_config() {
+  local file=$1 exporter=$2 aggregator=$3 alertmanager=$4 interval=${5:-}
+  sed -e "s/exporter:8080/127.0.0.1:$exporter/g" -e "s/aggregator:8081/127.0.0.1:$aggregator/g" \
+      -e "s/alertmanager:9093/127.0.0.1:$alertmanager/g" \
+      ${interval:+-e "s/^  \(scrape\|evaluation\)_interval: .*/  \1_interval: $interval/"} "$file"
+}
+
+# prometheus_start DIR PORT [LOGFILE] <CONFIG: Prometheus on 127.0.0.1:PORT with the config read from stdin (written
+# to DIR, next to a link to this repository's rules) and its TSDB under DIR. PID in DIR/server.pid.
+prometheus_start() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/data"
+  local logfile=${3:-$dir/prometheus.log}
+  cat >"$dir/prometheus.yml"
+  ln -sfn "$REPO_ROOT/prometheus/rules" "$dir/rules"
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$port" </dev/null >>"$logfile" 2>&1 &
+  echo $! >"$dir/server.pid"
+  wait_until 30 curl -fsS "http://127.0.0.1:$port/-/ready" ||
+    { say "Prometheus did not start on port $port; last lines of $logfile:"; tail -n 15 "$logfile" >&2; return 1; }
+}
+
+prometheus_stop() { stop_pidfile "$1/server.pid" 30; }
+
+# alertmanager_start DIR PORT [LOGFILE] <CONFIG: Alertmanager on 127.0.0.1:PORT with the config read from stdin
+# (written to DIR), its state under DIR and clustering off. PID in DIR/server.pid.
+alertmanager_start() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/data"
+  local logfile=${3:-$dir/alertmanager.log}
+  cat >"$dir/alertmanager.yml"
+  prometheus-alertmanager --config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$port" --cluster.listen-address= </dev/null >>"$logfile" 2>&1 &
+  echo $! >"$dir/server.pid"
+  wait_until 30 curl -fsS "http://127.0.0.1:$port/-/ready" ||
+    { say "Alertmanager did not start on port $port; last lines of $logfile:"; tail -n 15 "$logfile" >&2; return 1; }
+}
+
+alertmanager_stop() { stop_pidfile "$1/server.pid" 15; }
+
 # A random password of 24 letters and digits.
 random_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24; }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command as a new user runs it: `scripts/stack up` on private ports with a small history,
 # then checks health, db_up, live rows arriving, an injected anomaly, the exporter account's grants and the
-# metrics docs, and that `scripts/stack down` stops every process it started.
+# metrics docs, Prometheus scraping both and the Watchdog reaching Alertmanager, and that `scripts/stack down` stops
+# every process it started.
 # Usage: stack_smoke_test.sh BUILD_DIR PORT_BASE
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -9,6 +10,7 @@ BUILD_DIR=$1 PORT_BASE=$2
 make_test_dir
 export STACK_DIR=$TEST_DIR/stack BUILD_DIR STACK_DB_PORT=$PORT_BASE STACK_REDIS_PORT=$((PORT_BASE + 1))
 export STACK_EXPORTER_PORT=$((PORT_BASE + 2)) STACK_AGGREGATOR_PORT=$((PORT_BASE + 3))
+export STACK_PROMETHEUS_PORT=$((PORT_BASE + 4)) STACK_ALERTMANAGER_PORT=$((PORT_BASE + 5)) STACK_SCRAPE_INTERVAL=2s
 export STACK_HISTORY_ROWS=30000 STACK_HISTORY_DAYS=2 STACK_LIVE_RATE=30 STACK_ANOMALY_INTERVAL=5
 STACK=$REPO_ROOT/scripts/stack
 cleanup() { "$STACK" down >/dev/null 2>&1; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
@@ -60,9 +62,19 @@ check "the exporter account cannot write" grep -qE "ERROR 1142" <<<"$(as_ro 'DEL
 
 check "exporter metrics.md matches /metrics" "$REPO_ROOT/tests/integration/check_metrics_doc.sh" "$EXPORTER/metrics" "$REPO_ROOT/exporter/metrics.md"
 check "aggregator metrics.md matches /metrics" "$REPO_ROOT/tests/integration/check_metrics_doc.sh" "$AGGREGATOR/metrics" "$REPO_ROOT/aggregator/metrics.md"
+targets_up() {
+  [ "$(curl -fsS "http://127.0.0.1:$STACK_PROMETHEUS_PORT/api/v1/query" --data-urlencode 'query=sum(up)' |
+       jq -r '.data.result[0].value[1]')" = 2 ]
+}
+check "Prometheus scrapes the exporter and the aggregator" wait_until 30 targets_up
+check "Alertmanager is ready" curl -fsSo /dev/null "http://127.0.0.1:$STACK_ALERTMANAGER_PORT/-/ready"
+watchdog_delivered() {
+  curl -fsS "http://127.0.0.1:$STACK_ALERTMANAGER_PORT/api/v2/alerts?filter=alertname%3DWatchdog" | jq -e 'length == 1'
+}
+check "the Watchdog alert reaches Alertmanager" wait_until 120 watchdog_delivered
 check "status lists the running exporter" bash -c "'$STACK' status | grep -q 'exporter *running'"
 
-pids=$(cat "$STACK_DIR"/run/*.pid "$STACK_DIR"/mariadb/server.pid "$STACK_DIR"/redis/server.pid)
+pids=$(cat "$STACK_DIR"/run/*.pid "$STACK_DIR"/*/server.pid)
 "$STACK" down >"$TEST_DIR/down.out" 2>&1
 check "scripts/stack down succeeds" test $? = 0
 for pid in $pids; do check "process $pid is gone after down" bash -c "! kill -0 $pid 2>/dev/null"; done
