@@ -9,7 +9,7 @@ PACKAGES=(
   prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev libgtest-dev
   # native stack and tests
   mariadb-server mariadb-client redis-server curl procps
-  prometheus  # promtool checks the exposition
+  prometheus prometheus-alertmanager jq  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests
 )
 
 missing=()
