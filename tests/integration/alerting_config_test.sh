@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Prometheus and Alertmanager configs without the stack: promtool check config / check rules / test rules, every alert
+# has a fires case, a runbook section and the required labels and annotations; amtool check-config, a route case
+# per alert, and inhibition checked on a private Alertmanager.
+# Usage: alerting_config_test.sh ALERTMANAGER_PORT
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+AM_PORT=$1
+PROM=$REPO_ROOT/prometheus
+AM_CONFIG=$REPO_ROOT/alertmanager/alertmanager.yml
+make_test_dir
+cleanup() { alertmanager_stop "$TEST_DIR/alertmanager"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
+trap cleanup EXIT
+
+quietly() { "$@" >/dev/null 2>&1; }
+check "promtool check config" promtool check config "$PROM/prometheus.yml"
+check "promtool check rules" promtool check rules "$PROM"/rules/*.yml
+check "promtool test rules" promtool test rules "$PROM"/tests/*.yml
+
+# Each alert: a for:, a severity and component, the four annotations, a runbook section named after it, and a case
+# in the promtool tests where it fires (the does-not-fire cases sit beside it).
+mapfile -t alerts < <(sed -n 's/^ *- alert: *//p' "$PROM/rules/alerts.yml")
+check "alerts.yml defines 15 alerts (${#alerts[@]})" test "${#alerts[@]}" = 15
+# alert_block NAME: the alert's rule, from its '- alert:' line to the next rule or group.
+alert_block() { awk -v n="$1" '/^ *- (alert|record):/ { on = ($3 == n) } /^  - name:/ { on = 0 } on' "$PROM/rules/alerts.yml"; }
+for alert in "${alerts[@]}"; do
+  block=$(alert_block "$alert")
+  for field in 'for:' 'severity:' 'component:' 'summary:' 'description:.*\$value' "runbook_url: \"prometheus/runbook.md#${alert,,}\"" 'drilldown_path: "/'; do
+    grep -q "$field" <<<"$block" || fail "$alert has no $field"
+  done
+  grep -q "^## $alert\$" "$PROM/runbook.md" || fail "$alert has no runbook section"
+  grep -q "alertname: $alert\$" <(grep -h -A1 "alertname: $alert\$" "$PROM"/tests/*.yml | grep -B1 'exp_alerts:') ||
+    fail "$alert has no firing case in prometheus/tests"
+  [ "$(cat "$PROM"/tests/*.yml | grep -c "alertname: $alert\$")" -ge 2 ] ||
+    fail "$alert has no does-not-fire case in prometheus/tests"
+done
+pass "every alert has for:, severity, component, annotations, a runbook section and fires/does-not-fire cases"
+
+check "amtool check-config" amtool check-config "$AM_CONFIG"
+# route_case RECEIVER LABELS...: the alert with these labels goes to RECEIVER.
+route_case() {
+  local receiver=$1; shift
+  check "route: $* -> $receiver" quietly amtool config routes test --config.file="$AM_CONFIG" --verify.receivers="$receiver" "$@"
+}
+route_case watchdog alertname=Watchdog severity=none component=meta
+route_case risk alertname=RiskBurst severity=critical component=risk rule=burst subject_type=token subject_id=42
+route_case risk alertname=RiskMultiUserToken severity=warning component=risk rule=multi_user_token
+route_case risk alertname=RiskIpManyUsers severity=warning component=risk rule=ip_many_users
+route_case risk alertname=RiskBigRequest severity=warning component=risk rule=big_request
+route_case oncall alertname=NewapiExporterDown severity=critical component=exporter
+route_case oncall alertname=NewapiAggregatorDown severity=critical component=aggregator
+route_case oncall alertname=NewapiDatabaseDown severity=critical component=database job=newapi-exporter
+route_case ops alertname=NewapiTailLagging severity=warning component=tail
+route_case ops alertname=NewapiAggregatorStale severity=warning component=rollup
+route_case ops alertname=NewapiChannelErrorRatioHigh severity=warning component=usage channel=3
+route_case ops alertname=NewapiChannelLatencyHigh severity=warning component=usage channel=3
+route_case ops alertname=NewapiSpendSpike severity=warning component=usage
+route_case ops alertname=NewapiModelSilent severity=warning component=usage model=gpt-4o
+route_case ops alertname=NewapiChannelSilent severity=warning component=usage channel=3
+for alert in "${alerts[@]}"; do
+  grep -q "^route_case [a-z]* alertname=$alert " "$0" || fail "$alert has no route case in this test"
+done
+
+# Inhibition on a real Alertmanager: the database is down, so the usage, risk and rollup alerts it explains are held
+# back; the aggregator's own outage is not.
+loopback_config "$AM_CONFIG" 1 1 1 | alertmanager_start "$TEST_DIR/alertmanager" "$AM_PORT" || { finish; }
+AM=http://127.0.0.1:$AM_PORT
+post_alert() {
+  jq -n --arg name "$1" --arg component "$2" --arg severity "$3" \
+    '[{labels: {alertname: $name, component: $component, severity: $severity}}]' |
+    curl -fsS -o /dev/null -H 'Content-Type: application/json' -d @- "$AM/api/v2/alerts"
+}
+post_alert NewapiDatabaseDown database critical
+post_alert NewapiChannelSilent usage warning
+post_alert RiskBurst risk critical
+post_alert NewapiAggregatorStale rollup warning
+post_alert NewapiAggregatorDown aggregator critical
+inhibited() { [ "$(curl -fsS "$AM/api/v2/alerts?filter=alertname%3D$1" | jq -r '.[0].status.inhibitedBy | length > 0')" = "$2" ]; }
+check "DatabaseDown holds back ChannelSilent" wait_until 10 inhibited NewapiChannelSilent true
+check "DatabaseDown holds back RiskBurst" inhibited RiskBurst true
+check "DatabaseDown holds back AggregatorStale" inhibited NewapiAggregatorStale true
+check "AggregatorDown is not held back" inhibited NewapiAggregatorDown false
+check "DatabaseDown itself is not held back" inhibited NewapiDatabaseDown false
+finish
