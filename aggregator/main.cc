@@ -1,5 +1,5 @@
 // newapi-aggregator entry point: options, the hourly aggregation loop (or one pass with --once), self metrics and
-// the HTTP server.
+// the HTTP server with the chat relay's routes.
 #include <prometheus/gauge.h>
 
 #include <condition_variable>
@@ -13,6 +13,7 @@
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "options.h"
+#include "relay/relay.h"
 
 namespace {
 
@@ -109,6 +110,8 @@ int main(int argc, char** argv) {
                          std::chrono::seconds(10), db_up);
   observer::HttpServer http("aggregator", registry);
   observer::AddHealthRoute(http, db);
+  aggregator::relay::Relay relay(options.relay, *registry);
+  relay.AddRoutes(http);
   JobLoop loop(job, options);
   loop.Start();
   const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db, [] {

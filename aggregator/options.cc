@@ -1,4 +1,4 @@
-// Aggregator settings: the writer account (DB_USER_AGG/DB_PASS_AGG), schedule and relay target.
+// Aggregator settings: the writer account (DB_USER_AGG/DB_PASS_AGG), schedule and the chat relay's targets.
 #include "options.h"
 
 #include "observer/app.h"
@@ -17,10 +17,11 @@ std::vector<observer::Setting> AggregatorSettings() {
       {"aggregate.standby-retry", "AGG_STANDBY_RETRY_SECONDS", "10",
        "how often a standby aggregator tries to take over the writer lock"},
       {"once", "AGG_ONCE", "false", "run one aggregation pass and exit (0 done, 1 failed, 3 another aggregator writes)"},
-      {"relay.webhook-url", "ALERT_WEBHOOK_URL", "", "generic JSON webhook for alerts (empty = none)", true},
       observer::LogLevelSetting(),
   };
   settings.insert(settings.end(), own.begin(), own.end());
+  std::vector<observer::Setting> relay_settings = relay::RelaySettings();
+  settings.insert(settings.end(), relay_settings.begin(), relay_settings.end());
   return settings;
 }
 
@@ -36,11 +37,7 @@ AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
   options.finalize_lag_seconds = config.GetInt("aggregate.finalize-lag", 0, 30 * 86400);
   options.standby_retry_seconds = static_cast<int>(config.GetInt("aggregate.standby-retry", 1, 3600));
   options.once = config.GetBool("once");
-  options.alert_webhook_url = config.GetString("relay.webhook-url");
-  if (!options.alert_webhook_url.empty() && options.alert_webhook_url.rfind("http://", 0) != 0 &&
-      options.alert_webhook_url.rfind("https://", 0) != 0) {
-    throw observer::ConfigError("ALERT_WEBHOOK_URL must start with http:// or https://");
-  }
+  options.relay = relay::ParseRelayOptions(config);
   return options;
 }
 

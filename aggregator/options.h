@@ -7,6 +7,7 @@
 
 #include "observer/config.h"
 #include "observer/mysql_client.h"
+#include "relay/relay.h"
 
 namespace aggregator {
 
@@ -20,7 +21,7 @@ struct AggregatorOptions {
   int standby_retry_seconds = 10;
   int64_t finalize_lag_seconds = 7200;
   bool once = false;
-  std::string alert_webhook_url;
+  relay::RelayOptions relay;
 };
 
 std::vector<observer::Setting> AggregatorSettings();

@@ -10,6 +10,7 @@ PACKAGES=(
   # native stack and tests
   mariadb-server mariadb-client redis-server curl procps
   prometheus prometheus-alertmanager jq  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests
+  libssl-dev ca-certificates  # the chat relay: HMAC signatures, HTTPS to the robots with the system's CAs
 )
 
 missing=()

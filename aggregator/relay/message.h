@@ -1,0 +1,45 @@
+// Rendering of an Alertmanager notification as a markdown chat message (Chinese or English), fitted to a byte
+// budget: as many alerts as fit, then "and N more".
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "relay/alert.h"
+
+namespace aggregator::relay {
+
+enum class Language { kZh, kEn };
+
+// The markdown dialect differences that matter between the platforms.
+struct MarkdownStyle {
+  bool heading = true;                    // a "### " heading line; off where the title has its own place (cards)
+  std::string paragraph_break = "\n\n";  // DingTalk renders a single "\n" as a space, so paragraphs need two
+};
+
+struct RenderOptions {
+  Language language = Language::kZh;
+  std::string frontend_url;  // base of drill-down links, without a trailing slash
+  MarkdownStyle style;
+  size_t max_bytes = 4096;  // of the markdown text, in bytes of UTF-8
+};
+
+struct Message {
+  std::string title;  // one line: what a phone shows in the notification
+  std::string text;   // markdown, at most max_bytes
+  int alerts_shown = 0;
+  int alerts_omitted = 0;  // not listed for lack of room, plus those Alertmanager left out
+};
+
+Message RenderMessage(const Notification& notification, const RenderOptions& options);
+
+// "[告警] NewApiBurst 等 3 条" / "[FIRING:3] NewApiBurst"; "[已恢复] ..." / "[RESOLVED] ..." when nothing fires.
+std::string MessageTitle(const Notification& notification, Language language);
+
+// frontend_url + the alert's drilldown_path annotation (an absolute http(s) URL is kept as is); "" without one.
+std::string DrilldownUrl(const Alert& alert, const std::string& frontend_url);
+
+// "2024-05-01T12:00:00.123Z" -> "2024-05-01 12:00:00 UTC"; other shapes are returned unchanged.
+std::string ReadableTime(const std::string& rfc3339);
+
+}  // namespace aggregator::relay

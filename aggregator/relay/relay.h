@@ -1,0 +1,91 @@
+// The chat relay inside newapi-aggregator: settings, self metrics, and POST /relay/<platform> for Alertmanager.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "observer/config.h"
+#include "observer/http_server.h"
+#include "relay/platform.h"
+
+namespace aggregator::relay {
+
+struct RelayOptions {
+  MessageSettings message;
+  std::map<std::string, Target> targets;  // by platform name; only configured platforms are present
+  PostSettings post;
+};
+
+// DINGTALK_WEBHOOK_URL, DINGTALK_SECRET, FEISHU_WEBHOOK_URL, FEISHU_SECRET, WECOM_WEBHOOK_URL, ALERT_WEBHOOK_URL
+// (all secrets), ALERT_LANGUAGE, FRONTEND_URL, RELAY_CA_FILE.
+std::vector<observer::Setting> RelaySettings();
+// Throws observer::ConfigError naming the setting (never its value: URLs carry access tokens).
+RelayOptions ParseRelayOptions(const observer::Config& config);
+
+// What to answer Alertmanager.
+struct RelayAnswer {
+  int status = 200;
+  nlohmann::json body;
+  int retry_after_seconds = 0;  // sent as Retry-After when positive
+};
+
+class Relay {
+ public:
+  using Sender = std::function<HttpReply(const Url& url, const std::string& body)>;
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+  using SteadyClock = std::function<RateLimiter::TimePoint()>;
+
+  // sender does the network I/O (PostJson by default); tests pass a fake.
+  Relay(RelayOptions options, prometheus::Registry& registry, Sender sender = {});
+
+  // Registers POST /relay/<platform> for every platform (configured or not: an unconfigured one answers 404).
+  void AddRoutes(observer::HttpServer& http);
+
+  // One Alertmanager webhook for the named platform: parse, render, rate-limit, send, classify.
+  // 200 delivered; 400 not an Alertmanager payload; 404 platform not configured; 422 the platform refused the
+  // message for good; 502 a transient failure; 503 over the robot's rate limit (Alertmanager retries 5xx only).
+  RelayAnswer Handle(const std::string& platform_name, std::string_view body);
+
+  // For tests: fixed clocks.
+  void SetClocks(Clock wall, SteadyClock steady);
+
+ private:
+  struct Route {
+    std::unique_ptr<Platform> platform;
+    std::string url_env;
+    bool configured = false;
+    Target target;
+    std::optional<Url> url;
+    std::unique_ptr<RateLimiter> limiter;
+    std::vector<std::string> secrets;  // what must never appear in a log line
+    prometheus::Counter* delivered = nullptr;
+    prometheus::Counter* transient = nullptr;
+    prometheus::Counter* permanent = nullptr;
+    prometheus::Counter* rate_limited = nullptr;
+    prometheus::Counter* invalid_payloads = nullptr;
+    prometheus::Counter* alerts_omitted = nullptr;
+    prometheus::Histogram* duration = nullptr;
+  };
+
+  RelayAnswer Deliver(Route& route, const Notification& notification);
+
+  RelayOptions options_;
+  Sender sender_;
+  Clock wall_clock_;
+  SteadyClock steady_clock_;
+  std::map<std::string, Route> routes_;
+};
+
+}  // namespace aggregator::relay

@@ -1,0 +1,66 @@
+// The generic JSON webhook (ALERT_WEBHOOK_URL): the alerts as clean JSON, with the rendered message alongside for
+// receivers that only want to show text. Any 2xx is a delivery.
+#include <nlohmann/json.hpp>
+
+#include "relay/platform.h"
+
+namespace aggregator::relay {
+namespace {
+
+constexpr size_t kTextBudget = 64 * 1024;
+
+nlohmann::json AlertJson(const Alert& alert, const std::string& frontend_url) {
+  return {
+      {"status", alert.status},
+      {"alertname", alert.Label("alertname")},
+      {"severity", alert.Label("severity")},
+      {"summary", alert.Annotation("summary")},
+      {"description", alert.Annotation("description")},
+      {"labels", alert.labels},
+      {"annotations", alert.annotations},
+      {"starts_at", alert.starts_at},
+      {"ends_at", alert.resolved() ? alert.ends_at : ""},
+      {"drilldown_url", DrilldownUrl(alert, frontend_url)},
+      {"runbook_url", alert.Annotation("runbook_url")},
+      {"fingerprint", alert.fingerprint},
+  };
+}
+
+class Webhook : public Platform {
+ public:
+  std::string name() const override { return "webhook"; }
+
+  std::vector<RateLimit> rate_limits() const override { return {}; }
+
+  OutgoingRequest Build(const Notification& notification, const Target& target, const MessageSettings& settings,
+                        int64_t /*now_ms*/) const override {
+    const Message message = RenderMessage(
+        notification, {.language = settings.language, .frontend_url = settings.frontend_url,
+                       .style = {.heading = false, .paragraph_break = "\n"}, .max_bytes = kTextBudget});
+    nlohmann::json alerts = nlohmann::json::array();
+    for (const Alert& alert : notification.alerts) alerts.push_back(AlertJson(alert, settings.frontend_url));
+    const nlohmann::json body = {
+        {"source", "newapi-observer"},
+        {"status", notification.status},
+        {"firing", notification.firing_count()},
+        {"resolved", notification.resolved_count()},
+        {"truncated_alerts", notification.truncated_alerts},
+        {"group_labels", notification.group_labels},
+        {"common_labels", notification.common_labels},
+        {"external_url", notification.external_url},
+        {"title", message.title},
+        {"text", message.text},
+        {"alerts", alerts},
+    };
+    return OutgoingRequest{target.url, body.dump(), static_cast<int>(notification.alerts.size()),
+                           notification.truncated_alerts};
+  }
+
+  Verdict Classify(const HttpReply& reply) const override { return ClassifyHttp(reply); }
+};
+
+}  // namespace
+
+std::unique_ptr<Platform> MakeWebhook() { return std::make_unique<Webhook>(); }
+
+}  // namespace aggregator::relay

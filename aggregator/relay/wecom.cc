@@ -1,0 +1,40 @@
+// WeCom (企业微信) group robot: a markdown message; the robot's key in the URL is its only credential.
+//
+// Facts from WeCom's group robot documentation ("群机器人配置说明"): markdown content is at most 4096 bytes of
+// UTF-8 (errcode 40058 beyond); each robot may send 20 messages per minute (errcode 45009 when exceeded).
+#include <nlohmann/json.hpp>
+
+#include "relay/platform.h"
+
+namespace aggregator::relay {
+namespace {
+
+constexpr size_t kMaxContentBytes = 4096;
+
+class WeCom : public Platform {
+ public:
+  std::string name() const override { return "wecom"; }
+
+  std::vector<RateLimit> rate_limits() const override { return {{20, std::chrono::minutes(1)}}; }
+
+  OutgoingRequest Build(const Notification& notification, const Target& target, const MessageSettings& settings,
+                        int64_t /*now_ms*/) const override {
+    // The limit is on the content itself, so the message is fitted to it directly.
+    const Message message = RenderMessage(
+        notification, {.language = settings.language, .frontend_url = settings.frontend_url,
+                       .style = {.heading = true, .paragraph_break = "\n"}, .max_bytes = kMaxContentBytes});
+    const nlohmann::json body = {{"msgtype", "markdown"}, {"markdown", {{"content", message.text}}}};
+    return OutgoingRequest{target.url, body.dump(), message.alerts_shown, message.alerts_omitted};
+  }
+
+  Verdict Classify(const HttpReply& reply) const override {
+    // 45009: API frequency limit; -1: system busy.
+    return ClassifyCodeReply(reply, {"errcode"}, "errmsg", {45009, -1});
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Platform> MakeWeCom() { return std::make_unique<WeCom>(); }
+
+}  // namespace aggregator::relay

@@ -1,0 +1,188 @@
+// Relay unit tests for the edge: per-robot rate limiting, the answers Alertmanager gets for each outcome (with a
+// fake sender instead of the network), redaction of secrets, and the relay settings.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "relay/relay.h"
+#include "relay/signing.h"
+#include "relay_fixtures.h"
+
+namespace aggregator::relay {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::SamplePayload;
+
+TEST(RelayRateLimiterTest, TwentyPerMinuteThenWaitForTheOldestToExpire) {
+  RateLimiter limiter({{20, std::chrono::minutes(1)}});
+  const RateLimiter::TimePoint t0{};
+  milliseconds retry_after{0};
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(limiter.TryAcquire(t0 + seconds(i), &retry_after)) << i;
+  EXPECT_FALSE(limiter.TryAcquire(t0 + seconds(30), &retry_after));
+  EXPECT_EQ(retry_after, seconds(30)) << "the send at t0 frees its slot at t0 + 60 s";
+  EXPECT_FALSE(limiter.TryAcquire(t0 + milliseconds(59999), &retry_after));
+  EXPECT_EQ(retry_after, milliseconds(1));
+  EXPECT_TRUE(limiter.TryAcquire(t0 + seconds(60), &retry_after)) << "sliding: one slot freed";
+  EXPECT_FALSE(limiter.TryAcquire(t0 + seconds(60), &retry_after));
+  EXPECT_TRUE(limiter.TryAcquire(t0 + seconds(61), &retry_after));
+}
+
+TEST(RelayRateLimiterTest, RefusedSendsDoNotCount) {
+  RateLimiter limiter({{2, seconds(10)}});
+  const RateLimiter::TimePoint t0{};
+  milliseconds retry_after{0};
+  EXPECT_TRUE(limiter.TryAcquire(t0, &retry_after));
+  EXPECT_TRUE(limiter.TryAcquire(t0, &retry_after));
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(limiter.TryAcquire(t0 + seconds(5), &retry_after));
+  EXPECT_TRUE(limiter.TryAcquire(t0 + seconds(10), &retry_after));
+}
+
+TEST(RelayRateLimiterTest, EveryWindowMustHaveRoom) {
+  RateLimiter limiter({{100, std::chrono::minutes(1)}, {5, seconds(1)}});  // Feishu
+  const RateLimiter::TimePoint t0{};
+  milliseconds retry_after{0};
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.TryAcquire(t0, &retry_after));
+  EXPECT_FALSE(limiter.TryAcquire(t0 + milliseconds(500), &retry_after));
+  EXPECT_EQ(retry_after, milliseconds(500));
+  EXPECT_TRUE(limiter.TryAcquire(t0 + seconds(1), &retry_after));
+  RateLimiter unlimited({});
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(unlimited.TryAcquire(t0, &retry_after));
+}
+
+// A relay whose sender records requests and answers with the next canned reply.
+class RelayEdgeTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kDingTalkUrl = "http://127.0.0.1:1/robot/send?access_token=TOKEN-abc123";
+  static constexpr const char* kSecret = "SEC-secret-value";
+
+  void SetUp() override {
+    RelayOptions options;
+    options.message = {Language::kZh, "http://ui"};
+    options.targets["dingtalk"] = {kDingTalkUrl, kSecret};
+    options.targets["webhook"] = {"http://127.0.0.1:1/alerts", ""};
+    relay_ = std::make_unique<Relay>(options, registry_, [this](const Url& url, const std::string& body) {
+      sent_.push_back({url, body});
+      return reply_;
+    });
+    relay_->SetClocks([] { return std::chrono::system_clock::time_point(milliseconds(1700000000000)); },
+                      [this] { return now_; });
+  }
+
+  prometheus::Registry registry_;
+  std::unique_ptr<Relay> relay_;
+  std::vector<std::pair<Url, std::string>> sent_;
+  HttpReply reply_{true, "", 200, R"({"errcode":0,"errmsg":"ok"})"};
+  RateLimiter::TimePoint now_{};
+};
+
+TEST_F(RelayEdgeTest, DeliversSigned) {
+  const RelayAnswer answer = relay_->Handle("dingtalk", SamplePayload());
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(answer.body["status"], "delivered");
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].first.target, "/robot/send?access_token=TOKEN-abc123&timestamp=1700000000000&sign=" +
+                                       UrlEncode(DingTalkSign(kSecret, 1700000000000)));
+  EXPECT_EQ(nlohmann::json::parse(sent_[0].second)["msgtype"], "markdown");
+}
+
+TEST_F(RelayEdgeTest, UnconfiguredPlatformIs404NamingTheSetting) {
+  const RelayAnswer answer = relay_->Handle("wecom", SamplePayload());
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_NE(answer.body["error"].get<std::string>().find("WECOM_WEBHOOK_URL"), std::string::npos);
+  EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(RelayEdgeTest, BadPayloadIs400) {
+  EXPECT_EQ(relay_->Handle("dingtalk", "{not json").status, 400);
+  EXPECT_EQ(relay_->Handle("dingtalk", R"({"status":"firing"})").status, 400);
+  EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(RelayEdgeTest, EmptyAlertListSendsNothing) {
+  EXPECT_EQ(relay_->Handle("dingtalk", R"({"status":"firing","alerts":[]})").status, 200);
+  EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(RelayEdgeTest, TransientFailuresAre5xxPermanentOnes4xx) {
+  reply_ = {false, "Read", 0, ""};
+  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 502);
+  reply_ = {true, "", 503, ""};
+  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 502);
+  reply_ = {true, "", 200, R"({"errcode":130101,"errmsg":"send too fast"})"};
+  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 502);
+  reply_ = {true, "", 200, R"({"errcode":310000,"errmsg":"sign not match"})"};
+  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 422);
+  reply_ = {true, "", 404, ""};
+  EXPECT_EQ(relay_->Handle("webhook", SamplePayload()).status, 422);
+}
+
+TEST_F(RelayEdgeTest, SecretsEchoedByThePlatformAreRedacted) {
+  reply_ = {true, "", 200,
+            std::string(R"({"errcode":310000,"errmsg":"bad token TOKEN-abc123 with )") + kSecret + R"("})"};
+  const std::string answer = relay_->Handle("dingtalk", SamplePayload()).body.dump();
+  EXPECT_EQ(answer.find("TOKEN-abc123"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find(kSecret), std::string::npos) << answer;
+  EXPECT_NE(answer.find("<redacted>"), std::string::npos) << answer;
+}
+
+TEST_F(RelayEdgeTest, TwentyFirstMessageInAMinuteIs503WithRetryAfter) {
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 200) << i;
+  const RelayAnswer limited = relay_->Handle("dingtalk", SamplePayload());
+  EXPECT_EQ(limited.status, 503);
+  EXPECT_EQ(limited.retry_after_seconds, 60);
+  EXPECT_EQ(sent_.size(), 20u) << "a rate-limited message is not sent";
+  now_ += seconds(60);
+  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 200);
+  // The generic webhook has no limit.
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(relay_->Handle("webhook", SamplePayload()).status, 200);
+}
+
+// Settings through the real Config loader with a fake environment.
+observer::Config LoadConfig(const std::map<std::string, std::string>& env) {
+  return observer::Config::Load(RelaySettings(), {}, [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(RelayOptionsTest, DefaultsAndTargets) {
+  const RelayOptions none = ParseRelayOptions(LoadConfig({}));
+  EXPECT_TRUE(none.targets.empty());
+  EXPECT_EQ(none.message.language, Language::kZh);
+  EXPECT_EQ(none.message.frontend_url, "http://127.0.0.1:8080");
+  const RelayOptions some = ParseRelayOptions(LoadConfig({{"DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=t"},
+                                                           {"DINGTALK_SECRET", "s"},
+                                                           {"ALERT_WEBHOOK_URL", "http://127.0.0.1:9/x"},
+                                                           {"ALERT_LANGUAGE", "en"},
+                                                           {"FRONTEND_URL", "https://observer.example.com/"}}));
+  EXPECT_EQ(some.targets.size(), 2u);
+  EXPECT_EQ(some.targets.at("dingtalk").secret, "s");
+  EXPECT_EQ(some.message.language, Language::kEn);
+  EXPECT_EQ(some.message.frontend_url, "https://observer.example.com");
+}
+
+TEST(RelayOptionsTest, ErrorsNameTheSettingButNeverEchoAUrl) {
+  try {
+    ParseRelayOptions(LoadConfig({{"FEISHU_WEBHOOK_URL", "open.feishu.cn/open-apis/bot/v2/hook/SECRET-HOOK"}}));
+    FAIL() << "accepted a URL without a scheme";
+  } catch (const observer::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("FEISHU_WEBHOOK_URL"), std::string::npos);
+    EXPECT_EQ(std::string(e.what()).find("SECRET-HOOK"), std::string::npos);
+  }
+  EXPECT_THROW(ParseRelayOptions(LoadConfig({{"ALERT_LANGUAGE", "fr"}})), observer::ConfigError);
+  EXPECT_THROW(ParseRelayOptions(LoadConfig({{"FRONTEND_URL", "localhost:8080"}})), observer::ConfigError);
+}
+
+TEST(RelayOptionsTest, UrlsAndSecretsAreSecretSettings) {
+  for (const observer::Setting& setting : RelaySettings()) {
+    const bool holds_credentials = setting.env.find("URL") != std::string::npos && setting.env != "FRONTEND_URL";
+    if (holds_credentials || setting.env.find("SECRET") != std::string::npos) {
+      EXPECT_TRUE(setting.secret) << setting.env;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace aggregator::relay
