@@ -7,15 +7,8 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 BUILD_DIR=$1 PORT_BASE=$2
-make_test_dir
-export STACK_DIR=$TEST_DIR/stack BUILD_DIR STACK_DB_PORT=$PORT_BASE STACK_REDIS_PORT=$((PORT_BASE + 1))
-export STACK_EXPORTER_PORT=$((PORT_BASE + 2)) STACK_AGGREGATOR_PORT=$((PORT_BASE + 3))
-export STACK_PROMETHEUS_PORT=$((PORT_BASE + 4)) STACK_ALERTMANAGER_PORT=$((PORT_BASE + 5)) STACK_SCRAPE_INTERVAL=5s
-export STACK_HISTORY_ROWS=30000 STACK_HISTORY_DAYS=2 STACK_LIVE_RATE=30 STACK_ANOMALY_INTERVAL=5
-STACK=$REPO_ROOT/scripts/stack
+private_stack "$PORT_BASE"
 PROMETHEUS=http://127.0.0.1:$STACK_PROMETHEUS_PORT
-cleanup() { "$STACK" down >/dev/null 2>&1; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
-trap cleanup EXIT
 
 "$STACK" up >"$TEST_DIR/up.out" 2>&1 || { cat "$TEST_DIR/up.out" >&2; fail "scripts/stack up"; finish; }
 source "$STACK_DIR/secrets.env"
