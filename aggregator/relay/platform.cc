@@ -68,11 +68,12 @@ std::string WithQuery(const std::string& target_url, const std::string& paramete
 
 const std::vector<PlatformSpec>& Platforms() {
   static const std::vector<PlatformSpec> kPlatforms = {
-      {"dingtalk", "relay.dingtalk-url", "DINGTALK_WEBHOOK_URL", "relay.dingtalk-secret", "DINGTALK_SECRET",
-       MakeDingTalk},
-      {"feishu", "relay.feishu-url", "FEISHU_WEBHOOK_URL", "relay.feishu-secret", "FEISHU_SECRET", MakeFeishu},
-      {"wecom", "relay.wecom-url", "WECOM_WEBHOOK_URL", "", "", MakeWeCom},
-      {"webhook", "relay.webhook-url", "ALERT_WEBHOOK_URL", "", "", MakeWebhook},
+      {"dingtalk", "DingTalk robot", "relay.dingtalk-url", "DINGTALK_WEBHOOK_URL", "relay.dingtalk-secret",
+       "DINGTALK_SECRET", MakeDingTalk},
+      {"feishu", "Feishu bot", "relay.feishu-url", "FEISHU_WEBHOOK_URL", "relay.feishu-secret", "FEISHU_SECRET",
+       MakeFeishu},
+      {"wecom", "WeCom group robot", "relay.wecom-url", "WECOM_WEBHOOK_URL", "", "", MakeWeCom},
+      {"webhook", "generic JSON", "relay.webhook-url", "ALERT_WEBHOOK_URL", "", "", MakeWebhook},
   };
   return kPlatforms;
 }

@@ -78,6 +78,7 @@ std::string WithQuery(const std::string& target_url, const std::string& paramete
 // One platform as the relay knows it: its settings and how to make it.
 struct PlatformSpec {
   std::string name;
+  std::string title;  // for --help: "DingTalk robot"
   std::string url_flag, url_env;
   std::string secret_flag, secret_env;  // empty for platforms without signing
   std::function<std::unique_ptr<Platform>()> make;

@@ -45,9 +45,9 @@ std::vector<std::string> CredentialParts(const Target& target, const Url& url) {
 std::vector<observer::Setting> RelaySettings() {
   std::vector<observer::Setting> settings;
   for (const PlatformSpec& spec : Platforms()) {
-    settings.push_back({spec.url_flag, spec.url_env, "", spec.name + " webhook URL for alerts (empty = off)", true});
+    settings.push_back({spec.url_flag, spec.url_env, "", spec.title + " webhook URL for alerts (empty = off)", true});
     if (!spec.secret_env.empty()) {
-      settings.push_back({spec.secret_flag, spec.secret_env, "", spec.name + " signing secret (empty = unsigned)", true});
+      settings.push_back({spec.secret_flag, spec.secret_env, "", spec.title + " signing secret (empty = unsigned)", true});
     }
   }
   settings.push_back({kLanguageFlag, "ALERT_LANGUAGE", "zh", "language of chat alerts: zh or en"});

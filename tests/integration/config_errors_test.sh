@@ -34,6 +34,10 @@ expect_config_error "exporter bad allow-list id" "risk.allow-token-ids" "" env A
 expect_config_error "aggregator bad port" "AGGREGATOR_PORT" "" env AGGREGATOR_PORT=-1 "$AGGREGATOR"
 expect_config_error "aggregator bad interval" "AGG_INTERVAL_SECONDS" "" env AGG_INTERVAL_SECONDS=never "$AGGREGATOR"
 expect_config_error "aggregator secret flag" "DB_PASS_AGG" "s3cr3t" "$AGGREGATOR" --db.password=s3cr3t
+expect_config_error "aggregator relay URL without scheme" "DINGTALK_WEBHOOK_URL" "T0KEN" \
+  env DINGTALK_WEBHOOK_URL='oapi.dingtalk.com/robot/send?access_token=T0KEN' "$AGGREGATOR"
+expect_config_error "aggregator relay secret flag" "DINGTALK_SECRET" "s3cr3t" "$AGGREGATOR" --relay.dingtalk-secret=s3cr3t
+expect_config_error "aggregator bad alert language" "ALERT_LANGUAGE" "" env ALERT_LANGUAGE=fr "$AGGREGATOR"
 
 "$EXPORTER" --help >"$TEST_DIR/help" 2>&1; code=$?
 check "exporter --help exits 0" test "$code" = 0
@@ -42,7 +46,8 @@ for key in DB_HOST DB_PORT DB_NAME DB_USER_RO DB_PASS_RO API_PORT REDIS_URL CACH
   check "exporter --help lists $key" grep -q "$key" "$TEST_DIR/help"
 done
 "$AGGREGATOR" --help >"$TEST_DIR/help" 2>&1
-for key in DB_USER_AGG DB_PASS_AGG ALERT_WEBHOOK_URL AGGREGATOR_PORT; do
+for key in DB_USER_AGG DB_PASS_AGG ALERT_WEBHOOK_URL AGGREGATOR_PORT DINGTALK_WEBHOOK_URL DINGTALK_SECRET \
+           FEISHU_WEBHOOK_URL FEISHU_SECRET WECOM_WEBHOOK_URL ALERT_LANGUAGE FRONTEND_URL; do
   check "aggregator --help lists $key" grep -q "$key" "$TEST_DIR/help"
 done
 check "--version prints the version" bash -c "'$EXPORTER' --version | grep -q '^newapi-exporter [0-9]'"
