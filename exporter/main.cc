@@ -1,6 +1,8 @@
 // newapi-exporter entry point: options, self metrics, the collectors and the HTTP server.
 #include <prometheus/gauge.h>
 
+#include <iostream>
+
 #include "collectors/entities.h"
 #include "collectors/log_tail.h"
 #include "observer/app.h"
@@ -31,10 +33,25 @@ int main(int argc, char** argv) {
   http.AddCollectable(snapshots);
   observer::AddHealthRoute(http, db);
 
+  // The risk rules: a broken rules file stops the start; later it is rejected and the running rules stay.
+  auto risk = std::make_shared<exporter::RiskConfig>(options.rules, options.rules_file, *registry);
+  if (std::string error = risk->Reload(); !error.empty()) {
+    std::cerr << app.program << ": config error: " << options.rules_file << ": " << error << "\n";
+    return 2;
+  }
+  http.Action("/-/reload", [&risk](const httplib::Request&, httplib::Response& res) {
+    if (std::string error = risk->Reload(); !error.empty()) {
+      observer::WriteError(res, 400, risk->file() + ": " + error);
+      return;
+    }
+    observer::WriteJson(res, 200, {{"ok", true}, {"file", risk->file()}});
+  });
+
   // The collectors: each has its own connection and thread, so at most one query per collector is in flight.
   std::atomic<double> quota_per_unit{exporter::kDefaultQuotaPerUnit};
   exporter::CollectorSelfMetrics self(*registry);
-  auto tail = std::make_unique<exporter::LogTailCollector>(options.tail, *registry, snapshots, quota_per_unit);
+  auto tail =
+      std::make_unique<exporter::LogTailCollector>(options.tail, *registry, snapshots, quota_per_unit, risk);
   http.AddCollectable(tail->lag_collectable());
   std::vector<std::unique_ptr<exporter::CollectorRunner>> runners;
   runners.push_back(std::make_unique<exporter::CollectorRunner>(
@@ -44,9 +61,8 @@ int main(int argc, char** argv) {
   runners.push_back(std::make_unique<exporter::CollectorRunner>(std::move(tail), options.db, self));
   for (auto& runner : runners) runner->Start();
 
-  const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db, [] {
-    observer::log::Info("SIGHUP received; the exporter has no reloadable settings yet");
-  });
+  const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db,
+                                                  [&risk] { risk->Reload(); });
   for (auto& runner : runners) runner->Stop();
   return code;
 }

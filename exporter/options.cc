@@ -33,11 +33,14 @@ std::vector<observer::Setting> ExporterSettings() {
       {"risk.ip-users-threshold", "IP_USERS_THRESHOLD", "5", "ip_many_users rule: distinct users per IP"},
       {"risk.token-clients-threshold", "TOKEN_MULTI_USER_THRESHOLD", "6",
        "multi_user_token rule: distinct client IPs per token in 10 minutes (2 would fire on home + mobile)"},
-      {"risk.big-request-sigma", "BIG_REQUEST_SIGMA", "3", "big_request rule: standard deviations above the mean"},
+      {"risk.big-request-sigma", "BIG_REQUEST_SIGMA", "4",
+       "big_request rule: standard deviations of log(request tokens) above the model's mean"},
       {"risk.allow-token-ids", "ALLOW_TOKEN_IDS", "", "token ids the rules never flag (comma-separated)"},
       {"risk.allow-user-ids", "ALLOW_USER_IDS", "", "user ids the rules never flag (comma-separated)"},
       {"risk.allow-channel-ids", "ALLOW_CHANNEL_IDS", "", "channel ids whose requests the rules ignore (comma-separated)"},
       {"risk.allow-ips", "ALLOW_IPS", "", "client IPs or CIDRs the rules ignore (comma-separated, IPv4 or IPv6)"},
+      {"risk.rules-file", "RULES_FILE", "",
+       "rules.yaml overriding the thresholds and allow-lists above; reloaded on SIGHUP and POST /-/reload"},
       observer::LogLevelSetting(),
   };
   settings.insert(settings.end(), own.begin(), own.end());
@@ -97,13 +100,14 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
                                 "' for --redis.url (REDIS_URL): expected redis://[:password@]host:port[/db]");
   }
   options.cache_ttl_seconds = static_cast<int>(config.GetInt("cache.ttl", 0, 86400));
-  observer::rules::Thresholds& rules = options.tail.rules;
+  observer::rules::Thresholds& rules = options.rules.thresholds;
   rules.burst_window_sec = config.GetInt("risk.burst-window", 1, 86400);
   rules.burst_limit = config.GetInt("risk.burst-limit", 2, 10000000);
   rules.ip_users_threshold = config.GetInt("risk.ip-users-threshold", 2, 1000000);
   rules.token_clients_threshold = config.GetInt("risk.token-clients-threshold", 2, 1000000);
   rules.big_request_sigma = config.GetDouble("risk.big-request-sigma", 0.5, 100);
-  options.tail.allow = ParseAllowList(config);
+  options.rules.allow = ParseAllowList(config);
+  options.rules_file = config.GetString("risk.rules-file");
   options.tail.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
   options.tail.poll_interval = std::chrono::milliseconds(config.GetInt("tail.poll-interval", 100, 60000));
   options.tail.agg_database = config.GetString("aggregate.database").empty() ? options.db.database

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "collectors/log_tail.h"
+#include "risk_config.h"
 #include "observer/config.h"
 #include "observer/mysql_client.h"
 
@@ -18,6 +19,8 @@ struct ExporterOptions {
   std::string redis_url;
   int cache_ttl_seconds = 60;
   LogTailOptions tail;
+  RuleSet rules;            // from the environment; rules_file overrides
+  std::string rules_file;
   int entities_interval_seconds = 60;
 };
 

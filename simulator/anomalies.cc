@@ -1,6 +1,8 @@
 // Anomaly and decoy plans: which rows, from which token/user/IP, at which offsets.
 #include "anomalies.h"
 
+#include <fstream>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -228,6 +230,33 @@ Injection PlanDecoy(int kind_index, TrafficGenerator& gen, int64_t start) {
     case 2: return PlanFamilyIp(gen, start);
     default: return PlanWideModelRequest(gen, start);
   }
+}
+
+nlohmann::json InjectionJson(const Injection& inj) {
+  return {{"kind", inj.kind},   {"subject_type", inj.subject_type}, {"subject_id", inj.subject_id},
+          {"start", inj.start}, {"end", inj.end},                   {"details", inj.details}};
+}
+
+void AppendInjection(const Injection& inj, const std::string& file) {
+  if (file.empty()) return;
+  std::ofstream out(file, std::ios::app);
+  out << InjectionJson(inj).dump() << "\n";
+}
+
+std::vector<Injection> ScheduleHistoryInjections(HistoryGenerator& history, int64_t first, int64_t end,
+                                                 int64_t interval) {
+  std::vector<Injection> planned;
+  int cycle = 0;
+  for (int64_t start = first; interval > 0 && start < end; start += interval, ++cycle) {
+    for (Injection inj : {PlanAnomaly(cycle, history.traffic(), start), PlanDecoy(cycle, history.traffic(), start)}) {
+      if (inj.rows.empty()) continue;
+      std::vector<LogRow> rows;
+      for (PlannedRow& p : inj.rows) rows.push_back(p.row);
+      history.Schedule(std::move(rows));
+      planned.push_back(std::move(inj));
+    }
+  }
+  return planned;
 }
 
 }  // namespace sim

@@ -42,6 +42,15 @@ Injection PlanFamilyIp(TrafficGenerator& gen, int64_t start);         // 3 users
 Injection PlanHomeAndMobile(TrafficGenerator& gen, int64_t start);    // one token alternating 2 IPs
 Injection PlanWideModelRequest(TrafficGenerator& gen, int64_t start); // large but within 3σ of a wide model
 
+// One JSON line describing an injection (kind, subject, start, end, details), appended to file when it is set.
+nlohmann::json InjectionJson(const Injection& inj);
+void AppendInjection(const Injection& inj, const std::string& file);
+
+// Plans an (anomaly, decoy) pair every interval seconds over [first, end), cycling through the kinds, and schedules
+// their rows into the history; returns the injections.
+std::vector<Injection> ScheduleHistoryInjections(HistoryGenerator& history, int64_t first, int64_t end,
+                                                 int64_t interval);
+
 // A token whose owner sends little normal traffic (so injected rows dominate its history); optionally one whose
 // user has record_ip_log on.
 size_t PickQuietToken(TrafficGenerator& gen, bool needs_ip_log);

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -252,13 +251,8 @@ void FlusherLoop(const LiveOptions& options, Waiter& waiter, Counters& counters,
 }
 
 void Announce(const Injection& inj, const std::string& file) {
-  nlohmann::json line = {{"kind", inj.kind},   {"subject_type", inj.subject_type}, {"subject_id", inj.subject_id},
-                         {"start", inj.start}, {"end", inj.end},                   {"details", inj.details}};
-  observer::log::Info("injected anomaly", line);
-  if (!file.empty()) {
-    std::ofstream out(file, std::ios::app);
-    out << line.dump() << "\n";
-  }
+  observer::log::Info("injected anomaly", InjectionJson(inj));
+  AppendInjection(inj, file);
 }
 
 void InjectorLoop(const Catalog& catalog, const Population& population, const LiveOptions& options,

@@ -20,6 +20,7 @@
 #include "observer/mysql_client.h"
 #include "schema_sql.h"
 #include "text_format.h"
+#include "anomalies.h"
 #include "traffic.h"
 
 namespace {
@@ -36,6 +37,7 @@ struct SimOptions {
   double live_rate = 20;
   int live_writers = 3;
   int anomaly_interval = 120;
+  int64_t history_anomaly_interval = 0;
   std::string injections_file;
   bool legacy_index = false;
   bool reset = false;
@@ -60,6 +62,8 @@ std::vector<observer::Setting> SimSettings() {
       {"live.writers", "SIM_LIVE_WRITERS", "3", "concurrent live connections"},
       {"anomaly.interval", "SIM_ANOMALY_INTERVAL", "120", "seconds between anomaly injections (0 = none)"},
       {"injections.file", "SIM_INJECTIONS_FILE", "", "JSONL file to append one line per injected anomaly"},
+      {"history.anomaly-interval", "SIM_HISTORY_ANOMALY_INTERVAL", "0",
+       "seconds between anomaly + decoy pairs placed in the history after its first day (0 = none)"},
       {"legacy-index", "SIM_LEGACY_INDEX", "false", "create idx_created_at_id as (id, created_at) like upgraded installs"},
       {"reset", "SIM_RESET", "false", "drop and recreate the database before loading"},
       observer::LogLevelSetting(),
@@ -89,6 +93,7 @@ SimOptions ParseSimOptions(const observer::Config& c) {
   o.live_rate = c.GetDouble("live.rate", 0.01, 100000);
   o.live_writers = static_cast<int>(c.GetInt("live.writers", 1, 256));
   o.anomaly_interval = static_cast<int>(c.GetInt("anomaly.interval", 0, 86400));
+  o.history_anomaly_interval = c.GetInt("history.anomaly-interval", 0, 86400 * 30);
   o.injections_file = c.GetString("injections.file");
   o.legacy_index = c.GetBool("legacy-index");
   o.reset = c.GetBool("reset");
@@ -194,12 +199,17 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   const sim::Population population =
       sim::BuildPopulation(catalog, {o.seed, o.users, o.channels, HistoryStart(o)});
   sim::HistoryGenerator generator(catalog, population, {o.seed, HistoryStart(o), o.history_end, o.history_rows});
+  // Injections start after a day of history, so big_request has its baseline, and end before the history does.
+  const std::vector<sim::Injection> injections = sim::ScheduleHistoryInjections(
+      generator, HistoryStart(o) + 86400, o.history_end - 900, o.history_anomaly_interval);
+  for (const sim::Injection& inj : injections) sim::AppendInjection(inj, o.injections_file);
   sim::UsageTotals totals(population);
   observer::log::Info("loading history", {{"rows", o.history_rows},
                                           {"start", HistoryStart(o)},
                                           {"end", o.history_end},
                                           {"users", o.users},
                                           {"channels", o.channels},
+                                          {"injections", injections.size()},
                                           {"busiest_user_share", generator.max_user_share()}});
   const sim::BulkLoadResult loaded = sim::LoadHistory(db, generator, totals, stop);
   if (!loaded.status.ok) Fail("history load failed", loaded.status);

@@ -554,9 +554,23 @@ void HistoryGenerator::FillHour() {
   }
 }
 
+void HistoryGenerator::Schedule(std::vector<LogRow> rows) {
+  scheduled_.insert(scheduled_.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+  std::stable_sort(scheduled_.begin(), scheduled_.end(),
+                   [](const LogRow& a, const LogRow& b) { return a.created_at > b.created_at; });
+}
+
 bool HistoryGenerator::Next(LogRow* row) {
   if (time_index_ >= times_.size()) FillHour();
-  if (time_index_ >= times_.size()) return false;
+  const bool normal_left = time_index_ < times_.size();
+  if (!scheduled_.empty() && (!normal_left || scheduled_.back().created_at <= times_[time_index_])) {
+    *row = std::move(scheduled_.back());
+    scheduled_.pop_back();
+    row->id = next_id_++;
+    ++generated_;
+    return true;
+  }
+  if (!normal_left) return false;
   int64_t t = times_[time_index_++];
   if (rng_.Chance(kOutOfOrderShare) && previous_created_at_ - 5 > options_.start) {
     t = previous_created_at_ - rng_.UniformInt(1, 5);  // committed late: a higher id with an earlier time

@@ -143,6 +143,9 @@ class HistoryGenerator {
  public:
   HistoryGenerator(const Catalog& catalog, const Population& population, const HistoryOptions& options);
   bool Next(LogRow* row);
+  // Rows (with their created_at) to emit among the history in time order, e.g. injected anomalies.
+  void Schedule(std::vector<LogRow> rows);
+  TrafficGenerator& traffic() { return traffic_; }
   int64_t last_id() const { return next_id_ - 1; }
   int64_t generated() const { return generated_; }
   double max_user_share() const { return max_user_share_; }
@@ -159,6 +162,7 @@ class HistoryGenerator {
   size_t segment_ = 0;
   std::vector<int64_t> times_;            // sorted timestamps of the current piece
   size_t time_index_ = 0;
+  std::vector<LogRow> scheduled_;         // by created_at, latest first (taken from the back)
   int64_t next_id_ = 1;
   int64_t previous_created_at_ = 0;
   int64_t generated_ = 0;

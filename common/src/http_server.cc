@@ -69,11 +69,15 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
 
-  server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
     std::string id = RequestIdFrom(req.get_header_value("X-Request-Id"));
     res.set_header("X-Request-Id", id);
     log::SetThreadRequestId(std::move(id));
+    if (auto action = actions_.find(req.path); action != actions_.end() && req.method == "POST") {
+      action->second(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
@@ -133,6 +137,11 @@ void HttpServer::Get(const std::string& path, httplib::Server::Handler handler) 
 void HttpServer::Post(const std::string& path, httplib::Server::Handler handler) {
   routes_.insert(path);
   server_.Post(path, std::move(handler));
+}
+
+void HttpServer::Action(const std::string& path, httplib::Server::Handler handler) {
+  routes_.insert(path);
+  actions_[path] = std::move(handler);
 }
 
 void HttpServer::Bind(const std::string& host, int port) {

@@ -4,6 +4,8 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include <charconv>
+#include <cstdlib>
 #include <mutex>
 
 namespace observer {
@@ -234,5 +236,17 @@ std::string QuoteIdentifier(std::string_view name) {
   out.push_back('`');
   return out;
 }
+
+int64_t DbInt(std::optional<std::string_view> value) {
+  int64_t out = 0;
+  if (value) std::from_chars(value->data(), value->data() + value->size(), out);
+  return out;
+}
+
+double DbDouble(std::optional<std::string_view> value) {
+  return value ? std::strtod(std::string(*value).c_str(), nullptr) : 0.0;
+}
+
+std::string DbString(std::optional<std::string_view> value) { return value ? std::string(*value) : std::string(); }
 
 }  // namespace observer

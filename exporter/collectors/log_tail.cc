@@ -57,11 +57,13 @@ class LogTailCollector::Lag : public prometheus::Collectable {
 
 LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry& registry,
                                    std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                                   const std::atomic<double>& quota_per_unit)
+                                   const std::atomic<double>& quota_per_unit, std::shared_ptr<const RiskConfig> risk)
     : options_(options),
       usage_(registry, options.labels),
       top_(options.top_window_minutes, options.top_k),
-      rules_(options.rules, options.allow),
+      risk_(std::move(risk)),
+      risk_version_(risk_->version()),
+      rules_(risk_->current()->thresholds, risk_->current()->allow),
       snapshots_(std::move(snapshots)),
       quota_per_unit_(quota_per_unit),
       lag_(std::make_shared<Lag>()),
@@ -181,6 +183,11 @@ DbStatus LogTailCollector::Refresh(observer::MysqlClient& db) {
   if (!cursor_) {
     if (DbStatus s = Start(db); !s.ok) return s;
   }
+  if (risk_->version() != risk_version_) {  // a reload: new thresholds, same windows
+    risk_version_ = risk_->version();
+    const auto rules = risk_->current();
+    rules_.SetRules(rules->thresholds, rules->allow);
+  }
   const int64_t now = NowSeconds();
   bool caught_up = false;
   if (DbStatus s = ReadNewRows(db, now, &caught_up); !s.ok) return s;
@@ -248,6 +255,7 @@ void LogTailCollector::Count(const LogRow& row, int64_t now) {
   rows_read_.Increment();
   usage_.Observe(row, quota_per_unit_.load());
   for (const observer::rules::Hit& hit : rules_.Observe(row)) {
+    if (!hit.starts_episode) continue;
     anomaly_hits_.Add({{"rule", observer::rules::RuleName(hit.rule)}}).Increment();
     observer::log::Warn("anomaly", {{"rule", observer::rules::RuleName(hit.rule)},
                                     {"subject_type", hit.subject_type},
@@ -255,6 +263,8 @@ void LogTailCollector::Count(const LogRow& row, int64_t now) {
                                     {"subject_name", hit.subject_name},
                                     {"score", hit.score},
                                     {"threshold", hit.threshold},
+                                    {"window_start", hit.window_start},
+                                    {"window_end", hit.window_end},
                                     {"created_at", hit.at},
                                     {"log_id", row.id}});
   }
@@ -274,7 +284,7 @@ void LogTailCollector::PublishAnomalies() {
   // Every refresh: a burst committed now shows within a poll interval, not a publishing period.
   rules_.Expire();
   using observer::rules::Rule;
-  const observer::rules::Thresholds& t = options_.rules;
+  const observer::rules::Thresholds& t = rules_.thresholds();
   auto anomaly = observer::metrics::GaugeFamily(
       Name("", "anomaly"), "Score of each active risk-rule hit (requests, distinct IPs or users, request tokens).");
   for (const observer::rules::Hit& hit : rules_.ActiveHits(options_.max_hits_per_rule)) {

@@ -13,6 +13,7 @@
 #include "collectors/collector.h"
 #include "observer/rules/streaming_rules.h"
 #include "observer/snapshot_collectable.h"
+#include "risk_config.h"
 #include "tail_cursor.h"
 #include "top_usage.h"
 #include "usage_metrics.h"
@@ -30,8 +31,6 @@ struct LogTailOptions {
   size_t top_k = 20;
   int coverage_window_minutes = 15;
   LabelLimits labels;
-  observer::rules::Thresholds rules;
-  observer::rules::AllowList allow;
   size_t max_hits_per_rule = 50;
 };
 
@@ -40,7 +39,7 @@ class LogTailCollector : public Collector {
   // quota_per_unit is kept up to date by the entities collector.
   LogTailCollector(LogTailOptions options, prometheus::Registry& registry,
                    std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                   const std::atomic<double>& quota_per_unit);
+                   const std::atomic<double>& quota_per_unit, std::shared_ptr<const RiskConfig> risk);
 
   std::string name() const override { return "log_tail"; }
   std::chrono::milliseconds interval() const override { return options_.poll_interval; }
@@ -69,6 +68,8 @@ class LogTailCollector : public Collector {
   std::unique_ptr<TailCursor> cursor_;
   UsageMetrics usage_;
   TopUsage top_;
+  std::shared_ptr<const RiskConfig> risk_;
+  uint64_t risk_version_ = 0;
   observer::rules::StreamingRules rules_;
   std::deque<CoverageMinute> coverage_;
   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;

@@ -27,13 +27,22 @@ LogRow Consume(int64_t at, int64_t token, int64_t user, const std::string& ip = 
   return row;
 }
 
-std::vector<Hit> Feed(StreamingRules& rules, const std::vector<LogRow>& rows) {
+// Every hit the rows produce; Feed keeps the first of each episode (what the exporter counts and logs).
+std::vector<Hit> FeedAll(StreamingRules& rules, const std::vector<LogRow>& rows) {
   std::vector<Hit> all;
   for (const LogRow& row : rows) {
     auto hits = rules.Observe(row);
     all.insert(all.end(), hits.begin(), hits.end());
   }
   return all;
+}
+
+std::vector<Hit> Feed(StreamingRules& rules, const std::vector<LogRow>& rows) {
+  std::vector<Hit> episodes;
+  for (Hit& hit : FeedAll(rules, rows)) {
+    if (hit.starts_episode) episodes.push_back(std::move(hit));
+  }
+  return episodes;
 }
 
 const int64_t kT0 = 1'767'225'600;
@@ -134,6 +143,75 @@ TEST(StreamingRulesTest, BigRequestAgainstThePreviousHoursAndAWideModelStaysQuie
   EXPECT_EQ(hits[0].subject_type, "request");
   EXPECT_EQ(hits[0].subject_name, "gpt-4o");
   EXPECT_EQ(hits[0].score, 50000);
+}
+
+TEST(StreamingRulesTest, ALateRowRaisesTheWindowsItJoins) {
+  StreamingRules rules({}, {});
+  std::vector<LogRow> rows;
+  for (int i = 0; i < 119; ++i) rows.push_back(Consume(kT0 + 10 + i / 4, 1, 1));  // 119 in [10, 39]
+  rows.push_back(Consume(kT0 + 200, 1, 1));  // the token moves on
+  rows.push_back(Consume(kT0 + 5, 1, 1));    // committed late: the window ending at 39 now holds 120
+  const auto findings = Summarize(FeedAll(rules, rows), kT0, kT0 + 3600);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].peak_score, 120);
+  EXPECT_EQ(findings[0].first_window_start, kT0 + 39 - 59) << "only the window anchored at the last request of 39";
+  EXPECT_EQ(findings[0].last_window_end, kT0 + 39);
+  EXPECT_EQ(findings[0].windows, 1);
+}
+
+TEST(StreamingRulesTest, TumblingWindowsSplitAtTheirBoundary) {
+  StreamingRules rules({}, {});
+  std::vector<LogRow> rows;
+  // 4 IPs at the end of one window and 4 at the start of the next: neither window reaches 6.
+  for (int i = 0; i < 8; ++i) rows.push_back(Consume(kT0 + 596 + i, 7, 7, "198.51.100." + std::to_string(i)));
+  EXPECT_TRUE(Feed(rules, rows).empty());
+  // Persisting into a whole window fires it, once per episode across consecutive windows.
+  rows.clear();
+  for (int w = 2; w <= 4; ++w) {
+    for (int i = 0; i < 7; ++i) rows.push_back(Consume(kT0 + 600 * w + 10 + i, 7, 7, "198.51.101." + std::to_string(i)));
+  }
+  const auto all = FeedAll(rules, rows);
+  EXPECT_EQ(Feed(rules, {}).size(), 0u);
+  int episodes = 0;
+  for (const Hit& hit : all) episodes += hit.starts_episode ? 1 : 0;
+  EXPECT_EQ(episodes, 1);
+  const auto findings = Summarize(all, kT0, kT0 + 7200);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].windows, 3);
+  EXPECT_EQ(findings[0].peak_score, 7);
+  EXPECT_EQ(findings[0].first_window_start, kT0 + 1200);
+  EXPECT_EQ(findings[0].last_window_end, kT0 + 2999);
+  // Only the windows overlapping the range are summarised.
+  EXPECT_EQ(Summarize(all, kT0 + 1900, kT0 + 2000).at(0).windows, 1);
+}
+
+TEST(SummarizeTest, DeduplicatesWindowsAndKeepsTheirBestScore) {
+  std::vector<Hit> hits = {
+      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 5, 5, 600, 1199, 610, true},
+      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 6, 5, 600, 1199, 650, false},
+      {Rule::kBurst, "token", "9", "t9", 130, 120, 41, 100, 100, true},
+  };
+  const auto findings = Summarize(hits, 0, 2000);
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_EQ(findings[0].rule, Rule::kBurst);
+  EXPECT_EQ(findings[1].windows, 1);
+  EXPECT_EQ(findings[1].peak_score, 6);
+  EXPECT_TRUE(Summarize(hits, 1200, 2000).empty());
+}
+
+TEST(AllowListTest, SqlConditionCoversIdsAndNetworks) {
+  AllowList allow;
+  EXPECT_EQ(allow.SqlCondition(), "");
+  allow.token_ids = {3, 1};
+  allow.channel_ids = {7};
+  std::string error;
+  ASSERT_TRUE(allow.AddNetwork("10.1.0.0/15", &error));
+  ASSERT_TRUE(allow.AddNetwork("2001:db8::/32", &error));
+  EXPECT_EQ(allow.SqlCondition(),
+            "COALESCE(token_id IN (1,3) OR channel_id IN (7) OR "
+            "(LENGTH(INET6_ATON(ip)) = 4 AND INET6_ATON(ip) BETWEEN X'0a000000' AND X'0a01ffff') OR "
+            "(LENGTH(INET6_ATON(ip)) = 16 AND INET6_ATON(ip) BETWEEN X'20010db8000000000000000000000000' AND "
+            "X'20010db8ffffffffffffffffffffffff'), FALSE)");
 }
 
 TEST(StreamingRulesTest, AllowListedSubjectsNeverFire) {

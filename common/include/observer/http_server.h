@@ -7,6 +7,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -32,6 +33,9 @@ class HttpServer {
   // Registers a GET route; its path becomes the histogram's handler label.
   void Get(const std::string& path, httplib::Server::Handler handler);
   void Post(const std::string& path, httplib::Server::Handler handler);
+  // A POST route that reads no body (an action such as /-/reload): served before the body is read, so a client's
+  // `curl -X POST` without Content-Length works (cpp-httplib answers such POSTs 400 otherwise).
+  void Action(const std::string& path, httplib::Server::Handler handler);
 
   // Binds (throws std::runtime_error with the address when it cannot) and serves until Stop().
   void Bind(const std::string& host, int port);
@@ -48,6 +52,7 @@ class HttpServer {
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
   prometheus::Gauge* scrape_duration_ = nullptr;
   std::set<std::string> routes_;
+  std::map<std::string, httplib::Server::Handler> actions_;
   int port_ = 0;
 };
 

@@ -77,6 +77,11 @@ class DbRowView {
   unsigned count_;
 };
 
+// Column values of a streamed row as numbers or text; NULL and unparsable values become 0 or "".
+int64_t DbInt(std::optional<std::string_view> value);
+double DbDouble(std::optional<std::string_view> value);
+std::string DbString(std::optional<std::string_view> value);
+
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<DbRow> rows;

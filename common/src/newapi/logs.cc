@@ -6,14 +6,6 @@
 namespace observer::newapi {
 namespace {
 
-int64_t ToInt(std::optional<std::string_view> value) {
-  int64_t out = 0;
-  if (value) std::from_chars(value->data(), value->data() + value->size(), out);
-  return out;
-}
-
-std::string ToString(std::optional<std::string_view> value) { return value ? std::string(*value) : std::string(); }
-
 // A forward-only reader of one JSON object's top level: keys, and values skipped or read as numbers.
 class TopLevelReader {
  public:
@@ -145,22 +137,22 @@ void ParseOther(std::string_view other, LogRow* row) {
 
 LogRow LogRowFrom(const DbRowView& r) {
   LogRow row;
-  row.id = ToInt(r[0]);
-  row.user_id = ToInt(r[1]);
-  row.created_at = ToInt(r[2]);
-  row.type = ToInt(r[3]);
-  row.username = ToString(r[4]);
-  row.token_name = ToString(r[5]);
-  row.model_name = ToString(r[6]);
-  row.quota = ToInt(r[7]);
-  row.prompt_tokens = ToInt(r[8]);
-  row.completion_tokens = ToInt(r[9]);
-  row.use_time = ToInt(r[10]);
-  row.is_stream = ToInt(r[11]) != 0;
-  row.channel_id = ToInt(r[12]);
-  row.token_id = ToInt(r[13]);
-  row.group = ToString(r[14]);
-  row.ip = ToString(r[15]);
+  row.id = DbInt(r[0]);
+  row.user_id = DbInt(r[1]);
+  row.created_at = DbInt(r[2]);
+  row.type = DbInt(r[3]);
+  row.username = DbString(r[4]);
+  row.token_name = DbString(r[5]);
+  row.model_name = DbString(r[6]);
+  row.quota = DbInt(r[7]);
+  row.prompt_tokens = DbInt(r[8]);
+  row.completion_tokens = DbInt(r[9]);
+  row.use_time = DbInt(r[10]);
+  row.is_stream = DbInt(r[11]) != 0;
+  row.channel_id = DbInt(r[12]);
+  row.token_id = DbInt(r[13]);
+  row.group = DbString(r[14]);
+  row.ip = DbString(r[15]);
   if (auto other = r[16]) ParseOther(*other, &row);
   return row;
 }

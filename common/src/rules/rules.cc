@@ -3,8 +3,12 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
+#include <map>
+#include <tuple>
 
 namespace observer::rules {
 namespace {
@@ -42,6 +46,15 @@ std::string Thresholds::Validate() const {
   if (big_request_baseline_hours < 1) return "big_request.baseline_hours must be at least 1";
   if (big_request_active_sec < 1) return "big_request.active_sec must be at least 1";
   return "";
+}
+
+double LogSize(int64_t tokens) { return std::log1p(static_cast<double>(std::max<int64_t>(tokens, 0))); }
+
+double BigRequestLimit(const SizeStats& baseline, const Thresholds& thresholds) {
+  if (baseline.n < static_cast<double>(thresholds.big_request_min_samples)) return -1;
+  const double mean = baseline.sum / baseline.n;
+  const double variance = std::max(0.0, baseline.sum_squares / baseline.n - mean * mean);
+  return std::expm1(mean + thresholds.big_request_sigma * std::sqrt(variance));
 }
 
 bool AllowList::AddNetwork(std::string_view text, std::string* error) {
@@ -95,6 +108,68 @@ bool AllowList::AllowsIp(std::string_view ip) const {
 bool AllowList::AllowsRow(const newapi::LogRow& row) const {
   return token_ids.count(row.token_id) != 0 || user_ids.count(row.user_id) != 0 ||
          channel_ids.count(row.channel_id) != 0 || AllowsIp(row.ip);
+}
+
+bool AllowList::empty() const {
+  return token_ids.empty() && user_ids.empty() && channel_ids.empty() && networks_.empty();
+}
+
+std::string AllowList::SqlCondition() const {
+  std::vector<std::string> terms;
+  auto id_list = [&terms](const char* column, const std::set<int64_t>& ids) {
+    if (ids.empty()) return;
+    std::string term = std::string(column) + " IN (";
+    for (int64_t id : ids) term += std::to_string(id) + ",";
+    term.back() = ')';
+    terms.push_back(term);
+  };
+  id_list("token_id", token_ids);
+  id_list("user_id", user_ids);
+  id_list("channel_id", channel_ids);
+  for (const Network& n : networks_) {
+    static const char* kHex = "0123456789abcdef";
+    std::string first = "X'", last = "X'";
+    for (int i = 0; i < n.family_bytes; ++i) {
+      const int bits_before = i * 8;
+      const int kept = std::clamp(n.prefix_bits - bits_before, 0, 8);
+      const unsigned char mask = static_cast<unsigned char>(kept == 0 ? 0 : 0xFF << (8 - kept));
+      const unsigned char lo = n.bytes[i] & mask, hi = static_cast<unsigned char>(lo | ~mask);
+      first += {kHex[lo >> 4], kHex[lo & 15]};
+      last += {kHex[hi >> 4], kHex[hi & 15]};
+    }
+    terms.push_back("(LENGTH(INET6_ATON(ip)) = " + std::to_string(n.family_bytes) + " AND INET6_ATON(ip) BETWEEN " +
+                    first + "' AND " + last + "')");
+  }
+  if (terms.empty()) return "";
+  std::string sql = "COALESCE(";
+  for (size_t i = 0; i < terms.size(); ++i) sql += (i ? " OR " : "") + terms[i];
+  return sql + ", FALSE)";
+}
+
+std::vector<Finding> Summarize(const std::vector<Hit>& hits, int64_t start, int64_t end) {
+  // Windows are deduplicated first: the streaming evaluator re-reports a window whose score grew.
+  using WindowKey = std::tuple<Rule, std::string, int64_t, int64_t>;
+  std::map<WindowKey, const Hit*> windows;
+  for (const Hit& hit : hits) {
+    if (hit.window_start >= end || hit.window_end < start) continue;
+    const Hit*& best = windows[{hit.rule, hit.subject_id, hit.window_start, hit.window_end}];
+    if (best == nullptr || hit.score > best->score) best = &hit;
+  }
+  std::map<std::pair<Rule, std::string>, Finding> findings;
+  for (const auto& [key, hit] : windows) {
+    Finding& f = findings[{hit->rule, hit->subject_id}];
+    if (f.windows == 0) {
+      f = {hit->rule, hit->subject_type, hit->subject_id, hit->subject_name, hit->score, hit->threshold,
+           hit->window_start, hit->window_end, 0};
+    }
+    f.peak_score = std::max(f.peak_score, hit->score);
+    f.first_window_start = std::min(f.first_window_start, hit->window_start);
+    f.last_window_end = std::max(f.last_window_end, hit->window_end);
+    ++f.windows;
+  }
+  std::vector<Finding> out;
+  for (auto& [key, f] : findings) out.push_back(std::move(f));
+  return out;
 }
 
 }  // namespace observer::rules

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 namespace observer::rules {
 namespace {
@@ -10,12 +11,17 @@ namespace {
 constexpr int64_t kLateSlackSeconds = 300;  // rows committed this late still land in their window
 constexpr int64_t kHour = 3600;
 
-int64_t HourOf(int64_t t) { return t - ((t % kHour) + kHour) % kHour; }
+int64_t FloorTo(int64_t t, int64_t step) { return t - ((t % step) + step) % step; }
 
 }  // namespace
 
 StreamingRules::StreamingRules(Thresholds thresholds, AllowList allow, size_t max_keys)
     : thresholds_(thresholds), allow_(std::move(allow)), max_keys_(max_keys) {}
+
+void StreamingRules::SetRules(Thresholds thresholds, AllowList allow) {
+  thresholds_ = thresholds;
+  allow_ = std::move(allow);
+}
 
 template <typename Map>
 bool StreamingRules::HasRoom(const Map& map, const typename Map::key_type& key) {
@@ -26,20 +32,21 @@ bool StreamingRules::HasRoom(const Map& map, const typename Map::key_type& key) 
 
 std::vector<Hit> StreamingRules::Observe(const newapi::LogRow& row) {
   std::vector<Hit> hits;
-  if (allow_.AllowsRow(row)) return hits;
+  const bool allowed = allow_.AllowsRow(row);
   newest_ = std::max(newest_, row.created_at);
   if (row.type == newapi::kLogConsume) {
-    if (row.token_id > 0) Burst(row, &hits);
-    if (row.token_id > 0 && !row.ip.empty()) {
-      Distinct(token_ips_, Rule::kMultiUserToken, "token", std::to_string(row.token_id), row.token_name, row.ip,
-               row.created_at, thresholds_.token_clients_window_sec, thresholds_.token_clients_threshold, &hits);
+    if (!allowed && row.token_id > 0) Burst(row, &hits);
+    if (!allowed && row.token_id > 0 && !row.ip.empty()) {
+      const uint64_t client = std::hash<std::string>{}(row.ip) * 0x9E3779B97F4A7C15ULL ^ static_cast<uint64_t>(row.user_id);
+      Distinct(token_clients_, Rule::kMultiUserToken, "token", row.token_id, row.token_name, client, row.created_at,
+               thresholds_.token_clients_window_sec, thresholds_.token_clients_threshold, &hits);
     }
-    BigRequest(row, &hits);
+    BigRequest(row, allowed, &hits);
   }
   const bool user_activity =
       row.type == newapi::kLogConsume || row.type == newapi::kLogError || row.type == newapi::kLogLogin;
-  if (user_activity && !row.ip.empty() && row.user_id > 0) {
-    Distinct(ip_users_, Rule::kIpManyUsers, "ip", row.ip, "", std::to_string(row.user_id), row.created_at,
+  if (!allowed && user_activity && !row.ip.empty() && row.user_id > 0) {
+    Distinct(ip_users_, Rule::kIpManyUsers, "ip", row.ip, "", static_cast<uint64_t>(row.user_id), row.created_at,
              thresholds_.ip_users_window_sec, thresholds_.ip_users_threshold, &hits);
   }
   return hits;
@@ -47,114 +54,129 @@ std::vector<Hit> StreamingRules::Observe(const newapi::LogRow& row) {
 
 void StreamingRules::Burst(const newapi::LogRow& row, std::vector<Hit>* hits) {
   if (!HasRoom(bursts_, row.token_id)) return;
-  CountWindow& w = bursts_[row.token_id];
-  w.times.insert(std::upper_bound(w.times.begin(), w.times.end(), row.created_at), row.created_at);
-  const int64_t end = w.times.back();
-  while (!w.times.empty() && w.times.front() <= end - thresholds_.burst_window_sec - kLateSlackSeconds) {
-    w.times.pop_front();
+  BurstWindow& w = bursts_[row.token_id];
+  const int64_t t = row.created_at, window = thresholds_.burst_window_sec;
+  std::vector<int64_t>& times = w.times;
+  times.insert(std::upper_bound(times.begin() + static_cast<ptrdiff_t>(w.head), times.end(), t), t);
+  const int64_t newest = times.back();
+  while (w.head < times.size() && times[w.head] <= newest - window - kLateSlackSeconds) ++w.head;
+  if (w.head > 64 && w.head * 2 > times.size()) {  // drop the expired prefix now and then, not on every row
+    times.erase(times.begin(), times.begin() + static_cast<ptrdiff_t>(w.head));
+    w.head = 0;
   }
-  // Requests in (end - window, end].
-  const auto first = std::upper_bound(w.times.begin(), w.times.end(), end - thresholds_.burst_window_sec);
-  const auto count = static_cast<int64_t>(std::distance(first, w.times.end()));
-  if (count >= thresholds_.burst_limit) {
-    w.hit = {Rule::kBurst, "token", std::to_string(row.token_id), row.token_name, static_cast<double>(count),
-             static_cast<double>(thresholds_.burst_limit), row.created_at};
-    if (!w.firing) hits->push_back(w.hit);
-    w.firing = true;
-  } else {
-    w.firing = false;
+  const auto live = times.begin() + static_cast<ptrdiff_t>(w.head);
+  // The row joins the windows (a - window, a] anchored at request times a in [t, t + window): for a row in order
+  // that is its own time only; a row committed late also raises the windows of the requests after it.
+  for (auto anchor = std::lower_bound(live, times.end(), t); anchor != times.end() && *anchor < t + window;) {
+    const int64_t a = *anchor;
+    const auto next = std::upper_bound(anchor, times.end(), a);
+    const auto first = std::upper_bound(live, anchor, a - window);
+    const auto count = static_cast<int64_t>(std::distance(first, next));
+    const bool over = count >= thresholds_.burst_limit;
+    if (over) {
+      Hit hit{Rule::kBurst, "token", std::to_string(row.token_id), row.token_name, static_cast<double>(count),
+              static_cast<double>(thresholds_.burst_limit), a - window + 1, a, a, !w.firing};
+      hits->push_back(hit);
+      if (a == newest) w.hit = hit;
+    }
+    if (a == newest) w.firing = over;
+    anchor = next;
   }
 }
 
-void StreamingRules::Distinct(std::unordered_map<std::string, DistinctWindow>& windows, Rule rule,
-                              const char* subject_type, const std::string& key, const std::string& name,
-                              const std::string& value, int64_t at, int64_t window_sec, int64_t threshold,
-                              std::vector<Hit>* hits) {
+template <typename Map>
+void StreamingRules::Distinct(Map& windows, Rule rule, const char* subject_type, const typename Map::key_type& key,
+                              const std::string& name, uint64_t value, int64_t at, int64_t window_sec,
+                              int64_t threshold, std::vector<Hit>* hits) {
   if (!HasRoom(windows, key)) return;
-  DistinctWindow& w = windows[key];
-  int64_t& seen = w.last_seen[value];
-  seen = std::max(seen, at);
+  DistinctWindows& w = windows[key];
   w.newest = std::max(w.newest, at);
-  int64_t distinct = 0;
-  for (auto it = w.last_seen.begin(); it != w.last_seen.end();) {
-    if (it->second <= w.newest - window_sec - kLateSlackSeconds) {
-      it = w.last_seen.erase(it);
-      continue;
-    }
-    if (it->second > w.newest - window_sec) ++distinct;
-    ++it;
-  }
+  const int64_t start = FloorTo(at, window_sec);
+  std::unordered_set<uint64_t>& values = w.values[start];
+  if (static_cast<int64_t>(values.size()) >= kMaxDistinctPerWindow || !values.insert(value).second) return;
+  const auto distinct = static_cast<int64_t>(values.size());
   if (distinct >= threshold) {
-    w.hit = {rule, subject_type, key, name, static_cast<double>(distinct), static_cast<double>(threshold), at};
-    if (!w.firing) hits->push_back(w.hit);
-    w.firing = true;
-  } else {
-    w.firing = false;
+    // Consecutive windows over the threshold are one episode.
+    const bool continues = w.hits.count(start) != 0 || w.hits.count(start - window_sec) != 0;
+    std::string subject_id;
+    if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
+      subject_id = key;
+    } else {
+      subject_id = std::to_string(key);
+    }
+    Hit hit{rule,  subject_type, std::move(subject_id), name, static_cast<double>(distinct),
+            static_cast<double>(threshold), start, start + window_sec - 1, at, !continues};
+    w.hits[start] = hit;
+    hits->push_back(std::move(hit));
+  }
+  const int64_t oldest_kept = FloorTo(w.newest - window_sec - kLateSlackSeconds, window_sec);
+  if (w.values.begin()->first < oldest_kept) w.values.erase(w.values.begin(), w.values.lower_bound(oldest_kept));
+  if (!w.hits.empty() && w.hits.begin()->first < oldest_kept - window_sec) {
+    w.hits.erase(w.hits.begin(), w.hits.lower_bound(oldest_kept - window_sec));
   }
 }
 
-void StreamingRules::BigRequest(const newapi::LogRow& row, std::vector<Hit>* hits) {
-  if (!HasRoom(model_hours_, row.model_name)) return;
-  auto& hours = model_hours_[row.model_name];
-  const int64_t hour = HourOf(row.created_at);
-  HourStats baseline;
-  for (auto it = hours.lower_bound(hour - thresholds_.big_request_baseline_hours * kHour);
-       it != hours.end() && it->first < hour; ++it) {
-    baseline.n += it->second.n;
-    baseline.sum += it->second.sum;
-    baseline.sum_squares += it->second.sum_squares;
-  }
-  const double size = static_cast<double>(row.prompt_tokens + row.completion_tokens);
-  if (baseline.n >= static_cast<double>(thresholds_.big_request_min_samples)) {
-    const double mean = baseline.sum / baseline.n;
-    const double variance = std::max(0.0, baseline.sum_squares / baseline.n - mean * mean);
-    const double limit = mean + thresholds_.big_request_sigma * std::sqrt(variance);
-    if (size > limit) {
-      hits->push_back({Rule::kBigRequest, "request", std::to_string(row.id), row.model_name, size, limit,
-                       row.created_at});
-      big_requests_.push_back(hits->back());
-      if (big_requests_.size() > 1000) big_requests_.pop_front();
+void StreamingRules::BigRequest(const newapi::LogRow& row, bool allowed, std::vector<Hit>* hits) {
+  if (!HasRoom(model_sizes_, row.model_name)) return;
+  ModelSizes& m = model_sizes_[row.model_name];
+  const int64_t hour = FloorTo(row.created_at, kHour), baseline_sec = thresholds_.big_request_baseline_hours * kHour;
+  if (m.baseline_hour != hour) {
+    m.baseline = SizeStats{};
+    for (auto it = m.hours.lower_bound(hour - baseline_sec); it != m.hours.end() && it->first < hour; ++it) {
+      m.baseline.Add(it->second);
     }
+    m.baseline_hour = hour;
   }
-  HourStats& bucket = hours[hour];
-  bucket.n += 1;
-  bucket.sum += size;
-  bucket.sum_squares += size * size;
+  const int64_t size = row.prompt_tokens + row.completion_tokens;
+  const double limit = BigRequestLimit(m.baseline, thresholds_);
+  if (!allowed && limit >= 0 && static_cast<double>(size) > limit) {
+    hits->push_back({Rule::kBigRequest, "request", std::to_string(row.id), row.model_name, static_cast<double>(size),
+                     limit, row.created_at, row.created_at, row.created_at, true});
+    big_requests_.push_back(hits->back());
+    if (big_requests_.size() > 1000) big_requests_.pop_front();
+  }
+  m.hours[hour].Add(LogSize(size));
+  // A row of an earlier hour changes the baseline of the hours after it.
+  if (hour < m.baseline_hour && hour >= m.baseline_hour - baseline_sec) m.baseline_hour = INT64_MIN;
   // Hours older than the baseline can never be read again.
-  hours.erase(hours.begin(), hours.lower_bound(HourOf(newest_) - (thresholds_.big_request_baseline_hours + 1) * kHour));
+  const int64_t oldest = FloorTo(newest_, kHour) - baseline_sec - kHour;
+  if (m.hours.begin()->first < oldest) m.hours.erase(m.hours.begin(), m.hours.lower_bound(oldest));
 }
 
 void StreamingRules::Expire() {
   for (auto it = bursts_.begin(); it != bursts_.end();) {
-    const bool idle = it->second.times.empty() ||
+    const bool idle = it->second.head == it->second.times.size() ||
                       it->second.times.back() <= newest_ - thresholds_.burst_window_sec - kLateSlackSeconds;
     it = idle ? bursts_.erase(it) : std::next(it);
   }
-  for (auto* windows : {&token_ips_, &ip_users_}) {
-    const int64_t window = windows == &token_ips_ ? thresholds_.token_clients_window_sec : thresholds_.ip_users_window_sec;
-    for (auto it = windows->begin(); it != windows->end();) {
-      it = it->second.newest <= newest_ - window - kLateSlackSeconds ? windows->erase(it) : std::next(it);
+  auto expire_distinct = [this](auto& windows, int64_t window) {
+    for (auto it = windows.begin(); it != windows.end();) {
+      it = it->second.newest <= newest_ - 2 * window - kLateSlackSeconds ? windows.erase(it) : std::next(it);
     }
-  }
-  for (auto it = model_hours_.begin(); it != model_hours_.end();) {
-    const bool idle = it->second.empty() ||
-                      it->second.rbegin()->first < HourOf(newest_) - thresholds_.big_request_baseline_hours * kHour;
-    it = idle ? model_hours_.erase(it) : std::next(it);
+  };
+  expire_distinct(token_clients_, thresholds_.token_clients_window_sec);
+  expire_distinct(ip_users_, thresholds_.ip_users_window_sec);
+  for (auto it = model_sizes_.begin(); it != model_sizes_.end();) {
+    const bool idle = it->second.hours.empty() ||
+                      it->second.hours.rbegin()->first <
+                          FloorTo(newest_, kHour) - thresholds_.big_request_baseline_hours * kHour;
+    it = idle ? model_sizes_.erase(it) : std::next(it);
   }
 }
 
 std::vector<Hit> StreamingRules::ActiveHits(size_t max_per_rule) const {
   std::vector<Hit> by_rule[4];
-  // A window is firing while its latest evaluation is over the threshold and it has not gone idle.
   for (const auto& [token, w] : bursts_) {
     if (w.firing && w.hit.at > newest_ - thresholds_.burst_window_sec) by_rule[0].push_back(w.hit);
   }
-  for (const auto& [token, w] : token_ips_) {
-    if (w.firing && w.newest > newest_ - thresholds_.token_clients_window_sec) by_rule[1].push_back(w.hit);
-  }
-  for (const auto& [ip, w] : ip_users_) {
-    if (w.firing && w.newest > newest_ - thresholds_.ip_users_window_sec) by_rule[2].push_back(w.hit);
-  }
+  // A tumbling window's hit stays active through the window after it.
+  auto distinct_active = [this](const auto& windows, int64_t window_sec, std::vector<Hit>* out) {
+    for (const auto& [key, w] : windows) {
+      if (!w.hits.empty() && w.hits.rbegin()->first + 2 * window_sec > newest_) out->push_back(w.hits.rbegin()->second);
+    }
+  };
+  distinct_active(token_clients_, thresholds_.token_clients_window_sec, &by_rule[1]);
+  distinct_active(ip_users_, thresholds_.ip_users_window_sec, &by_rule[2]);
   for (const Hit& hit : big_requests_) {
     if (hit.at > newest_ - thresholds_.big_request_active_sec) by_rule[3].push_back(hit);
   }
@@ -170,7 +192,7 @@ std::vector<Hit> StreamingRules::ActiveHits(size_t max_per_rule) const {
 }
 
 size_t StreamingRules::tracked_keys() const {
-  return bursts_.size() + token_ips_.size() + ip_users_.size() + model_hours_.size();
+  return bursts_.size() + token_clients_.size() + ip_users_.size() + model_sizes_.size();
 }
 
 }  // namespace observer::rules

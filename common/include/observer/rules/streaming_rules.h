@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <climits>
 #include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "observer/rules/rules.h"
@@ -19,39 +21,49 @@ class StreamingRules {
  public:
   StreamingRules(Thresholds thresholds, AllowList allow, size_t max_keys = 200000);
 
-  // Evaluates one row and returns the hits it starts. A subject fires once per episode: it fires again only after
-  // its window has fallen back under the threshold.
+  // Applies new thresholds and allow-lists; the windows and the big_request baselines are kept.
+  void SetRules(Thresholds thresholds, AllowList allow);
+  const Thresholds& thresholds() const { return thresholds_; }
+
+  // Evaluates one row and returns every window it brought to or over its threshold; starts_episode marks the first
+  // hit of a subject that was not firing.
   std::vector<Hit> Observe(const newapi::LogRow& row);
   // Forgets windows no new row can reach (older than their window plus a slack before the newest row seen).
   void Expire();
-  // The subjects firing now, with their latest score: tokens and IPs whose window is at or over the threshold, and
-  // big requests seen within the last big_request_active_sec. At most max_per_rule per rule, highest score first.
+  // The subjects firing now, with their latest score: tokens whose latest burst window is over the limit, tokens and
+  // IPs whose current or previous tumbling window reached the threshold, and big requests of the last
+  // big_request_active_sec. At most max_per_rule per rule, highest score first.
   std::vector<Hit> ActiveHits(size_t max_per_rule) const;
 
   size_t tracked_keys() const;
   uint64_t untracked() const { return untracked_; }
 
  private:
-  struct CountWindow {  // burst: request times of one token
-    std::deque<int64_t> times;
+  struct BurstWindow {  // request times of one token, sorted; times before `head` are expired
+    std::vector<int64_t> times;
+    size_t head = 0;
     bool firing = false;
-    Hit hit;  // the latest evaluation while firing
+    Hit hit;  // the latest evaluation at the newest time
   };
-  struct DistinctWindow {  // distinct values (IPs of a token, users of an IP) with the last time each was seen
-    std::unordered_map<std::string, int64_t> last_seen;
+  // Per tumbling window start: the distinct values seen (as 64-bit hashes, capped) and the hit, if any. A hash
+  // collision within one subject's window would undercount by one: about 1 in 10^15 for a thousand values.
+  struct DistinctWindows {
+    std::map<int64_t, std::unordered_set<uint64_t>> values;
+    std::map<int64_t, Hit> hits;
     int64_t newest = 0;
-    bool firing = false;
-    Hit hit;
   };
-  struct HourStats {
-    double n = 0, sum = 0, sum_squares = 0;
+  struct ModelSizes {  // big_request: log-size statistics per hour, and the baseline of the last hour asked for
+    std::map<int64_t, SizeStats> hours;
+    int64_t baseline_hour = INT64_MIN;
+    SizeStats baseline;
   };
 
   void Burst(const newapi::LogRow& row, std::vector<Hit>* hits);
-  void Distinct(std::unordered_map<std::string, DistinctWindow>& windows, Rule rule, const char* subject_type,
-                const std::string& key, const std::string& name, const std::string& value, int64_t at,
-                int64_t window_sec, int64_t threshold, std::vector<Hit>* hits);
-  void BigRequest(const newapi::LogRow& row, std::vector<Hit>* hits);
+  template <typename Map>
+  void Distinct(Map& windows, Rule rule, const char* subject_type, const typename Map::key_type& key,
+                const std::string& name, uint64_t value, int64_t at, int64_t window_sec, int64_t threshold,
+                std::vector<Hit>* hits);
+  void BigRequest(const newapi::LogRow& row, bool allowed, std::vector<Hit>* hits);
   template <typename Map>
   bool HasRoom(const Map& map, const typename Map::key_type& key);
 
@@ -60,10 +72,10 @@ class StreamingRules {
   size_t max_keys_;
   int64_t newest_ = 0;
   uint64_t untracked_ = 0;
-  std::unordered_map<int64_t, CountWindow> bursts_;
-  std::unordered_map<std::string, DistinctWindow> token_ips_;
-  std::unordered_map<std::string, DistinctWindow> ip_users_;
-  std::unordered_map<std::string, std::map<int64_t, HourStats>> model_hours_;
+  std::unordered_map<int64_t, BurstWindow> bursts_;
+  std::unordered_map<int64_t, DistinctWindows> token_clients_;
+  std::unordered_map<std::string, DistinctWindows> ip_users_;
+  std::unordered_map<std::string, ModelSizes> model_sizes_;
   std::deque<Hit> big_requests_;  // recent big_request hits, newest last
 };
 

@@ -1,0 +1,44 @@
+// The risk rules evaluated in SQL over a time range of `logs`, for the JSON API: the same definitions and findings
+// as the streaming evaluator (rules.h says how windows are read). Query building is pure; Evaluate runs the queries.
+// Every query reads `logs` by a created_at range (the idx_created_at_* indexes) and groups on the server, so what
+// comes back is small: a pigeonhole pre-filter keeps the burst window function to the few tokens that can fire.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "observer/mysql_client.h"
+#include "observer/rules/rules.h"
+
+namespace observer::rules {
+
+// [start, end) in created_at seconds; findings cover the windows that overlap it, read with all of their rows.
+struct TimeRange {
+  int64_t start = 0;
+  int64_t end = 0;
+};
+
+// Columns: token_id, token_name, peak, first_anchor, last_anchor, anchors.
+std::string BurstSql(const Thresholds& t, const AllowList& allow, TimeRange range);
+// Columns: subject, name, peak, first_window_start, last_window_start, windows.
+std::string MultiUserTokenSql(const Thresholds& t, const AllowList& allow, TimeRange range);
+std::string IpManyUsersSql(const Thresholds& t, const AllowList& allow, TimeRange range);
+// Columns: model (binary), hour, n, sum of log sizes, sum of squared log sizes; every consume row of the baseline
+// hours before the range and of the range.
+std::string ModelHourStatsSql(const Thresholds& t, TimeRange range);
+// Per model, the smallest size limit of any hour in the range: rows above it are the candidates.
+using ModelHourStats = std::map<std::string, std::map<int64_t, SizeStats>>;
+// The size limit of each (model, hour) of the range with enough baseline samples.
+std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
+                                                                  TimeRange range);
+// Columns: id, model, created_at, tokens. "" when no model has a limit.
+std::string BigRequestCandidatesSql(const std::map<std::string, std::map<int64_t, double>>& limits,
+                                    const AllowList& allow, TimeRange range);
+
+// Runs the rule's queries; findings ordered by subject, as Summarize orders them.
+DbStatus EvaluateRule(MysqlClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
+                      std::vector<Finding>* out);
+
+}  // namespace observer::rules

@@ -1,0 +1,192 @@
+// SQL text and result handling of the risk rules over a time range.
+#include "observer/rules/sql_rules.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace observer::rules {
+namespace {
+
+constexpr int64_t kHour = 3600;
+
+int64_t FloorTo(int64_t t, int64_t step) { return t - ((t % step) + step) % step; }
+
+std::string Str(int64_t v) { return std::to_string(v); }
+
+// " AND NOT <allow-list condition>", or "" without an allow-list.
+std::string ExcludeAllowed(const AllowList& allow) {
+  const std::string condition = allow.SqlCondition();
+  return condition.empty() ? "" : " AND NOT " + condition;
+}
+
+std::string Hex(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "X'";
+  for (unsigned char c : bytes) out += {kHex[c >> 4], kHex[c & 15]};
+  return out + "'";
+}
+
+// Tumbling windows of one subject column with a distinct count, summarised per subject.
+std::string DistinctSql(const char* subject, const char* name, const char* distinct, const std::string& where,
+                        int64_t window, int64_t threshold, TimeRange range) {
+  const int64_t from = FloorTo(range.start, window), to = FloorTo(range.end - 1, window) + window;
+  return "SELECT subject, MAX(name), MAX(n), MIN(w), MAX(w), COUNT(*) FROM ("
+         "SELECT " + std::string(subject) + " AS subject, " + name + " AS name, created_at DIV " + Str(window) + " * " +
+         Str(window) + " AS w, LEAST(COUNT(DISTINCT " + distinct + "), " + Str(kMaxDistinctPerWindow) + ") AS n " +
+         "FROM logs WHERE created_at >= " + Str(from) + " AND created_at < " + Str(to) + " AND " + where +
+         " GROUP BY subject, w HAVING n >= " + Str(threshold) + ") windows GROUP BY subject ORDER BY subject";
+}
+
+Finding FindingFrom(const DbRow& row, Rule rule, const char* subject_type, double threshold, int64_t window) {
+  auto text = [&row](size_t i) { return row[i].value_or(""); };
+  Finding f;
+  f.rule = rule;
+  f.subject_type = subject_type;
+  f.subject_id = text(0);
+  f.subject_name = text(1);
+  f.peak_score = DbDouble(text(2));
+  f.threshold = threshold;
+  f.windows = DbInt(text(5));
+  if (rule == Rule::kBurst) {  // anchors: windows (a - window, a]
+    f.first_window_start = DbInt(text(3)) - window + 1;
+    f.last_window_end = DbInt(text(4));
+  } else {
+    f.first_window_start = DbInt(text(3));
+    f.last_window_end = DbInt(text(4)) + window - 1;
+  }
+  return f;
+}
+
+DbStatus QueryFindings(MysqlClient& db, const std::string& sql, Rule rule, const char* subject_type, double threshold,
+                       int64_t window, std::vector<Finding>* out) {
+  QueryResult result;
+  DbStatus status = db.Query(sql, &result);
+  if (!status.ok) return status;
+  for (const DbRow& row : result.rows) out->push_back(FindingFrom(row, rule, subject_type, threshold, window));
+  return status;
+}
+
+DbStatus EvaluateBigRequest(MysqlClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
+                            std::vector<Finding>* out) {
+  ModelHourStats stats;
+  DbStatus status = db.QueryEach(ModelHourStatsSql(t, range), [&stats](const DbRowView& row) {
+    SizeStats& s = stats[DbString(row[0])][DbInt(row[1])];
+    s.n = DbDouble(row[2]);
+    s.sum = DbDouble(row[3]);
+    s.sum_squares = DbDouble(row[4]);
+  });
+  if (!status.ok) return status;
+  const auto limits = BigRequestLimits(stats, t, range);
+  const std::string candidates = BigRequestCandidatesSql(limits, allow, range);
+  if (candidates.empty()) return status;
+  return db.QueryEach(candidates, [&](const DbRowView& row) {
+    const std::string model = DbString(row[1]);
+    const int64_t at = DbInt(row[2]), tokens = DbInt(row[3]);
+    const auto& hours = limits.at(model);
+    const auto limit = hours.find(FloorTo(at, kHour));
+    if (limit == hours.end() || static_cast<double>(tokens) <= limit->second) return;
+    out->push_back({Rule::kBigRequest, "request", DbString(row[0]), model, static_cast<double>(tokens), limit->second,
+                    at, at, 1});
+  });
+}
+
+}  // namespace
+
+std::string BurstSql(const Thresholds& t, const AllowList& allow, TimeRange range) {
+  const int64_t window = t.burst_window_sec;
+  // Anchors a whose window [a - window + 1, a] overlaps the range, and the rows those windows read.
+  const int64_t first_row = range.start - window + 1, anchors_end = range.end + window - 1;
+  const std::string rows = "FROM logs WHERE created_at >= " + Str(first_row) + " AND created_at < " +
+                           Str(anchors_end) + " AND type = 2 AND token_id > 0" + ExcludeAllowed(allow);
+  // A window of `window` seconds spans at most two aligned buckets of that size, so a token reaching the limit has
+  // at least half of it in one bucket: only those tokens go through the window function.
+  const int64_t half = (t.burst_limit + 1) / 2;
+  return "SELECT token_id, MAX(token_name), MAX(n), MIN(created_at), MAX(created_at), COUNT(DISTINCT created_at) "
+         "FROM (SELECT token_id, token_name, created_at, COUNT(*) OVER (PARTITION BY token_id ORDER BY created_at "
+         "RANGE BETWEEN " + Str(window - 1) + " PRECEDING AND CURRENT ROW) AS n " + rows +
+         " AND token_id IN (SELECT token_id FROM (SELECT token_id " + rows + " GROUP BY token_id, created_at DIV " +
+         Str(window) + " HAVING COUNT(*) >= " + Str(half) + ") busy)) anchors WHERE n >= " + Str(t.burst_limit) +
+         " AND created_at >= " + Str(range.start) + " GROUP BY token_id ORDER BY token_id";
+}
+
+std::string MultiUserTokenSql(const Thresholds& t, const AllowList& allow, TimeRange range) {
+  return DistinctSql("CAST(token_id AS CHAR)", "MAX(token_name)", "user_id, ip",
+                     "type = 2 AND token_id > 0 AND ip <> ''" + ExcludeAllowed(allow), t.token_clients_window_sec,
+                     t.token_clients_threshold, range);
+}
+
+std::string IpManyUsersSql(const Thresholds& t, const AllowList& allow, TimeRange range) {
+  return DistinctSql("CAST(ip AS BINARY)", "''", "user_id",
+                     "type IN (2, 5, 7) AND user_id > 0 AND ip <> ''" + ExcludeAllowed(allow), t.ip_users_window_sec,
+                     t.ip_users_threshold, range);
+}
+
+std::string ModelHourStatsSql(const Thresholds& t, TimeRange range) {
+  const std::string log_size = "LN(1 + GREATEST(COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0), 0))";
+  return "SELECT CAST(model_name AS BINARY) AS model, created_at DIV 3600 * 3600 AS hour_start, COUNT(*), SUM(" + log_size +
+         "), SUM(" + log_size + " * " + log_size + ") FROM logs WHERE created_at >= " +
+         Str(FloorTo(range.start, kHour) - t.big_request_baseline_hours * kHour) + " AND created_at < " +
+         Str(range.end) + " AND type = 2 GROUP BY model, hour_start";
+}
+
+std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
+                                                                  TimeRange range) {
+  std::map<std::string, std::map<int64_t, double>> limits;
+  for (const auto& [model, hours] : stats) {
+    for (int64_t hour = FloorTo(range.start, kHour); hour < range.end; hour += kHour) {
+      SizeStats baseline;
+      for (auto it = hours.lower_bound(hour - t.big_request_baseline_hours * kHour); it != hours.end() && it->first < hour;
+           ++it) {
+        baseline.Add(it->second);
+      }
+      const double limit = BigRequestLimit(baseline, t);
+      if (limit >= 0) limits[model][hour] = limit;
+    }
+  }
+  return limits;
+}
+
+std::string BigRequestCandidatesSql(const std::map<std::string, std::map<int64_t, double>>& limits,
+                                    const AllowList& allow, TimeRange range) {
+  std::string models;
+  for (const auto& [model, hours] : limits) {
+    double lowest = hours.begin()->second;
+    for (const auto& [hour, limit] : hours) lowest = std::min(lowest, limit);
+    models += std::string(models.empty() ? "" : " OR ") + "(CAST(model_name AS BINARY) = " + Hex(model) +
+              " AND COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) > " +
+              Str(static_cast<int64_t>(std::floor(lowest))) + ")";
+  }
+  if (models.empty()) return "";
+  return "SELECT id, CAST(model_name AS BINARY), created_at, COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) "
+         "FROM logs WHERE created_at >= " + Str(range.start) + " AND created_at < " + Str(range.end) +
+         " AND type = 2 AND (" + models + ")" + ExcludeAllowed(allow) + " ORDER BY id";
+}
+
+DbStatus EvaluateRule(MysqlClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
+                      std::vector<Finding>* out) {
+  DbStatus status;
+  switch (rule) {
+    case Rule::kBurst:
+      status = QueryFindings(db, BurstSql(t, allow, range), rule, "token", static_cast<double>(t.burst_limit),
+                             t.burst_window_sec, out);
+      break;
+    case Rule::kMultiUserToken:
+      status = QueryFindings(db, MultiUserTokenSql(t, allow, range), rule, "token",
+                             static_cast<double>(t.token_clients_threshold), t.token_clients_window_sec, out);
+      break;
+    case Rule::kIpManyUsers:
+      status = QueryFindings(db, IpManyUsersSql(t, allow, range), rule, "ip",
+                             static_cast<double>(t.ip_users_threshold), t.ip_users_window_sec, out);
+      break;
+    case Rule::kBigRequest:
+      status = EvaluateBigRequest(db, t, allow, range, out);
+      break;
+  }
+  // Summarize's order: by subject id as text.
+  std::sort(out->begin(), out->end(), [](const Finding& a, const Finding& b) {
+    return a.rule != b.rule ? a.rule < b.rule : a.subject_id < b.subject_id;
+  });
+  return status;
+}
+
+}  // namespace observer::rules

@@ -1,0 +1,187 @@
+// The risk rules on a simulated database with injected anomalies and decoys: the streaming evaluator (fed every
+// `logs` row in id order, as the exporter tails them) and the SQL evaluator give the same findings over the same
+// ranges; every injected anomaly is found by both; no decoy and no normal traffic is; allow-listed subjects never
+// fire. Run by risk_rules_test.sh with NEWAPI_CHECK_DB_PORT and NEWAPI_CHECK_INJECTIONS set.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "observer/mysql_client.h"
+#include "observer/newapi/logs.h"
+#include "observer/rules/sql_rules.h"
+#include "observer/rules/streaming_rules.h"
+
+namespace observer::rules {
+namespace {
+
+const char* Env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) ADD_FAILURE() << name << " is not set; run this through risk_rules_test.sh";
+  return value == nullptr ? "" : value;
+}
+
+std::string Describe(const Finding& f) {
+  return std::string(RuleName(f.rule)) + " " + f.subject_type + " " + f.subject_id + " peak " +
+         std::to_string(f.peak_score) + " windows " + std::to_string(f.windows) + " [" +
+         std::to_string(f.first_window_start) + ", " + std::to_string(f.last_window_end) + "]";
+}
+
+class RiskRulesCheck : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    DbOptions options;
+    options.port = std::atoi(Env("NEWAPI_CHECK_DB_PORT"));
+    options.user = "observer_check";
+    options.password = "observer-check";
+    options.database = "new-api";
+    options.statement_timeout_ms = 0;
+    db_ = new MysqlClient(options);
+    DbStatus connected = db_->Connect();
+    ASSERT_TRUE(connected.ok) << connected.message;
+    std::ifstream in(Env("NEWAPI_CHECK_INJECTIONS"));
+    for (std::string line; std::getline(in, line);) injections_.push_back(nlohmann::json::parse(line));
+    ASSERT_GE(injections_.size(), 16u) << "expected every anomaly kind and decoy at least twice";
+    // big_request subjects are logs ids; the simulator names the request by its request_id.
+    for (nlohmann::json& inj : injections_) {
+      if (inj["subject_type"] != "request") continue;
+      QueryResult result;
+      ASSERT_TRUE(db_->Query("SELECT id FROM logs WHERE request_id = " + db_->Quote(inj["subject_id"].get<std::string>()),
+                             &result).ok);
+      ASSERT_EQ(result.rows.size(), 1u) << inj.dump();
+      inj["subject_id"] = *result.rows[0][0];
+    }
+    QueryResult range;
+    ASSERT_TRUE(db_->Query("SELECT MIN(created_at), MAX(created_at) FROM logs", &range).ok);
+    first_ = DbInt(range.rows[0][0]);
+    last_ = DbInt(range.rows[0][1]);
+  }
+  static void TearDownTestSuite() { delete db_; }
+
+  // Every row through the streaming evaluator in id order; all hits.
+  static std::vector<Hit> Stream(const AllowList& allow) {
+    StreamingRules rules(Thresholds{}, allow);
+    std::vector<Hit> hits;
+    int64_t rows = 0;
+    const auto started = std::chrono::steady_clock::now();
+    DbStatus status = db_->QueryEach("SELECT " + std::string(newapi::kLogColumns) + " FROM logs ORDER BY id",
+                                     [&](const DbRowView& row) {
+                                       for (Hit& hit : rules.Observe(newapi::LogRowFrom(row))) hits.push_back(hit);
+                                       if (++rows % 50000 == 0) rules.Expire();
+                                     });
+    EXPECT_TRUE(status.ok) << status.message;
+    std::cout << "streamed " << rows << " rows in "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s, "
+              << hits.size() << " hits\n";
+    return hits;
+  }
+
+  static std::vector<Finding> Sql(Rule rule, const AllowList& allow, TimeRange range) {
+    std::vector<Finding> findings;
+    const auto started = std::chrono::steady_clock::now();
+    DbStatus status = EvaluateRule(*db_, rule, Thresholds{}, allow, range, &findings);
+    EXPECT_TRUE(status.ok) << RuleName(rule) << ": " << status.message;
+    std::cout << "SQL " << RuleName(rule) << " over " << (range.end - range.start) / 3600 << " h: "
+              << findings.size() << " findings in "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s\n";
+    return findings;
+  }
+
+  // The streaming and SQL findings of every rule over the range are identical; returns them.
+  static std::vector<Finding> ExpectSameFindings(const std::vector<Hit>& hits, const AllowList& allow, TimeRange range) {
+    const std::vector<Finding> streamed = Summarize(hits, range.start, range.end);
+    std::vector<Finding> from_sql;
+    for (Rule rule : kAllRules) {
+      for (Finding& f : Sql(rule, allow, range)) from_sql.push_back(std::move(f));
+    }
+    std::set<std::string> a, b;
+    for (const Finding& f : streamed) a.insert(Describe(f));
+    for (const Finding& f : from_sql) b.insert(Describe(f));
+    for (const std::string& f : a) EXPECT_TRUE(b.count(f)) << "streaming only: " << f;
+    for (const std::string& f : b) EXPECT_TRUE(a.count(f)) << "SQL only: " << f;
+    return streamed;
+  }
+
+  static std::set<std::pair<std::string, std::string>> Subjects(const std::string& kind_prefix) {
+    std::set<std::pair<std::string, std::string>> out;
+    for (const nlohmann::json& inj : injections_) {
+      const std::string kind = inj["kind"];
+      if (kind.rfind(kind_prefix, 0) == 0) {
+        out.insert({inj["subject_type"].get<std::string>(), inj["subject_id"].get<std::string>()});
+      }
+    }
+    return out;
+  }
+
+  static inline MysqlClient* db_ = nullptr;
+  static inline std::vector<nlohmann::json> injections_;
+  static inline int64_t first_ = 0, last_ = 0;
+};
+
+TEST_F(RiskRulesCheck, BothEvaluatorsFindEveryInjectionAndNothingElse) {
+  const std::vector<Hit> hits = Stream(AllowList{});
+  const std::vector<Finding> findings = ExpectSameFindings(hits, AllowList{}, {first_, last_ + 1});
+
+  // Each injection over its own time range: an anomaly is found there by its rule, a decoy by no rule. Subjects may
+  // repeat across injections (a quiet token can carry a burst one hour and a decoy the next), hence the ranges.
+  int anomalies = 0, decoys = 0;
+  for (const nlohmann::json& inj : injections_) {
+    const std::string kind = inj["kind"], subject = inj["subject_id"];
+    const TimeRange range{inj["start"].get<int64_t>(), inj["end"].get<int64_t>() + 1};
+    std::set<std::string> rules_firing;
+    for (const Finding& f : Summarize(hits, range.start, range.end)) {
+      if (f.subject_id == subject) rules_firing.insert(RuleName(f.rule));
+    }
+    if (kind.rfind("decoy_", 0) == 0) {
+      ++decoys;
+      EXPECT_TRUE(rules_firing.empty()) << kind << " flagged: " << inj.dump();
+    } else {
+      ++anomalies;
+      EXPECT_TRUE(rules_firing.count(kind)) << "injected " << kind << " not found: " << inj.dump();
+    }
+  }
+  // Normal traffic stays quiet: every finding's windows overlap an injected anomaly of its rule and subject.
+  for (const Finding& f : findings) {
+    bool explained = false;
+    for (const nlohmann::json& inj : injections_) {
+      explained |= inj["kind"] == RuleName(f.rule) && inj["subject_id"] == f.subject_id &&
+                   inj["start"].get<int64_t>() <= f.last_window_end && inj["end"].get<int64_t>() >= f.first_window_start;
+    }
+    EXPECT_TRUE(explained) << "normal traffic flagged: " << Describe(f);
+  }
+  std::cout << anomalies << " injected anomalies and " << decoys << " decoys, " << findings.size() << " findings\n";
+
+  // Sub-ranges cut through windows: both evaluators still agree on what overlaps them.
+  for (int64_t hours : {1, 6}) {
+    const int64_t start = first_ + (last_ - first_) / 2 + 1234;
+    ExpectSameFindings(hits, AllowList{}, {start, start + hours * 3600});
+  }
+}
+
+TEST_F(RiskRulesCheck, AllowListedSubjectsNeverFire) {
+  AllowList allow;
+  std::set<std::string> exempt;
+  for (const auto& [type, id] : Subjects("burst")) {
+    allow.token_ids.insert(std::stoll(id));
+    exempt.insert(id);
+  }
+  for (const auto& [type, ip] : Subjects("ip_many_users")) {
+    std::string error;
+    ASSERT_TRUE(allow.AddNetwork(ip, &error)) << error;
+    exempt.insert(ip);
+  }
+  ASSERT_FALSE(exempt.empty());
+  const std::vector<Finding> findings = ExpectSameFindings(Stream(allow), allow, {first_, last_ + 1});
+  for (const Finding& f : findings) EXPECT_FALSE(exempt.count(f.subject_id)) << "allow-listed but fired: " << Describe(f);
+  bool others = false;
+  for (const Finding& f : findings) others |= f.rule == Rule::kMultiUserToken || f.rule == Rule::kBigRequest;
+  EXPECT_TRUE(others) << "the other rules still fire";
+}
+
+}  // namespace
+}  // namespace observer::rules

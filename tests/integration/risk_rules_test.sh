@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The risk rules on simulator data: a history with an anomaly and a decoy every hour after its first day, checked by
+# risk_rules_check (streaming = SQL, every injection found, decoys and normal traffic quiet, allow-lists); then a
+# running exporter's rules.yaml reload: POST /-/reload and SIGHUP change thresholds live, broken files are rejected
+# with a clear error and the old rules stay.
+# Usage: risk_rules_test.sh BUILD_DIR PORT_BASE
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+BUILD_DIR=$1 DB_PORT=$2 EXPORTER_PORT=$(($2 + 1))
+make_test_dir
+DB=$TEST_DIR/db
+cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 10; mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
+trap cleanup EXIT
+METRICS=http://127.0.0.1:$EXPORTER_PORT/metrics
+INJECTIONS=$TEST_DIR/injections.jsonl
+
+simulated_database "$DB" "$DB_PORT" --history.rows=300000 --history.days=3 --users=600 \
+  --history.anomaly-interval=3600 --injections.file="$INJECTIONS" || { fail "the simulated database did not start"; finish; }
+check "the history holds injections ($(wc -l <"$INJECTIONS") lines)" test "$(wc -l <"$INJECTIONS")" -ge 16
+
+NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_INJECTIONS=$INJECTIONS "$BUILD_DIR/tests/risk_rules_check" \
+  >"$TEST_DIR/check.log" 2>&1
+status=$?
+grep -E "^(streamed|SQL|[0-9]+ injected)|Failure|only:|flagged|not found" "$TEST_DIR/check.log" | head -60
+check "streaming and SQL evaluators agree; injections found; decoys, normal traffic and allow-lists quiet" test "$status" = 0
+
+# Reload: thresholds from rules.yaml, changed live.
+RULES=$TEST_DIR/rules.yaml
+printf 'burst:\n  limit: 300\nallow:\n  ips: ["10.0.0.0/8"]\n' >"$RULES"
+(export DB_PORT API_PORT=$EXPORTER_PORT DB_PASS_RO=ro-pass RULES_FILE=$RULES
+ exec "$BUILD_DIR/exporter/newapi-exporter") >"$TEST_DIR/exporter.log" 2>&1 &
+echo $! >"$TEST_DIR/exporter.pid"
+threshold() { metric_value "$METRICS" "newapi_anomaly_threshold{rule=\"$1\"}"; }
+threshold_is() { [ "$(threshold "$1")" = "$2" ]; }
+check "rules.yaml overrides the environment at start (burst limit 300)" wait_until 15 threshold_is burst 300
+reload() { curl -sS -o "$TEST_DIR/reload.json" -w '%{http_code}' -X POST "http://127.0.0.1:$EXPORTER_PORT/-/reload"; }
+
+printf 'burst:\n  limit: 250\nip_many_users:\n  threshold: 8\n' >"$RULES"
+check "POST /-/reload answers 200" test "$(reload)" = 200
+check "the new burst limit is live within 3 s" wait_until 3 threshold_is burst 250
+check "the new ip_many_users threshold is live" threshold_is ip_many_users 8
+
+printf 'burst:\n  limit: 200\n' >"$RULES"
+kill -HUP "$(cat "$TEST_DIR/exporter.pid")"
+check "SIGHUP reloads the file" wait_until 3 threshold_is burst 200
+
+reloaded_ok() { metric_value "$METRICS" newapi_exporter_config_last_reload_successful; }
+for bad in 'burst:\n  limit: -5\n' 'burst:\n  limit: many\n' 'allow:\n  ips: ["10.0.0.0/40"]\n' \
+           'burst: [1, 2\n' 'brust:\n  limit: 10\n' 'big_request:\n  sigma: "x"\n'; do
+  printf "$bad" >"$RULES"
+  code=$(reload)
+  check "a broken rules.yaml is rejected with 400 naming the problem: $(head -c 120 "$TEST_DIR/reload.json")" \
+    test "$code" = 400
+  check "  ... and the old rules stay (burst limit 200)" threshold_is burst 200
+  check "  ... and config_last_reload_successful is 0" test "$(reloaded_ok)" = 0
+done
+printf 'burst:\n  limit: 180\n' >"$RULES"
+check "a fixed file loads again" test "$(reload)" = 200
+check "  ... config_last_reload_successful is back to 1" wait_until 3 sh -c "[ \"\$(curl -fsS $METRICS | awk '\$1 == \"newapi_exporter_config_last_reload_successful\" {print \$2}')\" = 1 ]"
+check "  ... with its limit" wait_until 3 threshold_is burst 180
+check "the exporter is still running" kill -0 "$(cat "$TEST_DIR/exporter.pid")"
+finish
