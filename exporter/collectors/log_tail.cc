@@ -7,9 +7,10 @@
 #include <mutex>
 
 #include "observer/agg_tables.h"
-#include "observer/rules/rules.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
+#include "observer/rules/rules.h"
+#include "observer/rules/sql_rules.h"
 
 namespace exporter {
 namespace {
@@ -123,6 +124,7 @@ DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
       start = result.rows.empty() || !result.rows[0][0] ? 0 : std::stoll(*result.rows[0][0]);
     }
   }
+  if (source != "start_id") SeedRequestSizes(db, source == "tail" ? NowSeconds() : count_from_created_at_);
   cursor_ = std::make_unique<TailCursor>(start, options_.cursor);
   start_id_.Set(static_cast<double>(start));
   last_id_.Set(static_cast<double>(start));
@@ -134,6 +136,24 @@ DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
     observer::log::Info("log tail started", {{"start_id", start}, {"baseline", source}});
   }
   return DbStatus::Ok();
+}
+
+void LogTailCollector::SeedRequestSizes(observer::MysqlClient& db, int64_t first_seen) {
+  // The whole hours before the first row the rules will see: big_request's baseline, read once in SQL.
+  const int64_t hour = first_seen - first_seen % 3600;
+  observer::rules::ModelHourStats stats;
+  const auto started = std::chrono::steady_clock::now();
+  DbStatus status = observer::rules::QueryModelHourStats(db, rules_.thresholds(), {hour, hour}, &stats);
+  if (!status.ok) {
+    observer::log::Warn("big_request starts without a baseline: it fires once enough requests are seen",
+                        {{"error", status.message}});
+    return;
+  }
+  rules_.SeedModelHours(stats);
+  observer::log::Info("big_request baseline loaded",
+                      {{"models", stats.size()},
+                       {"until", hour},
+                       {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
 }
 
 DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) {

@@ -58,6 +58,8 @@ class LogTailCollector : public Collector {
   observer::DbStatus Start(observer::MysqlClient& db);
   // Reads the counters' starting totals from agg_usage_hourly; *found is false when there is nothing to start from.
   observer::DbStatus LoadBaseline(observer::MysqlClient& db, bool* found);
+  // Loads big_request's statistics of the hours before first_seen; without them the rule waits for new hours.
+  void SeedRequestSizes(observer::MysqlClient& db, int64_t first_seen);
   observer::DbStatus ReadNewRows(observer::MysqlClient& db, int64_t now, bool* caught_up);
   observer::DbStatus RecheckHoles(observer::MysqlClient& db, int64_t now);
   void Count(const observer::newapi::LogRow& row, int64_t now);

@@ -24,7 +24,7 @@ status=$?
 grep -E "^(streamed|SQL|[0-9]+ injected)|Failure|only:|flagged|not found" "$TEST_DIR/check.log" | head -60
 check "streaming and SQL evaluators agree; injections found; decoys, normal traffic and allow-lists quiet" test "$status" = 0
 
-# Reload: thresholds from rules.yaml, changed live.
+# A running exporter: rules.yaml at start, big_request from its first minute, reloads.
 RULES=$TEST_DIR/rules.yaml
 printf 'burst:\n  limit: 300\nallow:\n  ips: ["10.0.0.0/8"]\n' >"$RULES"
 (export DB_PORT API_PORT=$EXPORTER_PORT DB_PASS_RO=ro-pass RULES_FILE=$RULES
@@ -33,6 +33,12 @@ echo $! >"$TEST_DIR/exporter.pid"
 threshold() { metric_value "$METRICS" "newapi_anomaly_threshold{rule=\"$1\"}"; }
 threshold_is() { [ "$(threshold "$1")" = "$2" ]; }
 check "rules.yaml overrides the environment at start (burst limit 300)" wait_until 15 threshold_is burst 300
+# big_request right after a start: the exporter read the model's baseline hours in SQL, so one absurd request fires.
+sql "INSERT INTO \`new-api\`.logs (user_id, created_at, type, token_id, token_name, model_name, quota, prompt_tokens,
+     completion_tokens, channel_id, \`group\`, other)
+     VALUES (1, UNIX_TIMESTAMP(), 2, 1, 'size-probe', 'gpt-4o', 1, 900000, 10, 1, 'default', '{}')"
+big_visible() { curl -fsS "$METRICS" | grep -q 'newapi_anomaly{rule="big_request",subject_id="[0-9]*",subject_name="gpt-4o",subject_type="request"} 900010'; }
+check "a big request right after the exporter's start shows as an anomaly within 5 s" wait_until 5 big_visible
 reload() { curl -sS -o "$TEST_DIR/reload.json" -w '%{http_code}' -X POST "http://127.0.0.1:$EXPORTER_PORT/-/reload"; }
 
 printf 'burst:\n  limit: 250\nip_many_users:\n  threshold: 8\n' >"$RULES"

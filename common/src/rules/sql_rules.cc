@@ -69,12 +69,7 @@ DbStatus QueryFindings(MysqlClient& db, const std::string& sql, Rule rule, const
 DbStatus EvaluateBigRequest(MysqlClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
                             std::vector<Finding>* out) {
   ModelHourStats stats;
-  DbStatus status = db.QueryEach(ModelHourStatsSql(t, range), [&stats](const DbRowView& row) {
-    SizeStats& s = stats[DbString(row[0])][DbInt(row[1])];
-    s.n = DbDouble(row[2]);
-    s.sum = DbDouble(row[3]);
-    s.sum_squares = DbDouble(row[4]);
-  });
+  DbStatus status = QueryModelHourStats(db, t, range, &stats);
   if (!status.ok) return status;
   const auto limits = BigRequestLimits(stats, t, range);
   const std::string candidates = BigRequestCandidatesSql(limits, allow, range);
@@ -91,6 +86,15 @@ DbStatus EvaluateBigRequest(MysqlClient& db, const Thresholds& t, const AllowLis
 }
 
 }  // namespace
+
+DbStatus QueryModelHourStats(MysqlClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out) {
+  return db.QueryEach(ModelHourStatsSql(t, range), [out](const DbRowView& row) {
+    SizeStats& s = (*out)[DbString(row[0])][DbInt(row[1])];
+    s.n = DbDouble(row[2]);
+    s.sum = DbDouble(row[3]);
+    s.sum_squares = DbDouble(row[4]);
+  });
+}
 
 std::string BurstSql(const Thresholds& t, const AllowList& allow, TimeRange range) {
   const int64_t window = t.burst_window_sec;

@@ -23,6 +23,15 @@ void StreamingRules::SetRules(Thresholds thresholds, AllowList allow) {
   allow_ = std::move(allow);
 }
 
+void StreamingRules::SeedModelHours(const std::map<std::string, std::map<int64_t, SizeStats>>& hours) {
+  for (const auto& [model, by_hour] : hours) {
+    if (!HasRoom(model_sizes_, model)) continue;
+    ModelSizes& m = model_sizes_[model];
+    for (const auto& [hour, stats] : by_hour) m.hours.emplace(hour, stats);
+    m.baseline_hour = INT64_MIN;
+  }
+}
+
 template <typename Map>
 bool StreamingRules::HasRoom(const Map& map, const typename Map::key_type& key) {
   if (map.size() < max_keys_ || map.count(key) != 0) return true;

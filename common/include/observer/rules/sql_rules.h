@@ -28,8 +28,8 @@ std::string IpManyUsersSql(const Thresholds& t, const AllowList& allow, TimeRang
 // Columns: model (binary), hour, n, sum of log sizes, sum of squared log sizes; every consume row of the baseline
 // hours before the range and of the range.
 std::string ModelHourStatsSql(const Thresholds& t, TimeRange range);
-// Per model, the smallest size limit of any hour in the range: rows above it are the candidates.
 using ModelHourStats = std::map<std::string, std::map<int64_t, SizeStats>>;
+DbStatus QueryModelHourStats(MysqlClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out);
 // The size limit of each (model, hour) of the range with enough baseline samples.
 std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
                                                                   TimeRange range);

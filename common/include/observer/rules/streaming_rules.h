@@ -25,6 +25,10 @@ class StreamingRules {
   void SetRules(Thresholds thresholds, AllowList allow);
   const Thresholds& thresholds() const { return thresholds_; }
 
+  // Adds big_request statistics of hours this evaluator will not see rows of (model -> hour -> stats), so that a
+  // restarted exporter judges request sizes at once; hours it already holds are kept.
+  void SeedModelHours(const std::map<std::string, std::map<int64_t, SizeStats>>& hours);
+
   // Evaluates one row and returns every window it brought to or over its threshold; starts_episode marks the first
   // hit of a subject that was not firing.
   std::vector<Hit> Observe(const newapi::LogRow& row);
