@@ -29,8 +29,7 @@ class DingTalk : public Platform {
     }
     return FitBody(kMaxBodyBytes, kTextBudget, [&](size_t budget) {
       const Message message = RenderMessage(
-          notification, {.language = settings.language, .frontend_url = settings.frontend_url,
-                         .style = {.heading = true, .paragraph_break = "\n\n"}, .max_bytes = budget});
+          notification, RenderOptionsFor(settings, {.heading = true, .paragraph_break = "\n\n"}, budget));
       const nlohmann::json body = {{"msgtype", "markdown"},
                                    {"markdown", {{"title", message.title}, {"text", message.text}}}};
       return OutgoingRequest{url, body.dump(), message.alerts_shown, message.alerts_omitted};

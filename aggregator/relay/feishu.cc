@@ -29,8 +29,7 @@ class Feishu : public Platform {
     return FitBody(kMaxBodyBytes, kTextBudget, [&](size_t budget) {
       // The card header shows the title, so the text has no heading of its own.
       const Message message = RenderMessage(
-          notification, {.language = settings.language, .frontend_url = settings.frontend_url,
-                         .style = {.heading = false, .paragraph_break = "\n"}, .max_bytes = budget});
+          notification, RenderOptionsFor(settings, {.heading = false, .paragraph_break = "\n"}, budget));
       const nlohmann::json card = {
           {"config", {{"wide_screen_mode", true}}},
           {"header",

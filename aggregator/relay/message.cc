@@ -137,7 +137,7 @@ std::string AlertBlock(const Alert& alert, const RenderOptions& options) {
   std::vector<std::string> links;
   const std::string drilldown = DrilldownUrl(alert, options.frontend_url);
   if (!drilldown.empty()) links.push_back("[" + std::string(words.details) + "](" + LinkSafe(drilldown) + ")");
-  const std::string runbook = alert.Annotation("runbook_url");
+  const std::string runbook = RunbookUrl(alert, options.runbook_base_url);
   if (IsHttpUrl(runbook)) {
     links.push_back("[" + std::string(words.runbook) + "](" + LinkSafe(runbook) + ")");
   } else if (!runbook.empty()) {
@@ -165,11 +165,17 @@ std::string MessageTitle(const Notification& notification, Language language) {
          "] " + name;
 }
 
+std::string ResolveUrl(const std::string& base, const std::string& path) {
+  if (path.empty() || base.empty() || IsHttpUrl(path)) return path;
+  return base + (path.front() == '/' ? "" : "/") + path;
+}
+
 std::string DrilldownUrl(const Alert& alert, const std::string& frontend_url) {
-  const std::string path = alert.Annotation("drilldown_path");
-  if (path.empty()) return "";
-  if (IsHttpUrl(path)) return path;
-  return frontend_url + (path.front() == '/' ? "" : "/") + path;
+  return ResolveUrl(frontend_url, alert.Annotation("drilldown_path"));
+}
+
+std::string RunbookUrl(const Alert& alert, const std::string& runbook_base_url) {
+  return ResolveUrl(runbook_base_url, alert.Annotation("runbook_url"));
 }
 
 std::string ReadableTime(const std::string& rfc3339) {

@@ -20,6 +20,7 @@ struct MarkdownStyle {
 struct RenderOptions {
   Language language = Language::kZh;
   std::string frontend_url;  // base of drill-down links, without a trailing slash
+  std::string runbook_base_url;  // base of relative runbook links, without a trailing slash; empty = shown as text
   MarkdownStyle style;
   size_t max_bytes = 4096;  // of the markdown text, in bytes of UTF-8
 };
@@ -36,8 +37,15 @@ Message RenderMessage(const Notification& notification, const RenderOptions& opt
 // "[告警] NewApiBurst 等 3 条" / "[FIRING:3] NewApiBurst"; "[已恢复] ..." / "[RESOLVED] ..." when nothing fires.
 std::string MessageTitle(const Notification& notification, Language language);
 
+// base + "/" + path; an absolute http(s) path, or any path when base is empty, is returned as is ("" stays "").
+std::string ResolveUrl(const std::string& base, const std::string& path);
+
 // frontend_url + the alert's drilldown_path annotation (an absolute http(s) URL is kept as is); "" without one.
 std::string DrilldownUrl(const Alert& alert, const std::string& frontend_url);
+
+// runbook_base_url + the alert's runbook_url annotation, which is a path in this repository
+// ("prometheus/runbook.md#riskburst"); unchanged when it is absolute or no base is set.
+std::string RunbookUrl(const Alert& alert, const std::string& runbook_base_url);
 
 // "2024-05-01T12:00:00.123Z" -> "2024-05-01 12:00:00 UTC"; other shapes are returned unchanged.
 std::string ReadableTime(const std::string& rfc3339);

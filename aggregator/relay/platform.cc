@@ -2,6 +2,7 @@
 #include "relay/platform.h"
 
 #include <algorithm>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "relay/text.h"
@@ -47,6 +48,14 @@ Verdict ClassifyCodeReply(const HttpReply& reply, std::initializer_list<const ch
   }
   if (http.outcome == Outcome::kPermanent) return {Outcome::kPermanent, reason};
   return {value == 0 ? Outcome::kDelivered : Outcome::kPermanent, reason};
+}
+
+RenderOptions RenderOptionsFor(const MessageSettings& settings, MarkdownStyle style, size_t max_bytes) {
+  return {.language = settings.language,
+          .frontend_url = settings.frontend_url,
+          .runbook_base_url = settings.runbook_base_url,
+          .style = std::move(style),
+          .max_bytes = max_bytes};
 }
 
 OutgoingRequest FitBody(size_t max_body_bytes, size_t text_budget,

@@ -34,7 +34,11 @@ struct Target {
 struct MessageSettings {
   Language language = Language::kZh;
   std::string frontend_url;
+  std::string runbook_base_url;  // empty: runbook paths are shown as text
 };
+
+// What RenderMessage needs: the settings, with a platform's markdown dialect and text budget.
+RenderOptions RenderOptionsFor(const MessageSettings& settings, MarkdownStyle style, size_t max_bytes);
 
 struct OutgoingRequest {
   std::string url;   // the target URL plus any signature parameters

@@ -14,6 +14,7 @@ namespace {
 constexpr const char* kLanguageFlag = "relay.language";
 constexpr const char* kFrontendFlag = "relay.frontend-url";
 constexpr const char* kCaFileFlag = "relay.ca-file";
+constexpr const char* kRunbookFlag = "relay.runbook-base-url";
 
 int64_t UnixMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -52,6 +53,8 @@ std::vector<observer::Setting> RelaySettings() {
   }
   settings.push_back({kLanguageFlag, "ALERT_LANGUAGE", "zh", "language of chat alerts: zh or en"});
   settings.push_back({kFrontendFlag, "FRONTEND_URL", "http://127.0.0.1:8080", "base URL of drill-down links in alerts"});
+  settings.push_back({kRunbookFlag, "RUNBOOK_BASE_URL", "",
+                      "base URL of this repository's browsable files, making runbook paths links (empty = text)"});
   settings.push_back({kCaFileFlag, "RELAY_CA_FILE", "", "PEM CA bundle for HTTPS targets (empty = the system's)"});
   return settings;
 }
@@ -78,6 +81,13 @@ RelayOptions ParseRelayOptions(const observer::Config& config) {
     throw observer::ConfigError("FRONTEND_URL (--relay.frontend-url) must be an http:// or https:// URL");
   }
   while (options.message.frontend_url.back() == '/') options.message.frontend_url.pop_back();
+  options.message.runbook_base_url = config.GetString(kRunbookFlag);
+  if (!options.message.runbook_base_url.empty() && !ParseUrl(options.message.runbook_base_url)) {
+    throw observer::ConfigError("RUNBOOK_BASE_URL (--relay.runbook-base-url) must be empty or an http:// or https:// URL");
+  }
+  while (!options.message.runbook_base_url.empty() && options.message.runbook_base_url.back() == '/') {
+    options.message.runbook_base_url.pop_back();
+  }
   options.post.ca_file = config.GetString(kCaFileFlag);
   return options;
 }
@@ -94,7 +104,7 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
   auto& deliveries = prometheus::BuildCounter()
                          .Name(Name("aggregator", "relay_deliveries_total"))
                          .Help("Alertmanager notifications relayed to chat, by platform and outcome "
-                               "(delivered, transient_failure, permanent_failure).")
+                               "(delivered, transient_failure, permanent_failure, not_configured: skipped).")
                          .Register(registry);
   auto& rate_limited = prometheus::BuildCounter()
                            .Name(Name("aggregator", "relay_rate_limited_total"))
@@ -114,10 +124,10 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
                        .Register(registry);
   auto& configured = prometheus::BuildGauge()
                          .Name(Name("aggregator", "relay_target_configured"))
-                         .Help("1 when the platform's webhook URL is set, 0 when its relay path answers 404.")
+                         .Help("1 when the platform's webhook URL is set, 0 when its relay path skips notifications.")
                          .Register(registry);
   for (const PlatformSpec& spec : Platforms()) {
-    Route route;
+    Route& route = routes_[spec.name];  // built in place: a Route holds an atomic and is never moved
     route.platform = spec.make();
     route.url_env = spec.url_env;
     const prometheus::Labels platform = {{"platform", spec.name}};
@@ -125,6 +135,7 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
     route.delivered = outcome("delivered");
     route.transient = outcome("transient_failure");
     route.permanent = outcome("permanent_failure");
+    route.not_configured = outcome("not_configured");
     route.rate_limited = &rate_limited.Add(platform);
     route.invalid_payloads = &invalid.Add(platform);
     route.alerts_omitted = &omitted.Add(platform);
@@ -137,7 +148,6 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
       route.secrets = CredentialParts(route.target, *route.url);
     }
     configured.Add(platform).Set(route.configured ? 1 : 0);
-    routes_.emplace(spec.name, std::move(route));
   }
 }
 
@@ -161,7 +171,14 @@ RelayAnswer Relay::Handle(const std::string& platform_name, std::string_view bod
   if (it == routes_.end()) return {404, {{"error", "unknown platform"}, {"code", 404}}};
   Route& route = it->second;
   if (!route.configured) {
-    return {404, {{"error", route.url_env + " is not set: nowhere to relay " + platform_name + " alerts"}, {"code", 404}}};
+    // Not a failure: alertmanager.yml posts to every platform's path, and the operator sets the ones they use.
+    route.not_configured->Increment();
+    const std::string reason = route.url_env + " is not set";
+    if (!route.skip_logged.exchange(true)) {
+      observer::log::Info("relay: platform not configured; its notifications are skipped (logged once)",
+                          {{"platform", platform_name}, {"reason", reason}});
+    }
+    return {200, {{"status", "skipped"}, {"reason", reason + ": " + platform_name + " alerts are not sent"}}};
   }
   std::string error;
   std::optional<Notification> notification = ParseNotification(body, &error);

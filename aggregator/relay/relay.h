@@ -6,6 +6,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -29,7 +30,7 @@ struct RelayOptions {
 };
 
 // DINGTALK_WEBHOOK_URL, DINGTALK_SECRET, FEISHU_WEBHOOK_URL, FEISHU_SECRET, WECOM_WEBHOOK_URL, ALERT_WEBHOOK_URL
-// (all secrets), ALERT_LANGUAGE, FRONTEND_URL, RELAY_CA_FILE.
+// (all secrets), ALERT_LANGUAGE, FRONTEND_URL, RUNBOOK_BASE_URL, RELAY_CA_FILE.
 std::vector<observer::Setting> RelaySettings();
 // Throws observer::ConfigError naming the setting (never its value: URLs carry access tokens).
 RelayOptions ParseRelayOptions(const observer::Config& config);
@@ -50,12 +51,13 @@ class Relay {
   // sender does the network I/O (PostJson by default); tests pass a fake.
   Relay(RelayOptions options, prometheus::Registry& registry, Sender sender = {});
 
-  // Registers POST /relay/<platform> for every platform (configured or not: an unconfigured one answers 404).
+  // Registers POST /relay/<platform> for every platform (configured or not: an unconfigured one skips).
   void AddRoutes(observer::HttpServer& http);
 
   // One Alertmanager webhook for the named platform: parse, render, rate-limit, send, classify.
-  // 200 delivered; 400 not an Alertmanager payload; 404 platform not configured; 422 the platform refused the
-  // message for good; 502 a transient failure; 503 over the robot's rate limit (Alertmanager retries 5xx only).
+  // 200 delivered, or skipped when the platform is not configured (Alertmanager posts to every platform; an
+  // unused one is not a failure); 400 not an Alertmanager payload; 422 the platform refused the message for good;
+  // 502 a transient failure; 503 over the robot's rate limit (Alertmanager retries 5xx only).
   RelayAnswer Handle(const std::string& platform_name, std::string_view body);
 
   // For tests: fixed clocks.
@@ -73,6 +75,8 @@ class Relay {
     prometheus::Counter* delivered = nullptr;
     prometheus::Counter* transient = nullptr;
     prometheus::Counter* permanent = nullptr;
+    prometheus::Counter* not_configured = nullptr;
+    std::atomic<bool> skip_logged{false};  // an unconfigured platform is logged once, not on every notification
     prometheus::Counter* rate_limited = nullptr;
     prometheus::Counter* invalid_payloads = nullptr;
     prometheus::Counter* alerts_omitted = nullptr;

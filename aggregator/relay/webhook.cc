@@ -9,7 +9,7 @@ namespace {
 
 constexpr size_t kTextBudget = 64 * 1024;
 
-nlohmann::json AlertJson(const Alert& alert, const std::string& frontend_url) {
+nlohmann::json AlertJson(const Alert& alert, const MessageSettings& settings) {
   return {
       {"status", alert.status},
       {"alertname", alert.Label("alertname")},
@@ -20,8 +20,8 @@ nlohmann::json AlertJson(const Alert& alert, const std::string& frontend_url) {
       {"annotations", alert.annotations},
       {"starts_at", alert.starts_at},
       {"ends_at", alert.resolved() ? alert.ends_at : ""},
-      {"drilldown_url", DrilldownUrl(alert, frontend_url)},
-      {"runbook_url", alert.Annotation("runbook_url")},
+      {"drilldown_url", DrilldownUrl(alert, settings.frontend_url)},
+      {"runbook_url", RunbookUrl(alert, settings.runbook_base_url)},
       {"fingerprint", alert.fingerprint},
   };
 }
@@ -35,10 +35,9 @@ class Webhook : public Platform {
   OutgoingRequest Build(const Notification& notification, const Target& target, const MessageSettings& settings,
                         int64_t /*now_ms*/) const override {
     const Message message = RenderMessage(
-        notification, {.language = settings.language, .frontend_url = settings.frontend_url,
-                       .style = {.heading = false, .paragraph_break = "\n"}, .max_bytes = kTextBudget});
+        notification, RenderOptionsFor(settings, {.heading = false, .paragraph_break = "\n"}, kTextBudget));
     nlohmann::json alerts = nlohmann::json::array();
-    for (const Alert& alert : notification.alerts) alerts.push_back(AlertJson(alert, settings.frontend_url));
+    for (const Alert& alert : notification.alerts) alerts.push_back(AlertJson(alert, settings));
     const nlohmann::json body = {
         {"source", "newapi-observer"},
         {"status", notification.status},

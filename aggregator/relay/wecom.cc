@@ -21,8 +21,7 @@ class WeCom : public Platform {
                         int64_t /*now_ms*/) const override {
     // The limit is on the content itself, so the message is fitted to it directly.
     const Message message = RenderMessage(
-        notification, {.language = settings.language, .frontend_url = settings.frontend_url,
-                       .style = {.heading = true, .paragraph_break = "\n"}, .max_bytes = kMaxContentBytes});
+        notification, RenderOptionsFor(settings, {.heading = true, .paragraph_break = "\n"}, kMaxContentBytes));
     const nlohmann::json body = {{"msgtype", "markdown"}, {"markdown", {{"content", message.text}}}};
     return OutgoingRequest{target.url, body.dump(), message.alerts_shown, message.alerts_omitted};
   }

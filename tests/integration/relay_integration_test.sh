@@ -4,7 +4,8 @@
 #  - the sink fails its first 3 DingTalk requests with 500; posting as Alertmanager does (retry on 5xx with
 #    backoff) delivers the alert exactly once, correctly signed;
 #  - Feishu (signed card), the generic webhook and HTTPS with a private CA deliver; HTTPS without that CA does not;
-#  - unconfigured platform 404 naming its setting, bad payload 400, platform refusal 422, hanging platform 502
+#  - an unconfigured platform 200 "skipped" naming its setting (logged once), bad payload 400, platform refusal 422,
+#    hanging platform 502
 #    within the relay's timeout, the 21st DingTalk message in a minute 503 with Retry-After;
 #  - metrics.md matches /metrics, and no URL token or secret appears in the logs or /metrics.
 # Usage: relay_integration_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+5)
@@ -113,8 +114,12 @@ check "webhook: clean JSON with the drill-down URL" \
   test "$(jq -s -r '[.[] | select(.path == "/webhook")][0].body | fromjson | .alerts[0].drilldown_url' "$TEST_DIR/sink.jsonl")" = \
        "http://observer.example:8080/anomalies/detail?rule=burst&subject_type=token&subject_id=42"
 status=$(post "$AGG_A" /relay/wecom)
-check "an unconfigured platform answers 404 naming its setting (got $status)" \
-  bash -c '[ "$1" = 404 ] && grep -q WECOM_WEBHOOK_URL "$2"' _ "$status" "$TEST_DIR/answer"
+check "an unconfigured platform answers 200 skipped, naming its setting (got $status: $(cat "$TEST_DIR/answer"))" \
+  bash -c '[ "$1" = 200 ] && [ "$(jq -r .status "$2")" = skipped ] && grep -q "WECOM_WEBHOOK_URL is not set" "$2"' \
+  _ "$status" "$TEST_DIR/answer"
+check "and again (got $(post "$AGG_A" /relay/wecom))" test "$(jq -r .status "$TEST_DIR/answer")" = skipped
+check "the unconfigured platform is logged once, not per notification" \
+  test "$(grep 'not configured' "$TEST_DIR/agg_a.log" | grep -c '"platform":"wecom"')" = 1
 echo '{"status": "firing"' >"$TEST_DIR/bad.json"
 check "a body that is not an Alertmanager payload answers 400" test "$(post "$AGG_A" /relay/feishu "$TEST_DIR/bad.json")" = 400
 
@@ -142,6 +147,8 @@ check "deliveries counted: 17 delivered, 3 transient failures" test \
   "$(metric_value "$METRICS" 'newapi_aggregator_relay_deliveries_total{outcome="delivered",platform="dingtalk"}')/$(metric_value "$METRICS" 'newapi_aggregator_relay_deliveries_total{outcome="transient_failure",platform="dingtalk"}')" = 17/3
 check "the rate-limited message is counted" \
   test "$(metric_value "$METRICS" 'newapi_aggregator_relay_rate_limited_total{platform="dingtalk"}')" = 1
+check "skipped notifications are counted as not_configured" test \
+  "$(metric_value "$METRICS" 'newapi_aggregator_relay_deliveries_total{outcome="not_configured",platform="wecom"}')" = 2
 check "the invalid payload is counted" \
   test "$(metric_value "$METRICS" 'newapi_aggregator_relay_invalid_payloads_total{platform="feishu"}')" = 1
 check "configured targets are visible" \

@@ -59,7 +59,7 @@ class RelayEdgeTest : public ::testing::Test {
 
   void SetUp() override {
     RelayOptions options;
-    options.message = {Language::kZh, "http://ui"};
+    options.message = {Language::kZh, "http://ui", ""};
     options.targets["dingtalk"] = {kDingTalkUrl, kSecret};
     options.targets["webhook"] = {"http://127.0.0.1:1/alerts", ""};
     relay_ = std::make_unique<Relay>(options, registry_, [this](const Url& url, const std::string& body) {
@@ -87,11 +87,30 @@ TEST_F(RelayEdgeTest, DeliversSigned) {
   EXPECT_EQ(nlohmann::json::parse(sent_[0].second)["msgtype"], "markdown");
 }
 
-TEST_F(RelayEdgeTest, UnconfiguredPlatformIs404NamingTheSetting) {
-  const RelayAnswer answer = relay_->Handle("wecom", SamplePayload());
-  EXPECT_EQ(answer.status, 404);
-  EXPECT_NE(answer.body["error"].get<std::string>().find("WECOM_WEBHOOK_URL"), std::string::npos);
+// Alertmanager posts to every platform's path: an unused platform must not count as a failed notification.
+TEST_F(RelayEdgeTest, UnconfiguredPlatformIsSkippedWith200NamingTheSetting) {
+  for (int i = 0; i < 2; ++i) {
+    const RelayAnswer answer = relay_->Handle("wecom", SamplePayload());
+    EXPECT_EQ(answer.status, 200);
+    EXPECT_EQ(answer.body["status"], "skipped");
+    EXPECT_NE(answer.body["reason"].get<std::string>().find("WECOM_WEBHOOK_URL is not set"), std::string::npos);
+  }
   EXPECT_TRUE(sent_.empty());
+  const auto families = registry_.Collect();
+  double skipped = -1;
+  for (const auto& family : families) {
+    if (family.name != "newapi_aggregator_relay_deliveries_total") continue;
+    for (const auto& metric : family.metric) {
+      bool wecom = false, not_configured = false;
+      for (const auto& label : metric.label) {
+        wecom |= label.name == "platform" && label.value == "wecom";
+        not_configured |= label.name == "outcome" && label.value == "not_configured";
+      }
+      if (wecom && not_configured) skipped = metric.counter.value;
+    }
+  }
+  EXPECT_EQ(skipped, 2);
+  EXPECT_EQ(relay_->Handle("nosuch", SamplePayload()).status, 404) << "an unknown platform is still not found";
 }
 
 TEST_F(RelayEdgeTest, BadPayloadIs400) {
@@ -161,6 +180,10 @@ TEST(RelayOptionsTest, DefaultsAndTargets) {
   EXPECT_EQ(some.targets.at("dingtalk").secret, "s");
   EXPECT_EQ(some.message.language, Language::kEn);
   EXPECT_EQ(some.message.frontend_url, "https://observer.example.com");
+  EXPECT_EQ(none.message.runbook_base_url, "") << "runbook paths stay text by default";
+  const RelayOptions runbooks =
+      ParseRelayOptions(LoadConfig({{"RUNBOOK_BASE_URL", "https://git.example/observer/blob/main/"}}));
+  EXPECT_EQ(runbooks.message.runbook_base_url, "https://git.example/observer/blob/main");
 }
 
 TEST(RelayOptionsTest, ErrorsNameTheSettingButNeverEchoAUrl) {
@@ -173,11 +196,13 @@ TEST(RelayOptionsTest, ErrorsNameTheSettingButNeverEchoAUrl) {
   }
   EXPECT_THROW(ParseRelayOptions(LoadConfig({{"ALERT_LANGUAGE", "fr"}})), observer::ConfigError);
   EXPECT_THROW(ParseRelayOptions(LoadConfig({{"FRONTEND_URL", "localhost:8080"}})), observer::ConfigError);
+  EXPECT_THROW(ParseRelayOptions(LoadConfig({{"RUNBOOK_BASE_URL", "git.example/observer"}})), observer::ConfigError);
 }
 
 TEST(RelayOptionsTest, UrlsAndSecretsAreSecretSettings) {
   for (const observer::Setting& setting : RelaySettings()) {
-    const bool holds_credentials = setting.env.find("URL") != std::string::npos && setting.env != "FRONTEND_URL";
+    const bool holds_credentials = setting.env.find("URL") != std::string::npos && setting.env != "FRONTEND_URL" &&
+                                   setting.env != "RUNBOOK_BASE_URL";
     if (holds_credentials || setting.env.find("SECRET") != std::string::npos) {
       EXPECT_TRUE(setting.secret) << setting.env;
     }

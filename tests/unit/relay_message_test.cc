@@ -13,6 +13,11 @@ namespace {
 using testing::ManyAlerts;
 using testing::SampleNotification;
 
+// Rendering for these tests: drill-down links on base_url, runbook paths as text, the default markdown style.
+RenderOptions Options(Language language, size_t max_bytes, const std::string& base_url = "http://ui") {
+  return {.language = language, .frontend_url = base_url, .runbook_base_url = "", .style = {}, .max_bytes = max_bytes};
+}
+
 // True when text is well-formed UTF-8 (no cut characters).
 bool IsValidUtf8(std::string_view text) {
   size_t i = 0;
@@ -132,8 +137,7 @@ TEST(RelayMessageTest, DrilldownUrl) {
 }
 
 TEST(RelayMessageTest, ChineseMessageCarriesTheEvidenceAndLinks) {
-  const Message m = RenderMessage(SampleNotification(), {.language = Language::kZh, .frontend_url = "http://ui:8080",
-                                                         .style = {}, .max_bytes = 20000});
+  const Message m = RenderMessage(SampleNotification(), Options(Language::kZh, 20000, "http://ui:8080"));
   EXPECT_EQ(m.title, "[告警] NewApiBurst 等 3 条");
   EXPECT_EQ(m.alerts_shown, 3);
   EXPECT_EQ(m.alerts_omitted, 0);
@@ -154,8 +158,7 @@ TEST(RelayMessageTest, ChineseMessageCarriesTheEvidenceAndLinks) {
 }
 
 TEST(RelayMessageTest, EnglishMessage) {
-  const Message m = RenderMessage(SampleNotification(), {.language = Language::kEn, .frontend_url = "http://ui",
-                                                         .style = {}, .max_bytes = 20000});
+  const Message m = RenderMessage(SampleNotification(), Options(Language::kEn, 20000));
   EXPECT_EQ(m.title, "[FIRING:2] NewApiBurst");
   for (const char* expected : {"2 firing, 1 resolved", "· critical", "Subject: token 42 (张三的key) · Rule: burst",
                                "[Details](http://ui/anomalies/", "[Runbook](", "**✅ RESOLVED NewApiChannelErrorRatioHigh**",
@@ -167,8 +170,27 @@ TEST(RelayMessageTest, EnglishMessage) {
 TEST(RelayMessageTest, RunbookThatIsNotAUrlIsShownAsText) {
   Notification n = SampleNotification();
   n.alerts[0].annotations["runbook_url"] = "prometheus/runbook.md#riskburst";
-  const Message m = RenderMessage(n, {.language = Language::kEn, .frontend_url = "http://ui", .style = {}, .max_bytes = 20000});
+  const Message m = RenderMessage(n, Options(Language::kEn, 20000));
   EXPECT_NE(m.text.find(") | Runbook: prometheus/runbook.md#riskburst"), std::string::npos) << m.text;
+}
+
+TEST(RelayMessageTest, RunbookBaseUrlMakesRunbookPathsLinks) {
+  Notification n = SampleNotification();
+  n.alerts[0].annotations["runbook_url"] = "prometheus/runbook.md#riskburst";
+  n.alerts[1].annotations["runbook_url"] = "https://example.com/runbook.md#other";
+  const Message m = RenderMessage(n, {.language = Language::kEn,
+                                      .frontend_url = "http://ui",
+                                      .runbook_base_url = "https://git.example/observer/blob/main",
+                                      .style = {},
+                                      .max_bytes = 20000});
+  EXPECT_NE(m.text.find("[Runbook](https://git.example/observer/blob/main/prometheus/runbook.md#riskburst)"),
+            std::string::npos) << m.text;
+  EXPECT_EQ(m.text.find("Runbook: prometheus/"), std::string::npos) << m.text;
+  // An absolute runbook URL is kept, whatever the base.
+  EXPECT_NE(m.text.find("[Runbook](https://example.com/runbook.md#other)"), std::string::npos) << m.text;
+  EXPECT_EQ(ResolveUrl("https://base", "/docs/a.md"), "https://base/docs/a.md");
+  EXPECT_EQ(ResolveUrl("", "docs/a.md"), "docs/a.md");
+  EXPECT_EQ(ResolveUrl("https://base", ""), "");
 }
 
 TEST(RelayMessageTest, ResolvedOnlyTitle) {
@@ -183,7 +205,7 @@ TEST(RelayMessageTest, ListsWhatFitsThenSaysHowManyMore) {
   Notification n = ManyAlerts(50, "阈值 120，实际 130。");
   n.truncated_alerts = 5;  // Alertmanager's own max_alerts cut counts as omitted too
   for (Language language : {Language::kZh, Language::kEn}) {
-    const Message m = RenderMessage(n, {.language = language, .frontend_url = "http://ui", .style = {}, .max_bytes = 4096});
+    const Message m = RenderMessage(n, Options(language, 4096));
     EXPECT_LE(m.text.size(), 4096u);
     EXPECT_TRUE(IsValidUtf8(m.text));
     EXPECT_GT(m.alerts_shown, 3);
@@ -199,8 +221,7 @@ TEST(RelayMessageTest, ListsWhatFitsThenSaysHowManyMore) {
 TEST(RelayMessageTest, OneHugeAlertIsCutNotDropped) {
   std::string description;
   for (int i = 0; i < 3000; ++i) description += "证据";  // 18000 bytes
-  const Message m = RenderMessage(ManyAlerts(2, description),
-                                  {.language = Language::kZh, .frontend_url = "http://ui", .style = {}, .max_bytes = 4096});
+  const Message m = RenderMessage(ManyAlerts(2, description), Options(Language::kZh, 4096));
   EXPECT_LE(m.text.size(), 4096u);
   EXPECT_TRUE(IsValidUtf8(m.text));
   EXPECT_EQ(m.alerts_shown, 1);
@@ -212,7 +233,7 @@ TEST(RelayMessageTest, OneHugeAlertIsCutNotDropped) {
 TEST(RelayMessageTest, AnyBudgetGivesValidUtf8WithinIt) {
   const Notification n = SampleNotification();
   for (size_t budget = 0; budget < 1200; budget += 7) {
-    const Message m = RenderMessage(n, {.language = Language::kZh, .frontend_url = "http://ui", .style = {}, .max_bytes = budget});
+    const Message m = RenderMessage(n, Options(Language::kZh, budget));
     EXPECT_LE(m.text.size(), budget);
     EXPECT_TRUE(IsValidUtf8(m.text)) << "budget " << budget;
   }
