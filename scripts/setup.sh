@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake g++ make pkg-config git
-  prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev libgtest-dev libyaml-cpp-dev
+  prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev libgtest-dev libyaml-cpp-dev libhiredis-dev
   # native stack and tests
   mariadb-server mariadb-client redis-server curl procps
   prometheus prometheus-alertmanager jq  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests

@@ -1,0 +1,235 @@
+// Redis GET/SET under a per-request time budget, a small connection pool, a back-off after errors, and per-key
+// single flight.
+#include "cache/response_cache.h"
+
+#include <sys/time.h>
+
+#include <charconv>
+#include <thread>
+
+#include "observer/log.h"
+#include "observer/metrics.h"
+
+namespace exporter {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  const auto us = std::max<int64_t>(1000, std::chrono::duration_cast<std::chrono::microseconds>(ms).count());
+  return {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+}
+
+bool ParsePort(const std::string& text, int* out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size() && *out > 0 && *out < 65536;
+}
+
+}  // namespace
+
+std::string ParseRedisUrl(const std::string& url, RedisEndpoint* out) {
+  const std::string scheme = "redis://";
+  if (url.rfind(scheme, 0) != 0) return "expected redis://[:password@]host[:port][/db]";
+  std::string rest = url.substr(scheme.size());
+  RedisEndpoint e;
+  if (size_t at = rest.rfind('@'); at != std::string::npos) {
+    std::string user_info = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const size_t colon = user_info.find(':');
+    e.password = colon == std::string::npos ? user_info : user_info.substr(colon + 1);
+  }
+  if (size_t slash = rest.find('/'); slash != std::string::npos) {
+    const std::string db = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (!db.empty()) {
+      auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), e.database);
+      if (ec != std::errc() || end != db.data() + db.size() || e.database < 0) return "bad database number '" + db + "'";
+    }
+  }
+  if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+    if (!ParsePort(rest.substr(colon + 1), &e.port)) return "bad port '" + rest.substr(colon + 1) + "'";
+    rest = rest.substr(0, colon);
+  }
+  if (rest.empty()) return "missing host";
+  e.host = rest;
+  *out = e;
+  return "";
+}
+
+ResponseCache::ResponseCache(Options options, prometheus::Registry& registry)
+    : options_(std::move(options)),
+      lookups_(prometheus::BuildCounter()
+                   .Name(observer::metrics::Name("exporter", "cache_lookups_total"))
+                   .Help("JSON API cache lookups by result: hit, miss (computed and stored) or bypass (Redis skipped, "
+                         "down or slower than the budget).")
+                   .Register(registry)),
+      redis_errors_(prometheus::BuildCounter()
+                        .Name(observer::metrics::Name("exporter", "cache_redis_errors_total"))
+                        .Help("Redis commands that failed or ran out of time (each pauses Redis use briefly).")
+                        .Register(registry)
+                        .Add({})),
+      redis_up_(prometheus::BuildGauge()
+                    .Name(observer::metrics::Name("exporter", "cache_redis_up"))
+                    .Help("1 when the last Redis command succeeded.")
+                    .Register(registry)
+                    .Add({})) {
+  for (const char* result : {"hit", "miss", "bypass"}) lookups_.Add({{"result", result}});
+  for (size_t i = 0; i < options_.connections; ++i) connections_.push_back(std::make_unique<Connection>());
+}
+
+ResponseCache::~ResponseCache() {
+  for (auto& c : connections_) {
+    if (c->context != nullptr) redisFree(c->context);
+  }
+}
+
+void ResponseCache::MarkDown() {
+  redis_errors_.Increment();
+  redis_up_.Set(0);
+  skip_until_ns_ = NowNs() + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retry_after).count();
+}
+
+redisContext* ResponseCache::Connect(std::chrono::milliseconds timeout) {
+  redisContext* c = redisConnectWithTimeout(options_.endpoint.host.c_str(), options_.endpoint.port, ToTimeval(timeout));
+  if (c == nullptr || c->err != 0) {
+    if (c != nullptr) redisFree(c);
+    return nullptr;
+  }
+  redisSetTimeout(c, ToTimeval(timeout));
+  auto ok = [c](redisReply* reply) {
+    const bool good = reply != nullptr && reply->type != REDIS_REPLY_ERROR;
+    if (reply != nullptr) freeReplyObject(reply);
+    return good;
+  };
+  if (!options_.endpoint.password.empty() &&
+      !ok(static_cast<redisReply*>(redisCommand(c, "AUTH %b", options_.endpoint.password.data(),
+                                                options_.endpoint.password.size())))) {
+    redisFree(c);
+    return nullptr;
+  }
+  if (options_.endpoint.database != 0 &&
+      !ok(static_cast<redisReply*>(redisCommand(c, "SELECT %d", options_.endpoint.database)))) {
+    redisFree(c);
+    return nullptr;
+  }
+  return c;
+}
+
+redisReply* ResponseCache::Command(std::chrono::nanoseconds* budget, const std::vector<std::string>& args) {
+  if (NowNs() < skip_until_ns_.load() || budget->count() <= 0) return nullptr;
+  const auto started = Clock::now();
+  const auto deadline = started + *budget;
+  struct Charge {  // whatever happens below, the time spent comes off the budget
+    std::chrono::nanoseconds* budget;
+    Clock::time_point started;
+    ~Charge() { *budget -= Clock::now() - started; }
+  } charge{budget, started};
+  // A free connection, waiting for one only within the budget.
+  Connection* conn = nullptr;
+  std::unique_lock<std::mutex> lock;
+  while (conn == nullptr && Clock::now() < deadline) {
+    for (auto& c : connections_) {
+      std::unique_lock<std::mutex> attempt(c->mutex, std::try_to_lock);
+      if (attempt.owns_lock()) {
+        conn = c.get();
+        lock = std::move(attempt);
+        break;
+      }
+    }
+    if (conn == nullptr) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  if (conn == nullptr || left.count() <= 0) return nullptr;
+  if (conn->context == nullptr) conn->context = Connect(left);
+  if (conn->context == nullptr) {
+    MarkDown();
+    return nullptr;
+  }
+  redisSetTimeout(conn->context, ToTimeval(left));
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  auto* reply = static_cast<redisReply*>(
+      redisCommandArgv(conn->context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+    // A timed-out or broken connection cannot be reused: its reply may still arrive.
+    if (reply != nullptr) freeReplyObject(reply);
+    redisFree(conn->context);
+    conn->context = nullptr;
+    MarkDown();
+    return nullptr;
+  }
+  redis_up_.Set(1);
+  return reply;
+}
+
+ResponseCache::Answer ResponseCache::Get(const std::string& key, std::chrono::seconds ttl,
+                                         const std::function<Answer()>& compute) {
+  std::chrono::nanoseconds budget = options_.budget;
+  const std::string redis_key = options_.key_prefix + key;
+  if (redisReply* reply = Command(&budget, {"GET", redis_key})) {
+    const bool hit = reply->type == REDIS_REPLY_STRING;
+    Answer answer{200, hit ? std::string(reply->str, reply->len) : std::string(), true};
+    freeReplyObject(reply);
+    if (hit) {
+      lookups_.Add({{"result", "hit"}}).Increment();
+      return answer;
+    }
+  }
+  return Compute(key, ttl, compute, &budget);
+}
+
+ResponseCache::Answer ResponseCache::Compute(const std::string& key, std::chrono::seconds ttl,
+                                             const std::function<Answer()>& compute,
+                                             std::chrono::nanoseconds* budget) {
+  std::shared_ptr<Flight> flight;
+  bool leader = false;
+  {
+    std::lock_guard<std::mutex> lock(flights_mutex_);
+    auto& slot = flights_[key];
+    if (!slot) {
+      slot = std::make_shared<Flight>();
+      leader = true;
+    }
+    flight = slot;
+  }
+  if (!leader) {  // the same answer, computed by the first caller
+    std::unique_lock<std::mutex> lock(flight->mutex);
+    flight->done_signal.wait(lock, [&flight] { return flight->done; });
+    return flight->answer;
+  }
+  Answer answer;
+  try {
+    answer = compute();
+  } catch (...) {
+    answer = {500, R"({"error":"internal error","code":500})", false};
+  }
+  answer.from_cache = false;
+  bool stored = false;
+  if (answer.status == 200 && ttl.count() > 0) {
+    if (redisReply* reply = Command(budget, {"SET", options_.key_prefix + key, answer.body, "EX",
+                                             std::to_string(ttl.count())})) {
+      freeReplyObject(reply);
+      stored = true;
+    }
+  }
+  lookups_.Add({{"result", stored ? "miss" : "bypass"}}).Increment();
+  {
+    std::lock_guard<std::mutex> lock(flights_mutex_);
+    flights_.erase(key);
+  }
+  {
+    std::lock_guard<std::mutex> lock(flight->mutex);
+    flight->answer = answer;
+    flight->done = true;
+  }
+  flight->done_signal.notify_all();
+  return answer;
+}
+
+}  // namespace exporter

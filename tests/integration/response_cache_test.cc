@@ -1,0 +1,214 @@
+// The API's Redis response cache against a real redis-server it starts on a private port: hits after the first
+// computation, one computation per key for concurrent misses, errors never cached, and with Redis frozen (SIGSTOP)
+// or killed every request is still answered with at most the 100 ms budget spent on Redis, caching coming back by
+// itself once Redis does. Finally Redis' command statistics show we never scanned or flushed anything.
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cache/response_cache.h"
+
+extern char** environ;
+
+namespace exporter {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+int Port() {
+  const char* port = std::getenv("CACHE_TEST_REDIS_PORT");
+  return port != nullptr ? std::atoi(port) : 23396;
+}
+
+class Redis {
+ public:
+  void Start() {
+    const std::string port = std::to_string(Port());
+    std::vector<std::string> args = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+                                     "--appendonly", "no", "--dir", "/tmp", "--logfile", "/dev/null"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ASSERT_EQ(posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ), 0);
+    for (int i = 0; i < 100 && !Ping(); ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(Ping()) << "redis-server did not start on port " << port;
+  }
+  void Signal(int sig) { kill(pid_, sig); }
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGCONT);
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  ~Redis() { Kill(); }
+  static bool Ping() { return std::system(("redis-cli -p " + std::to_string(Port()) + " ping >/dev/null 2>&1").c_str()) == 0; }
+  static std::string Cli(const std::string& command) {
+    std::string out;
+    FILE* p = popen(("redis-cli -p " + std::to_string(Port()) + " " + command).c_str(), "r");
+    char buf[4096];
+    while (p != nullptr && fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    if (p != nullptr) pclose(p);
+    return out;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+ResponseCache::Options TestOptions() {
+  ResponseCache::Options o;
+  o.endpoint.port = Port();
+  o.retry_after = 300ms;
+  return o;
+}
+
+ResponseCache::Answer Body(const std::string& body) { return {200, body, false}; }
+
+TEST(RedisUrlTest, ParsesEveryPartAndNamesTheProblem) {
+  RedisEndpoint e;
+  EXPECT_EQ(ParseRedisUrl("redis://:s3cret@cache.internal:6380/2", &e), "");
+  EXPECT_EQ(e.host, "cache.internal");
+  EXPECT_EQ(e.port, 6380);
+  EXPECT_EQ(e.password, "s3cret");
+  EXPECT_EQ(e.database, 2);
+  EXPECT_EQ(ParseRedisUrl("redis://localhost", &e), "");
+  EXPECT_EQ(e.port, 6379);
+  EXPECT_EQ(e.database, 0);
+  EXPECT_NE(ParseRedisUrl("http://localhost", &e), "");
+  EXPECT_NE(ParseRedisUrl("redis://:pw@host:99999", &e).find("port"), std::string::npos);
+  EXPECT_EQ(ParseRedisUrl("redis://:pw@host:99999", &e).find("pw"), std::string::npos) << "never echo the password";
+  EXPECT_NE(ParseRedisUrl("redis://host/x", &e).find("database"), std::string::npos);
+}
+
+class ResponseCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override { redis_.Start(); }
+  Redis redis_;
+  prometheus::Registry registry_;
+};
+
+TEST_F(ResponseCacheTest, HitsAfterTheFirstComputationUnderOurPrefix) {
+  ResponseCache cache(TestOptions(), registry_);
+  int computed = 0;
+  auto compute = [&] { return ++computed, Body(R"({"n":1})"); };
+  EXPECT_FALSE(cache.Get("/api/stats/top?by=user", 60s, compute).from_cache);
+  const auto second = cache.Get("/api/stats/top?by=user", 60s, compute);
+  EXPECT_TRUE(second.from_cache);
+  EXPECT_EQ(second.body, R"({"n":1})");
+  EXPECT_EQ(computed, 1);
+  EXPECT_EQ(Redis::Cli("GET 'newapi-observer:v1:/api/stats/top?by=user'"), "{\"n\":1}\n");
+  const int ttl = std::atoi(Redis::Cli("TTL 'newapi-observer:v1:/api/stats/top?by=user'").c_str());
+  EXPECT_GT(ttl, 50);
+  EXPECT_LE(ttl, 60);
+}
+
+TEST_F(ResponseCacheTest, ErrorsAreNeverCached) {
+  ResponseCache cache(TestOptions(), registry_);
+  int computed = 0;
+  auto failing = [&] { return ++computed, ResponseCache::Answer{504, R"({"error":"timeout","code":504})", false}; };
+  EXPECT_EQ(cache.Get("k", 60s, failing).status, 504);
+  EXPECT_EQ(cache.Get("k", 60s, failing).status, 504);
+  EXPECT_EQ(computed, 2);
+  auto throwing = []() -> ResponseCache::Answer { throw std::runtime_error("boom"); };
+  EXPECT_EQ(cache.Get("k2", 60s, throwing).status, 500);
+}
+
+TEST_F(ResponseCacheTest, ConcurrentMissesOfOneKeyComputeOnce) {
+  ResponseCache cache(TestOptions(), registry_);
+  std::atomic<int> computed{0};
+  std::vector<std::thread> threads;
+  std::vector<std::string> bodies(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      bodies[static_cast<size_t>(i)] = cache.Get("slow", 60s, [&] {
+        ++computed;
+        std::this_thread::sleep_for(300ms);  // a slow database query
+        return Body("answer");
+      }).body;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(computed.load(), 1);
+  for (const auto& b : bodies) EXPECT_EQ(b, "answer");
+}
+
+// Requests from 4 threads for `duration`; returns the slowest Redis wait seen (compute is instant, so the time of a
+// Get is Redis time) and checks every answer.
+std::chrono::milliseconds Load(ResponseCache& cache, std::chrono::milliseconds duration, int* requests) {
+  std::atomic<int64_t> slowest_us{0};
+  std::atomic<int> count{0}, wrong{0};
+  std::vector<std::thread> threads;
+  const auto until = Clock::now() + duration;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; Clock::now() < until; ++i) {
+        const std::string key = "load:" + std::to_string(t) + ":" + std::to_string(i % 50);
+        const auto started = Clock::now();
+        const auto answer = cache.Get(key, 60s, [&] { return Body("v" + key); });
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+        int64_t prev = slowest_us.load();
+        while (us > prev && !slowest_us.compare_exchange_weak(prev, us)) {
+        }
+        if (answer.status != 200 || answer.body != "v" + key) ++wrong;
+        ++count;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  *requests = count.load();
+  return std::chrono::milliseconds(slowest_us.load() / 1000);
+}
+
+TEST_F(ResponseCacheTest, FrozenOrKilledRedisCostsAtMostTheBudget) {
+  ResponseCache cache(TestOptions(), registry_);
+  int requests = 0;
+  const auto healthy = Load(cache, 1s, &requests);
+  std::cout << "healthy: " << requests << " requests, slowest " << healthy.count() << " ms\n";
+
+  redis_.Signal(SIGSTOP);
+  const auto frozen = Load(cache, 3s, &requests);
+  std::cout << "frozen (SIGSTOP): " << requests << " requests, slowest " << frozen.count() << " ms\n";
+  // 100 ms budget; the rest is scheduling on a busy 2-core machine.
+  EXPECT_LE(frozen.count(), 150) << "a request waited on a frozen Redis much longer than the 100 ms budget";
+  EXPECT_GT(requests, 100);
+  redis_.Signal(SIGCONT);
+
+  // Caching comes back by itself.
+  auto cached_again = [&] {
+    cache.Get("back", 60s, [] { return Body("x"); });
+    return cache.Get("back", 60s, [] { return Body("x"); }).from_cache;
+  };
+  bool back = false;
+  for (int i = 0; i < 40 && !back; ++i, std::this_thread::sleep_for(100ms)) back = cached_again();
+  EXPECT_TRUE(back) << "no cache hit within 4 s of Redis resuming";
+
+  redis_.Kill();
+  const auto killed = Load(cache, 2s, &requests);
+  std::cout << "killed: " << requests << " requests, slowest " << killed.count() << " ms\n";
+  EXPECT_LE(killed.count(), 150);
+  redis_.Start();
+  back = false;
+  for (int i = 0; i < 40 && !back; ++i, std::this_thread::sleep_for(100ms)) back = cached_again();
+  EXPECT_TRUE(back) << "no cache hit within 4 s of Redis restarting";
+
+  // We only ever read and wrote our own keys.
+  const std::string stats = Redis::Cli("INFO commandstats");
+  for (const char* never : {"cmdstat_scan", "cmdstat_keys", "cmdstat_flushdb", "cmdstat_flushall", "cmdstat_del"}) {
+    EXPECT_EQ(stats.find(never), std::string::npos) << never << " was used:\n" << stats;
+  }
+}
+
+}  // namespace
+}  // namespace exporter
