@@ -121,24 +121,32 @@ create_observer_users() {
     "$REPO_ROOT/schema/grants.sql" | mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot
 }
 
-# loopback_config FILE EXPORTER_PORT AGGREGATOR_PORT ALERTMANAGER_PORT [INTERVAL]: prints a Prometheus or Alertmanager
-# config of this repository with the compose deployment's service addresses replaced by loopback ports, and the
-# global scrape and evaluation intervals by INTERVAL (default: unchanged). The only difference of the native stack.
+# loopback_config FILE EXPORTER_PORT AGGREGATOR_PORT ALERTMANAGER_PORT [INTERVAL [FOR [GROUP_WAIT]]]: prints a
+# Prometheus config, rules file or Alertmanager config of this repository with the compose deployment's service
+# addresses replaced by loopback ports and, for tests that need alerts in seconds, the global scrape and evaluation
+# intervals by INTERVAL, every alert's for: by FOR and every route's group_wait by GROUP_WAIT (each default:
+# unchanged). The only difference of the native stack: the rules themselves have one source.
 loopback_config() {
-  local file=$1 exporter=$2 aggregator=$3 alertmanager=$4 interval=${5:-}
+  local file=$1 exporter=$2 aggregator=$3 alertmanager=$4 interval=${5:-} alert_for=${6:-} group_wait=${7:-}
   sed -e "s/exporter:8080/127.0.0.1:$exporter/g" -e "s/aggregator:8081/127.0.0.1:$aggregator/g" \
       -e "s/alertmanager:9093/127.0.0.1:$alertmanager/g" \
-      ${interval:+-e "s/^  \(scrape\|evaluation\)_interval: .*/  \1_interval: $interval/"} "$file"
+      ${interval:+-e "s/^  \(scrape\|evaluation\)_interval: .*/  \1_interval: $interval/"} \
+      ${alert_for:+-e "s/^\( *\)for: .*/\1for: $alert_for/"} \
+      ${group_wait:+-e "s/^\( *\)group_wait: .*/\1group_wait: $group_wait/"} "$file"
 }
 
-# prometheus_start DIR PORT [LOGFILE] <CONFIG: Prometheus on 127.0.0.1:PORT with the config read from stdin (written
-# to DIR, next to a link to this repository's rules) and its TSDB under DIR. PID in DIR/server.pid.
+# prometheus_start DIR PORT LOGFILE CONFIG_COMMAND...: Prometheus on 127.0.0.1:PORT with this repository's
+# prometheus.yml and rules/*.yml, each printed by CONFIG_COMMAND with the file as its last argument (a loopback_config
+# call) into DIR, and its TSDB under DIR. PID in DIR/server.pid.
 prometheus_start() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 logfile=$3 rules; shift 3
   mkdir -p "$dir/data"
-  local logfile=${3:-$dir/prometheus.log}
-  cat >"$dir/prometheus.yml"
-  ln -sfn "$REPO_ROOT/prometheus/rules" "$dir/rules"
+  "$@" "$REPO_ROOT/prometheus/prometheus.yml" >"$dir/prometheus.yml"
+  # Stacks made before the rules were copied have a link to the repository's rules here: never write through it.
+  if [ -L "$dir/rules" ]; then rm "$dir/rules"; fi
+  mkdir -p "$dir/rules"
+  rm -f "$dir"/rules/*.yml
+  for rules in "$REPO_ROOT"/prometheus/rules/*.yml; do "$@" "$rules" >"$dir/rules/${rules##*/}"; done
   prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$port" </dev/null >>"$logfile" 2>&1 &
   echo $! >"$dir/server.pid"

@@ -1,6 +1,6 @@
 // A stand-in for the chat platforms in the relay integration test: answers like DingTalk, Feishu, WeCom or a plain
 // webhook, checks DingTalk's and Feishu's signatures the way those platforms do (its own HMAC code, not the
-// relay's), can fail its first requests or hang, and writes one JSON line per request it receives.
+// relay's), can fail its first requests or hang, and writes one JSON line per request it receives (with its time).
 // Usage: relay_sink PORT LOG_FILE FAIL_FIRST [CERT_FILE KEY_FILE]  (HTTPS when a certificate is given)
 // Environment: SINK_DINGTALK_SECRET, SINK_FEISHU_SECRET.
 #include <httplib.h>
@@ -76,7 +76,12 @@ int main(int argc, char** argv) {
   std::atomic<int> dingtalk_requests{0};
 
   server->Post(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
-    nlohmann::json record = {{"path", req.path}, {"body", req.body}, {"query", nlohmann::json::object()}};
+    // received_ms: when the request arrived, for the end-to-end test's delay measurement.
+    nlohmann::json record = {{"path", req.path},
+                             {"body", req.body},
+                             {"query", nlohmann::json::object()},
+                             {"received_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch()).count()}};
     for (const auto& [key, value] : req.params) record["query"][key] = value;
     const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
     int status = 200;

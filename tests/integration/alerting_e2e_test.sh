@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Alerting end to end on the native stack: the simulator's burst -> the exporter's newapi_anomaly gauge ->
+# Prometheus' RiskBurst -> Alertmanager -> newapi-aggregator's relay -> relay_sink as the DingTalk robot, which must
+# receive one correctly signed message naming the token, within a bound; prints the delay from the first burst row.
+# Test timings, set through the stack's one substitution step (scripts/lib/services.sh loopback_config) on the
+# repository's own configs and rules: 1 s scrape and rule evaluation, for: 2s, group_wait 1s.
+# Usage: alerting_e2e_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+6)
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+BUILD_DIR=$1 PORT_BASE=$2 SINK=$(($2 + 6))
+private_stack "$PORT_BASE"
+trap '"$STACK" down >/dev/null 2>&1; stop_pidfile "$TEST_DIR/sink.pid" 10; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"' EXIT
+# One burst (the injector's first kind) 30 s after the simulator starts, and nothing else injected during the test.
+export STACK_SCRAPE_INTERVAL=1s STACK_ALERT_FOR=2s STACK_GROUP_WAIT=1s STACK_ANOMALY_INTERVAL=3600
+# The burst rule fires at the 120th of 170 requests spread over 56 s (simulator/anomalies.cc), 39 s after the first;
+# then the exporter's tail poll (1 s), a scrape (1 s), an evaluation (1 s), for: (2 s, plus up to 1 s to the next
+# evaluation), group_wait (1 s) and the send: about 46 s. 60 s leaves room for a loaded machine.
+BOUND_MS=60000
+
+DINGTALK_TOKEN=tok$(random_password) DINGTALK_SECRET_VALUE=SEC$(random_password)
+SINK_DINGTALK_SECRET=$DINGTALK_SECRET_VALUE \
+  start_background "$TEST_DIR/sink.pid" "$TEST_DIR/sink.out" "$BUILD_DIR/tests/relay_sink" "$SINK" "$TEST_DIR/sink.jsonl" 0
+# The stack's aggregator inherits the relay settings; the other platforms stay unset (their paths answer "skipped").
+export DINGTALK_WEBHOOK_URL="http://127.0.0.1:$SINK/dingtalk/robot/send?access_token=$DINGTALK_TOKEN"
+export DINGTALK_SECRET=$DINGTALK_SECRET_VALUE
+
+"$STACK" up >"$TEST_DIR/up.out" 2>&1 || { fail "scripts/stack up failed"; cat "$TEST_DIR/up.out" >&2; finish; }
+INJECTIONS=$STACK_DIR/logs/injections.jsonl
+burst() { jq -c 'select(.kind == "burst")' "$INJECTIONS" 2>/dev/null | head -n 1 | grep -q .; }
+check "the simulator injects a burst within 60 s" wait_until 60 burst || finish
+injection=$(jq -c 'select(.kind == "burst")' "$INJECTIONS" | head -n 1)
+token_id=$(jq -r .details.token_id <<<"$injection")
+start_ms=$(( $(jq -r .start <<<"$injection") * 1000 ))
+pass "burst on token $token_id ($(jq -r .details.requests <<<"$injection") requests in $(jq -r .details.window_seconds <<<"$injection") s) from $(date -u -d "@$((start_ms / 1000))" +%T) UTC"
+
+# The DingTalk message about this token's burst, once the sink has answered it.
+burst_message() {
+  jq -c --arg id "$token_id" 'select(.path == "/dingtalk/robot/send" and .answered == 200)
+    | select(.body | fromjson | .markdown.title | contains("RiskBurst"))
+    | select(.body | fromjson | .markdown.text | contains("token " + $id + " ("))' "$TEST_DIR/sink.jsonl" 2>/dev/null |
+    head -n 1
+}
+arrived() { [ -n "$(burst_message)" ]; }
+wait_until $(( BOUND_MS / 1000 + 60 )) arrived
+message=$(burst_message)
+check "the sink received a DingTalk RiskBurst message naming token $token_id" test -n "$message"
+[ -n "$message" ] || { tail -n 20 "$STACK_DIR/logs/aggregator.log" "$STACK_DIR/logs/alertmanager.log" >&2; finish; }
+delay_ms=$(( $(jq -r .received_ms <<<"$message") - start_ms ))
+pass "first burst row -> DingTalk sink: $delay_ms ms (injection start has 1 s resolution; test timings: 1 s scrape/evaluation, for: 2s, group_wait 1s)"
+check "it arrived within $BOUND_MS ms" test "$delay_ms" -le "$BOUND_MS"
+check "it was correctly signed (HMAC-SHA256 of timestamp + secret, checked by the sink)" \
+  test "$(jq -r .sign_ok <<<"$message")" = true
+check "with the robot's access token" test "$(jq -r .query.access_token <<<"$message")" = "$DINGTALK_TOKEN"
+text=$(jq -r '.body | fromjson | .markdown.text' <<<"$message")
+check "it is a markdown message with the burst's evidence and the drill-down link" \
+  bash -c 'grep -q "burst window" <<<"$1" && grep -qF "subject_id=$2)" <<<"$1"' _ "$text" "$token_id"
+check "no DingTalk request was badly signed" \
+  test "$(jq -s '[.[] | select(.path == "/dingtalk/robot/send" and .sign_ok != true)] | length' "$TEST_DIR/sink.jsonl")" = 0
+# The unconfigured platforms' paths answered 200 "skipped": Alertmanager saw no failed notification.
+check "Alertmanager logged no failed notification" \
+  bash -c '! grep -Ei "notify.*(fail|error)|error.*notify" "$1"' _ "$STACK_DIR/logs/alertmanager.log"
+skipped=$(metric_value "http://127.0.0.1:$STACK_AGGREGATOR_PORT/metrics" \
+  'newapi_aggregator_relay_deliveries_total{outcome="not_configured",platform="feishu"}')
+check "the relay counted Feishu's notifications as not configured ($skipped)" test "${skipped%.*}" -ge 1
+finish
