@@ -1,10 +1,12 @@
 // newapi-exporter entry point: options, self metrics, the collectors and the HTTP server.
 #include <prometheus/gauge.h>
 
+#include <cstdio>
 #include <iostream>
 
 #include "collectors/entities.h"
 #include "collectors/log_tail.h"
+#include "db_check.h"
 #include "observer/app.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
@@ -16,8 +18,18 @@ int main(int argc, char** argv) {
   exporter::ExporterOptions options;
   observer::LoadConfigOrExit(app, exporter::ExporterSettings(), argc, argv, [&](const observer::Config& config) {
     options = exporter::ParseExporterOptions(config);
-    observer::log::Info("starting", {{"version", OBSERVER_VERSION}, {"settings", config.Describe()}});
+    if (!options.check) observer::log::Info("starting", {{"version", OBSERVER_VERSION}, {"settings", config.Describe()}});
   });
+
+  if (options.check) {
+    observer::MysqlClient db(options.db);
+    if (observer::DbStatus s = db.Connect(); !s.ok) {
+      std::printf("FAIL  connect   cannot connect as %s to %s:%d: %s\ncheck failed\n", options.db.user.c_str(),
+                  options.db.host.c_str(), options.db.port, s.message.c_str());
+      return 1;
+    }
+    return exporter::PrintCheck(exporter::RunDbCheck(db, options.db.database, options.tail.agg_database));
+  }
 
   auto registry = std::make_shared<prometheus::Registry>();
   auto snapshots = std::make_shared<observer::metrics::SnapshotCollectable>();

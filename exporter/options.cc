@@ -41,6 +41,8 @@ std::vector<observer::Setting> ExporterSettings() {
       {"risk.allow-ips", "ALLOW_IPS", "", "client IPs or CIDRs the rules ignore (comma-separated, IPv4 or IPv6)"},
       {"risk.rules-file", "RULES_FILE", "",
        "rules.yaml overriding the thresholds and allow-lists above; reloaded on SIGHUP and POST /-/reload"},
+      {"check", "EXPORTER_CHECK", "false",
+       "report on the database (server, grants, secrets, logs indexes, IP logging) and exit: 0 passed, 1 failed"},
       observer::LogLevelSetting(),
   };
   settings.insert(settings.end(), own.begin(), own.end());
@@ -121,6 +123,7 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.tail.labels.channels = static_cast<size_t>(config.GetInt("labels.max-channels", 1, 100000));
   options.tail.labels.groups = static_cast<size_t>(config.GetInt("labels.max-groups", 1, 100000));
   options.entities_interval_seconds = static_cast<int>(config.GetInt("entities.interval", 1, 86400));
+  options.check = config.GetBool("check");
   return options;
 }
 

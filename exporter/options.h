@@ -22,6 +22,7 @@ struct ExporterOptions {
   RuleSet rules;            // from the environment; rules_file overrides
   std::string rules_file;
   int entities_interval_seconds = 60;
+  bool check = false;  // report on the database and exit
 };
 
 std::vector<observer::Setting> ExporterSettings();

@@ -3,10 +3,15 @@
 -- passwords are filled in by scripts/stack. Valid on MySQL 8 and MariaDB 10.11.
 -- Run after the new-api schema and schema/observer-tables.sql exist: column and table grants need the tables.
 
--- The exporter: SELECT only, never tokens.key, channels.key or users.password/access_token, few connections.
+-- The exporter: SELECT only, never tokens.key, channels.key, users.password/access_token or logs.content, few
+-- connections. `newapi-exporter --check` verifies an account against this file.
 CREATE USER IF NOT EXISTS 'newapi_ro'@'%' IDENTIFIED BY '@RO_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
 ALTER USER 'newapi_ro'@'%' IDENTIFIED BY '@RO_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
-GRANT SELECT ON `@DB_NAME@`.`logs` TO 'newapi_ro'@'%';
+-- logs: every column but content (free text: error messages, notes); the API never shows it.
+GRANT SELECT (`id`, `user_id`, `created_at`, `type`, `username`, `token_name`, `model_name`, `quota`, `prompt_tokens`,
+              `completion_tokens`, `use_time`, `is_stream`, `channel_id`, `channel_name`, `token_id`, `group`, `ip`,
+              `request_id`, `upstream_request_id`, `other`)
+  ON `@DB_NAME@`.`logs` TO 'newapi_ro'@'%';
 GRANT SELECT (`id`, `username`, `display_name`, `role`, `status`, `quota`, `used_quota`, `request_count`, `group`,
               `inviter_id`, `deleted_at`, `created_at`, `last_login_at`)
   ON `@DB_NAME@`.`users` TO 'newapi_ro'@'%';
