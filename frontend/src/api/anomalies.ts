@@ -1,0 +1,96 @@
+// /api/stats/anomalies and /api/stats/anomalies/detail: the risk rules' findings over a range and one finding with
+// its evidence (fetchers and query hooks), plus the rules' coverage read from the exporter's /metrics.
+import { useQuery } from '@tanstack/react-query';
+import { apiGet } from './client';
+import type { LogRow } from './logs';
+
+export type Rule = 'burst' | 'multi_user_token' | 'ip_many_users' | 'big_request';
+export const RULES: Rule[] = ['burst', 'multi_user_token', 'ip_many_users', 'big_request'];
+export const isRule = (v: unknown): v is Rule => typeof v === 'string' && (RULES as string[]).includes(v);
+
+// The per-request parameters each rule takes (the API answers 400 to the others).
+export const RULE_PARAMS: Record<Rule, ('window_sec' | 'threshold' | 'sigma')[]> = {
+  burst: ['window_sec', 'threshold'],
+  multi_user_token: ['window_sec', 'threshold'],
+  ip_many_users: ['window_sec', 'threshold'],
+  big_request: ['sigma'],
+};
+
+export interface Finding {
+  rule: Rule;
+  subject_type: string; // token | ip | request
+  subject_id: string;
+  subject_name: string;
+  score: number;
+  threshold: number;
+  windows: number;
+  window_sec: number;
+  first_window_start_ms: number;
+  last_window_end_ms: number;
+}
+
+export interface RuleOverrides {
+  window_sec?: number;
+  threshold?: number;
+  sigma?: number;
+}
+
+export interface AnomalyParams extends RuleOverrides {
+  start_ms: number;
+  end_ms: number;
+  rule: Rule;
+}
+
+export interface AnomalyDetail {
+  finding: Finding;
+  requests: LogRow[];
+  ips: { ip: string; reqs: number }[];
+  users: { user_id: number; username: string; reqs: number }[];
+  models: { model_name: string; reqs: number }[];
+  channels: { channel_id: number; reqs: number }[];
+}
+
+export const fetchAnomalies = (p: AnomalyParams, signal?: AbortSignal) =>
+  apiGet<Finding[]>('/api/stats/anomalies', { ...p }, signal);
+
+export const fetchAnomalyDetail = (p: AnomalyParams & { subject_id: string }, signal?: AbortSignal) =>
+  apiGet<AnomalyDetail>('/api/stats/anomalies/detail', { ...p }, signal);
+
+export function useAnomalies(p: AnomalyParams, enabled = true) {
+  return useQuery({ queryKey: ['anomalies', p], queryFn: ({ signal }) => fetchAnomalies(p, signal), enabled });
+}
+
+export function useAnomalyDetail(p: AnomalyParams & { subject_id: string }, enabled = true) {
+  return useQuery({
+    queryKey: ['anomaly-detail', p],
+    queryFn: ({ signal }) => fetchAnomalyDetail(p, signal),
+    enabled,
+  });
+}
+
+// newapi_rule_coverage_ratio{rule="..."} from a Prometheus text exposition: the share of recent traffic each rule
+// can see (the IP rules only see users who record IPs).
+export function parseCoverage(metricsText: string): Partial<Record<Rule, number>> {
+  const out: Partial<Record<Rule, number>> = {};
+  const re = /^newapi_rule_coverage_ratio\{[^}]*rule="([a-z_]+)"[^}]*\}\s+(\S+)/gm;
+  for (let m = re.exec(metricsText); m; m = re.exec(metricsText)) {
+    const value = Number(m[2]);
+    if (isRule(m[1]) && Number.isFinite(value)) out[m[1]] = value;
+  }
+  return out;
+}
+
+export async function fetchCoverage(signal?: AbortSignal): Promise<Partial<Record<Rule, number>>> {
+  const res = await fetch('/metrics', { signal, headers: { Accept: 'text/plain' } });
+  if (!res.ok) return {};
+  return parseCoverage(await res.text());
+}
+
+export function useCoverage() {
+  return useQuery({ queryKey: ['coverage'], queryFn: ({ signal }) => fetchCoverage(signal), staleTime: 60_000 });
+}
+
+// What made a finding fire, in numbers: score against threshold over the window.
+export function findingExcess(f: Finding): number {
+  return f.threshold > 0 ? f.score / f.threshold : 0;
+}

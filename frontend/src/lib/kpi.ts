@@ -1,0 +1,33 @@
+// Dashboard numbers from series rows: totals, error ratio, spend, and the change against the previous period.
+import type { SeriesRow } from '../api/series';
+
+// new-api's default options.QuotaPerUnit: 500 000 quota = 1 USD (the API does not report the instance's value).
+export const QUOTA_PER_USD = 500_000;
+
+export interface Totals {
+  reqs: number;
+  tokens: number;
+  quota: number;
+  errors: number;
+  spendUsd: number;
+  errorRatio: number; // errors / requests (requests count error rows too)
+  peakUsers: number; // most distinct users in one bucket
+}
+
+export function totals(rows: SeriesRow[] | undefined): Totals {
+  const t = { reqs: 0, tokens: 0, quota: 0, errors: 0, peakUsers: 0 };
+  for (const r of rows ?? []) {
+    t.reqs += r.reqs;
+    t.tokens += r.tokens;
+    t.quota += r.quota;
+    t.errors += r.errors;
+    t.peakUsers = Math.max(t.peakUsers, r.users);
+  }
+  return { ...t, spendUsd: t.quota / QUOTA_PER_USD, errorRatio: t.reqs > 0 ? t.errors / t.reqs : 0 };
+}
+
+// Relative change from `previous` to `current`; null when there is nothing to compare with.
+export function change(current: number, previous: number | undefined): number | null {
+  if (previous === undefined || !Number.isFinite(previous) || previous === 0) return null;
+  return (current - previous) / previous;
+}
