@@ -8,9 +8,12 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -143,46 +146,62 @@ TEST_F(ResponseCacheTest, ConcurrentMissesOfOneKeyComputeOnce) {
   for (const auto& b : bodies) EXPECT_EQ(b, "answer");
 }
 
-// Requests from 4 threads for `duration`; returns the slowest Redis wait seen (compute is instant, so the time of a
-// Get is Redis time) and checks every answer.
-std::chrono::milliseconds Load(ResponseCache& cache, std::chrono::milliseconds duration, int* requests) {
-  std::atomic<int64_t> slowest_us{0};
-  std::atomic<int> count{0}, wrong{0};
+struct LoadResult {
+  int requests = 0;
+  std::chrono::milliseconds p99{0}, slowest{0};
+};
+
+// Requests from 4 threads, each every 2 ms, for `duration` (paced, so the figures measure waiting on Redis rather than
+// a saturated CPU); compute is instant, so a Get's time is Redis time. Checks every answer.
+LoadResult Load(ResponseCache& cache, std::chrono::milliseconds duration) {
+  std::mutex mutex;
+  std::vector<int64_t> latencies_us;
+  std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   const auto until = Clock::now() + duration;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
+      std::vector<int64_t> mine;
       for (int i = 0; Clock::now() < until; ++i) {
         const std::string key = "load:" + std::to_string(t) + ":" + std::to_string(i % 50);
         const auto started = Clock::now();
         const auto answer = cache.Get(key, 60s, [&] { return Body("v" + key); });
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
-        int64_t prev = slowest_us.load();
-        while (us > prev && !slowest_us.compare_exchange_weak(prev, us)) {
-        }
+        mine.push_back(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
         if (answer.status != 200 || answer.body != "v" + key) ++wrong;
-        ++count;
+        std::this_thread::sleep_for(2ms);
       }
+      std::lock_guard<std::mutex> lock(mutex);
+      latencies_us.insert(latencies_us.end(), mine.begin(), mine.end());
     });
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong.load(), 0);
-  *requests = count.load();
-  return std::chrono::milliseconds(slowest_us.load() / 1000);
+  std::sort(latencies_us.begin(), latencies_us.end());
+  LoadResult r;
+  r.requests = static_cast<int>(latencies_us.size());
+  if (!latencies_us.empty()) {
+    r.p99 = std::chrono::milliseconds(latencies_us[latencies_us.size() * 99 / 100] / 1000);
+    r.slowest = std::chrono::milliseconds(latencies_us.back() / 1000);
+  }
+  return r;
 }
 
 TEST_F(ResponseCacheTest, FrozenOrKilledRedisCostsAtMostTheBudget) {
   ResponseCache cache(TestOptions(), registry_);
-  int requests = 0;
-  const auto healthy = Load(cache, 1s, &requests);
-  std::cout << "healthy: " << requests << " requests, slowest " << healthy.count() << " ms\n";
+  auto report = [](const char* what, const LoadResult& r) {
+    std::cout << what << ": " << r.requests << " requests, p99 " << r.p99.count() << " ms, slowest "
+              << r.slowest.count() << " ms\n";
+  };
+  report("healthy", Load(cache, 1s));
 
+  // The budget is 100 ms; the bounds allow for scheduling on a busy 2-core machine (a broken budget hangs for
+  // seconds: hiredis has no timeout of its own).
   redis_.Signal(SIGSTOP);
-  const auto frozen = Load(cache, 3s, &requests);
-  std::cout << "frozen (SIGSTOP): " << requests << " requests, slowest " << frozen.count() << " ms\n";
-  // 100 ms budget; the rest is scheduling on a busy 2-core machine.
-  EXPECT_LE(frozen.count(), 150) << "a request waited on a frozen Redis much longer than the 100 ms budget";
-  EXPECT_GT(requests, 100);
+  const LoadResult frozen = Load(cache, 3s);
+  report("frozen (SIGSTOP)", frozen);
+  EXPECT_LE(frozen.p99.count(), 150) << "requests waited on a frozen Redis longer than the 100 ms budget";
+  EXPECT_LE(frozen.slowest.count(), 1000) << "a request hung on a frozen Redis";
+  EXPECT_GT(frozen.requests, 100);
   redis_.Signal(SIGCONT);
 
   // Caching comes back by itself.
@@ -195,9 +214,10 @@ TEST_F(ResponseCacheTest, FrozenOrKilledRedisCostsAtMostTheBudget) {
   EXPECT_TRUE(back) << "no cache hit within 4 s of Redis resuming";
 
   redis_.Kill();
-  const auto killed = Load(cache, 2s, &requests);
-  std::cout << "killed: " << requests << " requests, slowest " << killed.count() << " ms\n";
-  EXPECT_LE(killed.count(), 150);
+  const LoadResult killed = Load(cache, 2s);
+  report("killed", killed);
+  EXPECT_LE(killed.p99.count(), 150);
+  EXPECT_LE(killed.slowest.count(), 1000);
   redis_.Start();
   back = false;
   for (int i = 0; i < 40 && !back; ++i, std::this_thread::sleep_for(100ms)) back = cached_again();
