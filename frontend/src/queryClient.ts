@@ -6,7 +6,7 @@ import { shouldRetry } from './api/client';
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
-      queries: { staleTime: 30_000, refetchOnWindowFocus: false, retry: shouldRetry, placeholderData: (prev: unknown) => prev },
+      queries: { staleTime: 30_000, refetchOnWindowFocus: false, retry: shouldRetry },
     },
   });
 }

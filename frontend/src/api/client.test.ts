@@ -45,7 +45,7 @@ describe('apiGet', () => {
 
   it('turns a JSON error into an ApiError with status, code, message and parameter', async () => {
     mockFetch(400, { error: 'end_ms: must be after start_ms', param: 'end_ms', code: 400 });
-    const e = await apiGet('/api/stats/top').catch((x) => x);
+    const e = (await apiGet('/api/stats/top').catch((x: unknown) => x)) as ApiError;
     expect(e).toBeInstanceOf(ApiError);
     expect(e.status).toBe(400);
     expect(e.code).toBe(400);
@@ -55,7 +55,7 @@ describe('apiGet', () => {
 
   it('keeps the text of a non-JSON error', async () => {
     mockFetch(502, 'Bad Gateway from the proxy', true);
-    const e = await apiGet('/api/stats/top').catch((x) => x);
+    const e = (await apiGet('/api/stats/top').catch((x: unknown) => x)) as ApiError;
     expect(e.status).toBe(502);
     expect(e.message).toContain('Bad Gateway');
   });
@@ -77,7 +77,7 @@ describe('apiGet', () => {
 
   it('reports an unreachable API as status 0', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
-    const e = await apiGet('/api/stats/top').catch((x) => x);
+    const e = (await apiGet('/api/stats/top').catch((x: unknown) => x)) as ApiError;
     expect(e).toBeInstanceOf(ApiError);
     expect(e.status).toBe(0);
     expect(e.message).toMatch(/cannot reach the API/);

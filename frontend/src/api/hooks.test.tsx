@@ -44,7 +44,7 @@ describe('query hooks', () => {
 
   it('useTop, useHeatmap, useAnomalies, useAnomalyDetail and useLogs call their endpoints', async () => {
     const { fetch, wrapper } = setup(() => ({ status: 200, body: [] }));
-    const hooks = [
+    const hooks: (() => { isSuccess: boolean })[] = [
       () => useTop({ start_ms: 0, end_ms: 60_000, by: 'token', metric: 'quota_sum', limit: 5, model: 'm' }),
       () => useHeatmap({ start_ms: 0, end_ms: 3_600_000, metric: 'tokens', tz: 'UTC' }),
       () => useAnomalies({ start_ms: 0, end_ms: 60_000, rule: 'burst', threshold: 50 }),

@@ -130,7 +130,7 @@ export default function Anomalies() {
               </Space>
             </Form.Item>
             <Form.Item label={<Tooltip title={t('coverageNote')}>{t('coverage')}</Tooltip>}>
-              <span data-testid="rule-coverage">{cov === undefined ? '—' : formatPercent(cov)}</span>
+              <span data-testid="rule-coverage">{coverage.isLoading ? '…' : cov === undefined ? '—' : formatPercent(cov)}</span>
             </Form.Item>
           </Form>
           <QueryState isLoading={hits.isLoading} error={hits.error} isEmpty={(hits.data ?? []).length === 0} onRetry={() => hits.refetch()}>

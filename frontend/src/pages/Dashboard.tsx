@@ -80,8 +80,10 @@ export default function Dashboard() {
 
   const cur = totals(series.data);
   const before = prevSeries.data ? totals(prevSeries.data) : undefined;
+  // Distinct users from the Top list (at most 1000): no change is shown when either period reaches the cap.
   const activeUsers = users.data?.filter((u) => u.user_id).length ?? 0;
-  const prevActive = prevUsers.data ? prevUsers.data.filter((u) => u.user_id).length : undefined;
+  const prevActiveCount = prevUsers.data ? prevUsers.data.filter((u) => u.user_id).length : undefined;
+  const prevActive = activeUsers >= 1000 || (prevActiveCount ?? 0) >= 1000 ? undefined : prevActiveCount;
 
   const option: ChartOption = useMemo(
     () => ({
