@@ -2,7 +2,9 @@
 #include <prometheus/gauge.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "collectors/entities.h"
 #include "collectors/log_tail.h"
@@ -58,6 +60,29 @@ int main(int argc, char** argv) {
     }
     observer::WriteJson(res, 200, {{"ok", true}, {"file", risk->file()}});
   });
+
+  // The web UI: its files at /, and index.html for the app's own paths (/top, /anomalies/detail?...) so links into
+  // it work; /api/*, /metrics, /-/* and missing /assets/* files keep their JSON 404s.
+  if (!options.ui_dir.empty()) {
+    if (!http.MountDirectory(options.ui_dir)) {
+      std::cerr << app.program << ": config error: --web.ui-dir (UI_DIR): '" << options.ui_dir
+                << "' is not a directory\n";
+      return 2;
+    }
+    const std::string index = options.ui_dir + "/index.html";
+    http.Get(R"(/(?!api(?:/|$)|metrics$|-/|assets/).*)", [index](const httplib::Request&, httplib::Response& res) {
+      std::ifstream in(index, std::ios::binary);
+      if (!in) {
+        observer::WriteError(res, 404, "not found");
+        return;
+      }
+      std::ostringstream html;
+      html << in.rdbuf();
+      res.set_content(html.str(), "text/html; charset=utf-8");
+      res.set_header("Cache-Control", "no-cache");
+    });
+    observer::log::Info("web UI served at /", {{"dir", options.ui_dir}});
+  }
 
   // The collectors: each has its own connection and thread, so at most one query per collector is in flight.
   std::atomic<double> quota_per_unit{exporter::kDefaultQuotaPerUnit};

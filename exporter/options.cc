@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include "observer/app.h"
@@ -14,6 +15,7 @@ std::vector<observer::Setting> ExporterSettings() {
   std::vector<observer::Setting> own = {
       {"web.host", "API_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
       {"web.port", "API_PORT", "8080", "port of /metrics, /api and the UI"},
+      {"web.ui-dir", "UI_DIR", "", "directory of the built web UI (frontend/dist) served at /; empty = no UI"},
       {"redis.url", "REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the JSON API cache"},
       {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds"},
       {"aggregate.database", "AGG_DB_NAME", "", "database of agg_usage_hourly and agg_state (empty = DB_NAME)"},
@@ -96,6 +98,11 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
   options.listen_host = config.GetString("web.host");
   options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
+  options.ui_dir = config.GetString("web.ui-dir");
+  if (!options.ui_dir.empty() && !std::filesystem::is_regular_file(std::filesystem::path(options.ui_dir) / "index.html")) {
+    throw observer::ConfigError("--web.ui-dir (UI_DIR): no index.html in '" + options.ui_dir +
+                                "' (build the UI with `npm ci && npm run build` in frontend/)");
+  }
   options.redis_url = config.GetString("redis.url");
   if (options.redis_url.rfind("redis://", 0) != 0) {
     throw observer::ConfigError("invalid value '" + options.redis_url +

@@ -16,6 +16,7 @@ struct ExporterOptions {
   int db_check_interval_seconds = 5;
   std::string listen_host;
   int listen_port = 8080;
+  std::string ui_dir;       // the built web UI served at / ("" = none)
   std::string redis_url;
   int cache_ttl_seconds = 60;
   LogTailOptions tail;

@@ -11,7 +11,11 @@ PACKAGES=(
   mariadb-server mariadb-client redis-server curl procps
   prometheus prometheus-alertmanager jq nginx-light docker-compose  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests
   libssl-dev ca-certificates  # the chat relay: HMAC signatures, HTTPS to the robots with the system's CAs
+  chromium  # the web UI's end-to-end test drives Debian's headless Chromium
 )
+# The web UI is built with Node.js (Debian 12: 18) and npm; a Node.js installed otherwise (NodeSource's bundles npm) is
+# kept.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -144,6 +144,15 @@ void HttpServer::Action(const std::string& path, httplib::Server::Handler handle
   actions_[path] = std::move(handler);
 }
 
+bool HttpServer::MountDirectory(const std::string& dir) {
+  if (!server_.set_mount_point("/", dir)) return false;
+  server_.set_file_request_handler([](const httplib::Request& req, httplib::Response& res) {
+    const bool hashed = req.path.rfind("/assets/", 0) == 0;
+    res.set_header("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
+  });
+  return true;
+}
+
 void HttpServer::Bind(const std::string& host, int port) {
   if (port == 0) {
     port_ = server_.bind_to_any_port(host);

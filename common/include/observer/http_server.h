@@ -37,6 +37,10 @@ class HttpServer {
   // `curl -X POST` without Content-Length works (cpp-httplib answers such POSTs 400 otherwise).
   void Action(const std::string& path, httplib::Server::Handler handler);
 
+  // Serves the files under dir at / (GET and HEAD, index.html for a directory): /assets/ (content-hashed names) may be
+  // cached for a year, everything else is revalidated. False when dir is not a directory.
+  bool MountDirectory(const std::string& dir);
+
   // Binds (throws std::runtime_error with the address when it cannot) and serves until Stop().
   void Bind(const std::string& host, int port);
   void Serve();
