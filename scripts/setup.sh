@@ -9,7 +9,8 @@ PACKAGES=(
   prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev libgtest-dev libyaml-cpp-dev libhiredis-dev
   # native stack and tests
   mariadb-server mariadb-client redis-server curl procps
-  prometheus prometheus-alertmanager jq nginx-light docker-compose  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests
+  prometheus prometheus-alertmanager jq  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests
+  nginx-light docker-compose  # the compose deployment checked without a Docker engine (nginx -t, docker-compose config)
   libssl-dev ca-certificates  # the chat relay: HMAC signatures, HTTPS to the robots with the system's CAs
   chromium  # the web UI's end-to-end test drives Debian's headless Chromium
 )
