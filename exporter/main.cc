@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "api/api.h"
 #include "collectors/entities.h"
 #include "collectors/log_tail.h"
 #include "db_check.h"
@@ -83,6 +84,10 @@ int main(int argc, char** argv) {
     });
     observer::log::Info("web UI served at /", {{"dir", options.ui_dir}});
   }
+
+  // The JSON API: its own connection pool, separate from the collectors'.
+  exporter::api::Api api(options.api, options.db, {observer::agg::AggTables(options.tail.agg_database), risk});
+  api.AddRoutes(http);
 
   // The collectors: each has its own connection and thread, so at most one query per collector is in flight.
   std::atomic<double> quota_per_unit{exporter::kDefaultQuotaPerUnit};

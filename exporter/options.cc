@@ -45,6 +45,15 @@ std::vector<observer::Setting> ExporterSettings() {
        "rules.yaml overriding the thresholds and allow-lists above; reloaded on SIGHUP and POST /-/reload"},
       {"check", "EXPORTER_CHECK", "false",
        "report on the database (server, grants, secrets, logs indexes, IP logging) and exit: 0 passed, 1 failed"},
+      {"api.token", "API_TOKEN", "", "bearer token required on /api/* except /api/health (empty = none)", true},
+      {"api.cors-origins", "CORS_ORIGINS", "",
+       "origins allowed to call /api/* from a browser (comma-separated, e.g. https://ops.example.com; empty = same origin only)"},
+      {"api.timezone", "TIMEZONE", "UTC", "default time zone of API buckets: an IANA name (Asia/Shanghai) or +08:00"},
+      {"api.zoneinfo", "ZONEINFO_DIR", "/usr/share/zoneinfo", "directory of the IANA time zone files (package tzdata)"},
+      {"api.db-connections", "API_DB_CONNECTIONS", "2",
+       "database connections of the JSON API (its own pool; more concurrent queries answer 429)"},
+      {"api.query-timeout", "API_QUERY_TIMEOUT_MS", "10000",
+       "server-side timeout of each JSON API query, milliseconds (a timeout answers 504)"},
       observer::LogLevelSetting(),
   };
   settings.insert(settings.end(), own.begin(), own.end());
@@ -130,6 +139,21 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.tail.labels.channels = static_cast<size_t>(config.GetInt("labels.max-channels", 1, 100000));
   options.tail.labels.groups = static_cast<size_t>(config.GetInt("labels.max-groups", 1, 100000));
   options.entities_interval_seconds = static_cast<int>(config.GetInt("entities.interval", 1, 86400));
+  options.api.access.token = config.GetString("api.token");
+  for (const std::string& origin : CommaList(config.GetString("api.cors-origins"))) {
+    if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) {
+      throw observer::ConfigError("invalid origin '" + origin +
+                                  "' in --api.cors-origins (CORS_ORIGINS): expected http(s)://host[:port]");
+    }
+    options.api.access.cors_origins.insert(origin);
+  }
+  options.api.zoneinfo_dir = config.GetString("api.zoneinfo");
+  options.api.default_zone = config.GetString("api.timezone");
+  if (std::string error; !api::TimeZone::Load(options.api.default_zone, options.api.zoneinfo_dir, &error)) {
+    throw observer::ConfigError("--api.timezone (TIMEZONE): " + error);
+  }
+  options.api.connections = static_cast<int>(config.GetInt("api.db-connections", 1, 64));
+  options.api.query_timeout_ms = static_cast<int>(config.GetInt("api.query-timeout", 1, 600000));
   options.check = config.GetBool("check");
   return options;
 }

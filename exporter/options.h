@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "api/api.h"
 #include "collectors/log_tail.h"
 #include "risk_config.h"
 #include "observer/config.h"
@@ -23,6 +24,7 @@ struct ExporterOptions {
   RuleSet rules;            // from the environment; rules_file overrides
   std::string rules_file;
   int entities_interval_seconds = 60;
+  api::ApiOptions api;
   bool check = false;  // report on the database and exit
 };
 

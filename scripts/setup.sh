@@ -12,6 +12,7 @@ PACKAGES=(
   prometheus prometheus-alertmanager jq  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests
   nginx-light docker-compose  # the compose deployment checked without a Docker engine (nginx -t, docker-compose config)
   libssl-dev ca-certificates  # the chat relay: HMAC signatures, HTTPS to the robots with the system's CAs
+  tzdata  # the JSON API's time zones (/usr/share/zoneinfo)
   chromium  # the web UI's end-to-end test drives Debian's headless Chromium
 )
 # The web UI is built with Node.js (Debian 12: 18) and npm; a Node.js installed otherwise (NodeSource's bundles npm) is

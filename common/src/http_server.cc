@@ -139,6 +139,11 @@ void HttpServer::Post(const std::string& path, httplib::Server::Handler handler)
   server_.Post(path, std::move(handler));
 }
 
+void HttpServer::Options(const std::string& path, httplib::Server::Handler handler) {
+  routes_.insert(path);
+  server_.Options(path, std::move(handler));
+}
+
 void HttpServer::Action(const std::string& path, httplib::Server::Handler handler) {
   routes_.insert(path);
   actions_[path] = std::move(handler);

@@ -237,6 +237,13 @@ std::string QuoteIdentifier(std::string_view name) {
   return out;
 }
 
+std::string HexLiteral(std::string_view bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "X'";
+  for (unsigned char c : bytes) out += {kHex[c >> 4], kHex[c & 15]};
+  return out + "'";
+}
+
 int64_t DbInt(std::optional<std::string_view> value) {
   int64_t out = 0;
   if (value) std::from_chars(value->data(), value->data() + value->size(), out);

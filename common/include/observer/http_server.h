@@ -33,6 +33,8 @@ class HttpServer {
   // Registers a GET route; its path becomes the histogram's handler label.
   void Get(const std::string& path, httplib::Server::Handler handler);
   void Post(const std::string& path, httplib::Server::Handler handler);
+  // An OPTIONS route (CORS preflight).
+  void Options(const std::string& path, httplib::Server::Handler handler);
   // A POST route that reads no body (an action such as /-/reload): served before the body is read, so a client's
   // `curl -X POST` without Content-Length works (cpp-httplib answers such POSTs 400 otherwise).
   void Action(const std::string& path, httplib::Server::Handler handler);

@@ -126,5 +126,7 @@ class MysqlClient {
 
 // Backtick-quotes an identifier (database, table or column name).
 std::string QuoteIdentifier(std::string_view name);
+// A binary string literal X'...' of any bytes: needs no connection and compares byte for byte.
+std::string HexLiteral(std::string_view bytes);
 
 }  // namespace observer

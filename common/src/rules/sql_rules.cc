@@ -19,13 +19,6 @@ std::string ExcludeAllowed(const AllowList& allow) {
   return condition.empty() ? "" : " AND NOT " + condition;
 }
 
-std::string Hex(const std::string& bytes) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out = "X'";
-  for (unsigned char c : bytes) out += {kHex[c >> 4], kHex[c & 15]};
-  return out + "'";
-}
-
 // Tumbling windows of one subject column with a distinct count, summarised per subject.
 std::string DistinctSql(const char* subject, const char* name, const char* distinct, const std::string& where,
                         int64_t window, int64_t threshold, TimeRange range) {
@@ -156,7 +149,7 @@ std::string BigRequestCandidatesSql(const std::map<std::string, std::map<int64_t
   for (const auto& [model, hours] : limits) {
     double lowest = hours.begin()->second;
     for (const auto& [hour, limit] : hours) lowest = std::min(lowest, limit);
-    models += std::string(models.empty() ? "" : " OR ") + "(CAST(model_name AS BINARY) = " + Hex(model) +
+    models += std::string(models.empty() ? "" : " OR ") + "(CAST(model_name AS BINARY) = " + HexLiteral(model) +
               " AND COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) > " +
               Str(static_cast<int64_t>(std::floor(lowest))) + ")";
   }

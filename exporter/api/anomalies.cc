@@ -1,0 +1,112 @@
+// /api/stats/anomalies (the risk rules' SQL evaluator over a range, with per-request threshold overrides) and
+// /api/stats/anomalies/detail (one finding with the subject's requests, IPs, users, models and channels).
+#include <algorithm>
+
+#include "api/handlers.h"
+#include "api/log_rows.h"
+#include "api/usage_sql.h"
+#include "observer/rules/sql_rules.h"
+
+namespace exporter::api {
+namespace {
+
+using observer::rules::Finding;
+using observer::rules::Rule;
+
+constexpr int kDetailRows = 100;
+constexpr int kBreakdownRows = 50;
+
+int64_t WindowOf(Rule rule, const observer::rules::Thresholds& t) {
+  switch (rule) {
+    case Rule::kBurst: return t.burst_window_sec;
+    case Rule::kMultiUserToken: return t.token_clients_window_sec;
+    case Rule::kIpManyUsers: return t.ip_users_window_sec;
+    case Rule::kBigRequest: return 0;
+  }
+  return 0;
+}
+
+nlohmann::json FindingJson(const Finding& f, int64_t window_sec) {
+  return {{"rule", observer::rules::RuleName(f.rule)},
+          {"subject_type", f.subject_type},
+          {"subject_id", f.subject_id},
+          {"subject_name", f.subject_name},
+          {"score", f.peak_score},
+          {"threshold", f.threshold},
+          {"windows", f.windows},
+          {"window_sec", window_sec},
+          {"first_window_start_ms", f.first_window_start * 1000},
+          {"last_window_end_ms", (f.last_window_end + 1) * 1000}};
+}
+
+// The thresholds of this request and the findings over its range; a failure as an answer.
+std::optional<Answer> Evaluate(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx,
+                               observer::rules::Thresholds* t, std::vector<Finding>* findings) {
+  const std::shared_ptr<const RuleSet> rules = ctx.risk->current();
+  *t = rules->thresholds;
+  if (std::string error = p.overrides.ApplyTo(p.rule, t); !error.empty()) return Answer::Error(400, error);
+  observer::DbStatus status = observer::rules::EvaluateRule(db, p.rule, *t, rules->allow, {p.range.start, p.range.end},
+                                                            findings);
+  if (!status.ok) return DbFailure(status);
+  return std::nullopt;
+}
+
+// The rows a finding counted: the rule's log types of its subject.
+std::string FindingRows(const Finding& f) {
+  if (f.subject_type == "request") return RequestCondition(std::stoll(f.subject_id));
+  if (f.subject_type == "ip") return SubjectCondition(LogSubject::kIp, f.subject_id) + " AND type IN (2, 5, 7)";
+  return SubjectCondition(LogSubject::kToken, f.subject_id) + " AND type = 2";
+}
+
+}  // namespace
+
+Answer Anomalies(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx) {
+  observer::rules::Thresholds t;
+  std::vector<Finding> findings;
+  if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings)) return *failed;
+  nlohmann::json out = nlohmann::json::array();
+  for (const Finding& f : findings) out.push_back(FindingJson(f, WindowOf(p.rule, t)));
+  return Answer::Ok(std::move(out), "logs");
+}
+
+Answer AnomalyDetail(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx) {
+  observer::rules::Thresholds t;
+  std::vector<Finding> findings;
+  if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings)) return *failed;
+  auto found = std::find_if(findings.begin(), findings.end(),
+                            [&p](const Finding& f) { return f.subject_id == p.subject_id; });
+  if (found == findings.end()) {
+    return Answer::Error(404, "subject_id: " + p.subject_id + " did not fire rule " +
+                                  observer::rules::RuleName(p.rule) + " in this range");
+  }
+  const Range window{found->first_window_start, found->last_window_end + 1};
+  const std::string rows = FindingRows(*found);
+  nlohmann::json out = {{"finding", FindingJson(*found, WindowOf(p.rule, t))}, {"requests", nlohmann::json::array()}};
+  observer::DbStatus status = db.QueryEach(LogRowsSql(rows, window, kDetailRows), [&out](const observer::DbRowView& row) {
+    out["requests"].push_back(LogRowJson(row));
+  });
+  const std::pair<const char*, Breakdown> breakdowns[] = {
+      {"ips", Breakdown::kIps}, {"users", Breakdown::kUsers}, {"models", Breakdown::kModels}, {"channels", Breakdown::kChannels}};
+  for (const auto& [name, by] : breakdowns) {
+    if (!status.ok) break;
+    nlohmann::json list = nlohmann::json::array();
+    status = db.QueryEach(BreakdownSql(by, rows, window, kBreakdownRows), [&](const observer::DbRowView& row) {
+      nlohmann::json entry = {{"reqs", observer::DbInt(row[2])}};
+      switch (by) {
+        case Breakdown::kIps: entry["ip"] = observer::DbString(row[0]); break;
+        case Breakdown::kUsers:
+          entry["user_id"] = observer::DbInt(row[0]);
+          entry["username"] = observer::DbString(row[1]);
+          break;
+        case Breakdown::kModels: entry["model_name"] = observer::DbString(row[0]); break;
+        case Breakdown::kChannels: entry["channel_id"] = observer::DbInt(row[0]); break;
+      }
+      list.push_back(std::move(entry));
+    });
+    out[name] = std::move(list);
+  }
+  if (!status.ok) return DbFailure(status);
+  return Answer::Ok(std::move(out), "logs");
+}
+
+}  // namespace exporter::api

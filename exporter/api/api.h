@@ -1,0 +1,51 @@
+// The JSON API (/api/stats/*, /api/logs): its settings, and the HTTP edge that checks access, parses parameters
+// (400 naming the parameter), leases a connection from its own bounded pool (429 with Retry-After when none frees up)
+// and runs a handler (504 when the database stops a query that took too long).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "api/access.h"
+#include "api/db_pool.h"
+#include "api/handlers.h"
+#include "api/params.h"
+#include "observer/http_server.h"
+
+namespace exporter::api {
+
+struct ApiOptions {
+  AccessOptions access;
+  std::string default_zone = "UTC";  // TIMEZONE
+  std::string zoneinfo_dir = "/usr/share/zoneinfo";
+  int connections = 2;
+  int query_timeout_ms = 10000;
+  std::chrono::milliseconds pool_wait{250};
+};
+
+class Api {
+ public:
+  // db: the exporter's read-only account; the pool's sessions get query_timeout_ms as their statement timeout.
+  Api(ApiOptions options, observer::DbOptions db, ApiContext context);
+
+  void AddRoutes(observer::HttpServer& http);
+  // The zone a request names ("" = the default), loaded once and kept.
+  std::shared_ptr<const TimeZone> Zone(const std::string& name, std::string* error);
+
+ private:
+  template <typename P, typename Parse, typename Run>
+  void Route(observer::HttpServer& http, const std::string& path, Parse parse, Run run);
+  template <typename P, typename Run>
+  Answer Execute(const P& params, Run run);
+
+  ApiOptions options_;
+  DbPool pool_;
+  ApiContext context_;
+  std::mutex zones_mutex_;
+  std::map<std::string, std::shared_ptr<const TimeZone>> zones_;
+};
+
+}  // namespace exporter::api

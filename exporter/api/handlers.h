@@ -1,0 +1,31 @@
+// The JSON API's handlers: each computes an Answer from normalized parameters on one leased connection. One file per
+// resource: stats.cc (series, top, heatmap), anomalies.cc (findings and their detail), logs.cc (rows by subject).
+#pragma once
+
+#include <memory>
+
+#include "api/answer.h"
+#include "api/params.h"
+#include "observer/agg_tables.h"
+#include "observer/mysql_client.h"
+#include "risk_config.h"
+
+namespace exporter::api {
+
+struct ApiContext {
+  observer::agg::AggTables tables;
+  std::shared_ptr<const RiskConfig> risk;
+};
+
+Answer Series(const SeriesParams& p, observer::MysqlClient& db, const ApiContext& ctx);
+Answer Top(const TopParams& p, observer::MysqlClient& db, const ApiContext& ctx);
+Answer Heatmap(const HeatmapParams& p, observer::MysqlClient& db, const ApiContext& ctx);
+Answer Anomalies(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx);
+Answer AnomalyDetail(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx);
+Answer Logs(const LogsParams& p, observer::MysqlClient& db, const ApiContext& ctx);
+
+// Every hour before this is final in agg_usage_hourly; kNothingFinalized when the aggregator has not run (or its
+// tables are missing or not readable).
+observer::DbStatus ReadFinalizedUntil(observer::MysqlClient& db, const observer::agg::AggTables& tables, int64_t* out);
+
+}  // namespace exporter::api

@@ -1,0 +1,16 @@
+// /api/logs: a subject's log rows, newest first, with a column allow-list.
+#include "api/handlers.h"
+#include "api/log_rows.h"
+#include "api/usage_sql.h"
+
+namespace exporter::api {
+
+Answer Logs(const LogsParams& p, observer::MysqlClient& db, const ApiContext&) {
+  nlohmann::json rows = nlohmann::json::array();
+  observer::DbStatus status = db.QueryEach(LogRowsSql(SubjectCondition(p.subject, p.subject_value), p.range, p.limit),
+                                           [&rows](const observer::DbRowView& row) { rows.push_back(LogRowJson(row)); });
+  if (!status.ok) return DbFailure(status);
+  return Answer::Ok(std::move(rows), "logs");
+}
+
+}  // namespace exporter::api

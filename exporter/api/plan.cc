@@ -1,0 +1,49 @@
+// Splitting bucketed ranges between agg_usage_hourly and logs.
+#include "api/plan.h"
+
+#include <algorithm>
+
+namespace exporter::api {
+namespace {
+
+constexpr int64_t kHour = 3600;
+
+int64_t FloorHour(int64_t t) { return t - ((t % kHour) + kHour) % kHour; }
+int64_t CeilHour(int64_t t) { return FloorHour(t + kHour - 1); }
+
+void Append(std::vector<Segment>* segments, int64_t start, int64_t end) {
+  if (start >= end) return;
+  if (!segments->empty() && segments->back().end == start) {
+    segments->back().end = end;
+  } else {
+    segments->push_back({start, end});
+  }
+}
+
+}  // namespace
+
+Plan MakePlan(const std::vector<int64_t>& boundaries, int64_t finalized_until) {
+  Plan plan;
+  plan.bucket_starts.assign(boundaries.begin(), boundaries.end() - 1);
+  plan.end = boundaries.back();
+  for (size_t i = 0; i + 1 < boundaries.size(); ++i) {
+    const int64_t start = boundaries[i], end = boundaries[i + 1];
+    const int64_t first_hour = CeilHour(start);
+    const int64_t hours_end = std::min(FloorHour(end), std::max(finalized_until, first_hour));
+    if (first_hour < hours_end) {
+      Append(&plan.logs, start, first_hour);
+      Append(&plan.hourly, first_hour, hours_end);
+      Append(&plan.logs, hours_end, end);
+    } else {
+      Append(&plan.logs, start, end);
+    }
+  }
+  return plan;
+}
+
+const char* PlanSources(const Plan& plan) {
+  if (plan.hourly.empty()) return "logs";
+  return plan.logs.empty() ? "hourly" : "hourly+logs";
+}
+
+}  // namespace exporter::api

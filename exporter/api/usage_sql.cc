@@ -1,0 +1,161 @@
+// The JSON API's SQL builders.
+#include "api/usage_sql.h"
+
+#include "observer/mysql_client.h"
+#include "observer/newapi/logs.h"
+
+namespace exporter::api {
+namespace {
+
+using observer::HexLiteral;
+
+std::string Str(int64_t v) { return std::to_string(v); }
+
+// Usage measures of each source, named alike so the union adds them up. logs: consume (2) and error (5) rows are
+// requests; tokens and quota come from consume rows, negatives counting as 0 (usage.h).
+constexpr std::string_view kLogsMeasures =
+    "COUNT(*) AS reqs, "
+    "SUM(IF(type = 2, GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0), 0)) AS tokens, "
+    "SUM(IF(type = 2, GREATEST(COALESCE(quota, 0), 0), 0)) AS quota, SUM(type = 5) AS errors";
+constexpr std::string_view kLogsRows = "type IN (2, 5)";
+constexpr std::string_view kHourlyMeasures =
+    "SUM(reqs) AS reqs, SUM(prompt_tokens + completion_tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors";
+constexpr std::string_view kHourlyRows = "reqs > 0";  // refund-only keys are no requests
+
+std::string Segments(const char* column, const std::vector<Segment>& segments) {
+  std::string out;
+  for (const Segment& s : segments) {
+    out += std::string(out.empty() ? "(" : " OR ") + "(" + column + " >= " + Str(s.start) + " AND " + column + " < " +
+           Str(s.end) + ")";
+  }
+  return out + ")";
+}
+
+std::string FilterSql(const Filters& f, bool hourly) {
+  std::string out;
+  if (f.model) out += hourly ? " AND model_name = " + HexLiteral(*f.model)
+                             : " AND CAST(COALESCE(model_name, '') AS BINARY) = " + HexLiteral(*f.model);
+  if (f.channel) out += (hourly ? " AND channel_id = " : " AND COALESCE(channel_id, 0) = ") + Str(*f.channel);
+  if (f.group) out += hourly ? " AND `group` = " + HexLiteral(*f.group)
+                             : " AND CAST(COALESCE(`group`, '') AS BINARY) = " + HexLiteral(*f.group);
+  return out;
+}
+
+std::string BucketExpr(const char* column, const Plan& plan) {
+  std::string out = std::string("INTERVAL(") + column;
+  for (int64_t start : plan.bucket_starts) out += ", " + Str(start);
+  return out + ")";
+}
+
+// SELECT <hourly_keys>, measures FROM hourly ... UNION ALL SELECT <logs_keys>, measures FROM logs ..., each grouped
+// by its first `keys` columns.
+std::string UnionSql(const Plan& plan, const Filters& filters, const std::string& hourly_table,
+                     const std::string& hourly_keys, const std::string& logs_keys, int keys) {
+  std::string group_by = " GROUP BY 1";
+  for (int i = 2; i <= keys; ++i) group_by += ", " + Str(i);
+  std::string out;
+  if (!plan.hourly.empty()) {
+    out += "SELECT " + hourly_keys + ", " + std::string(kHourlyMeasures) + " FROM " + hourly_table + " WHERE " +
+           Segments("hour", plan.hourly) + " AND " + std::string(kHourlyRows) + FilterSql(filters, true) + group_by;
+  }
+  if (!plan.logs.empty()) {
+    out += std::string(out.empty() ? "" : " UNION ALL ") + "SELECT " + logs_keys + ", " + std::string(kLogsMeasures) +
+           " FROM logs WHERE " + Segments("created_at", plan.logs) + " AND " + std::string(kLogsRows) +
+           FilterSql(filters, false) + group_by;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const std::string& hourly_table, bool distinct) {
+  if (!distinct) {
+    return "SELECT k, SUM(reqs), SUM(tokens), SUM(quota), SUM(errors) FROM (" +
+           UnionSql(plan, filters, hourly_table, BucketExpr("hour", plan) + " AS k",
+                    BucketExpr("created_at", plan) + " AS k", 1) +
+           ") u GROUP BY k ORDER BY k";
+  }
+  return "SELECT k, SUM(reqs), SUM(tokens), COUNT(DISTINCT NULLIF(user_id, 0)), COUNT(DISTINCT NULLIF(token_id, 0)), "
+         "SUM(quota), SUM(errors) FROM (" +
+         UnionSql(plan, filters, hourly_table, BucketExpr("hour", plan) + " AS k, user_id, token_id",
+                  BucketExpr("created_at", plan) + " AS k, COALESCE(user_id, 0) AS user_id, COALESCE(token_id, 0) AS token_id",
+                  3) +
+         ") u GROUP BY k ORDER BY k";
+}
+
+std::string TopSql(const Plan& plan, const Filters& filters, const std::string& hourly_table, Dimension by,
+                   Metric metric, int limit) {
+  std::string hourly_key, logs_key, join, name = "''", owner = "NULL";
+  switch (by) {
+    case Dimension::kUser:
+      hourly_key = "user_id";
+      logs_key = "COALESCE(user_id, 0)";
+      join = " LEFT JOIN users n ON n.id = t.k";
+      name = "n.username";
+      break;
+    case Dimension::kToken:
+      hourly_key = "token_id";
+      logs_key = "COALESCE(token_id, 0)";
+      join = " LEFT JOIN tokens n ON n.id = t.k";
+      name = "n.name";
+      owner = "n.user_id";
+      break;
+    case Dimension::kModel:
+      hourly_key = "CAST(model_name AS BINARY)";
+      logs_key = "CAST(COALESCE(model_name, '') AS BINARY)";
+      break;
+    case Dimension::kChannel:
+      hourly_key = "channel_id";
+      logs_key = "COALESCE(channel_id, 0)";
+      join = " LEFT JOIN channels n ON n.id = t.k";
+      name = "n.name";
+      break;
+  }
+  const std::string order = std::string(MetricName(metric)) + " DESC, k";
+  return "SELECT t.k, " + name + ", " + owner + ", t.reqs, t.tokens, t.quota, t.errors FROM (SELECT k, SUM(reqs) AS reqs, "
+         "SUM(tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors FROM (" +
+         UnionSql(plan, filters, hourly_table, hourly_key + " AS k", logs_key + " AS k", 1) + ") u GROUP BY k ORDER BY " +
+         order + " LIMIT " + Str(limit) + ") t" + join + " ORDER BY t." + order;
+}
+
+bool LooksLikeIp(std::string_view text) {
+  if (text.empty() || text.size() > 45) return false;
+  for (char c : text) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string SubjectCondition(LogSubject subject, const std::string& value) {
+  switch (subject) {
+    case LogSubject::kUser: return "user_id = " + Str(std::stoll(value));
+    case LogSubject::kToken: return "token_id = " + Str(std::stoll(value));
+    // Validated addresses as text, so idx_logs_ip serves them; anything else byte for byte.
+    case LogSubject::kIp: return "ip = " + (LooksLikeIp(value) ? "'" + value + "'" : HexLiteral(value));
+  }
+  return "FALSE";
+}
+
+std::string RequestCondition(int64_t id) { return "id = " + Str(id); }
+
+std::string LogRowsSql(const std::string& condition, Range range, int limit) {
+  return "SELECT " + std::string(observer::newapi::kLogColumns) + ", request_id FROM logs WHERE created_at >= " + Str(range.start) +
+         " AND created_at < " + Str(range.end) + " AND " + condition + " ORDER BY created_at DESC, id DESC LIMIT " +
+         Str(limit);
+}
+
+std::string BreakdownSql(Breakdown by, const std::string& condition, Range range, int limit) {
+  const char* columns = "";
+  switch (by) {
+    case Breakdown::kIps: columns = "COALESCE(ip, ''), ''"; break;
+    case Breakdown::kUsers: columns = "COALESCE(user_id, 0), MAX(username)"; break;
+    case Breakdown::kModels: columns = "CAST(COALESCE(model_name, '') AS BINARY), ''"; break;
+    case Breakdown::kChannels: columns = "COALESCE(channel_id, 0), ''"; break;
+  }
+  return std::string("SELECT ") + columns + ", COUNT(*) FROM logs WHERE created_at >= " + Str(range.start) +
+         " AND created_at < " + Str(range.end) + " AND " + condition + " GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT " +
+         Str(limit);
+}
+
+}  // namespace exporter::api

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The JSON API on simulator data: four days of history ending just after New York's 2026 autumn DST change, the hourly
+# table filled by one aggregator pass with the seam a few hours before the end. api_check compares every endpoint
+# with SQL ground truth; then, on exporters of their own: bearer-token auth (401, health open, CORS only for listed
+# origins), a statement timeout answered 504 with the query stopped on the server, and a locked table answered 504
+# while a second request finds the one-connection pool busy (429 with Retry-After).
+# Usage: api_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE..PORT_BASE+4)
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+BUILD_DIR=$1 DB_PORT=$2 API=$(($2 + 1)) AUTH_API=$(($2 + 2)) SLOW_API=$(($2 + 3)) AGG_PORT=$(($2 + 4))
+make_test_dir
+DB=$TEST_DIR/db
+cleanup() {
+  for p in exporter auth slow lock; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
+  mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
+}
+trap cleanup EXIT
+
+HISTORY_END=1793664000  # 2026-11-03T00:00:00Z; New York fell back on 2026-11-01 at 06:00Z
+simulated_database "$DB" "$DB_PORT" --history.rows=150000 --history.days=4 --history.end=$HISTORY_END --users=400 \
+  --history.anomaly-interval=3600 || { fail "the simulated database did not start"; finish; }
+# Time zone tables, for the ground truth's CONVERT_TZ (the exporter reads /usr/share/zoneinfo itself).
+mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null | mariadb --no-defaults --socket="$DB/mariadb.sock" -uroot mysql
+check "MariaDB knows America/New_York" test "$(sql "SELECT CONVERT_TZ('2026-07-01 12:00:00', '+00:00', 'America/New_York')")" = "2026-07-01 08:00:00"
+
+# One aggregator pass; hours end before HISTORY_END - 5 h are final, the rest of the history is read from logs.
+LAG=$(( $(date +%s) - (HISTORY_END - 5 * 3600) ))
+(DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG_PORT AGG_FINALIZE_LAG_SECONDS=$LAG \
+  exec "$BUILD_DIR/aggregator/newapi-aggregator" --once) >"$TEST_DIR/aggregator.log" 2>&1
+check "one aggregator pass fills agg_usage_hourly (finalized until $(sql "SELECT value FROM \`new-api\`.agg_state WHERE name = 'finalized_until'"))" test $? = 0
+
+exporter() { # NAME PORT [VAR=VALUE...]
+  local name=$1 port=$2; shift 2
+  (export DB_PORT API_PORT=$port DB_PASS_RO=ro-pass "$@"; exec "$BUILD_DIR/exporter/newapi-exporter") \
+    >"$TEST_DIR/$name.log" 2>&1 &
+  echo $! >"$TEST_DIR/$name.pid"
+  wait_until 15 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/health"
+}
+exporter exporter "$API" API_DB_CONNECTIONS=2
+check "the exporter answers /api/health" curl -fsS -o /dev/null "http://127.0.0.1:$API/api/health"
+
+NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
+  "$BUILD_DIR/tests/api_check" >"$TEST_DIR/check.log" 2>&1
+status=$?
+grep -E "^\[ +(OK|FAILED) +\]|Failure|Expected|Which is|actual|scanned" "$TEST_DIR/check.log" | head -80
+check "every endpoint equals its SQL ground truth (logs, hourly, seam; UTC, DST and half-hour zones)" test "$status" = 0
+echo "query times on this data (status, source, ms, path):"
+grep -E "^  200 " "$TEST_DIR/check.log" | grep -E "series\?start_ms=[0-9]+&end_ms=[0-9]+&slot_sec=(3600|60)$|top\?.*by=user&metric=tokens|heatmap|anomalies\?.*rule=burst$" | head -12
+
+# Auth and CORS. One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
+stop_pidfile "$TEST_DIR/exporter.pid" 10
+TOKEN=$(random_password)
+printf '%s\n' "$TOKEN" >"$TEST_DIR/token"
+exporter auth "$AUTH_API" API_TOKEN_FILE="$TEST_DIR/token" CORS_ORIGINS=https://ops.example.com API_QUERY_TIMEOUT_MS=1
+URL="http://127.0.0.1:$AUTH_API/api/stats/top?start_ms=$(( (HISTORY_END - 4 * 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
+code() { curl -sS -o "$TEST_DIR/body.json" -w '%{http_code}' "$@"; }
+check "no token: 401" test "$(code "$URL")" = 401
+check "  ... with the error shape" grep -q '"code":401' "$TEST_DIR/body.json"
+check "a wrong token: 401" test "$(code -H "Authorization: Bearer ${TOKEN}x" "$URL")" = 401
+check "a token of another scheme: 401" test "$(code -H "Authorization: Basic $TOKEN" "$URL")" = 401
+check "/api/health stays open" test "$(code "http://127.0.0.1:$AUTH_API/api/health")" = 200
+check "validation still names the parameter behind auth" \
+  test "$(code -H "Authorization: Bearer $TOKEN" "$URL&by=nobody")" = 400
+cors() { curl -sS -D - -o /dev/null -H "Origin: $1" -H "Authorization: Bearer $TOKEN" "$URL&by=nobody" | tr -d '\r'; }
+check "CORS headers for a listed origin" grep -q "^Access-Control-Allow-Origin: https://ops.example.com" <(cors https://ops.example.com)
+check "no CORS headers for another origin" bash -c "! grep -qi '^Access-Control' <(curl -sS -D - -o /dev/null -H 'Origin: https://evil.example.com' '$URL&by=nobody')"
+check "a preflight for a listed origin answers 204 with the methods" \
+  grep -q "^Access-Control-Allow-Methods: GET" <(curl -sS -D - -o /dev/null -X OPTIONS -H "Origin: https://ops.example.com" "$URL" | tr -d '\r')
+
+# A statement timeout (API_QUERY_TIMEOUT_MS=1 on four days of logs): 504, and nothing left running on the server.
+check "the right token over a range too slow for the timeout: 504" test "$(code -H "Authorization: Bearer $TOKEN" "$URL")" = 504
+check "  ... with the error shape" grep -q '"code":504' "$TEST_DIR/body.json"
+# The API's usage queries (the collectors' own queries run meanwhile).
+running() { sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'newapi_ro' AND COMMAND = 'Query' AND INFO LIKE '%GROUP BY k%'"; }
+check "  ... and the query was stopped on the server ($(running) running)" test "$(running)" = 0
+check "the exporter keeps answering after timeouts" test "$(code "http://127.0.0.1:$AUTH_API/api/health")" = 200
+
+stop_pidfile "$TEST_DIR/auth.pid" 10
+# A locked logs table with a one-connection pool: the first request waits on the lock and answers 504; the second,
+# meanwhile, finds the pool busy and answers 429 with Retry-After.
+exporter slow "$SLOW_API" API_DB_CONNECTIONS=1 DB_LOCK_WAIT_TIMEOUT_SECONDS=3
+mariadb --no-defaults --socket="$DB/mariadb.sock" -uroot -e "LOCK TABLES \`new-api\`.logs WRITE; SELECT SLEEP(6);" \
+  >/dev/null 2>&1 &
+echo $! >"$TEST_DIR/lock.pid"
+sleep 0.5
+SLOW_URL="http://127.0.0.1:$SLOW_API/api/stats/series?start_ms=$(( (HISTORY_END - 3600) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
+curl -sS -o "$TEST_DIR/locked.json" -w '%{http_code}' "$SLOW_URL" >"$TEST_DIR/locked.code" &
+locked=$!
+sleep 0.5
+check "a second request while the only connection waits: 429" test "$(curl -sS -D "$TEST_DIR/busy.headers" -o /dev/null -w '%{http_code}' "$SLOW_URL")" = 429
+check "  ... with Retry-After" grep -qi '^Retry-After: 1' "$TEST_DIR/busy.headers"
+wait $locked
+check "the request waiting on the locked table answers 504 ($(cat "$TEST_DIR/locked.code"))" test "$(cat "$TEST_DIR/locked.code")" = 504
+wait "$(cat "$TEST_DIR/lock.pid")" 2>/dev/null
+check "after the lock is gone the same request answers 200" test "$(curl -sS -o /dev/null -w '%{http_code}' "$SLOW_URL")" = 200
+finish

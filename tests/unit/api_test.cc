@@ -1,0 +1,310 @@
+// The JSON API's pure parts without a database: time zones (fixed offsets, TZif files, POSIX rules, DST buckets),
+// parameter validation and normalization, the hourly/logs query plan, the SQL's column allow-list, and access checks.
+#include <gtest/gtest.h>
+
+#include "api/access.h"
+#include "api/params.h"
+#include "api/plan.h"
+#include "api/time_zone.h"
+#include "api/usage_sql.h"
+
+namespace exporter::api {
+namespace {
+
+constexpr const char* kZoneinfo = "/usr/share/zoneinfo";
+
+// Unix time of a UTC civil time.
+int64_t Utc(int64_t y, unsigned mo, unsigned d, int64_t h = 0, int64_t mi = 0) {
+  return DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+}
+
+TimeZone MustLoad(const std::string& name) {
+  std::string error;
+  std::optional<TimeZone> zone = TimeZone::Load(name, kZoneinfo, &error);
+  EXPECT_TRUE(zone) << name << ": " << error;
+  return zone.value_or(TimeZone());
+}
+
+ZoneLookup Zones() {
+  return [](const std::string& name, std::string* error) -> std::shared_ptr<const TimeZone> {
+    std::optional<TimeZone> zone = TimeZone::Load(name.empty() ? "UTC" : name, kZoneinfo, error);
+    return zone ? std::make_shared<const TimeZone>(*zone) : nullptr;
+  };
+}
+
+TEST(TimeZoneTest, FixedOffsetsAreNormalized) {
+  EXPECT_EQ(MustLoad("+08:00").name(), "+08:00");
+  EXPECT_EQ(MustLoad("+8").name(), "+08:00");
+  EXPECT_EQ(MustLoad("-0530").name(), "-05:30");
+  EXPECT_EQ(MustLoad("+00:00").name(), "UTC");
+  EXPECT_EQ(MustLoad("UTC").OffsetAt(0), 0);
+  EXPECT_EQ(MustLoad("+05:45").OffsetAt(Utc(2024, 1, 1)), 5 * 3600 + 45 * 60);
+  std::string error;
+  for (const char* bad : {"+15:00", "+14:30", "+8:00", "+08:60", "+", "-abc", "../etc/passwd", "/etc/passwd",
+                          "Asia/Nowhere", "Asia/../../etc", "a b"}) {
+    EXPECT_FALSE(TimeZone::Load(bad, kZoneinfo, &error)) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
+TEST(TimeZoneTest, ReadsDaylightSavingTimeFromTzif) {
+  const TimeZone ny = MustLoad("America/New_York");
+  EXPECT_EQ(ny.OffsetAt(Utc(2024, 3, 10, 6, 59)), -5 * 3600);
+  EXPECT_EQ(ny.OffsetAt(Utc(2024, 3, 10, 7, 0)), -4 * 3600);
+  EXPECT_EQ(ny.OffsetAt(Utc(2024, 11, 3, 5, 59)), -4 * 3600);
+  EXPECT_EQ(ny.OffsetAt(Utc(2024, 11, 3, 6, 0)), -5 * 3600);
+  // After the table of the file: the footer's POSIX rule.
+  EXPECT_EQ(ny.OffsetAt(Utc(2060, 7, 1)), -4 * 3600);
+  EXPECT_EQ(ny.OffsetAt(Utc(2060, 12, 1)), -5 * 3600);
+  EXPECT_EQ(MustLoad("Asia/Shanghai").OffsetAt(Utc(2024, 7, 1)), 8 * 3600);
+  EXPECT_EQ(MustLoad("Asia/Kolkata").OffsetAt(Utc(2024, 7, 1)), 5 * 3600 + 1800);
+  EXPECT_EQ(MustLoad("Australia/Sydney").OffsetAt(Utc(2024, 1, 1)), 11 * 3600);
+  EXPECT_EQ(MustLoad("Australia/Sydney").OffsetAt(Utc(2024, 7, 1)), 10 * 3600);
+  EXPECT_EQ(LocalIso(ny, Utc(2024, 7, 1, 16)), "2024-07-01T12:00:00-04:00");
+  EXPECT_EQ(LocalIso(MustLoad("Asia/Kolkata"), Utc(2024, 7, 1, 0)), "2024-07-01T05:30:00+05:30");
+}
+
+TEST(TimeZoneTest, RejectsMalformedTzif) {
+  std::string error;
+  EXPECT_FALSE(TimeZone::FromTzif("", "x", &error));
+  EXPECT_FALSE(TimeZone::FromTzif(std::string("TZif2") + std::string(60, '\xff'), "x", &error));
+  EXPECT_NE(error.find("TZif"), std::string::npos);
+}
+
+TEST(TimeZoneTest, ExpandsPosixRules) {
+  int32_t std_offset = 0;
+  std::vector<std::pair<int64_t, int32_t>> transitions;
+  ASSERT_TRUE(ExpandPosixTz("EST5EDT,M3.2.0,M11.1.0", 2024, &std_offset, &transitions));
+  EXPECT_EQ(std_offset, -5 * 3600);
+  ASSERT_GE(transitions.size(), 2u);
+  EXPECT_EQ(transitions[0], std::make_pair(Utc(2024, 3, 10, 7), -4 * 3600));
+  EXPECT_EQ(transitions[1], std::make_pair(Utc(2024, 11, 3, 6), -5 * 3600));
+  // Southern hemisphere, half-hour offsets and a half-hour shift (Lord Howe).
+  transitions.clear();
+  ASSERT_TRUE(ExpandPosixTz("<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", 2024, &std_offset, &transitions));
+  EXPECT_EQ(std_offset, 10 * 3600 + 1800);
+  EXPECT_EQ(transitions[0], std::make_pair(Utc(2024, 4, 6, 15), 10 * 3600 + 1800));   // 2:00 +11 on 7 April
+  EXPECT_EQ(transitions[1], std::make_pair(Utc(2024, 10, 5, 15, 30), 11 * 3600));     // 2:00 +10:30 on 6 October
+  // Last-week rules and a time after the slash (Europe).
+  transitions.clear();
+  ASSERT_TRUE(ExpandPosixTz("CET-1CEST,M3.5.0,M10.5.0/3", 2024, &std_offset, &transitions));
+  EXPECT_EQ(transitions[0], std::make_pair(Utc(2024, 3, 31, 1), 7200));
+  EXPECT_EQ(transitions[1], std::make_pair(Utc(2024, 10, 27, 1), 3600));
+  transitions.clear();
+  ASSERT_TRUE(ExpandPosixTz("CST-8", 2024, &std_offset, &transitions));
+  EXPECT_EQ(std_offset, 8 * 3600);
+  EXPECT_TRUE(transitions.empty());
+  EXPECT_FALSE(ExpandPosixTz("EST5EDT,J60,J300", 2024, &std_offset, &transitions));
+  EXPECT_FALSE(ExpandPosixTz("X5", 2024, &std_offset, &transitions));
+}
+
+TEST(TimeZoneTest, DaysFollowDaylightSavingTime) {
+  const TimeZone ny = MustLoad("America/New_York");
+  // Local midnights around the spring change: 24, 23 and 24 hours.
+  const std::vector<int64_t> days = BucketBoundaries(ny, 86400, Utc(2024, 3, 9, 5), Utc(2024, 3, 12, 4), 100);
+  EXPECT_EQ(days, (std::vector<int64_t>{Utc(2024, 3, 9, 5), Utc(2024, 3, 10, 5), Utc(2024, 3, 11, 4), Utc(2024, 3, 12, 4)}));
+  EXPECT_EQ(ny.BucketStart(Utc(2024, 3, 10, 12), 86400), Utc(2024, 3, 10, 5));
+  EXPECT_EQ(ny.BucketStart(Utc(2024, 3, 11, 3, 59), 86400), Utc(2024, 3, 10, 5));
+  // Hours around the autumn change: the repeated 01:00 is one two-hour bucket.
+  const std::vector<int64_t> hours = BucketBoundaries(ny, 3600, Utc(2024, 11, 3, 4), Utc(2024, 11, 3, 8), 100);
+  EXPECT_EQ(hours, (std::vector<int64_t>{Utc(2024, 11, 3, 4), Utc(2024, 11, 3, 5), Utc(2024, 11, 3, 7), Utc(2024, 11, 3, 8)}));
+  // Half-hour offsets: local hours start at :30 UTC.
+  const TimeZone india = MustLoad("Asia/Kolkata");
+  EXPECT_EQ(india.BucketStart(Utc(2024, 7, 1, 10, 10), 3600), Utc(2024, 7, 1, 9, 30));
+  EXPECT_EQ(india.NextBoundary(Utc(2024, 7, 1, 9, 30), 3600), Utc(2024, 7, 1, 10, 30));
+  EXPECT_TRUE(BucketBoundaries(TimeZone(), 60, 0, 60 * 101, 100).empty()) << "over the cap";
+}
+
+QueryParams Q(std::initializer_list<std::pair<const std::string, std::string>> items) { return QueryParams(items); }
+
+std::string SeriesError(const QueryParams& q) {
+  SeriesParams p;
+  std::optional<ParamError> e = ParseSeries(q, Zones(), &p);
+  return e ? e->param : "";
+}
+
+TEST(ParamsTest, SeriesValidationNamesTheParameter) {
+  const std::string start = std::to_string(Utc(2024, 7, 1) * 1000), end = std::to_string(Utc(2024, 7, 1, 6) * 1000);
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}})), "");
+  EXPECT_EQ(SeriesError(Q({{"end_ms", end}})), "start_ms");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}})), "end_ms");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", "12x"}, {"end_ms", end}})), "start_ms");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", "-5"}, {"end_ms", end}})), "start_ms");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", "99999999999999999999"}, {"end_ms", end}})), "start_ms");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", end}, {"end_ms", start}})), "end_ms");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", start}})), "end_ms");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"slot_sec", "61"}})), "slot_sec");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"tz", "Mars/Olympus"}})), "tz");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"channel", "x"}})), "channel");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"model", std::string(200, 'm')}})), "model");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"sorcery", "1"}})), "sorcery");
+  EXPECT_EQ(SeriesError(QueryParams{{"start_ms", start}, {"start_ms", start}, {"end_ms", end}}), "start_ms");
+  // Range caps per slot: 1500 buckets.
+  const std::string two_days = std::to_string(Utc(2024, 7, 3) * 1000);
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", two_days}, {"slot_sec", "60"}})), "end_ms");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", two_days}, {"slot_sec", "300"}})), "");
+}
+
+TEST(ParamsTest, RelativeRangesAlignToTheSlot) {
+  // "The last 24 h" asked at two moments of the same minute: one key.
+  const int64_t now = Utc(2024, 7, 1, 12, 34) + 5;
+  SeriesParams a, b;
+  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string((now - 86400) * 1000 + 123)}, {"end_ms", std::to_string(now * 1000 + 123)},
+                              {"slot_sec", "300"}}),
+                           Zones(), &a));
+  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string((now + 40 - 86400) * 1000)}, {"end_ms", std::to_string((now + 40) * 1000)},
+                              {"slot_sec", "300"}}),
+                           Zones(), &b));
+  EXPECT_EQ(a.Key(), b.Key());
+  EXPECT_EQ(a.range.start, Utc(2024, 6, 30, 12, 30));
+  EXPECT_EQ(a.range.end, Utc(2024, 7, 1, 12, 35));
+  EXPECT_EQ(a.boundaries.size(), 24u * 12 + 2);
+  // Days in a half-hour zone start at local midnight.
+  SeriesParams d;
+  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string(Utc(2024, 7, 1, 12) * 1000)}, {"end_ms", std::to_string(Utc(2024, 7, 3, 12) * 1000)},
+                              {"slot_sec", "86400"}, {"tz", " 05:30"}}),
+                           Zones(), &d));
+  EXPECT_EQ(d.zone->name(), "+05:30");
+  EXPECT_EQ(d.range.start, Utc(2024, 6, 30, 18, 30));
+  EXPECT_EQ(d.boundaries.size(), 4u);
+  // Without a slot: whole minutes.
+  TopParams t;
+  ASSERT_FALSE(ParseTop(Q({{"start_ms", "60001"}, {"end_ms", "119999"}}), &t));
+  EXPECT_EQ(t.range.start, 60);
+  EXPECT_EQ(t.range.end, 120);
+}
+
+TEST(ParamsTest, TopHeatmapAnomaliesAndLogs) {
+  const std::string start = std::to_string(Utc(2024, 7, 1) * 1000), end = std::to_string(Utc(2024, 7, 2) * 1000);
+  auto top_error = [](const QueryParams& q) {
+    TopParams p;
+    std::optional<ParamError> e = ParseTop(q, &p);
+    return e ? e->param : "";
+  };
+  EXPECT_EQ(top_error(Q({{"start_ms", start}, {"end_ms", end}, {"by", "ip"}})), "by");
+  EXPECT_EQ(top_error(Q({{"start_ms", start}, {"end_ms", end}, {"metric", "quota"}})), "metric");
+  EXPECT_EQ(top_error(Q({{"start_ms", start}, {"end_ms", end}, {"limit", "0"}})), "limit");
+  EXPECT_EQ(top_error(Q({{"start_ms", start}, {"end_ms", end}, {"limit", "1001"}})), "limit");
+  EXPECT_EQ(top_error(Q({{"start_ms", start}, {"end_ms", std::to_string(Utc(2024, 12, 1) * 1000)}})), "end_ms");
+  TopParams top;
+  ASSERT_FALSE(ParseTop(Q({{"start_ms", start}, {"end_ms", end}, {"by", "model"}, {"metric", "quota_sum"}}), &top));
+  EXPECT_EQ(top.metric, Metric::kQuota);
+  EXPECT_EQ(top.limit, 50);
+
+  HeatmapParams heat;
+  std::optional<ParamError> heat_error =
+      ParseHeatmap(Q({{"start_ms", start}, {"end_ms", end}, {"metric", "users"}}), Zones(), &heat);
+  ASSERT_TRUE(heat_error);
+  EXPECT_EQ(heat_error->param, "metric");
+  ASSERT_FALSE(ParseHeatmap(Q({{"start_ms", start}, {"end_ms", end}, {"tz", "Asia/Kolkata"}}), Zones(), &heat));
+  EXPECT_EQ(heat.range.start, Utc(2024, 6, 30, 23, 30));
+  EXPECT_EQ(heat.boundaries.size(), 26u);
+
+  auto anomaly_error = [](const QueryParams& q) {
+    AnomalyParams p;
+    std::optional<ParamError> e = ParseAnomalies(q, &p);
+    return e ? e->param : "";
+  };
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}})), "rule");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "bursts"}})), "rule");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}, {"sigma", "3"}})), "sigma");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"window_sec", "3"}})), "window_sec");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}, {"threshold", "1"}})), "threshold");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"sigma", "nan"}})), "sigma");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", std::to_string(Utc(2024, 7, 9) * 1000)}, {"rule", "burst"}})), "end_ms");
+  AnomalyParams anomaly;
+  ASSERT_FALSE(ParseAnomalies(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "ip_many_users"}, {"users_threshold", "9"}}), &anomaly));
+  observer::rules::Thresholds t;
+  EXPECT_EQ(anomaly.overrides.ApplyTo(anomaly.rule, &t), "");
+  EXPECT_EQ(t.ip_users_threshold, 9);
+  std::optional<ParamError> detail = ParseAnomalyDetail(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}}), &anomaly);
+  ASSERT_TRUE(detail);
+  EXPECT_EQ(detail->param, "subject_id");
+
+  auto logs_error = [](const QueryParams& q) {
+    LogsParams p;
+    std::optional<ParamError> e = ParseLogs(q, &p);
+    return e ? e->param : "";
+  };
+  EXPECT_EQ(logs_error(Q({{"start_ms", start}, {"end_ms", end}})), "user_id");
+  EXPECT_EQ(logs_error(Q({{"start_ms", start}, {"end_ms", end}, {"user_id", "1"}, {"ip", "1.2.3.4"}})), "user_id");
+  EXPECT_EQ(logs_error(Q({{"start_ms", start}, {"end_ms", end}, {"ip", "1.2.3.4' OR 1=1"}})), "ip");
+  EXPECT_EQ(logs_error(Q({{"start_ms", start}, {"end_ms", end}, {"ip", "2001:db8::1"}})), "");
+}
+
+TEST(PlanTest, FinalizedWholeHoursReadTheHourlyTable) {
+  const int64_t h = 3600;
+  // Hourly buckets over a day, finalized until hour 20.
+  std::vector<int64_t> hours;
+  for (int64_t i = 0; i <= 24; ++i) hours.push_back(i * h);
+  Plan plan = MakePlan(hours, 20 * h);
+  EXPECT_EQ(plan.hourly, (std::vector<Segment>{{0, 20 * h}}));
+  EXPECT_EQ(plan.logs, (std::vector<Segment>{{20 * h, 24 * h}}));
+  EXPECT_STREQ(PlanSources(plan), "hourly+logs");
+  EXPECT_STREQ(PlanSources(MakePlan(hours, kNothingFinalized)), "logs");
+  EXPECT_STREQ(PlanSources(MakePlan(hours, 30 * h)), "hourly");
+  // Minute buckets never contain a whole hour.
+  std::vector<int64_t> minutes;
+  for (int64_t i = 0; i <= 120; ++i) minutes.push_back(i * 60);
+  EXPECT_TRUE(MakePlan(minutes, 30 * h).hourly.empty());
+  // Days starting at :30 (a +05:30 zone): the whole hours inside each day, the half hours at its edges from logs.
+  const int64_t o = 18 * h + 1800;
+  plan = MakePlan({o, o + 24 * h, o + 48 * h}, 100 * h);
+  EXPECT_EQ(plan.hourly, (std::vector<Segment>{{o + 1800, o + 24 * h - 1800}, {o + 24 * h + 1800, o + 48 * h - 1800}}));
+  EXPECT_EQ(plan.logs, (std::vector<Segment>{{o, o + 1800}, {o + 24 * h - 1800, o + 24 * h + 1800}, {o + 48 * h - 1800, o + 48 * h}}));
+  // A top range from 10:15 to 14:45: hours 11-14 hourly, the quarter hours from logs.
+  plan = MakePlan({10 * h + 900, 14 * h + 2700}, 100 * h);
+  EXPECT_EQ(plan.hourly, (std::vector<Segment>{{11 * h, 14 * h}}));
+  EXPECT_EQ(plan.logs, (std::vector<Segment>{{10 * h + 900, 11 * h}, {14 * h, 14 * h + 2700}}));
+}
+
+TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
+  const Plan plan = MakePlan({0, 3600, 7200, 7260}, 3600);
+  const std::string series = UsageByBucketSql(plan, {}, "`new-api`.`agg_usage_hourly`", true);
+  EXPECT_NE(series.find("FROM `new-api`.`agg_usage_hourly` WHERE ((hour >= 0 AND hour < 3600))"), std::string::npos) << series;
+  EXPECT_NE(series.find("FROM logs WHERE ((created_at >= 3600 AND created_at < 7260))"), std::string::npos) << series;
+  EXPECT_NE(series.find("INTERVAL(created_at, 0, 3600, 7200)"), std::string::npos) << series;
+  Filters filters;
+  filters.model = "gpt-4o'";
+  filters.group = "";
+  filters.channel = 3;
+  const std::string top = TopSql(plan, filters, "agg", Dimension::kToken, Metric::kQuota, 5);
+  EXPECT_NE(top.find("model_name = X'6770742d346f27'"), std::string::npos) << top;
+  EXPECT_NE(top.find("CAST(COALESCE(`group`, '') AS BINARY) = X''"), std::string::npos) << top;
+  EXPECT_NE(top.find("ORDER BY quota DESC, k LIMIT 5"), std::string::npos) << top;
+  for (const std::string& sql : {series, top, LogRowsSql(SubjectCondition(LogSubject::kIp, "10.0.0.1"), {0, 60}, 10),
+                                 BreakdownSql(Breakdown::kUsers, RequestCondition(5), {0, 60}, 10)}) {
+    EXPECT_EQ(sql.find("content"), std::string::npos) << sql;
+    EXPECT_EQ(sql.find("key"), std::string::npos) << sql;
+  }
+  EXPECT_EQ(SubjectCondition(LogSubject::kIp, "x'y"), "ip = X'782779'");
+}
+
+TEST(AccessTest, BearerTokenAndCors) {
+  AccessOptions open;
+  EXPECT_TRUE(Authorized("", open));
+  AccessOptions closed;
+  closed.token = "s3cret-token";
+  EXPECT_TRUE(Authorized("Bearer s3cret-token", closed));
+  EXPECT_FALSE(Authorized("", closed));
+  EXPECT_FALSE(Authorized("Bearer s3cret-toke", closed));
+  EXPECT_FALSE(Authorized("Bearer s3cret-token2", closed));
+  EXPECT_FALSE(Authorized("Basic s3cret-token", closed));
+  EXPECT_FALSE(Authorized("Bearer ", closed));
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_FALSE(ConstantTimeEquals("a", ""));
+
+  closed.cors_origins = {"https://ops.example.com"};
+  httplib::Request req;
+  httplib::Response res;
+  req.set_header("Origin", "https://evil.example.com");
+  ApplyCors(req, res, closed);
+  EXPECT_FALSE(res.has_header("Access-Control-Allow-Origin"));
+  httplib::Request allowed;
+  allowed.set_header("Origin", "https://ops.example.com");
+  ApplyCors(allowed, res, closed);
+  EXPECT_EQ(res.get_header_value("Access-Control-Allow-Origin"), "https://ops.example.com");
+}
+
+}  // namespace
+}  // namespace exporter::api
