@@ -1,0 +1,228 @@
+// End-to-end test of the web UI in Debian's headless Chromium (playwright-core) against a running native stack:
+// token dialog, every page with real numbers checked against the API, the injected burst and its detail, CSV
+// downloads, deep links, the language switch and a phone-sized screen. Screenshots go to ARTIFACTS.
+// Env: BASE_URL, API_TOKEN, BURST_TOKEN (the injected burst's token id), ARTIFACTS, CHROMIUM (default /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+
+const BASE = process.env.BASE_URL;
+const TOKEN = process.env.API_TOKEN;
+const BURST = process.env.BURST_TOKEN;
+const ART = process.env.ARTIFACTS;
+mkdirSync(ART, { recursive: true });
+
+let failures = 0;
+const ok = (what) => console.log(`ok   [frontend_e2e]: ${what}`);
+const fail = (what) => {
+  console.error(`FAIL [frontend_e2e]: ${what}`);
+  failures++;
+};
+const check = (cond, what) => (cond ? ok(what) : fail(what));
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    console.log(`     [frontend_e2e]: ${name} took ${Date.now() - t0} ms`);
+  } catch (e) {
+    fail(`${name}: ${e?.message?.split('\n')[0] ?? e}`);
+  }
+}
+
+async function api(path) {
+  const res = await fetch(BASE + path, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
+}
+// Screenshots once every query has answered and nothing spins.
+async function shot(page, name) {
+  await page.waitForLoadState('networkidle').catch(() => {});
+  await page.waitForFunction(() => !document.querySelector('.ant-spin-spinning, [data-testid="loading-state"]'), null, { timeout: 30_000 }).catch(() => {});
+  await page.screenshot({ path: `${ART}/${name}.png`, fullPage: true });
+}
+const rowCount = async (page, testId) => Number((await page.locator(`[data-testid="${testId}"] [data-testid="row-count"]`).innerText()).split(' ')[0]);
+
+// Clicks the table's CSV button and returns the downloaded file's lines (without the trailing empty one).
+async function downloadCsv(page, testId) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-testid="${testId}"] [data-testid="csv-button"]`).click()]);
+  const text = readFileSync(await download.path(), 'utf8').replace(/^\ufeff/, '');
+  return { name: download.suggestedFilename(), lines: text.split('\r\n').filter((l) => l !== '') };
+}
+
+const MIN = 60_000;
+const now = Date.now();
+// A closed range in the past: its numbers no longer change while the test compares them with the API.
+const past = { start: Math.floor((now - 3 * 3_600_000) / MIN) * MIN, end: Math.floor((now - 3_600_000) / MIN) * MIN };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+const context = await browser.newContext({ acceptDownloads: true, locale: 'en-US', viewport: { width: 1366, height: 900 } });
+const page = await context.newPage();
+page.setDefaultTimeout(30_000);
+const consoleErrors = [];
+page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+await step('token dialog', async () => {
+  await page.goto(`${BASE}/`);
+  const message = page.locator('[data-testid="token-message"]');
+  await message.waitFor();
+  check(/requires a bearer token/.test(await message.innerText()), 'without a token the app asks for one');
+  await page.locator('[data-testid="token-input"]').fill('not-the-token');
+  await page.locator('[data-testid="token-save"]').click();
+  await page.waitForFunction(() => /refused the token/.test(document.querySelector('[data-testid="token-message"]')?.textContent ?? ''));
+  const text = await message.innerText();
+  check(/refused the token/.test(text) && /401/.test(text), `a wrong token says so clearly: "${text.replace(/\s+/g, ' ')}"`);
+  await shot(page, 'wrong-token');
+  await page.locator('[data-testid="token-input"]').fill(TOKEN);
+  await page.locator('[data-testid="token-save"]').click();
+  await message.waitFor({ state: 'hidden' });
+  ok('the right token closes the dialog');
+});
+
+await step('dashboard', async () => {
+  const seriesReq = page.waitForRequest((r) => r.url().includes('/api/stats/series') && r.url().includes(`start_ms=${past.start}`));
+  await page.goto(`${BASE}/?start=${past.start}&end=${past.end}`);
+  const requested = new URL((await seriesReq).url());
+  const value = page.locator('[data-testid="kpi-requests-value"]');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-requests-value"]')?.getAttribute('data-value')) > 0);
+  const shown = Number(await value.getAttribute('data-value'));
+  const rows = await api(`/api/stats/series${requested.search}`);
+  const expected = rows.reduce((s, r) => s + r.reqs, 0);
+  check(shown === expected && expected > 0, `the Requests KPI (${shown}) equals the API's sum of reqs (${expected}) for ${requested.search}`);
+  check((await value.innerText()) === expected.toLocaleString('en-US'), `it is shown as ${expected.toLocaleString('en-US')}`);
+  const tokens = rows.reduce((s, r) => s + r.tokens, 0);
+  check(Number(await page.locator('[data-testid="kpi-tokens-value"]').getAttribute('data-value')) === tokens, `the Tokens KPI equals the API's (${tokens})`);
+  check(/vs previous period/.test(await page.locator('[data-testid="kpi-requests-change"]').innerText()), 'the KPI shows its change vs the previous period');
+  await page.locator('[data-testid="traffic-chart"] canvas').first().waitFor();
+  ok('the traffic chart draws');
+  const tableRows = await rowCount(page, 'series-table');
+  check(tableRows === rows.length, `the buckets table has the API's ${rows.length} rows`);
+  const csv = await downloadCsv(page, 'series-table');
+  check(csv.lines[0] === 'bucket,reqs,tokens,quota,errors,users,tokens_cnt', `series CSV header: ${csv.lines[0]}`);
+  check(csv.lines.length - 1 === rows.length, `series CSV has ${csv.lines.length - 1} rows (API: ${rows.length})`);
+  await page.getByText('1 h', { exact: true }).click();
+  await page.waitForURL(/range=1h/);
+  ok('a quick range goes into the URL (range=1h)');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-requests-value"]')?.getAttribute('data-value')) > 0);
+  await shot(page, 'dashboard');
+});
+
+await step('top', async () => {
+  await page.goto(`${BASE}/top?start=${past.start}&end=${past.end}&by=user&metric=reqs`);
+  await page.locator('[data-testid="top-table"] tbody tr').first().waitFor();
+  const api_rows = await api(`/api/stats/top?start_ms=${past.start}&end_ms=${past.end}&by=user&metric=reqs&limit=50`);
+  const shown = await rowCount(page, 'top-table');
+  check(shown === api_rows.length && shown > 0, `the Top table has the API's ${api_rows.length} users`);
+  const firstCells = await page.locator('[data-testid="top-table"] tbody tr').first().locator('td').allInnerTexts();
+  check(firstCells[1] === String(api_rows[0].user_id) && firstCells[3] === api_rows[0].reqs.toLocaleString('en-US'),
+    `the first row is the API's top user ${api_rows[0].user_id} with ${api_rows[0].reqs} requests (${firstCells.join(' | ')})`);
+  await page.locator('[data-testid="top-chart"] canvas').first().waitFor();
+  // Sorting by a column header reorders the rows.
+  await page.locator('[data-testid="top-table"] th', { hasText: 'Errors' }).click();
+  await page.locator('[data-testid="top-table"] th', { hasText: 'Errors' }).click();
+  const errs = (await page.locator('[data-testid="top-table"] tbody tr td:nth-child(7)').allInnerTexts()).map((s) => Number(s.replace(/,/g, '')));
+  check(errs.every((v, i) => i === 0 || errs[i - 1] >= v), 'sorting by Errors orders the rows');
+  const csv = await downloadCsv(page, 'top-table');
+  check(csv.lines[0] === 'rank,user_id,username,reqs,tokens,quota_sum,errors', `Top CSV header: ${csv.lines[0]}`);
+  check(csv.lines.length - 1 === api_rows.length, `Top CSV has ${csv.lines.length - 1} rows (table: ${shown})`);
+  await page.locator('[data-testid="top-table"] tbody tr').first().click();
+  await page.waitForURL(/sel=\d+/);
+  await page.locator('[data-testid="top-logs-table"] tbody tr').first().waitFor();
+  ok(`a row opens its recent requests (${await rowCount(page, 'top-logs-table')} rows) with the selection in the URL`);
+  await shot(page, 'top-detail');
+  await page.keyboard.press('Escape');
+  await shot(page, 'top');
+});
+
+await step('heatmap', async () => {
+  await page.goto(`${BASE}/heatmap?range=7d&metric=reqs`);
+  await page.locator('[data-testid="heatmap-chart"] canvas').first().waitFor();
+  await page.locator('[data-testid="heatmap-table"] tbody tr').first().waitFor();
+  check((await rowCount(page, 'heatmap-table')) === 7, 'the heatmap table has 7 weekdays');
+  const totals = (await page.locator('[data-testid="heatmap-table"] tbody tr td:last-child').allInnerTexts()).map((s) => Number(s.replace(/,/g, '')));
+  check(totals.reduce((a, b) => a + b, 0) > 0, `the heatmap has requests (${totals.join(', ')})`);
+  const csv = await downloadCsv(page, 'heatmap-table');
+  check(csv.lines[0].startsWith('weekday,h00,h01,') && csv.lines[0].endsWith(',h23,total') && csv.lines.length === 8, `heatmap CSV: ${csv.lines.length - 1} rows, header ${csv.lines[0].slice(0, 30)}…`);
+  await shot(page, 'heatmap');
+});
+
+let detailUrl = '';
+await step('anomalies', async () => {
+  const found = async () => {
+    await page.goto(`${BASE}/anomalies?rule=burst&range=1h`);
+    await page.locator('[data-testid="anomaly-table"], [data-testid="empty-state"], [data-testid="error-state"]').first().waitFor();
+    return (await page.locator(`[data-testid="anomaly-table"] tbody tr`, { hasText: `token ${BURST}` }).count()) > 0;
+  };
+  let seen = false;
+  for (let i = 0; i < 12 && !(seen = await found()); i++) await page.waitForTimeout(5000);
+  check(seen, `the burst tab lists the injected burst (token ${BURST})`);
+  await page.waitForFunction(() => /%$/.test(document.querySelector('[data-testid="rule-coverage"]')?.textContent ?? ''), null, { timeout: 15_000 }).catch(() => {});
+  const cov = await page.locator('[data-testid="rule-coverage"]').innerText();
+  check(/%$/.test(cov), `the rule's coverage is shown (${cov})`);
+  const n = await rowCount(page, 'anomaly-table');
+  const csv = await downloadCsv(page, 'anomaly-table');
+  check(csv.lines[0] === 'subject_id,subject_type,subject_name,score,threshold,window_sec,windows,first_window_start_ms,last_window_end_ms', `anomalies CSV header: ${csv.lines[0]}`);
+  check(csv.lines.length - 1 === n && csv.lines.some((l) => l.startsWith(`${BURST},token,`)), `anomalies CSV has the table's ${n} rows, the burst among them`);
+  await shot(page, 'anomalies');
+  await page.locator(`[data-testid="anomaly-table"] tbody tr`, { hasText: `token ${BURST}` }).first().click();
+  await page.waitForURL(/\/anomalies\/detail\?/);
+  detailUrl = page.url();
+  check(new URL(detailUrl).searchParams.get('subject_id') === BURST, `the hit opens its detail (${new URL(detailUrl).pathname}${new URL(detailUrl).search.slice(0, 60)}…)`);
+  await page.locator('[data-testid="detail-requests"] tbody tr').first().waitFor();
+  const rows = await rowCount(page, 'detail-requests');
+  const score = Number((await page.locator('[data-testid="detail-score"]').innerText()).replace(/,/g, ''));
+  const threshold = Number((await page.locator('[data-testid="detail-threshold"]').innerText()).replace(/,/g, ''));
+  check(rows > 0 && score >= threshold, `the detail shows ${rows} requests and why it fired (score ${score} >= threshold ${threshold})`);
+  await page.locator('[data-testid="detail-timeline"] canvas').first().waitFor();
+  ok('the detail draws the timeline');
+  const csv2 = await downloadCsv(page, 'detail-requests');
+  check(csv2.lines[0].startsWith('id,created_at,type,user_id,token_id,model_name,') && csv2.lines.length - 1 === rows, `detail requests CSV: ${csv2.lines.length - 1} rows`);
+  await shot(page, 'anomaly-detail');
+});
+
+await step('deep link', async () => {
+  const link = `${BASE}/anomalies/detail?rule=burst&subject_type=token&subject_id=${encodeURIComponent(BURST)}`;
+  const fresh = await context.newPage();
+  await fresh.goto(link);
+  await fresh.locator('[data-testid="detail-requests"] tbody tr').first().waitFor({ timeout: 30_000 });
+  const subject = await fresh.locator('[data-testid="detail-subject"]').innerText();
+  check(subject.includes(`token ${BURST}`), `the alert-message link opens token ${BURST}'s detail (${subject.replace(/\s+/g, ' ')})`);
+  const tokens = (await fresh.locator('[data-testid="detail-requests"] tbody tr td:nth-child(5)').allInnerTexts()).map((s) => s.split(' ')[0]);
+  check(tokens.length > 0 && tokens.every((t) => t === BURST), `every request row is token ${BURST}'s`);
+  await fresh.close();
+});
+
+await step('language switch', async () => {
+  await page.goto(`${BASE}/?range=24h`);
+  await page.locator('[data-testid="lang-switch"]').getByText('中文').click();
+  await page.getByText('总览', { exact: true }).first().waitFor();
+  check((await page.locator('[data-testid="kpi-requests"]').innerText()).includes('请求数'), 'the switch turns the UI text Chinese');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-requests-value"]')?.getAttribute('data-value')) > 0);
+  await shot(page, 'dashboard-zh');
+  await page.locator('[data-testid="lang-switch"]').getByText('EN').click();
+});
+
+await step('phone', async () => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  await phone.addInitScript((t) => window.localStorage.setItem('newapi-observer.api-token', t), TOKEN);
+  const p = await phone.newPage();
+  for (const [name, path, ready] of [
+    ['phone-dashboard', '/?range=24h', '[data-testid="traffic-chart"] canvas'],
+    ['phone-anomaly-detail', new URL(detailUrl || `${BASE}/`).pathname + new URL(detailUrl || `${BASE}/`).search, '[data-testid="detail-requests"] tbody tr'],
+  ]) {
+    await p.goto(BASE + path);
+    await p.locator(ready).first().waitFor();
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `${name}: the page fits a 390 px wide phone (overflow ${overflow} px; wide tables scroll inside)`);
+    await shot(p, name);
+  }
+  check((await p.locator('body').innerText()).includes('总览'), 'a Chinese browser gets the Chinese UI by default');
+  await phone.close();
+});
+
+check(consoleErrors.length === 0, `no uncaught page errors${consoleErrors.length ? `: ${consoleErrors.slice(0, 3).join('; ')}` : ''}`);
+await browser.close();
+console.log(failures === 0 ? 'PASS [frontend_e2e]' : `${failures} failure(s) in frontend_e2e`);
+process.exit(failures === 0 ? 0 : 1);
