@@ -85,7 +85,13 @@ int main(int argc, char** argv) {
     observer::log::Info("web UI served at /", {{"dir", options.ui_dir}});
   }
 
-  // The JSON API: its own connection pool, separate from the collectors'.
+  // The JSON API: its own connection pool, separate from the collectors', and its answers cached in Redis.
+  if (!options.redis_url.empty() && options.cache_ttl_seconds > 0) {
+    exporter::ResponseCache::Options cache_options;
+    cache_options.endpoint = options.redis;
+    options.api.cache = std::make_shared<exporter::ResponseCache>(cache_options, *registry);
+    options.api.cache_ttl = std::chrono::seconds(options.cache_ttl_seconds);
+  }
   exporter::api::Api api(options.api, options.db, {observer::agg::AggTables(options.tail.agg_database), risk});
   api.AddRoutes(http);
 

@@ -16,8 +16,10 @@ std::vector<observer::Setting> ExporterSettings() {
       {"web.host", "API_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
       {"web.port", "API_PORT", "8080", "port of /metrics, /api and the UI"},
       {"web.ui-dir", "UI_DIR", "", "directory of the built web UI (frontend/dist) served at /; empty = no UI"},
-      {"redis.url", "REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the JSON API cache"},
-      {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds"},
+      {"redis.url", "REDIS_URL", "redis://127.0.0.1:6379/0",
+       "Redis for the JSON API cache; keys start with newapi-observer:, nothing else is touched",
+       true},
+      {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds (0 = no cache)"},
       {"aggregate.database", "AGG_DB_NAME", "", "database of agg_usage_hourly and agg_state (empty = DB_NAME)"},
       {"tail.batch-size", "TAIL_BATCH_SIZE", "5000", "rows per tail query"},
       {"tail.poll-interval", "TAIL_POLL_INTERVAL_MS", "1000", "how often new logs rows are read, milliseconds"},
@@ -113,9 +115,10 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
                                 "' (build the UI with `npm ci && npm run build` in frontend/)");
   }
   options.redis_url = config.GetString("redis.url");
-  if (options.redis_url.rfind("redis://", 0) != 0) {
-    throw observer::ConfigError("invalid value '" + options.redis_url +
-                                "' for --redis.url (REDIS_URL): expected redis://[:password@]host:port[/db]");
+  if (!options.redis_url.empty()) {
+    if (std::string error = ParseRedisUrl(options.redis_url, &options.redis); !error.empty()) {
+      throw observer::ConfigError("invalid --redis.url (REDIS_URL): " + error);
+    }
   }
   options.cache_ttl_seconds = static_cast<int>(config.GetInt("cache.ttl", 0, 86400));
   observer::rules::Thresholds& rules = options.rules.thresholds;

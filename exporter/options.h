@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "collectors/log_tail.h"
+#include "cache/response_cache.h"
 #include "risk_config.h"
 #include "observer/config.h"
 #include "observer/mysql_client.h"
@@ -18,7 +19,8 @@ struct ExporterOptions {
   std::string listen_host;
   int listen_port = 8080;
   std::string ui_dir;       // the built web UI served at / ("" = none)
-  std::string redis_url;
+  std::string redis_url;  // empty = no cache
+  RedisEndpoint redis;
   int cache_ttl_seconds = 60;
   LogTailOptions tail;
   RuleSet rules;            // from the environment; rules_file overrides

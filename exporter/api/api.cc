@@ -15,10 +15,15 @@ observer::DbOptions ApiDbOptions(observer::DbOptions db, int query_timeout_ms) {
   return db;
 }
 
-void WriteAnswer(httplib::Response& res, const Answer& answer) {
-  if (!answer.source.empty()) res.set_header("X-Query-Source", answer.source);
-  if (answer.status == 429) res.set_header("Retry-After", "1");
-  observer::WriteJson(res, answer.status, answer.body);
+void WriteAnswer(httplib::Response& res, int status, std::string body, const std::string& source) {
+  if (!source.empty()) res.set_header("X-Query-Source", source);
+  if (status == 429) res.set_header("Retry-After", "1");
+  res.status = status;
+  res.set_content(std::move(body), "application/json");
+}
+
+std::string Dump(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -50,9 +55,29 @@ Answer Api::Execute(const P& params, Run run) {
   return run(params, db, context_);
 }
 
+template <typename P, typename Run>
+void Api::Respond(const std::string& path, const P& params, Run run, httplib::Response& res) {
+  if (!options_.cache || options_.cache_ttl.count() == 0) {
+    const Answer answer = Execute(params, run);
+    res.set_header("X-Cache", "off");
+    WriteAnswer(res, answer.status, Dump(answer.body), answer.source);
+    return;
+  }
+  // Parameters are normalized (ranges aligned to their slot), so repeated views of "the last 24 h" share a key.
+  std::string source;
+  const ResponseCache::Answer cached =
+      options_.cache->Get(path + "?" + params.Key(), options_.cache_ttl, [&] {
+        const Answer answer = Execute(params, run);
+        source = answer.source;
+        return ResponseCache::Answer{answer.status, Dump(answer.body), false};
+      });
+  res.set_header("X-Cache", cached.from_cache ? "hit" : "miss");
+  WriteAnswer(res, cached.status, cached.body, source);
+}
+
 template <typename P, typename Parse, typename Run>
 void Api::Route(observer::HttpServer& http, const std::string& path, Parse parse, Run run) {
-  http.Get(path, [this, parse, run](const httplib::Request& req, httplib::Response& res) {
+  http.Get(path, [this, path, parse, run](const httplib::Request& req, httplib::Response& res) {
     ApplyCors(req, res, options_.access);
     if (!Authorized(req.get_header_value("Authorization"), options_.access)) {
       res.set_header("WWW-Authenticate", "Bearer");
@@ -64,7 +89,7 @@ void Api::Route(observer::HttpServer& http, const std::string& path, Parse parse
       observer::WriteJson(res, 400, {{"error", error->message}, {"param", error->param}, {"code", 400}});
       return;
     }
-    WriteAnswer(res, Execute(params, run));
+    Respond(path, params, run, res);
   });
   // CORS preflight: answered without a token (browsers send none), with headers only for allowed origins.
   http.Options(path, [this](const httplib::Request& req, httplib::Response& res) {
@@ -87,7 +112,8 @@ void Api::AddRoutes(observer::HttpServer& http) {
                                          {"query_timeout_ms", options_.query_timeout_ms},
                                          {"token_required", !options_.access.token.empty()},
                                          {"cors_origins", options_.access.cors_origins.size()},
-                                         {"timezone", options_.default_zone}});
+                                         {"timezone", options_.default_zone},
+                                         {"cache_ttl_seconds", options_.cache ? options_.cache_ttl.count() : 0}});
 }
 
 }  // namespace exporter::api

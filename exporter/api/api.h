@@ -13,6 +13,7 @@
 #include "api/db_pool.h"
 #include "api/handlers.h"
 #include "api/params.h"
+#include "cache/response_cache.h"
 #include "observer/http_server.h"
 
 namespace exporter::api {
@@ -24,6 +25,8 @@ struct ApiOptions {
   int connections = 2;
   int query_timeout_ms = 10000;
   std::chrono::milliseconds pool_wait{250};
+  std::shared_ptr<ResponseCache> cache;  // null = answers are not cached
+  std::chrono::seconds cache_ttl{60};
 };
 
 class Api {
@@ -40,6 +43,9 @@ class Api {
   void Route(observer::HttpServer& http, const std::string& path, Parse parse, Run run);
   template <typename P, typename Run>
   Answer Execute(const P& params, Run run);
+  // The answer from the cache when there is one (key: path + normalized parameters), else computed.
+  template <typename P, typename Run>
+  void Respond(const std::string& path, const P& params, Run run, httplib::Response& res);
 
   ApiOptions options_;
   DbPool pool_;

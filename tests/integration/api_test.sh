@@ -4,14 +4,18 @@
 # with SQL ground truth; then, on exporters of their own: bearer-token auth (401, health open, CORS only for listed
 # origins), a statement timeout answered 504 with the query stopped on the server, and a locked table answered 504
 # while a second request finds the one-connection pool busy (429 with Retry-After).
-# Usage: api_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE..PORT_BASE+4)
+# The first exporter caches in a private Redis: hits for repeated requests, answers unchanged with Redis frozen or
+# killed, no token key in any cached value.
+# Usage: api_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE..PORT_BASE+5)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 BUILD_DIR=$1 DB_PORT=$2 API=$(($2 + 1)) AUTH_API=$(($2 + 2)) SLOW_API=$(($2 + 3)) AGG_PORT=$(($2 + 4))
+REDIS_PORT=$(($2 + 5))
 make_test_dir
 DB=$TEST_DIR/db
 cleanup() {
   for p in exporter auth slow lock; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
+  kill -CONT "$(cat "$TEST_DIR/redis/server.pid" 2>/dev/null)" 2>/dev/null; redis_stop "$TEST_DIR/redis"
   mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
@@ -36,7 +40,8 @@ exporter() { # NAME PORT [VAR=VALUE...]
   echo $! >"$TEST_DIR/$name.pid"
   wait_until 15 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/health"
 }
-exporter exporter "$API" API_DB_CONNECTIONS=2
+redis_start "$TEST_DIR/redis" "$REDIS_PORT" || fail "Redis did not start"
+exporter exporter "$API" API_DB_CONNECTIONS=2 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 check "the exporter answers /api/health" curl -fsS -o /dev/null "http://127.0.0.1:$API/api/health"
 
 NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
@@ -47,11 +52,47 @@ check "every endpoint equals its SQL ground truth (logs, hourly, seam; UTC, DST 
 echo "query times on this data (status, source, ms, path):"
 grep -E "^  200 " "$TEST_DIR/check.log" | grep -E "series\?start_ms=[0-9]+&end_ms=[0-9]+&slot_sec=(3600|60)$|top\?.*by=user&metric=tokens|heatmap|anomalies\?.*rule=burst$" | head -12
 
-# Auth and CORS. One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
+# The cache: a repeated request is a hit with the same body; with Redis frozen (SIGSTOP) or killed every request is
+# still answered; no cached value holds a token key.
+CACHED_URL="http://127.0.0.1:$API/api/stats/top?start_ms=$(( (HISTORY_END - 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))&by=token"
+fetch() { curl -sS -D "$TEST_DIR/headers" -o "$TEST_DIR/$1.json" -w '%{http_code}' "$CACHED_URL${2:-}"; }
+fetch first >/dev/null
+check "a repeated request is a cache hit" bash -c "[ \"\$(curl -sS -D - -o '$TEST_DIR/second.json' '$CACHED_URL' | tr -d '\r' | awk -F': ' 'tolower(\$1) == \"x-cache\" {print \$2}')\" = hit ]"
+check "  ... with the same body" cmp -s "$TEST_DIR/first.json" "$TEST_DIR/second.json"
+keys=$(redis-cli -p "$REDIS_PORT" --scan --pattern '*' | sort)
+check "every key Redis holds is ours ($(wc -l <<<"$keys") keys)" bash -c "! grep -v '^newapi-observer:' <<<'$keys' | grep -q ."
+redis-cli -p "$REDIS_PORT" --scan --pattern 'newapi-observer:*' | while read -r k; do redis-cli -p "$REDIS_PORT" GET "$k"; done \
+  >"$TEST_DIR/cached-values.txt"
+sql "SELECT \`key\` FROM \`new-api\`.tokens" >"$TEST_DIR/token-keys.txt"
+check "no cached value holds a token key ($(wc -l <"$TEST_DIR/token-keys.txt") keys, $(wc -c <"$TEST_DIR/cached-values.txt") bytes scanned)" \
+  bash -c "! grep -F -f '$TEST_DIR/token-keys.txt' '$TEST_DIR/cached-values.txt' >/dev/null"
+under_fault() {  # SIGNAL: 30 distinct requests (misses: each tries Redis) answered 200, none slower than 1 s
+  local slowest=0 bad=0 t code
+  kill "-$1" "$(cat "$TEST_DIR/redis/server.pid")"
+  for i in $(seq 1 30); do
+    t=$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' "$CACHED_URL&limit=$i")
+    code=${t% *}; [ "$code" = 200 ] || bad=$((bad + 1))
+    slowest=$(awk -v a="$slowest" -v b="${t#* }" 'BEGIN { print (b > a) ? b : a }')
+  done
+  echo "$bad $slowest"
+}
+read -r bad slowest <<<"$(under_fault STOP)"
+check "Redis frozen (SIGSTOP): 30 requests, $bad errors, slowest ${slowest} s" \
+  bash -c "[ $bad = 0 ] && awk -v s=$slowest 'BEGIN { exit !(s < 1.0) }'"
+kill -CONT "$(cat "$TEST_DIR/redis/server.pid")"
+read -r bad slowest <<<"$(under_fault KILL)"
+check "Redis killed: 30 requests, $bad errors, slowest ${slowest} s" \
+  bash -c "[ $bad = 0 ] && awk -v s=$slowest 'BEGIN { exit !(s < 1.0) }'"
+redis_start "$TEST_DIR/redis" "$REDIS_PORT" >/dev/null || fail "Redis did not restart"
+cached_again() { fetch again "&limit=7" >/dev/null; fetch again "&limit=7" >/dev/null; grep -qi '^x-cache: hit' "$TEST_DIR/headers"; }
+check "caching comes back by itself after Redis restarts" wait_until 10 cached_again
+
+# Auth and CORS (no cache: every request reaches the database). One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
 stop_pidfile "$TEST_DIR/exporter.pid" 10
 TOKEN=$(random_password)
 printf '%s\n' "$TOKEN" >"$TEST_DIR/token"
-exporter auth "$AUTH_API" API_TOKEN_FILE="$TEST_DIR/token" CORS_ORIGINS=https://ops.example.com API_QUERY_TIMEOUT_MS=1
+exporter auth "$AUTH_API" API_TOKEN_FILE="$TEST_DIR/token" CORS_ORIGINS=https://ops.example.com API_QUERY_TIMEOUT_MS=1 \
+  CACHE_TTL_SECONDS=0
 URL="http://127.0.0.1:$AUTH_API/api/stats/top?start_ms=$(( (HISTORY_END - 4 * 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
 code() { curl -sS -o "$TEST_DIR/body.json" -w '%{http_code}' "$@"; }
 check "no token: 401" test "$(code "$URL")" = 401
@@ -78,7 +119,7 @@ check "the exporter keeps answering after timeouts" test "$(code "http://127.0.0
 stop_pidfile "$TEST_DIR/auth.pid" 10
 # A locked logs table with a one-connection pool: the first request waits on the lock and answers 504; the second,
 # meanwhile, finds the pool busy and answers 429 with Retry-After.
-exporter slow "$SLOW_API" API_DB_CONNECTIONS=1 DB_LOCK_WAIT_TIMEOUT_SECONDS=3
+exporter slow "$SLOW_API" API_DB_CONNECTIONS=1 DB_LOCK_WAIT_TIMEOUT_SECONDS=3 CACHE_TTL_SECONDS=0
 mariadb --no-defaults --socket="$DB/mariadb.sock" -uroot -e "LOCK TABLES \`new-api\`.logs WRITE; SELECT SLEEP(6);" \
   >/dev/null 2>&1 &
 echo $! >"$TEST_DIR/lock.pid"

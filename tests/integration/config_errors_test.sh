@@ -26,6 +26,7 @@ expect_config_error "exporter bad port" "API_PORT" "" env API_PORT=80x "$EXPORTE
 expect_config_error "exporter port out of range" "API_PORT" "" env API_PORT=70000 "$EXPORTER"
 expect_config_error "exporter bad sigma" "BIG_REQUEST_SIGMA" "" env BIG_REQUEST_SIGMA=lots "$EXPORTER"
 expect_config_error "exporter bad redis url" "REDIS_URL" "" env REDIS_URL=localhost:6379 "$EXPORTER"
+expect_config_error "exporter bad redis port" "REDIS_URL" "pw0rd" env REDIS_URL=redis://:pw0rd@cache:99999/0 "$EXPORTER"
 expect_config_error "exporter secret flag" "DB_PASS_RO" "hunter2" "$EXPORTER" --db.password=hunter2
 expect_config_error "exporter unknown flag" "--db.hots" "" "$EXPORTER" --db.hots=x
 expect_config_error "exporter bad log level" "LOG_LEVEL" "" env LOG_LEVEL=loud "$EXPORTER"
