@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "db_check.h"
 #include "observer/agg_tables.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
@@ -125,6 +126,7 @@ DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
     }
   }
   if (source != "start_id") SeedRequestSizes(db, source == "tail" ? NowSeconds() : count_from_created_at_);
+  WarnAboutLogsIndexes(db);
   cursor_ = std::make_unique<TailCursor>(start, options_.cursor);
   start_id_.Set(static_cast<double>(start));
   last_id_.Set(static_cast<double>(start));
@@ -136,6 +138,18 @@ DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
     observer::log::Info("log tail started", {{"start_id", start}, {"baseline", source}});
   }
   return DbStatus::Ok();
+}
+
+void LogTailCollector::WarnAboutLogsIndexes(observer::MysqlClient& db) {
+  observer::QueryResult rows;
+  if (!db.Query("SHOW INDEX FROM logs", &rows).ok) return;
+  std::vector<std::vector<std::string>> index;
+  for (const auto& r : rows.rows) index.push_back({r[2].value_or(""), r[3].value_or("0"), r[4].value_or("")});
+  if (std::string fix = LogsIndexAdvice(index); !fix.empty()) {
+    observer::log::Warn("logs has no index starting with (created_at, id), as upgraded installs keep the old "
+                        "(id, created_at) order: the JSON API's time-range queries scan. Fix on the primary, off-peak",
+                        {{"fix", fix}});
+  }
 }
 
 void LogTailCollector::SeedRequestSizes(observer::MysqlClient& db, int64_t first_seen) {

@@ -60,6 +60,8 @@ class LogTailCollector : public Collector {
   observer::DbStatus LoadBaseline(observer::MysqlClient& db, bool* found);
   // Loads big_request's statistics of the hours before first_seen; without them the rule waits for new hours.
   void SeedRequestSizes(observer::MysqlClient& db, int64_t first_seen);
+  // Logs the fix when `logs` has the old (id, created_at) index order of upgraded installs.
+  void WarnAboutLogsIndexes(observer::MysqlClient& db);
   observer::DbStatus ReadNewRows(observer::MysqlClient& db, int64_t now, bool* caught_up);
   observer::DbStatus RecheckHoles(observer::MysqlClient& db, int64_t now);
   void Count(const observer::newapi::LogRow& row, int64_t now);

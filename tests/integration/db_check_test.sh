@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 BUILD_DIR=$1 DB_PORT=$2
 make_test_dir
 DB=$TEST_DIR/db
-cleanup() { mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
+cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 10; mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
 trap cleanup EXIT
 
 simulated_database "$DB" "$DB_PORT" --history.rows=20000 --history.days=2 --users=200 --legacy-index ||
@@ -41,6 +41,12 @@ sql "CREATE USER 'too_little'@'%' IDENTIFIED BY 'pw'; GRANT SELECT (id, created_
 run_check too_little pw
 check "an account missing grants fails (exit $code)" test "$code" = 1
 check "  ... naming what it cannot read" has "FAIL  grants    cannot read new-api.users"
+
+(DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=0 exec "$BUILD_DIR/exporter/newapi-exporter") >"$TEST_DIR/exporter.log" 2>&1 &
+echo $! >"$TEST_DIR/exporter.pid"
+warned() { grep -q '"fix":"ALTER TABLE logs DROP INDEX idx_created_at_id, ADD INDEX idx_created_at_id (created_at, id);"' "$TEST_DIR/exporter.log"; }
+check "the exporter warns at start about the old index order, with the fix" wait_until 10 warned
+stop_pidfile "$TEST_DIR/exporter.pid" 10
 
 sql "ALTER TABLE \`new-api\`.logs DROP INDEX idx_created_at_id, ADD INDEX idx_created_at_id (created_at, id)"
 run_check newapi_ro ro-pass
