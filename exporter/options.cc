@@ -20,6 +20,7 @@ std::vector<observer::Setting> ExporterSettings() {
        "Redis for the JSON API cache; keys start with newapi-observer:, nothing else is touched",
        true},
       {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds (0 = no cache)"},
+      {"api.max-rows", "MAX_ROWS", "100000", "most rows in one CSV export (/api/export/csv)"},
       {"aggregate.database", "AGG_DB_NAME", "", "database of agg_usage_hourly and agg_state (empty = DB_NAME)"},
       {"tail.batch-size", "TAIL_BATCH_SIZE", "5000", "rows per tail query"},
       {"tail.poll-interval", "TAIL_POLL_INTERVAL_MS", "1000", "how often new logs rows are read, milliseconds"},
@@ -156,6 +157,7 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
     throw observer::ConfigError("--api.timezone (TIMEZONE): " + error);
   }
   options.api.connections = static_cast<int>(config.GetInt("api.db-connections", 1, 64));
+  options.api.csv_max_rows = static_cast<size_t>(config.GetInt("api.max-rows", 1, 10000000));
   options.api.query_timeout_ms = static_cast<int>(config.GetInt("api.query-timeout", 1, 600000));
   options.check = config.GetBool("check");
   return options;

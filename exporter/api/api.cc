@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "api/csv.h"
 #include "observer/log.h"
 
 namespace exporter::api {
@@ -20,6 +21,10 @@ void WriteAnswer(httplib::Response& res, int status, std::string body, const std
   if (status == 429) res.set_header("Retry-After", "1");
   res.status = status;
   res.set_content(std::move(body), "application/json");
+}
+
+void WriteParamError(httplib::Response& res, const ParamError& error) {
+  observer::WriteJson(res, 400, {{"error", error.message}, {"param", error.param}, {"code", 400}});
 }
 
 std::string Dump(const nlohmann::json& body) {
@@ -56,46 +61,66 @@ Answer Api::Execute(const P& params, Run run) {
 }
 
 template <typename P, typename Run>
-void Api::Respond(const std::string& path, const P& params, Run run, httplib::Response& res) {
-  if (!options_.cache || options_.cache_ttl.count() == 0) {
+Api::Fetched Api::Fetch(const std::string& path, const P& params, Run run) {
+  Fetched fetched;
+  auto compute = [&] {
     const Answer answer = Execute(params, run);
-    res.set_header("X-Cache", "off");
-    WriteAnswer(res, answer.status, Dump(answer.body), answer.source);
-    return;
+    fetched.source = answer.source;
+    return ResponseCache::Answer{answer.status, Dump(answer.body), false};
+  };
+  if (!options_.cache || options_.cache_ttl.count() == 0) {
+    fetched.answer = compute();
+    return fetched;
   }
   // Parameters are normalized (ranges aligned to their slot), so repeated views of "the last 24 h" share a key.
-  std::string source;
-  const ResponseCache::Answer cached =
-      options_.cache->Get(path + "?" + params.Key(), options_.cache_ttl, [&] {
-        const Answer answer = Execute(params, run);
-        source = answer.source;
-        return ResponseCache::Answer{answer.status, Dump(answer.body), false};
-      });
-  res.set_header("X-Cache", cached.from_cache ? "hit" : "miss");
-  WriteAnswer(res, cached.status, cached.body, source);
+  fetched.answer = options_.cache->Get(path + "?" + params.Key(), options_.cache_ttl, compute);
+  fetched.cache = fetched.answer.from_cache ? "hit" : "miss";
+  return fetched;
+}
+
+bool Api::Admit(const httplib::Request& req, httplib::Response& res) const {
+  ApplyCors(req, res, options_.access);
+  if (Authorized(req.get_header_value("Authorization"), options_.access)) return true;
+  res.set_header("WWW-Authenticate", "Bearer");
+  observer::WriteError(res, 401, "missing or wrong bearer token");
+  return false;
 }
 
 template <typename P, typename Parse, typename Run>
 void Api::Route(observer::HttpServer& http, const std::string& path, Parse parse, Run run) {
   http.Get(path, [this, path, parse, run](const httplib::Request& req, httplib::Response& res) {
-    ApplyCors(req, res, options_.access);
-    if (!Authorized(req.get_header_value("Authorization"), options_.access)) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      observer::WriteError(res, 401, "missing or wrong bearer token");
-      return;
-    }
+    if (!Admit(req, res)) return;
     P params;
-    if (std::optional<ParamError> error = parse(req.params, &params)) {
-      observer::WriteJson(res, 400, {{"error", error->message}, {"param", error->param}, {"code", 400}});
-      return;
-    }
-    Respond(path, params, run, res);
+    if (std::optional<ParamError> error = parse(req.params, &params)) return WriteParamError(res, *error);
+    Fetched fetched = Fetch(path, params, run);
+    res.set_header("X-Cache", fetched.cache);
+    WriteAnswer(res, fetched.answer.status, std::move(fetched.answer.body), fetched.source);
   });
   // CORS preflight: answered without a token (browsers send none), with headers only for allowed origins.
   http.Options(path, [this](const httplib::Request& req, httplib::Response& res) {
     ApplyCors(req, res, options_.access);
     res.status = 204;
   });
+}
+
+template <typename P, typename Parse, typename Run>
+void Api::AddExport(const std::string& query, const std::string& path, Parse parse, Run run) {
+  exports_[query] = [this, query, path, parse, run](const QueryParams& q, bool excel_bom, httplib::Response& res) {
+    P params;
+    if (std::optional<ParamError> error = parse(q, &params)) return WriteParamError(res, *error);
+    Fetched fetched = Fetch(path, params, run);
+    res.set_header("X-Cache", fetched.cache);
+    if (fetched.answer.status != 200) {  // errors stay JSON
+      WriteAnswer(res, fetched.answer.status, std::move(fetched.answer.body), fetched.source);
+      return;
+    }
+    const Csv csv = CsvFromAnswer(nlohmann::json::parse(fetched.answer.body), options_.csv_max_rows, excel_bom);
+    res.set_header("Content-Disposition", "attachment; filename=\"newapi-" + query + ".csv\"");
+    res.set_header("X-Rows", std::to_string(csv.rows));
+    if (csv.truncated) res.set_header("X-Truncated", "MAX_ROWS=" + std::to_string(options_.csv_max_rows));
+    res.status = 200;
+    res.set_content(csv.text, "text/csv; charset=utf-8");
+  };
 }
 
 void Api::AddRoutes(observer::HttpServer& http) {
@@ -108,6 +133,31 @@ void Api::AddRoutes(observer::HttpServer& http) {
   Route<AnomalyParams>(http, "/api/stats/anomalies", ParseAnomalies, Anomalies);
   Route<AnomalyParams>(http, "/api/stats/anomalies/detail", ParseAnomalyDetail, AnomalyDetail);
   Route<LogsParams>(http, "/api/logs", ParseLogs, Logs);
+  AddExport<SeriesParams>("series", "/api/stats/series",
+                          [zones](const QueryParams& q, SeriesParams* p) { return ParseSeries(q, zones, p); }, Series);
+  AddExport<TopParams>("top", "/api/stats/top", ParseTop, Top);
+  AddExport<HeatmapParams>("heatmap", "/api/stats/heatmap",
+                           [zones](const QueryParams& q, HeatmapParams* p) { return ParseHeatmap(q, zones, p); },
+                           Heatmap);
+  AddExport<AnomalyParams>("anomalies", "/api/stats/anomalies", ParseAnomalies, Anomalies);
+  AddExport<LogsParams>("logs", "/api/logs", ParseLogs, Logs);
+  http.Get("/api/export/csv", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Admit(req, res)) return;
+    QueryParams rest = req.params;
+    const auto query = req.params.find("query");
+    std::string names;
+    for (const auto& [name, run] : exports_) names += (names.empty() ? "" : ", ") + name;
+    if (query == req.params.end() || exports_.count(query->second) == 0 || req.params.count("query") > 1) {
+      return WriteParamError(res, {"query", "query: expected one of " + names});
+    }
+    const auto bom = req.params.find("bom");
+    if (bom != req.params.end() && bom->second != "0" && bom->second != "1") {
+      return WriteParamError(res, {"bom", "bom: expected 0 or 1 (1: a byte-order mark for Excel)"});
+    }
+    rest.erase("query");
+    rest.erase("bom");
+    exports_.at(query->second)(rest, bom != req.params.end() && bom->second == "1", res);
+  });
   observer::log::Info("JSON API ready", {{"connections", options_.connections},
                                          {"query_timeout_ms", options_.query_timeout_ms},
                                          {"token_required", !options_.access.token.empty()},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@ struct ApiOptions {
   std::chrono::milliseconds pool_wait{250};
   std::shared_ptr<ResponseCache> cache;  // null = answers are not cached
   std::chrono::seconds cache_ttl{60};
+  size_t csv_max_rows = 100000;  // MAX_ROWS
 };
 
 class Api {
@@ -43,15 +45,26 @@ class Api {
   void Route(observer::HttpServer& http, const std::string& path, Parse parse, Run run);
   template <typename P, typename Run>
   Answer Execute(const P& params, Run run);
+  struct Fetched {
+    ResponseCache::Answer answer;  // the JSON text
+    std::string source;            // X-Query-Source, when computed now
+    const char* cache = "off";     // X-Cache: off, hit or miss
+  };
   // The answer from the cache when there is one (key: path + normalized parameters), else computed.
   template <typename P, typename Run>
-  void Respond(const std::string& path, const P& params, Run run, httplib::Response& res);
+  Fetched Fetch(const std::string& path, const P& params, Run run);
+  // GET /api/export/csv?query=<name>&<that endpoint's parameters>: the same answer (and cache entry) as CSV.
+  template <typename P, typename Parse, typename Run>
+  void AddExport(const std::string& query, const std::string& path, Parse parse, Run run);
+  bool Admit(const httplib::Request& req, httplib::Response& res) const;
 
   ApiOptions options_;
   DbPool pool_;
   ApiContext context_;
   std::mutex zones_mutex_;
   std::map<std::string, std::shared_ptr<const TimeZone>> zones_;
+  using Export = std::function<void(const QueryParams&, bool excel_bom, httplib::Response&)>;
+  std::map<std::string, Export> exports_;
 };
 
 }  // namespace exporter::api

@@ -87,6 +87,30 @@ redis_start "$TEST_DIR/redis" "$REDIS_PORT" >/dev/null || fail "Redis did not re
 cached_again() { fetch again "&limit=7" >/dev/null; fetch again "&limit=7" >/dev/null; grep -qi '^x-cache: hit' "$TEST_DIR/headers"; }
 check "caching comes back by itself after Redis restarts" wait_until 10 cached_again
 
+# CSV export: the same answer as the JSON endpoint, one row per element, the JSON's keys as the header.
+RANGE="start_ms=$(( (HISTORY_END - 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
+csv_of() { curl -sS -D "$TEST_DIR/csv.headers" -o "$TEST_DIR/$1.csv" "http://127.0.0.1:$API/api/export/csv?query=$1&$2"; }
+for q in "top&by=user&limit=50" "series&slot_sec=3600" "anomalies&rule=burst" "logs&ip=$(sql "SELECT ip FROM \`new-api\`.logs WHERE ip <> '' AND type = 2 AND created_at >= $HISTORY_END - 43200 LIMIT 1")"; do
+  name=${q%%&*}
+  csv_of "$name" "$RANGE&${q#*&}"
+  curl -sS -o "$TEST_DIR/$name.json" "http://127.0.0.1:$API/$(case $name in top|series|anomalies) echo "api/stats/$name";; logs) echo api/logs;; esac)?$RANGE&${q#*&}"
+  json_rows=$(jq 'length' "$TEST_DIR/$name.json")
+  csv_rows=$(( $(grep -c $'\r$' "$TEST_DIR/$name.csv") - 1 ))
+  check "CSV $name: $csv_rows rows, as many as the JSON answer ($json_rows)" test "$csv_rows" = "$json_rows"
+  check "  ... the header is the JSON's keys" test "$(head -1 "$TEST_DIR/$name.csv" | tr -d '\r')" = "$(jq -r 'if length > 0 then (.[0] | keys_unsorted | join(",")) else "" end' "$TEST_DIR/$name.json")"
+  check "  ... served as text/csv" grep -qi '^Content-Type: text/csv' "$TEST_DIR/csv.headers"
+done
+check "the logs export has rows" test "$(( $(grep -c $'\r$' "$TEST_DIR/logs.csv") - 1 ))" -gt 0
+check "top by user has 50 rows" test "$(( $(grep -c $'\r$' "$TEST_DIR/top.csv") - 1 ))" = 50
+csv_of heatmap "$RANGE&bom=1"
+check "the heatmap CSV has 7 x 24 rows and starts with a BOM (bom=1)" \
+  bash -c "[ \$(( \$(grep -c \$'\\r\$' '$TEST_DIR/heatmap.csv') - 1 )) = 168 ] && head -c 3 '$TEST_DIR/heatmap.csv' | od -An -tx1 | grep -q 'ef bb bf'"
+check "an unknown export is a 400 naming query" \
+  bash -c "[ \"\$(curl -sS -o '$TEST_DIR/bad.json' -w '%{http_code}' 'http://127.0.0.1:$API/api/export/csv?query=users&$RANGE')\" = 400 ] && grep -q '\"param\":\"query\"' '$TEST_DIR/bad.json'"
+cat "$TEST_DIR"/*.csv >"$TEST_DIR/all-csv.txt"
+check "no CSV holds a token key ($(wc -c <"$TEST_DIR/all-csv.txt") bytes scanned)" \
+  bash -c "! grep -F -f '$TEST_DIR/token-keys.txt' '$TEST_DIR/all-csv.txt' >/dev/null"
+
 # Auth and CORS (no cache: every request reaches the database). One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
 stop_pidfile "$TEST_DIR/exporter.pid" 10
 TOKEN=$(random_password)
