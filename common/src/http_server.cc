@@ -69,6 +69,10 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
 
+  // Headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm holds the body until the
+  // client's delayed ACK (40 ms on Linux) on every keep-alive request.
+  server_.set_tcp_nodelay(true);
+
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
     std::string id = RequestIdFrom(req.get_header_value("X-Request-Id"));

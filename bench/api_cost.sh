@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Benchmarks the JSON API on a 7-day logs table (default 5,000,000 rows): /api/stats/top and /api/stats/series over
+# 7 days, uncached, against the design document's approach measured in the same run (the same answer computed by a
+# direct GROUP BY over logs, as its §5 does; goal: API >= 10x faster); then the cached answer under wrk on loopback
+# (goal: p50 <= 2 ms and >= 3,000 requests/s on 2 cores).
+# Usage: bench/api_cost.sh [ROWS]   (RUNS=3 timed runs each, median)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ROWS=${1:-5000000} RUNS=${RUNS:-3}
+AGGREGATOR_BIN=$BUILD_DIR/aggregator/newapi-aggregator
+HISTORY_END=$(( $(date +%s) / 3600 * 3600 - 3 * 3600 ))  # whole hours, finalized by the backfill
+START=$(( HISTORY_END - 7 * 86400 ))
+DB_PORT=24080 API_PORT=24081 CACHED_PORT=24082 REDIS_PORT=24083
+
+bench_init
+bench_build
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target newapi-aggregator >>"$BENCH_DIR/build.log" 2>&1
+command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+
+dir=$BENCH_DIR/db
+db_start "$dir" "$DB_PORT"
+db_load "$dir" "$DB_PORT" "$ROWS" 2000
+say "aggregator backfill"
+(export DB_PORT DB_PASS_AGG=bench-agg AGGREGATOR_PORT=0; exec "$AGGREGATOR_BIN" --once) >"$dir/aggregator.log" 2>&1
+
+# seconds_of COMMAND...: wall time in seconds (3 decimals); the command's output is discarded.
+seconds_of() { local t0; t0=$(now_ms); "$@" >/dev/null; awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'; }
+median_of() { local times=() i; for i in $(seq 1 "$RUNS"); do times+=("$(seconds_of "$@")"); done; median "${times[@]}"; }
+
+# The design document's way: GROUP BY over logs for the range, every time.
+direct_top="SELECT user_id, SUM(prompt_tokens + completion_tokens) AS tokens, COUNT(*) AS reqs, SUM(quota) AS quota
+  FROM logs WHERE created_at >= $START AND created_at < $HISTORY_END AND type IN (2, 5)
+  GROUP BY user_id ORDER BY tokens DESC LIMIT 50"
+direct_series="SELECT FLOOR(created_at / 3600) AS bucket, COUNT(*), SUM(prompt_tokens + completion_tokens),
+  COUNT(DISTINCT user_id), COUNT(DISTINCT token_id), SUM(quota), SUM(type = 5)
+  FROM logs WHERE created_at >= $START AND created_at < $HISTORY_END AND type IN (2, 5) GROUP BY bucket"
+
+# One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
+exporter_start "$BENCH_DIR/api.pid" "$BENCH_DIR/api.log" "$DB_PORT" "$API_PORT" CACHE_TTL_SECONDS=0 \
+  API_QUERY_TIMEOUT_MS=120000
+wait_until 60 curl -fsS -o /dev/null "http://127.0.0.1:$API_PORT/api/health"
+
+RANGE="start_ms=$(( START * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
+TOP="api/stats/top?$RANGE&by=user&metric=tokens&limit=50"
+SERIES="api/stats/series?$RANGE&slot_sec=3600"
+say "timing (median of $RUNS)"
+seconds_of sql "$dir" "$direct_top" >/dev/null; seconds_of sql "$dir" "$direct_series" >/dev/null  # warm the buffer pool
+direct_top_s=$(median_of sql "$dir" "$direct_top")
+direct_series_s=$(median_of sql "$dir" "$direct_series")
+api_top_s=$(median_of curl -fsS "http://127.0.0.1:$API_PORT/$TOP")
+api_series_s=$(median_of curl -fsS "http://127.0.0.1:$API_PORT/$SERIES")
+source_of() { curl -fsS -D - -o /dev/null "http://127.0.0.1:$API_PORT/$1" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-query-source" { print $2 }'; }
+
+top_source=$(source_of "$TOP") series_source=$(source_of "$SERIES")
+stop_pidfile "$BENCH_DIR/api.pid" 10
+
+redis_start "$BENCH_DIR/redis" "$REDIS_PORT"
+bench_track_pidfile "$BENCH_DIR/redis/server.pid"
+exporter_start "$BENCH_DIR/cached.pid" "$BENCH_DIR/cached.log" "$DB_PORT" "$CACHED_PORT" \
+  REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" CACHE_TTL_SECONDS=600 API_QUERY_TIMEOUT_MS=120000
+wait_until 60 curl -fsS -o /dev/null "http://127.0.0.1:$CACHED_PORT/api/health"
+curl -fsS -o /dev/null "http://127.0.0.1:$CACHED_PORT/$TOP"  # fills the cache
+wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$CACHED_PORT/$TOP" >"$BENCH_DIR/wrk.txt"
+
+echo "api_cost: $ROWS logs rows over 7 days, /api/stats/top and /series over the 7 days"
+bench_conditions
+printf '%-34s %10s %10s %8s  %s\n' query "direct s" "API s" speedup "API source"
+printf '%-34s %10s %10s %8s  %s\n' "top by user, tokens, 50" "$direct_top_s" "$api_top_s" "$(ratio "$direct_top_s" "$api_top_s")" "$top_source"
+printf '%-34s %10s %10s %8s  %s\n' "series, hourly slots" "$direct_series_s" "$api_series_s" "$(ratio "$direct_series_s" "$api_series_s")" "$series_source"
+echo "goal: speedup >= 10 (direct = the design document's GROUP BY over logs, mariadb client, same run)"
+echo "cached top (wrk -t2 -c16 -d10s on loopback):"
+grep -E "Requests/sec|^ +50%|^ +99%" "$BENCH_DIR/wrk.txt"
+echo "goal: p50 <= 2 ms and >= 3000 requests/s"
