@@ -15,6 +15,7 @@
 #include <set>
 
 #include "observer/mysql_client.h"
+#include "test_env.h"
 #include "observer/rules/sql_rules.h"
 
 namespace observer {
@@ -46,13 +47,7 @@ const char* kSeriesFields[] = {"reqs", "tokens", "users", "tokens_cnt", "quota",
 class ApiCheck : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    DbOptions options;
-    options.port = static_cast<int>(EnvInt("NEWAPI_CHECK_DB_PORT"));
-    options.user = "observer_check";
-    options.password = "observer-check";
-    options.database = "new-api";
-    options.statement_timeout_ms = 0;
-    db_ = new MysqlClient(options);
+    db_ = new MysqlClient(testing::CheckDbOptions(static_cast<int>(EnvInt("NEWAPI_CHECK_DB_PORT"))));
     DbStatus connected = db_->Connect();
     ASSERT_TRUE(connected.ok) << connected.message;
     client_ = new httplib::Client("127.0.0.1", static_cast<int>(EnvInt("NEWAPI_CHECK_EXPORTER_PORT")));

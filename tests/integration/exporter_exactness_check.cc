@@ -9,6 +9,7 @@
 
 #include "exposition.h"
 #include "observer/mysql_client.h"
+#include "test_env.h"
 
 namespace observer {
 namespace {
@@ -31,13 +32,7 @@ constexpr const char* kStream = "IF(COALESCE(is_stream, 0) = 1, 'true', 'false')
 class ExactnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    DbOptions options;
-    options.port = EnvInt("NEWAPI_CHECK_DB_PORT");
-    options.user = "observer_check";
-    options.password = "observer-check";
-    options.database = "new-api";
-    options.statement_timeout_ms = 0;
-    db_ = std::make_unique<MysqlClient>(options);
+    db_ = std::make_unique<MysqlClient>(testing::CheckDbOptions(EnvInt("NEWAPI_CHECK_DB_PORT")));
     DbStatus connected = db_->Connect();
     ASSERT_TRUE(connected.ok) << connected.message;
     samples_ = testing::ParseExposition(testing::Scrape(EnvInt("NEWAPI_CHECK_EXPORTER_PORT")));

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "observer/mysql_client.h"
+#include "test_env.h"
 #include "observer/newapi/logs.h"
 #include "observer/rules/sql_rules.h"
 #include "observer/rules/streaming_rules.h"
@@ -35,13 +36,7 @@ std::string Describe(const Finding& f) {
 class RiskRulesCheck : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    DbOptions options;
-    options.port = std::atoi(Env("NEWAPI_CHECK_DB_PORT"));
-    options.user = "observer_check";
-    options.password = "observer-check";
-    options.database = "new-api";
-    options.statement_timeout_ms = 0;
-    db_ = new MysqlClient(options);
+    db_ = new MysqlClient(testing::CheckDbOptions(std::atoi(Env("NEWAPI_CHECK_DB_PORT"))));
     DbStatus connected = db_->Connect();
     ASSERT_TRUE(connected.ok) << connected.message;
     std::ifstream in(Env("NEWAPI_CHECK_INJECTIONS"));

@@ -1,4 +1,5 @@
-// Connection settings of the private test MariaDB that the CTest fixture starts (tests/integration/test_services.sh).
+// Connection settings of the test databases: the CTest fixture's MariaDB (tests/integration/test_services.sh) and
+// the simulated databases of the integration scripts.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -24,6 +25,19 @@ inline DbOptions TestDbOptions(const std::string& database = "") {
   options.user = "observer_test";
   options.password = "observer-test";
   options.database = database;
+  return options;
+}
+
+// The read-only ground-truth account that tests/integration/lib.sh's simulated_database creates, on the simulated
+// new-api database at port, without a statement timeout (ground-truth queries may scan).
+inline DbOptions CheckDbOptions(int port) {
+  DbOptions options;
+  options.host = "127.0.0.1";
+  options.port = port;
+  options.user = "observer_check";
+  options.password = "observer-check";
+  options.database = "new-api";
+  options.statement_timeout_ms = 0;
   return options;
 }
 
