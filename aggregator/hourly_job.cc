@@ -2,6 +2,7 @@
 #include "hourly_job.h"
 
 #include <chrono>
+#include <limits>
 
 #include "observer/agg_tables.h"
 #include "observer/log.h"
@@ -72,12 +73,54 @@ DbStatus HourlyJob::EnsureLockAndTables(bool* acquired) {
   return DbStatus::Ok();
 }
 
-DbStatus HourlyJob::ReadFinalizedUntil(std::optional<int64_t>* out) {
+DbStatus HourlyJob::ReadProgress(observer::agg::Progress* out) {
   observer::QueryResult result;
-  if (DbStatus s = db_.Query(tables_.ReadFinalizedUntilSql(), &result); !s.ok) return s;
-  out->reset();
-  if (!result.rows.empty() && result.rows[0][0]) *out = std::stoll(*result.rows[0][0]);
+  if (DbStatus s = db_.Query(tables_.ReadProgressSql(), &result); !s.ok) return s;
+  *out = observer::agg::AggTables::ProgressFrom(result);
   return DbStatus::Ok();
+}
+
+DbStatus HourlyJob::CatchUpRollups(const observer::agg::Progress& progress, int64_t now) {
+  if (progress.finalized_until == observer::agg::Progress::kNone || progress.rollups_ready()) return DbStatus::Ok();
+  // An installation older than the rollups: build them for its finalized hours, oldest first (each hour's active
+  // counts look back at the hours before it), one transaction per hour, resumable.
+  const int64_t from = progress.rollups_until == observer::agg::Progress::kNone ? std::numeric_limits<int64_t>::min()
+                                                                              : progress.rollups_until;
+  std::vector<int64_t> hours;
+  DbStatus listed = db_.QueryEach("SELECT DISTINCT hour FROM " + tables_.usage() + " WHERE hour >= " +
+                                      std::to_string(from) + " AND hour < " + std::to_string(progress.finalized_until) +
+                                      " ORDER BY hour",
+                                  [&](const observer::DbRowView& row) { hours.push_back(observer::DbInt(row[0])); });
+  if (!listed.ok) return listed;
+  observer::log::Info("building the rollups of finalized hours", {{"hours", hours.size()}});
+  const auto started = std::chrono::steady_clock::now();
+  auto last_progress = started;
+  for (size_t i = 0; i < hours.size(); ++i) {
+    std::vector<std::string> statements = tables_.DeriveRollupsSql(hours[i]);
+    const int64_t until = i + 1 < hours.size() ? hours[i + 1] : progress.finalized_until;
+    statements.push_back(tables_.WriteStateSql("rollups_until", until, now));
+    if (DbStatus s = ExecuteTransaction(statements); !s.ok) return s;
+    if (SecondsSince(last_progress) >= 2) {
+      last_progress = std::chrono::steady_clock::now();
+      observer::log::Info("rollup progress", {{"hours_done", i + 1}, {"hours_total", hours.size()}});
+    }
+  }
+  if (hours.empty()) {
+    if (DbStatus s = db_.Execute(tables_.WriteStateSql("rollups_until", progress.finalized_until, now)); !s.ok) return s;
+  }
+  observer::log::Info("rollups built", {{"hours", hours.size()}, {"seconds", SecondsSince(started)}});
+  return DbStatus::Ok();
+}
+
+DbStatus HourlyJob::ExecuteTransaction(const std::vector<std::string>& statements) {
+  if (DbStatus s = db_.Execute("BEGIN"); !s.ok) return s;
+  for (const std::string& statement : statements) {
+    if (DbStatus s = db_.Execute(statement); !s.ok) {
+      if (db_.connected()) db_.Execute("ROLLBACK");
+      return s;
+    }
+  }
+  return db_.Execute("COMMIT");
 }
 
 DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
@@ -93,12 +136,13 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
   }
   *outcome = RunOutcome::kDone;
 
-  std::optional<int64_t> finalized_until;
-  if (DbStatus s = ReadFinalizedUntil(&finalized_until); !s.ok) return s;
+  observer::agg::Progress progress;
+  if (DbStatus s = ReadProgress(&progress); !s.ok) return s;
+  if (DbStatus s = CatchUpRollups(progress, now); !s.ok) return s;
   int64_t first_hour;
-  if (finalized_until) {
-    finalized_until_.Set(static_cast<double>(*finalized_until));
-    first_hour = *finalized_until;
+  if (progress.finalized_until != observer::agg::Progress::kNone) {
+    finalized_until_.Set(static_cast<double>(progress.finalized_until));
+    first_hour = progress.finalized_until;
   } else {
     observer::QueryResult result;
     if (DbStatus s = db_.Query("SELECT MIN(created_at) FROM logs", &result); !s.ok) return s;
@@ -153,7 +197,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
 
   // Keys the hour had before and no longer has (their logs rows were deleted) are removed; every other key is upserted
   // with absolute values, which leaves unchanged rows untouched (no write, no index churn on repeated passes).
-  std::vector<std::string> statements = {"BEGIN"};
+  std::vector<std::string> statements;
   std::string stale;
   DbStatus listed = db_.QueryEach(
       "SELECT user_id, token_id, model_name, channel_id, `group`, is_stream FROM " + tables_.usage() + " WHERE hour = " +
@@ -174,17 +218,13 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   }
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
   for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote)) statements.push_back(std::move(upsert));
+  for (std::string& derive : tables_.DeriveRollupsSql(hour)) statements.push_back(std::move(derive));
   if (finalize) {
-    statements.push_back(tables_.WriteFinalizedUntilSql(hour + kHourSeconds, now));
+    statements.push_back(tables_.WriteStateSql("finalized_until", hour + kHourSeconds, now));
+    statements.push_back(tables_.WriteStateSql("rollups_until", hour + kHourSeconds, now));
   }
-  statements.push_back("COMMIT");
-  // One transaction with the progress row, so a crash at any point leaves either the old hour or the new one.
-  for (const std::string& statement : statements) {
-    if (DbStatus s = db_.Execute(statement); !s.ok) {
-      if (db_.connected()) db_.Execute("ROLLBACK");
-      return s;
-    }
-  }
+  // One transaction with the progress rows, so a crash at any point leaves either the old hour or the new one.
+  if (DbStatus s = ExecuteTransaction(statements); !s.ok) return s;
   hours_recomputed_.Increment();
   rows_upserted_.Increment(static_cast<double>(rollup.rows().size()));
   return DbStatus::Ok();

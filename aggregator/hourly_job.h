@@ -1,7 +1,8 @@
-// Keeps agg_usage_hourly up to date: under a MySQL named lock (one writer among several aggregators), recomputes
-// every hour from the last finalized one to the current one from `logs`, writes absolute values, and finalizes an
-// hour AGG_FINALIZE_LAG_SECONDS after it ends, storing that progress in the same transaction. The first run is the
-// backfill of all history, hour by hour, with progress lines.
+// Keeps agg_usage_hourly and its rollups up to date: under a MySQL named lock (one writer among several
+// aggregators), recomputes every hour from the last finalized one to the current one from `logs`, writes absolute
+// values, derives the hour's rollups, and finalizes an hour AGG_FINALIZE_LAG_SECONDS after it ends, storing that
+// progress in the same transaction. The first run is the backfill of all history, hour by hour, with progress lines;
+// an installation whose finalized hours predate the rollups gets them built from agg_usage_hourly first.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -9,8 +10,8 @@
 #include <prometheus/registry.h>
 
 #include <cstdint>
-#include <optional>
 #include <string>
+#include <vector>
 
 #include "hourly_rollup.h"
 #include "observer/agg_tables.h"
@@ -36,7 +37,10 @@ class HourlyJob {
 
  private:
   observer::DbStatus EnsureLockAndTables(bool* acquired);
-  observer::DbStatus ReadFinalizedUntil(std::optional<int64_t>* out);
+  observer::DbStatus ReadProgress(observer::agg::Progress* out);
+  observer::DbStatus CatchUpRollups(const observer::agg::Progress& progress, int64_t now);
+  // BEGIN, the statements, COMMIT; ROLLBACK on the first failure.
+  observer::DbStatus ExecuteTransaction(const std::vector<std::string>& statements);
   observer::DbStatus RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read);
   std::string LockName() const;
 

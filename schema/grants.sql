@@ -28,8 +28,12 @@ GRANT SELECT ON `@DB_NAME@`.`abilities` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`models` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`vendors` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`quota_data` TO 'newapi_ro'@'%';
--- The aggregator's tables (schema/observer-tables.sql), for the restart-safe counter baseline.
+-- The aggregator's tables (schema/observer-tables.sql), for the restart-safe counter baseline and the JSON API.
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_user` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_token` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_model_channel` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
 
 -- The aggregator: reads the logs columns it counts, writes only its own tables.
@@ -39,4 +43,8 @@ GRANT SELECT (`id`, `user_id`, `created_at`, `type`, `username`, `token_name`, `
               `completion_tokens`, `use_time`, `is_stream`, `channel_id`, `token_id`, `group`, `ip`, `other`)
   ON `@DB_NAME@`.`logs` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_user` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_token` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_model_channel` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_agg'@'%';

@@ -28,8 +28,74 @@ CREATE TABLE IF NOT EXISTS `agg_usage_hourly` (
   KEY `idx_agg_channel_hour` (`channel_id`, `hour`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
--- The aggregator's progress: `finalized_until` = every hour before it is final. Written in the same transaction as
--- the hour it finalizes.
+-- Rollups of agg_usage_hourly, derived from it hour by hour in the same transaction: the same measures at a coarser
+-- key, so that the JSON API reads thousands of rows where agg_usage_hourly holds millions. Keys with reqs = 0 are
+-- refund-only (no requests).
+CREATE TABLE IF NOT EXISTS `agg_usage_hourly_by_user` (
+  `hour` bigint NOT NULL,
+  `user_id` bigint NOT NULL,
+  `reqs` bigint NOT NULL,
+  `errors` bigint NOT NULL,
+  `prompt_tokens` bigint NOT NULL,
+  `completion_tokens` bigint NOT NULL,
+  `cached_tokens` bigint NOT NULL,
+  `quota` bigint NOT NULL,
+  `refunded_quota` bigint NOT NULL,
+  `use_time_sum` bigint NOT NULL,
+  `use_time_max` bigint NOT NULL,
+  PRIMARY KEY (`hour`, `user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS `agg_usage_hourly_by_token` (
+  `hour` bigint NOT NULL,
+  `token_id` bigint NOT NULL,
+  `reqs` bigint NOT NULL,
+  `errors` bigint NOT NULL,
+  `prompt_tokens` bigint NOT NULL,
+  `completion_tokens` bigint NOT NULL,
+  `cached_tokens` bigint NOT NULL,
+  `quota` bigint NOT NULL,
+  `refunded_quota` bigint NOT NULL,
+  `use_time_sum` bigint NOT NULL,
+  `use_time_max` bigint NOT NULL,
+  PRIMARY KEY (`hour`, `token_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Per hour and (model, channel, group, stream): every filter of the API and the exporter's counter labels.
+CREATE TABLE IF NOT EXISTS `agg_usage_hourly_by_model_channel` (
+  `hour` bigint NOT NULL,
+  `model_name` varchar(191) COLLATE utf8mb4_bin NOT NULL,
+  `channel_id` bigint NOT NULL,
+  `group` varchar(191) COLLATE utf8mb4_bin NOT NULL,
+  `is_stream` tinyint NOT NULL,
+  `reqs` bigint NOT NULL,
+  `errors` bigint NOT NULL,
+  `prompt_tokens` bigint NOT NULL,
+  `completion_tokens` bigint NOT NULL,
+  `cached_tokens` bigint NOT NULL,
+  `quota` bigint NOT NULL,
+  `refunded_quota` bigint NOT NULL,
+  `use_time_sum` bigint NOT NULL,
+  `use_time_max` bigint NOT NULL,
+  PRIMARY KEY (`hour`, `model_name`, `channel_id`, `group`, `is_stream`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Exact distinct users and tokens over any run of hours, without reading who they were: for each hour, kind ('user'
+-- or 'token') and hours_since_last (hours back to the subject's previous hour with requests; 25 = 25 or more, or
+-- never), how many subjects (non-zero ids) had requests in the hour. The distinct subjects of the hours [a, b) are
+-- the subjects of each hour h in [a, b) whose previous hour is before a: the sum of `active` over the rows with
+-- hour in [a, b) and hour - 3600 * hours_since_last < a. Exact for runs of up to 25 hours (a local day).
+CREATE TABLE IF NOT EXISTS `agg_active_hourly` (
+  `hour` bigint NOT NULL,
+  `kind` varchar(8) NOT NULL,
+  `hours_since_last` int NOT NULL,
+  `active` bigint NOT NULL,
+  PRIMARY KEY (`hour`, `kind`, `hours_since_last`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The aggregator's progress: `finalized_until` = every hour before it is final; `rollups_until` = every hour of
+-- agg_usage_hourly before it has its rollups (equal to finalized_until once the rollups of an older installation's
+-- hours are built). Written in the same transaction as the hour they cover.
 CREATE TABLE IF NOT EXISTS `agg_state` (
   `name` varchar(64) NOT NULL,
   `value` bigint NOT NULL,

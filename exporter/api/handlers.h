@@ -2,6 +2,7 @@
 // resource: stats.cc (series, top, heatmap), anomalies.cc (findings and their detail), logs.cc (rows by subject).
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "api/answer.h"
@@ -15,6 +16,8 @@ namespace exporter::api {
 struct ApiContext {
   observer::agg::AggTables tables;
   std::shared_ptr<const RiskConfig> risk;
+  // Cleared when the account turns out not to read the rollup tables: answers then come from agg_usage_hourly.
+  std::shared_ptr<std::atomic<bool>> rollups_readable = std::make_shared<std::atomic<bool>>(true);
 };
 
 Answer Series(const SeriesParams& p, observer::MysqlClient& db, const ApiContext& ctx);
@@ -23,9 +26,5 @@ Answer Heatmap(const HeatmapParams& p, observer::MysqlClient& db, const ApiConte
 Answer Anomalies(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx);
 Answer AnomalyDetail(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx);
 Answer Logs(const LogsParams& p, observer::MysqlClient& db, const ApiContext& ctx);
-
-// Every hour before this is final in agg_usage_hourly; kNothingFinalized when the aggregator has not run (or its
-// tables are missing or not readable).
-observer::DbStatus ReadFinalizedUntil(observer::MysqlClient& db, const observer::agg::AggTables& tables, int64_t* out);
 
 }  // namespace exporter::api

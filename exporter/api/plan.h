@@ -1,14 +1,15 @@
 // Query planning for the usage endpoints: which parts of a range read agg_usage_hourly and which read `logs`. Pure.
 //
-// The rule: inside each bucket, the whole hours before the aggregator's finalized_until read agg_usage_hourly
-// (finalized hours never change, so they are exact); the rest of the bucket (a partial hour at either edge, buckets
-// smaller than an hour, hours not yet finalized, everything when the aggregator has not run) reads `logs` by
-// created_at ranges. A bucket is read from both only when its counts add up: distinct users and tokens are counted
-// over the union of both parts' (bucket, user, token) rows, never added. So a 7-day series by hour or day reads the
-// hourly table except for the last hours, a 1-hour series by minute reads logs, and a series across the seam reads
-// each where it is exact.
+// The rule: inside each bucket, the whole hours before the aggregator's finalized_until read agg_usage_hourly or its
+// rollups (finalized hours never change, so they are exact); the rest of the bucket (a partial hour at either edge,
+// buckets smaller than an hour, hours not yet finalized, everything when the aggregator has not run) reads `logs` by
+// created_at ranges. Sums add up across the parts; distinct users and tokens do not: a bucket read wholly from the
+// hourly tables counts them with agg_active_hourly, any other bucket over the union of its parts' (bucket, user,
+// token) rows. So a 7-day series by hour or day reads the hourly tables except for the last hours, a 1-hour series
+// by minute reads logs, and a series across the seam reads each where it is exact.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -22,11 +23,14 @@ struct Segment {
   bool operator==(const Segment&) const = default;
 };
 
+// Segments are merged where adjacent.
 struct Plan {
   std::vector<int64_t> bucket_starts;
   int64_t end = 0;
-  std::vector<Segment> hourly;  // whole hours, merged where adjacent
+  std::vector<Segment> hourly_whole;  // the hours of buckets read wholly from the hourly tables (up to 25 hours long)
+  std::vector<Segment> hourly_mixed;  // the whole hours of the other buckets
   std::vector<Segment> logs;
+  bool reads_hourly() const { return !hourly_whole.empty() || !hourly_mixed.empty(); }
 };
 
 // No hour is finalized: everything reads logs.
@@ -37,5 +41,10 @@ Plan MakePlan(const std::vector<int64_t>& boundaries, int64_t finalized_until);
 
 // "hourly", "logs" or "hourly+logs": which sources the plan reads (the X-Query-Source header).
 const char* PlanSources(const Plan& plan);
+
+// For an agg_active_hourly row of an hour in plan.hourly_whole: its bucket index, and whether its subjects are new
+// to that bucket (their previous hour with requests is before the bucket's start) and so count towards its distinct
+// total. False for hours outside the range.
+bool NewInBucket(const Plan& plan, int64_t hour, int64_t hours_since_last, size_t* bucket);
 
 }  // namespace exporter::api

@@ -1,6 +1,8 @@
 // The JSON API's SQL builders.
 #include "api/usage_sql.h"
 
+#include <optional>
+
 #include "observer/mysql_client.h"
 #include "observer/newapi/logs.h"
 
@@ -31,6 +33,14 @@ std::string Segments(const char* column, const std::vector<Segment>& segments) {
   return out + ")";
 }
 
+std::vector<Segment> Joined(const std::vector<Segment>& a, const std::vector<Segment>& b) {
+  std::vector<Segment> out = a;
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+bool Unfiltered(const Filters& f) { return !f.model && !f.channel && !f.group; }
+
 std::string FilterSql(const Filters& f, bool hourly) {
   std::string out;
   if (f.model) out += hourly ? " AND model_name = " + HexLiteral(*f.model)
@@ -47,43 +57,82 @@ std::string BucketExpr(const char* column, const Plan& plan) {
   return out + ")";
 }
 
-// SELECT <hourly_keys>, measures FROM hourly ... UNION ALL SELECT <logs_keys>, measures FROM logs ..., each grouped
-// by its first `keys` columns.
-std::string UnionSql(const Plan& plan, const Filters& filters, const std::string& hourly_table,
-                     const std::string& hourly_keys, const std::string& logs_keys, int keys) {
-  std::string group_by = " GROUP BY 1";
-  for (int i = 2; i <= keys; ++i) group_by += ", " + Str(i);
+std::string GroupBy(int keys) {
+  std::string out = " GROUP BY 1";
+  for (int i = 2; i <= keys; ++i) out += ", " + Str(i);
+  return out;
+}
+
+// One part of a union: SELECT columns FROM table over the segments (hourly tables: hours with requests; logs:
+// consume and error rows), filtered, grouped by its first `keys` columns; "" without segments.
+std::string HourlyPart(const std::string& columns, const std::string& table, const std::vector<Segment>& segments,
+                       const Filters& filters, int keys) {
+  if (segments.empty()) return "";
+  return "SELECT " + columns + " FROM " + table + " WHERE " + Segments("hour", segments) + " AND " +
+         std::string(kHourlyRows) + FilterSql(filters, true) + GroupBy(keys);
+}
+std::string LogsPart(const std::string& columns, const Plan& plan, const Filters& filters, int keys) {
+  if (plan.logs.empty()) return "";
+  return "SELECT " + columns + " FROM logs WHERE " + Segments("created_at", plan.logs) + " AND " +
+         std::string(kLogsRows) + FilterSql(filters, false) + GroupBy(keys);
+}
+std::string UnionAll(const std::vector<std::string>& parts) {
   std::string out;
-  if (!plan.hourly.empty()) {
-    out += "SELECT " + hourly_keys + ", " + std::string(kHourlyMeasures) + " FROM " + hourly_table + " WHERE " +
-           Segments("hour", plan.hourly) + " AND " + std::string(kHourlyRows) + FilterSql(filters, true) + group_by;
-  }
-  if (!plan.logs.empty()) {
-    out += std::string(out.empty() ? "" : " UNION ALL ") + "SELECT " + logs_keys + ", " + std::string(kLogsMeasures) +
-           " FROM logs WHERE " + Segments("created_at", plan.logs) + " AND " + std::string(kLogsRows) +
-           FilterSql(filters, false) + group_by;
+  for (const std::string& part : parts) {
+    if (!part.empty()) out += (out.empty() ? "" : " UNION ALL ") + part;
   }
   return out;
 }
 
+// The hourly table that answers sums by the given key: the smallest rollup whose key covers it and the filters.
+const std::string& SumsTable(const HourlySources& sources, const Filters& filters, std::optional<Dimension> by) {
+  const observer::agg::AggTables& t = sources.tables;
+  if (!sources.rollups) return t.usage();
+  if (by == Dimension::kUser) return Unfiltered(filters) ? t.usage_by_user() : t.usage();
+  if (by == Dimension::kToken) return Unfiltered(filters) ? t.usage_by_token() : t.usage();
+  return t.usage_by_model_channel();
+}
+
 }  // namespace
 
-std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const std::string& hourly_table, bool distinct) {
-  if (!distinct) {
-    return "SELECT k, SUM(reqs), SUM(tokens), SUM(quota), SUM(errors) FROM (" +
-           UnionSql(plan, filters, hourly_table, BucketExpr("hour", plan) + " AS k",
-                    BucketExpr("created_at", plan) + " AS k", 1) +
-           ") u GROUP BY k ORDER BY k";
-  }
-  return "SELECT k, SUM(reqs), SUM(tokens), COUNT(DISTINCT NULLIF(user_id, 0)), COUNT(DISTINCT NULLIF(token_id, 0)), "
-         "SUM(quota), SUM(errors) FROM (" +
-         UnionSql(plan, filters, hourly_table, BucketExpr("hour", plan) + " AS k, user_id, token_id",
-                  BucketExpr("created_at", plan) + " AS k, COALESCE(user_id, 0) AS user_id, COALESCE(token_id, 0) AS token_id",
-                  3) +
+bool CountsFromActive(const Filters& filters, const HourlySources& sources) {
+  return sources.rollups && Unfiltered(filters);
+}
+
+std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources) {
+  const std::string measures = std::string(kHourlyMeasures);
+  return "SELECT k, SUM(reqs), SUM(tokens), SUM(quota), SUM(errors) FROM (" +
+         UnionAll({HourlyPart(BucketExpr("hour", plan) + " AS k, " + measures, SumsTable(sources, filters, std::nullopt),
+                              Joined(plan.hourly_whole, plan.hourly_mixed), filters, 1),
+                   LogsPart(BucketExpr("created_at", plan) + " AS k, " + std::string(kLogsMeasures), plan, filters, 1)}) +
          ") u GROUP BY k ORDER BY k";
 }
 
-std::string TopSql(const Plan& plan, const Filters& filters, const std::string& hourly_table, Dimension by,
+std::string DistinctByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources) {
+  const std::string k = BucketExpr("hour", plan) + " AS k";
+  std::vector<std::string> parts;
+  if (CountsFromActive(filters, sources)) {
+    parts.push_back(HourlyPart(k + ", user_id, 0 AS token_id", sources.tables.usage_by_user(), plan.hourly_mixed, filters, 2));
+    parts.push_back(HourlyPart(k + ", 0 AS user_id, token_id", sources.tables.usage_by_token(), plan.hourly_mixed, filters, 3));
+  } else {
+    parts.push_back(HourlyPart(k + ", user_id, token_id", sources.tables.usage(),
+                               Joined(plan.hourly_whole, plan.hourly_mixed), filters, 3));
+  }
+  parts.push_back(LogsPart(BucketExpr("created_at", plan) + " AS k, COALESCE(user_id, 0) AS user_id, "
+                           "COALESCE(token_id, 0) AS token_id", plan, filters, 3));
+  const std::string rows = UnionAll(parts);
+  if (rows.empty()) return "";
+  return "SELECT k, COUNT(DISTINCT NULLIF(user_id, 0)), COUNT(DISTINCT NULLIF(token_id, 0)) FROM (" + rows +
+         ") u GROUP BY k ORDER BY k";
+}
+
+std::string ActiveSql(const Plan& plan, const HourlySources& sources) {
+  if (plan.hourly_whole.empty()) return "";
+  return "SELECT kind, hour, hours_since_last, active FROM " + sources.tables.active() + " WHERE " +
+         Segments("hour", plan.hourly_whole);
+}
+
+std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources& sources, Dimension by,
                    Metric metric, int limit) {
   std::string hourly_key, logs_key, join, name = "''", owner = "NULL";
   switch (by) {
@@ -114,8 +163,10 @@ std::string TopSql(const Plan& plan, const Filters& filters, const std::string& 
   const std::string order = std::string(MetricName(metric)) + " DESC, k";
   return "SELECT t.k, " + name + ", " + owner + ", t.reqs, t.tokens, t.quota, t.errors FROM (SELECT k, SUM(reqs) AS reqs, "
          "SUM(tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors FROM (" +
-         UnionSql(plan, filters, hourly_table, hourly_key + " AS k", logs_key + " AS k", 1) + ") u GROUP BY k ORDER BY " +
-         order + " LIMIT " + Str(limit) + ") t" + join + " ORDER BY t." + order;
+         UnionAll({HourlyPart(hourly_key + " AS k, " + std::string(kHourlyMeasures), SumsTable(sources, filters, by),
+                              Joined(plan.hourly_whole, plan.hourly_mixed), filters, 1),
+                   LogsPart(logs_key + " AS k, " + std::string(kLogsMeasures), plan, filters, 1)}) +
+         ") u GROUP BY k ORDER BY " + order + " LIMIT " + Str(limit) + ") t" + join + " ORDER BY t." + order;
 }
 
 bool LooksLikeIp(std::string_view text) {

@@ -1,6 +1,8 @@
-// SQL of the JSON API, in one place: usage over a Plan (agg_usage_hourly for its hourly segments, `logs` for the rest,
-// with the counting rules of observer/newapi/usage.h), log rows with a column allow-list, and the per-subject
-// breakdowns of an anomaly. Pure: values are numbers, hex literals or validated IP text.
+// SQL of the JSON API, in one place: usage over a Plan (for its hourly segments the smallest hourly table whose key
+// covers the question: agg_usage_hourly, its rollups by user, token or model/channel, agg_active_hourly for distinct
+// counts; `logs` for the rest, with the counting rules of observer/newapi/usage.h), log rows with a column
+// allow-list, and the per-subject breakdowns of an anomaly. Pure: values are numbers, hex literals or validated IP
+// text.
 #pragma once
 
 #include <cstdint>
@@ -9,17 +11,36 @@
 
 #include "api/params.h"
 #include "api/plan.h"
+#include "observer/agg_tables.h"
 
 namespace exporter::api {
 
-// Columns: bucket index (1 = the first bucket), reqs, tokens, [users, tokens_cnt,] quota, errors; only buckets with
-// requests. users and tokens_cnt (distinct non-zero user and token ids) only when distinct is set.
-std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const std::string& hourly_table, bool distinct);
+// Which hourly tables a query may read: agg_usage_hourly, or also its rollups when they cover every finalized hour
+// (rollups_ready) and the exporter's account may read them.
+struct HourlySources {
+  const observer::agg::AggTables& tables;
+  bool rollups = false;
+};
+
+// Distinct users and tokens of the plan's wholly hourly buckets come from agg_active_hourly (ActiveSql) only for
+// unfiltered series over the rollups; otherwise DistinctByBucketSql counts every bucket.
+bool CountsFromActive(const Filters& filters, const HourlySources& sources);
+
+// Columns: bucket index (1 = the first bucket), reqs, tokens, quota, errors; only buckets with requests.
+std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources);
+
+// Columns: bucket index, users, tokens_cnt (distinct non-zero user and token ids) of the buckets CountsFromActive
+// leaves out (all of them when it is false); "" when there are none.
+std::string DistinctByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources);
+
+// Columns: kind ('user' or 'token'), hour, hours_since_last, active: the agg_active_hourly rows of
+// plan.hourly_whole (see NewInBucket); "" when it is empty.
+std::string ActiveSql(const Plan& plan, const HourlySources& sources);
 
 // Columns: key, name, user_id (token owner; NULL otherwise), reqs, tokens, quota, errors; the first `limit` keys by
 // the metric, then by key.
-std::string TopSql(const Plan& plan, const Filters& filters, const std::string& hourly_table, Dimension by,
-                   Metric metric, int limit);
+std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources& sources, Dimension by, Metric metric,
+                   int limit);
 
 // A condition on `logs` selecting a subject: "user_id = 5", "token_id = 7", "ip = '10.0.0.1'", "id = 9".
 std::string SubjectCondition(LogSubject subject, const std::string& value);

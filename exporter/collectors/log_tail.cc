@@ -174,15 +174,16 @@ DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) 
   *found = false;
   observer::QueryResult result;
   const observer::agg::AggTables tables(options_.agg_database.empty() ? db.options().database : options_.agg_database);
-  DbStatus status = db.Query(tables.ReadFinalizedUntilSql(), &result);
+  DbStatus status = db.Query(tables.ReadProgressSql(), &result);
   constexpr unsigned kNoSuchTable = 1146, kTableAccessDenied = 1142;
   if (!status.ok && (status.code == kNoSuchTable || status.code == kTableAccessDenied)) {
     observer::log::Warn("agg_usage_hourly is not readable", {{"error", status.message}});
     return DbStatus::Ok();
   }
   if (!status.ok) return status;
-  if (result.rows.empty() || !result.rows[0][0]) return DbStatus::Ok();
-  const int64_t boundary = std::stoll(*result.rows[0][0]);
+  const observer::agg::Progress progress = observer::agg::AggTables::ProgressFrom(result);
+  if (progress.finalized_until == observer::agg::Progress::kNone) return DbStatus::Ok();
+  const int64_t boundary = progress.finalized_until;
 
   observer::QueryResult options;
   if (DbStatus s = db.Query("SELECT value FROM options WHERE `key` = 'QuotaPerUnit'", &options); !s.ok) return s;
@@ -190,9 +191,18 @@ DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) 
   if (quota_per_unit <= 0) quota_per_unit = quota_per_unit_.load();
 
   // One grouped pass over the finalized hours; allowed a minute, since it runs once per start.
-  const std::string sql = tables.BaselineSql(boundary);
+  // From the model/channel rollup when it covers the finalized hours and the account may read it.
+  auto query_totals = [&](bool from_rollup, observer::QueryResult* out) {
+    return db.Query(observer::WithStatementTimeout(db.server().flavor, tables.BaselineSql(boundary, from_rollup), 60000), out);
+  };
   observer::QueryResult totals;
-  if (DbStatus s = db.Query(observer::WithStatementTimeout(db.server().flavor, sql, 60000), &totals); !s.ok) return s;
+  status = query_totals(progress.rollups_ready(), &totals);
+  if (!status.ok && progress.rollups_ready() && (status.code == kNoSuchTable || status.code == kTableAccessDenied)) {
+    observer::log::Warn("the rollups are not readable (grant SELECT per schema/grants.sql); reading agg_usage_hourly",
+                        {{"error", status.message}});
+    status = query_totals(false, &totals);
+  }
+  if (!status.ok) return status;
   // Applied only once every query has succeeded, so a failed start can be retried without counting twice.
   for (const auto& row : totals.rows) {
     auto number = [&row](size_t i) { return row[i] ? std::stoll(*row[i]) : 0LL; };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# agg_usage_hourly and the restart-safe exporter counters on simulator data with live traffic:
-#  - the backfill survives kill -9 at 10 random points, and every finalized hour equals a SQL ground truth;
+# agg_usage_hourly, its rollups and the restart-safe exporter counters on simulator data with live traffic:
+#  - the backfill survives kill -9 at 10 random points, and every finalized hour equals a SQL ground truth, as does
+#    every rollup (agg_active_hourly from logs with a window function), also when built for an older installation;
 #  - re-running changes nothing (checksum); two aggregators: one writer at a time, the other takes over on kill -9;
 #  - exporters started from the baseline equal the all-time SQL totals, never go down across a restart, and two
 #    exporters report identical values;
@@ -67,6 +68,49 @@ differences() {
 diff_counts=$(differences "created_at < $F" "hour < $F" | paste -sd' ')
 check "every finalized hour equals the SQL ground truth (rows differing: $diff_counts)" test "$diff_counts" = "0 0"
 check "the finalized hours are not empty" test "$(sql "SELECT COUNT(*) FROM \`$AGG_DB\`.agg_usage_hourly WHERE hour < $F")" -gt 100
+
+# The rollups: each equals agg_usage_hourly grouped by its key; agg_active_hourly equals the hours since each
+# subject's previous hour with requests, computed here from logs with a window function.
+rollup_diff() {  # TABLE KEYS
+  local truth="SELECT hour, $2, SUM(reqs), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens),
+    SUM(quota), SUM(refunded_quota), SUM(use_time_sum), MAX(use_time_max) FROM \`$AGG_DB\`.agg_usage_hourly WHERE hour < $F
+    GROUP BY hour, $2"
+  local table="SELECT hour, $2, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota,
+    use_time_sum, use_time_max FROM \`$AGG_DB\`.$1 WHERE hour < $F"
+  sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
+}
+active_truth() {  # KIND ID_COLUMN
+  echo "SELECT h AS hour, '$1' AS kind, COALESCE(LEAST((h - prev) DIV 3600, 25), 25) AS since, COUNT(*) AS active FROM (
+    SELECT h, LAG(h) OVER (PARTITION BY id ORDER BY h) AS prev FROM (SELECT DISTINCT FLOOR(created_at / 3600) * 3600 AS h,
+    $2 AS id FROM \`new-api\`.logs WHERE type IN (2, 5) AND COALESCE($2, 0) <> 0) d) p WHERE h < $F GROUP BY 1, 2, 3"
+}
+active_diff() {
+  local truth="$(active_truth user user_id) UNION ALL $(active_truth token token_id)"
+  local table="SELECT hour, kind, hours_since_last, active FROM \`$AGG_DB\`.agg_active_hourly WHERE hour < $F"
+  sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
+}
+rollup_report() {
+  echo "by_user $(rollup_diff agg_usage_hourly_by_user user_id), by_token $(rollup_diff agg_usage_hourly_by_token token_id)," \
+    "by_model_channel $(rollup_diff agg_usage_hourly_by_model_channel "model_name, channel_id, \`group\`, is_stream")," \
+    "active $(active_diff)"
+}
+rollups_exact="by_user 0, by_token 0, by_model_channel 0, active 0"
+report=$(rollup_report)
+check "every rollup of the finalized hours equals its ground truth (rows differing: $report)" test "$report" = "$rollups_exact"
+check "the rollups are ready (rollups_until = finalized_until)" \
+  test "$(sql "SELECT value FROM \`$AGG_DB\`.agg_state WHERE name = 'rollups_until'")" = "$F"
+check "agg_active_hourly counts subjects back to the cap" \
+  test "$(sql "SELECT COUNT(DISTINCT hours_since_last) FROM \`$AGG_DB\`.agg_active_hourly")" -gt 5
+# An installation older than the rollups: they are built from agg_usage_hourly on the next pass.
+sql "DROP TABLE \`$AGG_DB\`.agg_usage_hourly_by_user, \`$AGG_DB\`.agg_usage_hourly_by_token,
+  \`$AGG_DB\`.agg_usage_hourly_by_model_channel, \`$AGG_DB\`.agg_active_hourly;
+  DELETE FROM \`$AGG_DB\`.agg_state WHERE name = 'rollups_until'"
+(aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
+check "a pass over an installation without rollups succeeds" test $? = 0
+check "  ... and logs that it built them" grep -q '"rollups built"' "$TEST_DIR/once.log"
+F=$(sql "SELECT value FROM \`$AGG_DB\`.agg_state WHERE name = 'finalized_until'")
+report=$(rollup_report)
+check "  ... and the rebuilt rollups equal their ground truth (rows differing: $report)" test "$report" = "$rollups_exact"
 
 checksum() { sql "SELECT COUNT(*), BIT_XOR(CRC32(CONCAT_WS(',', hour, user_id, token_id, model_name, channel_id, \`group\`,
   is_stream, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum,

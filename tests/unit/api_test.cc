@@ -238,7 +238,8 @@ TEST(PlanTest, FinalizedWholeHoursReadTheHourlyTable) {
   std::vector<int64_t> hours;
   for (int64_t i = 0; i <= 24; ++i) hours.push_back(i * h);
   Plan plan = MakePlan(hours, 20 * h);
-  EXPECT_EQ(plan.hourly, (std::vector<Segment>{{0, 20 * h}}));
+  EXPECT_EQ(plan.hourly_whole, (std::vector<Segment>{{0, 20 * h}}));
+  EXPECT_TRUE(plan.hourly_mixed.empty());
   EXPECT_EQ(plan.logs, (std::vector<Segment>{{20 * h, 24 * h}}));
   EXPECT_STREQ(PlanSources(plan), "hourly+logs");
   EXPECT_STREQ(PlanSources(MakePlan(hours, kNothingFinalized)), "logs");
@@ -246,33 +247,78 @@ TEST(PlanTest, FinalizedWholeHoursReadTheHourlyTable) {
   // Minute buckets never contain a whole hour.
   std::vector<int64_t> minutes;
   for (int64_t i = 0; i <= 120; ++i) minutes.push_back(i * 60);
-  EXPECT_TRUE(MakePlan(minutes, 30 * h).hourly.empty());
+  EXPECT_FALSE(MakePlan(minutes, 30 * h).reads_hourly());
   // Days starting at :30 (a +05:30 zone): the whole hours inside each day, the half hours at its edges from logs.
   const int64_t o = 18 * h + 1800;
   plan = MakePlan({o, o + 24 * h, o + 48 * h}, 100 * h);
-  EXPECT_EQ(plan.hourly, (std::vector<Segment>{{o + 1800, o + 24 * h - 1800}, {o + 24 * h + 1800, o + 48 * h - 1800}}));
+  EXPECT_EQ(plan.hourly_mixed, (std::vector<Segment>{{o + 1800, o + 24 * h - 1800}, {o + 24 * h + 1800, o + 48 * h - 1800}}));
+  EXPECT_TRUE(plan.hourly_whole.empty());
   EXPECT_EQ(plan.logs, (std::vector<Segment>{{o, o + 1800}, {o + 24 * h - 1800, o + 24 * h + 1800}, {o + 48 * h - 1800, o + 48 * h}}));
   // A top range from 10:15 to 14:45: hours 11-14 hourly, the quarter hours from logs.
   plan = MakePlan({10 * h + 900, 14 * h + 2700}, 100 * h);
-  EXPECT_EQ(plan.hourly, (std::vector<Segment>{{11 * h, 14 * h}}));
+  EXPECT_EQ(plan.hourly_mixed, (std::vector<Segment>{{11 * h, 14 * h}}));
   EXPECT_EQ(plan.logs, (std::vector<Segment>{{10 * h + 900, 11 * h}, {14 * h, 14 * h + 2700}}));
 }
 
+TEST(PlanTest, DaysLongerThanTheActiveCapAreNotWhole) {
+  const int64_t h = 3600;
+  // A 25-hour day (a daylight saving change) is whole; a 26-hour bucket (none of the slots) would not be.
+  EXPECT_EQ(MakePlan({0, 25 * h}, 100 * h).hourly_whole, (std::vector<Segment>{{0, 25 * h}}));
+  EXPECT_EQ(MakePlan({0, 26 * h}, 100 * h).hourly_mixed, (std::vector<Segment>{{0, 26 * h}}));
+}
+
+TEST(PlanTest, ActiveRowsCountOnlyWhenNewToTheirBucket) {
+  const int64_t h = 3600;
+  const Plan plan = MakePlan({0, 6 * h, 12 * h}, 100 * h);  // two 6-hour buckets
+  size_t bucket = 9;
+  EXPECT_TRUE(NewInBucket(plan, 0, 1, &bucket));  // previous hour before the range
+  EXPECT_EQ(bucket, 0u);
+  EXPECT_FALSE(NewInBucket(plan, 5 * h, 1, &bucket));  // seen at hour 4, same bucket
+  EXPECT_TRUE(NewInBucket(plan, 5 * h, 6, &bucket));   // last seen at hour -1
+  EXPECT_TRUE(NewInBucket(plan, 7 * h, 2, &bucket));   // last seen at hour 5, the bucket before
+  EXPECT_EQ(bucket, 1u);
+  EXPECT_FALSE(NewInBucket(plan, 7 * h, 1, &bucket));  // last seen at hour 6, this bucket
+  EXPECT_TRUE(NewInBucket(plan, 11 * h, observer::agg::kActiveHoursCap, &bucket));
+  EXPECT_FALSE(NewInBucket(plan, 12 * h, 30, &bucket));  // outside the range
+  EXPECT_FALSE(NewInBucket(plan, -h, 30, &bucket));
+}
+
 TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
+  const observer::agg::AggTables tables("new-api");
   const Plan plan = MakePlan({0, 3600, 7200, 7260}, 3600);
-  const std::string series = UsageByBucketSql(plan, {}, "`new-api`.`agg_usage_hourly`", true);
+  const std::string series = UsageByBucketSql(plan, {}, {tables, false});
   EXPECT_NE(series.find("FROM `new-api`.`agg_usage_hourly` WHERE ((hour >= 0 AND hour < 3600))"), std::string::npos) << series;
   EXPECT_NE(series.find("FROM logs WHERE ((created_at >= 3600 AND created_at < 7260))"), std::string::npos) << series;
   EXPECT_NE(series.find("INTERVAL(created_at, 0, 3600, 7200)"), std::string::npos) << series;
+  // With rollups: sums from the model/channel rollup, the whole hour's distinct counts from agg_active_hourly and
+  // only the other buckets counted over rows.
+  EXPECT_NE(UsageByBucketSql(plan, {}, {tables, true}).find("`agg_usage_hourly_by_model_channel` WHERE ((hour >= 0"),
+            std::string::npos);
+  EXPECT_NE(ActiveSql(plan, {tables, true}).find("`agg_active_hourly` WHERE ((hour >= 0 AND hour < 3600))"),
+            std::string::npos);
+  const std::string distinct = DistinctByBucketSql(plan, {}, {tables, true});
+  EXPECT_EQ(distinct.find("hour >= 0"), std::string::npos) << distinct;
+  EXPECT_EQ(distinct.find("agg_usage_hourly"), std::string::npos) << distinct;
+  EXPECT_NE(DistinctByBucketSql(plan, {}, {tables, false}).find("`agg_usage_hourly` WHERE ((hour >= 0"), std::string::npos);
+  EXPECT_EQ(DistinctByBucketSql(MakePlan({0, 3600}, 3600), {}, {tables, true}), "");
+  EXPECT_NE(TopSql(plan, {}, {tables, true}, Dimension::kUser, Metric::kTokens, 5).find("`agg_usage_hourly_by_user`"),
+            std::string::npos);
+  EXPECT_NE(TopSql(plan, {}, {tables, true}, Dimension::kToken, Metric::kTokens, 5).find("`agg_usage_hourly_by_token`"),
+            std::string::npos);
   Filters filters;
   filters.model = "gpt-4o'";
   filters.group = "";
   filters.channel = 3;
-  const std::string top = TopSql(plan, filters, "agg", Dimension::kToken, Metric::kQuota, 5);
+  EXPECT_FALSE(CountsFromActive(filters, {tables, true}));
+  EXPECT_NE(DistinctByBucketSql(plan, filters, {tables, true}).find("`agg_usage_hourly` WHERE"), std::string::npos);
+  const std::string top = TopSql(plan, filters, {tables, true}, Dimension::kToken, Metric::kQuota, 5);
+  EXPECT_NE(top.find("`agg_usage_hourly` WHERE"), std::string::npos) << top;  // the token rollup has no model
   EXPECT_NE(top.find("model_name = X'6770742d346f27'"), std::string::npos) << top;
   EXPECT_NE(top.find("CAST(COALESCE(`group`, '') AS BINARY) = X''"), std::string::npos) << top;
   EXPECT_NE(top.find("ORDER BY quota DESC, k LIMIT 5"), std::string::npos) << top;
-  for (const std::string& sql : {series, top, LogRowsSql(SubjectCondition(LogSubject::kIp, "10.0.0.1"), {0, 60}, 10),
+  EXPECT_NE(TopSql(plan, filters, {tables, true}, Dimension::kModel, Metric::kQuota, 5).find("by_model_channel"),
+            std::string::npos);
+  for (const std::string& sql : {series, distinct, top, LogRowsSql(SubjectCondition(LogSubject::kIp, "10.0.0.1"), {0, 60}, 10),
                                  BreakdownSql(Breakdown::kUsers, RequestCondition(5), {0, 60}, 10)}) {
     EXPECT_EQ(sql.find("content"), std::string::npos) << sql;
     EXPECT_EQ(sql.find("key"), std::string::npos) << sql;

@@ -1,44 +1,64 @@
 // SQL for newapi-observer's own tables (schema/observer-tables.sql): the aggregator writes them, the exporter reads
-// them for its restart-safe counter baseline.
+// them for its restart-safe counter baseline and the JSON API.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "observer/mysql_client.h"
 
 namespace observer::agg {
 
+// The rollups' hours_since_last cap (agg_active_hourly): distinct counts are exact over runs of up to this many hours.
+inline constexpr int64_t kActiveHoursCap = 25;
+
+// The aggregator's progress as agg_state records it.
+struct Progress {
+  static constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
+  int64_t finalized_until = kNone;  // every hour before it is final in agg_usage_hourly
+  int64_t rollups_until = kNone;    // every hour before it has its rollups
+  // The rollups can answer for every finalized hour.
+  bool rollups_ready() const { return finalized_until != kNone && rollups_until != kNone && rollups_until >= finalized_until; }
+};
+
 // The observer's tables, qualified with the database that holds them (AGG_DB_NAME; by default new-api's own).
 class AggTables {
  public:
-  explicit AggTables(const std::string& database)
-      : database_(database),
-        usage_(QuoteIdentifier(database) + ".`agg_usage_hourly`"),
-        state_(QuoteIdentifier(database) + ".`agg_state`") {}
+  explicit AggTables(const std::string& database);
 
   const std::string& database() const { return database_; }
   const std::string& usage() const { return usage_; }
+  const std::string& usage_by_user() const { return usage_by_user_; }
+  const std::string& usage_by_token() const { return usage_by_token_; }
+  const std::string& usage_by_model_channel() const { return usage_by_model_channel_; }
+  const std::string& active() const { return active_; }
   const std::string& state() const { return state_; }
 
-  std::string ReadFinalizedUntilSql() const { return "SELECT value FROM " + state_ + " WHERE name = 'finalized_until'"; }
-  std::string WriteFinalizedUntilSql(int64_t value, int64_t now) const {
-    return "INSERT INTO " + state_ + " (name, value, updated_at) VALUES ('finalized_until', " + std::to_string(value) +
-           ", " + std::to_string(now) + ") ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at)";
-  }
+  // Columns name, value: the rows of Progress.
+  std::string ReadProgressSql() const;
+  static Progress ProgressFrom(const QueryResult& result);
+  // Upserts one agg_state row (finalized_until or rollups_until).
+  std::string WriteStateSql(std::string_view name, int64_t value, int64_t now) const;
 
-  // Totals per exporter label set over the finalized hours (hour < boundary).
-  std::string BaselineSql(int64_t boundary) const {
-    return "SELECT model_name, channel_id, `group`, is_stream, SUM(reqs), SUM(errors), SUM(prompt_tokens), "
-           "SUM(completion_tokens), SUM(cached_tokens), SUM(quota), SUM(refunded_quota), SUM(use_time_sum), "
-           "MAX(use_time_max) FROM " + usage_ + " WHERE hour < " + std::to_string(boundary) +
-           " GROUP BY model_name, channel_id, `group`, is_stream";
-  }
+  // Totals per exporter label set (model, channel, group, stream) over the hours before boundary, from the
+  // model/channel rollup when it covers them, else from agg_usage_hourly.
+  std::string BaselineSql(int64_t boundary, bool from_rollup) const;
+
+  // The statements that bring the rollups of one hour in line with agg_usage_hourly (run inside the transaction
+  // that wrote the hour): stale keys deleted, the rest upserted with absolute values (unchanged rows are not
+  // rewritten), and the hour's agg_active_hourly rows recomputed from the user and token rollups of earlier hours.
+  std::vector<std::string> DeriveRollupsSql(int64_t hour) const;
 
  private:
   std::string database_;
   std::string usage_;
+  std::string usage_by_user_;
+  std::string usage_by_token_;
+  std::string usage_by_model_channel_;
+  std::string active_;
   std::string state_;
 };
 

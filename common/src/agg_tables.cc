@@ -1,0 +1,83 @@
+// SQL of the observer's own tables: progress rows, the exporter's baseline and the hourly rollups' derivation.
+#include "observer/agg_tables.h"
+
+namespace observer::agg {
+namespace {
+
+std::string Str(int64_t v) { return std::to_string(v); }
+
+// The measures of a usage row, summed over the rows a rollup key covers.
+constexpr std::string_view kSumMeasures =
+    "SUM(reqs), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens), SUM(quota), "
+    "SUM(refunded_quota), SUM(use_time_sum), MAX(use_time_max)";
+constexpr std::string_view kMeasureColumns =
+    "reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max";
+
+}  // namespace
+
+AggTables::AggTables(const std::string& database)
+    : database_(database),
+      usage_(QuoteIdentifier(database) + ".`agg_usage_hourly`"),
+      usage_by_user_(QuoteIdentifier(database) + ".`agg_usage_hourly_by_user`"),
+      usage_by_token_(QuoteIdentifier(database) + ".`agg_usage_hourly_by_token`"),
+      usage_by_model_channel_(QuoteIdentifier(database) + ".`agg_usage_hourly_by_model_channel`"),
+      active_(QuoteIdentifier(database) + ".`agg_active_hourly`"),
+      state_(QuoteIdentifier(database) + ".`agg_state`") {}
+
+std::string AggTables::ReadProgressSql() const {
+  return "SELECT name, value FROM " + state_ + " WHERE name IN ('finalized_until', 'rollups_until')";
+}
+
+Progress AggTables::ProgressFrom(const QueryResult& result) {
+  Progress progress;
+  for (const DbRow& row : result.rows) {
+    if (!row[0] || !row[1]) continue;
+    if (*row[0] == "finalized_until") progress.finalized_until = std::stoll(*row[1]);
+    if (*row[0] == "rollups_until") progress.rollups_until = std::stoll(*row[1]);
+  }
+  return progress;
+}
+
+std::string AggTables::WriteStateSql(std::string_view name, int64_t value, int64_t now) const {
+  return "INSERT INTO " + state_ + " (name, value, updated_at) VALUES ('" + std::string(name) + "', " + Str(value) +
+         ", " + Str(now) + ") ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at)";
+}
+
+std::string AggTables::BaselineSql(int64_t boundary, bool from_rollup) const {
+  return "SELECT model_name, channel_id, `group`, is_stream, SUM(reqs), SUM(errors), SUM(prompt_tokens), "
+         "SUM(completion_tokens), SUM(cached_tokens), SUM(quota), SUM(refunded_quota), SUM(use_time_sum), "
+         "MAX(use_time_max) FROM " + (from_rollup ? usage_by_model_channel_ : usage_) + " WHERE hour < " +
+         Str(boundary) + " GROUP BY model_name, channel_id, `group`, is_stream";
+}
+
+std::vector<std::string> AggTables::DeriveRollupsSql(int64_t hour) const {
+  const std::string at = " WHERE hour = " + Str(hour);
+  std::vector<std::string> statements;
+  auto rollup = [&](const std::string& table, const std::string& keys) {
+    statements.push_back("DELETE FROM " + table + at + " AND (" + keys + ") NOT IN (SELECT " + keys + " FROM " +
+                         usage_ + at + ")");
+    statements.push_back("INSERT INTO " + table + " (hour, " + keys + ", " + std::string(kMeasureColumns) +
+                         ") SELECT hour, " + keys + ", " + std::string(kSumMeasures) + " FROM " + usage_ + at +
+                         " GROUP BY hour, " + keys + std::string(kUpsertUpdate));
+  };
+  rollup(usage_by_user_, "user_id");
+  rollup(usage_by_token_, "token_id");
+  rollup(usage_by_model_channel_, "model_name, channel_id, `group`, is_stream");
+  // A few dozen rows per hour: replaced whole. One range of the rollup's primary key: the hour and the cap's hours
+  // before it, whatever the length of the history.
+  statements.push_back("DELETE FROM " + active_ + at);
+  auto active = [&](const char* kind, const std::string& table, const char* id) {
+    const std::string h = Str(hour), cap = Str(kActiveHoursCap);
+    statements.push_back("INSERT INTO " + active_ + " (hour, kind, hours_since_last, active) SELECT " + h + ", '" +
+                         kind + "', COALESCE(LEAST((" + h + " - previous) DIV 3600, " + cap + "), " + cap +
+                         ") AS since, COUNT(*) FROM (SELECT MAX(IF(hour < " + h + ", hour, NULL)) AS previous FROM " +
+                         table + " WHERE hour >= " + Str(hour - kActiveHoursCap * 3600) + " AND hour <= " + h +
+                         " AND reqs > 0 AND " + id + " <> 0 GROUP BY " + id + " HAVING MAX(hour) = " + h +
+                         ") s GROUP BY since");
+  };
+  active("user", usage_by_user_, "user_id");
+  active("token", usage_by_token_, "token_id");
+  return statements;
+}
+
+}  // namespace observer::agg
