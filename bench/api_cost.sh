@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks the JSON API on a 7-day logs table (default 5,000,000 rows): /api/stats/top and /api/stats/series over
 # 7 days, uncached, against the design document's approach measured in the same run (the same answer computed by a
-# direct GROUP BY over logs, as its §5 does; goal: API >= 10x faster); then the cached answer under wrk on loopback
-# (goal: p50 <= 2 ms and >= 3,000 requests/s on 2 cores).
+# direct GROUP BY over logs, as its §5 does; goal: API >= 10x faster), plus the UI's other long-range questions;
+# then the cached answer under wrk on loopback (goal: p50 <= 2 ms and >= 3,000 requests/s on 2 cores).
 # Usage: bench/api_cost.sh [ROWS]   (RUNS=3 timed runs each, median)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -27,31 +27,43 @@ say "aggregator backfill"
 seconds_of() { local t0; t0=$(now_ms); "$@" >/dev/null; awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'; }
 median_of() { local times=() i; for i in $(seq 1 "$RUNS"); do times+=("$(seconds_of "$@")"); done; median "${times[@]}"; }
 
-# The design document's way: GROUP BY over logs for the range, every time.
-direct_top="SELECT user_id, SUM(prompt_tokens + completion_tokens) AS tokens, COUNT(*) AS reqs, SUM(quota) AS quota
-  FROM logs WHERE created_at >= $START AND created_at < $HISTORY_END AND type IN (2, 5)
-  GROUP BY user_id ORDER BY tokens DESC LIMIT 50"
-direct_series="SELECT FLOOR(created_at / 3600) AS bucket, COUNT(*), SUM(prompt_tokens + completion_tokens),
-  COUNT(DISTINCT user_id), COUNT(DISTINCT token_id), SUM(quota), SUM(type = 5)
-  FROM logs WHERE created_at >= $START AND created_at < $HISTORY_END AND type IN (2, 5) GROUP BY bucket"
+# The design document's way: GROUP BY over logs for the range, every time. The first two are the issue's goal; the
+# others are what the UI asks for as well (7 days in 2-hour slots, Top by token, a model filter).
+MODEL=$(sql "$dir" "SELECT model_name FROM logs WHERE created_at >= $HISTORY_END - 3600 AND type = 2 GROUP BY 1
+  ORDER BY COUNT(*) DESC LIMIT 1")
+MODEL_URI=$(jq -rn --arg v "$MODEL" '$v | @uri')
+WHERE="created_at >= $START AND created_at < $HISTORY_END AND type IN (2, 5)"
+# (One line each: CASES splits on newlines.)
+direct_top() { echo "SELECT $1, SUM(prompt_tokens + completion_tokens) AS tokens, COUNT(*) AS reqs, SUM(quota) AS quota" \
+  "FROM logs WHERE $WHERE GROUP BY $1 ORDER BY tokens DESC LIMIT 50"; }
+direct_series() { echo "SELECT FLOOR(created_at / $1) AS bucket, COUNT(*), SUM(prompt_tokens + completion_tokens)," \
+  "COUNT(DISTINCT user_id), COUNT(DISTINCT token_id), SUM(quota), SUM(type = 5) FROM logs WHERE $WHERE ${2:-} GROUP BY bucket"; }
+RANGE="start_ms=$(( START * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
+# name|direct SQL|API path
+CASES=(
+  "top by user, tokens, 50|$(direct_top user_id)|api/stats/top?$RANGE&by=user&metric=tokens&limit=50"
+  "series, hourly slots|$(direct_series 3600)|api/stats/series?$RANGE&slot_sec=3600"
+  "series, 2-hour slots (UI, 7 d)|$(direct_series 7200)|api/stats/series?$RANGE&slot_sec=7200"
+  "top by token, tokens, 50|$(direct_top token_id)|api/stats/top?$RANGE&by=token&metric=tokens&limit=50"
+  "series, hourly, model filter|$(direct_series 3600 "AND model_name = '$MODEL'")|api/stats/series?$RANGE&slot_sec=3600&model=$MODEL_URI"
+)
 
 # One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
 exporter_start "$BENCH_DIR/api.pid" "$BENCH_DIR/api.log" "$DB_PORT" "$API_PORT" CACHE_TTL_SECONDS=0 \
   API_QUERY_TIMEOUT_MS=120000
 wait_until 60 curl -fsS -o /dev/null "http://127.0.0.1:$API_PORT/api/health"
-
-RANGE="start_ms=$(( START * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
-TOP="api/stats/top?$RANGE&by=user&metric=tokens&limit=50"
-SERIES="api/stats/series?$RANGE&slot_sec=3600"
-say "timing (median of $RUNS)"
-seconds_of sql "$dir" "$direct_top" >/dev/null; seconds_of sql "$dir" "$direct_series" >/dev/null  # warm the buffer pool
-direct_top_s=$(median_of sql "$dir" "$direct_top")
-direct_series_s=$(median_of sql "$dir" "$direct_series")
-api_top_s=$(median_of curl -fsS "http://127.0.0.1:$API_PORT/$TOP")
-api_series_s=$(median_of curl -fsS "http://127.0.0.1:$API_PORT/$SERIES")
 source_of() { curl -fsS -D - -o /dev/null "http://127.0.0.1:$API_PORT/$1" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-query-source" { print $2 }'; }
 
-top_source=$(source_of "$TOP") series_source=$(source_of "$SERIES")
+say "timing (median of $RUNS)"
+seconds_of sql "$dir" "$(direct_top user_id)" >/dev/null  # warms the buffer pool
+RESULTS=()
+for c in "${CASES[@]}"; do
+  IFS='|' read -r name direct path <<<"$c"
+  direct_s=$(median_of sql "$dir" "$direct")
+  api_s=$(median_of curl -fsS "http://127.0.0.1:$API_PORT/$path")
+  RESULTS+=("$(printf '%-34s %10s %10s %8s  %s' "$name" "$direct_s" "$api_s" "$(ratio "$direct_s" "$api_s")" "$(source_of "$path")")")
+done
+TOP="api/stats/top?$RANGE&by=user&metric=tokens&limit=50"
 stop_pidfile "$BENCH_DIR/api.pid" 10
 
 redis_start "$BENCH_DIR/redis" "$REDIS_PORT"
@@ -65,9 +77,8 @@ wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$CACHED_PORT/$TOP" >"$BENCH_DIR/w
 echo "api_cost: $ROWS logs rows over 7 days, /api/stats/top and /series over the 7 days"
 bench_conditions
 printf '%-34s %10s %10s %8s  %s\n' query "direct s" "API s" speedup "API source"
-printf '%-34s %10s %10s %8s  %s\n' "top by user, tokens, 50" "$direct_top_s" "$api_top_s" "$(ratio "$direct_top_s" "$api_top_s")" "$top_source"
-printf '%-34s %10s %10s %8s  %s\n' "series, hourly slots" "$direct_series_s" "$api_series_s" "$(ratio "$direct_series_s" "$api_series_s")" "$series_source"
-echo "goal: speedup >= 10 (direct = the design document's GROUP BY over logs, mariadb client, same run)"
+printf '%s\n' "${RESULTS[@]}"
+echo "goal: speedup >= 10 for the first two (direct = the design document's GROUP BY over logs, mariadb client, same run; model filter: $MODEL)"
 echo "cached top (wrk -t2 -c16 -d10s on loopback):"
 grep -E "Requests/sec|^ +50%|^ +99%" "$BENCH_DIR/wrk.txt"
 echo "goal: p50 <= 2 ms and >= 3000 requests/s"

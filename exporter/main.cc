@@ -92,19 +92,18 @@ int main(int argc, char** argv) {
     options.api.cache = std::make_shared<exporter::ResponseCache>(cache_options, *registry);
     options.api.cache_ttl = std::chrono::seconds(options.cache_ttl_seconds);
   }
-  exporter::api::Api api(options.api, options.db, {observer::agg::AggTables(options.tail.agg_database), risk});
+  auto facts = std::make_shared<exporter::LiveFacts>();
+  exporter::api::Api api(options.api, options.db, {observer::agg::AggTables(options.tail.agg_database), risk, facts});
   api.AddRoutes(http);
 
   // The collectors: each has its own connection and thread, so at most one query per collector is in flight.
-  std::atomic<double> quota_per_unit{exporter::kDefaultQuotaPerUnit};
   exporter::CollectorSelfMetrics self(*registry);
-  auto tail =
-      std::make_unique<exporter::LogTailCollector>(options.tail, *registry, snapshots, quota_per_unit, risk);
+  auto tail = std::make_unique<exporter::LogTailCollector>(options.tail, *registry, snapshots, *facts, risk);
   http.AddCollectable(tail->lag_collectable());
   std::vector<std::unique_ptr<exporter::CollectorRunner>> runners;
   runners.push_back(std::make_unique<exporter::CollectorRunner>(
       std::make_unique<exporter::EntitiesCollector>(std::chrono::seconds(options.entities_interval_seconds), snapshots,
-                                                    quota_per_unit),
+                                                    facts->quota_per_unit),
       options.db, self));
   runners.push_back(std::make_unique<exporter::CollectorRunner>(std::move(tail), options.db, self));
   for (auto& runner : runners) runner->Start();

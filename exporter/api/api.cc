@@ -141,6 +141,17 @@ void Api::AddRoutes(observer::HttpServer& http) {
                            Heatmap);
   AddExport<AnomalyParams>("anomalies", "/api/stats/anomalies", ParseAnomalies, Anomalies);
   AddExport<LogsParams>("logs", "/api/logs", ParseLogs, Logs);
+  // What the UI needs to know about this gateway and exporter (no database query; never cached).
+  http.Get("/api/info", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Admit(req, res)) return;
+    nlohmann::json coverage = nlohmann::json::object();
+    for (const auto& [rule, share] : RuleCoverage(context_.facts->ip_share.load())) coverage[rule] = share;
+    observer::WriteJson(res, 200, {{"version", OBSERVER_VERSION},
+                                   {"revision", OBSERVER_REVISION},
+                                   {"timezone", options_.default_zone},
+                                   {"quota_per_unit", context_.facts->quota_per_unit.load()},
+                                   {"rule_coverage", coverage}});
+  });
   http.Get("/api/export/csv", [this](const httplib::Request& req, httplib::Response& res) {
     if (!Admit(req, res)) return;
     QueryParams rest = req.params;

@@ -7,6 +7,7 @@
 
 #include "api/answer.h"
 #include "api/params.h"
+#include "live_facts.h"
 #include "observer/agg_tables.h"
 #include "observer/mysql_client.h"
 #include "risk_config.h"
@@ -16,6 +17,7 @@ namespace exporter::api {
 struct ApiContext {
   observer::agg::AggTables tables;
   std::shared_ptr<const RiskConfig> risk;
+  std::shared_ptr<const LiveFacts> facts;
   // Cleared when the account turns out not to read the rollup tables: answers then come from agg_usage_hourly.
   std::shared_ptr<std::atomic<bool>> rollups_readable = std::make_shared<std::atomic<bool>>(true);
 };

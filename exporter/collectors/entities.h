@@ -6,11 +6,10 @@
 #include <memory>
 
 #include "collectors/collector.h"
+#include "live_facts.h"
 #include "observer/snapshot_collectable.h"
 
 namespace exporter {
-
-inline constexpr double kDefaultQuotaPerUnit = 500000;  // new-api's default: 500000 quota units = 1 USD
 
 class EntitiesCollector : public Collector {
  public:

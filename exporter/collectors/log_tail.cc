@@ -59,7 +59,7 @@ class LogTailCollector::Lag : public prometheus::Collectable {
 
 LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry& registry,
                                    std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                                   const std::atomic<double>& quota_per_unit, std::shared_ptr<const RiskConfig> risk)
+                                   LiveFacts& facts, std::shared_ptr<const RiskConfig> risk)
     : options_(options),
       usage_(registry, options.labels),
       top_(options.top_window_minutes, options.top_k),
@@ -67,7 +67,7 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
       risk_version_(risk_->version()),
       rules_(risk_->current()->thresholds, risk_->current()->allow),
       snapshots_(std::move(snapshots)),
-      quota_per_unit_(quota_per_unit),
+      facts_(facts),
       lag_(std::make_shared<Lag>()),
       start_id_(SelfGauge(registry, "tail_start_id", "The logs id the tailer started after (by default the end of the table at start).")),
       last_id_(SelfGauge(registry, "tail_last_id", "The tail cursor: the highest logs id read.")),
@@ -188,7 +188,7 @@ DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) 
   observer::QueryResult options;
   if (DbStatus s = db.Query("SELECT value FROM options WHERE `key` = 'QuotaPerUnit'", &options); !s.ok) return s;
   double quota_per_unit = options.rows.empty() || !options.rows[0][0] ? 0 : std::atof(options.rows[0][0]->c_str());
-  if (quota_per_unit <= 0) quota_per_unit = quota_per_unit_.load();
+  if (quota_per_unit <= 0) quota_per_unit = facts_.quota_per_unit.load();
 
   // One grouped pass over the finalized hours; allowed a minute, since it runs once per start.
   // From the model/channel rollup when it covers the finalized hours and the account may read it.
@@ -297,7 +297,7 @@ DbStatus LogTailCollector::RecheckHoles(observer::MysqlClient& db, int64_t now) 
 
 void LogTailCollector::Count(const LogRow& row, int64_t now) {
   rows_read_.Increment();
-  usage_.Observe(row, quota_per_unit_.load());
+  usage_.Observe(row, facts_.quota_per_unit.load());
   for (const observer::rules::Hit& hit : rules_.Observe(row)) {
     if (!hit.starts_episode) continue;
     anomaly_hits_.Add({{"rule", observer::rules::RuleName(hit.rule)}}).Increment();
@@ -388,15 +388,11 @@ void LogTailCollector::PublishWindows(int64_t now) {
     observer::metrics::AddGaugeSample(coverage, {{"field", "frt"}, {"window", WindowLabel(options_.coverage_window_minutes)}},
                                       static_cast<double>(with_frt) / static_cast<double>(rows));
   }
-  // The IP rules only see users with record_ip_log; burst and big_request see every consume row.
+  facts_.ip_share.store(rows > 0 ? static_cast<double>(with_ip) / static_cast<double>(rows) : -1);
   auto rule_coverage = observer::metrics::GaugeFamily(
       Name("", "rule_coverage_ratio"), "Share of recent consume rows each risk rule can see.");
-  if (rows > 0) {
-    const double ip_share = static_cast<double>(with_ip) / static_cast<double>(rows);
-    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", "burst"}}, 1);
-    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", "big_request"}}, 1);
-    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", "multi_user_token"}}, ip_share);
-    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", "ip_many_users"}}, ip_share);
+  for (const auto& [rule, share] : RuleCoverage(facts_.ip_share.load())) {
+    observer::metrics::AddGaugeSample(rule_coverage, {{"rule", rule}}, share);
   }
   snapshots_->Replace("log_tail", {std::move(top), std::move(coverage), std::move(rule_coverage)});
 }

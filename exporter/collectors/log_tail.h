@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "collectors/collector.h"
+#include "live_facts.h"
 #include "observer/rules/streaming_rules.h"
 #include "observer/snapshot_collectable.h"
 #include "risk_config.h"
@@ -36,10 +37,10 @@ struct LogTailOptions {
 
 class LogTailCollector : public Collector {
  public:
-  // quota_per_unit is kept up to date by the entities collector.
+  // Reads facts.quota_per_unit (kept up to date by the entities collector) and keeps facts.ip_share.
   LogTailCollector(LogTailOptions options, prometheus::Registry& registry,
-                   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                   const std::atomic<double>& quota_per_unit, std::shared_ptr<const RiskConfig> risk);
+                   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots, LiveFacts& facts,
+                   std::shared_ptr<const RiskConfig> risk);
 
   std::string name() const override { return "log_tail"; }
   std::chrono::milliseconds interval() const override { return options_.poll_interval; }
@@ -77,7 +78,7 @@ class LogTailCollector : public Collector {
   observer::rules::StreamingRules rules_;
   std::deque<CoverageMinute> coverage_;
   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;
-  const std::atomic<double>& quota_per_unit_;
+  LiveFacts& facts_;
   std::shared_ptr<Lag> lag_;
   int64_t last_published_ = 0;
   int64_t count_from_created_at_ = INT64_MIN;  // rows before the baseline boundary are already in the baseline

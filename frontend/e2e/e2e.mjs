@@ -94,6 +94,11 @@ await step('dashboard', async () => {
   check((await value.innerText()) === expected.toLocaleString('en-US'), `it is shown as ${expected.toLocaleString('en-US')}`);
   const tokens = rows.reduce((s, r) => s + r.tokens, 0);
   check(Number(await page.locator('[data-testid="kpi-tokens-value"]').getAttribute('data-value')) === tokens, `the Tokens KPI equals the API's (${tokens})`);
+  const info = await api('/api/info');
+  const quota = rows.reduce((s, r) => s + r.quota, 0);
+  const spend = Number(await page.locator('[data-testid="kpi-spend-value"]').getAttribute('data-value'));
+  check(info.quota_per_unit > 0 && Math.abs(spend - quota / info.quota_per_unit) <= 1e-9 * Math.max(1, spend),
+    `the Spend KPI (${spend}) is the API's quota over /api/info's QuotaPerUnit (${quota} / ${info.quota_per_unit})`);
   check(/vs previous period/.test(await page.locator('[data-testid="kpi-requests-change"]').innerText()), 'the KPI shows its change vs the previous period');
   await page.locator('[data-testid="traffic-chart"] canvas').first().waitFor();
   ok('the traffic chart draws');

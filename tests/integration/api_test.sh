@@ -41,8 +41,12 @@ exporter() { # NAME PORT [VAR=VALUE...]
   wait_until 15 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/health"
 }
 redis_start "$TEST_DIR/redis" "$REDIS_PORT" || fail "Redis did not start"
+# A QuotaPerUnit other than new-api's default, which /api/info must report (the UI's spend divides by it).
+sql "UPDATE \`new-api\`.options SET value = '250000' WHERE \`key\` = 'QuotaPerUnit'"
 exporter exporter "$API" API_DB_CONNECTIONS=2 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 check "the exporter answers /api/health" curl -fsS -o /dev/null "http://127.0.0.1:$API/api/health"
+info_reports() { [ "$(curl -fsS "http://127.0.0.1:$API/api/info" | jq -c '[.quota_per_unit, .timezone, (.rule_coverage | type)]')" = '[250000,"UTC","object"]' ]; }
+check "/api/info reports the instance's QuotaPerUnit, the time zone and the rules' coverage" wait_until 10 info_reports
 
 NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
   "$BUILD_DIR/tests/api_check" >"$TEST_DIR/check.log" 2>&1

@@ -1,5 +1,5 @@
 // /api/stats/anomalies and /api/stats/anomalies/detail: the risk rules' findings over a range and one finding with
-// its evidence (fetchers and query hooks), plus the rules' coverage read from the exporter's /metrics.
+// its evidence (fetchers and query hooks).
 import { useQuery } from '@tanstack/react-query';
 import { apiGet } from './client';
 import type { LogRow } from './logs';
@@ -66,28 +66,6 @@ export function useAnomalyDetail(p: AnomalyParams & { subject_id: string }, enab
     queryFn: ({ signal }) => fetchAnomalyDetail(p, signal),
     enabled,
   });
-}
-
-// newapi_rule_coverage_ratio{rule="..."} from a Prometheus text exposition: the share of recent traffic each rule
-// can see (the IP rules only see users who record IPs).
-export function parseCoverage(metricsText: string): Partial<Record<Rule, number>> {
-  const out: Partial<Record<Rule, number>> = {};
-  const re = /^newapi_rule_coverage_ratio\{[^}]*rule="([a-z_]+)"[^}]*\}\s+(\S+)/gm;
-  for (let m = re.exec(metricsText); m; m = re.exec(metricsText)) {
-    const value = Number(m[2]);
-    if (isRule(m[1]) && Number.isFinite(value)) out[m[1]] = value;
-  }
-  return out;
-}
-
-export async function fetchCoverage(signal?: AbortSignal): Promise<Partial<Record<Rule, number>>> {
-  const res = await fetch('/metrics', { signal, headers: { Accept: 'text/plain' } });
-  if (!res.ok) return {};
-  return parseCoverage(await res.text());
-}
-
-export function useCoverage() {
-  return useQuery({ queryKey: ['coverage'], queryFn: ({ signal }) => fetchCoverage(signal), staleTime: 60_000 });
 }
 
 // What made a finding fire, in numbers: score against threshold over the window.

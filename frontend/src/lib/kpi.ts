@@ -1,8 +1,8 @@
 // Dashboard numbers from series rows: totals, error ratio, spend, and the change against the previous period.
 import type { SeriesRow } from '../api/series';
 
-// new-api's default options.QuotaPerUnit: 500 000 quota = 1 USD (the API does not report the instance's value).
-export const QUOTA_PER_USD = 500_000;
+// new-api's default options.QuotaPerUnit (500 000 quota = 1 USD), until /api/info reports the instance's value.
+export const DEFAULT_QUOTA_PER_UNIT = 500_000;
 
 export interface Totals {
   reqs: number;
@@ -14,7 +14,7 @@ export interface Totals {
   peakUsers: number; // most distinct users in one bucket
 }
 
-export function totals(rows: SeriesRow[] | undefined): Totals {
+export function totals(rows: SeriesRow[] | undefined, quotaPerUnit = DEFAULT_QUOTA_PER_UNIT): Totals {
   const t = { reqs: 0, tokens: 0, quota: 0, errors: 0, peakUsers: 0 };
   for (const r of rows ?? []) {
     t.reqs += r.reqs;
@@ -23,7 +23,7 @@ export function totals(rows: SeriesRow[] | undefined): Totals {
     t.errors += r.errors;
     t.peakUsers = Math.max(t.peakUsers, r.users);
   }
-  return { ...t, spendUsd: t.quota / QUOTA_PER_USD, errorRatio: t.reqs > 0 ? t.errors / t.reqs : 0 };
+  return { ...t, spendUsd: t.quota / quotaPerUnit, errorRatio: t.reqs > 0 ? t.errors / t.reqs : 0 };
 }
 
 // Relative change from `previous` to `current`; null when there is nothing to compare with.

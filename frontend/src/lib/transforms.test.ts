@@ -1,7 +1,6 @@
 // Tests of the data transforms: KPI totals and changes, CSV, heatmap points and rows, per-minute timelines,
-// coverage parsing, Top subjects, and table CSV with the columns pages define.
+// Top subjects, and table CSV with the columns pages define.
 import { describe, expect, it } from 'vitest';
-import { parseCoverage } from '../api/anomalies';
 import { heatmapPoints, heatmapRows, type HeatmapAnswer } from '../api/heatmap';
 import { logSubjectOf, perMinute, type LogRow } from '../api/logs';
 import type { SeriesRow } from '../api/series';
@@ -18,6 +17,8 @@ describe('kpi', () => {
     expect(t).toMatchObject({ reqs: 40, tokens: 150, quota: 500_000, errors: 4, peakUsers: 5 });
     expect(t.spendUsd).toBe(1);
     expect(t.errorRatio).toBeCloseTo(0.1);
+    // The instance's QuotaPerUnit (from /api/info) when known.
+    expect(totals([row({ quota: 250_000 })], 100_000).spendUsd).toBe(2.5);
   });
   it('is zero for no rows', () => {
     expect(totals(undefined)).toMatchObject({ reqs: 0, errorRatio: 0, spendUsd: 0 });
@@ -100,20 +101,6 @@ describe('timeline', () => {
     expect(logSubjectOf('request', '99', 5)).toEqual({ user_id: 5 });
     expect(logSubjectOf('request', '99')).toBeNull();
     expect(logSubjectOf('token', 'abc')).toBeNull();
-  });
-});
-
-describe('coverage', () => {
-  it('reads newapi_rule_coverage_ratio per rule from /metrics text', () => {
-    const text = [
-      '# HELP newapi_rule_coverage_ratio Share of traffic',
-      '# TYPE newapi_rule_coverage_ratio gauge',
-      'newapi_rule_coverage_ratio{rule="burst"} 1',
-      'newapi_rule_coverage_ratio{rule="ip_many_users"} 0.35',
-      'newapi_rule_coverage_ratio_other{rule="big_request"} 7',
-      'newapi_rule_coverage_ratio{rule="unknown_rule"} 0.5',
-    ].join('\n');
-    expect(parseCoverage(text)).toEqual({ burst: 1, ip_many_users: 0.35 });
   });
 });
 

@@ -3,7 +3,8 @@
 import { Button, Card, Form, InputNumber, Space, Tabs, Tag, Tooltip, Typography } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { isRule, RULE_PARAMS, RULES, useAnomalies, useCoverage, type Finding, type Rule, type RuleOverrides } from '../api/anomalies';
+import { isRule, RULE_PARAMS, RULES, useAnomalies, type Finding, type Rule, type RuleOverrides } from '../api/anomalies';
+import { useInfo } from '../api/info';
 import DataTable, { type Column } from '../components/DataTable';
 import { RangeBar } from '../components/RangeBar';
 import { QueryState } from '../components/Status';
@@ -41,7 +42,7 @@ export default function Anomalies() {
   const rule: Rule = isRule(params.get('rule')) ? (params.get('rule') as Rule) : 'burst';
   const overrides = useMemo(() => overridesFrom(params, rule), [params, rule]);
   const hits = useAnomalies({ start_ms: range.start, end_ms: range.end, rule, ...overrides });
-  const coverage = useCoverage();
+  const info = useInfo();
   const [draft, setDraft] = useState<RuleOverrides>(overrides);
   useEffect(() => setDraft(overrides), [overrides]);
 
@@ -81,7 +82,7 @@ export default function Anomalies() {
     [t, range],
   );
 
-  const cov = coverage.data?.[rule];
+  const cov = info.data?.rule_coverage[rule];
   const tab = (r: Rule) => (
     <span data-testid={`rule-tab-${r}`}>
       {tx('rule_', r)}
@@ -130,7 +131,7 @@ export default function Anomalies() {
               </Space>
             </Form.Item>
             <Form.Item label={<Tooltip title={t('coverageNote')}>{t('coverage')}</Tooltip>}>
-              <span data-testid="rule-coverage">{coverage.isLoading ? '…' : cov === undefined ? '—' : formatPercent(cov)}</span>
+              <span data-testid="rule-coverage">{info.isLoading ? '…' : cov === undefined ? '—' : formatPercent(cov)}</span>
             </Form.Item>
           </Form>
           <QueryState isLoading={hits.isLoading} error={hits.error} isEmpty={(hits.data ?? []).length === 0} onRetry={() => hits.refetch()}>

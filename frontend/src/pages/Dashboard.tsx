@@ -3,6 +3,7 @@
 import { Card, Col, Row, Statistic, Tooltip, Typography } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined } from '@ant-design/icons';
 import { useMemo } from 'react';
+import { useInfo } from '../api/info';
 import { useSeries, type SeriesRow } from '../api/series';
 import { useTop } from '../api/top';
 import Chart, { type ChartOption } from '../components/Chart';
@@ -11,7 +12,7 @@ import { FilterBar, RangeBar } from '../components/RangeBar';
 import { QueryState } from '../components/Status';
 import { useI18n, type MessageKey } from '../i18n';
 import { formatCompact, formatNumber, formatPercent, formatTime } from '../lib/format';
-import { change, totals } from '../lib/kpi';
+import { change, DEFAULT_QUOTA_PER_UNIT, totals } from '../lib/kpi';
 import { browserTimeZone, effectiveSlot, MINUTE, parseRangeSpec, previousPeriod, rangeSpecParams, resolveRange } from '../lib/range';
 import { parseFilters, useMinuteClock, useUrlState } from '../lib/urlState';
 
@@ -78,8 +79,10 @@ export default function Dashboard() {
   const models = useTop({ start_ms: range.start, end_ms: range.end, by: 'model', metric: 'reqs', limit: 200 });
   const channels = useTop({ start_ms: range.start, end_ms: range.end, by: 'channel', metric: 'reqs', limit: 200 });
 
-  const cur = totals(series.data);
-  const before = prevSeries.data ? totals(prevSeries.data) : undefined;
+  const info = useInfo();
+  const quotaPerUnit = info.data?.quota_per_unit || DEFAULT_QUOTA_PER_UNIT;
+  const cur = totals(series.data, quotaPerUnit);
+  const before = prevSeries.data ? totals(prevSeries.data, quotaPerUnit) : undefined;
   // Distinct users from the Top list (at most 1000): no change is shown when either period reaches the cap.
   const activeUsers = users.data?.filter((u) => u.user_id).length ?? 0;
   const prevActiveCount = prevUsers.data ? prevUsers.data.filter((u) => u.user_id).length : undefined;
@@ -148,7 +151,7 @@ export default function Dashboard() {
             <Kpi testId="kpi-tokens" title={t('kpiTokens')} value={cur.tokens} previous={before?.tokens} format={formatCompact} loading={loadingCards} />
           </Col>
           <Col xs={12} md={8} xl={5}>
-            <Kpi testId="kpi-spend" title={t('kpiSpend')} hint={t('spendNote')} value={cur.spendUsd} previous={before?.spendUsd} format={(n) => `$${formatNumber(n, 2)}`} loading={loadingCards} />
+            <Kpi testId="kpi-spend" title={t('kpiSpend')} hint={t('spendNote', { n: formatNumber(quotaPerUnit) })} value={cur.spendUsd} previous={before?.spendUsd} format={(n) => `$${formatNumber(n, 2)}`} loading={loadingCards} />
           </Col>
           <Col xs={12} md={12} xl={4}>
             <Kpi testId="kpi-error-ratio" title={t('kpiErrorRatio')} value={cur.errorRatio} previous={before?.errorRatio} format={(n) => formatPercent(n, 2)} lowerIsBetter loading={loadingCards} />
