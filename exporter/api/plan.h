@@ -11,8 +11,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <vector>
+
+#include "observer/agg_tables.h"
 
 namespace exporter::api {
 
@@ -34,7 +35,7 @@ struct Plan {
 };
 
 // No hour is finalized: everything reads logs.
-inline constexpr int64_t kNothingFinalized = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kNothingFinalized = observer::agg::Progress::kNone;
 
 // boundaries: the bucket starts followed by the range's end (at least two values, increasing).
 Plan MakePlan(const std::vector<int64_t>& boundaries, int64_t finalized_until);

@@ -37,8 +37,7 @@ Answer WithPlan(observer::MysqlClient& db, const ApiContext& ctx, const std::vec
                 const std::function<Answer(const Plan&, const HourlySources&, DbStatus*)>& answer) {
   observer::agg::Progress progress;
   if (DbStatus s = ReadProgress(db, ctx, &progress); !s.ok) return DbFailure(s);
-  const Plan plan = MakePlan(boundaries, progress.finalized_until == observer::agg::Progress::kNone
-                                             ? kNothingFinalized : progress.finalized_until);
+  const Plan plan = MakePlan(boundaries, progress.finalized_until);  // kNone is kNothingFinalized
   const bool rollups = progress.rollups_ready() && ctx.rollups_readable->load();
   DbStatus status;
   Answer result = answer(plan, HourlySources{ctx.tables, rollups}, &status);

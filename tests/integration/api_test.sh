@@ -126,6 +126,20 @@ status=$?
 grep -E "^\[ +FAILED +\]|Failure" "$TEST_DIR/check-without-rollups.log" | head -20
 check "series, top and heatmap equal their ground truth without the rollups too" test "$status" = 0
 stop_pidfile "$TEST_DIR/plain.pid" 10
+# Grants older than the rollups: an account that may not read one answers from agg_usage_hourly, same numbers.
+sql "INSERT INTO \`new-api\`.agg_state (name, value, updated_at) SELECT 'rollups_until', value, updated_at
+  FROM \`new-api\`.agg_state WHERE name = 'finalized_until'"
+exporter plain "$API" CACHE_TTL_SECONDS=0
+TOP_URL="http://127.0.0.1:$API/api/stats/top?start_ms=$(( (HISTORY_END - 4 * 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))&by=user&limit=20"
+curl -sS -o "$TEST_DIR/top-rollup.json" "$TOP_URL"
+sql "REVOKE SELECT ON \`new-api\`.agg_usage_hourly_by_user FROM 'newapi_ro'@'%'"
+check "without SELECT on a rollup the API still answers 200" \
+  test "$(curl -sS -o "$TEST_DIR/top-fallback.json" -w '%{http_code}' "$TOP_URL")" = 200
+check "  ... the same numbers as from the rollup ($(jq length "$TEST_DIR/top-rollup.json") rows)" \
+  bash -c "[ \$(jq length '$TEST_DIR/top-rollup.json') = 20 ] && cmp -s '$TEST_DIR/top-rollup.json' '$TEST_DIR/top-fallback.json'"
+check "  ... and says which grant is missing" grep -q "rollup tables are not readable" "$TEST_DIR/plain.log"
+sql "GRANT SELECT ON \`new-api\`.agg_usage_hourly_by_user TO 'newapi_ro'@'%'"
+stop_pidfile "$TEST_DIR/plain.pid" 10
 
 # Auth and CORS (no cache: every request reaches the database). One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
 TOKEN=$(random_password)
