@@ -2,6 +2,7 @@
 #include "hourly_job.h"
 
 #include <chrono>
+#include <functional>
 #include <limits>
 
 #include "observer/agg_tables.h"
@@ -96,10 +97,11 @@ DbStatus HourlyJob::CatchUpRollups(const observer::agg::Progress& progress, int6
   const auto started = std::chrono::steady_clock::now();
   auto last_progress = started;
   for (size_t i = 0; i < hours.size(); ++i) {
-    std::vector<std::string> statements = tables_.DeriveRollupsSql(hours[i]);
+    std::vector<std::string> statements = tables_.DeriveUsageRollupsSql(hours[i]);
+    for (std::string& active : tables_.DeriveActiveSql(hours[i])) statements.push_back(std::move(active));
     const int64_t until = i + 1 < hours.size() ? hours[i + 1] : progress.finalized_until;
     statements.push_back(tables_.WriteStateSql("rollups_until", until, now));
-    if (DbStatus s = ExecuteTransaction(statements); !s.ok) return s;
+    if (DbStatus s = InTransaction([&] { return ExecuteAll(statements, nullptr); }); !s.ok) return s;
     if (SecondsSince(last_progress) >= 2) {
       last_progress = std::chrono::steady_clock::now();
       observer::log::Info("rollup progress", {{"hours_done", i + 1}, {"hours_total", hours.size()}});
@@ -112,15 +114,22 @@ DbStatus HourlyJob::CatchUpRollups(const observer::agg::Progress& progress, int6
   return DbStatus::Ok();
 }
 
-DbStatus HourlyJob::ExecuteTransaction(const std::vector<std::string>& statements) {
+DbStatus HourlyJob::InTransaction(const std::function<DbStatus()>& body) {
   if (DbStatus s = db_.Execute("BEGIN"); !s.ok) return s;
-  for (const std::string& statement : statements) {
-    if (DbStatus s = db_.Execute(statement); !s.ok) {
-      if (db_.connected()) db_.Execute("ROLLBACK");
-      return s;
-    }
+  if (DbStatus s = body(); !s.ok) {
+    if (db_.connected()) db_.Execute("ROLLBACK");
+    return s;
   }
   return db_.Execute("COMMIT");
+}
+
+DbStatus HourlyJob::ExecuteAll(const std::vector<std::string>& statements, uint64_t* affected_rows) {
+  for (const std::string& statement : statements) {
+    uint64_t affected = 0;
+    if (DbStatus s = db_.Execute(statement, &affected); !s.ok) return s;
+    if (affected_rows != nullptr) *affected_rows += affected;
+  }
+  return DbStatus::Ok();
 }
 
 DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
@@ -218,13 +227,27 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   }
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
   for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote)) statements.push_back(std::move(upsert));
-  for (std::string& derive : tables_.DeriveRollupsSql(hour)) statements.push_back(std::move(derive));
+  std::vector<std::string> progress;
   if (finalize) {
-    statements.push_back(tables_.WriteStateSql("finalized_until", hour + kHourSeconds, now));
-    statements.push_back(tables_.WriteStateSql("rollups_until", hour + kHourSeconds, now));
+    progress.push_back(tables_.WriteStateSql("finalized_until", hour + kHourSeconds, now));
+    progress.push_back(tables_.WriteStateSql("rollups_until", hour + kHourSeconds, now));
   }
-  // One transaction with the progress rows, so a crash at any point leaves either the old hour or the new one.
-  if (DbStatus s = ExecuteTransaction(statements); !s.ok) return s;
+  // One transaction with the rollups and the progress rows, so a crash at any point leaves either the old hour or the
+  // new one. The usage rollups are derived again when the hour changed (an unchanged upsert affects no rows) and
+  // when it is finalized; the active counts, which also depend on the hours before, when it is finalized (the API
+  // reads the hourly tables for finalized hours only).
+  DbStatus status = InTransaction([&] {
+    uint64_t changed = 0;
+    if (DbStatus s = ExecuteAll(statements, &changed); !s.ok) return s;
+    if (changed > 0 || finalize) {
+      if (DbStatus s = ExecuteAll(tables_.DeriveUsageRollupsSql(hour), nullptr); !s.ok) return s;
+    }
+    if (finalize) {
+      if (DbStatus s = ExecuteAll(tables_.DeriveActiveSql(hour), nullptr); !s.ok) return s;
+    }
+    return ExecuteAll(progress, nullptr);
+  });
+  if (!status.ok) return status;
   hours_recomputed_.Increment();
   rows_upserted_.Increment(static_cast<double>(rollup.rows().size()));
   return DbStatus::Ok();

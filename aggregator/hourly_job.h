@@ -10,6 +10,7 @@
 #include <prometheus/registry.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,10 @@ class HourlyJob {
   observer::DbStatus EnsureLockAndTables(bool* acquired);
   observer::DbStatus ReadProgress(observer::agg::Progress* out);
   observer::DbStatus CatchUpRollups(const observer::agg::Progress& progress, int64_t now);
-  // BEGIN, the statements, COMMIT; ROLLBACK on the first failure.
-  observer::DbStatus ExecuteTransaction(const std::vector<std::string>& statements);
+  // BEGIN, body, COMMIT; ROLLBACK when the body fails.
+  observer::DbStatus InTransaction(const std::function<observer::DbStatus()>& body);
+  // Runs the statements in order, adding their affected rows to *affected_rows (when not null).
+  observer::DbStatus ExecuteAll(const std::vector<std::string>& statements, uint64_t* affected_rows);
   observer::DbStatus RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read);
   std::string LockName() const;
 

@@ -28,8 +28,8 @@ CREATE TABLE IF NOT EXISTS `agg_usage_hourly` (
   KEY `idx_agg_channel_hour` (`channel_id`, `hour`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
--- Rollups of agg_usage_hourly, derived from it hour by hour in the same transaction: the same measures at a coarser
--- key, so that the JSON API reads thousands of rows where agg_usage_hourly holds millions. Keys with reqs = 0 are
+-- Rollups of agg_usage_hourly, derived from it in the transaction that changes or finalizes an hour: the same
+-- measures at a coarser key, so that the JSON API reads thousands of rows where agg_usage_hourly holds millions. Keys with reqs = 0 are
 -- refund-only (no requests).
 CREATE TABLE IF NOT EXISTS `agg_usage_hourly_by_user` (
   `hour` bigint NOT NULL,
@@ -84,7 +84,8 @@ CREATE TABLE IF NOT EXISTS `agg_usage_hourly_by_model_channel` (
 -- or 'token') and hours_since_last (hours back to the subject's previous hour with requests; 25 = 25 or more, or
 -- never), how many subjects (non-zero ids) had requests in the hour. The distinct subjects of the hours [a, b) are
 -- the subjects of each hour h in [a, b) whose previous hour is before a: the sum of `active` over the rows with
--- hour in [a, b) and hour - 3600 * hours_since_last < a. Exact for runs of up to 25 hours (a local day).
+-- hour in [a, b) and hour - 3600 * hours_since_last < a. Exact for runs of up to 25 hours (a local day). Written
+-- when the hour is finalized (the API reads only finalized hours from these tables).
 CREATE TABLE IF NOT EXISTS `agg_active_hourly` (
   `hour` bigint NOT NULL,
   `kind` varchar(8) NOT NULL,

@@ -50,7 +50,7 @@ std::string AggTables::BaselineSql(int64_t boundary, bool from_rollup) const {
          Str(boundary) + " GROUP BY model_name, channel_id, `group`, is_stream";
 }
 
-std::vector<std::string> AggTables::DeriveRollupsSql(int64_t hour) const {
+std::vector<std::string> AggTables::DeriveUsageRollupsSql(int64_t hour) const {
   const std::string at = " WHERE hour = " + Str(hour);
   std::vector<std::string> statements;
   auto rollup = [&](const std::string& table, const std::string& keys) {
@@ -63,6 +63,12 @@ std::vector<std::string> AggTables::DeriveRollupsSql(int64_t hour) const {
   rollup(usage_by_user_, "user_id");
   rollup(usage_by_token_, "token_id");
   rollup(usage_by_model_channel_, "model_name, channel_id, `group`, is_stream");
+  return statements;
+}
+
+std::vector<std::string> AggTables::DeriveActiveSql(int64_t hour) const {
+  const std::string at = " WHERE hour = " + Str(hour);
+  std::vector<std::string> statements;
   // A few dozen rows per hour: replaced whole. One range of the rollup's primary key: the hour and the cap's hours
   // before it, whatever the length of the history.
   statements.push_back("DELETE FROM " + active_ + at);

@@ -47,10 +47,13 @@ class AggTables {
   // model/channel rollup when it covers them, else from agg_usage_hourly.
   std::string BaselineSql(int64_t boundary, bool from_rollup) const;
 
-  // The statements that bring the rollups of one hour in line with agg_usage_hourly (run inside the transaction
-  // that wrote the hour): stale keys deleted, the rest upserted with absolute values (unchanged rows are not
-  // rewritten), and the hour's agg_active_hourly rows recomputed from the user and token rollups of earlier hours.
-  std::vector<std::string> DeriveRollupsSql(int64_t hour) const;
+  // The statements that bring the user, token and model/channel rollups of one hour in line with agg_usage_hourly
+  // (run inside the transaction that wrote the hour): stale keys deleted, the rest upserted with absolute values
+  // (unchanged rows are not rewritten).
+  std::vector<std::string> DeriveUsageRollupsSql(int64_t hour) const;
+  // The hour's agg_active_hourly rows, recomputed from the user and token rollups of the hour and the 25 before it
+  // (so they are exact once those hours are final).
+  std::vector<std::string> DeriveActiveSql(int64_t hour) const;
 
  private:
   std::string database_;
