@@ -1,6 +1,8 @@
 // SQL of the observer's own tables: progress rows, the exporter's baseline and the hourly rollups' derivation.
 #include "observer/agg_tables.h"
 
+#include <mysqld_error.h>
+
 namespace observer::agg {
 namespace {
 
@@ -14,6 +16,11 @@ constexpr std::string_view kMeasureColumns =
     "reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max";
 
 }  // namespace
+
+bool NotReadable(const DbStatus& status) {
+  return !status.ok && (status.code == ER_NO_SUCH_TABLE || status.code == ER_TABLEACCESS_DENIED_ERROR ||
+                        status.code == ER_BAD_DB_ERROR);
+}
 
 AggTables::AggTables(const std::string& database)
     : database_(database),
@@ -44,10 +51,9 @@ std::string AggTables::WriteStateSql(std::string_view name, int64_t value, int64
 }
 
 std::string AggTables::BaselineSql(int64_t boundary, bool from_rollup) const {
-  return "SELECT model_name, channel_id, `group`, is_stream, SUM(reqs), SUM(errors), SUM(prompt_tokens), "
-         "SUM(completion_tokens), SUM(cached_tokens), SUM(quota), SUM(refunded_quota), SUM(use_time_sum), "
-         "MAX(use_time_max) FROM " + (from_rollup ? usage_by_model_channel_ : usage_) + " WHERE hour < " +
-         Str(boundary) + " GROUP BY model_name, channel_id, `group`, is_stream";
+  return "SELECT model_name, channel_id, `group`, is_stream, " + std::string(kSumMeasures) + " FROM " +
+         (from_rollup ? usage_by_model_channel_ : usage_) + " WHERE hour < " + Str(boundary) +
+         " GROUP BY model_name, channel_id, `group`, is_stream";
 }
 
 std::vector<std::string> AggTables::DeriveUsageRollupsSql(int64_t hour) const {

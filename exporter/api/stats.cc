@@ -1,6 +1,4 @@
 // /api/stats/series, /api/stats/top and /api/stats/heatmap.
-#include <mysqld_error.h>
-
 #include <functional>
 
 #include "api/handlers.h"
@@ -21,8 +19,7 @@ DbStatus ReadProgress(observer::MysqlClient& db, const ApiContext& ctx, observer
   *out = {};
   observer::QueryResult result;
   DbStatus status = db.Query(ctx.tables.ReadProgressSql(), &result);
-  if (!status.ok && (status.code == ER_NO_SUCH_TABLE || status.code == ER_TABLEACCESS_DENIED_ERROR ||
-                     status.code == ER_BAD_DB_ERROR)) {
+  if (observer::agg::NotReadable(status)) {
     observer::log::Warn("agg_state is not readable; the JSON API reads logs only", {{"error", status.message}});
     return DbStatus::Ok();
   }
@@ -41,7 +38,7 @@ Answer WithPlan(observer::MysqlClient& db, const ApiContext& ctx, const std::vec
   const bool rollups = progress.rollups_ready() && ctx.rollups_readable->load();
   DbStatus status;
   Answer result = answer(plan, HourlySources{ctx.tables, rollups}, &status);
-  if (!status.ok && rollups && (status.code == ER_NO_SUCH_TABLE || status.code == ER_TABLEACCESS_DENIED_ERROR)) {
+  if (rollups && observer::agg::NotReadable(status)) {
     if (ctx.rollups_readable->exchange(false)) {
       observer::log::Warn("the rollup tables are not readable (grant SELECT per schema/grants.sql; newapi-exporter "
                           "--check lists what is missing); the JSON API reads agg_usage_hourly",

@@ -175,8 +175,7 @@ DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) 
   observer::QueryResult result;
   const observer::agg::AggTables tables(options_.agg_database.empty() ? db.options().database : options_.agg_database);
   DbStatus status = db.Query(tables.ReadProgressSql(), &result);
-  constexpr unsigned kNoSuchTable = 1146, kTableAccessDenied = 1142;
-  if (!status.ok && (status.code == kNoSuchTable || status.code == kTableAccessDenied)) {
+  if (observer::agg::NotReadable(status)) {
     observer::log::Warn("agg_usage_hourly is not readable", {{"error", status.message}});
     return DbStatus::Ok();
   }
@@ -197,7 +196,7 @@ DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) 
   };
   observer::QueryResult totals;
   status = query_totals(progress.rollups_ready(), &totals);
-  if (!status.ok && progress.rollups_ready() && (status.code == kNoSuchTable || status.code == kTableAccessDenied)) {
+  if (progress.rollups_ready() && observer::agg::NotReadable(status)) {
     observer::log::Warn("the rollups are not readable (grant SELECT per schema/grants.sql); reading agg_usage_hourly",
                         {{"error", status.message}});
     status = query_totals(false, &totals);

@@ -15,6 +15,10 @@ namespace observer::agg {
 // The rollups' hours_since_last cap (agg_active_hourly): distinct counts are exact over runs of up to this many hours.
 inline constexpr int64_t kActiveHoursCap = 25;
 
+// The observer's tables are missing or the account may not read them (error codes of a failed query): readers then
+// fall back (to logs, or from the rollups to agg_usage_hourly) instead of failing.
+bool NotReadable(const DbStatus& status);
+
 // The aggregator's progress as agg_state records it.
 struct Progress {
   static constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
