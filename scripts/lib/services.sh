@@ -16,13 +16,13 @@ wait_until() {
 # True when the process in PIDFILE is alive.
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# Stops the process in PIDFILE: SIGTERM, then SIGKILL after SECONDS (default 15). Removes the file.
+# Stops the process in PIDFILE: SIGNAL (default TERM), then SIGKILL after SECONDS (default 15). Removes the file.
 stop_pidfile() {
-  local pidfile=$1 seconds=${2:-15} pid
+  local pidfile=$1 seconds=${2:-15} signal=${3:-TERM} pid
   [ -f "$pidfile" ] || return 0
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null
+    kill -"$signal" "$pid" 2>/dev/null
     local deadline=$(( $(date +%s) + seconds ))
     while kill -0 "$pid" 2>/dev/null; do
       if [ "$(date +%s)" -ge "$deadline" ]; then kill -KILL "$pid" 2>/dev/null; sleep 0.2; break; fi
@@ -89,6 +89,88 @@ mariadb_sql() {
 
 mariadb_stop() { stop_pidfile "$1/server.pid" 60; }
 
+# The newest installed PostgreSQL's server programs (initdb, postgres): Debian keeps them off the PATH.
+postgres_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# postgres_start DIR PORT [LOGFILE]: a private PostgreSQL on 127.0.0.1:PORT with its data (DIR/data), socket and PID
+# (DIR/server.pid, the postmaster's) under DIR, settings for tests (no fsync; POSTGRES_SHARED_BUFFERS, default 128MB).
+# Creates the cluster on first use, superuser `postgres`. The socket in DIR trusts local users (mode 0700: only the
+# server's user, and root); TCP asks for passwords (scram-sha-256). As root the server runs as the `postgres` system
+# user, which owns DIR then (DIR's parents must let it in, e.g. under /tmp). The port is kept in DIR/port.
+postgres_start() {
+  local dir=$1 port=$2 bin
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  local logfile=${3:-$dir/postgres.log}
+  bin=$(postgres_bindir)
+  [ -x "$bin/postgres" ] || { say "no PostgreSQL server under /usr/lib/postgresql/*/bin"; return 1; }
+  local run_as=()
+  if [ "$(id -u)" = 0 ]; then
+    run_as=(runuser -u postgres --)
+    chown -R postgres: "$dir"
+  fi
+  echo "$port" >"$dir/port"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    "${run_as[@]}" "$bin/initdb" -D "$dir/data" -U postgres -E UTF8 --locale=C.UTF-8 --auth=trust \
+      >"$dir/initdb.log" 2>&1 || { say "initdb failed:"; tail -n 20 "$dir/initdb.log" >&2; return 1; }
+  fi
+  cat >"$dir/data/pg_hba.conf" <<HBA
+local all all trust
+host all all 127.0.0.1/32 scram-sha-256
+HBA
+  "${run_as[@]}" "$bin/postgres" -D "$dir/data" -k "$dir" -h 127.0.0.1 -p "$port" \
+    -c unix_socket_permissions=0700 -c shared_buffers="${POSTGRES_SHARED_BUFFERS:-128MB}" -c max_connections=200 \
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off </dev/null >>"$logfile" 2>&1 &
+  echo $! >"$dir/server.pid"
+  if ! wait_until 60 pg_isready -q -h 127.0.0.1 -p "$port"; then
+    say "PostgreSQL did not start on port $port; last lines of $logfile:"
+    tail -n 20 "$logfile" >&2
+    return 1
+  fi
+  # As root $! is runuser's PID: keep the postmaster's, so that postgres_stop signals the server itself.
+  head -n 1 "$dir/data/postmaster.pid" >"$dir/server.pid"
+}
+
+# postgres_sql DIR [SQL...]: runs SQL (or, without SQL, the script on stdin, psql meta-commands allowed) as the
+# superuser over the private socket, in database $PGDATABASE (default new-api), stopping at the first error. Output:
+# rows unaligned, fields separated by |, no headers; NOTICEs ("already exists, skipping") are not shown.
+postgres_sql() {
+  local dir=$1; shift
+  local psql=(env PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+              psql -X -q -v ON_ERROR_STOP=1 --no-align --tuples-only -h "$dir" -p "$(cat "$dir/port")" -U postgres
+              -d "${PGDATABASE:-new-api}")
+  if [ $# -gt 0 ]; then "${psql[@]}" -c "$*"; else "${psql[@]}" -f -; fi
+}
+
+# Fast shutdown (SIGINT: disconnects the sessions, then a clean stop); SIGTERM would wait for every client.
+postgres_stop() { stop_pidfile "$1/server.pid" 60 INT; }
+
+# The engine of the test database: DB_ENGINE=mysql (MariaDB, the default) or postgres. The db_* functions and
+# create_*_users below call the engine's own functions.
+db_engine() {
+  case ${DB_ENGINE:-mysql} in
+    mysql|mariadb) echo mysql ;;
+    postgres|postgresql) echo postgres ;;
+    *) say "DB_ENGINE must be mysql or postgres, not '$DB_ENGINE'"; return 1 ;;
+  esac
+}
+
+# db_start DIR PORT [LOGFILE]: mariadb_start or postgres_start.
+db_start() {
+  case $(db_engine) in mysql) mariadb_start "$@" ;; postgres) postgres_start "$@" ;; *) return 1 ;; esac
+}
+
+# db_stop DIR: mariadb_stop or postgres_stop.
+db_stop() {
+  case $(db_engine) in mysql) mariadb_stop "$@" ;; postgres) postgres_stop "$@" ;; *) return 1 ;; esac
+}
+
+# db_sql DIR SQL...: runs SQL as root (MariaDB, no database selected: qualify names) or as the superuser in database
+# $PGDATABASE (PostgreSQL, default new-api). Output: tab- or |-separated rows without headers.
+db_sql() {
+  case $(db_engine) in mysql) mariadb_sql "$@" ;; postgres) postgres_sql "$@" ;; *) return 1 ;; esac
+}
+
 # redis_start DIR PORT [LOGFILE]: a private Redis on 127.0.0.1:PORT without persistence.
 redis_start() {
   local dir=$1 port=$2
@@ -103,8 +185,19 @@ redis_start() {
 redis_stop() { stop_pidfile "$1/server.pid" 10; }
 
 # create_simulator_user DIR PASSWORD [DATABASE]: the account newapi-sim writes with (all rights on that database).
+# PostgreSQL: role newapi_sim owns DATABASE (created if missing), so the tables it creates in public are its own.
 create_simulator_user() {
   local dir=$1 password=$2 db=${3:-new-api}
+  if [ "$(db_engine)" = postgres ]; then
+    PGDATABASE=postgres postgres_sql "$dir" <<SQL
+SELECT 'CREATE ROLE newapi_sim LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'newapi_sim') \gexec
+ALTER ROLE newapi_sim WITH LOGIN PASSWORD '$password';
+SELECT format('CREATE DATABASE %I OWNER newapi_sim', '$db')
+  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$db') \gexec
+ALTER DATABASE "$db" OWNER TO newapi_sim;
+SQL
+    return
+  fi
   mariadb_sql "$dir" "CREATE USER IF NOT EXISTS 'newapi_sim'@'%' IDENTIFIED BY '$password';
     ALTER USER 'newapi_sim'@'%' IDENTIFIED BY '$password'; GRANT ALL PRIVILEGES ON \`$db\`.* TO 'newapi_sim'@'%';"
 }
@@ -112,8 +205,20 @@ create_simulator_user() {
 # create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE] [AGG_DATABASE]: the observer's own tables
 # (schema/observer-tables.sql, in AGG_DATABASE, by default DATABASE) and the exporter's and aggregator's accounts
 # (schema/grants.sql); the new-api tables must exist.
+# PostgreSQL: AGG_DATABASE is a schema of DATABASE (default observer); schema/grants.postgres.sql creates it and the
+# roles, then schema/observer-tables.postgres.sql is loaded there as newapi_agg (the aggregator does the same at its
+# start), so the tables are newapi_agg's and the exporter may read them.
 create_observer_users() {
   local dir=$1 ro=$2 agg=$3 db=${4:-new-api}
+  if [ "$(db_engine)" = postgres ]; then
+    local agg_schema=${5:-observer}
+    sed -e "s/@DB_NAME@/$db/g" -e "s/@AGG_DB_NAME@/$agg_schema/g" -e "s/@RO_PASSWORD@/$ro/g" \
+      -e "s/@AGG_PASSWORD@/$agg/g" "$REPO_ROOT/schema/grants.postgres.sql" |
+      PGDATABASE=$db postgres_sql "$dir" || return 1
+    { echo "SET ROLE newapi_agg;"; echo "SET search_path = \"$agg_schema\";"
+      cat "$REPO_ROOT/schema/observer-tables.postgres.sql"; } | PGDATABASE=$db postgres_sql "$dir"
+    return
+  fi
   local agg_db=${5:-$db}
   mariadb_sql "$dir" "CREATE DATABASE IF NOT EXISTS \`$agg_db\`"
   mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot "$agg_db" <"$REPO_ROOT/schema/observer-tables.sql"
