@@ -9,6 +9,7 @@
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "observer/sql_script.h"
+#include "observer_tables_postgres_sql.inc"
 #include "observer_tables_sql.inc"
 
 namespace aggregator {
@@ -34,7 +35,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 HourlyJob::HourlyJob(observer::DbOptions db, HourlyJobOptions options, prometheus::Registry& registry)
     : db_(std::move(db)),
       options_(options),
-      tables_(options.agg_database),
+      tables_(db_.dialect(), options_.agg_database),
       lock_gauge_(Gauge(registry, "lock_held", "1 while this aggregator holds the writer lock (one writer at a time).")),
       last_success_(Gauge(registry, "last_success_timestamp_seconds", "When the last aggregation pass finished.")),
       run_duration_(Gauge(registry, "run_duration_seconds", "Time the last aggregation pass took.")),
@@ -55,7 +56,7 @@ DbStatus HourlyJob::EnsureLockAndTables(bool* acquired) {
   // The lock lives on the connection that writes: if the connection drops, so do the lock and any open transaction.
   if (!lock_held_) {
     observer::QueryResult result;
-    if (DbStatus s = db_.Query("SELECT GET_LOCK(" + db_.Quote(LockName()) + ", 0)", &result); !s.ok) return s;
+    if (DbStatus s = db_.Query(db_.dialect().TryLockSql(LockName()), &result); !s.ok) return s;
     lock_held_ = !result.rows.empty() && result.rows[0][0] && *result.rows[0][0] == "1";
     if (lock_held_) observer::log::Info("writer lock acquired", {{"lock", LockName()}});
   }
@@ -63,9 +64,11 @@ DbStatus HourlyJob::EnsureLockAndTables(bool* acquired) {
   *acquired = lock_held_;
   if (lock_held_ && !tables_ready_) {
     // The schema file names its tables unqualified: create them from inside their database, then come back.
-    std::vector<std::string> statements = {"USE " + observer::QuoteIdentifier(tables_.database())};
-    for (std::string& statement : observer::SplitSqlScript(kObserverTablesSql)) statements.push_back(std::move(statement));
-    statements.push_back("USE " + observer::QuoteIdentifier(db_.options().database));
+    const observer::Dialect& d = db_.dialect();
+    std::vector<std::string> statements = {d.UseSql(tables_.database())};
+    const char* script = d.engine() == observer::DbEngine::kPostgres ? kObserverTablesPostgresSql : kObserverTablesSql;
+    for (std::string& statement : observer::SplitSqlScript(script)) statements.push_back(std::move(statement));
+    statements.push_back(d.UseDefaultSql(db_.options().database));
     for (const std::string& statement : statements) {
       if (DbStatus s = db_.Execute(statement); !s.ok) return s;
     }
@@ -209,7 +212,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   std::vector<std::string> statements;
   std::string stale;
   DbStatus listed = db_.QueryEach(
-      "SELECT user_id, token_id, model_name, channel_id, `group`, is_stream FROM " + tables_.usage() + " WHERE hour = " +
+      "SELECT user_id, token_id, model_name, channel_id, \"group\", is_stream FROM " + tables_.usage() + " WHERE hour = " +
           std::to_string(hour),
       [&](const observer::DbRowView& r) {
         auto number = [&r](unsigned i) { return r[i] ? std::stoll(std::string(*r[i])) : 0LL; };
@@ -223,10 +226,11 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   if (!listed.ok) return listed;
   if (!stale.empty()) {
     statements.push_back("DELETE FROM " + tables_.usage() + " WHERE hour = " + std::to_string(hour) +
-                         " AND (user_id, token_id, model_name, channel_id, `group`, is_stream) IN (" + stale + ")");
+                         " AND (user_id, token_id, model_name, channel_id, \"group\", is_stream) IN (" + stale + ")");
   }
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
-  for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote)) statements.push_back(std::move(upsert));
+  for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote,
+                                                             observer::agg::UsageUpsertClause(db_.dialect()))) statements.push_back(std::move(upsert));
   std::vector<std::string> progress;
   if (finalize) {
     progress.push_back(tables_.WriteStateSql("finalized_until", hour + kHourSeconds, now));

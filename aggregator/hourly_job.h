@@ -16,7 +16,7 @@
 
 #include "hourly_rollup.h"
 #include "observer/agg_tables.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace aggregator {
 
@@ -47,7 +47,7 @@ class HourlyJob {
   observer::DbStatus RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read);
   std::string LockName() const;
 
-  observer::MysqlClient db_;
+  observer::DbClient db_;
   HourlyJobOptions options_;
   observer::agg::AggTables tables_;
   bool lock_held_ = false;

@@ -29,7 +29,8 @@ bool HourlyRollup::Add(const observer::newapi::LogRow& row) {
 }
 
 std::vector<std::string> HourlyRollup::UpsertStatements(
-    const std::string& table, size_t batch, const std::function<std::string(std::string_view)>& quote) const {
+    const std::string& table, size_t batch, const std::function<std::string(std::string_view)>& quote,
+    std::string_view upsert_clause) const {
   // Sorted, so the same data always produces the same statements (and the same lock order).
   std::vector<const std::pair<const HourKey, observer::newapi::UsageSums>*> sorted;
   sorted.reserve(rows_.size());
@@ -55,11 +56,11 @@ std::vector<std::string> HourlyRollup::UpsertStatements(
            std::to_string(s.cached_tokens) + "," + std::to_string(s.quota) + "," + std::to_string(s.refunded_quota) +
            "," + std::to_string(s.use_time_sum) + "," + std::to_string(s.use_time_max) + ")";
     if (++in_statement == batch) {
-      statements.push_back(sql + std::string(observer::agg::kUpsertUpdate));
+      statements.push_back(sql + std::string(upsert_clause));
       in_statement = 0;
     }
   }
-  if (in_statement != 0) statements.push_back(sql + std::string(observer::agg::kUpsertUpdate));
+  if (in_statement != 0) statements.push_back(sql + std::string(upsert_clause));
   return statements;
 }
 

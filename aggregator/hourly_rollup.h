@@ -42,10 +42,11 @@ class HourlyRollup {
   const std::unordered_map<HourKey, observer::newapi::UsageSums, HourKeyHash>& rows() const { return rows_; }
   void Clear() { rows_.clear(); }
 
-  // INSERT INTO table ... VALUES (...), ... ON DUPLICATE KEY UPDATE with absolute values, at most batch rows per
-  // statement.
+  // INSERT INTO table ... VALUES (...), ... upsert_clause (observer::agg::UsageUpsertClause: absolute values), at most
+  // batch rows per statement.
   std::vector<std::string> UpsertStatements(const std::string& table, size_t batch,
-                                            const std::function<std::string(std::string_view)>& quote) const;
+                                            const std::function<std::string(std::string_view)>& quote,
+                                            std::string_view upsert_clause) const;
 
  private:
   std::unordered_map<HourKey, observer::newapi::UsageSums, HourKeyHash> rows_;

@@ -45,7 +45,7 @@ class JobLoop {
       try {
         status = job_.RunOnce(Now(), &outcome);
       } catch (const std::exception& e) {
-        status = observer::DbStatus::Failure(0, std::string("unexpected error: ") + e.what());
+        status = observer::DbStatus::Failure(observer::DbError::kOther, std::string("unexpected error: ") + e.what());
       }
       std::chrono::milliseconds wait = std::chrono::seconds(options_.interval_seconds);
       if (!status.ok) {

@@ -6,11 +6,10 @@
 namespace aggregator {
 
 std::vector<observer::Setting> AggregatorSettings() {
-  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_AGG", "newapi_agg", "DB_PASS_AGG");
+  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_AGG", "newapi_agg", "DB_PASS_AGG", "DB_DSN_AGG");
   std::vector<observer::Setting> own = {
       {"web.host", "AGGREGATOR_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
       {"web.port", "AGGREGATOR_PORT", "8081", "port of /metrics and the alert relay"},
-      {"aggregate.database", "AGG_DB_NAME", "", "database of agg_usage_hourly and agg_state (empty = DB_NAME)"},
       {"aggregate.interval", "AGG_INTERVAL_SECONDS", "300", "how often agg_usage_hourly is brought up to date"},
       {"aggregate.finalize-lag", "AGG_FINALIZE_LAG_SECONDS", "7200",
        "an hour becomes final (never recomputed again) this long after it ends"},
@@ -31,8 +30,7 @@ AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
   options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
   options.listen_host = config.GetString("web.host");
   options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
-  options.agg_database = config.GetString("aggregate.database").empty() ? options.db.database
-                                                                        : config.GetString("aggregate.database");
+  options.agg_database = observer::AggContainerFrom(config, options.db);
   options.interval_seconds = static_cast<int>(config.GetInt("aggregate.interval", 1, 86400));
   options.finalize_lag_seconds = config.GetInt("aggregate.finalize-lag", 0, 30 * 86400);
   options.standby_retry_seconds = static_cast<int>(config.GetInt("aggregate.standby-retry", 1, 3600));

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "observer/config.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "relay/relay.h"
 
 namespace aggregator {

@@ -72,7 +72,7 @@ std::string LogsIndexAdvice(const std::vector<std::vector<std::string>>& rows) {
   return "ALTER TABLE logs ADD INDEX idx_created_at_id (created_at, id);";
 }
 
-std::vector<CheckItem> RunDbCheck(observer::MysqlClient& db, const std::string& database,
+std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
                                   const std::string& agg_database) {
   std::vector<CheckItem> items;
   items.push_back({CheckItem::kOk, "server",

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace exporter {
 
@@ -29,7 +29,7 @@ std::vector<Grant> ExporterGrants(const std::string& grants_sql);
 // (created_at, id) is there, else the statement that fixes it.
 std::string LogsIndexAdvice(const std::vector<std::vector<std::string>>& show_index_rows);
 
-std::vector<CheckItem> RunDbCheck(observer::MysqlClient& db, const std::string& database,
+std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
                                   const std::string& agg_database);
 // Prints the report; returns the exit code: 0 when nothing failed, 1 otherwise.
 int PrintCheck(const std::vector<CheckItem>& items);

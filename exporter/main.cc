@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   });
 
   if (options.check) {
-    observer::MysqlClient db(options.db);
+    observer::DbClient db(options.db);
     if (observer::DbStatus s = db.Connect(); !s.ok) {
       std::printf("FAIL  connect   cannot connect as %s to %s:%d: %s\ncheck failed\n", options.db.user.c_str(),
                   options.db.host.c_str(), options.db.port, s.message.c_str());
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     options.api.cache_ttl = std::chrono::seconds(options.cache_ttl_seconds);
   }
   auto facts = std::make_shared<exporter::LiveFacts>();
-  exporter::api::Api api(options.api, options.db, {observer::agg::AggTables(options.tail.agg_database), risk, facts});
+  exporter::api::Api api(options.api, options.db, {observer::agg::AggTables(observer::Dialect(options.db.engine), options.tail.agg_database), risk, facts});
   api.AddRoutes(http);
 
   // The collectors: each has its own connection and thread, so at most one query per collector is in flight.

@@ -11,7 +11,7 @@
 namespace exporter {
 
 std::vector<observer::Setting> ExporterSettings() {
-  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_RO", "newapi_ro", "DB_PASS_RO");
+  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_RO", "newapi_ro", "DB_PASS_RO", "DB_DSN_RO");
   std::vector<observer::Setting> own = {
       {"web.host", "API_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
       {"web.port", "API_PORT", "8080", "port of /metrics, /api and the UI"},
@@ -21,7 +21,6 @@ std::vector<observer::Setting> ExporterSettings() {
        true},
       {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds (0 = no cache)"},
       {"api.max-rows", "MAX_ROWS", "100000", "most rows in one CSV export (/api/export/csv)"},
-      {"aggregate.database", "AGG_DB_NAME", "", "database of agg_usage_hourly and agg_state (empty = DB_NAME)"},
       {"tail.batch-size", "TAIL_BATCH_SIZE", "5000", "rows per tail query"},
       {"tail.poll-interval", "TAIL_POLL_INTERVAL_MS", "1000", "how often new logs rows are read, milliseconds"},
       {"tail.start-id", "TAIL_START_ID", "-1", "read logs after this id at start; -1 = the end of the table"},
@@ -132,8 +131,7 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.rules_file = config.GetString("risk.rules-file");
   options.tail.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
   options.tail.poll_interval = std::chrono::milliseconds(config.GetInt("tail.poll-interval", 100, 60000));
-  options.tail.agg_database = config.GetString("aggregate.database").empty() ? options.db.database
-                                                                             : config.GetString("aggregate.database");
+  options.tail.agg_database = observer::AggContainerFrom(config, options.db);
   options.tail.start_id = config.GetInt("tail.start-id", -1, INT64_MAX);
   options.tail.cursor.grace_seconds = config.GetInt("tail.grace", 1, 3600);
   options.tail.cursor.max_holes = static_cast<size_t>(config.GetInt("tail.max-holes", 0, 10000000));

@@ -9,7 +9,7 @@
 #include "cache/response_cache.h"
 #include "risk_config.h"
 #include "observer/config.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace exporter {
 

@@ -7,8 +7,10 @@ PACKAGES=(
   # build
   cmake g++ make pkg-config git
   prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev libgtest-dev libyaml-cpp-dev libhiredis-dev
+  libpq-dev  # PostgreSQL client (libpq): new-api's default database
   # native stack and tests
   mariadb-server mariadb-client redis-server curl procps
+  postgresql-15 postgresql-client-15  # the PostgreSQL stack and tests run their own cluster (initdb, pg_ctl), never the system one
   prometheus prometheus-alertmanager jq  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests
   nginx-light docker-compose  # the compose deployment checked without a Docker engine (nginx -t, docker-compose config)
   libssl-dev ca-certificates  # the chat relay: HMAC signatures, HTTPS to the robots with the system's CAs

@@ -21,13 +21,6 @@ constexpr size_t kMaxQueuedBlocks = 16;            // bounds memory to ~16 MB
 constexpr int64_t kRowsPerStatement = 2'000'000;   // one LOAD DATA (one transaction) per this many rows
 constexpr auto kProgressEvery = std::chrono::seconds(2);
 
-const char* const kLoadLogsSql =
-    "LOAD DATA LOCAL INFILE 'newapi-sim-logs.tsv' INTO TABLE logs CHARACTER SET utf8mb4 "
-    "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ";
-const char* const kLoadQuotaDataSql =
-    "INTO TABLE quota_data CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
-    "LINES TERMINATED BY '\\n' ";
-
 struct Block {
   std::string data;
   int64_t rows = 0;
@@ -78,48 +71,27 @@ struct StreamState {
   std::chrono::steady_clock::time_point started, last_progress;
 };
 
-int InfileInit(void** ptr, const char*, void* userdata) {
-  *ptr = userdata;
-  return 0;
-}
-
-int InfileRead(void* ptr, char* buf, unsigned int buf_len) {
-  auto* state = static_cast<StreamState*>(ptr);
-  while (state->offset >= state->current.data.size()) {
-    if (state->current.end_of_statement) {
-      state->rows_sent += state->current.rows;
-      state->stream_finished = state->current.end_of_stream;
-      state->current = Block{};  // consumed: the next statement starts with a fresh pop
-      return 0;
-    }
-    state->rows_sent += state->current.rows;
-    if (!state->queue.Pop(&state->current)) return 0;
-    state->offset = 0;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - state->last_progress >= kProgressEvery) {
-      state->last_progress = now;
-      const double elapsed = std::chrono::duration<double>(now - state->started).count();
-      observer::log::Info("load progress", {{"phase", "logs"},
-                                            {"rows", state->rows_sent.load()},
-                                            {"rows_per_s", std::llround(static_cast<double>(state->rows_sent) / elapsed)}});
-    }
+// Hands LoadTsv the queued blocks of one statement; false once the statement's last block is handed over.
+bool NextBlock(StreamState* state, std::string* out) {
+  Block block;
+  if (!state->queue.Pop(&block)) return false;
+  state->rows_sent += block.rows;
+  state->stream_finished = block.end_of_stream;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - state->last_progress >= kProgressEvery) {
+    state->last_progress = now;
+    const double elapsed = std::chrono::duration<double>(now - state->started).count();
+    observer::log::Info("load progress", {{"phase", "logs"},
+                                          {"rows", state->rows_sent.load()},
+                                          {"rows_per_s", std::llround(static_cast<double>(state->rows_sent) / elapsed)}});
   }
-  const size_t n = std::min<size_t>(buf_len, state->current.data.size() - state->offset);
-  std::memcpy(buf, state->current.data.data() + state->offset, n);
-  state->offset += n;
-  return static_cast<int>(n);
-}
-
-void InfileEnd(void*) {}
-
-int InfileError(void*, char* message, unsigned int length) {
-  std::snprintf(message, length, "simulator stream aborted");
-  return 2000;  // CR_UNKNOWN_ERROR
+  *out = std::move(block.data);
+  return !block.end_of_statement;
 }
 
 }  // namespace
 
-BulkLoadResult LoadHistory(observer::MysqlClient& db, HistoryGenerator& generator, UsageTotals& totals,
+BulkLoadResult LoadHistory(observer::DbClient& db, HistoryGenerator& generator, UsageTotals& totals,
                            const std::atomic<bool>& stop) {
   BulkLoadResult result;
   StreamState state;
@@ -128,7 +100,7 @@ BulkLoadResult LoadHistory(observer::MysqlClient& db, HistoryGenerator& generato
   char quota_path[] = "/tmp/newapi-sim-quota-data-XXXXXX";
   const int quota_fd = mkstemp(quota_path);
   if (quota_fd < 0) {
-    result.status = observer::DbStatus::Failure(0, "cannot create a temporary file for quota_data");
+    result.status = observer::DbStatus::Failure(observer::DbError::kOther, "cannot create a temporary file for quota_data");
     return result;
   }
   FILE* quota_file = fdopen(quota_fd, "w");
@@ -174,11 +146,9 @@ BulkLoadResult LoadHistory(observer::MysqlClient& db, HistoryGenerator& generato
     push(true, true);
   });
 
-  const std::string load_logs = std::string(kLoadLogsSql) + kLogColumns;
-  mysql_set_local_infile_handler(db.handle(), InfileInit, InfileRead, InfileEnd, InfileError, &state);
-  // One LOAD DATA per kRowsPerStatement rows keeps each transaction (and its undo log) bounded.
+  // One load statement per kRowsPerStatement rows keeps each transaction (and its undo log) bounded.
   while (true) {
-    result.status = db.Execute(load_logs);
+    result.status = db.LoadTsv("logs", kLogColumns, [&](std::string* out) { return NextBlock(&state, out); });
     if (!result.status.ok) break;
     if (state.stream_finished) break;
   }
@@ -188,16 +158,22 @@ BulkLoadResult LoadHistory(observer::MysqlClient& db, HistoryGenerator& generato
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - state.started).count();
   result.rows = generator.generated();
   result.last_id = generator.last_id();
-  if (result.status.ok && interrupted) result.status = observer::DbStatus::Failure(0, "interrupted by a signal");
+  if (result.status.ok && interrupted) result.status = observer::DbStatus::Failure(observer::DbError::kOther, "interrupted by a signal");
 
   result.quota_data_file = quota_path;
   return result;
 }
 
-observer::DbStatus LoadQuotaData(observer::MysqlClient& db, const std::string& path, int64_t* rows) {
-  mysql_set_local_infile_default(db.handle());
-  observer::DbStatus status =
-      db.Execute(std::string("LOAD DATA LOCAL INFILE ") + db.Quote(path) + " " + kLoadQuotaDataSql + kQuotaDataColumns);
+observer::DbStatus LoadQuotaData(observer::DbClient& db, const std::string& path, int64_t* rows) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return observer::DbStatus::Failure(observer::DbError::kOther, "cannot read " + path);
+  observer::DbStatus status = db.LoadTsv("quota_data", kQuotaDataColumns, [file](std::string* out) {
+    char buffer[1 << 16];
+    const size_t n = std::fread(buffer, 1, sizeof buffer, file);
+    out->append(buffer, n);
+    return n == sizeof buffer;
+  });
+  std::fclose(file);
   observer::QueryResult count;
   if (status.ok && db.Query("SELECT COUNT(*) FROM quota_data", &count).ok && !count.rows.empty()) {
     *rows = std::stoll(count.rows[0][0].value_or("0"));

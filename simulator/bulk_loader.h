@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "traffic.h"
 
 namespace sim {
@@ -22,11 +22,11 @@ struct BulkLoadResult {
 
 // Loads every row of the generator into logs (which must have no secondary indexes yet), adding each row to
 // totals. Logs progress every ~2 s. Returns early with a failure when stop becomes true.
-BulkLoadResult LoadHistory(observer::MysqlClient& db, HistoryGenerator& generator, UsageTotals& totals,
+BulkLoadResult LoadHistory(observer::DbClient& db, HistoryGenerator& generator, UsageTotals& totals,
                            const std::atomic<bool>& stop);
 
 // Loads the quota_data TSV written by LoadHistory; the caller runs it on a second connection while the logs
 // indexes build, so both cores work. Sets *rows to the table's row count.
-observer::DbStatus LoadQuotaData(observer::MysqlClient& db, const std::string& path, int64_t* rows);
+observer::DbStatus LoadQuotaData(observer::DbClient& db, const std::string& path, int64_t* rows);
 
 }  // namespace sim

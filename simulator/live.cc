@@ -75,7 +75,7 @@ class Counters {
   }
 
   // Applies and clears the deltas; on failure the deltas are lost (as new-api loses its in-memory batch).
-  void Flush(observer::MysqlClient& db) {
+  void Flush(observer::DbClient& db) {
     decltype(users_) users;
     decltype(tokens_) tokens;
     decltype(channels_) channels;
@@ -117,7 +117,7 @@ class Counters {
                                              i(v[1]) + ", token_used = token_used + " + i(v[2]) + where,
                                          &affected);
       if (st.ok && affected == 0) {
-        st = db.Execute(std::string("INSERT INTO quota_data ") + kQuotaDataColumns + " VALUES (" + i(user_id) + "," +
+        st = db.Execute(std::string("INSERT INTO quota_data (") + kQuotaDataColumns + ") VALUES (" + i(user_id) + "," +
                         SqlQuote(username) + "," + SqlQuote(model) + "," + i(hour) + "," + SqlQuote(group) + "," +
                         i(token_id) + "," + i(channel_id) + ",''," + i(v[2]) + "," + i(v[0]) + "," + i(v[1]) + ")");
       }
@@ -139,7 +139,7 @@ class Counters {
 };
 
 // Connects, retrying every 2 s until stop (the database may restart under a demo stack).
-bool ConnectWithRetry(observer::MysqlClient& db, Waiter& waiter, const char* who) {
+bool ConnectWithRetry(observer::DbClient& db, Waiter& waiter, const char* who) {
   while (true) {
     observer::DbStatus st = db.Connect();
     if (st.ok) return true;
@@ -153,7 +153,7 @@ struct Stats {
 };
 
 // Runs one statement and counts a failure; returns false when it failed.
-bool Run(observer::MysqlClient& db, const std::string& sql, Stats& stats) {
+bool Run(observer::DbClient& db, const std::string& sql, Stats& stats) {
   if (observer::DbStatus st = db.Execute(sql); !st.ok) {
     ++stats.failed;
     observer::log::Warn("insert failed", {{"error", st.message}});
@@ -187,14 +187,14 @@ class LateCommit {
   }
 
  private:
-  observer::MysqlClient db_;
+  observer::DbClient db_;
   LogRow row_;
   std::optional<Clock::time_point> due_;
 };
 
 void WriterLoop(int index, const Catalog& catalog, const Population& population, const LiveOptions& options,
                 const std::atomic<bool>& stop, Waiter& waiter, Counters& counters, Stats& stats) {
-  observer::MysqlClient db(options.db);
+  observer::DbClient db(options.db);
   LateCommit late(options.db);
   const std::string name = "writer-" + std::to_string(index);
   if (!ConnectWithRetry(db, waiter, name.c_str())) return;
@@ -233,7 +233,7 @@ void WriterLoop(int index, const Catalog& catalog, const Population& population,
 
 void FlusherLoop(const LiveOptions& options, Waiter& waiter, Counters& counters,
                  Stats& stats) {
-  observer::MysqlClient db(options.db);
+  observer::DbClient db(options.db);
   if (!ConnectWithRetry(db, waiter, "counters")) return;
   auto next_report = Clock::now() + std::chrono::seconds(10);
   while (waiter.SleepUntil(Clock::now() + kCounterFlushEvery)) {
@@ -258,7 +258,7 @@ void Announce(const Injection& inj, const std::string& file) {
 void InjectorLoop(const Catalog& catalog, const Population& population, const LiveOptions& options,
                   const std::atomic<bool>& stop, Waiter& waiter, Counters& counters, Stats& stats) {
   if (options.anomaly_interval <= 0) return;
-  observer::MysqlClient db(options.db);
+  observer::DbClient db(options.db);
   if (!ConnectWithRetry(db, waiter, "injector")) return;
   TrafficGenerator gen(catalog, population, SubSeed(options.seed ^ static_cast<uint64_t>(Now()), 200), 1.0);
   struct Due {

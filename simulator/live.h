@@ -8,7 +8,7 @@
 
 #include "catalog.h"
 #include "entities.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace sim {
 

@@ -17,7 +17,7 @@
 #include "load_plan.h"
 #include "observer/app.h"
 #include "observer/log.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "schema_sql.h"
 #include "text_format.h"
 #include "anomalies.h"
@@ -108,7 +108,7 @@ nlohmann::json Marker(const SimOptions& o, const std::string& state) {
           {"history_rows", o.history_rows}, {"legacy_index", o.legacy_index}};
 }
 
-observer::DbStatus WriteMarker(observer::MysqlClient& db, const nlohmann::json& marker) {
+observer::DbStatus WriteMarker(observer::DbClient& db, const nlohmann::json& marker) {
   return db.Execute(std::string("REPLACE INTO options (`key`, value) VALUES ('") + sim::kMarkerKey + "', " +
                     sim::SqlQuote(marker.dump()) + ")");
 }
@@ -118,11 +118,11 @@ observer::DbStatus WriteMarker(observer::MysqlClient& db, const nlohmann::json& 
   std::exit(1);
 }
 
-void Must(observer::MysqlClient& db, const std::string& sql, const std::string& what) {
+void Must(observer::DbClient& db, const std::string& sql, const std::string& what) {
   if (observer::DbStatus st = db.Execute(sql); !st.ok) Fail(what, st);
 }
 
-sim::DatabaseState Inspect(observer::MysqlClient& server, const std::string& name) {
+sim::DatabaseState Inspect(observer::DbClient& server, const std::string& name) {
   sim::DatabaseState state;
   observer::QueryResult r;
   if (observer::DbStatus st = server.Query(
@@ -152,7 +152,7 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   observer::DbOptions server_options = o.db;
   server_options.database.clear();
   server_options.allow_local_infile = true;
-  observer::MysqlClient db(server_options);
+  observer::DbClient db(server_options);
   if (observer::DbStatus st = db.Connect(); !st.ok) Fail("cannot connect to the database server", st);
 
   const sim::DatabaseState state = Inspect(db, o.db.database);
@@ -224,7 +224,7 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   std::thread side([&] {
     observer::DbOptions side_options = o.db;
     side_options.allow_local_infile = true;
-    observer::MysqlClient side_db(side_options);
+    observer::DbClient side_db(side_options);
     side_status = side_db.Connect();
     if (side_status.ok) side_status = side_db.Execute("SET SESSION unique_checks = 0, foreign_key_checks = 0");
     if (side_status.ok) side_status = sim::LoadQuotaData(side_db, loaded.quota_data_file, &quota_data_rows);
@@ -261,7 +261,7 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
 }
 
 int Live(SimOptions& o, const std::atomic<bool>& stop) {
-  observer::MysqlClient db(o.db);
+  observer::DbClient db(o.db);
   if (observer::DbStatus st = db.Connect(); !st.ok) Fail("cannot connect to the database", st);
   observer::QueryResult r;
   if (observer::DbStatus st =

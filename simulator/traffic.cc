@@ -66,12 +66,12 @@ std::string Money(double usd) {
 }  // namespace
 
 const char* const kLogColumns =
-    "(id, user_id, created_at, type, content, username, token_name, model_name, quota, prompt_tokens, "
-    "completion_tokens, use_time, is_stream, channel_id, channel_name, token_id, `group`, ip, request_id, "
-    "upstream_request_id, other)";
+    "id, user_id, created_at, type, content, username, token_name, model_name, quota, prompt_tokens, "
+    "completion_tokens, use_time, is_stream, channel_id, channel_name, token_id, \"group\", ip, request_id, "
+    "upstream_request_id, other";
 
 const char* const kQuotaDataColumns =
-    "(user_id, username, model_name, created_at, use_group, token_id, channel_id, node_name, token_used, count, quota)";
+    "user_id, username, model_name, created_at, use_group, token_id, channel_id, node_name, token_used, count, quota";
 
 void AppendLogTsv(const LogRow& r, std::string* out) {
   auto tab = [out] { out->push_back('\t'); };

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "observer/agg_tables.h"
 #include "observer/log.h"
 
 namespace observer {
@@ -25,13 +26,21 @@ sigset_t TerminationSignals() {
 Setting LogLevelSetting() { return {"log.level", "LOG_LEVEL", "info", "log level: debug, info, warn or error"}; }
 
 std::vector<Setting> DatabaseSettings(const std::string& user_env, const std::string& default_user,
-                                      const std::string& password_env) {
+                                      const std::string& password_env, const std::string& dsn_env) {
   return {
-      {"db.host", "DB_HOST", "127.0.0.1", "new-api MySQL/MariaDB host"},
-      {"db.port", "DB_PORT", "3306", "new-api MySQL/MariaDB port"},
+      {"db.type", "DB_TYPE", "mysql", "new-api's database engine: mysql (also MariaDB) or postgres"},
+      {"db.host", "DB_HOST", "127.0.0.1", "new-api database host"},
+      {"db.port", "DB_PORT", "", "new-api database port (empty = 3306 for mysql, 5432 for postgres)"},
       {"db.name", "DB_NAME", "new-api", "new-api database name"},
       {"db.user", user_env, default_user, "database account"},
       {"db.password", password_env, "", "password of that account", true},
+      {"db.dsn", dsn_env, "",
+       "all of the above in new-api's SQL_DSN form with this account: postgresql://user:pass@host:5432/new-api or "
+       "user:pass@tcp(host:3306)/new-api (overrides DB_TYPE, DB_HOST, DB_PORT, DB_NAME and the account)",
+       true},
+      {"aggregate.database", "AGG_DB_NAME", "",
+       "where the observer's tables live: a database on mysql (empty = DB_NAME), a schema of DB_NAME on postgres "
+       "(empty = observer)"},
       {"db.connect-timeout", "DB_CONNECT_TIMEOUT_SECONDS", "3", "connect timeout, seconds"},
       {"db.read-timeout", "DB_READ_TIMEOUT_SECONDS", "10", "client read/write timeout, seconds"},
       {"db.statement-timeout", "DB_STATEMENT_TIMEOUT_MS", "5000",
@@ -43,11 +52,22 @@ std::vector<Setting> DatabaseSettings(const std::string& user_env, const std::st
 
 DbOptions DbOptionsFrom(const Config& config, bool read_only) {
   DbOptions options;
-  options.host = config.GetString("db.host");
-  options.port = static_cast<int>(config.GetInt("db.port", 1, 65535));
-  options.database = config.GetString("db.name");
-  options.user = config.GetString("db.user");
-  options.password = config.GetString("db.password");
+  if (const std::string& dsn = config.GetString("db.dsn"); !dsn.empty()) {
+    if (std::string error = ParseDsn(dsn, &options); !error.empty()) {
+      throw ConfigError("invalid --db.dsn (DB_DSN_RO / DB_DSN_AGG): " + error);
+    }
+  } else {
+    if (!ParseDbEngine(config.GetString("db.type"), &options.engine)) {
+      throw ConfigError("invalid value '" + config.GetString("db.type") +
+                        "' for --db.type (DB_TYPE): expected mysql or postgres");
+    }
+    options.host = config.GetString("db.host");
+    options.port = config.GetString("db.port").empty() ? DefaultPort(options.engine)
+                                                       : static_cast<int>(config.GetInt("db.port", 1, 65535));
+    options.database = config.GetString("db.name");
+    options.user = config.GetString("db.user");
+    options.password = config.GetString("db.password");
+  }
   options.connect_timeout_seconds = static_cast<int>(config.GetInt("db.connect-timeout", 1, 60));
   options.read_timeout_seconds = static_cast<int>(config.GetInt("db.read-timeout", 1, 600));
   options.write_timeout_seconds = options.read_timeout_seconds;
@@ -57,6 +77,11 @@ DbOptions DbOptionsFrom(const Config& config, bool read_only) {
   if (options.database.empty()) throw ConfigError("DB_NAME (--db.name) must not be empty");
   if (options.user.empty()) throw ConfigError("--db.user must not be empty");
   return options;
+}
+
+std::string AggContainerFrom(const Config& config, const DbOptions& db) {
+  const std::string& configured = config.GetString("aggregate.database");
+  return configured.empty() ? agg::DefaultContainer(db.engine, db.database) : configured;
 }
 
 void LoadConfigOrExit(const AppInfo& app, const std::vector<Setting>& settings, int argc, char** argv,

@@ -40,7 +40,7 @@ nlohmann::json FindingJson(const Finding& f, int64_t window_sec) {
 }
 
 // The thresholds of this request and the findings over its range; a failure as an answer.
-std::optional<Answer> Evaluate(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx,
+std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx,
                                observer::rules::Thresholds* t, std::vector<Finding>* findings) {
   const std::shared_ptr<const RuleSet> rules = ctx.risk->current();
   *t = rules->thresholds;
@@ -52,15 +52,15 @@ std::optional<Answer> Evaluate(const AnomalyParams& p, observer::MysqlClient& db
 }
 
 // The rows a finding counted: the rule's log types of its subject.
-std::string FindingRows(const Finding& f) {
+std::string FindingRows(const observer::Dialect& d, const Finding& f) {
   if (f.subject_type == "request") return RequestCondition(std::stoll(f.subject_id));
-  if (f.subject_type == "ip") return SubjectCondition(LogSubject::kIp, f.subject_id) + " AND type IN (2, 5, 7)";
-  return SubjectCondition(LogSubject::kToken, f.subject_id) + " AND type = 2";
+  if (f.subject_type == "ip") return SubjectCondition(d, LogSubject::kIp, f.subject_id) + " AND type IN (2, 5, 7)";
+  return SubjectCondition(d, LogSubject::kToken, f.subject_id) + " AND type = 2";
 }
 
 }  // namespace
 
-Answer Anomalies(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx) {
+Answer Anomalies(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx) {
   observer::rules::Thresholds t;
   std::vector<Finding> findings;
   if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings)) return *failed;
@@ -69,7 +69,7 @@ Answer Anomalies(const AnomalyParams& p, observer::MysqlClient& db, const ApiCon
   return Answer::Ok(std::move(out), "logs");
 }
 
-Answer AnomalyDetail(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx) {
+Answer AnomalyDetail(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx) {
   observer::rules::Thresholds t;
   std::vector<Finding> findings;
   if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings)) return *failed;
@@ -80,7 +80,7 @@ Answer AnomalyDetail(const AnomalyParams& p, observer::MysqlClient& db, const Ap
                                   observer::rules::RuleName(p.rule) + " in this range");
   }
   const Range window{found->first_window_start, found->last_window_end + 1};
-  const std::string rows = FindingRows(*found);
+  const std::string rows = FindingRows(db.dialect(), *found);
   nlohmann::json out = {{"finding", FindingJson(*found, WindowOf(p.rule, t))}, {"requests", nlohmann::json::array()}};
   observer::DbStatus status = db.QueryEach(LogRowsSql(rows, window, kDetailRows), [&out](const observer::DbRowView& row) {
     out["requests"].push_back(LogRowJson(row));
@@ -90,7 +90,7 @@ Answer AnomalyDetail(const AnomalyParams& p, observer::MysqlClient& db, const Ap
   for (const auto& [name, by] : breakdowns) {
     if (!status.ok) break;
     nlohmann::json list = nlohmann::json::array();
-    status = db.QueryEach(BreakdownSql(by, rows, window, kBreakdownRows), [&](const observer::DbRowView& row) {
+    status = db.QueryEach(BreakdownSql(db.dialect(), by, rows, window, kBreakdownRows), [&](const observer::DbRowView& row) {
       nlohmann::json entry = {{"reqs", observer::DbInt(row[2])}};
       switch (by) {
         case Breakdown::kIps: entry["ip"] = observer::DbString(row[0]); break;

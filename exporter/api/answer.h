@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace exporter::api {
 

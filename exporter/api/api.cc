@@ -53,7 +53,7 @@ template <typename P, typename Run>
 Answer Api::Execute(const P& params, Run run) {
   std::optional<DbPool::Lease> lease = pool_.Acquire(options_.pool_wait);
   if (!lease) return Answer::Error(429, "too many API queries at once; retry shortly");
-  observer::MysqlClient& db = lease->db();
+  observer::DbClient& db = lease->db();
   if (!db.connected()) {
     if (observer::DbStatus s = db.Connect(); !s.ok) return DbFailure(s);
   }

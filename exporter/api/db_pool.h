@@ -10,7 +10,7 @@
 #include <optional>
 #include <vector>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace exporter::api {
 
@@ -22,16 +22,16 @@ class DbPool {
   // closed (new, or lost by the previous request).
   class Lease {
    public:
-    Lease(DbPool* pool, std::unique_ptr<observer::MysqlClient> client) : pool_(pool), client_(std::move(client)) {}
+    Lease(DbPool* pool, std::unique_ptr<observer::DbClient> client) : pool_(pool), client_(std::move(client)) {}
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     Lease(const Lease&) = delete;
     ~Lease();
-    observer::MysqlClient& db() { return *client_; }
+    observer::DbClient& db() { return *client_; }
 
    private:
     DbPool* pool_;
-    std::unique_ptr<observer::MysqlClient> client_;
+    std::unique_ptr<observer::DbClient> client_;
   };
 
   // nullopt when every connection stayed busy for `wait`.
@@ -39,13 +39,13 @@ class DbPool {
   int size() const { return size_; }
 
  private:
-  void Release(std::unique_ptr<observer::MysqlClient> client);
+  void Release(std::unique_ptr<observer::DbClient> client);
 
   const observer::DbOptions options_;
   const int size_;
   std::mutex mutex_;
   std::condition_variable released_;
-  std::vector<std::unique_ptr<observer::MysqlClient>> idle_;
+  std::vector<std::unique_ptr<observer::DbClient>> idle_;
   int created_ = 0;
 };
 

@@ -9,7 +9,7 @@
 #include "api/params.h"
 #include "live_facts.h"
 #include "observer/agg_tables.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "risk_config.h"
 
 namespace exporter::api {
@@ -22,11 +22,11 @@ struct ApiContext {
   std::shared_ptr<std::atomic<bool>> rollups_readable = std::make_shared<std::atomic<bool>>(true);
 };
 
-Answer Series(const SeriesParams& p, observer::MysqlClient& db, const ApiContext& ctx);
-Answer Top(const TopParams& p, observer::MysqlClient& db, const ApiContext& ctx);
-Answer Heatmap(const HeatmapParams& p, observer::MysqlClient& db, const ApiContext& ctx);
-Answer Anomalies(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx);
-Answer AnomalyDetail(const AnomalyParams& p, observer::MysqlClient& db, const ApiContext& ctx);
-Answer Logs(const LogsParams& p, observer::MysqlClient& db, const ApiContext& ctx);
+Answer Series(const SeriesParams& p, observer::DbClient& db, const ApiContext& ctx);
+Answer Top(const TopParams& p, observer::DbClient& db, const ApiContext& ctx);
+Answer Heatmap(const HeatmapParams& p, observer::DbClient& db, const ApiContext& ctx);
+Answer Anomalies(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx);
+Answer AnomalyDetail(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx);
+Answer Logs(const LogsParams& p, observer::DbClient& db, const ApiContext& ctx);
 
 }  // namespace exporter::api

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace exporter::api {
 

@@ -5,9 +5,9 @@
 
 namespace exporter::api {
 
-Answer Logs(const LogsParams& p, observer::MysqlClient& db, const ApiContext&) {
+Answer Logs(const LogsParams& p, observer::DbClient& db, const ApiContext&) {
   nlohmann::json rows = nlohmann::json::array();
-  observer::DbStatus status = db.QueryEach(LogRowsSql(SubjectCondition(p.subject, p.subject_value), p.range, p.limit),
+  observer::DbStatus status = db.QueryEach(LogRowsSql(SubjectCondition(db.dialect(), p.subject, p.subject_value), p.range, p.limit),
                                            [&rows](const observer::DbRowView& row) { rows.push_back(LogRowJson(row)); });
   if (!status.ok) return DbFailure(status);
   return Answer::Ok(std::move(rows), "logs");

@@ -15,7 +15,7 @@ using observer::DbStatus;
 using observer::DbString;
 
 // The aggregator's progress; everything reads logs when its tables are missing or not readable.
-DbStatus ReadProgress(observer::MysqlClient& db, const ApiContext& ctx, observer::agg::Progress* out) {
+DbStatus ReadProgress(observer::DbClient& db, const ApiContext& ctx, observer::agg::Progress* out) {
   *out = {};
   observer::QueryResult result;
   DbStatus status = db.Query(ctx.tables.ReadProgressSql(), &result);
@@ -30,7 +30,7 @@ DbStatus ReadProgress(observer::MysqlClient& db, const ApiContext& ctx, observer
 // Runs a usage answer over the plan of these boundaries, from the rollups when they cover the finalized hours. An
 // account without SELECT on them (grants older than the rollups) gets the answer from agg_usage_hourly, with a
 // warning once per process.
-Answer WithPlan(observer::MysqlClient& db, const ApiContext& ctx, const std::vector<int64_t>& boundaries,
+Answer WithPlan(observer::DbClient& db, const ApiContext& ctx, const std::vector<int64_t>& boundaries,
                 const std::function<Answer(const Plan&, const HourlySources&, DbStatus*)>& answer) {
   observer::agg::Progress progress;
   if (DbStatus s = ReadProgress(db, ctx, &progress); !s.ok) return DbFailure(s);
@@ -63,7 +63,7 @@ int64_t MetricValue(Metric metric, int64_t reqs, int64_t tokens, int64_t quota, 
 
 }  // namespace
 
-Answer Series(const SeriesParams& p, observer::MysqlClient& db, const ApiContext& ctx) {
+Answer Series(const SeriesParams& p, observer::DbClient& db, const ApiContext& ctx) {
   return WithPlan(db, ctx, p.boundaries, [&](const Plan& plan, const HourlySources& sources, DbStatus* status) {
     // Every bucket, zeros where nothing happened.
     nlohmann::json buckets = nlohmann::json::array();
@@ -108,7 +108,7 @@ Answer Series(const SeriesParams& p, observer::MysqlClient& db, const ApiContext
   });
 }
 
-Answer Top(const TopParams& p, observer::MysqlClient& db, const ApiContext& ctx) {
+Answer Top(const TopParams& p, observer::DbClient& db, const ApiContext& ctx) {
   return WithPlan(db, ctx, {p.range.start, p.range.end}, [&](const Plan& plan, const HourlySources& sources,
                                                              DbStatus* status) {
     nlohmann::json rows = nlohmann::json::array();
@@ -133,7 +133,7 @@ Answer Top(const TopParams& p, observer::MysqlClient& db, const ApiContext& ctx)
   });
 }
 
-Answer Heatmap(const HeatmapParams& p, observer::MysqlClient& db, const ApiContext& ctx) {
+Answer Heatmap(const HeatmapParams& p, observer::DbClient& db, const ApiContext& ctx) {
   return WithPlan(db, ctx, p.boundaries, [&](const Plan& plan, const HourlySources& sources, DbStatus* status) {
     // Rows Monday..Sunday, columns local hours 0..23; each local hour of the range adds to its cell.
     std::vector<std::vector<int64_t>> cells(7, std::vector<int64_t>(24, 0));

@@ -3,13 +3,13 @@
 
 #include <optional>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "observer/newapi/logs.h"
 
 namespace exporter::api {
 namespace {
 
-using observer::HexLiteral;
+using observer::Dialect;
 
 std::string Str(int64_t v) { return std::to_string(v); }
 
@@ -17,8 +17,9 @@ std::string Str(int64_t v) { return std::to_string(v); }
 // requests; tokens and quota come from consume rows, negatives counting as 0 (usage.h).
 constexpr std::string_view kLogsMeasures =
     "COUNT(*) AS reqs, "
-    "SUM(IF(type = 2, GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0), 0)) AS tokens, "
-    "SUM(IF(type = 2, GREATEST(COALESCE(quota, 0), 0), 0)) AS quota, SUM(type = 5) AS errors";
+    "SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0) "
+    "ELSE 0 END) AS tokens, SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE(quota, 0), 0) ELSE 0 END) AS quota, "
+    "SUM(CASE WHEN type = 5 THEN 1 ELSE 0 END) AS errors";
 constexpr std::string_view kLogsRows = "type IN (2, 5)";
 constexpr std::string_view kHourlyMeasures =
     "SUM(reqs) AS reqs, SUM(prompt_tokens + completion_tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors";
@@ -41,20 +42,18 @@ std::vector<Segment> Joined(const std::vector<Segment>& a, const std::vector<Seg
 
 bool Unfiltered(const Filters& f) { return !f.model && !f.channel && !f.group; }
 
-std::string FilterSql(const Filters& f, bool hourly) {
+std::string FilterSql(const Dialect& d, const Filters& f, bool hourly) {
   std::string out;
-  if (f.model) out += hourly ? " AND model_name = " + HexLiteral(*f.model)
-                             : " AND CAST(COALESCE(model_name, '') AS BINARY) = " + HexLiteral(*f.model);
+  if (f.model) out += hourly ? " AND model_name = " + d.TextLiteral(*f.model)
+                             : " AND " + d.Exact("COALESCE(model_name, '')") + " = " + d.TextLiteral(*f.model);
   if (f.channel) out += (hourly ? " AND channel_id = " : " AND COALESCE(channel_id, 0) = ") + Str(*f.channel);
-  if (f.group) out += hourly ? " AND `group` = " + HexLiteral(*f.group)
-                             : " AND CAST(COALESCE(`group`, '') AS BINARY) = " + HexLiteral(*f.group);
+  if (f.group) out += hourly ? " AND \"group\" = " + d.TextLiteral(*f.group)
+                             : " AND " + d.Exact("COALESCE(\"group\", '')") + " = " + d.TextLiteral(*f.group);
   return out;
 }
 
-std::string BucketExpr(const char* column, const Plan& plan) {
-  std::string out = std::string("INTERVAL(") + column;
-  for (int64_t start : plan.bucket_starts) out += ", " + Str(start);
-  return out + ")";
+std::string BucketExpr(const Dialect& d, const char* column, const Plan& plan) {
+  return d.BucketIndex(column, plan.bucket_starts);
 }
 
 std::string GroupBy(int keys) {
@@ -65,16 +64,16 @@ std::string GroupBy(int keys) {
 
 // One part of a union: SELECT columns FROM table over the segments (hourly tables: hours with requests; logs:
 // consume and error rows), filtered, grouped by its first `keys` columns; "" without segments.
-std::string HourlyPart(const std::string& columns, const std::string& table, const std::vector<Segment>& segments,
-                       const Filters& filters, int keys) {
+std::string HourlyPart(const Dialect& d, const std::string& columns, const std::string& table,
+                       const std::vector<Segment>& segments, const Filters& filters, int keys) {
   if (segments.empty()) return "";
   return "SELECT " + columns + " FROM " + table + " WHERE " + Segments("hour", segments) + " AND " +
-         std::string(kHourlyRows) + FilterSql(filters, true) + GroupBy(keys);
+         std::string(kHourlyRows) + FilterSql(d, filters, true) + GroupBy(keys);
 }
-std::string LogsPart(const std::string& columns, const Plan& plan, const Filters& filters, int keys) {
+std::string LogsPart(const Dialect& d, const std::string& columns, const Plan& plan, const Filters& filters, int keys) {
   if (plan.logs.empty()) return "";
   return "SELECT " + columns + " FROM logs WHERE " + Segments("created_at", plan.logs) + " AND " +
-         std::string(kLogsRows) + FilterSql(filters, false) + GroupBy(keys);
+         std::string(kLogsRows) + FilterSql(d, filters, false) + GroupBy(keys);
 }
 std::string UnionAll(const std::vector<std::string>& parts) {
   std::string out;
@@ -100,25 +99,29 @@ bool CountsFromActive(const Filters& filters, const HourlySources& sources) {
 }
 
 std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources) {
+  const Dialect& d = sources.tables.dialect();
   const std::string measures = std::string(kHourlyMeasures);
   return "SELECT k, SUM(reqs), SUM(tokens), SUM(quota), SUM(errors) FROM (" +
-         UnionAll({HourlyPart(BucketExpr("hour", plan) + " AS k, " + measures, SumsTable(sources, filters, std::nullopt),
-                              Joined(plan.hourly_whole, plan.hourly_mixed), filters, 1),
-                   LogsPart(BucketExpr("created_at", plan) + " AS k, " + std::string(kLogsMeasures), plan, filters, 1)}) +
+         UnionAll({HourlyPart(d, BucketExpr(d, "hour", plan) + " AS k, " + measures,
+                              SumsTable(sources, filters, std::nullopt), Joined(plan.hourly_whole, plan.hourly_mixed),
+                              filters, 1),
+                   LogsPart(d, BucketExpr(d, "created_at", plan) + " AS k, " + std::string(kLogsMeasures), plan, filters,
+                            1)}) +
          ") u GROUP BY k ORDER BY k";
 }
 
 std::string DistinctByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources) {
-  const std::string k = BucketExpr("hour", plan) + " AS k";
+  const Dialect& d = sources.tables.dialect();
+  const std::string k = BucketExpr(d, "hour", plan) + " AS k";
   std::vector<std::string> parts;
   if (CountsFromActive(filters, sources)) {
-    parts.push_back(HourlyPart(k + ", user_id, 0 AS token_id", sources.tables.usage_by_user(), plan.hourly_mixed, filters, 2));
-    parts.push_back(HourlyPart(k + ", 0 AS user_id, token_id", sources.tables.usage_by_token(), plan.hourly_mixed, filters, 3));
+    parts.push_back(HourlyPart(d, k + ", user_id, 0 AS token_id", sources.tables.usage_by_user(), plan.hourly_mixed, filters, 2));
+    parts.push_back(HourlyPart(d, k + ", 0 AS user_id, token_id", sources.tables.usage_by_token(), plan.hourly_mixed, filters, 3));
   } else {
-    parts.push_back(HourlyPart(k + ", user_id, token_id", sources.tables.usage(),
+    parts.push_back(HourlyPart(d, k + ", user_id, token_id", sources.tables.usage(),
                                Joined(plan.hourly_whole, plan.hourly_mixed), filters, 3));
   }
-  parts.push_back(LogsPart(BucketExpr("created_at", plan) + " AS k, COALESCE(user_id, 0) AS user_id, "
+  parts.push_back(LogsPart(d, BucketExpr(d, "created_at", plan) + " AS k, COALESCE(user_id, 0) AS user_id, "
                            "COALESCE(token_id, 0) AS token_id", plan, filters, 3));
   const std::string rows = UnionAll(parts);
   if (rows.empty()) return "";
@@ -134,6 +137,7 @@ std::string ActiveSql(const Plan& plan, const HourlySources& sources) {
 
 std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources& sources, Dimension by,
                    Metric metric, int limit) {
+  const Dialect& d = sources.tables.dialect();
   std::string hourly_key, logs_key, join, name = "''", owner = "NULL";
   switch (by) {
     case Dimension::kUser:
@@ -150,8 +154,8 @@ std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources
       owner = "n.user_id";
       break;
     case Dimension::kModel:
-      hourly_key = "CAST(model_name AS BINARY)";
-      logs_key = "CAST(COALESCE(model_name, '') AS BINARY)";
+      hourly_key = d.Exact("model_name");
+      logs_key = d.Exact("COALESCE(model_name, '')");
       break;
     case Dimension::kChannel:
       hourly_key = "channel_id";
@@ -163,9 +167,9 @@ std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources
   const std::string order = std::string(MetricName(metric)) + " DESC, k";
   return "SELECT t.k, " + name + ", " + owner + ", t.reqs, t.tokens, t.quota, t.errors FROM (SELECT k, SUM(reqs) AS reqs, "
          "SUM(tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors FROM (" +
-         UnionAll({HourlyPart(hourly_key + " AS k, " + std::string(kHourlyMeasures), SumsTable(sources, filters, by),
+         UnionAll({HourlyPart(d, hourly_key + " AS k, " + std::string(kHourlyMeasures), SumsTable(sources, filters, by),
                               Joined(plan.hourly_whole, plan.hourly_mixed), filters, 1),
-                   LogsPart(logs_key + " AS k, " + std::string(kLogsMeasures), plan, filters, 1)}) +
+                   LogsPart(d, logs_key + " AS k, " + std::string(kLogsMeasures), plan, filters, 1)}) +
          ") u GROUP BY k ORDER BY " + order + " LIMIT " + Str(limit) + ") t" + join + " ORDER BY t." + order;
 }
 
@@ -178,12 +182,12 @@ bool LooksLikeIp(std::string_view text) {
   return true;
 }
 
-std::string SubjectCondition(LogSubject subject, const std::string& value) {
+std::string SubjectCondition(const Dialect& d, LogSubject subject, const std::string& value) {
   switch (subject) {
     case LogSubject::kUser: return "user_id = " + Str(std::stoll(value));
     case LogSubject::kToken: return "token_id = " + Str(std::stoll(value));
     // Validated addresses as text, so idx_logs_ip serves them; anything else byte for byte.
-    case LogSubject::kIp: return "ip = " + (LooksLikeIp(value) ? "'" + value + "'" : HexLiteral(value));
+    case LogSubject::kIp: return "ip = " + (LooksLikeIp(value) ? "'" + value + "'" : d.TextLiteral(value));
   }
   return "FALSE";
 }
@@ -196,15 +200,15 @@ std::string LogRowsSql(const std::string& condition, Range range, int limit) {
          Str(limit);
 }
 
-std::string BreakdownSql(Breakdown by, const std::string& condition, Range range, int limit) {
-  const char* columns = "";
+std::string BreakdownSql(const Dialect& d, Breakdown by, const std::string& condition, Range range, int limit) {
+  std::string columns;
   switch (by) {
     case Breakdown::kIps: columns = "COALESCE(ip, ''), ''"; break;
     case Breakdown::kUsers: columns = "COALESCE(user_id, 0), MAX(username)"; break;
-    case Breakdown::kModels: columns = "CAST(COALESCE(model_name, '') AS BINARY), ''"; break;
+    case Breakdown::kModels: columns = d.Exact("COALESCE(model_name, '')") + ", ''"; break;
     case Breakdown::kChannels: columns = "COALESCE(channel_id, 0), ''"; break;
   }
-  return std::string("SELECT ") + columns + ", COUNT(*) FROM logs WHERE created_at >= " + Str(range.start) +
+  return "SELECT " + columns + ", COUNT(*) FROM logs WHERE created_at >= " + Str(range.start) +
          " AND created_at < " + Str(range.end) + " AND " + condition + " GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT " +
          Str(limit);
 }

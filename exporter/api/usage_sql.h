@@ -1,8 +1,8 @@
 // SQL of the JSON API, in one place: usage over a Plan (for its hourly segments the smallest hourly table whose key
 // covers the question: agg_usage_hourly, its rollups by user, token or model/channel, agg_active_hourly for distinct
 // counts; `logs` for the rest, with the counting rules of observer/newapi/usage.h), log rows with a column
-// allow-list, and the per-subject breakdowns of an anomaly. Pure: values are numbers, hex literals or validated IP
-// text.
+// allow-list, and the per-subject breakdowns of an anomaly. Pure: values are numbers, the dialect's text literals or
+// validated IP text.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +43,7 @@ std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources
                    int limit);
 
 // A condition on `logs` selecting a subject: "user_id = 5", "token_id = 7", "ip = '10.0.0.1'", "id = 9".
-std::string SubjectCondition(LogSubject subject, const std::string& value);
+std::string SubjectCondition(const observer::Dialect& d, LogSubject subject, const std::string& value);
 std::string RequestCondition(int64_t id);
 
 // The newest rows of a subject in [start, end), newest first: newapi::kLogColumns (never content) and request_id.
@@ -51,7 +51,7 @@ std::string LogRowsSql(const std::string& condition, Range range, int limit);
 
 // One breakdown of a subject's rows in [start, end): key, label, requests; the largest first.
 enum class Breakdown { kIps, kUsers, kModels, kChannels };
-std::string BreakdownSql(Breakdown by, const std::string& condition, Range range, int limit);
+std::string BreakdownSql(const observer::Dialect& d, Breakdown by, const std::string& condition, Range range, int limit);
 
 // True for text that can only be an IPv4 or IPv6 address (hex digits, dots, colons).
 bool LooksLikeIp(std::string_view text);

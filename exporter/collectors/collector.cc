@@ -55,7 +55,7 @@ void CollectorRunner::Run() {
     try {
       if (status.ok) status = collector_->Refresh(db_);
     } catch (const std::exception& e) {
-      status = observer::DbStatus::Failure(0, std::string("unexpected error: ") + e.what());
+      status = observer::DbStatus::Failure(observer::DbError::kOther, std::string("unexpected error: ") + e.what());
     }
     const auto finished = std::chrono::steady_clock::now();
     self_.Record(name, status.ok, std::chrono::duration<double>(finished - start).count());

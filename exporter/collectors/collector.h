@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "observer/backoff.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace exporter {
 
@@ -23,7 +23,7 @@ class Collector {
   virtual std::string name() const = 0;
   virtual std::chrono::milliseconds interval() const = 0;
   // One bounded refresh on this collector's connection. A failed status makes the runner back off and retry.
-  virtual observer::DbStatus Refresh(observer::MysqlClient& db) = 0;
+  virtual observer::DbStatus Refresh(observer::DbClient& db) = 0;
 };
 
 // newapi_exporter_collector_success{collector} and newapi_exporter_collector_duration_seconds{collector}.
@@ -48,7 +48,7 @@ class CollectorRunner {
   void Run();
 
   std::unique_ptr<Collector> collector_;
-  observer::MysqlClient db_;
+  observer::DbClient db_;
   CollectorSelfMetrics& self_;
   observer::Backoff backoff_;
   std::mutex mutex_;

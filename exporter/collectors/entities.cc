@@ -21,7 +21,7 @@ constexpr const char* kTokenStatusSql =
 // Bounded: an instance with more channels than this shows the first ones by id.
 constexpr const char* kChannelsSql =
     "SELECT id, name, type, status, balance, response_time FROM channels ORDER BY id LIMIT 2000";
-constexpr const char* kQuotaPerUnitSql = "SELECT value FROM options WHERE `key` = 'QuotaPerUnit'";
+constexpr const char* kQuotaPerUnitSql = "SELECT value FROM options WHERE \"key\" = 'QuotaPerUnit'";
 
 std::string Text(const std::optional<std::string>& value) { return value ? *value : ""; }
 
@@ -73,7 +73,7 @@ EntitiesCollector::EntitiesCollector(std::chrono::milliseconds interval,
                                      std::atomic<double>& quota_per_unit)
     : interval_(interval), snapshots_(std::move(snapshots)), quota_per_unit_(quota_per_unit) {}
 
-DbStatus EntitiesCollector::Refresh(observer::MysqlClient& db) {
+DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   observer::QueryResult result;
 
   if (DbStatus s = db.Query(kQuotaPerUnitSql, &result); !s.ok) return s;

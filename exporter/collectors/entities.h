@@ -18,7 +18,7 @@ class EntitiesCollector : public Collector {
 
   std::string name() const override { return "entities"; }
   std::chrono::milliseconds interval() const override { return interval_; }
-  observer::DbStatus Refresh(observer::MysqlClient& db) override;
+  observer::DbStatus Refresh(observer::DbClient& db) override;
 
  private:
   std::chrono::milliseconds interval_;

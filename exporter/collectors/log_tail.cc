@@ -98,7 +98,7 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
 
 std::shared_ptr<prometheus::Collectable> LogTailCollector::lag_collectable() const { return lag_; }
 
-DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
+DbStatus LogTailCollector::Start(observer::DbClient& db) {
   int64_t start = options_.start_id;
   std::string source = "start_id";
   if (start < 0) {
@@ -140,11 +140,11 @@ DbStatus LogTailCollector::Start(observer::MysqlClient& db) {
   return DbStatus::Ok();
 }
 
-void LogTailCollector::WarnAboutLogsIndexes(observer::MysqlClient& db) {
+void LogTailCollector::WarnAboutLogsIndexes(observer::DbClient& db) {
   observer::QueryResult rows;
-  if (!db.Query("SHOW INDEX FROM logs", &rows).ok) return;
+  if (!db.Query(db.dialect().IndexColumnsSql("", "logs"), &rows).ok) return;
   std::vector<std::vector<std::string>> index;
-  for (const auto& r : rows.rows) index.push_back({r[2].value_or(""), r[3].value_or("0"), r[4].value_or("")});
+  for (const auto& r : rows.rows) index.push_back({r[0].value_or(""), r[1].value_or("0"), r[2].value_or("")});
   if (std::string fix = LogsIndexAdvice(index); !fix.empty()) {
     observer::log::Warn("logs has no index starting with (created_at, id), as upgraded installs keep the old "
                         "(id, created_at) order: the JSON API's time-range queries scan. Fix on the primary, off-peak",
@@ -152,7 +152,7 @@ void LogTailCollector::WarnAboutLogsIndexes(observer::MysqlClient& db) {
   }
 }
 
-void LogTailCollector::SeedRequestSizes(observer::MysqlClient& db, int64_t first_seen) {
+void LogTailCollector::SeedRequestSizes(observer::DbClient& db, int64_t first_seen) {
   // The whole hours before the first row the rules will see: big_request's baseline, read once in SQL.
   const int64_t hour = first_seen - first_seen % 3600;
   observer::rules::ModelHourStats stats;
@@ -170,10 +170,12 @@ void LogTailCollector::SeedRequestSizes(observer::MysqlClient& db, int64_t first
                        {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
 }
 
-DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) {
+DbStatus LogTailCollector::LoadBaseline(observer::DbClient& db, bool* found) {
   *found = false;
   observer::QueryResult result;
-  const observer::agg::AggTables tables(options_.agg_database.empty() ? db.options().database : options_.agg_database);
+  const observer::agg::AggTables tables(db.dialect(), options_.agg_database.empty()
+                                                          ? observer::agg::DefaultContainer(db.options().engine, db.options().database)
+                                                          : options_.agg_database);
   DbStatus status = db.Query(tables.ReadProgressSql(), &result);
   if (observer::agg::NotReadable(status)) {
     observer::log::Warn("agg_usage_hourly is not readable", {{"error", status.message}});
@@ -185,14 +187,14 @@ DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) 
   const int64_t boundary = progress.finalized_until;
 
   observer::QueryResult options;
-  if (DbStatus s = db.Query("SELECT value FROM options WHERE `key` = 'QuotaPerUnit'", &options); !s.ok) return s;
+  if (DbStatus s = db.Query("SELECT value FROM options WHERE \"key\" = 'QuotaPerUnit'", &options); !s.ok) return s;
   double quota_per_unit = options.rows.empty() || !options.rows[0][0] ? 0 : std::atof(options.rows[0][0]->c_str());
   if (quota_per_unit <= 0) quota_per_unit = facts_.quota_per_unit.load();
 
   // One grouped pass over the finalized hours; allowed a minute, since it runs once per start.
   // From the model/channel rollup when it covers the finalized hours and the account may read it.
   auto query_totals = [&](bool from_rollup, observer::QueryResult* out) {
-    return db.Query(observer::WithStatementTimeout(db.server().flavor, tables.BaselineSql(boundary, from_rollup), 60000), out);
+    return db.QueryWithTimeout(tables.BaselineSql(boundary, from_rollup), 60000, out);
   };
   observer::QueryResult totals;
   status = query_totals(progress.rollups_ready(), &totals);
@@ -222,7 +224,7 @@ DbStatus LogTailCollector::LoadBaseline(observer::MysqlClient& db, bool* found) 
   return DbStatus::Ok();
 }
 
-DbStatus LogTailCollector::Refresh(observer::MysqlClient& db) {
+DbStatus LogTailCollector::Refresh(observer::DbClient& db) {
   if (!cursor_) {
     if (DbStatus s = Start(db); !s.ok) return s;
   }
@@ -248,7 +250,7 @@ DbStatus LogTailCollector::Refresh(observer::MysqlClient& db) {
   return DbStatus::Ok();
 }
 
-DbStatus LogTailCollector::ReadNewRows(observer::MysqlClient& db, int64_t now, bool* caught_up) {
+DbStatus LogTailCollector::ReadNewRows(observer::DbClient& db, int64_t now, bool* caught_up) {
   // Batches follow each other until the tail is reached; a backlog (a start far behind, an outage) is bounded per
   // refresh by time, so holes and gauges stay fresh, and the runner starts the next refresh at once.
   const auto deadline = std::chrono::steady_clock::now() + options_.max_read_per_poll;
@@ -271,7 +273,7 @@ DbStatus LogTailCollector::ReadNewRows(observer::MysqlClient& db, int64_t now, b
   return DbStatus::Ok();
 }
 
-DbStatus LogTailCollector::RecheckHoles(observer::MysqlClient& db, int64_t now) {
+DbStatus LogTailCollector::RecheckHoles(observer::DbClient& db, int64_t now) {
   // Every hole is looked up by primary key on every poll, in chunks, so a late commit shows within one interval.
   const std::vector<int64_t> holes = cursor_->Holes(options_.cursor.max_holes);
   for (size_t begin = 0; begin < holes.size(); begin += kHolesPerQuery) {

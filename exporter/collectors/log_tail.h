@@ -44,7 +44,7 @@ class LogTailCollector : public Collector {
 
   std::string name() const override { return "log_tail"; }
   std::chrono::milliseconds interval() const override { return options_.poll_interval; }
-  observer::DbStatus Refresh(observer::MysqlClient& db) override;
+  observer::DbStatus Refresh(observer::DbClient& db) override;
 
   // Seconds since the tailer last reached the end of `logs` (0 while it keeps up); computed at scrape time so it
   // grows while the database is unreachable.
@@ -56,15 +56,15 @@ class LogTailCollector : public Collector {
     int64_t minute = 0, rows = 0, with_ip = 0, with_frt = 0;
   };
 
-  observer::DbStatus Start(observer::MysqlClient& db);
+  observer::DbStatus Start(observer::DbClient& db);
   // Reads the counters' starting totals from agg_usage_hourly; *found is false when there is nothing to start from.
-  observer::DbStatus LoadBaseline(observer::MysqlClient& db, bool* found);
+  observer::DbStatus LoadBaseline(observer::DbClient& db, bool* found);
   // Loads big_request's statistics of the hours before first_seen; without them the rule waits for new hours.
-  void SeedRequestSizes(observer::MysqlClient& db, int64_t first_seen);
+  void SeedRequestSizes(observer::DbClient& db, int64_t first_seen);
   // Logs the fix when `logs` has the old (id, created_at) index order of upgraded installs.
-  void WarnAboutLogsIndexes(observer::MysqlClient& db);
-  observer::DbStatus ReadNewRows(observer::MysqlClient& db, int64_t now, bool* caught_up);
-  observer::DbStatus RecheckHoles(observer::MysqlClient& db, int64_t now);
+  void WarnAboutLogsIndexes(observer::DbClient& db);
+  observer::DbStatus ReadNewRows(observer::DbClient& db, int64_t now, bool* caught_up);
+  observer::DbStatus RecheckHoles(observer::DbClient& db, int64_t now);
   void Count(const observer::newapi::LogRow& row, int64_t now);
   void PublishWindows(int64_t now);
   void PublishAnomalies();

@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "exposition.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "test_env.h"
 
 namespace observer {
@@ -32,7 +32,7 @@ constexpr const char* kStream = "IF(COALESCE(is_stream, 0) = 1, 'true', 'false')
 class ExactnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = std::make_unique<MysqlClient>(testing::CheckDbOptions(EnvInt("NEWAPI_CHECK_DB_PORT")));
+    db_ = std::make_unique<DbClient>(testing::CheckDbOptions(EnvInt("NEWAPI_CHECK_DB_PORT")));
     DbStatus connected = db_->Connect();
     ASSERT_TRUE(connected.ok) << connected.message;
     samples_ = testing::ParseExposition(testing::Scrape(EnvInt("NEWAPI_CHECK_EXPORTER_PORT")));
@@ -96,7 +96,7 @@ class ExactnessTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<MysqlClient> db_;
+  std::unique_ptr<DbClient> db_;
   testing::Samples samples_;
   int64_t start_id_ = 0;
   bool all_time_ = false;

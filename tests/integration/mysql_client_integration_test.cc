@@ -1,19 +1,19 @@
-// MysqlClient against a real MariaDB: session preparation, server-side statement timeout, read-only sessions,
+// DbClient against a real MariaDB: session preparation, server-side statement timeout, read-only sessions,
 // escaping round trips and recovery after the server drops the connection.
 #include <gtest/gtest.h>
 
 #include <chrono>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "test_env.h"
 
 namespace observer {
 namespace {
 
-class MysqlClientIntegrationTest : public ::testing::Test {
+class DbClientIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    MysqlClient admin(testing::TestDbOptions());
+    DbClient admin(testing::TestDbOptions());
     ASSERT_TRUE(admin.Connect().ok);
     ASSERT_TRUE(admin.Execute("CREATE DATABASE IF NOT EXISTS `observer-client-test`").ok);
     ASSERT_TRUE(admin.Execute("CREATE TABLE IF NOT EXISTS `observer-client-test`.t (id INT PRIMARY KEY, v TEXT)").ok);
@@ -21,8 +21,8 @@ class MysqlClientIntegrationTest : public ::testing::Test {
   }
 };
 
-TEST_F(MysqlClientIntegrationTest, PreparesTheSession) {
-  MysqlClient client(testing::TestDbOptions("observer-client-test"));
+TEST_F(DbClientIntegrationTest, PreparesTheSession) {
+  DbClient client(testing::TestDbOptions("observer-client-test"));
   DbStatus connected = client.Connect();
   ASSERT_TRUE(connected.ok) << connected.message;
   EXPECT_EQ(client.server().flavor, ServerFlavor::kMariaDB);
@@ -36,10 +36,10 @@ TEST_F(MysqlClientIntegrationTest, PreparesTheSession) {
   EXPECT_EQ(*result.rows[0][3], "utf8mb4");
 }
 
-TEST_F(MysqlClientIntegrationTest, ServerStopsAStatementAtTheTimeout) {
+TEST_F(DbClientIntegrationTest, ServerStopsAStatementAtTheTimeout) {
   DbOptions options = testing::TestDbOptions();
   options.statement_timeout_ms = 700;
-  MysqlClient client(options);
+  DbClient client(options);
   ASSERT_TRUE(client.Connect().ok);
   const auto start = std::chrono::steady_clock::now();
   // SLEEP() returns 1 when interrupted instead of failing, so the timeout is proven with a real scan that cannot
@@ -56,18 +56,18 @@ TEST_F(MysqlClientIntegrationTest, ServerStopsAStatementAtTheTimeout) {
   EXPECT_TRUE(client.Query("SELECT 1", nullptr).ok);
 }
 
-TEST_F(MysqlClientIntegrationTest, ReadOnlySessionRejectsWrites) {
+TEST_F(DbClientIntegrationTest, ReadOnlySessionRejectsWrites) {
   DbOptions options = testing::TestDbOptions("observer-client-test");
   options.read_only = true;
-  MysqlClient client(options);
+  DbClient client(options);
   ASSERT_TRUE(client.Connect().ok);
   DbStatus status = client.Execute("INSERT INTO t VALUES (1, 'x')");
   EXPECT_FALSE(status.ok);
   EXPECT_EQ(status.code, 1792u) << status.message;  // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
 }
 
-TEST_F(MysqlClientIntegrationTest, QuotedValuesRoundTrip) {
-  MysqlClient client(testing::TestDbOptions("observer-client-test"));
+TEST_F(DbClientIntegrationTest, QuotedValuesRoundTrip) {
+  DbClient client(testing::TestDbOptions("observer-client-test"));
   ASSERT_TRUE(client.Connect().ok);
   const std::string nasty = "it's a \"test\" \\ with ' ; DROP TABLE t; -- 中文 \n tab\t";
   ASSERT_TRUE(client.Execute("INSERT INTO t VALUES (2, " + client.Quote(nasty) + ")").ok);
@@ -79,12 +79,12 @@ TEST_F(MysqlClientIntegrationTest, QuotedValuesRoundTrip) {
   EXPECT_FALSE(result.rows[0][0].has_value());
 }
 
-TEST_F(MysqlClientIntegrationTest, KilledConnectionIsReportedAndReconnects) {
-  MysqlClient victim(testing::TestDbOptions());
+TEST_F(DbClientIntegrationTest, KilledConnectionIsReportedAndReconnects) {
+  DbClient victim(testing::TestDbOptions());
   ASSERT_TRUE(victim.Connect().ok);
   QueryResult id;
   ASSERT_TRUE(victim.Query("SELECT CONNECTION_ID()", &id).ok);
-  MysqlClient admin(testing::TestDbOptions());
+  DbClient admin(testing::TestDbOptions());
   ASSERT_TRUE(admin.Connect().ok);
   ASSERT_TRUE(admin.Execute("KILL CONNECTION " + *id.rows[0][0]).ok);
   DbStatus status = victim.Query("SELECT 1", nullptr);
@@ -95,11 +95,11 @@ TEST_F(MysqlClientIntegrationTest, KilledConnectionIsReportedAndReconnects) {
   EXPECT_TRUE(victim.Query("SELECT 1", nullptr).ok);
 }
 
-TEST(MysqlClientConnectTest, UnreachableServerFailsWithinTheConnectTimeout) {
+TEST(DbClientConnectTest, UnreachableServerFailsWithinTheConnectTimeout) {
   DbOptions options = testing::TestDbOptions();
   options.port = 1;  // nothing listens there
   options.connect_timeout_seconds = 2;
-  MysqlClient client(options);
+  DbClient client(options);
   const auto start = std::chrono::steady_clock::now();
   DbStatus status = client.Connect();
   EXPECT_FALSE(status.ok);

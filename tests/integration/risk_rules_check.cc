@@ -12,7 +12,7 @@
 #include <map>
 #include <set>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "test_env.h"
 #include "observer/newapi/logs.h"
 #include "observer/rules/sql_rules.h"
@@ -36,7 +36,7 @@ std::string Describe(const Finding& f) {
 class RiskRulesCheck : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    db_ = new MysqlClient(testing::CheckDbOptions(std::atoi(Env("NEWAPI_CHECK_DB_PORT"))));
+    db_ = new DbClient(testing::CheckDbOptions(std::atoi(Env("NEWAPI_CHECK_DB_PORT"))));
     DbStatus connected = db_->Connect();
     ASSERT_TRUE(connected.ok) << connected.message;
     std::ifstream in(Env("NEWAPI_CHECK_INJECTIONS"));
@@ -113,7 +113,7 @@ class RiskRulesCheck : public ::testing::Test {
     return out;
   }
 
-  static inline MysqlClient* db_ = nullptr;
+  static inline DbClient* db_ = nullptr;
   static inline std::vector<nlohmann::json> injections_;
   static inline int64_t first_ = 0, last_ = 0;
 };

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace observer::testing {
 

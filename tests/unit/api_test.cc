@@ -284,46 +284,66 @@ TEST(PlanTest, ActiveRowsCountOnlyWhenNewToTheirBucket) {
 }
 
 TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
-  const observer::agg::AggTables tables("new-api");
+  const observer::Dialect mysql(observer::DbEngine::kMySQL);
+  const observer::agg::AggTables tables(mysql, "new-api");
   const Plan plan = MakePlan({0, 3600, 7200, 7260}, 3600);
   const std::string series = UsageByBucketSql(plan, {}, {tables, false});
-  EXPECT_NE(series.find("FROM `new-api`.`agg_usage_hourly` WHERE ((hour >= 0 AND hour < 3600))"), std::string::npos) << series;
+  EXPECT_NE(series.find("FROM \"new-api\".\"agg_usage_hourly\" WHERE ((hour >= 0 AND hour < 3600))"), std::string::npos) << series;
   EXPECT_NE(series.find("FROM logs WHERE ((created_at >= 3600 AND created_at < 7260))"), std::string::npos) << series;
   EXPECT_NE(series.find("INTERVAL(created_at, 0, 3600, 7200)"), std::string::npos) << series;
   // With rollups: sums from the model/channel rollup, the whole hour's distinct counts from agg_active_hourly and
   // only the other buckets counted over rows.
-  EXPECT_NE(UsageByBucketSql(plan, {}, {tables, true}).find("`agg_usage_hourly_by_model_channel` WHERE ((hour >= 0"),
+  EXPECT_NE(UsageByBucketSql(plan, {}, {tables, true}).find("\"agg_usage_hourly_by_model_channel\" WHERE ((hour >= 0"),
             std::string::npos);
-  EXPECT_NE(ActiveSql(plan, {tables, true}).find("`agg_active_hourly` WHERE ((hour >= 0 AND hour < 3600))"),
+  EXPECT_NE(ActiveSql(plan, {tables, true}).find("\"agg_active_hourly\" WHERE ((hour >= 0 AND hour < 3600))"),
             std::string::npos);
   const std::string distinct = DistinctByBucketSql(plan, {}, {tables, true});
   EXPECT_EQ(distinct.find("hour >= 0"), std::string::npos) << distinct;
   EXPECT_EQ(distinct.find("agg_usage_hourly"), std::string::npos) << distinct;
-  EXPECT_NE(DistinctByBucketSql(plan, {}, {tables, false}).find("`agg_usage_hourly` WHERE ((hour >= 0"), std::string::npos);
+  EXPECT_NE(DistinctByBucketSql(plan, {}, {tables, false}).find("\"agg_usage_hourly\" WHERE ((hour >= 0"), std::string::npos);
   EXPECT_EQ(DistinctByBucketSql(MakePlan({0, 3600}, 3600), {}, {tables, true}), "");
-  EXPECT_NE(TopSql(plan, {}, {tables, true}, Dimension::kUser, Metric::kTokens, 5).find("`agg_usage_hourly_by_user`"),
+  EXPECT_NE(TopSql(plan, {}, {tables, true}, Dimension::kUser, Metric::kTokens, 5).find("\"agg_usage_hourly_by_user\""),
             std::string::npos);
-  EXPECT_NE(TopSql(plan, {}, {tables, true}, Dimension::kToken, Metric::kTokens, 5).find("`agg_usage_hourly_by_token`"),
+  EXPECT_NE(TopSql(plan, {}, {tables, true}, Dimension::kToken, Metric::kTokens, 5).find("\"agg_usage_hourly_by_token\""),
             std::string::npos);
   Filters filters;
   filters.model = "gpt-4o'";
   filters.group = "";
   filters.channel = 3;
   EXPECT_FALSE(CountsFromActive(filters, {tables, true}));
-  EXPECT_NE(DistinctByBucketSql(plan, filters, {tables, true}).find("`agg_usage_hourly` WHERE"), std::string::npos);
+  EXPECT_NE(DistinctByBucketSql(plan, filters, {tables, true}).find("\"agg_usage_hourly\" WHERE"), std::string::npos);
   const std::string top = TopSql(plan, filters, {tables, true}, Dimension::kToken, Metric::kQuota, 5);
-  EXPECT_NE(top.find("`agg_usage_hourly` WHERE"), std::string::npos) << top;  // the token rollup has no model
+  EXPECT_NE(top.find("\"agg_usage_hourly\" WHERE"), std::string::npos) << top;  // the token rollup has no model
   EXPECT_NE(top.find("model_name = X'6770742d346f27'"), std::string::npos) << top;
-  EXPECT_NE(top.find("CAST(COALESCE(`group`, '') AS BINARY) = X''"), std::string::npos) << top;
+  EXPECT_NE(top.find("CAST(COALESCE(\"group\", '') AS BINARY) = X''"), std::string::npos) << top;
   EXPECT_NE(top.find("ORDER BY quota DESC, k LIMIT 5"), std::string::npos) << top;
   EXPECT_NE(TopSql(plan, filters, {tables, true}, Dimension::kModel, Metric::kQuota, 5).find("by_model_channel"),
             std::string::npos);
-  for (const std::string& sql : {series, distinct, top, LogRowsSql(SubjectCondition(LogSubject::kIp, "10.0.0.1"), {0, 60}, 10),
-                                 BreakdownSql(Breakdown::kUsers, RequestCondition(5), {0, 60}, 10)}) {
+  for (const std::string& sql : {series, distinct, top, LogRowsSql(SubjectCondition(mysql, LogSubject::kIp, "10.0.0.1"), {0, 60}, 10),
+                                 BreakdownSql(mysql, Breakdown::kUsers, RequestCondition(5), {0, 60}, 10)}) {
     EXPECT_EQ(sql.find("content"), std::string::npos) << sql;
     EXPECT_EQ(sql.find("key"), std::string::npos) << sql;
   }
-  EXPECT_EQ(SubjectCondition(LogSubject::kIp, "x'y"), "ip = X'782779'");
+  EXPECT_EQ(SubjectCondition(mysql, LogSubject::kIp, "x'y"), "ip = X'782779'");
+}
+
+TEST(UsageSqlTest, PostgresReadsTheSameSourcesInItsDialect) {
+  const observer::Dialect postgres(observer::DbEngine::kPostgres);
+  const observer::agg::AggTables tables(postgres, "observer");
+  const Plan plan = MakePlan({0, 3600, 7200, 7260}, 3600);
+  const std::string series = UsageByBucketSql(plan, {}, {tables, true});
+  EXPECT_NE(series.find("FROM \"observer\".\"agg_usage_hourly_by_model_channel\" WHERE ((hour >= 0 AND hour < 3600))"),
+            std::string::npos) << series;
+  EXPECT_NE(series.find("width_bucket(created_at, ARRAY[0, 3600, 7200]::bigint[])"), std::string::npos) << series;
+  EXPECT_EQ(series.find("IF("), std::string::npos) << series;
+  Filters filters;
+  filters.model = "gpt-4o'";
+  filters.group = "";
+  const std::string top = TopSql(plan, filters, {tables, true}, Dimension::kModel, Metric::kQuota, 5);
+  EXPECT_NE(top.find("model_name = 'gpt-4o'''"), std::string::npos) << top;
+  EXPECT_NE(top.find("COALESCE(\"group\", '') = ''"), std::string::npos) << top;
+  EXPECT_EQ(top.find("BINARY"), std::string::npos) << top;
+  EXPECT_EQ(SubjectCondition(postgres, LogSubject::kIp, "x'y"), "ip = 'x''y'");
 }
 
 TEST(AccessTest, BearerTokenAndCors) {

@@ -6,7 +6,7 @@
 #include "observer/backoff.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace observer {
 namespace {
@@ -80,21 +80,117 @@ TEST(MysqlFlavorTest, PerStatementTimeout) {
             "SELECT /*+ MAX_EXECUTION_TIME(60000) */ a FROM t");
 }
 
-TEST(MysqlQuoteTest, IdentifiersAndLiteralsAreEscaped) {
-  EXPECT_EQ(QuoteIdentifier("new-api"), "`new-api`");
-  EXPECT_EQ(QuoteIdentifier("a`b"), "`a``b`");
-  MysqlClient unconnected(DbOptions{});
+TEST(QuoteTest, IdentifiersAndLiteralsAreEscaped) {
+  EXPECT_EQ(QuoteIdentifier("new-api"), "\"new-api\"");
+  EXPECT_EQ(QuoteIdentifier("a\"b"), "\"a\"\"b\"");
+  DbClient unconnected(DbOptions{});
   EXPECT_EQ(unconnected.Quote("it's"), "'it\\'s'");
   EXPECT_EQ(unconnected.Quote("x\\'; DROP TABLE logs; --"), "'x\\\\\\'; DROP TABLE logs; --'");
+  DbOptions postgres;
+  postgres.engine = DbEngine::kPostgres;
+  DbClient unconnected_pg(postgres);
+  EXPECT_EQ(unconnected_pg.Quote("it's"), "'it''s'");
+  EXPECT_EQ(unconnected_pg.Quote(std::string("a\\'\0b", 5)), "'a\\''b'");
 }
 
-TEST(DbStatusTest, ClassifiesTimeoutsAndLostConnections) {
-  EXPECT_TRUE(DbStatus::Failure(1969, "Query execution was interrupted (max_statement_time exceeded)").IsTimeout());
-  EXPECT_TRUE(DbStatus::Failure(3024, "maximum statement execution time exceeded").IsTimeout());
-  EXPECT_TRUE(DbStatus::Failure(2013, "Lost connection to server during query").IsConnectionLost());
-  EXPECT_TRUE(DbStatus::Failure(2003, "Can't connect").IsConnectionLost());
-  EXPECT_FALSE(DbStatus::Failure(1142, "SELECT command denied").IsConnectionLost());
+TEST(DbStatusTest, ClassifiesMysqlErrors) {
+  EXPECT_EQ(ClassifyMysqlError(1969, "Query execution was interrupted (max_statement_time exceeded)"), DbError::kTimeout);
+  EXPECT_EQ(ClassifyMysqlError(3024, "maximum statement execution time exceeded"), DbError::kTimeout);
+  EXPECT_EQ(ClassifyMysqlError(2013, "Lost connection to server during query"), DbError::kConnectionLost);
+  EXPECT_EQ(ClassifyMysqlError(2013, "Lost connection to server at 'handshake: reading initial communication packet', system error: 110 (timeout)"),
+            DbError::kClientTimeout);
+  EXPECT_EQ(ClassifyMysqlError(2003, "Can't connect"), DbError::kConnectionLost);
+  EXPECT_EQ(ClassifyMysqlError(1142, "SELECT command denied"), DbError::kPermissionDenied);
+  EXPECT_EQ(ClassifyMysqlError(1143, "SELECT command denied for column"), DbError::kPermissionDenied);
+  EXPECT_EQ(ClassifyMysqlError(1146, "Table doesn't exist"), DbError::kNoSuchTable);
+  EXPECT_EQ(ClassifyMysqlError(1205, "Lock wait timeout exceeded"), DbError::kLockTimeout);
+  EXPECT_EQ(ClassifyMysqlError(1226, "max_user_connections"), DbError::kTooManyConnections);
+  EXPECT_EQ(ClassifyMysqlError(1792, "read only transaction"), DbError::kReadOnly);
   EXPECT_FALSE(DbStatus::Ok().IsTimeout());
+  EXPECT_TRUE(DbStatus::Failure(DbError::kClientTimeout, "").IsTimeout());
+  EXPECT_TRUE(DbStatus::Failure(DbError::kClientTimeout, "").IsConnectionLost());
+}
+
+TEST(DbStatusTest, ClassifiesPostgresSqlStates) {
+  EXPECT_EQ(ClassifyPostgresError("57014"), DbError::kTimeout);
+  EXPECT_EQ(ClassifyPostgresError("55P03"), DbError::kLockTimeout);
+  EXPECT_EQ(ClassifyPostgresError("08006"), DbError::kConnectionLost);
+  EXPECT_EQ(ClassifyPostgresError("57P01"), DbError::kConnectionLost);
+  EXPECT_EQ(ClassifyPostgresError("53300"), DbError::kTooManyConnections);
+  EXPECT_EQ(ClassifyPostgresError("42501"), DbError::kPermissionDenied);
+  EXPECT_EQ(ClassifyPostgresError("42P01"), DbError::kNoSuchTable);
+  EXPECT_EQ(ClassifyPostgresError("42703"), DbError::kNoSuchColumn);
+  EXPECT_EQ(ClassifyPostgresError("3F000"), DbError::kNoSuchDatabase);
+  EXPECT_EQ(ClassifyPostgresError("25006"), DbError::kReadOnly);
+  EXPECT_EQ(ClassifyPostgresError("22P02"), DbError::kOther);
+}
+
+TEST(DsnTest, ReadsNewApiPostgresUri) {
+  DbOptions o;
+  EXPECT_EQ(ParseDsn("postgresql://root:123456@postgres:5432/new-api?sslmode=disable", &o), "");
+  EXPECT_EQ(o.engine, DbEngine::kPostgres);
+  EXPECT_EQ(o.host, "postgres");
+  EXPECT_EQ(o.port, 5432);
+  EXPECT_EQ(o.database, "new-api");
+  EXPECT_EQ(o.user, "root");
+  EXPECT_EQ(o.password, "123456");
+  DbOptions encoded;
+  EXPECT_EQ(ParseDsn("postgres://newapi_ro:p%40ss%3Aw@[::1]/db", &encoded), "");
+  EXPECT_EQ(encoded.password, "p@ss:w");
+  EXPECT_EQ(encoded.host, "::1");
+  EXPECT_EQ(encoded.port, 5432);
+}
+
+TEST(DsnTest, ReadsNewApiMysqlForm) {
+  DbOptions o;
+  EXPECT_EQ(ParseDsn("root:123456@tcp(mysql:3307)/new-api?charset=utf8mb4&parseTime=true", &o), "");
+  EXPECT_EQ(o.engine, DbEngine::kMySQL);
+  EXPECT_EQ(o.host, "mysql");
+  EXPECT_EQ(o.port, 3307);
+  EXPECT_EQ(o.database, "new-api");
+  EXPECT_EQ(o.user, "root");
+  EXPECT_EQ(o.password, "123456");
+  DbOptions at_in_password;
+  EXPECT_EQ(ParseDsn("u:a@b@tcp(h)/d", &at_in_password), "");
+  EXPECT_EQ(at_in_password.password, "a@b");
+  EXPECT_EQ(at_in_password.port, 3306);
+}
+
+TEST(DsnTest, ErrorsNeverEchoThePassword) {
+  const char* broken[] = {"postgresql://u:secret-pw@h:99999/db", "postgresql://u:secret-pw@h:5432",
+                          "u:secret-pw@unix(/tmp/sock)/db", "u:secret-pw@tcp(h:5432", "clickhouse://u:secret-pw@h/db",
+                          "", "local", "postgresql://u:secret-pw%zz@h/db"};
+  for (const char* dsn : broken) {
+    DbOptions o;
+    const std::string error = ParseDsn(dsn, &o);
+    EXPECT_FALSE(error.empty()) << dsn;
+    EXPECT_EQ(error.find("secret-pw"), std::string::npos) << error;
+  }
+}
+
+TEST(DialectTest, DiffersWhereTheEnginesDo) {
+  const Dialect my(DbEngine::kMySQL), pg(DbEngine::kPostgres);
+  EXPECT_EQ(my.IntDiv("created_at", 60), "(created_at) DIV 60");
+  EXPECT_EQ(pg.IntDiv("created_at", 60), "(created_at) / 60");
+  EXPECT_EQ(my.TextLiteral("a'b"), "X'612762'");
+  EXPECT_EQ(pg.TextLiteral("a'b"), "'a''b'");
+  EXPECT_EQ(my.Exact("ip"), "CAST(ip AS BINARY)");
+  EXPECT_EQ(pg.Exact("ip"), "ip");
+  EXPECT_EQ(pg.ToText("token_id"), "(token_id)::text");
+  EXPECT_EQ(my.CountDistinctPair("a", "b"), "COUNT(DISTINCT a, b)");
+  EXPECT_EQ(pg.CountDistinctPair("a", "b"), "COUNT(DISTINCT CASE WHEN a IS NOT NULL AND b IS NOT NULL THEN (a, b) END)");
+  EXPECT_EQ(my.UpsertClause("t", "k", {"v", "w"}), " ON DUPLICATE KEY UPDATE v = VALUES(v), w = VALUES(w)");
+  EXPECT_EQ(pg.UpsertClause("t", "k", {"v", "w"}),
+            " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, w = EXCLUDED.w WHERE (\"t\".v, \"t\".w) IS DISTINCT FROM "
+            "(EXCLUDED.v, EXCLUDED.w)");
+  EXPECT_EQ(my.BucketIndex("hour", {10, 20}), "INTERVAL(hour, 10, 20)");
+  EXPECT_EQ(pg.BucketIndex("hour", {10, 20}), "width_bucket(hour, ARRAY[10, 20]::bigint[])");
+  EXPECT_EQ(my.Table("new-api", "logs"), "\"new-api\".\"logs\"");
+  const unsigned char net[16] = {10, 1, 2, 3};
+  EXPECT_EQ(my.IpInNetwork("ip", net, 4, 8), "(LENGTH(INET6_ATON(ip)) = 4 AND INET6_ATON(ip) BETWEEN X'0a000000' AND X'0affffff')");
+  const std::string pg_net = pg.IpInNetwork("ip", net, 4, 8);
+  EXPECT_NE(pg_net.find("ip::inet <<= '10.0.0.0/8'::inet"), std::string::npos) << pg_net;
+  EXPECT_NE(pg_net.find("CASE WHEN ip ~ '"), std::string::npos) << pg_net;
 }
 
 }  // namespace

@@ -86,11 +86,8 @@ TEST(ParseOtherTest, ReadsFrtAndCacheTokensAndToleratesJunk) {
 }
 
 TEST(LogRowTest, NullColumnsBecomeZeroAndEmpty) {
-  char id[] = "42";
-  char type[] = "2";
-  char* values[17] = {id, nullptr, nullptr, type};
-  unsigned long lengths[17] = {2, 0, 0, 1};
-  LogRow row = observer::newapi::LogRowFrom(observer::DbRowView(values, lengths, 17));
+  std::optional<std::string_view> values[17] = {"42", std::nullopt, std::nullopt, "2"};
+  LogRow row = observer::newapi::LogRowFrom(observer::DbRowView(values, 17));
   EXPECT_EQ(row.id, 42);
   EXPECT_EQ(row.type, 2);
   EXPECT_EQ(row.group, "");

@@ -1,6 +1,8 @@
 // Tests for the hourly rollup: hour boundaries, keys, the shared usage rules and the absolute-value upserts.
 #include "hourly_rollup.h"
 
+#include "observer/agg_tables.h"
+
 #include <gtest/gtest.h>
 
 namespace aggregator {
@@ -53,9 +55,10 @@ TEST(HourlyRollupTest, SumsByHourAndKeyWithTheSharedRules) {
 }
 
 TEST(HourlyRollupTest, UpsertsAreBatchedSortedAndAbsolute) {
+  const std::string kMysqlUpsert = observer::agg::UsageUpsertClause(observer::Dialect(observer::DbEngine::kMySQL));
   HourlyRollup rollup;
   for (int i = 0; i < 5; ++i) rollup.Add(Row(1767225600 + i, 2, "m" + std::to_string(4 - i), 10));
-  auto statements = rollup.UpsertStatements("agg_usage_hourly", 2, FakeQuote);
+  auto statements = rollup.UpsertStatements("agg_usage_hourly", 2, FakeQuote, kMysqlUpsert);
   ASSERT_EQ(statements.size(), 3u);
   EXPECT_NE(statements[0].find("'m0'"), std::string::npos) << "sorted by key: m0 first";
   EXPECT_NE(statements[0].find("'m1'"), std::string::npos);
@@ -65,7 +68,7 @@ TEST(HourlyRollupTest, UpsertsAreBatchedSortedAndAbsolute) {
     EXPECT_NE(sql.find("reqs = VALUES(reqs)"), std::string::npos) << "absolute values, never reqs = reqs + ...";
     EXPECT_EQ(sql.find("reqs + "), std::string::npos);
   }
-  EXPECT_EQ(rollup.UpsertStatements("agg_usage_hourly", 2, FakeQuote), statements) << "the same data gives the same statements";
+  EXPECT_EQ(rollup.UpsertStatements("agg_usage_hourly", 2, FakeQuote, kMysqlUpsert), statements) << "the same data gives the same statements";
 }
 
 }  // namespace

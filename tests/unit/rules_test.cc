@@ -201,13 +201,14 @@ TEST(SummarizeTest, DeduplicatesWindowsAndKeepsTheirBestScore) {
 
 TEST(AllowListTest, SqlConditionCoversIdsAndNetworks) {
   AllowList allow;
-  EXPECT_EQ(allow.SqlCondition(), "");
+  const Dialect mysql(DbEngine::kMySQL);
+  EXPECT_EQ(allow.SqlCondition(mysql), "");
   allow.token_ids = {3, 1};
   allow.channel_ids = {7};
   std::string error;
   ASSERT_TRUE(allow.AddNetwork("10.1.0.0/15", &error));
   ASSERT_TRUE(allow.AddNetwork("2001:db8::/32", &error));
-  EXPECT_EQ(allow.SqlCondition(),
+  EXPECT_EQ(allow.SqlCondition(mysql),
             "COALESCE(token_id IN (1,3) OR channel_id IN (7) OR "
             "(LENGTH(INET6_ATON(ip)) = 4 AND INET6_ATON(ip) BETWEEN X'0a000000' AND X'0a01ffff') OR "
             "(LENGTH(INET6_ATON(ip)) = 16 AND INET6_ATON(ip) BETWEEN X'20010db8000000000000000000000000' AND "

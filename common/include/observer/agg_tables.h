@@ -8,15 +8,16 @@
 #include <string_view>
 #include <vector>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
+#include "observer/dialect.h"
 
 namespace observer::agg {
 
 // The rollups' hours_since_last cap (agg_active_hourly): distinct counts are exact over runs of up to this many hours.
 inline constexpr int64_t kActiveHoursCap = 25;
 
-// The observer's tables are missing or the account may not read them (error codes of a failed query): readers then
-// fall back (to logs, or from the rollups to agg_usage_hourly) instead of failing.
+// The observer's tables are missing or the account may not read them: readers then fall back (to logs, or from the
+// rollups to agg_usage_hourly) instead of failing.
 bool NotReadable(const DbStatus& status);
 
 // The aggregator's progress as agg_state records it.
@@ -28,11 +29,17 @@ struct Progress {
   bool rollups_ready() const { return finalized_until != kNone && rollups_until != kNone && rollups_until >= finalized_until; }
 };
 
-// The observer's tables, qualified with the database that holds them (AGG_DB_NAME; by default new-api's own).
+// Where the observer's tables live by default: new-api's database on MySQL (tables beside new-api's), a schema of
+// its own in new-api's database on PostgreSQL (the writer may create tables there, not in public).
+std::string DefaultContainer(DbEngine engine, const std::string& database);
+
+// The observer's tables, qualified with the database (MySQL) or schema (PostgreSQL) that holds them (AGG_DB_NAME).
 class AggTables {
  public:
-  explicit AggTables(const std::string& database);
+  AggTables(const Dialect& dialect, const std::string& container);
 
+  const Dialect& dialect() const { return dialect_; }
+  // The database or schema of the tables.
   const std::string& database() const { return database_; }
   const std::string& usage() const { return usage_; }
   const std::string& usage_by_user() const { return usage_by_user_; }
@@ -60,6 +67,7 @@ class AggTables {
   std::vector<std::string> DeriveActiveSql(int64_t hour) const;
 
  private:
+  Dialect dialect_;
   std::string database_;
   std::string usage_;
   std::string usage_by_user_;
@@ -69,15 +77,13 @@ class AggTables {
   std::string state_;
 };
 
+inline constexpr std::string_view kUsageKeyColumns = "hour, user_id, token_id, model_name, channel_id, \"group\", is_stream";
 inline constexpr std::string_view kUpsertColumns =
-    "hour, user_id, token_id, model_name, channel_id, `group`, is_stream, reqs, errors, prompt_tokens, "
+    "hour, user_id, token_id, model_name, channel_id, \"group\", is_stream, reqs, errors, prompt_tokens, "
     "completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max";
 
-// Absolute values: a re-run writes the same numbers, never adds to them.
-inline constexpr std::string_view kUpsertUpdate =
-    " ON DUPLICATE KEY UPDATE reqs = VALUES(reqs), errors = VALUES(errors), prompt_tokens = VALUES(prompt_tokens), "
-    "completion_tokens = VALUES(completion_tokens), cached_tokens = VALUES(cached_tokens), quota = VALUES(quota), "
-    "refunded_quota = VALUES(refunded_quota), use_time_sum = VALUES(use_time_sum), "
-    "use_time_max = VALUES(use_time_max)";
+// The upsert tail of agg_usage_hourly rows (key kUsageKeyColumns): absolute values, so a re-run writes the same
+// numbers, never adds to them.
+std::string UsageUpsertClause(const Dialect& dialect);
 
 }  // namespace observer::agg

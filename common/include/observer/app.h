@@ -9,7 +9,7 @@
 #include "observer/config.h"
 #include "observer/db_monitor.h"
 #include "observer/http_server.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace observer {
 
@@ -40,11 +40,13 @@ int ServeUntilTerminated(HttpServer& http, const std::string& host, int port, Db
 
 // Settings every binary shares.
 Setting LogLevelSetting();
-// The database settings; user_env/password_env name the account (DB_USER_RO/DB_PASS_RO for the exporter,
-// DB_USER_AGG/DB_PASS_AGG for the aggregator).
+// The database settings; user_env/password_env/dsn_env name the account (DB_USER_RO/DB_PASS_RO/DB_DSN_RO for the
+// exporter, DB_USER_AGG/DB_PASS_AGG/DB_DSN_AGG for the aggregator).
 std::vector<Setting> DatabaseSettings(const std::string& user_env, const std::string& default_user,
-                                      const std::string& password_env);
-// Builds the connection options from DatabaseSettings().
+                                      const std::string& password_env, const std::string& dsn_env);
+// Builds the connection options from DatabaseSettings(): the DSN when set, else the separate settings.
 DbOptions DbOptionsFrom(const Config& config, bool read_only);
+// The database (MySQL) or schema (PostgreSQL) of the observer's tables (AGG_DB_NAME or the engine's default).
+std::string AggContainerFrom(const Config& config, const DbOptions& db);
 
 }  // namespace observer

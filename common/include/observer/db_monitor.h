@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "observer/backoff.h"
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace observer {
 
@@ -33,7 +33,7 @@ class DbMonitor {
   void Run();
   void SetState(bool up, const std::string& error);
 
-  MysqlClient client_;
+  DbClient client_;
   std::chrono::milliseconds check_interval_;
   Backoff backoff_;
   prometheus::Gauge& db_up_;

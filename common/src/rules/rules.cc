@@ -114,7 +114,7 @@ bool AllowList::empty() const {
   return token_ids.empty() && user_ids.empty() && channel_ids.empty() && networks_.empty();
 }
 
-std::string AllowList::SqlCondition() const {
+std::string AllowList::SqlCondition(const Dialect& d) const {
   std::vector<std::string> terms;
   auto id_list = [&terms](const char* column, const std::set<int64_t>& ids) {
     if (ids.empty()) return;
@@ -126,20 +126,7 @@ std::string AllowList::SqlCondition() const {
   id_list("token_id", token_ids);
   id_list("user_id", user_ids);
   id_list("channel_id", channel_ids);
-  for (const Network& n : networks_) {
-    static const char* kHex = "0123456789abcdef";
-    std::string first = "X'", last = "X'";
-    for (int i = 0; i < n.family_bytes; ++i) {
-      const int bits_before = i * 8;
-      const int kept = std::clamp(n.prefix_bits - bits_before, 0, 8);
-      const unsigned char mask = static_cast<unsigned char>(kept == 0 ? 0 : 0xFF << (8 - kept));
-      const unsigned char lo = n.bytes[i] & mask, hi = static_cast<unsigned char>(lo | ~mask);
-      first += {kHex[lo >> 4], kHex[lo & 15]};
-      last += {kHex[hi >> 4], kHex[hi & 15]};
-    }
-    terms.push_back("(LENGTH(INET6_ATON(ip)) = " + std::to_string(n.family_bytes) + " AND INET6_ATON(ip) BETWEEN " +
-                    first + "' AND " + last + "')");
-  }
+  for (const Network& n : networks_) terms.push_back(d.IpInNetwork("ip", n.bytes, n.family_bytes, n.prefix_bits));
   if (terms.empty()) return "";
   std::string sql = "COALESCE(";
   for (size_t i = 0; i < terms.size(); ++i) sql += (i ? " OR " : "") + terms[i];

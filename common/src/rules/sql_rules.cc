@@ -14,20 +14,22 @@ int64_t FloorTo(int64_t t, int64_t step) { return t - ((t % step) + step) % step
 std::string Str(int64_t v) { return std::to_string(v); }
 
 // " AND NOT <allow-list condition>", or "" without an allow-list.
-std::string ExcludeAllowed(const AllowList& allow) {
-  const std::string condition = allow.SqlCondition();
+std::string ExcludeAllowed(const Dialect& d, const AllowList& allow) {
+  const std::string condition = allow.SqlCondition(d);
   return condition.empty() ? "" : " AND NOT " + condition;
 }
 
 // Tumbling windows of one subject column with a distinct count, summarised per subject.
-std::string DistinctSql(const char* subject, const char* name, const char* distinct, const std::string& where,
-                        int64_t window, int64_t threshold, TimeRange range) {
+// subject and distinct are expressions; distinct counts complete values only (rows with a NULL part are skipped).
+std::string DistinctSql(const std::string& subject, const char* name, const std::string& distinct,
+                        const std::string& where, int64_t window, int64_t threshold, TimeRange range) {
   const int64_t from = FloorTo(range.start, window), to = FloorTo(range.end - 1, window) + window;
   return "SELECT subject, MAX(name), MAX(n), MIN(w), MAX(w), COUNT(*) FROM ("
-         "SELECT " + std::string(subject) + " AS subject, " + name + " AS name, created_at DIV " + Str(window) + " * " +
-         Str(window) + " AS w, LEAST(COUNT(DISTINCT " + distinct + "), " + Str(kMaxDistinctPerWindow) + ") AS n " +
-         "FROM logs WHERE created_at >= " + Str(from) + " AND created_at < " + Str(to) + " AND " + where +
-         " GROUP BY subject, w HAVING n >= " + Str(threshold) + ") windows GROUP BY subject ORDER BY subject";
+         "SELECT subject, MAX(name) AS name, w, LEAST(" + distinct + ", " + Str(kMaxDistinctPerWindow) + ") AS n FROM ("
+         "SELECT " + subject + " AS subject, " + name + " AS name, created_at - created_at % " + Str(window) +
+         " AS w, user_id, ip FROM logs WHERE created_at >= " + Str(from) + " AND created_at < " + Str(to) + " AND " +
+         where + ") r GROUP BY subject, w) windows WHERE n >= " + Str(threshold) +
+         " GROUP BY subject ORDER BY subject";
 }
 
 Finding FindingFrom(const DbRow& row, Rule rule, const char* subject_type, double threshold, int64_t window) {
@@ -50,7 +52,7 @@ Finding FindingFrom(const DbRow& row, Rule rule, const char* subject_type, doubl
   return f;
 }
 
-DbStatus QueryFindings(MysqlClient& db, const std::string& sql, Rule rule, const char* subject_type, double threshold,
+DbStatus QueryFindings(DbClient& db, const std::string& sql, Rule rule, const char* subject_type, double threshold,
                        int64_t window, std::vector<Finding>* out) {
   QueryResult result;
   DbStatus status = db.Query(sql, &result);
@@ -59,13 +61,13 @@ DbStatus QueryFindings(MysqlClient& db, const std::string& sql, Rule rule, const
   return status;
 }
 
-DbStatus EvaluateBigRequest(MysqlClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
+DbStatus EvaluateBigRequest(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
                             std::vector<Finding>* out) {
   ModelHourStats stats;
   DbStatus status = QueryModelHourStats(db, t, range, &stats);
   if (!status.ok) return status;
   const auto limits = BigRequestLimits(stats, t, range);
-  const std::string candidates = BigRequestCandidatesSql(limits, allow, range);
+  const std::string candidates = BigRequestCandidatesSql(db.dialect(), limits, allow, range);
   if (candidates.empty()) return status;
   return db.QueryEach(candidates, [&](const DbRowView& row) {
     const std::string model = DbString(row[1]);
@@ -80,8 +82,8 @@ DbStatus EvaluateBigRequest(MysqlClient& db, const Thresholds& t, const AllowLis
 
 }  // namespace
 
-DbStatus QueryModelHourStats(MysqlClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out) {
-  return db.QueryEach(ModelHourStatsSql(t, range), [out](const DbRowView& row) {
+DbStatus QueryModelHourStats(DbClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out) {
+  return db.QueryEach(ModelHourStatsSql(db.dialect(), t, range), [out](const DbRowView& row) {
     SizeStats& s = (*out)[DbString(row[0])][DbInt(row[1])];
     s.n = DbDouble(row[2]);
     s.sum = DbDouble(row[3]);
@@ -89,41 +91,41 @@ DbStatus QueryModelHourStats(MysqlClient& db, const Thresholds& t, TimeRange ran
   });
 }
 
-std::string BurstSql(const Thresholds& t, const AllowList& allow, TimeRange range) {
+std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
   const int64_t window = t.burst_window_sec;
   // Anchors a whose window [a - window + 1, a] overlaps the range, and the rows those windows read.
   const int64_t first_row = range.start - window + 1, anchors_end = range.end + window - 1;
   const std::string rows = "FROM logs WHERE created_at >= " + Str(first_row) + " AND created_at < " +
-                           Str(anchors_end) + " AND type = 2 AND token_id > 0" + ExcludeAllowed(allow);
+                           Str(anchors_end) + " AND type = 2 AND token_id > 0" + ExcludeAllowed(d, allow);
   // A window of `window` seconds spans at most two aligned buckets of that size, so a token reaching the limit has
   // at least half of it in one bucket: only those tokens go through the window function.
   const int64_t half = (t.burst_limit + 1) / 2;
   return "SELECT token_id, MAX(token_name), MAX(n), MIN(created_at), MAX(created_at), COUNT(DISTINCT created_at) "
          "FROM (SELECT token_id, token_name, created_at, COUNT(*) OVER (PARTITION BY token_id ORDER BY created_at "
          "RANGE BETWEEN " + Str(window - 1) + " PRECEDING AND CURRENT ROW) AS n " + rows +
-         " AND token_id IN (SELECT token_id FROM (SELECT token_id " + rows + " GROUP BY token_id, created_at DIV " +
-         Str(window) + " HAVING COUNT(*) >= " + Str(half) + ") busy)) anchors WHERE n >= " + Str(t.burst_limit) +
+         " AND token_id IN (SELECT token_id FROM (SELECT token_id " + rows + " GROUP BY token_id, " +
+         d.IntDiv("created_at", window) + " HAVING COUNT(*) >= " + Str(half) + ") busy)) anchors WHERE n >= " + Str(t.burst_limit) +
          " AND created_at >= " + Str(range.start) + " GROUP BY token_id ORDER BY token_id";
 }
 
-std::string MultiUserTokenSql(const Thresholds& t, const AllowList& allow, TimeRange range) {
-  return DistinctSql("CAST(token_id AS CHAR)", "MAX(token_name)", "user_id, ip",
-                     "type = 2 AND token_id > 0 AND ip <> ''" + ExcludeAllowed(allow), t.token_clients_window_sec,
+std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
+  return DistinctSql(d.ToText("token_id"), "token_name", d.CountDistinctPair("user_id", d.Exact("ip")),
+                     "type = 2 AND token_id > 0 AND ip <> ''" + ExcludeAllowed(d, allow), t.token_clients_window_sec,
                      t.token_clients_threshold, range);
 }
 
-std::string IpManyUsersSql(const Thresholds& t, const AllowList& allow, TimeRange range) {
-  return DistinctSql("CAST(ip AS BINARY)", "''", "user_id",
-                     "type IN (2, 5, 7) AND user_id > 0 AND ip <> ''" + ExcludeAllowed(allow), t.ip_users_window_sec,
+std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
+  return DistinctSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)",
+                     "type IN (2, 5, 7) AND user_id > 0 AND ip <> ''" + ExcludeAllowed(d, allow), t.ip_users_window_sec,
                      t.ip_users_threshold, range);
 }
 
-std::string ModelHourStatsSql(const Thresholds& t, TimeRange range) {
+std::string ModelHourStatsSql(const Dialect& d, const Thresholds& t, TimeRange range) {
   const std::string log_size = "LN(1 + GREATEST(COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0), 0))";
-  return "SELECT CAST(model_name AS BINARY) AS model, created_at DIV 3600 * 3600 AS hour_start, COUNT(*), SUM(" + log_size +
+  return "SELECT " + d.Exact("model_name") + " AS model, created_at - created_at % 3600 AS hour_start, COUNT(*), SUM(" + log_size +
          "), SUM(" + log_size + " * " + log_size + ") FROM logs WHERE created_at >= " +
          Str(FloorTo(range.start, kHour) - t.big_request_baseline_hours * kHour) + " AND created_at < " +
-         Str(range.end) + " AND type = 2 GROUP BY model, hour_start";
+         Str(range.end) + " AND type = 2 GROUP BY 1, 2";
 }
 
 std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
@@ -143,36 +145,36 @@ std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHou
   return limits;
 }
 
-std::string BigRequestCandidatesSql(const std::map<std::string, std::map<int64_t, double>>& limits,
+std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
                                     const AllowList& allow, TimeRange range) {
   std::string models;
   for (const auto& [model, hours] : limits) {
     double lowest = hours.begin()->second;
     for (const auto& [hour, limit] : hours) lowest = std::min(lowest, limit);
-    models += std::string(models.empty() ? "" : " OR ") + "(CAST(model_name AS BINARY) = " + HexLiteral(model) +
+    models += std::string(models.empty() ? "" : " OR ") + "(" + d.Exact("model_name") + " = " + d.TextLiteral(model) +
               " AND COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) > " +
               Str(static_cast<int64_t>(std::floor(lowest))) + ")";
   }
   if (models.empty()) return "";
-  return "SELECT id, CAST(model_name AS BINARY), created_at, COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) "
+  return "SELECT id, " + d.Exact("model_name") + ", created_at, COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) "
          "FROM logs WHERE created_at >= " + Str(range.start) + " AND created_at < " + Str(range.end) +
-         " AND type = 2 AND (" + models + ")" + ExcludeAllowed(allow) + " ORDER BY id";
+         " AND type = 2 AND (" + models + ")" + ExcludeAllowed(d, allow) + " ORDER BY id";
 }
 
-DbStatus EvaluateRule(MysqlClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
+DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
                       std::vector<Finding>* out) {
   DbStatus status;
   switch (rule) {
     case Rule::kBurst:
-      status = QueryFindings(db, BurstSql(t, allow, range), rule, "token", static_cast<double>(t.burst_limit),
+      status = QueryFindings(db, BurstSql(db.dialect(), t, allow, range), rule, "token", static_cast<double>(t.burst_limit),
                              t.burst_window_sec, out);
       break;
     case Rule::kMultiUserToken:
-      status = QueryFindings(db, MultiUserTokenSql(t, allow, range), rule, "token",
+      status = QueryFindings(db, MultiUserTokenSql(db.dialect(), t, allow, range), rule, "token",
                              static_cast<double>(t.token_clients_threshold), t.token_clients_window_sec, out);
       break;
     case Rule::kIpManyUsers:
-      status = QueryFindings(db, IpManyUsersSql(t, allow, range), rule, "ip",
+      status = QueryFindings(db, IpManyUsersSql(db.dialect(), t, allow, range), rule, "ip",
                              static_cast<double>(t.ip_users_threshold), t.ip_users_window_sec, out);
       break;
     case Rule::kBigRequest:

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 
 namespace observer::newapi {
 
@@ -24,7 +24,7 @@ enum LogType : int64_t {
 // The columns the observer reads, in LogRow order. Never `content` (free text) or `channel_name` (always NULL).
 inline constexpr std::string_view kLogColumns =
     "id, user_id, created_at, type, username, token_name, model_name, quota, prompt_tokens, completion_tokens, "
-    "use_time, is_stream, channel_id, token_id, `group`, ip, other";
+    "use_time, is_stream, channel_id, token_id, \"group\", ip, other";
 
 struct LogRow {
   int64_t id = 0;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "observer/dialect.h"
 #include "observer/newapi/logs.h"
 
 namespace observer::rules {
@@ -86,7 +87,7 @@ class AllowList {
   bool AllowsRow(const newapi::LogRow& row) const;
   // The same test as a SQL condition on `logs` columns, "" when the list is empty. Networks compare INET6_ATON(ip)
   // with the network's first and last address (MySQL 8 and MariaDB both have INET6_ATON).
-  std::string SqlCondition() const;
+  std::string SqlCondition(const Dialect& d) const;
   bool empty() const;
 
  private:

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "observer/mysql_client.h"
+#include "observer/db_client.h"
 #include "observer/rules/rules.h"
 
 namespace observer::rules {
@@ -21,24 +21,24 @@ struct TimeRange {
 };
 
 // Columns: token_id, token_name, peak, first_anchor, last_anchor, anchors.
-std::string BurstSql(const Thresholds& t, const AllowList& allow, TimeRange range);
+std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
 // Columns: subject, name, peak, first_window_start, last_window_start, windows.
-std::string MultiUserTokenSql(const Thresholds& t, const AllowList& allow, TimeRange range);
-std::string IpManyUsersSql(const Thresholds& t, const AllowList& allow, TimeRange range);
+std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
+std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
 // Columns: model (binary), hour, n, sum of log sizes, sum of squared log sizes; every consume row of the baseline
 // hours before the range and of the range.
-std::string ModelHourStatsSql(const Thresholds& t, TimeRange range);
+std::string ModelHourStatsSql(const Dialect& d, const Thresholds& t, TimeRange range);
 using ModelHourStats = std::map<std::string, std::map<int64_t, SizeStats>>;
-DbStatus QueryModelHourStats(MysqlClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out);
+DbStatus QueryModelHourStats(DbClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out);
 // The size limit of each (model, hour) of the range with enough baseline samples.
 std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
                                                                   TimeRange range);
 // Columns: id, model, created_at, tokens. "" when no model has a limit.
-std::string BigRequestCandidatesSql(const std::map<std::string, std::map<int64_t, double>>& limits,
+std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
                                     const AllowList& allow, TimeRange range);
 
 // Runs the rule's queries; findings ordered by subject, as Summarize orders them.
-DbStatus EvaluateRule(MysqlClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
+DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
                       std::vector<Finding>* out);
 
 }  // namespace observer::rules
