@@ -32,6 +32,16 @@ expect_config_error "exporter unknown flag" "--db.hots" "" "$EXPORTER" --db.hots
 expect_config_error "exporter bad log level" "LOG_LEVEL" "" env LOG_LEVEL=loud "$EXPORTER"
 expect_config_error "exporter bad allow-list CIDR" "ALLOW_IPS" "" env ALLOW_IPS=10.0.0.1,10.0.0.0/33 "$EXPORTER"
 expect_config_error "exporter bad allow-list id" "risk.allow-token-ids" "" env ALLOW_TOKEN_IDS=5,abc "$EXPORTER"
+expect_config_error "exporter unknown database type" "DB_TYPE" "" env DB_TYPE=oracle "$EXPORTER"
+expect_config_error "exporter DSN port out of range" "DB_DSN_RO" "s3cr3t" \
+  env DB_DSN_RO='postgresql://newapi_ro:s3cr3t@db:99999/new-api' "$EXPORTER"
+expect_config_error "exporter DSN without a database" "DB_DSN_RO" "s3cr3t" \
+  env DB_DSN_RO='newapi_ro:s3cr3t@tcp(db:3306)' "$EXPORTER"
+expect_config_error "exporter SQLite DSN" "DB_DSN_RO" "" env DB_DSN_RO='local' "$EXPORTER"
+expect_config_error "exporter DSN on the command line" "DB_DSN_RO" "s3cr3t" \
+  "$EXPORTER" --db.dsn='postgresql://newapi_ro:s3cr3t@db:5432/new-api'
+expect_config_error "aggregator DSN with a broken escape" "DB_DSN_AGG" "s3cr3t" \
+  env DB_DSN_AGG='postgresql://newapi_agg:s3cr3t%zz@db/new-api' "$AGGREGATOR"
 expect_config_error "aggregator bad port" "AGGREGATOR_PORT" "" env AGGREGATOR_PORT=-1 "$AGGREGATOR"
 expect_config_error "aggregator bad interval" "AGG_INTERVAL_SECONDS" "" env AGG_INTERVAL_SECONDS=never "$AGGREGATOR"
 expect_config_error "aggregator secret flag" "DB_PASS_AGG" "s3cr3t" "$AGGREGATOR" --db.password=s3cr3t
@@ -42,12 +52,12 @@ expect_config_error "aggregator bad alert language" "ALERT_LANGUAGE" "" env ALER
 
 "$EXPORTER" --help >"$TEST_DIR/help" 2>&1; code=$?
 check "exporter --help exits 0" test "$code" = 0
-for key in DB_HOST DB_PORT DB_NAME DB_USER_RO DB_PASS_RO API_PORT REDIS_URL CACHE_TTL_SECONDS BURST_WINDOW_SEC \
+for key in DB_TYPE DB_DSN_RO DB_HOST DB_PORT DB_NAME DB_USER_RO DB_PASS_RO API_PORT REDIS_URL CACHE_TTL_SECONDS BURST_WINDOW_SEC \
            BURST_LIMIT_PER_TOKEN IP_USERS_THRESHOLD TOKEN_MULTI_USER_THRESHOLD BIG_REQUEST_SIGMA; do
   check "exporter --help lists $key" grep -q "$key" "$TEST_DIR/help"
 done
 "$AGGREGATOR" --help >"$TEST_DIR/help" 2>&1
-for key in DB_USER_AGG DB_PASS_AGG ALERT_WEBHOOK_URL AGGREGATOR_PORT DINGTALK_WEBHOOK_URL DINGTALK_SECRET \
+for key in DB_TYPE DB_DSN_AGG DB_USER_AGG DB_PASS_AGG ALERT_WEBHOOK_URL AGGREGATOR_PORT DINGTALK_WEBHOOK_URL DINGTALK_SECRET \
            FEISHU_WEBHOOK_URL FEISHU_SECRET WECOM_WEBHOOK_URL ALERT_LANGUAGE FRONTEND_URL; do
   check "aggregator --help lists $key" grep -q "$key" "$TEST_DIR/help"
 done
