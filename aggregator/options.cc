@@ -32,7 +32,7 @@ AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
   options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
   options.agg_database = observer::AggContainerFrom(config, options.db);
   options.interval_seconds = static_cast<int>(config.GetInt("aggregate.interval", 1, 86400));
-  options.finalize_lag_seconds = config.GetInt("aggregate.finalize-lag", 0, 30 * 86400);
+  options.finalize_lag_seconds = config.GetInt("aggregate.finalize-lag", 0, 3650LL * 86400);
   options.standby_retry_seconds = static_cast<int>(config.GetInt("aggregate.standby-retry", 1, 3600));
   options.once = config.GetBool("once");
   options.relay = relay::ParseRelayOptions(config);
