@@ -1,9 +1,10 @@
-# Container images of newapi-observer's binaries, built on Debian 12 with the same packages as the native stack:
-# targets `exporter`, `aggregator` and `simulator` (the demo's traffic). Used by docker-compose.yml.
+# Container images of newapi-observer's binaries, built on Debian 12 with the same packages as the native stack (MySQL
+# and PostgreSQL clients): targets `exporter`, `aggregator` and `simulator` (the demo's traffic). Used by
+# docker-compose.yml.
 FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       cmake g++ make pkg-config prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev \
-      libyaml-cpp-dev libhiredis-dev libssl-dev \
+      libyaml-cpp-dev libhiredis-dev libssl-dev libpq-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -19,7 +20,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DOBSERVER_BUILD_TESTS=OFF \
 
 FROM debian:12-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libmariadb3 libprometheus-cpp-core1.0 libcpp-httplib0.11 libyaml-cpp0.7 libhiredis0.14 libssl3 \
+      libmariadb3 libpq5 libprometheus-cpp-core1.0 libcpp-httplib0.11 libyaml-cpp0.7 libhiredis0.14 libssl3 \
       ca-certificates curl tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home observer
@@ -41,9 +42,11 @@ ENTRYPOINT ["newapi-aggregator"]
 
 FROM runtime AS simulator
 USER root
-RUN apt-get update && apt-get install -y --no-install-recommends mariadb-client && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends mariadb-client postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 USER observer
 COPY --from=build /build/simulator/newapi-sim /usr/local/bin/
-COPY schema/observer-tables.sql schema/grants.sql /opt/newapi-observer/schema/
+COPY schema/observer-tables.sql schema/grants.sql schema/observer-tables.postgres.sql schema/grants.postgres.sql \
+     /opt/newapi-observer/schema/
 COPY deploy/demo-database.sh /usr/local/bin/demo-database
 ENTRYPOINT ["demo-database"]

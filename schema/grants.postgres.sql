@@ -60,3 +60,6 @@ SELECT format('ALTER TABLE %I.%I OWNER TO newapi_agg', schemaname, tablename) FR
 GRANT USAGE ON SCHEMA "@AGG_DB_NAME@" TO newapi_ro;
 GRANT SELECT ON ALL TABLES IN SCHEMA "@AGG_DB_NAME@" TO newapi_ro;
 ALTER DEFAULT PRIVILEGES FOR ROLE newapi_agg IN SCHEMA "@AGG_DB_NAME@" GRANT SELECT ON TABLES TO newapi_ro;
+-- Unqualified names find them too, after new-api's tables, as on MySQL where they share new-api's database: Grafana's
+-- PostgreSQL datasource has no schema setting, and the dashboards read agg_usage_hourly_* by that name.
+ALTER ROLE newapi_ro IN DATABASE "@DB_NAME@" SET search_path = public, "@AGG_DB_NAME@";

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Every metric name the Grafana dashboards and the Prometheus rules use exists: newapi_* families in exporter/metrics.md
 # or aggregator/metrics.md (histograms with their _bucket/_count/_sum series), level:metric:operations names in
-# prometheus/rules/recording.yml, or one of Prometheus' own series. Also: stable, unique dashboard uids, a description
-# and a datasource variable per dashboard.
+# prometheus/rules/recording.yml, or one of Prometheus' own series. Also, for every dashboard file (grafana/dashboards
+# for both engines, grafana/dashboards-mysql and grafana/dashboards-postgres for the one of DB_TYPE): stable uids,
+# unique within what one deployment loads, a description and a datasource variable of its engine's type; and the
+# same dashboards, panels and variables for both engines.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-DASHBOARDS=("$REPO_ROOT"/grafana/dashboards/*.json)
+DASHBOARDS=("$REPO_ROOT"/grafana/dashboards*/*.json)
 RULES=("$REPO_ROOT"/prometheus/rules/*.yml)
 
 # name type, one per documented family.
@@ -39,13 +41,34 @@ for name in $recorded; do
   [ "$uses" -ge 1 ] || fail "recording rule $name is used nowhere"
 done
 
-uids=$(jq -r .uid "${DASHBOARDS[@]}")
-check "${#DASHBOARDS[@]} dashboards with distinct newapi-* uids" \
-  test "$(sort -u <<<"$uids" | grep -c '^newapi-')" = "${#DASHBOARDS[@]}"
+# Grafana's plugin id for each folder's SQL datasource; the Prometheus dashboards query only Prometheus.
+declare -A PLUGIN=([dashboards]=prometheus [dashboards-mysql]=mysql [dashboards-postgres]=grafana-postgresql-datasource)
+for engine in mysql postgres; do
+  deployed=("$REPO_ROOT"/grafana/dashboards/*.json "$REPO_ROOT"/grafana/dashboards-$engine/*.json)
+  uids=$(jq -r .uid "${deployed[@]}")
+  check "DB_TYPE=$engine: ${#deployed[@]} dashboards with distinct newapi-* uids" \
+    test "$(sort -u <<<"$uids" | grep -c '^newapi-')" = "${#deployed[@]}"
+done
+# A dashboard's shape: everything but its SQL, its datasource type and name, and its description.
+shape() {
+  jq -S 'del(.description) | walk(if type == "object" then del(.rawSql) else . end)
+         | (.templating.list[] | select(.type == "datasource")) |= {type}
+         | walk(if type == "object" and has("uid") and has("type") and (.uid | startswith("${")) then {} else . end)' "$1"
+}
+for f in "$REPO_ROOT"/grafana/dashboards-mysql/*.json; do
+  twin=$REPO_ROOT/grafana/dashboards-postgres/$(basename "$f")
+  check "$(basename "$f"): the PostgreSQL twin has the same panels and variables" \
+    cmp -s <(shape "$f") <(shape "$twin" 2>/dev/null)
+done
+check "each engine has the same SQL dashboards" \
+  test "$(cd "$REPO_ROOT/grafana/dashboards-mysql" && ls)" = "$(cd "$REPO_ROOT/grafana/dashboards-postgres" && ls)"
 for f in "${DASHBOARDS[@]}"; do
-  jq -e '(.description | length > 0) and any(.templating.list[]; .type == "datasource")
-         and all(.panels[] | select(.targets); .datasource.uid | startswith("${"))' "$f" >/dev/null ||
-    fail "$(basename "$f") lacks a description, a datasource variable, or a panel uses a fixed datasource"
+  plugin=${PLUGIN[$(basename "$(dirname "$f")")]}
+  jq -e --arg plugin "$plugin" '(.description | length > 0)
+         and any(.templating.list[]; .type == "datasource" and .query == $plugin)
+         and all(.panels[] | select(.targets); (.datasource.uid | startswith("${")) and .datasource.type == $plugin)' \
+    "$f" >/dev/null ||
+    fail "$(basename "$f") lacks a description or a $plugin datasource variable, or a panel uses another datasource"
   # Rates follow Grafana's scrape-aware window, except the recording rules' fixed ones.
   ! jq -r '.. | objects | .expr? // empty' "$f" | grep -E '\[[0-9]+[smhd]\]' >/dev/null ||
     fail "$(basename "$f") has a fixed rate window: use \$__rate_interval"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The compose deployment, checked without a Docker engine: `docker-compose config` accepts docker-compose.yml with
-# .env.example (production and the demo profile), nginx accepts deploy/nginx.conf, every variable the binaries read
-# is in .env.example and every variable there is read by a binary or by the compose files, and every COPY source of
-# the Dockerfiles exists.
+# .env.example (production and both demo profiles), Grafana gets the datasource and SQL dashboards of DB_TYPE's engine
+# (mysql by default, postgres), every file it mounts exists, nginx accepts deploy/nginx.conf, every variable the
+# binaries read is in .env.example and every variable there is read by a binary or by the compose files, and every
+# COPY source of the Dockerfiles exists.
 # Usage: deployment_config_test.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -15,10 +16,29 @@ cp "$REPO_ROOT/docker-compose.yml" "$TEST_DIR/" && cp "$REPO_ROOT/.env.example" 
 compose() { (cd "$TEST_DIR" && docker-compose "$@"); }
 check "docker-compose config accepts docker-compose.yml with .env.example" compose config -q
 services=$(compose config --services | sort | tr '\n' ' ')
-check "all services: $services" \
-  test "$services" = "aggregator alertmanager exporter frontend grafana mysql prometheus redis simulator "
-demo_only=$(compose config | awk '/^  [a-z]+:$/ { name = $1 } /^    profiles:/ { print name }' | tr -d ':' | sort | tr '\n' ' ')
-check "only MySQL and the simulator are in the demo profile: $demo_only" test "$demo_only" = "mysql simulator "
+check "all services: $services" test "$services" = \
+  "aggregator alertmanager exporter frontend grafana mysql postgres prometheus redis simulator simulator-postgres "
+# service:profile for every service in a profile.
+profiled=$(compose config | awk '/^  [a-z-]+:$/ { name = $1 } /^    profiles:/ { p = 1; next } p && /^    - / { print name $2 }
+                                 !/^    - / { p = 0 }' | sort | tr '\n' ' ')
+check "only the demo databases and simulators are in profiles: $profiled" test "$profiled" = \
+  "mysql:demo postgres:demo-postgres simulator-postgres:demo-postgres simulator:demo "
+
+# Grafana: Prometheus always, the database datasource and the SQL dashboards of DB_TYPE; every mounted file exists.
+# grafana_mounts: the sources of Grafana's bind mounts, relative to the project, one a line.
+grafana_mounts() {
+  compose config | awk '/^  grafana:$/ { g = 1; next } /^  [a-z-]+:$/ { g = 0 }
+                        g && /^    - \// { split($2, m, ":"); print m[1] }' | sed "s|^$TEST_DIR/||"
+}
+mounts_exist() { local m; for m in $1; do [ -e "$REPO_ROOT/$m" ] || return 1; done; }
+for engine in mysql postgres; do
+  [ "$engine" = mysql ] || echo "DB_TYPE=$engine" >>"$TEST_DIR/.env"
+  mounts=$(grafana_mounts | tr '\n' ' ')
+  check "DB_TYPE=${engine}: Grafana mounts $mounts" test "$mounts" = "grafana/provisioning/dashboards \
+grafana/provisioning/datasources/prometheus.yml grafana/provisioning/datasources/$engine.yml grafana/dashboards \
+grafana/dashboards-$engine "
+  check "DB_TYPE=${engine}: every file Grafana mounts exists" mounts_exist "$mounts"
+done
 grep -v '^GRAFANA_ADMIN_PASSWORD=' "$REPO_ROOT/.env.example" >"$TEST_DIR/.env"
 refused() { local out; out=$(cd "$TEST_DIR" && docker-compose config -q 2>&1) && return 1; grep -q GRAFANA_ADMIN_PASSWORD <<<"$out"; }
 check "a missing GRAFANA_ADMIN_PASSWORD is refused, naming it" refused
@@ -57,7 +77,30 @@ missing=""
 for f in "$REPO_ROOT/Dockerfile" "$REPO_ROOT/deploy/frontend.Dockerfile"; do
   while read -r src; do
     [ -e "$REPO_ROOT/$src" ] || missing="$missing $src"
-  done < <(grep -E '^COPY ' "$f" | grep -v -- '--from=' | awk '{ for (i = 2; i < NF; i++) print $i }')
+  done < <(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$f" | grep -E '^COPY ' | grep -v -- '--from=' |
+             awk '{ for (i = 2; i < NF; i++) print $i }')
 done
 check "every COPY source of the Dockerfiles exists${missing:+ (missing:$missing)}" test -z "$missing"
+
+# Dockerfile packages: the build stage installs the -dev package of every pkg-config module CMake requires (libpq's
+# too), the runtime stage the package of every library the binaries load directly, but the C and C++ runtimes.
+package_of() { dpkg -S "$(readlink -f "$1")" 2>/dev/null | head -n 1 | cut -d: -f1; }
+installs() {  # installs STAGE PACKAGE
+  sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$REPO_ROOT/Dockerfile" | awk -v s="$1" '/^FROM / { on = ($NF == s) } on' |
+    tr -s ' \t' '\n\n' | grep -qxF -- "$2"
+}
+absent=""
+for module in $(sed -n 's/.*pkg_check_modules([A-Z_]* REQUIRED IMPORTED_TARGET \([a-z0-9-]*\)).*/\1/p' \
+                  "$REPO_ROOT"/CMakeLists.txt "$REPO_ROOT"/*/CMakeLists.txt); do
+  pkg=$(package_of "$(pkg-config --variable=pcfiledir "$module")/$module.pc")
+  installs build "$pkg" || absent="$absent build:${pkg:-$module}"
+done
+for b in exporter/newapi-exporter aggregator/newapi-aggregator; do
+  for lib in $(readelf -d "$BUILD_DIR/$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -vE '^lib(c|m|gcc_s|stdc\+\+)\.so'); do
+    pkg=$(package_of "$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')")
+    installs runtime "$pkg" || absent="$absent runtime:${pkg:-$lib}"
+  done
+done
+check "the Dockerfile installs every library package the build and the binaries need${absent:+ (absent:$absent)}" \
+  test -z "$absent"
 finish
