@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs every query of every Grafana dashboard against the native stack, as Grafana would: PromQL through Prometheus'
-# HTTP API (range or instant, template variables and $__rate_interval / $__range expanded), SQL against MariaDB as the
-# read-only account with Grafana's MySQL macros expanded. No query may fail, and each must return data: the simulator
-# feeds every panel (errors, streams, IP logging, bursts).
+# Runs every query of the Grafana dashboards one deployment loads against the native stack, as Grafana would: the
+# Prometheus dashboards and the SQL dashboards of the stack's engine (DB_ENGINE=mysql: grafana/dashboards-mysql on
+# MariaDB, postgres: grafana/dashboards-postgres on PostgreSQL). PromQL through Prometheus' HTTP API (range or instant,
+# template variables and $__rate_interval / $__range expanded), SQL as the read-only account with that datasource's
+# macros expanded. No query may fail, and each must return data: the simulator feeds every panel (errors, streams, IP
+# logging, bursts).
 # Usage: dashboard_queries_test.sh BUILD_DIR PORT_BASE
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 BUILD_DIR=$1 PORT_BASE=$2
+ENGINE=$(db_engine) || exit 1
+export STACK_DB=$ENGINE
 private_stack "$PORT_BASE"
 PROMETHEUS=http://127.0.0.1:$STACK_PROMETHEUS_PORT
 
@@ -42,10 +46,25 @@ queries() {
         | {panel: ($board + "/$" + .name), ref: "var", kind: "label_values", query: .definition, instant: true} )' "$1"
 }
 
-# expand_sql SQL: Grafana's MySQL macros for the dashboard's default range (the last 7 days).
+# expand_sql SQL: the engine's Grafana macros for the dashboard's default range (the last 7 days), as Grafana 11's
+# MySQL and PostgreSQL datasources expand them.
 expand_sql() {
+  local group='\1 DIV 3600 * 3600'
+  [ "$ENGINE" = postgres ] && group='floor((\1)\/3600)*3600'
   sed -E -e "s/\\\$__unixEpochFilter\\(([^)]*)\\)/\\1 >= $from AND \\1 <= $now/g" \
-         -e "s/\\\$__unixEpochGroupAlias\\(([^,]*), *'1h'\\)/\\1 DIV 3600 * 3600 AS \"time\"/g" <<<"$1"
+         -e "s/\\\$__unixEpochGroupAlias\\(([^,]*), *'1h'\\)/$group AS \"time\"/g" <<<"$1"
+}
+
+# read_only_sql SQL: runs SQL as the read-only account Grafana uses, in a session like Grafana's; prints its rows,
+# or ERROR lines.
+read_only_sql() {
+  if [ "$ENGINE" = postgres ]; then
+    PGPASSWORD=$RO_PASSWORD psql -X -q --no-align --tuples-only -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STACK_DB_PORT" \
+      -U newapi_ro -d new-api -c "$1" 2>&1
+  else
+    mariadb --no-defaults -h127.0.0.1 -P"$STACK_DB_PORT" -unewapi_ro -p"$RO_PASSWORD" --batch --skip-column-names \
+      -e "SET SESSION time_zone = '+00:00'; $1" new-api 2>&1
+  fi
 }
 
 # run QUERY_JSON: prints the number of rows or series, or fails with the error.
@@ -69,13 +88,12 @@ run() {
     sql)
       query=$(expand_sql "$query")
       grep -q '\$' <<<"$query" && { echo "unexpanded macro or variable"; return 1; }
-      mariadb --no-defaults -h127.0.0.1 -P"$STACK_DB_PORT" -unewapi_ro -p"$RO_PASSWORD" --batch --skip-column-names \
-        -e "SET SESSION time_zone = '+00:00'; $query" new-api 2>&1 | awk '/^ERROR/ { print; bad = 1 } END { if (bad) exit 1; print NR }' ;;
+      read_only_sql "$query" | awk '/^(psql:.*)?ERROR/ { print; bad = 1 } END { if (bad) exit 1; print NR }' ;;
   esac
 }
 
 total=0 with_data=0 promql=0 sql=0
-for dashboard in "$REPO_ROOT"/grafana/dashboards/*.json; do
+for dashboard in "$REPO_ROOT"/grafana/dashboards/*.json "$REPO_ROOT"/grafana/dashboards-"$ENGINE"/*.json; do
   while IFS= read -r q; do
     panel=$(jq -r '.panel + " [" + .ref + "]"' <<<"$q") kind=$(jq -r .kind <<<"$q")
     total=$((total + 1))
@@ -84,6 +102,7 @@ for dashboard in "$REPO_ROOT"/grafana/dashboards/*.json; do
     if [ "$rows" -gt 0 ]; then with_data=$((with_data + 1)); else fail "$panel returned no data: $(jq -r .query <<<"$q")"; fi
   done < <(queries "$dashboard")
 done
-pass "$total queries ran ($promql PromQL and variables, $sql SQL); $with_data returned data"
+pass "$total queries ran ($promql PromQL and variables, $sql SQL on $ENGINE); $with_data returned data"
 check "the dashboards hold queries" test "$total" -ge 60
+check "the $ENGINE dashboards hold SQL queries" test "$sql" -ge 3
 finish
