@@ -10,7 +10,6 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 BUILD_DIR=$1 PORT_BASE=$2
 ENGINE=$(db_engine) || exit 1
-export STACK_DB=$ENGINE
 private_stack "$PORT_BASE"
 PROMETHEUS=http://127.0.0.1:$STACK_PROMETHEUS_PORT
 
