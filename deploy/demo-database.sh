@@ -15,7 +15,8 @@ fill() {
 set -- --db.type="$ENGINE" --db.host="$DB_HOST" --db.port="$DB_PORT" --db.name="$DB_NAME" --db.user=newapi_sim
 
 if [ "$ENGINE" = postgres ]; then
-  export PGHOST="$DB_HOST" PGPORT="$DB_PORT" PGUSER=postgres PGPASSWORD="$POSTGRES_PASSWORD"
+  export PGHOST="$DB_HOST" PGPORT="$DB_PORT" PGUSER=postgres PGPASSWORD="$POSTGRES_PASSWORD" \
+    PGOPTIONS="-c client_min_messages=warning"
   db() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
   until db -d postgres -c 'SELECT 1' >/dev/null 2>&1; do echo "waiting for PostgreSQL at $DB_HOST:$DB_PORT"; sleep 2; done
   # newapi_sim owns new-api's database, so the tables it creates in public are its own.
