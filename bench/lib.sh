@@ -37,6 +37,7 @@ BENCH_PIDFILES=()
 BENCH_DBS=()
 bench_init() {
   BENCH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$(basename "$0" .sh).XXXXXX")
+  chmod 711 "$BENCH_DIR"  # a root-run PostgreSQL runs as the postgres user, with its data below
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
 }
@@ -160,7 +161,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print (a + 0 == 0 ? "
 db_version() {
   case $DB_ENGINE in
     mysql) mariadb --version | grep -o '[0-9.]*-MariaDB' ;;
-    postgres) echo "PostgreSQL $("$(postgres_bindir)/postgres" --version | grep -o '[0-9][0-9.]*$')" ;;
+    postgres) echo "PostgreSQL $("$(postgres_bindir)/postgres" --version | sed -n 's/.*(PostgreSQL) \([0-9.]*\).*/\1/p')" ;;
   esac
 }
 
