@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks newapi-aggregator: the cost of a regular pass over the same volume of new rows on a small and a large
 # logs table (goal: large/small <= 1.3), the full backfill rate, and the exporter's start-up time from the baseline.
-# Usage: bench/aggregator_cost.sh [SMALL_ROWS] [LARGE_ROWS]   (defaults 500000 5000000; NEW_ROWS=20000)
+# Usage: [BENCH_DB=postgres] bench/aggregator_cost.sh [SMALL_ROWS] [LARGE_ROWS]   (defaults 500000 5000000; NEW_ROWS=20000)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SMALL=${1:-500000} LARGE=${2:-5000000} NEW_ROWS=${NEW_ROWS:-20000} RUNS=${RUNS:-3}
@@ -15,7 +15,7 @@ bench_build
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target newapi-aggregator >>"$BENCH_DIR/build.log" 2>&1
 
 aggregate_once() {
-  (export DB_PORT=$1 DB_PASS_AGG=bench-agg; exec "$AGGREGATOR_BIN" --once) >>"$2" 2>&1
+  (export DB_TYPE=$DB_ENGINE DB_PORT=$1 DB_PASS_AGG=bench-agg; exec "$AGGREGATOR_BIN" --once) >>"$2" 2>&1
 }
 
 # seconds_of COMMAND...: wall time in seconds (3 decimals).
@@ -25,15 +25,15 @@ declare -A backfill first_pass repeat_pass startup
 port=24060
 for size in "$SMALL" "$LARGE"; do
   dir=$BENCH_DIR/db-$size
-  db_start "$dir" "$port"
-  db_load "$dir" "$port" "$size" 2000
+  bench_db_start "$dir" "$port"
+  bench_db_load "$dir" "$port" "$size" 2000
   say "backfill of $size rows"
   backfill[$size]=$(seconds_of aggregate_once "$port" "$dir/aggregator.log")
   say "adding $NEW_ROWS new rows stamped in the last 10 minutes"
   sql "$dir" "INSERT INTO logs (user_id, created_at, type, content, username, token_name, model_name, quota,
-      prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, \`group\`, ip, request_id, other)
-    SELECT user_id, UNIX_TIMESTAMP() - id % 600, type, content, username, token_name, model_name, quota, prompt_tokens,
-      completion_tokens, use_time, is_stream, channel_id, token_id, \`group\`, ip, request_id, other
+      prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, "group", ip, request_id, other)
+    SELECT user_id, $(sql_unix_now) - id % 600, type, content, username, token_name, model_name, quota, prompt_tokens,
+      completion_tokens, use_time, is_stream, channel_id, token_id, "group", ip, request_id, other
     FROM logs ORDER BY id DESC LIMIT $NEW_ROWS"
   # The first pass after the new rows writes them; the next ones find nothing changed (the steady state between
   # bursts of traffic).
@@ -54,7 +54,7 @@ for size in "$SMALL" "$LARGE"; do
   done
   startup[$size]=$(median "${times[@]}")
   say "exporter start-up from the baseline: ${times[*]} s"
-  mariadb_stop "$dir"
+  bench_db_stop "$dir"
   port=$((port + 10))
 done
 

@@ -1,5 +1,6 @@
-# Shared helpers of the exporter benchmarks (bench/*.sh): build, scratch dir and cleanup by PID, private MariaDB
-# with simulator data, the exporter, metric reads and small statistics. Sourced, never run.
+# Shared helpers of the exporter benchmarks (bench/*.sh): build, scratch dir and cleanup by PID, a private MariaDB or
+# PostgreSQL (BENCH_DB=mysql|postgres) with simulator data, the exporter, metric reads and small statistics. Sourced,
+# never run.
 # shellcheck shell=bash
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,8 +12,13 @@ EXPORTER_BIN=$BUILD_DIR/exporter/newapi-exporter
 SIM_BIN=$BUILD_DIR/simulator/newapi-sim
 # A fixed history end so that the same sizes give the same tables run after run (2026-01-01 00:00 UTC).
 HISTORY_END=${BENCH_HISTORY_END:-1767225600}
+# The engine every benchmark runs on: mysql (MariaDB, the default) or postgres. services.sh's db_* follow DB_ENGINE.
+export DB_ENGINE=${BENCH_DB:-mysql}
+db_engine >/dev/null || exit 2
 # Big enough to hold a 5M-row logs table with its indexes, so that no figure depends on disk reads.
-export MARIADB_BUFFER_POOL=${MARIADB_BUFFER_POOL:-4G}
+export MARIADB_BUFFER_POOL=${MARIADB_BUFFER_POOL:-4G} POSTGRES_SHARED_BUFFERS=${POSTGRES_SHARED_BUFFERS:-4GB}
+# Per-statement counts and times on PostgreSQL (scrape_cost.sh reads them).
+export POSTGRES_PRELOAD=pg_stat_statements
 SIM_PASS=bench-sim
 RO_PASS=bench-ro
 
@@ -31,39 +37,72 @@ BENCH_PIDFILES=()
 BENCH_DBS=()
 bench_init() {
   BENCH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$(basename "$0" .sh).XXXXXX")
+  chmod 711 "$BENCH_DIR"  # a root-run PostgreSQL runs as the postgres user, with its data below
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
 }
 bench_cleanup() {
   local f d
   for f in "${BENCH_PIDFILES[@]}"; do stop_pidfile "$f" 10; done
-  for d in "${BENCH_DBS[@]}"; do mariadb_stop "$d"; done
+  for d in "${BENCH_DBS[@]}"; do db_stop "$d"; done
   if [ -n "${KEEP_BENCH_DIR:-}" ]; then say "kept $BENCH_DIR"; else rm -rf "$BENCH_DIR"; fi
 }
 bench_track_pidfile() { BENCH_PIDFILES+=("$1"); }
 bench_track_db() { BENCH_DBS+=("$1"); }
 
-# db_start DIR PORT: a private MariaDB (stopped by the trap) with the simulator's account.
-db_start() {
+# bench_db_start DIR PORT: a private database of the benchmark's engine (stopped by the trap) with the simulator's
+# account.
+bench_db_start() {
   bench_track_db "$1"
-  mariadb_start "$1" "$2"
+  db_start "$1" "$2"
   create_simulator_user "$1" "$SIM_PASS"
 }
 
-# db_load DIR PORT ROWS USERS: simulator history (7 days) of ROWS logs rows, then the exporter's account.
-db_load() {
+# bench_db_stop DIR: stops it before the trap would (the next size's database starts on another port).
+bench_db_stop() { db_stop "$1"; }
+
+# bench_db_load DIR PORT ROWS USERS: simulator history (7 days) of ROWS logs rows, then the exporter's account.
+bench_db_load() {
   local dir=$1 port=$2 rows=$3 users=$4 t0
-  say "loading $rows logs rows into the MariaDB on port $port (~35k rows/s)"
+  say "loading $rows logs rows into the $DB_ENGINE database on port $port"
   t0=$(now_ms)
-  (SIM_DB_PASS=$SIM_PASS exec "$SIM_BIN" load --history.rows="$rows" --history.days=7 --users="$users" \
-     --history.end="$HISTORY_END" --db.port="$port" --db.user=newapi_sim) >"$dir/load.log" 2>&1 ||
-    { say "history load failed:"; tail -n 5 "$dir/load.log" >&2; return 1; }
+  sim_run "$port" load --history.rows="$rows" --history.days=7 --users="$users" --history.end="$HISTORY_END" \
+    >"$dir/load.log" 2>&1 || { say "history load failed:"; tail -n 5 "$dir/load.log" >&2; return 1; }
   say "loaded in $(( ($(now_ms) - t0) / 1000 )) s"
   create_observer_users "$dir" "$RO_PASS" bench-agg
 }
 
-# sql DIR SQL: runs SQL as root on the new-api database over the private socket.
-sql() { local dir=$1; shift; mariadb_sql "$dir" "USE \`new-api\`; $*"; }
+# sim_run PORT ARGS...: newapi-sim with ARGS as the simulator's account on the benchmark's database (foreground).
+sim_run() {
+  local port=$1; shift
+  (SIM_DB_PASS=$SIM_PASS SIM_DB_TYPE=$DB_ENGINE exec "$SIM_BIN" "$@" --db.port="$port" --db.user=newapi_sim)
+}
+
+# sql DIR SQL: runs SQL as the administrator on the new-api database over the private socket ("double quoted"
+# identifiers on both engines).
+sql() {
+  local dir=$1; shift
+  case $DB_ENGINE in
+    mysql) mariadb_sql "$dir" "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); USE \"new-api\"; $*" ;;
+    postgres) postgres_sql "$dir" "$*" | tr '|' '\t' ;;
+  esac
+}
+
+# SQL that differs per engine in the benchmarks' own statements: the current Unix time, and N numbered rows (column
+# seq, 1..N) to select from.
+sql_unix_now() { case $DB_ENGINE in mysql) echo "UNIX_TIMESTAMP()" ;; postgres) echo "CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)" ;; esac; }
+sql_numbers() { case $DB_ENGINE in mysql) echo "seq_1_to_$1" ;; postgres) echo "generate_series(1, $1) AS n(seq)" ;; esac; }
+
+# ro_sql PORT SQL: runs SQL as the exporter's read-only account over TCP with the engine's command-line client,
+# streaming the rows unformatted (the raw baselines of tailer_ingest.sh and api_cost.sh).
+ro_sql() {
+  case $DB_ENGINE in
+    mysql) mariadb --no-defaults --quick --batch --skip-column-names -h127.0.0.1 -P"$1" -unewapi_ro -p"$RO_PASS" \
+             new-api -e "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); $2" ;;
+    postgres) PGPASSWORD=$RO_PASS psql -X -q -v ON_ERROR_STOP=1 --no-align --tuples-only -h 127.0.0.1 -p "$1" \
+                -U newapi_ro -d new-api -c "$2" ;;
+  esac
+}
 
 # exporter_start PIDFILE LOGFILE DB_PORT API_PORT [VAR=VALUE...]: the exporter in the background (exec'd, so the
 # PID is the binary's), stopped by the trap. Entities are read once at start only, so that they stay out of the
@@ -72,7 +111,7 @@ exporter_start() {
   local pidfile=$1 logfile=$2 db_port=$3 api_port=$4; shift 4
   bench_track_pidfile "$pidfile"
   # shellcheck disable=SC2163  # "$@" are VAR=VALUE words, exported as such
-  (export DB_PORT=$db_port API_PORT=$api_port DB_PASS_RO=$RO_PASS ENTITY_REFRESH_SECONDS=86400 "$@"
+  (export DB_TYPE=$DB_ENGINE DB_PORT=$db_port API_PORT=$api_port DB_PASS_RO=$RO_PASS ENTITY_REFRESH_SECONDS=86400 "$@"
    exec "$EXPORTER_BIN") >"$logfile" 2>&1 &
   echo $! >"$pidfile"
 }
@@ -81,8 +120,8 @@ exporter_start() {
 sim_live_start() {
   local pidfile=$1 logfile=$2 port=$3 rate=$4
   bench_track_pidfile "$pidfile"
-  (SIM_DB_PASS=$SIM_PASS exec "$SIM_BIN" live --live.rate="$rate" --anomaly.interval=0 --db.port="$port" \
-     --db.user=newapi_sim) >"$logfile" 2>&1 &
+  (SIM_DB_PASS=$SIM_PASS SIM_DB_TYPE=$DB_ENGINE exec "$SIM_BIN" live --live.rate="$rate" --anomaly.interval=0 \
+     --db.port="$port" --db.user=newapi_sim) >"$logfile" 2>&1 &
   echo $! >"$pidfile"
 }
 
@@ -99,10 +138,11 @@ metric_at_least() { local v; v=$(metric "$1" "$2"); [ -n "$v" ] && awk -v v="$v"
 # tail_running API_PORT: the tailer's last refresh succeeded.
 tail_running() { [ "$(metric "$1" 'newapi_exporter_collector_success{collector="log_tail"}')" = 1 ]; }
 
-# The tailer's column list, read from kLogColumns in logs.h so that the raw baseline selects exactly what it does.
+# The tailer's column list, read from kLogColumns in logs.h so that the raw baseline selects exactly what it does
+# (identifiers in double quotes, as the exporter sends them).
 log_columns() {
   sed -n '/kLogColumns =/,/;/p' "$REPO_ROOT/common/include/observer/newapi/logs.h" |
-    grep -o '"[^"]*"' | tr -d '"' | tr -d '\n' | sed 's/ *$//'
+    sed -n 's/^[^"]*"\(.*\)"[ ;]*$/\1/p' | sed 's/\\"/"/g' | tr -d '\n' | sed 's/ *$//'
 }
 
 # rss_kb PID: VmRSS of the process, in kB.
@@ -117,8 +157,16 @@ percentile() { sort -g | awk -v p="$1" '{ v[NR] = $1 } END { r = int(p / 100 * N
 # ratio A B: A / B with two decimals, or "n/a" when B is 0.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print (a + 0 == 0 ? "1.00 (0/0)" : "n/a"); else printf "%.2f\n", a / b }'; }
 
+# The database server's name and version, e.g. 10.11.19-MariaDB or PostgreSQL 15.14.
+db_version() {
+  case $DB_ENGINE in
+    mysql) mariadb --version | grep -o '[0-9.]*-MariaDB' ;;
+    postgres) echo "PostgreSQL $("$(postgres_bindir)/postgres" --version | sed -n 's/.*(PostgreSQL) \([0-9.]*\).*/\1/p')" ;;
+  esac
+}
+
 # One line naming the conditions of a run: the exporter binary's version (with the revision it was built from),
-# MariaDB version, CPUs, load average, date.
+# the database server, CPUs, load average, date.
 bench_conditions() {
-  echo "($("$EXPORTER_BIN" --version), $(mariadb --version | grep -o '[0-9.]*-MariaDB'), $(nproc) CPUs, load $(cut -d" " -f1 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ))"
+  echo "($("$EXPORTER_BIN" --version), $(db_version), $(nproc) CPUs, load $(cut -d" " -f1 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ))"
 }

@@ -14,7 +14,14 @@
 #   ro rows read/poll    the same for the exporter's account alone: ROWS_READ of newapi_ro in
 #                        information_schema.USER_STATISTICS (userstat=1), per poll
 #   server ms/poll       Query_time of those queries from the slow log, per poll
-# Usage: bench/scrape_cost.sh [--sizes "500000 5000000"] [--window SECONDS] [--requests N] [--live-rate R]
+# On PostgreSQL (BENCH_DB=postgres) the database's figures come from pg_stat_statements, reset at each window start:
+#   buffers/poll         shared blocks hit + read by newapi_ro's queries on logs (tail and hole re-checks) per tail
+#                        poll (statements matching `FROM logs WHERE id > `)
+#   logs tuples read/poll  delta of seq_tup_read + idx_tup_fetch of logs in pg_stat_user_tables, per poll;
+#                        server-wide, and each backend reports it up to ~10 s late, so it is the noisiest figure
+#   ro buffers/poll      shared blocks of every statement of newapi_ro (entities, health checks too), per poll
+#   server ms/poll       total_exec_time of the logs queries, per poll
+# Usage: [BENCH_DB=postgres] bench/scrape_cost.sh [--sizes "500000 5000000"] [--window SECONDS] [--requests N] [--live-rate R]
 # Prints the table on stdout; progress on stderr. Ports 24010-24019.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -33,63 +40,99 @@ done
 bench_init
 bench_build
 
-ro_rows_read() {
-  mariadb_sql "$1" "SELECT COALESCE(SUM(ROWS_READ), 0) FROM information_schema.USER_STATISTICS WHERE USER = 'newapi_ro'"
-}
-handler_reads() { mariadb_sql "$1" "SHOW GLOBAL STATUS LIKE 'Handler_read%'" | awk '{ s += $2 } END { print s }'; }
+# What the database tells about the exporter's queries in one window, per engine: db_window_begin DIR LABEL, then
+# db_window_end DIR LABEL sets DB_WINDOW="polls rechecks examined server_seconds server_wide account_wide".
+case $DB_ENGINE in
+mysql)
+  DB_FIGURES=("rows examined/poll" "handler reads/poll" "ro rows read/poll")
+  ro_rows_read() {
+    mariadb_sql "$1" "SELECT COALESCE(SUM(ROWS_READ), 0) FROM information_schema.USER_STATISTICS WHERE USER = 'newapi_ro'"
+  }
+  handler_reads() { mariadb_sql "$1" "SHOW GLOBAL STATUS LIKE 'Handler_read%'" | awk '{ s += $2 } END { print s }'; }
+  # slow_log_summary FILE: "polls rechecks rows_examined query_seconds" of newapi_ro's queries on logs.
+  slow_log_summary() {
+    awk '/^# User@Host:/ { user = $3 }
+         /Rows_examined:/ { for (i = 1; i < NF; i++) { if ($i == "Rows_examined:") ex = $(i + 1); if ($i == "Query_time:") qt = $(i + 1) } }
+         /^SELECT .* FROM logs WHERE id > / && user ~ /^newapi_ro/ { polls++; rows += ex; secs += qt }
+         /^SELECT .* FROM logs WHERE id IN / && user ~ /^newapi_ro/ { rechecks++; rows += ex; secs += qt }
+         END { printf "%d %d %d %.6f\n", polls, rechecks, rows, secs }' "$1"
+  }
+  # Every statement to the slow log, set before the exporter connects: sessions copy these at connect, and one
+  # opened while the log was off is not logged even after it is turned on. Each window gets its own file.
+  db_prepare() {
+    mariadb_sql "$1" "SET GLOBAL long_query_time = 0, min_examined_row_limit = 0, log_slow_filter = '',
+      log_slow_verbosity = 'query_plan', slow_query_log_file = '$1/slow-between.log', slow_query_log = 1,
+      userstat = 1"
+    # What one SHOW GLOBAL STATUS adds to the Handler_read counters by itself (on an idle server).
+    local a b; a=$(handler_reads "$1"); b=$(handler_reads "$1"); SHOW_COST=$((b - a))
+  }
+  db_window_begin() {
+    mariadb_sql "$1" "SET GLOBAL slow_query_log_file = '$1/slow-$2.log'"
+    U0=$(ro_rows_read "$1") H0=$(handler_reads "$1")
+  }
+  db_window_end() {
+    local h1 u1
+    h1=$(handler_reads "$1") u1=$(ro_rows_read "$1")
+    mariadb_sql "$1" "SET GLOBAL slow_query_log_file = '$1/slow-between.log'"
+    DB_WINDOW="$(slow_log_summary "$1/slow-$2.log") $((h1 - H0 - SHOW_COST)) $((u1 - U0))"
+  }
+  ;;
+postgres)
+  DB_FIGURES=("buffers/poll" "logs tuples read/poll" "ro buffers/poll")
+  # Blocks touched (shared hit + read) is PostgreSQL's measure of the work of a query, per statement from
+  # pg_stat_statements; tuples read from logs (sequential + index fetches) come from pg_stat_user_tables.
+  logs_tuples_read() {
+    postgres_sql "$1" "SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0) FROM pg_stat_user_tables
+      WHERE relname = 'logs'"
+  }
+  db_prepare() { postgres_sql "$1" "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"; }
+  db_window_begin() { postgres_sql "$1" "SELECT pg_stat_statements_reset()" >/dev/null; T0=$(logs_tuples_read "$1"); }
+  db_window_end() {
+    local t1; t1=$(logs_tuples_read "$1")
+    DB_WINDOW="$(postgres_sql "$1" "SELECT
+        COALESCE(SUM(calls) FILTER (WHERE query ~ 'FROM [^ ]*logs[^ ]* WHERE id > '), 0),
+        COALESCE(SUM(calls) FILTER (WHERE query ~ 'FROM [^ ]*logs[^ ]* WHERE id IN '), 0),
+        COALESCE(SUM(shared_blks_hit + shared_blks_read) FILTER (WHERE query ~ 'FROM [^ ]*logs[^ ]* WHERE id '), 0),
+        COALESCE(SUM(total_exec_time) FILTER (WHERE query ~ 'FROM [^ ]*logs[^ ]* WHERE id ') / 1000, 0)
+      FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'newapi_ro'" | tr '|' ' ')"
+    DB_WINDOW+=" $((t1 - T0)) $(postgres_sql "$1" "SELECT COALESCE(SUM(shared_blks_hit + shared_blks_read), 0)
+      FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'newapi_ro'")"
+  }
+  ;;
+esac
 
-# slow_log_summary FILE: "polls rechecks rows_examined query_seconds" of newapi_ro's queries on logs.
-slow_log_summary() {
-  awk '/^# User@Host:/ { user = $3 }
-       /Rows_examined:/ { for (i = 1; i < NF; i++) { if ($i == "Rows_examined:") ex = $(i + 1); if ($i == "Query_time:") qt = $(i + 1) } }
-       /^SELECT .* FROM logs WHERE id > / && user ~ /^newapi_ro/ { polls++; rows += ex; secs += qt }
-       /^SELECT .* FROM logs WHERE id IN / && user ~ /^newapi_ro/ { rechecks++; rows += ex; secs += qt }
-       END { printf "%d %d %d %.6f\n", polls, rechecks, rows, secs }' "$1"
-}
-
-# measure DIR API_PORT LABEL: one window; sets RESULT="p50_ms p99_ms examined/poll handler/poll ro_rows/poll
+# measure DIR API_PORT LABEL: one window; sets RESULT="p50_ms p99_ms examined/poll server_wide/poll account/poll
 # server_ms/poll polls rows_read metrics_bytes".
 measure() {
-  local dir=$1 api=$2 label=$3 slow=$1/slow-$3.log t0 h0 h1 r0 r1 u0 u1 lat=$1/latency-$3.txt
-  mariadb_sql "$dir" "SET GLOBAL slow_query_log_file = '$slow'"
+  local dir=$1 api=$2 label=$3 t0 r0 r1 lat=$1/latency-$3.txt
   r0=$(metric "$api" newapi_exporter_rows_read_total)
-  u0=$(ro_rows_read "$dir")
-  h0=$(handler_reads "$dir")
+  db_window_begin "$dir" "$label"
   t0=$(now_ms)
   for _ in $(seq 1 "$REQUESTS"); do
     curl -fsS -o /dev/null -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$api/metrics" >>"$lat"
   done
   local left=$(( WINDOW * 1000 - ($(now_ms) - t0) ))
   [ "$left" -gt 0 ] && sleep "$(awk -v ms="$left" 'BEGIN { print ms / 1000 }')"
-  h1=$(handler_reads "$dir")
-  u1=$(ro_rows_read "$dir")
-  mariadb_sql "$dir" "SET GLOBAL slow_query_log_file = '$dir/slow-between.log'"
+  db_window_end "$dir" "$label"
   r1=$(metric "$api" newapi_exporter_rows_read_total)
-  local polls rechecks examined secs
-  read -r polls rechecks examined secs < <(slow_log_summary "$slow")
-  [ "$polls" -gt 0 ] || { say "no tail queries in the slow log $slow"; exit 1; }
+  local polls rechecks examined secs server_wide account_wide
+  read -r polls rechecks examined secs server_wide account_wide <<<"$DB_WINDOW"
+  [ "$polls" -gt 0 ] || { say "no tail queries seen by the database in window $label"; exit 1; }
+  per_poll() { awk -v v="$1" -v p="$polls" 'BEGIN { printf "%.1f", v / p }'; }
   RESULT="$(awk '{ print $1 * 1000 }' "$lat" | percentile 50) $(awk '{ print $1 * 1000 }' "$lat" | percentile 99)"
-  RESULT+=" $(awk -v e="$examined" -v p="$polls" 'BEGIN { printf "%.1f", e / p }')"
-  RESULT+=" $(awk -v a="$h0" -v b="$h1" -v o="$SHOW_COST" -v p="$polls" 'BEGIN { printf "%.1f", (b - a - o) / p }')"
-  RESULT+=" $(awk -v a="$u0" -v b="$u1" -v p="$polls" 'BEGIN { printf "%.1f", (b - a) / p }')"
+  RESULT+=" $(per_poll "$examined") $(per_poll "$server_wide") $(per_poll "$account_wide")"
   RESULT+=" $(awk -v s="$secs" -v p="$polls" 'BEGIN { printf "%.3f", s * 1000 / p }')"
   RESULT+=" $polls $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%d", b - a }') $(awk '{ print $2 }' "$lat" | percentile 50)"
-  say "$label: polls $polls (+$rechecks hole re-checks), rows examined $examined; latency/examined/handler/ro-rows/server-ms/polls/rows: $RESULT"
+  say "$label: polls $polls (+$rechecks hole re-checks); latency/${DB_FIGURES[0]}/server-wide/account/server-ms/polls/rows: $RESULT"
 }
 
 declare -A results
 i=0
 for size in $SIZES; do
   db_port=$((24010 + 2 * i)) api_port=$((24011 + 2 * i)) dir=$BENCH_DIR/db-$size
-  db_start "$dir" "$db_port"
-  db_load "$dir" "$db_port" "$size" 2000
-  # Every statement to the slow log, set before the exporter connects: sessions copy these at connect, and one
-  # opened while the log was off is not logged even after it is turned on. Each window gets its own file.
-  mariadb_sql "$dir" "SET GLOBAL long_query_time = 0, min_examined_row_limit = 0, log_slow_filter = '',
-    log_slow_verbosity = 'query_plan', slow_query_log_file = '$dir/slow-between.log', slow_query_log = 1,
-    userstat = 1"
-  # What one SHOW GLOBAL STATUS adds to the Handler_read counters by itself (on an idle server).
-  a=$(handler_reads "$dir"); b=$(handler_reads "$dir"); SHOW_COST=$((b - a))
+  bench_db_start "$dir" "$db_port"
+  bench_db_load "$dir" "$db_port" "$size" 2000
+  db_prepare "$dir"
   exporter_start "$BENCH_DIR/exporter-$size.pid" "$BENCH_DIR/exporter-$size.log" "$db_port" "$api_port"
   wait_until 30 tail_running "$api_port" || { say "the tailer did not start"; tail -n 5 "$BENCH_DIR/exporter-$size.log" >&2; exit 1; }
   max_id=$(sql "$dir" "SELECT MAX(id) FROM logs")
@@ -104,12 +147,12 @@ for size in $SIZES; do
   measure "$dir" "$api_port" "live-$size"; results[live-$size]=$RESULT
   stop_pidfile "$BENCH_DIR/sim-$size.pid" 20
   stop_pidfile "$BENCH_DIR/exporter-$size.pid" 10
-  mariadb_stop "$dir"
+  bench_db_stop "$dir"
   i=$((i + 1))
 done
 
 base=${SIZES%% *} big=${SIZES##* }
-names=("/metrics p50 ms" "/metrics p99 ms" "rows examined/poll" "handler reads/poll" "ro rows read/poll" "server ms/poll" "tail polls" "rows read" "/metrics bytes")
+names=("/metrics p50 ms" "/metrics p99 ms" "${DB_FIGURES[@]}" "server ms/poll" "tail polls" "rows read" "/metrics bytes")
 echo
 echo "scrape_cost: logs sizes $SIZES, windows of $WINDOW s, $REQUESTS sequential /metrics requests per window"
 bench_conditions
@@ -125,5 +168,5 @@ for window in idle live; do
   done
 done
 echo "goal: every cost ratio <= 1.2. live = newapi-sim live --live.rate $LIVE_RATE --anomaly.interval 0;"
-echo "handler reads are server-wide: in the live window they include the simulator's own queries, hence the"
-echo "ratio in parentheses; ro rows read is the exporter's account alone. Definitions: the header of $(basename "$0")."
+echo "${DB_FIGURES[1]} is server-wide: in the live window it includes the simulator's own queries, hence the"
+echo "ratio in parentheses; ${DB_FIGURES[2]} is the exporter's account alone. Definitions: the header of $(basename "$0")."

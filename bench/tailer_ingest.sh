@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: how fast the exporter's log tailer ingests a backlog of logs rows, against a raw fetch of the same rows
-# and columns with the mariadb command-line client (the floor) measured in the same run.
-# Usage: bench/tailer_ingest.sh [--rows N] [--runs R] [--batch-sizes "5000 20000"]
+# and columns with the database's command-line client (mariadb --quick or psql; the floor) measured in the same run.
+# Usage: [BENCH_DB=postgres] bench/tailer_ingest.sh [--rows N] [--runs R] [--batch-sizes "5000 20000"]
 # Prints the table on stdout; progress on stderr. Ports 24000-24001.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -20,15 +20,13 @@ DB_PORT=24000 API_PORT=24001
 bench_init
 bench_build
 DB=$BENCH_DIR/db
-db_start "$DB" "$DB_PORT"
-db_load "$DB" "$DB_PORT" "$ROWS" 2000
+bench_db_start "$DB" "$DB_PORT"
+bench_db_load "$DB" "$DB_PORT" "$ROWS" 2000
 total=$(sql "$DB" "SELECT COUNT(*) FROM logs WHERE id > 0")
 COLUMNS=$(log_columns)
 
-raw_fetch() {
-  mariadb --no-defaults --quick --batch --skip-column-names -h127.0.0.1 -P"$DB_PORT" -unewapi_ro -p"$RO_PASS" new-api \
-    -e "SELECT $COLUMNS FROM logs WHERE id > 0 ORDER BY id" >/dev/null
-}
+raw_fetch() { ro_sql "$DB_PORT" "SELECT $COLUMNS FROM logs WHERE id > 0 ORDER BY id" >/dev/null; }
+case $DB_ENGINE in mysql) RAW_CLIENT="raw mariadb --quick" ;; postgres) RAW_CLIENT="raw psql" ;; esac
 
 # CPU seconds (user + system) the process has used so far.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
@@ -72,7 +70,7 @@ echo
 echo "tailer_ingest: $total logs rows, $(log_columns | awk -F, '{ print NF }') columns, median of $RUNS runs"
 bench_conditions
 printf '%-24s %9s %10s %8s %9s  %s\n' side "median s" "rows/s" "vs raw" "CPU s" "runs (s)"
-printf '%-24s %9s %10s %8s %9s  %s\n' "raw mariadb --quick" "$raw_median" "$(rate "$raw_median")" 1.00 - "${raw_times[*]}"
+printf '%-24s %9s %10s %8s %9s  %s\n' "$RAW_CLIENT" "$raw_median" "$(rate "$raw_median")" 1.00 - "${raw_times[*]}"
 for batch in $BATCH_SIZES; do
   # shellcheck disable=SC2086
   m=$(median ${exp_times[$batch]})

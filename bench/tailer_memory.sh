@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: the exporter's resident memory (VmRSS) with many distinct tokens active in the Top-K window, against a
 # baseline with few. Each case: a fresh exporter at the end of a small simulator history, VmRSS, then ROWS consume
-# rows (type 2) inserted at once from MariaDB's sequence engine with TOKENS distinct token_id / user_id (and
+# rows (type 2) inserted at once (MariaDB's sequence engine, PostgreSQL's generate_series) with TOKENS distinct token_id / user_id (and
 # token_name / username), read by the tailer, a Top-K publish (every 5 s), VmRSS again. Both cases insert the same
 # number of rows, so the difference between their growth is what the extra tokens (and their users) cost.
-# Usage: bench/tailer_memory.sh [--tokens 100000] [--baseline-tokens 1000] [--rows 100000]
+# Usage: [BENCH_DB=postgres] bench/tailer_memory.sh [--tokens 100000] [--baseline-tokens 1000] [--rows 100000]
 # Prints the table on stdout; progress on stderr. Ports 24020-24021.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -24,18 +24,19 @@ DB_PORT=24020 API_PORT=24021
 bench_init
 bench_build
 DB=$BENCH_DIR/db
-db_start "$DB" "$DB_PORT"
-db_load "$DB" "$DB_PORT" 20000 200
+bench_db_start "$DB" "$DB_PORT"
+bench_db_load "$DB" "$DB_PORT" 20000 200
 
 # insert_consume_rows N_DISTINCT: ROWS consume rows, row k of token/user (k mod N_DISTINCT), ids far above the
 # simulator's so that the names and ids are new to the exporter.
 insert_consume_rows() {
   sql "$DB" "INSERT INTO logs (user_id, created_at, type, content, username, token_name, model_name, quota,
-      prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, \`group\`, ip, other)
-    SELECT 1000000 + k, UNIX_TIMESTAMP(), 2, '', CONCAT('bench-user-', k), CONCAT('bench-token-', k),
-      ELT(1 + seq % 4, 'gpt-4o', 'gpt-4o-mini', 'claude-3-5-sonnet', 'deepseek-chat'), 100 + seq % 900,
+      prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, "group", ip, other)
+    SELECT 1000000 + k, $(sql_unix_now), 2, '', CONCAT('bench-user-', k), CONCAT('bench-token-', k),
+      CASE seq % 4 WHEN 0 THEN 'gpt-4o' WHEN 1 THEN 'gpt-4o-mini' WHEN 2 THEN 'claude-3-5-sonnet' ELSE 'deepseek-chat' END,
+      100 + seq % 900,
       200 + seq % 1000, 50 + seq % 500, 1 + seq % 20, seq % 2, 1 + seq % 3, 2000000 + k, 'default', '', '{}'
-    FROM (SELECT seq, seq % $1 AS k FROM seq_1_to_$ROWS) AS s"
+    FROM (SELECT seq, seq % $1 AS k FROM $(sql_numbers "$ROWS")) AS s"
 }
 
 # run_case N_DISTINCT: sets CASE="rss_before_kB rss_after_kB".

@@ -93,7 +93,8 @@ mariadb_stop() { stop_pidfile "$1/server.pid" 60; }
 postgres_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 # postgres_start DIR PORT [LOGFILE]: a private PostgreSQL on 127.0.0.1:PORT with its data (DIR/data), socket and PID
-# (DIR/server.pid, the postmaster's) under DIR, settings for tests (no fsync; POSTGRES_SHARED_BUFFERS, default 128MB).
+# (DIR/server.pid, the postmaster's) under DIR, settings for tests (no fsync; POSTGRES_SHARED_BUFFERS, default 128MB;
+# POSTGRES_PRELOAD: shared_preload_libraries, e.g. pg_stat_statements).
 # Creates the cluster on first use, superuser `postgres`. The socket in DIR trusts local users (mode 0700: only the
 # server's user, and root); TCP asks for passwords (scram-sha-256). As root the server runs as the `postgres` system
 # user, which owns DIR then (DIR's parents must let it in, e.g. under /tmp). The port is kept in DIR/port.
@@ -120,7 +121,8 @@ host all all 127.0.0.1/32 scram-sha-256
 HBA
   "${run_as[@]}" "$bin/postgres" -D "$dir/data" -k "$dir" -h 127.0.0.1 -p "$port" \
     -c unix_socket_permissions=0700 -c shared_buffers="${POSTGRES_SHARED_BUFFERS:-128MB}" -c max_connections=200 \
-    -c fsync=off -c synchronous_commit=off -c full_page_writes=off </dev/null >>"$logfile" 2>&1 &
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries="${POSTGRES_PRELOAD:-}" \
+    </dev/null >>"$logfile" 2>&1 &
   echo $! >"$dir/server.pid"
   if ! wait_until 60 pg_isready -q -h 127.0.0.1 -p "$port"; then
     say "PostgreSQL did not start on port $port; last lines of $logfile:"
