@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# Kills MariaDB under a running exporter: /metrics keeps answering with db_up 0, the process survives, and after
-# MariaDB restarts db_up is 1 again within 30 s. Usage: exporter_db_recovery_test.sh BUILD_DIR DB_PORT HTTP_PORT
+# Kills the database server (DB_ENGINE: MariaDB or PostgreSQL) under a running exporter: /metrics keeps answering
+# with db_up 0, the process survives, and after the server restarts db_up is 1 again within 30 s.
+# Usage: exporter_db_recovery_test.sh BUILD_DIR DB_PORT HTTP_PORT
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 BUILD_DIR=$1 DB_PORT=$2 HTTP_PORT=$3
 make_test_dir
-cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 10; mariadb_stop "$TEST_DIR/db"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
+cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 10; db_stop "$TEST_DIR/db"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
 trap cleanup EXIT
 
-mariadb_start "$TEST_DIR/db" "$DB_PORT" || { fail "MariaDB did not start"; finish; }
-mariadb_sql "$TEST_DIR/db" "CREATE DATABASE \`new-api\`"
-mariadb --no-defaults --socket="$TEST_DIR/db/mariadb.sock" -uroot new-api <"$REPO_ROOT/schema/newapi-schema.sql"
-create_observer_users "$TEST_DIR/db" ro-pass agg-pass
+simulated_database "$TEST_DIR/db" "$DB_PORT" --history.rows=500 --history.days=1 --users=20 ||
+  { fail "the $(db_engine) database did not start"; finish; }
 
-(export DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$HTTP_PORT DB_CHECK_INTERVAL_SECONDS=2
+(export DB_TYPE=$(db_engine) DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$HTTP_PORT DB_CHECK_INTERVAL_SECONDS=2
  exec "$BUILD_DIR/exporter/newapi-exporter") >"$TEST_DIR/exporter.log" 2>&1 &
 echo $! >"$TEST_DIR/exporter.pid"
 exporter_pid=$(cat "$TEST_DIR/exporter.pid")
@@ -44,7 +43,7 @@ check "/api/health answers and says the db is down" grep -q '"db":"down"' <<<"$h
 sleep 5  # a few reconnect attempts against a dead server
 check "exporter process is still alive" kill -0 "$exporter_pid"
 
-mariadb_start "$TEST_DIR/db" "$DB_PORT" || { fail "MariaDB did not restart"; finish; }
+db_start "$TEST_DIR/db" "$DB_PORT" || { fail "the $(db_engine) database did not restart"; finish; }
 restarted_at=$(now_ms)
 check "db_up returns to 1 within 30 s of the restart" wait_until 30 db_up_is 1
 check "the log tail collector recovers within 30 s of the restart" wait_until 30 tail_success_is 1
