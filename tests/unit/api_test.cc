@@ -1,8 +1,10 @@
 // The JSON API's pure parts without a database: time zones (fixed offsets, TZif files, POSIX rules, DST buckets),
-// parameter validation and normalization, the hourly/logs query plan, the SQL's column allow-list, and access checks.
+// parameter validation and normalization, the hourly/logs query plan, the SQL's column allow-list, access checks and
+// the HTTP status of each kind of database failure on both engines.
 #include <gtest/gtest.h>
 
 #include "api/access.h"
+#include "api/answer.h"
 #include "api/params.h"
 #include "api/plan.h"
 #include "api/time_zone.h"
@@ -344,6 +346,42 @@ TEST(UsageSqlTest, PostgresReadsTheSameSourcesInItsDialect) {
   EXPECT_NE(top.find("COALESCE(\"group\", '') = ''"), std::string::npos) << top;
   EXPECT_EQ(top.find("BINARY"), std::string::npos) << top;
   EXPECT_EQ(SubjectCondition(postgres, LogSubject::kIp, "x'y"), "ip = 'x''y'");
+}
+
+// Each engine's own failures (as its backend classifies them) answer alike: timeouts and lock waits 504, an
+// unreachable or full server 503, anything else 500 with the engine's code.
+TEST(AnswerTest, DatabaseFailuresByKindOnBothEngines) {
+  auto mysql = [](unsigned code, const char* message = "") {
+    return observer::DbStatus::Failure(observer::ClassifyMysqlError(code, message), message, code);
+  };
+  auto postgres = [](const char* sqlstate) {
+    return observer::DbStatus::Failure(observer::ClassifyPostgresError(sqlstate), "", 0, sqlstate);
+  };
+  const std::pair<observer::DbStatus, int> cases[] = {
+      {mysql(3024), 504},   // MySQL MAX_EXECUTION_TIME
+      {mysql(1969), 504},   // MariaDB max_statement_time
+      {mysql(1205), 504},   // lock wait timeout
+      {mysql(2013, "Lost connection to server during query (timeout)"), 504},  // client read timeout
+      {mysql(2013), 503},
+      {mysql(2003), 503},
+      {mysql(1040), 503},   // too many connections
+      {mysql(1226), 503},   // max_user_connections
+      {mysql(1146), 500},
+      {postgres("57014"), 504},  // statement_timeout
+      {postgres("55P03"), 504},  // lock_timeout
+      {postgres("08006"), 503},
+      {postgres("57P01"), 503},  // admin shutdown
+      {postgres("53300"), 503},  // too many connections
+      {postgres("42P01"), 500},
+      {observer::DbStatus::Failure(observer::DbError::kClientTimeout, "no answer"), 504},
+  };
+  for (const auto& [status, http] : cases) {
+    const Answer answer = DbFailure(status);
+    EXPECT_EQ(answer.status, http) << status.Code();
+    EXPECT_EQ(answer.body["code"], http) << status.Code();
+  }
+  EXPECT_EQ(DbFailure(postgres("42P01")).body["error"], "database error 42P01");
+  EXPECT_EQ(DbFailure(mysql(1146)).body["error"], "database error 1146");
 }
 
 TEST(AccessTest, BearerTokenAndCors) {
