@@ -20,6 +20,8 @@ make_test_dir() {
   local base=${TEST_TMP:-${TMPDIR:-/tmp}}
   mkdir -p "$base"
   TEST_DIR=$(mktemp -d "$base/$TEST_NAME.XXXXXX")
+  # Searchable by others: a PostgreSQL started as root runs as the postgres user, with its data under TEST_DIR.
+  chmod 711 "$TEST_DIR"
 }
 
 # simulated_database DIR PORT LOAD_FLAGS...: a private database server (DB_ENGINE: MariaDB by default, or PostgreSQL)
@@ -71,4 +73,18 @@ private_stack() {
   export STACK_HISTORY_ROWS=30000 STACK_HISTORY_DAYS=2 STACK_LIVE_RATE=30 STACK_ANOMALY_INTERVAL=5
   STACK=$REPO_ROOT/scripts/stack
   trap '"$STACK" down >/dev/null 2>&1; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"' EXIT
+}
+
+# sql_names: the names a test's own SQL through sql() uses where the engines differ. NEWAPI and OBSERVER prefix
+# new-api's and the observer's tables (MariaDB: `new-api`., sql() selects no database; PostgreSQL: sql() is in new-api,
+# the observer's tables in schema AGG_DB or observer), RO_ACCOUNT names the exporter's account in GRANT and REVOKE, and
+# qi NAME quotes an identifier (key, group).
+sql_names() {
+  if [ "$(db_engine)" = postgres ]; then
+    NEWAPI="" OBSERVER="\"${AGG_DB:-observer}\"." RO_ACCOUNT=newapi_ro
+    qi() { printf '"%s"' "$1"; }
+  else
+    NEWAPI='`new-api`.' OBSERVER="\`${AGG_DB:-new-api}\`." RO_ACCOUNT="'newapi_ro'@'%'"
+    qi() { printf '`%s`' "$1"; }
+  fi
 }
