@@ -140,6 +140,12 @@ TEST(ParamsTest, SeriesValidationNamesTheParameter) {
   EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"channel", "x"}})), "channel");
   EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"model", std::string(200, 'm')}})), "model");
   EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"sorcery", "1"}})), "sorcery");
+  // Text that is not UTF-8 names nothing (and PostgreSQL refuses it in a literal); UTF-8 beyond ASCII is fine.
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"group", "\xE4\xB8\xAD\xE6\x96\x87"}})), "");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"model", "\xF0\x9F\x98\x80"}})), "");
+  for (const char* bad : {"\xE4\xB8\xAD\xFF\xFE", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE4\xB8"}) {
+    EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"group", bad}})), "group") << bad;
+  }
   EXPECT_EQ(SeriesError(QueryParams{{"start_ms", start}, {"start_ms", start}, {"end_ms", end}}), "start_ms");
   // Range caps per slot: 1500 buckets.
   const std::string two_days = std::to_string(Utc(2024, 7, 3) * 1000);
