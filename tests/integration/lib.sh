@@ -20,8 +20,8 @@ make_test_dir() {
   local base=${TEST_TMP:-${TMPDIR:-/tmp}}
   mkdir -p "$base"
   TEST_DIR=$(mktemp -d "$base/$TEST_NAME.XXXXXX")
-  # Searchable by others: a PostgreSQL started as root runs as the postgres user, with its data under TEST_DIR.
-  chmod 711 "$TEST_DIR"
+  # mktemp's mode 0700 would keep out the postgres system user that a root-run PostgreSQL under it runs as.
+  chmod 755 "$TEST_DIR"
 }
 
 # simulated_database DIR PORT LOAD_FLAGS...: a private database server (DB_ENGINE: MariaDB by default, or PostgreSQL)
@@ -64,10 +64,10 @@ SQL
 }
 
 # private_stack PORT_BASE: settings for scripts/stack ($STACK) on ports PORT_BASE..PORT_BASE+5 under a fresh test
-# directory, with a small history, frequent injected anomalies and 5 s scrapes; the stack is stopped at exit.
+# directory, on DB_ENGINE's database, with a small history, frequent injected anomalies and 5 s scrapes; the stack is stopped at exit.
 private_stack() {
   make_test_dir
-  export STACK_DIR=$TEST_DIR/stack BUILD_DIR STACK_DB_PORT=$1 STACK_REDIS_PORT=$(($1 + 1))
+  export STACK_DIR=$TEST_DIR/stack BUILD_DIR STACK_DB=$(db_engine) STACK_DB_PORT=$1 STACK_REDIS_PORT=$(($1 + 1))
   export STACK_EXPORTER_PORT=$(($1 + 2)) STACK_AGGREGATOR_PORT=$(($1 + 3))
   export STACK_PROMETHEUS_PORT=$(($1 + 4)) STACK_ALERTMANAGER_PORT=$(($1 + 5)) STACK_SCRAPE_INTERVAL=5s
   export STACK_HISTORY_ROWS=30000 STACK_HISTORY_DAYS=2 STACK_LIVE_RATE=30 STACK_ANOMALY_INTERVAL=5
