@@ -17,6 +17,27 @@ constexpr int64_t kMaxMs = kTimeZoneHorizon * 1000;
 
 std::string Str(int64_t v) { return std::to_string(v); }
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): all that new-api's text columns can
+// hold on either engine, and all that PostgreSQL accepts in a literal.
+bool ValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto byte = [&](size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u; };
+    const unsigned c = byte(0);
+    const size_t length = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (length == 0) return false;
+    for (size_t k = 1; k < length; ++k) {
+      if ((byte(k) & 0xC0) != 0x80) return false;
+    }
+    const unsigned second = byte(1);
+    if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) || (c == 0xF0 && second < 0x90) ||
+        (c == 0xF4 && second > 0x8F)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 std::string Duration(int64_t seconds) {
   return seconds % 86400 == 0 ? Str(seconds / 86400) + " days" : Str(seconds / 3600) + " hours";
 }
@@ -91,13 +112,13 @@ class Reader {
     return fallback;
   }
 
-  // A short printable value (names, IPs).
+  // A short printable UTF-8 value (names, IPs); anything else can name nothing in the database.
   std::optional<std::string> Name(const std::string& name, size_t max_size) {
     std::optional<std::string> text = Text(name);
     if (!text || error_) return std::nullopt;
     const bool printable = std::all_of(text->begin(), text->end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
-    if (text->size() > max_size || !printable) {
-      Fail(name, "expected at most " + Str(static_cast<int64_t>(max_size)) + " printable characters");
+    if (text->size() > max_size || !printable || !ValidUtf8(*text)) {
+      Fail(name, "expected at most " + Str(static_cast<int64_t>(max_size)) + " bytes of printable UTF-8");
       return std::nullopt;
     }
     return text;

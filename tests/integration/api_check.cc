@@ -2,8 +2,9 @@
 // agg_usage_hourly): series, top and heatmap over ranges served by logs, by the hourly table and across their seam,
 // in UTC, a DST zone (America/New_York over its autumn change) and half-hour zones; anomalies against the SQL
 // evaluator; anomaly detail and logs by subject with the column allow-list; 400s naming the parameter; and no token
-// key in any answer. Run by api_test.sh with NEWAPI_CHECK_DB_PORT, NEWAPI_CHECK_EXPORTER_PORT and
-// NEWAPI_CHECK_HISTORY_END set; the check account's session has the MariaDB time zone tables loaded.
+// key in any answer. The ground truth's SQL is written here for each engine (MariaDB's CONVERT_TZ with its time zone
+// tables loaded, PostgreSQL's AT TIME ZONE), never with the API's query builders. Run by api_test.sh with
+// NEWAPI_CHECK_DB_PORT, NEWAPI_CHECK_EXPORTER_PORT, NEWAPI_CHECK_HISTORY_END and DB_ENGINE set.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -14,9 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "observer/agg_tables.h"
 #include "observer/db_client.h"
-#include "test_env.h"
 #include "observer/rules/sql_rules.h"
+#include "test_env.h"
 
 namespace observer {
 namespace {
@@ -38,10 +40,13 @@ struct Reply {
 
 // The usage of a logs row, written here independently of the exporter: consume and error rows are requests; tokens
 // and quota from consume rows, negatives as 0.
-constexpr const char* kTruthMeasures =
-    "COUNT(*), SUM(IF(type = 2, GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0), 0)), "
-    "COUNT(DISTINCT NULLIF(COALESCE(user_id, 0), 0)), COUNT(DISTINCT NULLIF(COALESCE(token_id, 0), 0)), "
-    "SUM(IF(type = 2, GREATEST(COALESCE(quota, 0), 0), 0)), SUM(type = 5)";
+const std::string kTruthTokens =
+    "SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0) "
+    "ELSE 0 END)";
+const std::string kTruthQuota = "SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE(quota, 0), 0) ELSE 0 END)";
+const std::string kTruthMeasures = "COUNT(*), " + kTruthTokens + ", COUNT(DISTINCT NULLIF(COALESCE(user_id, 0), 0)), "
+                                   "COUNT(DISTINCT NULLIF(COALESCE(token_id, 0), 0)), " + kTruthQuota +
+                                   ", SUM(CASE WHEN type = 5 THEN 1 ELSE 0 END)";
 const char* kSeriesFields[] = {"reqs", "tokens", "users", "tokens_cnt", "quota", "errors"};
 
 class ApiCheck : public ::testing::Test {
@@ -53,8 +58,10 @@ class ApiCheck : public ::testing::Test {
     client_ = new httplib::Client("127.0.0.1", static_cast<int>(EnvInt("NEWAPI_CHECK_EXPORTER_PORT")));
     client_->set_read_timeout(60, 0);
     end_ = EnvInt("NEWAPI_CHECK_HISTORY_END");
+    postgres_ = db_->options().engine == DbEngine::kPostgres;
     first_ = Int("SELECT MIN(created_at) FROM logs");
-    finalized_ = Int("SELECT value FROM agg_state WHERE name = 'finalized_until'");
+    const agg::AggTables tables(db_->dialect(), testing::CheckAggContainer(db_->options()));
+    finalized_ = Int("SELECT value FROM " + tables.state() + " WHERE name = 'finalized_until'");
     ASSERT_GT(finalized_, first_ + 24 * 3600) << "the hourly table must cover most of the history";
     ASSERT_LT(finalized_, end_ - 3 * 3600) << "the last hours must not be finalized (the seam)";
   }
@@ -135,15 +142,37 @@ class ApiCheck : public ::testing::Test {
     return with_data;
   }
 
+  // The ground truth's engine-specific SQL. created_at as a local time in zone (a name, or a fixed offset such as
+  // "+05:30": PostgreSQL reads such text as a POSIX zone, sign reversed, so it goes in as an interval).
+  static std::string Local(const std::string& zone) {
+    if (!postgres_) return "CONVERT_TZ(FROM_UNIXTIME(created_at), '+00:00', '" + zone + "')";
+    const bool offset = zone[0] == '+' || zone[0] == '-';
+    return "(to_timestamp(created_at) AT TIME ZONE " + std::string(offset ? "INTERVAL " : "") + "'" + zone + "')";
+  }
+  static std::string LocalDate(const std::string& zone) { return "CAST(" + Local(zone) + " AS DATE)"; }
+  // 2026-11-01T01: the local hour, as the start of the API's bucket label.
+  static std::string LocalHour(const std::string& zone) {
+    return postgres_ ? "to_char(" + Local(zone) + ", 'YYYY-MM-DD\"T\"HH24')"
+                     : "DATE_FORMAT(" + Local(zone) + ", '%Y-%m-%dT%H')";
+  }
+  // Monday = 0.
+  static std::string LocalWeekday(const std::string& zone) {
+    return postgres_ ? "CAST(EXTRACT(ISODOW FROM " + Local(zone) + ") AS INTEGER) - 1" : "WEEKDAY(" + Local(zone) + ")";
+  }
+  static std::string LocalHourOfDay(const std::string& zone) {
+    return postgres_ ? "CAST(EXTRACT(HOUR FROM " + Local(zone) + ") AS INTEGER)" : "HOUR(" + Local(zone) + ")";
+  }
+  // Text compared, grouped and sorted byte for byte.
+  static std::string Bytes(const std::string& expr) {
+    return postgres_ ? expr + " COLLATE \"C\"" : "CAST(" + expr + " AS BINARY)";
+  }
+
   static inline DbClient* db_ = nullptr;
+  static inline bool postgres_ = false;
   static inline httplib::Client* client_ = nullptr;
   static inline int64_t first_ = 0, end_ = 0, finalized_ = 0;
   static inline std::vector<std::string> bodies_;
 };
-
-std::string Local(const char* zone) {
-  return std::string("CONVERT_TZ(FROM_UNIXTIME(created_at), '+00:00', '") + zone + "')";
-}
 
 TEST_F(ApiCheck, SeriesByHourAcrossTheSeam) {
   const int64_t start = first_ - first_ % 3600;
@@ -173,7 +202,7 @@ TEST_F(ApiCheck, SeriesByLocalDayOverADaylightSavingChange) {
   const Reply r = Get("/api/stats/series?" + Range(first_, end_) + "&slot_sec=86400&tz=America/New_York");
   EXPECT_EQ(r.source, "hourly+logs");
   const int64_t start = r.body.at(0)["bucket_ms"].get<int64_t>() / 1000;
-  ExpectSeries(r, TruthByLabel("DATE(" + Local("America/New_York") + ")", start, end_ + 86400), 10);
+  ExpectSeries(r, TruthByLabel(LocalDate("America/New_York"), start, end_ + 86400), 10);
   // 2026-11-01 is 25 hours long in New York.
   bool long_day = false;
   for (size_t i = 0; i + 1 < r.body.size(); ++i) {
@@ -183,7 +212,7 @@ TEST_F(ApiCheck, SeriesByLocalDayOverADaylightSavingChange) {
   EXPECT_TRUE(long_day) << r.body.dump();
   // Local hours over the change: the repeated 01:00 is one bucket holding both hours.
   const Reply hours = Get("/api/stats/series?" + Range(1793505600, 1793527200) + "&slot_sec=3600&tz=America/New_York");
-  ExpectSeries(hours, TruthByLabel("DATE_FORMAT(" + Local("America/New_York") + ", '%Y-%m-%dT%H')", 1793505600, 1793527200), 13);
+  ExpectSeries(hours, TruthByLabel(LocalHour("America/New_York"), 1793505600, 1793527200), 13);
 }
 
 TEST_F(ApiCheck, SeriesInHalfHourZones) {
@@ -191,11 +220,11 @@ TEST_F(ApiCheck, SeriesInHalfHourZones) {
   const int64_t start = end_ - 30 * 3600;
   const Reply hours = Get("/api/stats/series?" + Range(start, end_) + "&slot_sec=3600&tz=Asia/Kolkata");
   EXPECT_EQ(hours.source, "logs");
-  ExpectSeries(hours, TruthByLabel("DATE_FORMAT(" + Local("Asia/Kolkata") + ", '%Y-%m-%dT%H')", start - 1800, end_ + 1800), 13);
+  ExpectSeries(hours, TruthByLabel(LocalHour("Asia/Kolkata"), start - 1800, end_ + 1800), 13);
   // Local days: whole hours from the hourly table, the half hours at their edges from logs.
   const Reply days = Get("/api/stats/series?" + Range(first_, end_) + "&slot_sec=86400&tz=%2B05:30");
   EXPECT_EQ(days.source, "hourly+logs");
-  ExpectSeries(days, TruthByLabel("DATE(" + Local("+05:30") + ")", first_, end_), 10);
+  ExpectSeries(days, TruthByLabel(LocalDate("+05:30"), first_, end_), 10);
 }
 
 TEST_F(ApiCheck, SeriesWithFilters) {
@@ -209,9 +238,8 @@ TEST_F(ApiCheck, SeriesWithFilters) {
                       httplib::detail::encode_query_param(group));
   EXPECT_EQ(r.source, "hourly+logs");
   ExpectSeries(r, TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
-                               " AND " + db_->dialect().Exact("model_name") + " = " + db_->dialect().TextLiteral(model) +
-                                   " AND channel_id = " + channel + " AND " + db_->dialect().Exact("\"group\"") + " = " +
-                                   db_->dialect().TextLiteral(group)),
+                               " AND " + Bytes("model_name") + " = " + db_->Quote(model) + " AND channel_id = " + channel +
+                                   " AND " + Bytes("\"group\"") + " = " + db_->Quote(group)),
                0);
 }
 
@@ -228,12 +256,10 @@ TEST_F(ApiCheck, TopByEveryDimensionAndMetric) {
   const std::map<std::string, std::pair<std::string, std::string>> keys = {
       {"user", {"COALESCE(user_id, 0)", "user_id"}},
       {"token", {"COALESCE(token_id, 0)", "token_id"}},
-      {"model", {"CAST(COALESCE(model_name, '') AS BINARY)", "model_name"}},
+      {"model", {Bytes("COALESCE(model_name, '')"), "model_name"}},
       {"channel", {"COALESCE(channel_id, 0)", "channel_id"}}};
   const std::map<std::string, std::pair<std::string, std::string>> metrics = {
-      {"tokens", {"SUM(IF(type = 2, GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0), 0))", "tokens"}},
-      {"reqs", {"COUNT(*)", "reqs"}},
-      {"quota_sum", {"SUM(IF(type = 2, GREATEST(COALESCE(quota, 0), 0), 0))", "quota_sum"}}};
+      {"tokens", {kTruthTokens, "tokens"}}, {"reqs", {"COUNT(*)", "reqs"}}, {"quota_sum", {kTruthQuota, "quota_sum"}}};
   for (const Case& c : cases) {
     // The API widens ranges to whole minutes.
     const int64_t start = c.start - c.start % 60, end = c.end + (60 - c.end % 60) % 60;
@@ -272,9 +298,8 @@ TEST_F(ApiCheck, HeatmapByLocalWeekdayAndHour) {
     EXPECT_EQ(r.source, "hourly+logs");
     const int64_t start = r.body["start_ms"].get<int64_t>() / 1000, end = r.body["end_ms"].get<int64_t>() / 1000;
     std::vector<std::vector<int64_t>> truth(7, std::vector<int64_t>(24, 0));
-    for (const DbRow& row : Rows("SELECT WEEKDAY(" + Local(zone) + "), HOUR(" + Local(zone) + "), SUM(IF(type = 2, "
-                                 "GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0), 0)) "
-                                 "FROM logs WHERE type IN (2, 5) AND created_at >= " + std::to_string(start) +
+    for (const DbRow& row : Rows("SELECT " + LocalWeekday(zone) + ", " + LocalHourOfDay(zone) + ", " + kTruthTokens +
+                                 " FROM logs WHERE type IN (2, 5) AND created_at >= " + std::to_string(start) +
                                  " AND created_at < " + std::to_string(end) + " GROUP BY 1, 2")) {
       truth[std::stoul(*row[0])][std::stoul(*row[1])] = std::stoll(row[2].value_or("0"));
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 10,000 random and malformed parameter sets across every JSON API endpoint, sent to newapi-exporter built with
-# AddressSanitizer (newapi-exporter-asan) on simulator data: no answer >= 500 other than 504, no dropped
-# connection, no sanitizer report, and a clean exit afterwards.
+# AddressSanitizer (newapi-exporter-asan) on simulator data (DB_ENGINE: MariaDB or PostgreSQL): no answer >= 500
+# other than 504, no dropped connection, no sanitizer report, and a clean exit afterwards.
 # Usage: api_fuzz_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE, PORT_BASE+1)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -9,16 +9,16 @@ BUILD_DIR=$1 DB_PORT=$2 API=$(($2 + 1))
 REQUESTS=${API_FUZZ_REQUESTS:-10000}
 make_test_dir
 DB=$TEST_DIR/db
-cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 20; mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
+cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 20; db_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
 trap cleanup EXIT
 
 simulated_database "$DB" "$DB_PORT" --history.rows=30000 --history.days=2 --history.end=1793664000 --users=300 \
   --history.anomaly-interval=3600 || { fail "the simulated database did not start"; finish; }
-(DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=0 AGG_FINALIZE_LAG_SECONDS=36000 \
+(DB_TYPE=$(db_engine) DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=0 AGG_FINALIZE_LAG_SECONDS=36000 \
   exec "$BUILD_DIR/aggregator/newapi-aggregator" --once) >"$TEST_DIR/aggregator.log" 2>&1
 
 # Every request reaches the handlers (no cache); the sanitizer stops the process at its first report.
-(export DB_PORT API_PORT=$API DB_PASS_RO=ro-pass CACHE_TTL_SECONDS=0 API_QUERY_TIMEOUT_MS=3000 \
+(export DB_TYPE=$(db_engine) DB_PORT API_PORT=$API DB_PASS_RO=ro-pass CACHE_TTL_SECONDS=0 API_QUERY_TIMEOUT_MS=3000 \
    ASAN_OPTIONS=abort_on_error=0:halt_on_error=1:detect_leaks=0
  exec "$BUILD_DIR/tests/newapi-exporter-asan") >"$TEST_DIR/exporter.log" 2>&1 &
 echo $! >"$TEST_DIR/exporter.pid"

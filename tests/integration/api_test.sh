@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The JSON API on simulator data: four days of history ending just after New York's 2026 autumn DST change, the hourly
-# table filled by one aggregator pass with the seam a few hours before the end. api_check compares every endpoint
-# with SQL ground truth (and series, top and heatmap again with the rollups unused); then, on exporters of their own: bearer-token auth (401, health open, CORS only for listed
-# origins), a statement timeout answered 504 with the query stopped on the server, and a locked table answered 504
-# while a second request finds the one-connection pool busy (429 with Retry-After).
+# The JSON API on simulator data (DB_ENGINE: MariaDB or PostgreSQL): four days of history ending just after New
+# York's 2026 autumn DST change, the hourly table filled by one aggregator pass with the seam a few hours before the
+# end. api_check compares every endpoint with SQL ground truth (and series, top and heatmap again with the rollups
+# unused); then, on exporters of their own: bearer-token auth (401, health open, CORS only for listed origins), a
+# statement timeout answered 504 with the query stopped on the server, and a table locked by another session answered
+# 504 while a second request finds the one-connection pool busy (429 with Retry-After).
 # The first exporter caches in a private Redis: hits for repeated requests, answers unchanged with Redis frozen or
 # killed, no token key in any cached value.
 # Usage: api_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE..PORT_BASE+5)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+sql_names
 BUILD_DIR=$1 DB_PORT=$2 API=$(($2 + 1)) AUTH_API=$(($2 + 2)) SLOW_API=$(($2 + 3)) AGG_PORT=$(($2 + 4))
 REDIS_PORT=$(($2 + 5))
 make_test_dir
@@ -16,39 +18,42 @@ DB=$TEST_DIR/db
 cleanup() {
   for p in exporter plain auth slow lock; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
   kill -CONT "$(cat "$TEST_DIR/redis/server.pid" 2>/dev/null)" 2>/dev/null; redis_stop "$TEST_DIR/redis"
-  mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
+  db_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
 
 HISTORY_END=1793664000  # 2026-11-03T00:00:00Z; New York fell back on 2026-11-01 at 06:00Z
 simulated_database "$DB" "$DB_PORT" --history.rows=150000 --history.days=4 --history.end=$HISTORY_END --users=400 \
   --history.anomaly-interval=3600 || { fail "the simulated database did not start"; finish; }
-# Time zone tables, for the ground truth's CONVERT_TZ (the exporter reads /usr/share/zoneinfo itself).
-mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null | mariadb --no-defaults --socket="$DB/mariadb.sock" -uroot mysql
-check "MariaDB knows America/New_York" test "$(sql "SELECT CONVERT_TZ('2026-07-01 12:00:00', '+00:00', 'America/New_York')")" = "2026-07-01 08:00:00"
+# MariaDB's time zone tables, for the ground truth's CONVERT_TZ (PostgreSQL has its own; the exporter reads
+# /usr/share/zoneinfo itself).
+if [ "$(db_engine)" = mysql ]; then
+  mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null | mariadb --no-defaults --socket="$DB/mariadb.sock" -uroot mysql
+  check "MariaDB knows America/New_York" test "$(sql "SELECT CONVERT_TZ('2026-07-01 12:00:00', '+00:00', 'America/New_York')")" = "2026-07-01 08:00:00"
+fi
 
 # One aggregator pass; hours end before HISTORY_END - 5 h are final, the rest of the history is read from logs.
 LAG=$(( $(date +%s) - (HISTORY_END - 5 * 3600) ))
-(DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG_PORT AGG_FINALIZE_LAG_SECONDS=$LAG \
+(DB_TYPE=$(db_engine) DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG_PORT AGG_FINALIZE_LAG_SECONDS=$LAG \
   exec "$BUILD_DIR/aggregator/newapi-aggregator" --once) >"$TEST_DIR/aggregator.log" 2>&1
-check "one aggregator pass fills agg_usage_hourly (finalized until $(sql "SELECT value FROM \`new-api\`.agg_state WHERE name = 'finalized_until'"))" test $? = 0
+check "one aggregator pass fills agg_usage_hourly (finalized until $(sql "SELECT value FROM ${OBSERVER}agg_state WHERE name = 'finalized_until'"))" test $? = 0
 
 exporter() { # NAME PORT [VAR=VALUE...]
   local name=$1 port=$2; shift 2
-  (export DB_PORT API_PORT=$port DB_PASS_RO=ro-pass "$@"; exec "$BUILD_DIR/exporter/newapi-exporter") \
+  (export DB_TYPE=$(db_engine) DB_PORT API_PORT=$port DB_PASS_RO=ro-pass "$@"; exec "$BUILD_DIR/exporter/newapi-exporter") \
     >"$TEST_DIR/$name.log" 2>&1 &
   echo $! >"$TEST_DIR/$name.pid"
   wait_until 15 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/health"
 }
 redis_start "$TEST_DIR/redis" "$REDIS_PORT" || fail "Redis did not start"
 # A QuotaPerUnit other than new-api's default, which /api/info must report (the UI's spend divides by it).
-sql "UPDATE \`new-api\`.options SET value = '250000' WHERE \`key\` = 'QuotaPerUnit'"
+sql "UPDATE ${NEWAPI}options SET value = '250000' WHERE $(qi key) = 'QuotaPerUnit'"
 exporter exporter "$API" API_DB_CONNECTIONS=2 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 check "the exporter answers /api/health" curl -fsS -o /dev/null "http://127.0.0.1:$API/api/health"
 info_reports() { [ "$(curl -fsS "http://127.0.0.1:$API/api/info" | jq -c '[.quota_per_unit, .timezone, (.rule_coverage | type)]')" = '[250000,"UTC","object"]' ]; }
 check "/api/info reports the instance's QuotaPerUnit, the time zone and the rules' coverage" wait_until 10 info_reports
 
-NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
+DB_ENGINE=$(db_engine) NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
   "$BUILD_DIR/tests/api_check" >"$TEST_DIR/check.log" 2>&1
 status=$?
 grep -E "^\[ +(OK|FAILED) +\]|Failure|Expected|Which is|actual|scanned" "$TEST_DIR/check.log" | head -80
@@ -67,7 +72,7 @@ keys=$(redis-cli -p "$REDIS_PORT" --scan --pattern '*' | sort)
 check "every key Redis holds is ours ($(wc -l <<<"$keys") keys)" bash -c "! grep -v '^newapi-observer:' <<<'$keys' | grep -q ."
 redis-cli -p "$REDIS_PORT" --scan --pattern 'newapi-observer:*' | while read -r k; do redis-cli -p "$REDIS_PORT" GET "$k"; done \
   >"$TEST_DIR/cached-values.txt"
-sql "SELECT \`key\` FROM \`new-api\`.tokens" >"$TEST_DIR/token-keys.txt"
+sql "SELECT $(qi key) FROM ${NEWAPI}tokens" >"$TEST_DIR/token-keys.txt"
 check "no cached value holds a token key ($(wc -l <"$TEST_DIR/token-keys.txt") keys, $(wc -c <"$TEST_DIR/cached-values.txt") bytes scanned)" \
   bash -c "! grep -F -f '$TEST_DIR/token-keys.txt' '$TEST_DIR/cached-values.txt' >/dev/null"
 under_fault() {  # SIGNAL: 30 distinct requests (misses: each tries Redis) answered 200, none slower than 1 s
@@ -94,7 +99,7 @@ check "caching comes back by itself after Redis restarts" wait_until 10 cached_a
 # CSV export: the same answer as the JSON endpoint, one row per element, the JSON's keys as the header.
 RANGE="start_ms=$(( (HISTORY_END - 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
 csv_of() { curl -sS -D "$TEST_DIR/csv.headers" -o "$TEST_DIR/$1.csv" "http://127.0.0.1:$API/api/export/csv?query=$1&$2"; }
-for q in "top&by=user&limit=50" "series&slot_sec=3600" "anomalies&rule=burst" "logs&ip=$(sql "SELECT ip FROM \`new-api\`.logs WHERE ip <> '' AND type = 2 AND created_at >= $HISTORY_END - 43200 LIMIT 1")"; do
+for q in "top&by=user&limit=50" "series&slot_sec=3600" "anomalies&rule=burst" "logs&ip=$(sql "SELECT ip FROM ${NEWAPI}logs WHERE ip <> '' AND type = 2 AND created_at >= $HISTORY_END - 43200 LIMIT 1")"; do
   name=${q%%&*}
   csv_of "$name" "$RANGE&${q#*&}"
   curl -sS -o "$TEST_DIR/$name.json" "http://127.0.0.1:$API/$(case $name in top|series|anomalies) echo "api/stats/$name";; logs) echo api/logs;; esac)?$RANGE&${q#*&}"
@@ -117,9 +122,9 @@ check "no CSV holds a token key ($(wc -c <"$TEST_DIR/all-csv.txt") bytes scanned
 
 stop_pidfile "$TEST_DIR/exporter.pid" 10
 # The same ground truths from agg_usage_hourly alone, as while an older installation's rollups are being built.
-sql "DELETE FROM \`new-api\`.agg_state WHERE name = 'rollups_until'"
+sql "DELETE FROM ${OBSERVER}agg_state WHERE name = 'rollups_until'"
 exporter plain "$API" CACHE_TTL_SECONDS=0
-NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
+DB_ENGINE=$(db_engine) NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
   "$BUILD_DIR/tests/api_check" --gtest_filter='ApiCheck.Series*:ApiCheck.Top*:ApiCheck.Heatmap*' \
   >"$TEST_DIR/check-without-rollups.log" 2>&1
 status=$?
@@ -127,18 +132,18 @@ grep -E "^\[ +FAILED +\]|Failure" "$TEST_DIR/check-without-rollups.log" | head -
 check "series, top and heatmap equal their ground truth without the rollups too" test "$status" = 0
 stop_pidfile "$TEST_DIR/plain.pid" 10
 # Grants older than the rollups: an account that may not read one answers from agg_usage_hourly, same numbers.
-sql "INSERT INTO \`new-api\`.agg_state (name, value, updated_at) SELECT 'rollups_until', value, updated_at
-  FROM \`new-api\`.agg_state WHERE name = 'finalized_until'"
+sql "INSERT INTO ${OBSERVER}agg_state (name, value, updated_at) SELECT 'rollups_until', value, updated_at
+  FROM ${OBSERVER}agg_state WHERE name = 'finalized_until'"
 exporter plain "$API" CACHE_TTL_SECONDS=0
 TOP_URL="http://127.0.0.1:$API/api/stats/top?start_ms=$(( (HISTORY_END - 4 * 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))&by=user&limit=20"
 curl -sS -o "$TEST_DIR/top-rollup.json" "$TOP_URL"
-sql "REVOKE SELECT ON \`new-api\`.agg_usage_hourly_by_user FROM 'newapi_ro'@'%'"
+sql "REVOKE SELECT ON ${OBSERVER}agg_usage_hourly_by_user FROM $RO_ACCOUNT"
 check "without SELECT on a rollup the API still answers 200" \
   test "$(curl -sS -o "$TEST_DIR/top-fallback.json" -w '%{http_code}' "$TOP_URL")" = 200
 check "  ... the same numbers as from the rollup ($(jq length "$TEST_DIR/top-rollup.json") rows)" \
   bash -c "[ \$(jq length '$TEST_DIR/top-rollup.json') = 20 ] && cmp -s '$TEST_DIR/top-rollup.json' '$TEST_DIR/top-fallback.json'"
 check "  ... and says which grant is missing" grep -q "rollup tables are not readable" "$TEST_DIR/plain.log"
-sql "GRANT SELECT ON \`new-api\`.agg_usage_hourly_by_user TO 'newapi_ro'@'%'"
+sql "GRANT SELECT ON ${OBSERVER}agg_usage_hourly_by_user TO $RO_ACCOUNT"
 stop_pidfile "$TEST_DIR/plain.pid" 10
 
 # Auth and CORS (no cache: every request reaches the database). One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
@@ -165,7 +170,13 @@ check "a preflight for a listed origin answers 204 with the methods" \
 check "the right token over a range too slow for the timeout: 504" test "$(code -H "Authorization: Bearer $TOKEN" "$URL")" = 504
 check "  ... with the error shape" grep -q '"code":504' "$TEST_DIR/body.json"
 # The API's usage queries (the collectors' own queries run meanwhile).
-running() { sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'newapi_ro' AND COMMAND = 'Query' AND INFO LIKE '%GROUP BY k%'"; }
+running() {
+  if [ "$(db_engine)" = postgres ]; then
+    sql "SELECT COUNT(*) FROM pg_stat_activity WHERE usename = 'newapi_ro' AND state = 'active' AND query LIKE '%GROUP BY k%'"
+  else
+    sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'newapi_ro' AND COMMAND = 'Query' AND INFO LIKE '%GROUP BY k%'"
+  fi
+}
 check "  ... and the query was stopped on the server ($(running) running)" test "$(running)" = 0
 check "the exporter keeps answering after timeouts" test "$(code "http://127.0.0.1:$AUTH_API/api/health")" = 200
 
@@ -173,8 +184,12 @@ stop_pidfile "$TEST_DIR/auth.pid" 10
 # A locked logs table with a one-connection pool: the first request waits on the lock and answers 504; the second,
 # meanwhile, finds the pool busy and answers 429 with Retry-After.
 exporter slow "$SLOW_API" API_DB_CONNECTIONS=1 DB_LOCK_WAIT_TIMEOUT_SECONDS=3 CACHE_TTL_SECONDS=0
-mariadb --no-defaults --socket="$DB/mariadb.sock" -uroot -e "LOCK TABLES \`new-api\`.logs WRITE; SELECT SLEEP(6);" \
-  >/dev/null 2>&1 &
+# Another session holds the lock for 6 s.
+if [ "$(db_engine)" = postgres ]; then
+  sql "BEGIN; LOCK TABLE logs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;" >/dev/null 2>&1 &
+else
+  sql "LOCK TABLES \`new-api\`.logs WRITE; SELECT SLEEP(6);" >/dev/null 2>&1 &
+fi
 echo $! >"$TEST_DIR/lock.pid"
 sleep 0.5
 SLOW_URL="http://127.0.0.1:$SLOW_API/api/stats/series?start_ms=$(( (HISTORY_END - 3600) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"

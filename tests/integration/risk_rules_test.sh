@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The risk rules on simulator data: a history with an anomaly and a decoy every hour after its first day, checked by
-# risk_rules_check (streaming = SQL, every injection found, decoys and normal traffic quiet, allow-lists); then a
-# running exporter's rules.yaml reload: POST /-/reload and SIGHUP change thresholds live, broken files are rejected
-# with a clear error and the old rules stay.
+# The risk rules on simulator data (DB_ENGINE: MariaDB or PostgreSQL): a history with an anomaly and a decoy every
+# hour after its first day, checked by risk_rules_check (streaming = SQL, every injection found, decoys and normal
+# traffic quiet, allow-lists); then a running exporter's rules.yaml reload: POST /-/reload and SIGHUP change
+# thresholds live, broken files are rejected with a clear error and the old rules stay.
 # Usage: risk_rules_test.sh BUILD_DIR PORT_BASE
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+sql_names
 BUILD_DIR=$1 DB_PORT=$2 EXPORTER_PORT=$(($2 + 1))
 make_test_dir
 DB=$TEST_DIR/db
-cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 10; mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
+cleanup() { stop_pidfile "$TEST_DIR/exporter.pid" 10; db_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"; }
 trap cleanup EXIT
 METRICS=http://127.0.0.1:$EXPORTER_PORT/metrics
 INJECTIONS=$TEST_DIR/injections.jsonl
@@ -18,7 +19,7 @@ simulated_database "$DB" "$DB_PORT" --history.rows=300000 --history.days=3 --use
   --history.anomaly-interval=3600 --injections.file="$INJECTIONS" || { fail "the simulated database did not start"; finish; }
 check "the history holds injections ($(wc -l <"$INJECTIONS") lines)" test "$(wc -l <"$INJECTIONS")" -ge 16
 
-NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_INJECTIONS=$INJECTIONS "$BUILD_DIR/tests/risk_rules_check" \
+DB_ENGINE=$(db_engine) NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_INJECTIONS=$INJECTIONS "$BUILD_DIR/tests/risk_rules_check" \
   >"$TEST_DIR/check.log" 2>&1
 status=$?
 grep -E "^(streamed|SQL|[0-9]+ injected)|Failure|only:|flagged|not found" "$TEST_DIR/check.log" | head -60
@@ -27,16 +28,16 @@ check "streaming and SQL evaluators agree; injections found; decoys, normal traf
 # A running exporter: rules.yaml at start, big_request from its first minute, reloads.
 RULES=$TEST_DIR/rules.yaml
 printf 'burst:\n  limit: 300\nallow:\n  ips: ["10.0.0.0/8"]\n' >"$RULES"
-(export DB_PORT API_PORT=$EXPORTER_PORT DB_PASS_RO=ro-pass RULES_FILE=$RULES
+(export DB_TYPE=$(db_engine) DB_PORT API_PORT=$EXPORTER_PORT DB_PASS_RO=ro-pass RULES_FILE=$RULES
  exec "$BUILD_DIR/exporter/newapi-exporter") >"$TEST_DIR/exporter.log" 2>&1 &
 echo $! >"$TEST_DIR/exporter.pid"
 threshold() { metric_value "$METRICS" "newapi_anomaly_threshold{rule=\"$1\"}"; }
 threshold_is() { [ "$(threshold "$1")" = "$2" ]; }
 check "rules.yaml overrides the environment at start (burst limit 300)" wait_until 15 threshold_is burst 300
 # big_request right after a start: the exporter read the model's baseline hours in SQL, so one absurd request fires.
-sql "INSERT INTO \`new-api\`.logs (user_id, created_at, type, token_id, token_name, model_name, quota, prompt_tokens,
-     completion_tokens, channel_id, \`group\`, other)
-     VALUES (1, UNIX_TIMESTAMP(), 2, 1, 'size-probe', 'gpt-4o', 1, 900000, 10, 1, 'default', '{}')"
+sql "INSERT INTO ${NEWAPI}logs (user_id, created_at, type, token_id, token_name, model_name, quota, prompt_tokens,
+     completion_tokens, channel_id, $(qi group), other)
+     VALUES (1, $(date +%s), 2, 1, 'size-probe', 'gpt-4o', 1, 900000, 10, 1, 'default', '{}')"
 big_visible() { curl -fsS "$METRICS" | grep -q 'newapi_anomaly{rule="big_request",subject_id="[0-9]*",subject_name="gpt-4o",subject_type="request"} 900010'; }
 check "a big request right after the exporter's start shows as an anomaly within 5 s" wait_until 5 big_visible
 reload() { curl -sS -o "$TEST_DIR/reload.json" -w '%{http_code}' -X POST "http://127.0.0.1:$EXPORTER_PORT/-/reload"; }

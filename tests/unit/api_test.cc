@@ -1,8 +1,10 @@
 // The JSON API's pure parts without a database: time zones (fixed offsets, TZif files, POSIX rules, DST buckets),
-// parameter validation and normalization, the hourly/logs query plan, the SQL's column allow-list, and access checks.
+// parameter validation and normalization, the hourly/logs query plan, the SQL's column allow-list, access checks and
+// the HTTP status of each kind of database failure on both engines.
 #include <gtest/gtest.h>
 
 #include "api/access.h"
+#include "api/answer.h"
 #include "api/params.h"
 #include "api/plan.h"
 #include "api/time_zone.h"
@@ -138,6 +140,12 @@ TEST(ParamsTest, SeriesValidationNamesTheParameter) {
   EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"channel", "x"}})), "channel");
   EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"model", std::string(200, 'm')}})), "model");
   EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"sorcery", "1"}})), "sorcery");
+  // Text that is not UTF-8 names nothing (and PostgreSQL refuses it in a literal); UTF-8 beyond ASCII is fine.
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"group", "\xE4\xB8\xAD\xE6\x96\x87"}})), "");
+  EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"model", "\xF0\x9F\x98\x80"}})), "");
+  for (const char* bad : {"\xE4\xB8\xAD\xFF\xFE", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE4\xB8"}) {
+    EXPECT_EQ(SeriesError(Q({{"start_ms", start}, {"end_ms", end}, {"group", bad}})), "group") << bad;
+  }
   EXPECT_EQ(SeriesError(QueryParams{{"start_ms", start}, {"start_ms", start}, {"end_ms", end}}), "start_ms");
   // Range caps per slot: 1500 buckets.
   const std::string two_days = std::to_string(Utc(2024, 7, 3) * 1000);
@@ -344,6 +352,42 @@ TEST(UsageSqlTest, PostgresReadsTheSameSourcesInItsDialect) {
   EXPECT_NE(top.find("COALESCE(\"group\", '') = ''"), std::string::npos) << top;
   EXPECT_EQ(top.find("BINARY"), std::string::npos) << top;
   EXPECT_EQ(SubjectCondition(postgres, LogSubject::kIp, "x'y"), "ip = 'x''y'");
+}
+
+// Each engine's own failures (as its backend classifies them) answer alike: timeouts and lock waits 504, an
+// unreachable or full server 503, anything else 500 with the engine's code.
+TEST(AnswerTest, DatabaseFailuresByKindOnBothEngines) {
+  auto mysql = [](unsigned code, const char* message = "") {
+    return observer::DbStatus::Failure(observer::ClassifyMysqlError(code, message), message, code);
+  };
+  auto postgres = [](const char* sqlstate) {
+    return observer::DbStatus::Failure(observer::ClassifyPostgresError(sqlstate), "", 0, sqlstate);
+  };
+  const std::pair<observer::DbStatus, int> cases[] = {
+      {mysql(3024), 504},   // MySQL MAX_EXECUTION_TIME
+      {mysql(1969), 504},   // MariaDB max_statement_time
+      {mysql(1205), 504},   // lock wait timeout
+      {mysql(2013, "Lost connection to server during query (timeout)"), 504},  // client read timeout
+      {mysql(2013), 503},
+      {mysql(2003), 503},
+      {mysql(1040), 503},   // too many connections
+      {mysql(1226), 503},   // max_user_connections
+      {mysql(1146), 500},
+      {postgres("57014"), 504},  // statement_timeout
+      {postgres("55P03"), 504},  // lock_timeout
+      {postgres("08006"), 503},
+      {postgres("57P01"), 503},  // admin shutdown
+      {postgres("53300"), 503},  // too many connections
+      {postgres("42P01"), 500},
+      {observer::DbStatus::Failure(observer::DbError::kClientTimeout, "no answer"), 504},
+  };
+  for (const auto& [status, http] : cases) {
+    const Answer answer = DbFailure(status);
+    EXPECT_EQ(answer.status, http) << status.Code();
+    EXPECT_EQ(answer.body["code"], http) << status.Code();
+  }
+  EXPECT_EQ(DbFailure(postgres("42P01")).body["error"], "database error 42P01");
+  EXPECT_EQ(DbFailure(mysql(1146)).body["error"], "database error 1146");
 }
 
 TEST(AccessTest, BearerTokenAndCors) {

@@ -61,6 +61,24 @@ DbStatus QueryFindings(DbClient& db, const std::string& sql, Rule rule, const ch
   return status;
 }
 
+// The consume rows the burst windows overlapping the range read: anchors a whose window [a - window + 1, a] overlaps
+// it.
+std::string BurstRows(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
+  const int64_t window = t.burst_window_sec;
+  return "FROM logs WHERE created_at >= " + Str(range.start - window + 1) + " AND created_at < " +
+         Str(range.end + window - 1) + " AND type = 2 AND token_id > 0" + ExcludeAllowed(d, allow);
+}
+
+DbStatus EvaluateBurst(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
+                       std::vector<Finding>* out) {
+  std::vector<int64_t> candidates;
+  DbStatus status = db.QueryEach(BurstCandidatesSql(db.dialect(), t, allow, range),
+                                 [&candidates](const DbRowView& row) { candidates.push_back(DbInt(row[0])); });
+  const std::string sql = BurstSql(db.dialect(), t, allow, range, candidates);
+  if (!status.ok || sql.empty()) return status;
+  return QueryFindings(db, sql, Rule::kBurst, "token", static_cast<double>(t.burst_limit), t.burst_window_sec, out);
+}
+
 DbStatus EvaluateBigRequest(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
                             std::vector<Finding>* out) {
   ModelHourStats stats;
@@ -91,20 +109,21 @@ DbStatus QueryModelHourStats(DbClient& db, const Thresholds& t, TimeRange range,
   });
 }
 
-std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
-  const int64_t window = t.burst_window_sec;
-  // Anchors a whose window [a - window + 1, a] overlaps the range, and the rows those windows read.
-  const int64_t first_row = range.start - window + 1, anchors_end = range.end + window - 1;
-  const std::string rows = "FROM logs WHERE created_at >= " + Str(first_row) + " AND created_at < " +
-                           Str(anchors_end) + " AND type = 2 AND token_id > 0" + ExcludeAllowed(d, allow);
-  // A window of `window` seconds spans at most two aligned buckets of that size, so a token reaching the limit has
-  // at least half of it in one bucket: only those tokens go through the window function.
-  const int64_t half = (t.burst_limit + 1) / 2;
+std::string BurstCandidatesSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
+  return "SELECT DISTINCT token_id FROM (SELECT token_id " + BurstRows(d, t, allow, range) + " GROUP BY token_id, " +
+         d.IntDiv("created_at", t.burst_window_sec) + " HAVING COUNT(*) >= " + Str((t.burst_limit + 1) / 2) +
+         ") busy ORDER BY token_id";
+}
+
+std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
+                     const std::vector<int64_t>& candidates) {
+  if (candidates.empty()) return "";
+  std::string list;
+  for (int64_t token : candidates) list += (list.empty() ? "" : ", ") + Str(token);
   return "SELECT token_id, MAX(token_name), MAX(n), MIN(created_at), MAX(created_at), COUNT(DISTINCT created_at) "
          "FROM (SELECT token_id, token_name, created_at, COUNT(*) OVER (PARTITION BY token_id ORDER BY created_at "
-         "RANGE BETWEEN " + Str(window - 1) + " PRECEDING AND CURRENT ROW) AS n " + rows +
-         " AND token_id IN (SELECT token_id FROM (SELECT token_id " + rows + " GROUP BY token_id, " +
-         d.IntDiv("created_at", window) + " HAVING COUNT(*) >= " + Str(half) + ") busy)) anchors WHERE n >= " + Str(t.burst_limit) +
+         "RANGE BETWEEN " + Str(t.burst_window_sec - 1) + " PRECEDING AND CURRENT ROW) AS n " +
+         BurstRows(d, t, allow, range) + " AND token_id IN (" + list + ")) anchors WHERE n >= " + Str(t.burst_limit) +
          " AND created_at >= " + Str(range.start) + " GROUP BY token_id ORDER BY token_id";
 }
 
@@ -166,8 +185,7 @@ DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowL
   DbStatus status;
   switch (rule) {
     case Rule::kBurst:
-      status = QueryFindings(db, BurstSql(db.dialect(), t, allow, range), rule, "token", static_cast<double>(t.burst_limit),
-                             t.burst_window_sec, out);
+      status = EvaluateBurst(db, t, allow, range, out);
       break;
     case Rule::kMultiUserToken:
       status = QueryFindings(db, MultiUserTokenSql(db.dialect(), t, allow, range), rule, "token",

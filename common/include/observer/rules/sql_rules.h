@@ -20,8 +20,14 @@ struct TimeRange {
   int64_t end = 0;
 };
 
-// Columns: token_id, token_name, peak, first_anchor, last_anchor, anchors.
-std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
+// Column: token_id. The tokens with at least half the limit in one aligned bucket of the window's size: only they can
+// reach it, since a window spans at most two such buckets.
+std::string BurstCandidatesSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
+// Columns: token_id, token_name, peak, first_anchor, last_anchor, anchors; the window function over the candidates
+// alone (a statement of its own: PostgreSQL, estimating few rows past its statistics, recomputed a subquery of them
+// for every row). "" without candidates.
+std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
+                     const std::vector<int64_t>& candidates);
 // Columns: subject, name, peak, first_window_start, last_window_start, windows.
 std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
 std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
