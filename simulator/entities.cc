@@ -76,8 +76,6 @@ class InsertBatcher {
 };
 
 std::string I(int64_t v) { return std::to_string(v); }
-std::string Q(std::string_view v) { return SqlQuote(v); }
-std::string QOrNull(std::string_view v) { return v.empty() ? "NULL" : SqlQuote(v); }
 
 std::string Join(const std::vector<std::string>& items, char separator) {
   std::string out;
@@ -251,13 +249,16 @@ EntityTotals::EntityTotals(const Population& p)
       token_accessed_time(p.tokens.size()),
       channel_used_quota(p.channels.size()) {}
 
-std::vector<std::string> EntityInsertStatements(const Catalog& catalog, const Population& p,
-                                                const EntityTotals& totals, int64_t now) {
+std::vector<std::string> EntityInsertStatements(const observer::Dialect& dialect, const Catalog& catalog,
+                                                const Population& p, const EntityTotals& totals, int64_t now) {
+  auto Q = [&](std::string_view v) { return SqlQuote(dialect, v); };
+  auto QOrNull = [&](std::string_view v) { return v.empty() ? std::string("NULL") : SqlQuote(dialect, v); };
+  auto B = [&](bool v) { return dialect.Bool(v); };
   std::vector<std::string> out;
   {
     InsertBatcher users(&out,
                         "INSERT INTO users (id, username, password, display_name, role, status, email, access_token, "
-                        "quota, used_quota, request_count, `group`, aff_code, aff_count, aff_quota, aff_history, "
+                        "quota, used_quota, request_count, \"group\", aff_code, aff_count, aff_quota, aff_history, "
                         "setting, created_at, last_login_at, auth_version)");
     for (size_t i = 0; i < p.users.size(); ++i) {
       const User& u = p.users[i];
@@ -277,24 +278,24 @@ std::vector<std::string> EntityInsertStatements(const Catalog& catalog, const Po
   }
   {
     InsertBatcher tokens(&out,
-                         "INSERT INTO tokens (id, user_id, `key`, status, name, created_time, accessed_time, "
+                         "INSERT INTO tokens (id, user_id, \"key\", status, name, created_time, accessed_time, "
                          "expired_time, remain_quota, unlimited_quota, model_limits_enabled, model_limits, allow_ips, "
-                         "used_quota, `group`, cross_group_retry)");
+                         "used_quota, \"group\", cross_group_retry)");
     for (size_t i = 0; i < p.tokens.size(); ++i) {
       const Token& t = p.tokens[i];
       const int64_t accessed = totals.token_accessed_time[i] > 0 ? totals.token_accessed_time[i] : t.created_time;
       tokens.Add(Join({I(t.id), I(t.user_id), Q(t.key), I(t.status), Q(t.name), I(t.created_time), I(accessed),
-                       I(t.expired_time), I(t.remain_quota), t.unlimited_quota ? "1" : "0", "0", "''", "''",
-                       I(totals.token_used_quota[i]), "''", "0"},
+                       I(t.expired_time), I(t.remain_quota), B(t.unlimited_quota), B(false), "''", "''",
+                       I(totals.token_used_quota[i]), "''", B(false)},
                       ','));
     }
   }
   {
     InsertBatcher channels(&out,
-                           "INSERT INTO channels (id, type, `key`, status, name, weight, created_time, test_time, "
-                           "response_time, base_url, balance, balance_updated_time, models, `group`, used_quota, "
+                           "INSERT INTO channels (id, type, \"key\", status, name, weight, created_time, test_time, "
+                           "response_time, base_url, balance, balance_updated_time, models, \"group\", used_quota, "
                            "model_mapping, priority, auto_ban, other_info, test_model, channel_info, settings)");
-    InsertBatcher abilities(&out, "INSERT INTO abilities (`group`, model, channel_id, enabled, priority, weight)");
+    InsertBatcher abilities(&out, "INSERT INTO abilities (\"group\", model, channel_id, enabled, priority, weight)");
     for (size_t i = 0; i < p.channels.size(); ++i) {
       const Channel& c = p.channels[i];
       std::string other_info = "{}";
@@ -312,7 +313,7 @@ std::vector<std::string> EntityInsertStatements(const Catalog& catalog, const Po
                         ','));
       for (const std::string& group : c.spec.groups) {
         for (const std::string& model : c.spec.models) {
-          abilities.Add(Join({Q(group), Q(model), I(c.id), c.spec.status == 1 ? "1" : "0", I(c.spec.priority),
+          abilities.Add(Join({Q(group), Q(model), I(c.id), B(c.spec.status == 1), I(c.spec.priority),
                               I(c.spec.weight)},
                              ','));
         }
@@ -320,7 +321,7 @@ std::vector<std::string> EntityInsertStatements(const Catalog& catalog, const Po
     }
   }
   {
-    InsertBatcher options(&out, "INSERT INTO options (`key`, value)");
+    InsertBatcher options(&out, "INSERT INTO options (\"key\", value)");
     const std::vector<std::pair<std::string, std::string>> rows = {
         {"QuotaPerUnit", FormatNumber(kQuotaPerUnit)},
         {"ModelRatio", ModelRatioJson(catalog)},

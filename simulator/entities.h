@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "catalog.h"
+#include "observer/dialect.h"
 #include "random.h"
 
 namespace sim {
@@ -93,8 +94,9 @@ struct EntityTotals {
   explicit EntityTotals(const Population& population);
 };
 
-// Multi-row INSERT statements for users, tokens, channels, abilities, options, vendors, models, setups.
-std::vector<std::string> EntityInsertStatements(const Catalog& catalog, const Population& population,
-                                                const EntityTotals& totals, int64_t now);
+// Multi-row INSERT statements for users, tokens, channels, abilities, options, vendors, models, setups, with
+// explicit ids (on PostgreSQL the caller advances the sequences afterwards).
+std::vector<std::string> EntityInsertStatements(const observer::Dialect& dialect, const Catalog& catalog,
+                                                const Population& population, const EntityTotals& totals, int64_t now);
 
 }  // namespace sim

@@ -89,6 +89,7 @@ class Counters {
     }
     if (users.empty() && buckets.empty()) return;
     auto i = [](int64_t v) { return std::to_string(v); };
+    auto text = [&](std::string_view v) { return SqlQuote(db.dialect(), v); };
     std::vector<std::string> sql;
     for (const auto& [id, d] : users) {
       sql.push_back("UPDATE users SET used_quota = used_quota + " + i(d.first) + ", quota = quota - " + i(d.first) +
@@ -109,8 +110,8 @@ class Counters {
     }
     for (const auto& [key, v] : buckets) {
       const auto& [user_id, username, model, hour, group, token_id, channel_id] = key;
-      const std::string where = " WHERE user_id = " + i(user_id) + " AND model_name = " + SqlQuote(model) +
-                                " AND created_at = " + i(hour) + " AND use_group = " + SqlQuote(group) +
+      const std::string where = " WHERE user_id = " + i(user_id) + " AND model_name = " + text(model) +
+                                " AND created_at = " + i(hour) + " AND use_group = " + text(group) +
                                 " AND token_id = " + i(token_id) + " AND channel_id = " + i(channel_id);
       uint64_t affected = 0;
       observer::DbStatus st = db.Execute("UPDATE quota_data SET count = count + " + i(v[0]) + ", quota = quota + " +
@@ -118,7 +119,7 @@ class Counters {
                                          &affected);
       if (st.ok && affected == 0) {
         st = db.Execute(std::string("INSERT INTO quota_data (") + kQuotaDataColumns + ") VALUES (" + i(user_id) + "," +
-                        SqlQuote(username) + "," + SqlQuote(model) + "," + i(hour) + "," + SqlQuote(group) + "," +
+                        text(username) + "," + text(model) + "," + i(hour) + "," + text(group) + "," +
                         i(token_id) + "," + i(channel_id) + ",''," + i(v[2]) + "," + i(v[0]) + "," + i(v[1]) + ")");
       }
       if (!st.ok) {
@@ -172,7 +173,11 @@ class LateCommit {
 
   void Begin(const LogRow& row, Clock::time_point due, Stats& stats) {
     if (!db_.connected() && !db_.Connect().ok) return;
-    if (!Run(db_, "BEGIN", stats) || !Run(db_, LogInsertSql(row), stats)) return;
+    if (!Run(db_, "BEGIN", stats)) return;
+    if (!Run(db_, LogInsertSql(db_.dialect(), row), stats)) {
+      db_.Execute("ROLLBACK");  // PostgreSQL refuses every statement of a failed transaction until it ends
+      return;
+    }
     row_ = row;
     due_ = due;
   }
@@ -217,10 +222,13 @@ void WriterLoop(int index, const Catalog& catalog, const Population& population,
     if (gen.rng().Chance(kEarlyStampShare)) row.created_at -= gen.rng().UniformInt(1, 3);
     const double r = gen.rng().Uniform01();
     if (r < kRolledBackShare) {
-      if (Run(db, "BEGIN", stats) && Run(db, LogInsertSql(row), stats) && Run(db, "ROLLBACK", stats)) ++stats.rolled_back;
+      if (Run(db, "BEGIN", stats)) {
+        const bool inserted = Run(db, LogInsertSql(db.dialect(), row), stats);
+        if (Run(db, "ROLLBACK", stats) && inserted) ++stats.rolled_back;
+      }
     } else if (r < kRolledBackShare + kLateCommitShare && !late.open()) {
       late.Begin(row, Clock::now() + std::chrono::milliseconds(gen.rng().UniformInt(1000, 4000)), stats);
-    } else if (Run(db, LogInsertSql(row), stats)) {
+    } else if (Run(db, LogInsertSql(db.dialect(), row), stats)) {
       ++stats.inserted;
       counters.Add(row);
     }
@@ -293,7 +301,7 @@ void InjectorLoop(const Catalog& catalog, const Population& population, const Li
       pending.pop();
       row.created_at = Now();
       if (!db.connected() && !ConnectWithRetry(db, waiter, "injector")) return;
-      const std::string sql = LogInsertSql(row);
+      const std::string sql = LogInsertSql(db.dialect(), row);
       if (observer::DbStatus st = db.Execute(sql); st.ok) {
         ++stats.inserted;
         counters.Add(row);

@@ -12,6 +12,7 @@
 
 #include "bulk_loader.h"
 #include "catalog.h"
+#include "database.h"
 #include "entities.h"
 #include "live.h"
 #include "load_plan.h"
@@ -47,8 +48,9 @@ const char* const kBoolFlags[] = {"--reset", "--legacy-index"};
 
 std::vector<observer::Setting> SimSettings() {
   return {
-      {"db.host", "SIM_DB_HOST", "127.0.0.1", "MySQL/MariaDB host"},
-      {"db.port", "SIM_DB_PORT", "3306", "MySQL/MariaDB port"},
+      {"db.type", "SIM_DB_TYPE", "mysql", "database engine: mysql (also MariaDB) or postgres"},
+      {"db.host", "SIM_DB_HOST", "127.0.0.1", "database host"},
+      {"db.port", "SIM_DB_PORT", "", "database port (default 3306 on mysql, 5432 on postgres)"},
       {"db.user", "SIM_DB_USER", "root", "account that may create the database"},
       {"db.password", "SIM_DB_PASS", "", "password of that account", true},
       {"db.name", "SIM_DB_NAME", "new-api", "database name (created if absent)"},
@@ -72,8 +74,12 @@ std::vector<observer::Setting> SimSettings() {
 
 SimOptions ParseSimOptions(const observer::Config& c) {
   SimOptions o;
+  if (!observer::ParseDbEngine(c.GetString("db.type"), &o.db.engine)) {
+    throw observer::ConfigError("--db.type (SIM_DB_TYPE) must be mysql or postgres");
+  }
   o.db.host = c.GetString("db.host");
-  o.db.port = static_cast<int>(c.GetInt("db.port", 1, 65535));
+  o.db.port = c.GetString("db.port").empty() ? observer::DefaultPort(o.db.engine)
+                                             : static_cast<int>(c.GetInt("db.port", 1, 65535));
   o.db.user = c.GetString("db.user");
   o.db.password = c.GetString("db.password");
   o.db.database = c.GetString("db.name");
@@ -109,12 +115,13 @@ nlohmann::json Marker(const SimOptions& o, const std::string& state) {
 }
 
 observer::DbStatus WriteMarker(observer::DbClient& db, const nlohmann::json& marker) {
-  return db.Execute(std::string("REPLACE INTO options (`key`, value) VALUES ('") + sim::kMarkerKey + "', " +
-                    sim::SqlQuote(marker.dump()) + ")");
+  return db.Execute(std::string("INSERT INTO options (\"key\", value) VALUES ('") + sim::kMarkerKey + "', " +
+                    sim::SqlQuote(db.dialect(), marker.dump()) + ")" +
+                    db.dialect().UpsertClause("options", "\"key\"", {"value"}));
 }
 
 [[noreturn]] void Fail(const std::string& what, const observer::DbStatus& status) {
-  observer::log::Error(what, {{"error", status.message}, {"code", status.code}});
+  observer::log::Error(what, {{"error", status.message}, {"code", status.Code()}});
   std::exit(1);
 }
 
@@ -122,47 +129,27 @@ void Must(observer::DbClient& db, const std::string& sql, const std::string& wha
   if (observer::DbStatus st = db.Execute(sql); !st.ok) Fail(what, st);
 }
 
-sim::DatabaseState Inspect(observer::DbClient& server, const std::string& name) {
-  sim::DatabaseState state;
-  observer::QueryResult r;
-  if (observer::DbStatus st = server.Query(
-          "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + server.Quote(name), &r);
-      !st.ok) {
-    Fail("cannot inspect the database", st);
-  }
-  state.table_count = std::stoi(r.rows.at(0).at(0).value_or("0"));
-  observer::QueryResult s;
-  server.Query("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = " + server.Quote(name), &s);
-  state.exists = !s.rows.empty();
-  observer::QueryResult m;
-  if (state.table_count > 0 &&
-      server.Query("SELECT value FROM " + observer::QuoteIdentifier(name) + ".options WHERE `key` = '" +
-                       sim::kMarkerKey + "'",
-                   &m).ok &&
-      !m.rows.empty() && m.rows[0][0]) {
-    nlohmann::json marker = nlohmann::json::parse(*m.rows[0][0], nullptr, false);
-    if (marker.is_object()) state.marker = marker;
-  }
-  return state;
+// A connection to the simulator's database prepared for the bulk load.
+void ConnectBulk(observer::DbClient& db) {
+  if (observer::DbStatus st = db.Connect(); !st.ok) Fail("cannot connect to the database", st);
+  if (observer::DbStatus st = sim::PrepareBulkSession(db); !st.ok) Fail("cannot prepare the session", st);
 }
 
 // Returns true when the database holds a finished load (loaded now or before).
 bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   const bool is_run = o.command == "run";
-  observer::DbOptions server_options = o.db;
-  server_options.database.clear();
-  server_options.allow_local_infile = true;
-  observer::DbClient db(server_options);
-  if (observer::DbStatus st = db.Connect(); !st.ok) Fail("cannot connect to the database server", st);
+  const observer::DbEngine engine = o.db.engine;
+  observer::DbClient server(sim::ServerOptions(o.db));
+  if (observer::DbStatus st = server.Connect(); !st.ok) Fail("cannot connect to the database server", st);
 
-  const sim::DatabaseState state = Inspect(db, o.db.database);
+  const sim::DatabaseState state = sim::InspectDatabase(server, o.db);
   const sim::LoadAction action = sim::DecideLoad(state, o.reset, is_run);
   observer::log::Info("database inspected", {{"database", o.db.database},
+                                             {"engine", observer::EngineName(engine)},
                                              {"exists", state.exists},
                                              {"tables", state.table_count},
                                              {"marker", state.marker ? *state.marker : nlohmann::json()},
                                              {"action", sim::LoadActionName(action)}});
-  const std::string quoted_name = observer::QuoteIdentifier(o.db.database);
   switch (action) {
     case sim::LoadAction::kSkip:
       observer::log::Info("database already holds the simulator's data; skipping the history load");
@@ -175,23 +162,22 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
                            {{"database", o.db.database}, {"tables", state.table_count}});
       std::exit(1);
     case sim::LoadAction::kRecreate:
-      Must(db, "DROP DATABASE IF EXISTS " + quoted_name, "cannot drop the database");
+      Must(server, sim::DropDatabaseSql(engine, o.db.database), "cannot drop the database");
       [[fallthrough]];
     case sim::LoadAction::kCreate:
-      Must(db, "CREATE DATABASE " + quoted_name + " DEFAULT CHARACTER SET utf8mb4", "cannot create the database");
+      Must(server, sim::CreateDatabaseSql(engine, o.db.database), "cannot create the database");
       [[fallthrough]];
     case sim::LoadAction::kFill:
       break;
   }
-  Must(db, "USE " + quoted_name, "cannot use the database");
-  // Bulk-load session: no per-row uniqueness checks, no binary log (needs privilege: best effort).
-  Must(db, "SET SESSION unique_checks = 0, foreign_key_checks = 0", "cannot prepare the session");
-  if (observer::DbStatus st = db.Execute("SET SESSION sql_log_bin = 0"); !st.ok) {
-    observer::log::Info("sql_log_bin unchanged", {{"reason", st.message}});
-  }
+  server.Close();
+  observer::DbOptions bulk_options = o.db;
+  bulk_options.allow_local_infile = true;
+  observer::DbClient db(bulk_options);
+  ConnectBulk(db);
 
   const auto started = std::chrono::steady_clock::now();
-  const sim::SchemaPlan schema = sim::PlanSchema(sim::EmbeddedSchema(), o.legacy_index);
+  const sim::SchemaPlan schema = sim::PlanSchema(engine, o.legacy_index);
   for (const std::string& create : schema.create_tables) Must(db, create, "cannot create a table");
   if (observer::DbStatus st = WriteMarker(db, Marker(o, "loading")); !st.ok) Fail("cannot write the marker", st);
 
@@ -222,26 +208,27 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   int64_t quota_data_rows = 0;
   observer::DbStatus side_status;
   std::thread side([&] {
-    observer::DbOptions side_options = o.db;
-    side_options.allow_local_infile = true;
-    observer::DbClient side_db(side_options);
+    observer::DbClient side_db(bulk_options);
     side_status = side_db.Connect();
-    if (side_status.ok) side_status = side_db.Execute("SET SESSION unique_checks = 0, foreign_key_checks = 0");
+    if (side_status.ok) side_status = sim::PrepareBulkSession(side_db);
     if (side_status.ok) side_status = sim::LoadQuotaData(side_db, loaded.quota_data_file, &quota_data_rows);
     for (const std::string& insert :
-         sim::EntityInsertStatements(catalog, population, totals.entities, o.history_end)) {
+         sim::EntityInsertStatements(side_db.dialect(), catalog, population, totals.entities, o.history_end)) {
       if (!side_status.ok) break;
       side_status = side_db.Execute(insert);
     }
   });
   const auto index_started = std::chrono::steady_clock::now();
   observer::log::Info("building logs indexes", {{"indexes", schema.logs_indexes.size()}});
-  const observer::DbStatus index_status = db.Execute(schema.add_logs_indexes);
+  observer::DbStatus index_status;
+  for (const std::string& add : schema.add_logs_indexes) {
+    if (index_status = db.Execute(add); !index_status.ok) break;
+  }
   side.join();
   std::remove(loaded.quota_data_file.c_str());
   if (!index_status.ok) Fail("cannot build the logs indexes", index_status);
   if (!side_status.ok) Fail("cannot load quota_data / entity tables", side_status);
-  Must(db, "ALTER TABLE logs AUTO_INCREMENT = " + std::to_string(loaded.last_id + 1), "cannot set AUTO_INCREMENT");
+  for (const std::string& sql : sim::AdvanceIdsSql(engine, loaded.last_id + 1)) Must(db, sql, "cannot advance the ids");
   const double index_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - index_started).count();
 
@@ -265,7 +252,7 @@ int Live(SimOptions& o, const std::atomic<bool>& stop) {
   if (observer::DbStatus st = db.Connect(); !st.ok) Fail("cannot connect to the database", st);
   observer::QueryResult r;
   if (observer::DbStatus st =
-          db.Query(std::string("SELECT value FROM options WHERE `key` = '") + sim::kMarkerKey + "'", &r);
+          db.Query(std::string("SELECT value FROM options WHERE \"key\" = '") + sim::kMarkerKey + "'", &r);
       !st.ok || r.rows.empty() || !r.rows[0][0]) {
     observer::log::Error("the database was not loaded by newapi-sim; run `newapi-sim load` first",
                          {{"database", o.db.database}});
@@ -327,7 +314,7 @@ int main(int argc, char** argv) {
   const observer::AppInfo app{
       "newapi-sim", "simulator",
       "Commands: load | live | run.\n"
-      "  load  create the new-api database from the real schema and load entities + history (LOAD DATA)\n"
+      "  load  create the new-api database from the real schema and load entities + history (LOAD DATA / COPY)\n"
       "  live  append live traffic with scheduled anomaly injections until SIGINT/SIGTERM\n"
       "  run   load (skipped when the database already holds the simulator's data), then live"};
   SimOptions options;

@@ -31,7 +31,8 @@ void AppendTsvInt(std::string* out, int64_t value) {
   out->append(buffer, result.ptr);
 }
 
-std::string SqlQuote(std::string_view value) {
+std::string SqlQuote(const observer::Dialect& dialect, std::string_view value) {
+  if (dialect.engine() == observer::DbEngine::kPostgres) return dialect.TextLiteral(value);
   std::string out;
   out.reserve(value.size() + 2);
   out.push_back('\'');

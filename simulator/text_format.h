@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "observer/dialect.h"
+
 namespace sim {
 
 // Appends a field for LOAD DATA ... FIELDS TERMINATED BY '\t' ESCAPED BY '\\': backslash, tab, newline, carriage
@@ -14,8 +16,9 @@ namespace sim {
 void AppendTsvField(std::string* out, std::optional<std::string_view> value);
 void AppendTsvInt(std::string* out, int64_t value);
 
-// 'text' with backslash escapes (the server runs without NO_BACKSLASH_ESCAPES).
-std::string SqlQuote(std::string_view value);
+// A string literal for the dialect's engine: 'text' with backslash escapes on MySQL (the server runs without
+// NO_BACKSLASH_ESCAPES), a standard string on PostgreSQL (standard_conforming_strings).
+std::string SqlQuote(const observer::Dialect& dialect, std::string_view value);
 
 // Shortest round-trip decimal form ("1.25", "4", "0.075"), as Go's json.Marshal prints float64.
 std::string FormatNumber(double value);

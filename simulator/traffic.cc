@@ -99,16 +99,17 @@ void AppendLogTsv(const LogRow& r, std::string* out) {
   out->push_back('\n');
 }
 
-std::string LogInsertSql(const LogRow& r) {
+std::string LogInsertSql(const observer::Dialect& dialect, const LogRow& r) {
   auto i = [](int64_t v) { return std::to_string(v); };
+  auto q = [&](std::string_view v) { return SqlQuote(dialect, v); };
   return "INSERT INTO logs (user_id, created_at, type, content, username, token_name, model_name, quota, "
-         "prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, `group`, ip, request_id, "
+         "prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, \"group\", ip, request_id, "
          "upstream_request_id, other) VALUES (" +
-         i(r.user_id) + "," + i(r.created_at) + "," + i(r.type) + "," + SqlQuote(r.content) + "," +
-         SqlQuote(r.username) + "," + SqlQuote(r.token_name) + "," + SqlQuote(r.model_name) + "," + i(r.quota) + "," +
-         i(r.prompt_tokens) + "," + i(r.completion_tokens) + "," + i(r.use_time) + "," + (r.is_stream ? "1" : "0") +
-         "," + i(r.channel_id) + "," + i(r.token_id) + "," + SqlQuote(r.group) + "," + SqlQuote(r.ip) + "," +
-         SqlQuote(r.request_id) + "," + SqlQuote(r.upstream_request_id) + "," + SqlQuote(r.other) + ")";
+         i(r.user_id) + "," + i(r.created_at) + "," + i(r.type) + "," + q(r.content) + "," + q(r.username) + "," +
+         q(r.token_name) + "," + q(r.model_name) + "," + i(r.quota) + "," + i(r.prompt_tokens) + "," +
+         i(r.completion_tokens) + "," + i(r.use_time) + "," + dialect.Bool(r.is_stream) + "," + i(r.channel_id) +
+         "," + i(r.token_id) + "," + q(r.group) + "," + q(r.ip) + "," + q(r.request_id) + "," +
+         q(r.upstream_request_id) + "," + q(r.other) + ")";
 }
 
 int LocalHour(int64_t unix_seconds) { return static_cast<int>(((unix_seconds + kShanghaiOffset) / kHour) % 24); }

@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "entities.h"
+#include "observer/dialect.h"
 #include "random.h"
 
 namespace sim {
@@ -49,7 +50,7 @@ struct LogRow {
 // The column list shared by the TSV layout and INSERT statements (channel_name included, always NULL).
 extern const char* const kLogColumns;
 void AppendLogTsv(const LogRow& row, std::string* out);  // one line with '\n'
-std::string LogInsertSql(const LogRow& row);             // INSERT without id (AUTO_INCREMENT)
+std::string LogInsertSql(const observer::Dialect& dialect, const LogRow& row);  // INSERT without id (the sequence)
 
 // Relative traffic at a unix time: Asia/Shanghai (UTC+8, no DST) hour of day, weekends at 60 %.
 double DiurnalWeight(int64_t unix_seconds);

@@ -185,13 +185,14 @@ redis_start() {
 redis_stop() { stop_pidfile "$1/server.pid" 10; }
 
 # create_simulator_user DIR PASSWORD [DATABASE]: the account newapi-sim writes with (all rights on that database).
-# PostgreSQL: role newapi_sim owns DATABASE (created if missing), so the tables it creates in public are its own.
+# PostgreSQL: role newapi_sim owns DATABASE (created if missing), so the tables it creates in public are its own, and
+# may create databases (newapi-sim --reset drops and recreates DATABASE, as GRANT ALL allows on MariaDB).
 create_simulator_user() {
   local dir=$1 password=$2 db=${3:-new-api}
   if [ "$(db_engine)" = postgres ]; then
     PGDATABASE=postgres postgres_sql "$dir" <<SQL
 SELECT 'CREATE ROLE newapi_sim LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'newapi_sim') \gexec
-ALTER ROLE newapi_sim WITH LOGIN PASSWORD '$password';
+ALTER ROLE newapi_sim WITH LOGIN CREATEDB PASSWORD '$password';
 SELECT format('CREATE DATABASE %I OWNER newapi_sim', '$db')
   WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$db') \gexec
 ALTER DATABASE "$db" OWNER TO newapi_sim;

@@ -22,21 +22,44 @@ make_test_dir() {
   TEST_DIR=$(mktemp -d "$base/$TEST_NAME.XXXXXX")
 }
 
-# simulated_database DIR PORT LOAD_FLAGS...: a private MariaDB with a simulated new-api database (history loaded with
-# the flags given), the observer's tables and accounts (newapi_ro / ro-pass, newapi_agg / agg-pass) and a read-only
-# account for ground-truth queries (observer_check / observer-check). AGG_DB, if set, holds the observer's tables. Defines sim() (newapi-sim against it, exec'd:
-# call it in a subshell) and sql().
+# simulated_database DIR PORT LOAD_FLAGS...: a private database server (DB_ENGINE: MariaDB by default, or PostgreSQL)
+# with a simulated new-api database (history loaded with the flags given), the observer's tables and accounts
+# (newapi_ro / ro-pass, newapi_agg / agg-pass) and a read-only account for ground-truth queries (observer_check /
+# observer-check, SELECT on new-api's tables and the observer's). AGG_DB, if set, holds the observer's tables (a
+# database on MariaDB, a schema of new-api on PostgreSQL; default: new-api / observer). Defines sim() (newapi-sim
+# against it, exec'd: call it in a subshell) and sql() (as root / the superuser; PostgreSQL: in database new-api).
 simulated_database() {
   SIM_DB_DIR=$1 SIM_DB_PORT=$2; shift 2
-  mariadb_start "$SIM_DB_DIR" "$SIM_DB_PORT" || return 1
+  db_start "$SIM_DB_DIR" "$SIM_DB_PORT" || return 1
   create_simulator_user "$SIM_DB_DIR" sim-pass
   (sim load "$@") >"$SIM_DB_DIR/load.log" 2>&1 || { tail -5 "$SIM_DB_DIR/load.log" >&2; return 1; }
-  create_observer_users "$SIM_DB_DIR" ro-pass agg-pass new-api "${AGG_DB:-new-api}"
-  sql "CREATE USER 'observer_check'@'%' IDENTIFIED BY 'observer-check';
-       GRANT SELECT ON \`new-api\`.* TO 'observer_check'@'%';"
+  create_observer_users "$SIM_DB_DIR" ro-pass agg-pass new-api ${AGG_DB:+"$AGG_DB"} || return 1
+  create_check_user
 }
-sim() { SIM_DB_PASS=sim-pass exec "$BUILD_DIR/simulator/newapi-sim" "$@" --db.port="$SIM_DB_PORT" --db.user=newapi_sim; }
-sql() { mariadb_sql "$SIM_DB_DIR" "$@"; }
+sim() {
+  SIM_DB_PASS=sim-pass exec "$BUILD_DIR/simulator/newapi-sim" "$@" --db.type="$(db_engine)" --db.port="$SIM_DB_PORT" \
+    --db.user=newapi_sim
+}
+sql() { db_sql "$SIM_DB_DIR" "$@"; }
+
+# create_check_user: observer_check / observer-check with SELECT on new-api's tables and on the observer's.
+create_check_user() {
+  if [ "$(db_engine)" = postgres ]; then
+    local schema=${AGG_DB:-observer}
+    sql <<SQL
+SELECT 'CREATE ROLE observer_check' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'observer_check') \gexec
+ALTER ROLE observer_check WITH LOGIN PASSWORD 'observer-check';
+GRANT CONNECT ON DATABASE "new-api" TO observer_check;
+GRANT USAGE ON SCHEMA public, "$schema" TO observer_check;
+GRANT SELECT ON ALL TABLES IN SCHEMA public, "$schema" TO observer_check;
+ALTER DEFAULT PRIVILEGES FOR ROLE newapi_agg IN SCHEMA "$schema" GRANT SELECT ON TABLES TO observer_check;
+SQL
+    return
+  fi
+  sql "CREATE USER 'observer_check'@'%' IDENTIFIED BY 'observer-check';
+       GRANT SELECT ON \`new-api\`.* TO 'observer_check'@'%';
+       GRANT SELECT ON \`${AGG_DB:-new-api}\`.* TO 'observer_check'@'%';"
+}
 
 # private_stack PORT_BASE: settings for scripts/stack ($STACK) on ports PORT_BASE..PORT_BASE+5 under a fresh test
 # directory, with a small history, frequent injected anomalies and 5 s scrapes; the stack is stopped at exit.

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "observer/agg_tables.h"
 #include "observer/db_client.h"
 
 namespace observer::testing {
@@ -32,6 +33,8 @@ inline DbOptions TestDbOptions(const std::string& database = "") {
 // new-api database at port, without a statement timeout (ground-truth queries may scan).
 inline DbOptions CheckDbOptions(int port) {
   DbOptions options;
+  const char* engine = std::getenv("DB_ENGINE");
+  if (engine != nullptr && !ParseDbEngine(engine, &options.engine)) ADD_FAILURE() << "DB_ENGINE=" << engine << " is unknown";
   options.host = "127.0.0.1";
   options.port = port;
   options.user = "observer_check";
@@ -39,6 +42,12 @@ inline DbOptions CheckDbOptions(int port) {
   options.database = "new-api";
   options.statement_timeout_ms = 0;
   return options;
+}
+
+// Where simulated_database put the observer's tables: AGG_DB, else the engine's default container of new-api.
+inline std::string CheckAggContainer(const DbOptions& options) {
+  const char* agg_db = std::getenv("AGG_DB");
+  return agg_db != nullptr && *agg_db != '\0' ? agg_db : agg::DefaultContainer(options.engine, options.database);
 }
 
 }  // namespace observer::testing

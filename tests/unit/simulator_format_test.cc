@@ -42,11 +42,16 @@ TEST(SimulatorFormat, LogRowIsOneLineOfTwentyOneFields) {
 }
 
 TEST(SimulatorFormat, SqlQuoteEscapes) {
-  EXPECT_EQ(SqlQuote("it's"), "'it\\'s'");
-  EXPECT_EQ(SqlQuote("a\\b\nc"), "'a\\\\b\\nc'");
-  const std::string insert = LogInsertSql(LogRow{});
-  EXPECT_NE(insert.find("`group`"), std::string::npos);
-  EXPECT_EQ(insert.find("channel_name"), std::string::npos);  // new-api never writes it
+  const observer::Dialect mysql(observer::DbEngine::kMySQL), postgres(observer::DbEngine::kPostgres);
+  EXPECT_EQ(SqlQuote(mysql, "it's"), "'it\\'s'");
+  EXPECT_EQ(SqlQuote(mysql, "a\\b\nc"), "'a\\\\b\\nc'");
+  EXPECT_EQ(SqlQuote(postgres, "it's a\\b\nc"), "'it''s a\\b\nc'");  // standard_conforming_strings
+  for (const observer::Dialect* dialect : {&mysql, &postgres}) {
+    const std::string insert = LogInsertSql(*dialect, LogRow{});
+    EXPECT_NE(insert.find("\"group\""), std::string::npos);
+    EXPECT_EQ(insert.find("channel_name"), std::string::npos);  // new-api never writes it
+    EXPECT_NE(insert.find("," + dialect->Bool(false) + ","), std::string::npos);  // is_stream
+  }
 }
 
 TEST(SimulatorFormat, NumbersPrintLikeGo) {
@@ -57,7 +62,7 @@ TEST(SimulatorFormat, NumbersPrintLikeGo) {
 }
 
 TEST(SimulatorFormat, SchemaSplitsLogsIndexesOut) {
-  const SchemaPlan plan = PlanSchema(EmbeddedSchema(), false);
+  const SchemaPlan plan = PlanSchema(observer::DbEngine::kMySQL, false);
   EXPECT_EQ(plan.create_tables.size(), 34u);
   ASSERT_EQ(plan.logs_indexes.size(), 14u);
   EXPECT_EQ(plan.logs_indexes.front(), "KEY `idx_created_at_id` (`created_at`,`id`)");
@@ -66,9 +71,26 @@ TEST(SimulatorFormat, SchemaSplitsLogsIndexesOut) {
     EXPECT_EQ(create.find("  KEY"), std::string::npos);
     EXPECT_NE(create.find("PRIMARY KEY (`id`)\n)"), std::string::npos);
   }
-  EXPECT_EQ(plan.add_logs_indexes.rfind("ALTER TABLE logs ADD KEY `idx_created_at_id`", 0), 0u);
-  const SchemaPlan legacy = PlanSchema(EmbeddedSchema(), true);
+  ASSERT_EQ(plan.add_logs_indexes.size(), 1u);
+  EXPECT_EQ(plan.add_logs_indexes[0].rfind("ALTER TABLE logs ADD KEY `idx_created_at_id`", 0), 0u);
+  const SchemaPlan legacy = PlanSchema(observer::DbEngine::kMySQL, true);
   EXPECT_EQ(legacy.logs_indexes.front(), "KEY `idx_created_at_id` (`id`,`created_at`)");
+}
+
+TEST(SimulatorFormat, PostgresSchemaBuildsLogsIndexesAfterTheLoad) {
+  const SchemaPlan plan = PlanSchema(observer::DbEngine::kPostgres, false);
+  const auto tables = std::count_if(plan.create_tables.begin(), plan.create_tables.end(),
+                                    [](const std::string& s) { return s.rfind("CREATE TABLE", 0) == 0; });
+  EXPECT_EQ(tables, 34);
+  ASSERT_EQ(plan.logs_indexes.size(), 14u);
+  EXPECT_EQ(plan.add_logs_indexes, plan.logs_indexes);
+  EXPECT_EQ(plan.logs_indexes.front(), "CREATE INDEX IF NOT EXISTS \"idx_created_at_id\" ON \"logs\" (\"created_at\",\"id\")");
+  for (const std::string& statement : plan.create_tables) {
+    EXPECT_EQ(statement.find(" ON \"logs\" "), std::string::npos) << statement;  // no logs index before the load
+    EXPECT_EQ(statement.find(';'), std::string::npos);
+  }
+  const SchemaPlan legacy = PlanSchema(observer::DbEngine::kPostgres, true);
+  EXPECT_NE(legacy.logs_indexes.front().find("(\"id\",\"created_at\")"), std::string::npos);
 }
 
 TEST(SimulatorFormat, LoadDecisions) {

@@ -44,8 +44,9 @@ TEST(SimulatorGenerator, SameSeedGivesIdenticalRowsAndKeys) {
   for (size_t i = 0; i < a.population.tokens.size(); ++i) EXPECT_EQ(a.population.tokens[i].key, b.population.tokens[i].key);
   EXPECT_NE(a.population.tokens[0].key, c.population.tokens[0].key);
   const EntityTotals totals(a.population);
-  EXPECT_EQ(EntityInsertStatements(DefaultCatalog(), a.population, totals, kEnd),
-            EntityInsertStatements(DefaultCatalog(), b.population, totals, kEnd));
+  const observer::Dialect dialect(observer::DbEngine::kMySQL);
+  EXPECT_EQ(EntityInsertStatements(dialect, DefaultCatalog(), a.population, totals, kEnd),
+            EntityInsertStatements(dialect, DefaultCatalog(), b.population, totals, kEnd));
 }
 
 TEST(SimulatorGenerator, ExactRowCountInsideTheWindow) {
