@@ -15,13 +15,13 @@ now_ms() { date +%s%3N; }
 # metric_value URL NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed.
 metric_value() { curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n { print $2; exit }'; }
 
-# A fresh scratch directory under the build tree, removed at exit unless KEEP_TEST_DIR is set. Others may pass through
-# it (not list it): as root, PostgreSQL runs as the postgres user with its data below.
+# A fresh scratch directory under the build tree, removed at exit unless KEEP_TEST_DIR is set.
 make_test_dir() {
   local base=${TEST_TMP:-${TMPDIR:-/tmp}}
   mkdir -p "$base"
   TEST_DIR=$(mktemp -d "$base/$TEST_NAME.XXXXXX")
-  chmod 711 "$TEST_DIR"
+  # mktemp's mode 0700 would keep out the postgres system user that a root-run PostgreSQL under it runs as.
+  chmod 755 "$TEST_DIR"
 }
 
 # simulated_database DIR PORT LOAD_FLAGS...: a private database server (DB_ENGINE: MariaDB by default, or PostgreSQL)
