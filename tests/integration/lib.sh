@@ -43,6 +43,12 @@ sim() {
     --db.user=newapi_sim
 }
 sql() { db_sql "$SIM_DB_DIR" "$@"; }
+# newapi_sql SQL: runs SQL in the simulated new-api database on either engine, with unqualified table names and
+# double-quoted identifiers (MariaDB: ANSI_QUOTES for this session).
+newapi_sql() {
+  if [ "$(db_engine)" = postgres ]; then sql "$*"; return; fi
+  sql "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); USE \`new-api\`; $*"
+}
 
 # create_check_user: observer_check / observer-check with SELECT on new-api's tables and on the observer's.
 create_check_user() {
