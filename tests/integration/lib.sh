@@ -12,8 +12,9 @@ finish() { [ "$failures" -eq 0 ] && { echo "PASS [$TEST_NAME]"; exit 0; }; echo 
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
 
-# metric_value URL NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed.
-metric_value() { curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n { print $2; exit }'; }
+# metric_value URL NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed. awk reads to the
+# end: leaving early could fail curl with SIGPIPE, and under pipefail `metric_value ... || echo 0` then printed twice.
+metric_value() { curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n && !seen { print $2; seen = 1 }'; }
 
 # A fresh scratch directory under the build tree, removed at exit unless KEEP_TEST_DIR is set.
 make_test_dir() {
