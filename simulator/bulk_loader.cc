@@ -1,4 +1,4 @@
-// LOAD DATA LOCAL INFILE streaming: bounded block queue between the TSV producer and the server.
+// Bulk-load streaming (LOAD DATA / COPY): bounded block queue between the TSV producer and the server.
 #include "bulk_loader.h"
 
 #include <chrono>

@@ -1,5 +1,5 @@
-// Streams the generated history into `logs` with LOAD DATA LOCAL INFILE: a producer thread renders TSV blocks
-// while the server ingests them through a Connector/C local-infile handler. Also loads quota_data from a
+// Streams the generated history into `logs` with DbClient::LoadTsv (LOAD DATA LOCAL INFILE on MySQL, COPY FROM STDIN
+// on PostgreSQL): a producer thread renders TSV blocks while the server ingests them. Also loads quota_data from a
 // temporary file the producer writes alongside.
 #pragma once
 

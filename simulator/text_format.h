@@ -12,7 +12,8 @@
 namespace sim {
 
 // Appends a field for LOAD DATA ... FIELDS TERMINATED BY '\t' ESCAPED BY '\\': backslash, tab, newline, carriage
-// return and NUL are escaped; std::nullopt becomes \N (SQL NULL).
+// return and NUL are escaped; std::nullopt becomes \N (SQL NULL). PostgreSQL's COPY reads the same text format
+// (NUL aside, which its text cannot hold and generated rows never contain).
 void AppendTsvField(std::string* out, std::optional<std::string_view> value);
 void AppendTsvInt(std::string* out, int64_t value);
 

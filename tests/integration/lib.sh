@@ -71,10 +71,10 @@ SQL
 }
 
 # private_stack PORT_BASE: settings for scripts/stack ($STACK) on ports PORT_BASE..PORT_BASE+5 under a fresh test
-# directory, with a small history, frequent injected anomalies and 5 s scrapes; the stack is stopped at exit.
+# directory, on DB_ENGINE's database, with a small history, frequent injected anomalies and 5 s scrapes; the stack is stopped at exit.
 private_stack() {
   make_test_dir
-  export STACK_DIR=$TEST_DIR/stack BUILD_DIR STACK_DB_PORT=$1 STACK_REDIS_PORT=$(($1 + 1))
+  export STACK_DIR=$TEST_DIR/stack BUILD_DIR STACK_DB=$(db_engine) STACK_DB_PORT=$1 STACK_REDIS_PORT=$(($1 + 1))
   export STACK_EXPORTER_PORT=$(($1 + 2)) STACK_AGGREGATOR_PORT=$(($1 + 3))
   export STACK_PROMETHEUS_PORT=$(($1 + 4)) STACK_ALERTMANAGER_PORT=$(($1 + 5)) STACK_SCRAPE_INTERVAL=5s
   export STACK_HISTORY_ROWS=30000 STACK_HISTORY_DAYS=2 STACK_LIVE_RATE=30 STACK_ANOMALY_INTERVAL=5
