@@ -6,12 +6,12 @@
 #include <map>
 #include <regex>
 
+#include "grants_postgres_sql.inc"
 #include "grants_sql.inc"
+#include "observer_tables_postgres_sql.inc"
 
 namespace exporter {
 namespace {
-
-constexpr unsigned kTableAccessDenied = 1142, kColumnAccessDenied = 1143, kNoSuchTable = 1146;
 
 // Columns nobody reading analytics needs, which give access or leak content: the account must not read them.
 const std::pair<const char*, const char*> kSecretColumns[] = {
@@ -20,29 +20,38 @@ const std::pair<const char*, const char*> kSecretColumns[] = {
 };
 
 std::string Trim(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t\n`"), b = s.find_last_not_of(" \t\n`");
+  const size_t a = s.find_first_not_of(" \t\n`\""), b = s.find_last_not_of(" \t\n`\"");
   return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
-std::string Qualified(const std::string& database, const std::string& table) {
-  return observer::QuoteIdentifier(database) + "." + observer::QuoteIdentifier(table);
+// The statements of an SQL file without its comment lines.
+std::string WithoutComments(const std::string& sql) {
+  std::string statements;
+  for (size_t pos = 0; pos < sql.size();) {
+    size_t end = sql.find('\n', pos);
+    if (end == std::string::npos) end = sql.size();
+    const std::string line = sql.substr(pos, end - pos);
+    if (Trim(line).rfind("--", 0) != 0) statements += line + "\n";
+    pos = end + 1;
+  }
+  return statements;
+}
+
+// A new-api table (the connection's own database or schema) or one of the observer's tables.
+std::string TableOf(const observer::Dialect& dialect, const Grant& g, const std::string& agg_database) {
+  return g.database == "@AGG_DB_NAME@" ? dialect.Table(agg_database, g.table) : observer::QuoteIdentifier(g.table);
 }
 
 }  // namespace
 
-std::vector<Grant> ExporterGrants(const std::string& grants_sql) {
-  std::string statements;
-  for (size_t pos = 0; pos < grants_sql.size();) {  // drop comment lines
-    size_t end = grants_sql.find('\n', pos);
-    if (end == std::string::npos) end = grants_sql.size();
-    const std::string line = grants_sql.substr(pos, end - pos);
-    if (Trim(line).rfind("--", 0) != 0) statements += line + "\n";
-    pos = end + 1;
-  }
-  static const std::regex kGrant(R"(GRANT SELECT\s*(\(([^)]*)\))?\s*ON\s*`([^`]+)`\.`([^`]+)`\s*TO\s*'newapi_ro')");
-  std::vector<Grant> grants;
+ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::string& observer_tables_sql) {
+  const std::string statements = WithoutComments(grants_sql);
+  ExporterAccount account;
+  // MySQL: ON `@DB_NAME@`.`logs` TO 'newapi_ro'@'%'; PostgreSQL: ON public.logs TO newapi_ro.
+  static const std::regex kGrant(R"(GRANT SELECT\s*(\(([^)]*)\))?\s*ON\s+([^.\s]+)\.([^.\s]+)\s+TO\s+'?newapi_ro\b)");
   for (std::sregex_iterator it(statements.begin(), statements.end(), kGrant), end; it != end; ++it) {
-    Grant g{(*it)[3], (*it)[4], {}};
+    const std::string container = Trim((*it)[3]);
+    Grant g{container == "public" ? "@DB_NAME@" : container, Trim((*it)[4]), {}};
     const std::string columns = (*it)[2];
     for (size_t pos = 0; !columns.empty() && pos <= columns.size();) {
       size_t comma = columns.find(',', pos);
@@ -50,13 +59,23 @@ std::vector<Grant> ExporterGrants(const std::string& grants_sql) {
       g.columns.push_back(Trim(columns.substr(pos, comma - pos)));
       pos = comma + 1;
     }
-    grants.push_back(std::move(g));
+    account.grants.push_back(std::move(g));
   }
-  return grants;
+  static const std::regex kWholeSchema(R"(GRANT SELECT ON ALL TABLES IN SCHEMA "@AGG_DB_NAME@" TO newapi_ro\b)");
+  if (std::regex_search(statements, kWholeSchema)) {
+    const std::string tables = WithoutComments(observer_tables_sql);
+    static const std::regex kCreate(R"(CREATE TABLE IF NOT EXISTS (\w+))");
+    for (std::sregex_iterator it(tables.begin(), tables.end(), kCreate), end; it != end; ++it) {
+      account.grants.push_back({"@AGG_DB_NAME@", (*it)[1], {}});
+    }
+  }
+  static const std::regex kLimit(R"(newapi_ro\b[^;]*(MAX_USER_CONNECTIONS|CONNECTION LIMIT)\s+(\d+))");
+  if (std::smatch m; std::regex_search(statements, m, kLimit)) account.connection_limit = std::stoi(m[2]);
+  return account;
 }
 
-std::string LogsIndexAdvice(const std::vector<std::vector<std::string>>& rows) {
-  std::map<std::string, std::map<int, std::string>> keys;  // key name -> position -> column
+std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<std::vector<std::string>>& rows) {
+  std::map<std::string, std::map<int, std::string>> keys;  // index name -> position -> column
   for (const auto& r : rows) {
     if (r.size() >= 3) keys[r[0]][std::stoi(r[1])] = r[2];
   }
@@ -65,51 +84,55 @@ std::string LogsIndexAdvice(const std::vector<std::vector<std::string>>& rows) {
       return "";
     }
   }
-  const auto old = keys.find("idx_created_at_id");
-  if (old != keys.end()) {
-    return "ALTER TABLE logs DROP INDEX idx_created_at_id, ADD INDEX idx_created_at_id (created_at, id);";
-  }
-  return "ALTER TABLE logs ADD INDEX idx_created_at_id (created_at, id);";
+  return dialect.AddIndexSql("logs", "idx_created_at_id", "created_at, id", keys.count("idx_created_at_id") > 0);
 }
 
 std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
                                   const std::string& agg_database) {
+  const observer::Dialect& dialect = db.dialect();
+  const bool postgres = dialect.engine() == observer::DbEngine::kPostgres;
+  const char* grants_file = postgres ? "schema/grants.postgres.sql" : "schema/grants.sql";
+  const ExporterAccount account =
+      ParseExporterAccount(postgres ? kGrantsPostgresSql : kGrantsSql, kObserverTablesPostgresSql);
   std::vector<CheckItem> items;
   items.push_back({CheckItem::kOk, "server",
                    std::string(observer::FlavorName(db.server().flavor)) + " " + db.server().version + ", database " +
                        database + ", observer tables in " + agg_database});
 
-  // Grants: every table and column of grants.sql must be readable.
+  // Grants: every table and column of the grants file must be readable.
   int missing = 0;
-  for (const Grant& g : ExporterGrants(kGrantsSql)) {
+  for (const Grant& g : account.grants) {
     const std::string schema = g.database == "@AGG_DB_NAME@" ? agg_database : database;
     std::string columns;
     for (const std::string& c : g.columns) columns += (columns.empty() ? "" : ", ") + observer::QuoteIdentifier(c);
     const std::string sql = "SELECT " + (columns.empty() ? std::string("1") : columns) + " FROM " +
-                            Qualified(schema, g.table) + " LIMIT 0";
+                            TableOf(dialect, g, agg_database) + " LIMIT 0";
     observer::QueryResult result;
     const observer::DbStatus status = db.Query(sql, &result);
     if (status.ok) continue;
     ++missing;
-    const bool no_table = status.code == kNoSuchTable;
-    items.push_back({no_table && g.table.rfind("agg_", 0) == 0 ? CheckItem::kWarn : CheckItem::kFail, "grants",
+    const bool no_table = status.error == observer::DbError::kNoSuchTable ||
+                          status.error == observer::DbError::kNoSuchDatabase;
+    const bool observer_table = g.database == "@AGG_DB_NAME@";
+    items.push_back({no_table && observer_table ? CheckItem::kWarn : CheckItem::kFail, "grants",
                      (no_table ? "missing table " : "cannot read ") + schema + "." + g.table +
                          (columns.empty() ? "" : " (" + columns + ")") + ": " + status.message +
-                         (no_table && g.table.rfind("agg_", 0) == 0 ? " (run newapi-aggregator once)" : "")});
+                         (no_table && observer_table ? " (run newapi-aggregator once)" : "")});
   }
-  if (missing == 0) items.push_back({CheckItem::kOk, "grants", "every table and column in schema/grants.sql is readable"});
+  if (missing == 0) {
+    items.push_back({CheckItem::kOk, "grants", std::string("every table and column in ") + grants_file + " is readable"});
+  }
 
   // Secrets: reading them must be refused.
   for (const auto& [table, column] : kSecretColumns) {
     observer::QueryResult result;
-    const observer::DbStatus status =
-        db.Query("SELECT " + observer::QuoteIdentifier(column) + " FROM " + Qualified(database, table) + " LIMIT 0",
-                 &result);
+    const observer::DbStatus status = db.Query(
+        "SELECT " + observer::QuoteIdentifier(column) + " FROM " + observer::QuoteIdentifier(table) + " LIMIT 0", &result);
     const std::string name = std::string(table) + "." + column;
     if (status.ok) {
       items.push_back({CheckItem::kFail, "secrets",
-                       "this account can read " + name + ": grant column-level SELECT as schema/grants.sql does"});
-    } else if (status.code != kColumnAccessDenied && status.code != kTableAccessDenied) {
+                       "this account can read " + name + ": grant column-level SELECT as " + grants_file + " does"});
+    } else if (status.error != observer::DbError::kPermissionDenied) {
       items.push_back({CheckItem::kWarn, "secrets", "could not test " + name + ": " + status.message});
     }
   }
@@ -121,18 +144,35 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
                    "options is readable as a whole (it holds SMTP and payment secrets); the exporter reads only "
                    "QuotaPerUnit and never outputs option values"});
 
+  // Connection limit: a runaway exporter must not take the server's connections from new-api.
+  observer::QueryResult limit;
+  if (observer::DbStatus s = db.Query(dialect.ConnectionLimitSql(), &limit); s.ok && !limit.rows.empty()) {
+    const int64_t value = observer::DbInt(limit.rows[0][0]);
+    const std::string wanted = std::to_string(account.connection_limit);
+    if (value <= 0) {
+      items.push_back({CheckItem::kWarn, "limits", "this account has no connection limit of its own; " +
+                                                       std::string(grants_file) + " sets " + wanted});
+    } else {
+      items.push_back({value < account.connection_limit ? CheckItem::kWarn : CheckItem::kOk, "limits",
+                       "this account may open " + std::to_string(value) + " connections (" + grants_file + ": " +
+                           wanted + (value < account.connection_limit ? "; fewer can refuse the exporter's pool)" : ")")});
+    }
+  } else {
+    items.push_back({CheckItem::kWarn, "limits", "cannot read this account's connection limit: " + s.message});
+  }
+
   // Indexes of logs.
   observer::QueryResult index_rows;
-  if (observer::DbStatus s = db.Query("SHOW INDEX FROM " + Qualified(database, "logs"), &index_rows); s.ok) {
+  if (observer::DbStatus s = db.Query(dialect.IndexColumnsSql("", "logs"), &index_rows); s.ok) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& r : index_rows.rows) rows.push_back({r[2].value_or(""), r[3].value_or("0"), r[4].value_or("")});
-    const std::string advice = LogsIndexAdvice(rows);
+    for (const auto& r : index_rows.rows) rows.push_back({r[0].value_or(""), r[1].value_or("0"), r[2].value_or("")});
+    const std::string advice = LogsIndexAdvice(dialect, rows);
     if (advice.empty()) {
       items.push_back({CheckItem::kOk, "indexes", "logs has an index on (created_at, id): time-range reads are cheap"});
     } else {
       items.push_back({CheckItem::kWarn, "indexes",
                        "logs has no index starting with (created_at, id): the API's time-range queries scan. Fix "
-                       "(on the primary, off-peak; it rebuilds the index): " + advice});
+                       "(on the primary, off-peak; it builds an index): " + advice});
     }
   } else {
     items.push_back({CheckItem::kWarn, "indexes", "cannot list the indexes of logs: " + s.message});
@@ -140,13 +180,12 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
 
   // LOG_SQL_DSN: usage in users but no consume rows in logs means logs live elsewhere.
   observer::QueryResult usage;
-  if (db.Query("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM " + Qualified(database, "logs") +
-                   " WHERE type = 2 LIMIT 1) l), (SELECT COALESCE(SUM(request_count), 0) FROM " +
-                   Qualified(database, "users") + ")",
+  if (db.Query("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE type = 2 LIMIT 1) l), "
+               "(SELECT COALESCE(SUM(request_count), 0) FROM users)",
                &usage).ok &&
       !usage.rows.empty()) {
-    const bool has_logs = usage.rows[0][0].value_or("0") != "0";
-    const bool has_requests = usage.rows[0][1].value_or("0") != "0";
+    const bool has_logs = observer::DbInt(usage.rows[0][0]) != 0;
+    const bool has_requests = observer::DbInt(usage.rows[0][1]) != 0;
     if (!has_logs && has_requests) {
       items.push_back({CheckItem::kFail, "logs",
                        "logs holds no consume rows but users have made requests: new-api probably writes logs "
@@ -158,8 +197,8 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
 
   // IP coverage over the last day: the IP rules only see users with record_ip_log on.
   observer::QueryResult ip;
-  if (db.Query("SELECT COUNT(DISTINCT user_id), COUNT(DISTINCT IF(ip <> '', user_id, NULL)) FROM " +
-                   Qualified(database, "logs") + " WHERE type = 2 AND created_at >= UNIX_TIMESTAMP() - 86400",
+  if (db.Query("SELECT COUNT(DISTINCT user_id), COUNT(DISTINCT CASE WHEN ip <> '' THEN user_id END) FROM logs "
+               "WHERE type = 2 AND created_at >= " + dialect.UnixNow() + " - 86400",
                &ip).ok &&
       !ip.rows.empty()) {
     const double users = observer::DbDouble(ip.rows[0][0]), with_ip = observer::DbDouble(ip.rows[0][1]);

@@ -1,7 +1,8 @@
 // `newapi-exporter --check`: connects with the exporter's settings and reports what an operator needs to know about
-// the database before relying on it: server, grants present or missing (against schema/grants.sql), secrets that
-// must not be readable, the `logs` indexes (with the exact ALTER for the old order), whether `logs` seems to live
-// elsewhere (LOG_SQL_DSN), and how many users log their IP.
+// the database before relying on it: server, grants present or missing (against schema/grants.sql or
+// grants.postgres.sql), secrets that must not be readable, the account's connection limit, the `logs` indexes (with
+// the exact statement for the old order), whether `logs` seems to live elsewhere (LOG_SQL_DSN), and how many users log
+// their IP.
 #pragma once
 
 #include <string>
@@ -17,17 +18,24 @@ struct CheckItem {
   std::string message;
 };
 
-// What the exporter's account must be able to read: table -> columns ("*" = the whole table), from grants.sql.
+// A table the exporter's account must be able to read, and which of its columns.
 struct Grant {
   std::string database;  // "@DB_NAME@" or "@AGG_DB_NAME@"
   std::string table;
   std::vector<std::string> columns;  // empty = whole table
 };
-std::vector<Grant> ExporterGrants(const std::string& grants_sql);
+// The exporter's account (newapi_ro) as a grants file sets it up.
+struct ExporterAccount {
+  std::vector<Grant> grants;
+  int connection_limit = 0;  // MAX_USER_CONNECTIONS / CONNECTION LIMIT; 0 = none
+};
+// Reads schema/grants.sql or grants.postgres.sql. The latter grants SELECT on every table of the observer's schema:
+// those are the tables created by observer_tables_sql.
+ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::string& observer_tables_sql);
 
-// The index advice for `logs` from SHOW INDEX rows (key name, position in the key, column): "" when
-// (created_at, id) is there, else the statement that fixes it.
-std::string LogsIndexAdvice(const std::vector<std::vector<std::string>>& show_index_rows);
+// The index advice for `logs` from Dialect::IndexColumnsSql rows (index name, position in the index, column): "" when
+// (created_at, id) is there, else the statements that fix it.
+std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<std::vector<std::string>>& index_rows);
 
 std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
                                   const std::string& agg_database);

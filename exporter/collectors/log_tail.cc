@@ -145,7 +145,7 @@ void LogTailCollector::WarnAboutLogsIndexes(observer::DbClient& db) {
   if (!db.Query(db.dialect().IndexColumnsSql("", "logs"), &rows).ok) return;
   std::vector<std::vector<std::string>> index;
   for (const auto& r : rows.rows) index.push_back({r[0].value_or(""), r[1].value_or("0"), r[2].value_or("")});
-  if (std::string fix = LogsIndexAdvice(index); !fix.empty()) {
+  if (std::string fix = LogsIndexAdvice(db.dialect(), index); !fix.empty()) {
     observer::log::Warn("logs has no index starting with (created_at, id), as upgraded installs keep the old "
                         "(id, created_at) order: the JSON API's time-range queries scan. Fix on the primary, off-peak",
                         {{"fix", fix}});

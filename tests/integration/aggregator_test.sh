@@ -6,17 +6,38 @@
 #  - exporters started from the baseline equal the all-time SQL totals, never go down across a restart, and two
 #    exporters report identical values;
 #  - deleting old logs (new-api's cleanup) changes neither finalized hours nor the exporter's counters.
-# Usage: aggregator_test.sh BUILD_DIR PORT_BASE. AGG_DB names the database of the observer's tables (default: the
-# new-api database itself).
+# Usage: aggregator_test.sh BUILD_DIR PORT_BASE. DB_ENGINE: MariaDB or PostgreSQL. AGG_DB names the database (MariaDB;
+# default: the new-api database itself) or schema of new-api's database (PostgreSQL; default: observer) of the
+# observer's tables.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-AGG_DB=${AGG_DB:-new-api}
+export DB_TYPE
+DB_TYPE=$(db_engine)
+# What the ground truth writes per engine: text compared byte for byte as the observer's tables do, the cached tokens
+# in `other` (JSON text), an order-free checksum of rows, a batched DELETE (new-api's log cleanup) printing its count.
+if [ "$DB_TYPE" = postgres ]; then
+  AGG_DB=${AGG_DB:-observer}
+  EXACT=' COLLATE "C"' DIV=/
+  CACHE_TOKENS="CAST(CAST(other AS jsonb) ->> 'cache_tokens' AS bigint)"
+  checksum_of() { echo "SUM(hashtextextended($1, 0))"; }
+  delete_batch() {  # CUTOFF
+    newapi_sql "WITH d AS (DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE created_at < $1 LIMIT 5000)
+                RETURNING 1) SELECT COUNT(*) FROM d"
+  }
+else
+  AGG_DB=${AGG_DB:-new-api}
+  EXACT='' DIV=DIV
+  CACHE_TOKENS="CAST(JSON_VALUE(other, '\$.cache_tokens') AS SIGNED)"
+  checksum_of() { echo "BIT_XOR(CRC32($1))"; }
+  delete_batch() { newapi_sql "DELETE FROM logs WHERE created_at < $1 LIMIT 5000; SELECT ROW_COUNT();"; }
+fi
+A="\"$AGG_DB\""  # the observer's tables are $A.agg_...
 BUILD_DIR=$1 DB_PORT=$2 E1_PORT=$(($2 + 1)) E2_PORT=$(($2 + 2)) A1_PORT=$(($2 + 3)) A2_PORT=$(($2 + 4))
 make_test_dir
 DB=$TEST_DIR/db
 cleanup() {
   for p in sim e1 e2 a1 a2; do stop_pidfile "$TEST_DIR/$p.pid" 20; done
-  mariadb_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
+  db_stop "$DB"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
 
@@ -41,80 +62,82 @@ for i in $(seq 1 10); do
   sleep "0.$(( RANDOM % 9 + 1 ))$(( RANDOM % 10 ))"
   kill -9 "$(cat "$TEST_DIR/a1.pid")" 2>/dev/null; wait "$(cat "$TEST_DIR/a1.pid")" 2>/dev/null; rm -f "$TEST_DIR/a1.pid"
 done
-check "10 aggregators were killed mid-work (progress so far: $(sql "SELECT COUNT(*) FROM \`$AGG_DB\`.agg_usage_hourly") rows)" true
+check "10 aggregators were killed mid-work (progress so far: $(newapi_sql "SELECT COUNT(*) FROM $A.agg_usage_hourly") rows)" true
 (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
 check "a pass with --once completes after the kills" test $? = 0
-F=$(sql "SELECT value FROM \`$AGG_DB\`.agg_state WHERE name = 'finalized_until'")
+F=$(newapi_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
 check "hours are finalized (until $F)" test -n "$F"
 
 # Ground truth per finalized hour and key, with the counting rules of observer/newapi/usage.h.
-truth_sql() { echo "SELECT FLOOR(created_at / 3600) * 3600 AS hour, COALESCE(user_id, 0) AS user_id, COALESCE(token_id, 0) AS token_id,
-  COALESCE(model_name, '') AS model_name, COALESCE(channel_id, 0) AS channel_id, COALESCE(\`group\`, '') AS grp,
-  COALESCE(is_stream, 0) AS is_stream, SUM(type IN (2, 5)) AS reqs, SUM(type = 5) AS errors,
-  SUM(IF(type = 2, GREATEST(prompt_tokens, 0), 0)) AS prompt_tokens,
-  SUM(IF(type = 2, GREATEST(completion_tokens, 0), 0)) AS completion_tokens,
-  SUM(IF(type = 2, GREATEST(COALESCE(CAST(JSON_VALUE(other, '$.cache_tokens') AS SIGNED), 0), 0), 0)) AS cached_tokens,
-  SUM(IF(type = 2, GREATEST(quota, 0), 0)) AS quota, SUM(IF(type = 6, GREATEST(quota, 0), 0)) AS refunded_quota,
-  SUM(IF(type = 2, GREATEST(use_time, 0), 0)) AS use_time_sum, MAX(IF(type = 2, use_time, 0)) AS use_time_max
-  FROM \`new-api\`.logs WHERE type IN (2, 5, 6) AND $1 GROUP BY 1, 2, 3, 4, 5, 6, 7"; }
-agg_sql() { echo "SELECT hour, user_id, token_id, model_name, channel_id, \`group\`, is_stream, reqs, errors, prompt_tokens,
+truth_sql() { echo "SELECT created_at - created_at % 3600 AS hour, COALESCE(user_id, 0) AS user_id,
+  COALESCE(token_id, 0) AS token_id, COALESCE(model_name, '')$EXACT AS model_name, COALESCE(channel_id, 0) AS channel_id,
+  COALESCE(\"group\", '')$EXACT AS grp, CASE WHEN is_stream THEN 1 ELSE 0 END AS is_stream,
+  SUM(CASE WHEN type IN (2, 5) THEN 1 ELSE 0 END) AS reqs, SUM(CASE WHEN type = 5 THEN 1 ELSE 0 END) AS errors,
+  SUM(CASE WHEN type = 2 THEN GREATEST(prompt_tokens, 0) ELSE 0 END) AS prompt_tokens,
+  SUM(CASE WHEN type = 2 THEN GREATEST(completion_tokens, 0) ELSE 0 END) AS completion_tokens,
+  SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE($CACHE_TOKENS, 0), 0) ELSE 0 END) AS cached_tokens,
+  SUM(CASE WHEN type = 2 THEN GREATEST(quota, 0) ELSE 0 END) AS quota,
+  SUM(CASE WHEN type = 6 THEN GREATEST(quota, 0) ELSE 0 END) AS refunded_quota,
+  SUM(CASE WHEN type = 2 THEN GREATEST(use_time, 0) ELSE 0 END) AS use_time_sum,
+  MAX(CASE WHEN type = 2 THEN use_time ELSE 0 END) AS use_time_max
+  FROM logs WHERE type IN (2, 5, 6) AND $1 GROUP BY 1, 2, 3, 4, 5, 6, 7"; }
+agg_sql() { echo "SELECT hour, user_id, token_id, model_name, channel_id, \"group\", is_stream, reqs, errors, prompt_tokens,
   completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max
-  FROM \`$AGG_DB\`.agg_usage_hourly WHERE $1"; }
+  FROM $A.agg_usage_hourly WHERE $1"; }
 # differences LOGS_CONDITION AGG_CONDITION: rows in the truth and not in the table, and the other way round.
 differences() {
-  sql "SELECT COUNT(*) FROM (($(truth_sql "$1")) EXCEPT ($(agg_sql "$2"))) d"
-  sql "SELECT COUNT(*) FROM (($(agg_sql "$2")) EXCEPT ($(truth_sql "$1"))) d"
+  newapi_sql "SELECT COUNT(*) FROM (($(truth_sql "$1")) EXCEPT ($(agg_sql "$2"))) d"
+  newapi_sql "SELECT COUNT(*) FROM (($(agg_sql "$2")) EXCEPT ($(truth_sql "$1"))) d"
 }
 diff_counts=$(differences "created_at < $F" "hour < $F" | paste -sd' ')
 check "every finalized hour equals the SQL ground truth (rows differing: $diff_counts)" test "$diff_counts" = "0 0"
-check "the finalized hours are not empty" test "$(sql "SELECT COUNT(*) FROM \`$AGG_DB\`.agg_usage_hourly WHERE hour < $F")" -gt 100
+check "the finalized hours are not empty" test "$(newapi_sql "SELECT COUNT(*) FROM $A.agg_usage_hourly WHERE hour < $F")" -gt 100
 
 # The rollups: each equals agg_usage_hourly grouped by its key; agg_active_hourly equals the hours since each
 # subject's previous hour with requests, computed here from logs with a window function.
 rollup_diff() {  # TABLE KEYS
   local truth="SELECT hour, $2, SUM(reqs), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens),
-    SUM(quota), SUM(refunded_quota), SUM(use_time_sum), MAX(use_time_max) FROM \`$AGG_DB\`.agg_usage_hourly WHERE hour < $F
+    SUM(quota), SUM(refunded_quota), SUM(use_time_sum), MAX(use_time_max) FROM $A.agg_usage_hourly WHERE hour < $F
     GROUP BY hour, $2"
   local table="SELECT hour, $2, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota,
-    use_time_sum, use_time_max FROM \`$AGG_DB\`.$1 WHERE hour < $F"
-  sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
+    use_time_sum, use_time_max FROM $A.$1 WHERE hour < $F"
+  newapi_sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
 }
 active_truth() {  # KIND ID_COLUMN
-  echo "SELECT h AS hour, '$1' AS kind, COALESCE(LEAST((h - prev) DIV 3600, 25), 25) AS since, COUNT(*) AS active FROM (
-    SELECT h, LAG(h) OVER (PARTITION BY id ORDER BY h) AS prev FROM (SELECT DISTINCT FLOOR(created_at / 3600) * 3600 AS h,
-    $2 AS id FROM \`new-api\`.logs WHERE type IN (2, 5) AND COALESCE($2, 0) <> 0) d) p WHERE h < $F GROUP BY 1, 2, 3"
+  echo "SELECT h AS hour, '$1' AS kind, COALESCE(LEAST((h - prev) $DIV 3600, 25), 25) AS since, COUNT(*) AS active FROM (
+    SELECT h, LAG(h) OVER (PARTITION BY id ORDER BY h) AS prev FROM (SELECT DISTINCT created_at - created_at % 3600 AS h,
+    $2 AS id FROM logs WHERE type IN (2, 5) AND COALESCE($2, 0) <> 0) d) p WHERE h < $F GROUP BY 1, 2, 3"
 }
 active_diff() {
   local truth="$(active_truth user user_id) UNION ALL $(active_truth token token_id)"
-  local table="SELECT hour, kind, hours_since_last, active FROM \`$AGG_DB\`.agg_active_hourly WHERE hour < $F"
-  sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
+  local table="SELECT hour, kind, hours_since_last, active FROM $A.agg_active_hourly WHERE hour < $F"
+  newapi_sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
 }
 rollup_report() {
   echo "by_user $(rollup_diff agg_usage_hourly_by_user user_id), by_token $(rollup_diff agg_usage_hourly_by_token token_id)," \
-    "by_model_channel $(rollup_diff agg_usage_hourly_by_model_channel "model_name, channel_id, \`group\`, is_stream")," \
+    "by_model_channel $(rollup_diff agg_usage_hourly_by_model_channel "model_name, channel_id, \"group\", is_stream")," \
     "active $(active_diff)"
 }
 rollups_exact="by_user 0, by_token 0, by_model_channel 0, active 0"
 report=$(rollup_report)
 check "every rollup of the finalized hours equals its ground truth (rows differing: $report)" test "$report" = "$rollups_exact"
 check "the rollups are ready (rollups_until = finalized_until)" \
-  test "$(sql "SELECT value FROM \`$AGG_DB\`.agg_state WHERE name = 'rollups_until'")" = "$F"
+  test "$(newapi_sql "SELECT value FROM $A.agg_state WHERE name = 'rollups_until'")" = "$F"
 check "agg_active_hourly counts subjects back to the cap" \
-  test "$(sql "SELECT COUNT(DISTINCT hours_since_last) FROM \`$AGG_DB\`.agg_active_hourly")" -gt 5
+  test "$(newapi_sql "SELECT COUNT(DISTINCT hours_since_last) FROM $A.agg_active_hourly")" -gt 5
 # An installation older than the rollups: they are built from agg_usage_hourly on the next pass.
-sql "DROP TABLE \`$AGG_DB\`.agg_usage_hourly_by_user, \`$AGG_DB\`.agg_usage_hourly_by_token,
-  \`$AGG_DB\`.agg_usage_hourly_by_model_channel, \`$AGG_DB\`.agg_active_hourly;
-  DELETE FROM \`$AGG_DB\`.agg_state WHERE name = 'rollups_until'"
+newapi_sql "DROP TABLE $A.agg_usage_hourly_by_user, $A.agg_usage_hourly_by_token, $A.agg_usage_hourly_by_model_channel,
+  $A.agg_active_hourly; DELETE FROM $A.agg_state WHERE name = 'rollups_until'"
 (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
 check "a pass over an installation without rollups succeeds" test $? = 0
 check "  ... and logs that it built them" grep -q '"rollups built"' "$TEST_DIR/once.log"
-F=$(sql "SELECT value FROM \`$AGG_DB\`.agg_state WHERE name = 'finalized_until'")
+F=$(newapi_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
 report=$(rollup_report)
 check "  ... and the rebuilt rollups equal their ground truth (rows differing: $report)" test "$report" = "$rollups_exact"
 
-checksum() { sql "SELECT COUNT(*), BIT_XOR(CRC32(CONCAT_WS(',', hour, user_id, token_id, model_name, channel_id, \`group\`,
-  is_stream, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum,
-  use_time_max))) FROM \`$AGG_DB\`.agg_usage_hourly WHERE hour < $F"; }
+checksum() { newapi_sql "SELECT COUNT(*), $(checksum_of "CONCAT_WS(',', hour, user_id, token_id, model_name, channel_id,
+  \"group\", is_stream, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota,
+  use_time_sum, use_time_max)") FROM $A.agg_usage_hourly WHERE hour < $F"; }
 before=$(checksum)
 (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
 check "re-running leaves the finalized hours identical (checksum $before)" test "$(checksum)" = "$before"
@@ -159,7 +182,7 @@ check "exporter 2 starts" wait_until 20 caught_up "$E2_PORT"
 
 stop_pidfile "$TEST_DIR/sim.pid" 30
 rows_of() { metric_value "http://127.0.0.1:$1/metrics" newapi_exporter_tail_last_id; }
-max_id=$(sql "SELECT MAX(id) FROM \`new-api\`.logs")
+max_id=$(newapi_sql "SELECT MAX(id) FROM logs")
 settled() { [ "$(rows_of "$E1_PORT")" = "$max_id" ] && [ "$(rows_of "$E2_PORT")" = "$max_id" ]; }
 wait_until 20 settled; sleep 2
 counters() { curl -fsS "http://127.0.0.1:$1/metrics" | grep -E '^newapi_[a-z_]+_total\{' | grep -v '^newapi_exporter' | sort; }
@@ -177,7 +200,7 @@ before=$(checksum)
 cutoff=$(( F - 86400 ))
 deleted=0
 while :; do
-  n=$(sql "DELETE FROM \`new-api\`.logs WHERE created_at < $cutoff LIMIT 5000; SELECT ROW_COUNT();")
+  n=$(delete_batch "$cutoff")
   deleted=$((deleted + n)); [ "$n" -gt 0 ] || break
 done
 check "old logs were deleted ($deleted rows before $cutoff)" test "$deleted" -gt 0
@@ -191,10 +214,10 @@ check "exporter counters are unchanged after the deletion and a restart" cmp -s 
 
 # Rows deleted from an hour that is still open: its recompute drops the keys that vanished.
 open_hour=$(( $(date +%s) / 3600 * 3600 ))
-victim=$(sql "SELECT token_id FROM \`new-api\`.logs WHERE created_at >= $open_hour AND type = 2 LIMIT 1")
-sql "DELETE FROM \`new-api\`.logs WHERE created_at >= $open_hour AND token_id = $victim"
+victim=$(newapi_sql "SELECT token_id FROM logs WHERE created_at >= $open_hour AND type = 2 LIMIT 1")
+newapi_sql "DELETE FROM logs WHERE created_at >= $open_hour AND token_id = $victim"
 once; check "a pass after deleting rows of an open hour succeeds" test $? = 0
-F=$(sql "SELECT value FROM \`$AGG_DB\`.agg_state WHERE name = 'finalized_until'")
+F=$(newapi_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
 diff_counts=$(differences "created_at >= $F" "hour >= $F" | paste -sd' ')
 check "open hours equal the SQL ground truth after rows in them were deleted (differing: $diff_counts)" \
   test "$diff_counts" = "0 0"

@@ -23,11 +23,17 @@ int EnvInt(const char* name) {
   return std::atoi(value);
 }
 
-// The label values the exporter derives from a row, as SQL expressions.
-constexpr const char* kModel = "IF(COALESCE(model_name, '') = '', 'unknown', model_name)";
-constexpr const char* kChannel = "CAST(COALESCE(channel_id, 0) AS CHAR)";
-constexpr const char* kGroup = "IF(COALESCE(`group`, '') = '', 'unknown', `group`)";
-constexpr const char* kStream = "IF(COALESCE(is_stream, 0) = 1, 'true', 'false')";
+// The label values the exporter derives from a row, as SQL expressions valid on both engines (the channel label,
+// which needs the dialect, is ExactnessTest::channel_).
+constexpr const char* kModel = "CASE WHEN COALESCE(model_name, '') = '' THEN 'unknown' ELSE model_name END";
+constexpr const char* kGroup = "CASE WHEN COALESCE(\"group\", '') = '' THEN 'unknown' ELSE \"group\" END";
+constexpr const char* kStream = "CASE WHEN is_stream THEN 'true' ELSE 'false' END";  // tinyint(1) or boolean
+
+// A number at the top level of `other` (JSON text), NULL when absent.
+std::string OtherNumber(const Dialect& dialect, const std::string& key) {
+  if (dialect.engine() == DbEngine::kPostgres) return "CAST(CAST(other AS jsonb) ->> '" + key + "' AS double precision)";
+  return "CAST(JSON_VALUE(other, '$." + key + "') AS DOUBLE)";
+}
 
 class ExactnessTest : public ::testing::Test {
  protected:
@@ -41,6 +47,8 @@ class ExactnessTest : public ::testing::Test {
     const char* all_time = std::getenv("NEWAPI_CHECK_ALL_TIME");
     all_time_ = all_time != nullptr && std::string(all_time) == "1";
     rows_ = all_time_ ? "1 = 1" : "id > " + std::to_string(start_id_);
+    channel_ = db_->dialect().ToText("COALESCE(channel_id, 0)");
+    base_ = {{"channel", channel_}, {"group", kGroup}, {"model", kModel}};
     if (all_time_) {
       ASSERT_EQ(samples_["newapi_exporter_baseline_info"].count("source=\"agg_usage_hourly\""), 1u)
           << "the exporter did not start from agg_usage_hourly";
@@ -101,15 +109,15 @@ class ExactnessTest : public ::testing::Test {
   int64_t start_id_ = 0;
   bool all_time_ = false;
   std::string rows_;
+  std::string channel_;                                    // the channel label
+  std::vector<std::pair<std::string, std::string>> base_;  // channel, group and model
 };
-
-const std::vector<std::pair<std::string, std::string>> kBase = {{"channel", kChannel}, {"group", kGroup}, {"model", kModel}};
 
 TEST_F(ExactnessTest, RequestsAndErrors) {
   ExpectEqual("newapi_requests_total",
-              GroundTruth({{"channel", kChannel}, {"group", kGroup}, {"model", kModel}, {"stream", kStream}}, "COUNT(*)",
+              GroundTruth({{"channel", channel_}, {"group", kGroup}, {"model", kModel}, {"stream", kStream}}, "COUNT(*)",
                           "type IN (2, 5)"));
-  ExpectEqual("newapi_request_errors_total", GroundTruth(kBase, "COUNT(*)", "type = 5"));
+  ExpectEqual("newapi_request_errors_total", GroundTruth(base_, "COUNT(*)", "type = 5"));
 }
 
 TEST_F(ExactnessTest, Tokens) {
@@ -117,32 +125,32 @@ TEST_F(ExactnessTest, Tokens) {
   for (const auto& [kind, expr] : std::vector<std::pair<std::string, std::string>>{
            {"prompt", "SUM(GREATEST(prompt_tokens, 0))"},
            {"completion", "SUM(GREATEST(completion_tokens, 0))"},
-           {"cached", "SUM(GREATEST(COALESCE(CAST(JSON_VALUE(other, '$.cache_tokens') AS SIGNED), 0), 0))"}}) {
-    truth.merge(GroundTruth({{"channel", kChannel}, {"group", kGroup}, {"kind", "'" + kind + "'"}, {"model", kModel}},
+           {"cached", "SUM(GREATEST(COALESCE(" + OtherNumber(db_->dialect(), "cache_tokens") + ", 0), 0))"}}) {
+    truth.merge(GroundTruth({{"channel", channel_}, {"group", kGroup}, {"kind", "'" + kind + "'"}, {"model", kModel}},
                             expr, "type = 2"));
   }
   ExpectEqual("newapi_tokens_total", truth);
 }
 
 TEST_F(ExactnessTest, QuotaSpendAndRefunds) {
-  ExpectEqual("newapi_quota_used_total", GroundTruth(kBase, "SUM(GREATEST(quota, 0))", "type = 2"));
+  ExpectEqual("newapi_quota_used_total", GroundTruth(base_, "SUM(GREATEST(quota, 0))", "type = 2"));
   const double qpu = samples_["newapi_quota_per_unit"][""];
   ASSERT_GT(qpu, 0);
   // Divided here, not in SQL: SQL division rounds to div_precision_increment digits.
-  auto spend = GroundTruth(kBase, "SUM(GREATEST(quota, 0))", "type = 2");
+  auto spend = GroundTruth(base_, "SUM(GREATEST(quota, 0))", "type = 2");
   for (auto& [labels, value] : spend) value /= qpu;
   ExpectEqual("newapi_spend_usd_total", spend, 1e-9);
-  ExpectEqual("newapi_quota_refunded_total", GroundTruth(kBase, "SUM(GREATEST(quota, 0))", "type = 6"), 0,
+  ExpectEqual("newapi_quota_refunded_total", GroundTruth(base_, "SUM(GREATEST(quota, 0))", "type = 6"), 0,
               /*may_be_empty=*/true);
 }
 
 TEST_F(ExactnessTest, HistogramCounts) {
   if (all_time_) GTEST_SKIP() << "histograms have no baseline: they count rows since the start only";
-  const std::vector<std::pair<std::string, std::string>> by_channel = {{"channel", kChannel}, {"model", kModel}};
+  const std::vector<std::pair<std::string, std::string>> by_channel = {{"channel", channel_}, {"model", kModel}};
   ExpectEqual("newapi_request_duration_seconds_count", GroundTruth(by_channel, "COUNT(*)", "type = 2"));
   ExpectEqual("newapi_request_duration_seconds_sum", GroundTruth(by_channel, "SUM(use_time)", "type = 2"));
   ExpectEqual("newapi_first_token_seconds_count",
-              GroundTruth(by_channel, "COUNT(*)", "type = 2 AND CAST(JSON_VALUE(other, '$.frt') AS DOUBLE) > 0"));
+              GroundTruth(by_channel, "COUNT(*)", "type = 2 AND " + OtherNumber(db_->dialect(), "frt") + " > 0"));
   ExpectEqual("newapi_request_size_tokens_count", GroundTruth({{"model", kModel}}, "COUNT(*)", "type = 2"));
 }
 

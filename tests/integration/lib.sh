@@ -12,8 +12,9 @@ finish() { [ "$failures" -eq 0 ] && { echo "PASS [$TEST_NAME]"; exit 0; }; echo 
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
 
-# metric_value URL NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed.
-metric_value() { curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n { print $2; exit }'; }
+# metric_value URL NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed. awk reads to the
+# end: leaving early could fail curl with SIGPIPE, and under pipefail `metric_value ... || echo 0` then printed twice.
+metric_value() { curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n && !seen { print $2; seen = 1 }'; }
 
 # A fresh scratch directory under the build tree, removed at exit unless KEEP_TEST_DIR is set.
 make_test_dir() {
@@ -43,6 +44,12 @@ sim() {
     --db.user=newapi_sim
 }
 sql() { db_sql "$SIM_DB_DIR" "$@"; }
+# newapi_sql SQL: runs SQL in the simulated new-api database on either engine, with unqualified table names and
+# double-quoted identifiers (MariaDB: ANSI_QUOTES for this session).
+newapi_sql() {
+  if [ "$(db_engine)" = postgres ]; then sql "$*"; return; fi
+  sql "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); USE \`new-api\`; $*"
+}
 
 # create_check_user: observer_check / observer-check with SELECT on new-api's tables and on the observer's.
 create_check_user() {

@@ -186,6 +186,11 @@ TEST(DialectTest, DiffersWhereTheEnginesDo) {
   EXPECT_EQ(my.BucketIndex("hour", {10, 20}), "INTERVAL(hour, 10, 20)");
   EXPECT_EQ(pg.BucketIndex("hour", {10, 20}), "width_bucket(hour, ARRAY[10, 20]::bigint[])");
   EXPECT_EQ(my.Table("new-api", "logs"), "\"new-api\".\"logs\"");
+  EXPECT_EQ(my.AddIndexSql("logs", "i", "a, b", false), "ALTER TABLE logs ADD INDEX i (a, b);");
+  EXPECT_EQ(my.AddIndexSql("logs", "i", "a, b", true), "ALTER TABLE logs DROP INDEX i, ADD INDEX i (a, b);");
+  EXPECT_EQ(pg.AddIndexSql("logs", "i", "a, b", false), "CREATE INDEX CONCURRENTLY i ON logs (a, b);");
+  EXPECT_EQ(pg.AddIndexSql("logs", "i", "a, b", true),
+            "CREATE INDEX CONCURRENTLY i_new ON logs (a, b); DROP INDEX CONCURRENTLY i; ALTER INDEX i_new RENAME TO i;");
   const unsigned char net[16] = {10, 1, 2, 3};
   EXPECT_EQ(my.IpInNetwork("ip", net, 4, 8), "(LENGTH(INET6_ATON(ip)) = 4 AND INET6_ATON(ip) BETWEEN X'0a000000' AND X'0affffff')");
   const std::string pg_net = pg.IpInNetwork("ip", net, 4, 8);

@@ -52,6 +52,14 @@ class Dialect {
   // Rows (index name, position from 1, column name) of every index on container.table; expression parts of an index
   // have no column name. An empty container is the connection's own database (MySQL) or current schema.
   std::string IndexColumnsSql(std::string_view container, std::string_view table) const;
+  // The statements that give table (unqualified, in the connection's own database or schema) the index name on
+  // columns ("a, b") without blocking writes where the engine can: MySQL's online ALTER TABLE, PostgreSQL's CREATE
+  // INDEX CONCURRENTLY (each statement on its own, outside a transaction). replace: an index of that name exists
+  // with other columns (PostgreSQL builds the new one under name_new first, so reads never go without one).
+  std::string AddIndexSql(std::string_view table, std::string_view name, std::string_view columns, bool replace) const;
+  // A query whose single value is the connection limit of the session's account: 0 or less when it has none of
+  // its own (MySQL: the session's max_user_connections, which is the account's MAX_USER_CONNECTIONS when set).
+  std::string ConnectionLimitSql() const;
   // Makes unqualified table names in the statements that follow refer to container (MySQL: USE the database;
   // PostgreSQL: the schema first in the search path), and back to the connection's own database.
   std::string UseSql(std::string_view container) const;

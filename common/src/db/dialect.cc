@@ -151,6 +151,22 @@ std::string Dialect::IndexColumnsSql(std::string_view container, std::string_vie
          (container.empty() ? std::string("DATABASE()") : HexLiteral(container)) + " AND TABLE_NAME = " + HexLiteral(table) + " ORDER BY 1, 2";
 }
 
+std::string Dialect::AddIndexSql(std::string_view table, std::string_view name, std::string_view columns,
+                                 bool replace) const {
+  const std::string t(table), n(name), c(columns);
+  if (engine_ == DbEngine::kMySQL) {
+    return "ALTER TABLE " + t + (replace ? " DROP INDEX " + n + "," : "") + " ADD INDEX " + n + " (" + c + ");";
+  }
+  if (!replace) return "CREATE INDEX CONCURRENTLY " + n + " ON " + t + " (" + c + ");";
+  return "CREATE INDEX CONCURRENTLY " + n + "_new ON " + t + " (" + c + "); DROP INDEX CONCURRENTLY " + n +
+         "; ALTER INDEX " + n + "_new RENAME TO " + n + ";";
+}
+
+std::string Dialect::ConnectionLimitSql() const {
+  return engine_ == DbEngine::kPostgres ? "SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user"
+                                        : "SELECT @@SESSION.max_user_connections";
+}
+
 std::string Dialect::UseSql(std::string_view container) const {
   return engine_ == DbEngine::kPostgres ? "SET search_path TO " + QuoteIdentifier(container) : "USE " + QuoteIdentifier(container);
 }

@@ -33,9 +33,11 @@ DbError ClassifyPostgresError(std::string_view sqlstate) {
 
 namespace {
 
-// The first line of a libpq message, without the "ERROR:  " prefix and trailing newline.
+// The first line of a libpq message (a query error goes on with the statement and a caret under the failing part),
+// without the "ERROR:  " prefix.
 std::string Trimmed(const char* message) {
   std::string text = message == nullptr ? "" : message;
+  text = text.substr(0, text.find('\n'));
   if (text.rfind("ERROR:  ", 0) == 0) text.erase(0, 8);
   if (text.rfind("FATAL:  ", 0) == 0) text.erase(0, 8);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
