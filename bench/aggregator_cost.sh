@@ -11,8 +11,7 @@ AGGREGATOR_BIN=$BUILD_DIR/aggregator/newapi-aggregator
 HISTORY_END=$(( $(date +%s) - 4 * 3600 ))
 
 bench_init
-bench_build
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target newapi-aggregator >>"$BENCH_DIR/build.log" 2>&1
+bench_build newapi-aggregator
 
 aggregate_once() {
   (export DB_TYPE=$DB_ENGINE DB_PORT=$1 DB_PASS_AGG=bench-agg; exec "$AGGREGATOR_BIN" --once) >>"$2" 2>&1

@@ -13,8 +13,7 @@ START=$(( HISTORY_END - 7 * 86400 ))
 DB_PORT=24080 API_PORT=24081 CACHED_PORT=24082 REDIS_PORT=24083
 
 bench_init
-bench_build
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target newapi-aggregator >>"$BENCH_DIR/build.log" 2>&1
+bench_build newapi-aggregator
 command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
 
 dir=$BENCH_DIR/db

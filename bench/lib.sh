@@ -22,12 +22,13 @@ export POSTGRES_PRELOAD=pg_stat_statements
 SIM_PASS=bench-sim
 RO_PASS=bench-ro
 
-# Configures and builds the two binaries the benchmarks run (incremental; BENCH_NO_BUILD=1 skips it).
+# bench_build [TARGET...]: configures and builds the exporter, the simulator and the TARGETs a benchmark runs
+# (incremental; BENCH_NO_BUILD=1 skips it).
 bench_build() {
   [ -n "${BENCH_NO_BUILD:-}" ] && return 0
-  say "building newapi-exporter and newapi-sim in $BUILD_DIR"
+  say "building newapi-exporter, newapi-sim $* in $BUILD_DIR"
   cmake -S "$REPO_ROOT" -B "$BUILD_DIR" >/dev/null
-  cmake --build "$BUILD_DIR" -j"$(nproc)" --target newapi-exporter newapi-sim >"${BENCH_DIR:-/tmp}/build.log" 2>&1 ||
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target newapi-exporter newapi-sim "$@" >"${BENCH_DIR:-/tmp}/build.log" 2>&1 ||
     { tail -n 30 "${BENCH_DIR:-/tmp}/build.log" >&2; return 1; }
 }
 
