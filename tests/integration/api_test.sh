@@ -10,7 +10,7 @@
 # Usage: api_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE..PORT_BASE+5)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-sql_names
+observer_names
 BUILD_DIR=$1 DB_PORT=$2 API=$(($2 + 1)) AUTH_API=$(($2 + 2)) SLOW_API=$(($2 + 3)) AGG_PORT=$(($2 + 4))
 REDIS_PORT=$(($2 + 5))
 make_test_dir
@@ -36,7 +36,7 @@ fi
 LAG=$(( $(date +%s) - (HISTORY_END - 5 * 3600) ))
 (DB_TYPE=$(db_engine) DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG_PORT AGG_FINALIZE_LAG_SECONDS=$LAG \
   exec "$BUILD_DIR/aggregator/newapi-aggregator" --once) >"$TEST_DIR/aggregator.log" 2>&1
-check "one aggregator pass fills agg_usage_hourly (finalized until $(sql "SELECT value FROM ${OBSERVER}agg_state WHERE name = 'finalized_until'"))" test $? = 0
+check "one aggregator pass fills agg_usage_hourly (finalized until $(newapi_sql "SELECT value FROM ${OBSERVER}agg_state WHERE name = 'finalized_until'"))" test $? = 0
 
 exporter() { # NAME PORT [VAR=VALUE...]
   local name=$1 port=$2; shift 2
@@ -47,7 +47,7 @@ exporter() { # NAME PORT [VAR=VALUE...]
 }
 redis_start "$TEST_DIR/redis" "$REDIS_PORT" || fail "Redis did not start"
 # A QuotaPerUnit other than new-api's default, which /api/info must report (the UI's spend divides by it).
-sql "UPDATE ${NEWAPI}options SET value = '250000' WHERE $(qi key) = 'QuotaPerUnit'"
+newapi_sql "UPDATE options SET value = '250000' WHERE \"key\" = 'QuotaPerUnit'"
 exporter exporter "$API" API_DB_CONNECTIONS=2 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 check "the exporter answers /api/health" curl -fsS -o /dev/null "http://127.0.0.1:$API/api/health"
 info_reports() { [ "$(curl -fsS "http://127.0.0.1:$API/api/info" | jq -c '[.quota_per_unit, .timezone, (.rule_coverage | type)]')" = '[250000,"UTC","object"]' ]; }
@@ -72,7 +72,7 @@ keys=$(redis-cli -p "$REDIS_PORT" --scan --pattern '*' | sort)
 check "every key Redis holds is ours ($(wc -l <<<"$keys") keys)" bash -c "! grep -v '^newapi-observer:' <<<'$keys' | grep -q ."
 redis-cli -p "$REDIS_PORT" --scan --pattern 'newapi-observer:*' | while read -r k; do redis-cli -p "$REDIS_PORT" GET "$k"; done \
   >"$TEST_DIR/cached-values.txt"
-sql "SELECT $(qi key) FROM ${NEWAPI}tokens" >"$TEST_DIR/token-keys.txt"
+newapi_sql "SELECT \"key\" FROM tokens" >"$TEST_DIR/token-keys.txt"
 check "no cached value holds a token key ($(wc -l <"$TEST_DIR/token-keys.txt") keys, $(wc -c <"$TEST_DIR/cached-values.txt") bytes scanned)" \
   bash -c "! grep -F -f '$TEST_DIR/token-keys.txt' '$TEST_DIR/cached-values.txt' >/dev/null"
 under_fault() {  # SIGNAL: 30 distinct requests (misses: each tries Redis) answered 200, none slower than 1 s
@@ -99,7 +99,7 @@ check "caching comes back by itself after Redis restarts" wait_until 10 cached_a
 # CSV export: the same answer as the JSON endpoint, one row per element, the JSON's keys as the header.
 RANGE="start_ms=$(( (HISTORY_END - 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
 csv_of() { curl -sS -D "$TEST_DIR/csv.headers" -o "$TEST_DIR/$1.csv" "http://127.0.0.1:$API/api/export/csv?query=$1&$2"; }
-for q in "top&by=user&limit=50" "series&slot_sec=3600" "anomalies&rule=burst" "logs&ip=$(sql "SELECT ip FROM ${NEWAPI}logs WHERE ip <> '' AND type = 2 AND created_at >= $HISTORY_END - 43200 LIMIT 1")"; do
+for q in "top&by=user&limit=50" "series&slot_sec=3600" "anomalies&rule=burst" "logs&ip=$(newapi_sql "SELECT ip FROM logs WHERE ip <> '' AND type = 2 AND created_at >= $HISTORY_END - 43200 LIMIT 1")"; do
   name=${q%%&*}
   csv_of "$name" "$RANGE&${q#*&}"
   curl -sS -o "$TEST_DIR/$name.json" "http://127.0.0.1:$API/$(case $name in top|series|anomalies) echo "api/stats/$name";; logs) echo api/logs;; esac)?$RANGE&${q#*&}"
@@ -122,7 +122,7 @@ check "no CSV holds a token key ($(wc -c <"$TEST_DIR/all-csv.txt") bytes scanned
 
 stop_pidfile "$TEST_DIR/exporter.pid" 10
 # The same ground truths from agg_usage_hourly alone, as while an older installation's rollups are being built.
-sql "DELETE FROM ${OBSERVER}agg_state WHERE name = 'rollups_until'"
+newapi_sql "DELETE FROM ${OBSERVER}agg_state WHERE name = 'rollups_until'"
 exporter plain "$API" CACHE_TTL_SECONDS=0
 DB_ENGINE=$(db_engine) NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
   "$BUILD_DIR/tests/api_check" --gtest_filter='ApiCheck.Series*:ApiCheck.Top*:ApiCheck.Heatmap*' \
@@ -132,18 +132,18 @@ grep -E "^\[ +FAILED +\]|Failure" "$TEST_DIR/check-without-rollups.log" | head -
 check "series, top and heatmap equal their ground truth without the rollups too" test "$status" = 0
 stop_pidfile "$TEST_DIR/plain.pid" 10
 # Grants older than the rollups: an account that may not read one answers from agg_usage_hourly, same numbers.
-sql "INSERT INTO ${OBSERVER}agg_state (name, value, updated_at) SELECT 'rollups_until', value, updated_at
+newapi_sql "INSERT INTO ${OBSERVER}agg_state (name, value, updated_at) SELECT 'rollups_until', value, updated_at
   FROM ${OBSERVER}agg_state WHERE name = 'finalized_until'"
 exporter plain "$API" CACHE_TTL_SECONDS=0
 TOP_URL="http://127.0.0.1:$API/api/stats/top?start_ms=$(( (HISTORY_END - 4 * 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))&by=user&limit=20"
 curl -sS -o "$TEST_DIR/top-rollup.json" "$TOP_URL"
-sql "REVOKE SELECT ON ${OBSERVER}agg_usage_hourly_by_user FROM $RO_ACCOUNT"
+newapi_sql "REVOKE SELECT ON ${OBSERVER}agg_usage_hourly_by_user FROM $RO_ACCOUNT"
 check "without SELECT on a rollup the API still answers 200" \
   test "$(curl -sS -o "$TEST_DIR/top-fallback.json" -w '%{http_code}' "$TOP_URL")" = 200
 check "  ... the same numbers as from the rollup ($(jq length "$TEST_DIR/top-rollup.json") rows)" \
   bash -c "[ \$(jq length '$TEST_DIR/top-rollup.json') = 20 ] && cmp -s '$TEST_DIR/top-rollup.json' '$TEST_DIR/top-fallback.json'"
 check "  ... and says which grant is missing" grep -q "rollup tables are not readable" "$TEST_DIR/plain.log"
-sql "GRANT SELECT ON ${OBSERVER}agg_usage_hourly_by_user TO $RO_ACCOUNT"
+newapi_sql "GRANT SELECT ON ${OBSERVER}agg_usage_hourly_by_user TO $RO_ACCOUNT"
 stop_pidfile "$TEST_DIR/plain.pid" 10
 
 # Auth and CORS (no cache: every request reaches the database). One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).

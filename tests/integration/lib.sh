@@ -82,16 +82,12 @@ private_stack() {
   trap '"$STACK" down >/dev/null 2>&1; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"' EXIT
 }
 
-# sql_names: the names a test's own SQL through sql() uses where the engines differ. NEWAPI and OBSERVER prefix
-# new-api's and the observer's tables (MariaDB: `new-api`., sql() selects no database; PostgreSQL: sql() is in new-api,
-# the observer's tables in schema AGG_DB or observer), RO_ACCOUNT names the exporter's account in GRANT and REVOKE, and
-# qi NAME quotes an identifier (key, group).
-sql_names() {
+# observer_names: for newapi_sql, OBSERVER prefixes the observer's tables (MariaDB: database AGG_DB or new-api;
+# PostgreSQL: schema AGG_DB or observer) and RO_ACCOUNT names the exporter's account in GRANT and REVOKE.
+observer_names() {
   if [ "$(db_engine)" = postgres ]; then
-    NEWAPI="" OBSERVER="\"${AGG_DB:-observer}\"." RO_ACCOUNT=newapi_ro
-    qi() { printf '"%s"' "$1"; }
+    OBSERVER="\"${AGG_DB:-observer}\"." RO_ACCOUNT=newapi_ro
   else
-    NEWAPI='`new-api`.' OBSERVER="\`${AGG_DB:-new-api}\`." RO_ACCOUNT="'newapi_ro'@'%'"
-    qi() { printf '`%s`' "$1"; }
+    OBSERVER="\"${AGG_DB:-new-api}\"." RO_ACCOUNT="'newapi_ro'@'%'"
   fi
 }

@@ -6,7 +6,6 @@
 # Usage: risk_rules_test.sh BUILD_DIR PORT_BASE
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-sql_names
 BUILD_DIR=$1 DB_PORT=$2 EXPORTER_PORT=$(($2 + 1))
 make_test_dir
 DB=$TEST_DIR/db
@@ -35,8 +34,8 @@ threshold() { metric_value "$METRICS" "newapi_anomaly_threshold{rule=\"$1\"}"; }
 threshold_is() { [ "$(threshold "$1")" = "$2" ]; }
 check "rules.yaml overrides the environment at start (burst limit 300)" wait_until 15 threshold_is burst 300
 # big_request right after a start: the exporter read the model's baseline hours in SQL, so one absurd request fires.
-sql "INSERT INTO ${NEWAPI}logs (user_id, created_at, type, token_id, token_name, model_name, quota, prompt_tokens,
-     completion_tokens, channel_id, $(qi group), other)
+newapi_sql "INSERT INTO logs (user_id, created_at, type, token_id, token_name, model_name, quota, prompt_tokens,
+     completion_tokens, channel_id, \"group\", other)
      VALUES (1, $(date +%s), 2, 1, 'size-probe', 'gpt-4o', 1, 900000, 10, 1, 'default', '{}')"
 big_visible() { curl -fsS "$METRICS" | grep -q 'newapi_anomaly{rule="big_request",subject_id="[0-9]*",subject_name="gpt-4o",subject_type="request"} 900010'; }
 check "a big request right after the exporter's start shows as an anomaly within 5 s" wait_until 5 big_visible
