@@ -30,9 +30,9 @@ for size in "$SMALL" "$LARGE"; do
   backfill[$size]=$(seconds_of aggregate_once "$port" "$dir/aggregator.log")
   say "adding $NEW_ROWS new rows stamped in the last 10 minutes"
   sql "$dir" "INSERT INTO logs (user_id, created_at, type, content, username, token_name, model_name, quota,
-      prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, "group", ip, request_id, other)
+      prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, \"group\", ip, request_id, other)
     SELECT user_id, $(sql_unix_now) - id % 600, type, content, username, token_name, model_name, quota, prompt_tokens,
-      completion_tokens, use_time, is_stream, channel_id, token_id, "group", ip, request_id, other
+      completion_tokens, use_time, is_stream, channel_id, token_id, \"group\", ip, request_id, other
     FROM logs ORDER BY id DESC LIMIT $NEW_ROWS"
   # The first pass after the new rows writes them; the next ones find nothing changed (the steady state between
   # bursts of traffic).

@@ -31,11 +31,11 @@ bench_db_load "$DB" "$DB_PORT" 20000 200
 # simulator's so that the names and ids are new to the exporter.
 insert_consume_rows() {
   sql "$DB" "INSERT INTO logs (user_id, created_at, type, content, username, token_name, model_name, quota,
-      prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, "group", ip, other)
+      prompt_tokens, completion_tokens, use_time, is_stream, channel_id, token_id, \"group\", ip, other)
     SELECT 1000000 + k, $(sql_unix_now), 2, '', CONCAT('bench-user-', k), CONCAT('bench-token-', k),
       CASE seq % 4 WHEN 0 THEN 'gpt-4o' WHEN 1 THEN 'gpt-4o-mini' WHEN 2 THEN 'claude-3-5-sonnet' ELSE 'deepseek-chat' END,
       100 + seq % 900,
-      200 + seq % 1000, 50 + seq % 500, 1 + seq % 20, seq % 2, 1 + seq % 3, 2000000 + k, 'default', '', '{}'
+      200 + seq % 1000, 50 + seq % 500, 1 + seq % 20, seq % 2 = 1, 1 + seq % 3, 2000000 + k, 'default', '', '{}'
     FROM (SELECT seq, seq % $1 AS k FROM $(sql_numbers "$ROWS")) AS s"
 }
 
