@@ -4,6 +4,7 @@
 #include "api/usage_sql.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -190,7 +191,33 @@ Metric MetricFrom(const std::string& name) {
   return Metric::kReqs;
 }
 
-std::string RangeKey(const Range& r) { return "start=" + Str(r.start) + "&end=" + Str(r.end); }
+// One "&name=value" of a cache key, the value percent-encoded (all but RFC 3986's unreserved bytes), so no value can
+// pass for a separator or for another parameter: `model=a&group=b` and `model=a%26group%3Db` are two keys.
+std::string KeyPart(const char* name, const std::string& value) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string part = std::string("&") + name + "=";
+  for (unsigned char c : value) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      part += static_cast<char>(c);
+    } else {
+      part += '%';
+      part += kHex[c >> 4];
+      part += kHex[c & 15];
+    }
+  }
+  return part;
+}
+
+std::string KeyPart(const char* name, int64_t value) { return KeyPart(name, Str(value)); }
+
+// The shortest text that reads back as the same double: two different thresholds never share a key.
+std::string KeyPart(const char* name, double value) {
+  char text[32];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  return KeyPart(name, std::string(text, ec == std::errc() ? end : text));
+}
+
+std::string RangeKey(const Range& r) { return KeyPart("start", r.start) + KeyPart("end", r.end); }
 
 std::optional<ParamError> ParseAnomalyCommon(Reader& r, AnomalyParams* out) {
   const std::string rule = r.Choice("rule", {"burst", "multi_user_token", "ip_many_users", "big_request"}, "");
@@ -239,30 +266,30 @@ const char* MetricName(Metric m) {
 
 std::string Filters::Key() const {
   std::string key;
-  if (model) key += "&model=" + *model;
-  if (channel) key += "&channel=" + Str(*channel);
-  if (group) key += "&group=" + *group;
+  if (model) key += KeyPart("model", *model);
+  if (channel) key += KeyPart("channel", *channel);
+  if (group) key += KeyPart("group", *group);
   return key;
 }
 
 std::string SeriesParams::Key() const {
-  return RangeKey(range) + "&slot=" + Str(slot) + "&tz=" + zone->name() + filters.Key();
+  return RangeKey(range) + KeyPart("slot", slot) + KeyPart("tz", zone->name()) + filters.Key();
 }
 
 std::string TopParams::Key() const {
-  return RangeKey(range) + "&by=" + DimensionName(by) + "&metric=" + MetricName(metric) + "&limit=" + Str(limit) +
-         filters.Key();
+  return RangeKey(range) + KeyPart("by", DimensionName(by)) + KeyPart("metric", MetricName(metric)) +
+         KeyPart("limit", int64_t{limit}) + filters.Key();
 }
 
 std::string HeatmapParams::Key() const {
-  return RangeKey(range) + "&metric=" + MetricName(metric) + "&tz=" + zone->name() + filters.Key();
+  return RangeKey(range) + KeyPart("metric", MetricName(metric)) + KeyPart("tz", zone->name()) + filters.Key();
 }
 
 std::string RuleOverrides::Key() const {
   std::string key;
-  if (window_sec) key += "&window_sec=" + Str(*window_sec);
-  if (threshold) key += "&threshold=" + Str(*threshold);
-  if (sigma) key += "&sigma=" + std::to_string(*sigma);
+  if (window_sec) key += KeyPart("window_sec", *window_sec);
+  if (threshold) key += KeyPart("threshold", *threshold);
+  if (sigma) key += KeyPart("sigma", *sigma);
   return key;
 }
 
@@ -294,13 +321,13 @@ std::string RuleOverrides::ApplyTo(Rule rule, observer::rules::Thresholds* t) co
 }
 
 std::string AnomalyParams::Key() const {
-  return RangeKey(range) + "&rule=" + observer::rules::RuleName(rule) + overrides.Key() +
-         (subject_id.empty() ? "" : "&subject_id=" + subject_id);
+  return RangeKey(range) + KeyPart("rule", observer::rules::RuleName(rule)) + overrides.Key() +
+         (subject_id.empty() ? "" : KeyPart("subject_id", subject_id));
 }
 
 std::string LogsParams::Key() const {
   static const char* kNames[] = {"user_id", "token_id", "ip"};
-  return RangeKey(range) + "&" + kNames[static_cast<int>(subject)] + "=" + subject_value + "&limit=" + Str(limit);
+  return RangeKey(range) + KeyPart(kNames[static_cast<int>(subject)], subject_value) + KeyPart("limit", int64_t{limit});
 }
 
 std::vector<int64_t> BucketBoundaries(const TimeZone& zone, int64_t slot, int64_t start, int64_t end,

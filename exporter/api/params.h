@@ -1,6 +1,7 @@
 // The JSON API's query parameters: parsed, validated and normalized (ranges aligned to the slot or the minute before
 // anything else, so repeated relative ranges give the same key). Pure: bad input gives a ParamError naming the
-// parameter, which the HTTP edge answers with 400.
+// parameter, which the HTTP edge answers with 400. Each Key() is the response cache's key: every parameter that
+// changes the answer, values percent-encoded, so two different questions never share one.
 #pragma once
 
 #include <cstdint>

@@ -182,6 +182,58 @@ TEST(ParamsTest, RelativeRangesAlignToTheSlot) {
   EXPECT_EQ(t.range.end, 120);
 }
 
+// A key is the cache's only idea of "the same question": a value holding '&' or '=' must not pass for two
+// parameters, or one token holder's request fills the cache for another's (seen: `[]` served instead of 6,767).
+TEST(ParamsTest, KeysTellEveryDifferentQuestionApart) {
+  const std::string start = std::to_string(Utc(2024, 7, 1) * 1000), end = std::to_string(Utc(2024, 7, 2) * 1000);
+  auto series_key = [&](std::initializer_list<std::pair<const std::string, std::string>> filters) {
+    QueryParams q = Q({{"start_ms", start}, {"end_ms", end}});
+    q.insert(filters.begin(), filters.end());
+    SeriesParams p;
+    EXPECT_FALSE(ParseSeries(q, Zones(), &p));
+    return p.Key();
+  };
+  EXPECT_NE(series_key({{"model", "gpt-4o-mini&group=default"}}), series_key({{"model", "gpt-4o-mini"}, {"group", "default"}}));
+  EXPECT_NE(series_key({{"model", "a&channel=1"}}), series_key({{"model", "a"}, {"channel", "1"}}));
+  EXPECT_NE(series_key({{"group", "x&model=y"}}), series_key({{"group", "x"}, {"model", "y"}}));
+  EXPECT_NE(series_key({{"model", "a%26group%3Db"}}), series_key({{"model", "a&group=b"}}));
+  EXPECT_EQ(series_key({{"model", "gpt-4o"}, {"group", "vip"}}), series_key({{"group", "vip"}, {"model", "gpt-4o"}}));
+
+  auto top_key = [&](std::initializer_list<std::pair<const std::string, std::string>> filters) {
+    QueryParams q = Q({{"start_ms", start}, {"end_ms", end}});
+    q.insert(filters.begin(), filters.end());
+    TopParams p;
+    EXPECT_FALSE(ParseTop(q, &p));
+    return p.Key();
+  };
+  EXPECT_NE(top_key({{"model", "gpt-4o-mini&group=default"}}), top_key({{"model", "gpt-4o-mini"}, {"group", "default"}}));
+  auto heatmap_key = [&](std::initializer_list<std::pair<const std::string, std::string>> filters) {
+    QueryParams q = Q({{"start_ms", start}, {"end_ms", end}});
+    q.insert(filters.begin(), filters.end());
+    HeatmapParams p;
+    EXPECT_FALSE(ParseHeatmap(q, Zones(), &p));
+    return p.Key();
+  };
+  EXPECT_NE(heatmap_key({{"model", "m&group=g"}}), heatmap_key({{"model", "m"}, {"group", "g"}}));
+
+  auto detail_key = [&](std::initializer_list<std::pair<const std::string, std::string>> extra) {
+    QueryParams q = Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}});
+    q.insert(extra.begin(), extra.end());
+    AnomalyParams p;
+    EXPECT_FALSE(ParseAnomalyDetail(q, &p));
+    return p.Key();
+  };
+  EXPECT_NE(detail_key({{"subject_id", "7&window_sec=60"}}), detail_key({{"subject_id", "7"}, {"window_sec", "60"}}));
+  // Two thresholds that differ beyond the sixth decimal are two questions.
+  auto sigma_key = [&](const std::string& sigma) {
+    AnomalyParams p;
+    EXPECT_FALSE(ParseAnomalies(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"sigma", sigma}}), &p));
+    return p.Key();
+  };
+  EXPECT_NE(sigma_key("3.0000001"), sigma_key("3.0000002"));
+  EXPECT_EQ(sigma_key("3"), sigma_key("3.0"));
+}
+
 TEST(ParamsTest, TopHeatmapAnomaliesAndLogs) {
   const std::string start = std::to_string(Utc(2024, 7, 1) * 1000), end = std::to_string(Utc(2024, 7, 2) * 1000);
   auto top_error = [](const QueryParams& q) {
