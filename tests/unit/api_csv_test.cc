@@ -26,6 +26,43 @@ TEST(CsvTest, TextThatASpreadsheetWouldRunIsNeutralised) {
   EXPECT_EQ(CsvField("+1"), "'+1");
   EXPECT_EQ(CsvField("@sum"), "'@sum");
   EXPECT_EQ(CsvField("-token"), "'-token");
+  // OWASP's list: a leading TAB or CR starts a formula too, and a signed number is no excuse ("-2+3+cmd|...").
+  EXPECT_EQ(CsvField("\t=1+1"), "'\t=1+1");
+  EXPECT_EQ(CsvField("\r=1+1"), "\"'\r=1+1\"");
+  EXPECT_EQ(CsvField("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+  EXPECT_EQ(CsvField("+1"), "'+1");
+  // Numbers are data, not text: they keep their sign.
+  EXPECT_EQ(CsvField(-2), "-2");
+}
+
+// A value nesting 100,000 deep (a forged cached answer) cannot be written by recursing into it.
+nlohmann::json Nested(size_t depth) {
+  json value = json::array();
+  for (size_t i = 1; i < depth; ++i) value = json::array({std::move(value)});
+  return value;
+}
+
+TEST(CsvTest, DeeplyNestedValuesAreRefusedNotRecursedInto) {
+  const json deep = Nested(100000);
+  EXPECT_EQ(CsvField(deep), "(nested too deep)");
+  EXPECT_EQ(CsvField(Nested(kCsvMaxDepth)), std::string(kCsvMaxDepth, '[') + std::string(kCsvMaxDepth, ']'));
+  json answer = json::array();  // built by moving: a copy of the test's own value would recurse too
+  answer.push_back({{"name", "a"}});
+  answer[0]["other"] = Nested(100000);
+  const Csv rows = CsvFromAnswer(answer, 10, false);
+  EXPECT_EQ(rows.text, "name,other\r\na,(nested too deep)\r\n");
+  const Csv single = CsvFromAnswer(answer[0], 10, false);  // one object is one row
+  EXPECT_EQ(single.text, rows.text);
+  const Csv top = CsvFromAnswer(Nested(100000), 10, false);
+  EXPECT_EQ(top.rows, 1u);
+}
+
+// Shapes no handler produces (a forged cached answer) give a CSV, never an exception or undefined behaviour.
+TEST(CsvTest, ForgedShapesStillGiveACsv) {
+  EXPECT_EQ(CsvFromAnswer(json::parse(R"({"cells":[[1,2]]})"), 10, false).rows, 2u);
+  EXPECT_EQ(CsvFromAnswer(json::parse(R"({"cells":{"a":1},"weekdays":7})"), 10, false).rows, 0u);
+  EXPECT_EQ(CsvFromAnswer(json::parse(R"({"cells":[3,[4]],"weekdays":[1]})"), 10, false).rows, 1u);
+  EXPECT_EQ(CsvFromAnswer(json("text"), 10, false).rows, 1u);
 }
 
 TEST(CsvTest, RowsWithEveryColumnInFirstSeenOrder) {
