@@ -4,6 +4,8 @@
 
 #include <sys/time.h>
 
+#include <nlohmann/json.hpp>
+
 #include <charconv>
 #include <thread>
 
@@ -21,6 +23,30 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
   const auto us = std::max<int64_t>(1000, std::chrono::duration_cast<std::chrono::microseconds>(ms).count());
   return {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
 }
+
+// Accepts any JSON nesting at most max_depth; stops at the first level beyond it. nlohmann's SAX parser keeps its
+// own stack, so a value nesting 100,000 deep costs no recursion.
+class DepthCheck : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit DepthCheck(size_t max_depth) : max_depth_(max_depth) {}
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return ++depth_ <= max_depth_; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return --depth_, true; }
+  bool start_array(std::size_t) override { return ++depth_ <= max_depth_; }
+  bool end_array() override { return --depth_, true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  const size_t max_depth_;
+  size_t depth_ = 0;
+};
 
 bool ParsePort(const std::string& text, int* out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
@@ -70,6 +96,13 @@ ResponseCache::ResponseCache(Options options, prometheus::Registry& registry)
                         .Help("Redis commands that failed or ran out of time (each pauses Redis use briefly).")
                         .Register(registry)
                         .Add({})),
+      rejected_(prometheus::BuildCounter()
+                    .Name(observer::metrics::Name("exporter", "cache_rejected_total"))
+                    .Help("Cached values that could not be our answers (not JSON, nested too deep or too large): "
+                          "treated as misses, recomputed and overwritten. Anything above 0 means someone else "
+                          "writes our keys.")
+                    .Register(registry)
+                    .Add({})),
       redis_up_(prometheus::BuildGauge()
                     .Name(observer::metrics::Name("exporter", "cache_redis_up"))
                     .Help("1 when the last Redis command succeeded.")
@@ -168,17 +201,28 @@ redisReply* ResponseCache::Command(std::chrono::nanoseconds* budget, const std::
   return reply;
 }
 
+bool ResponseCache::Trusted(const std::string& body) const {
+  if (body.empty() || body.size() > options_.max_body_bytes) return false;
+  DepthCheck check(options_.max_depth);
+  return nlohmann::json::sax_parse(body, &check);
+}
+
 ResponseCache::Answer ResponseCache::Get(const std::string& key, std::chrono::seconds ttl,
                                          const std::function<Answer()>& compute) {
   std::chrono::nanoseconds budget = options_.budget;
   const std::string redis_key = options_.key_prefix + key;
-  if (redisReply* reply = Command(&budget, {"GET", redis_key})) {
-    const bool hit = reply->type == REDIS_REPLY_STRING;
-    Answer answer{200, hit ? std::string(reply->str, reply->len) : std::string(), true};
+  // GETRANGE reads at most one byte past the bound, so a huge forged value is never read whole (a missing key reads
+  // as "", which no answer of ours is).
+  if (redisReply* reply = Command(&budget, {"GETRANGE", redis_key, "0", std::to_string(options_.max_body_bytes)})) {
+    Answer answer{200, reply->type == REDIS_REPLY_STRING ? std::string(reply->str, reply->len) : std::string(), true};
     freeReplyObject(reply);
-    if (hit) {
+    if (Trusted(answer.body)) {
       lookups_.Add({{"result", "hit"}}).Increment();
       return answer;
+    }
+    if (!answer.body.empty()) {
+      rejected_.Increment();
+      observer::log::Warn("cached value rejected: not one of our answers; recomputing", {{"key", key}});
     }
   }
   return Compute(key, ttl, compute, &budget);
@@ -211,7 +255,7 @@ ResponseCache::Answer ResponseCache::Compute(const std::string& key, std::chrono
   }
   answer.from_cache = false;
   bool stored = false;
-  if (answer.status == 200 && ttl.count() > 0) {
+  if (answer.status == 200 && ttl.count() > 0 && answer.body.size() <= options_.max_body_bytes) {
     if (redisReply* reply = Command(budget, {"SET", options_.key_prefix + key, answer.body, "EX",
                                              std::to_string(ttl.count())})) {
       freeReplyObject(reply);

@@ -1,6 +1,7 @@
 // The JSON API's response cache in Redis: answers by key (path + normalized parameters) with a TTL, one computation
 // per key at a time, and a hard bound on how long any request waits for Redis, so a dead or frozen Redis only costs
-// the cache, never the answer.
+// the cache, never the answer. Redis is not trusted: a value is served only when it could be one of our answers
+// (JSON within the depth and size bounds); anything else is a miss, recomputed and overwritten.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -34,10 +35,13 @@ class ResponseCache {
  public:
   struct Options {
     RedisEndpoint endpoint;
-    std::string key_prefix = "newapi-observer:v1:";  // every key we write starts with it; we never scan or flush
+    // Every key we write starts with it; we never scan or flush. v2: parameter values are percent-encoded.
+    std::string key_prefix = "newapi-observer:v2:";
     std::chrono::milliseconds budget{100};            // the most a request waits on Redis, all commands together
     std::chrono::milliseconds retry_after{1000};      // after a Redis error, requests skip Redis this long
     size_t connections = 4;
+    size_t max_body_bytes = 4 << 20;  // larger answers are neither stored nor read back (ours are well under 1 MB)
+    size_t max_depth = 32;            // JSON nesting a cached value may have (ours: a few levels)
   };
   struct Answer {
     int status = 200;
@@ -69,6 +73,9 @@ class ResponseCache {
   // it used from it); nullptr when Redis is skipped, down or too slow.
   redisReply* Command(std::chrono::nanoseconds* budget, const std::vector<std::string>& args);
   redisContext* Connect(std::chrono::milliseconds timeout);
+  // Whether a value read from Redis could be one of our answers: at most max_body_bytes of JSON nesting at most
+  // max_depth (checked without building it or recursing).
+  bool Trusted(const std::string& body) const;
   void MarkDown();
   Answer Compute(const std::string& key, std::chrono::seconds ttl, const std::function<Answer()>& compute,
                  std::chrono::nanoseconds* budget);
@@ -81,6 +88,7 @@ class ResponseCache {
 
   prometheus::Family<prometheus::Counter>& lookups_;
   prometheus::Counter& redis_errors_;
+  prometheus::Counter& rejected_;
   prometheus::Gauge& redis_up_;
 };
 

@@ -1,7 +1,8 @@
 // The API's Redis response cache against a real redis-server it starts on a private port: hits after the first
 // computation, one computation per key for concurrent misses, errors never cached, and with Redis frozen (SIGSTOP)
 // or killed every request is still answered with at most the 100 ms budget spent on Redis, caching coming back by
-// itself once Redis does. Finally Redis' command statistics show we never scanned or flushed anything.
+// itself once Redis does; forged values (100,000 deep, broken, oversized) are misses, recomputed and overwritten.
+// Finally Redis' command statistics show we never scanned or flushed anything.
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 #include <signal.h>
@@ -110,8 +111,8 @@ TEST_F(ResponseCacheTest, HitsAfterTheFirstComputationUnderOurPrefix) {
   EXPECT_TRUE(second.from_cache);
   EXPECT_EQ(second.body, R"({"n":1})");
   EXPECT_EQ(computed, 1);
-  EXPECT_EQ(Redis::Cli("GET 'newapi-observer:v1:/api/stats/top?by=user'"), "{\"n\":1}\n");
-  const int ttl = std::atoi(Redis::Cli("TTL 'newapi-observer:v1:/api/stats/top?by=user'").c_str());
+  EXPECT_EQ(Redis::Cli("GET 'newapi-observer:v2:/api/stats/top?by=user'"), "{\"n\":1}\n");
+  const int ttl = std::atoi(Redis::Cli("TTL 'newapi-observer:v2:/api/stats/top?by=user'").c_str());
   EXPECT_GT(ttl, 50);
   EXPECT_LE(ttl, 60);
 }
@@ -137,13 +138,61 @@ TEST_F(ResponseCacheTest, ConcurrentMissesOfOneKeyComputeOnce) {
       bodies[static_cast<size_t>(i)] = cache.Get("slow", 60s, [&] {
         ++computed;
         std::this_thread::sleep_for(300ms);  // a slow database query
-        return Body("answer");
+        return Body(R"("answer")");
       }).body;
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(computed.load(), 1);
-  for (const auto& b : bodies) EXPECT_EQ(b, "answer");
+  for (const auto& b : bodies) EXPECT_EQ(b, R"("answer")");
+}
+
+// Writes a value under one of our keys the way anyone who reaches Redis can (Redis has no password in compose).
+void Forge(const std::string& key, const std::string& value) {
+  redisContext* c = redisConnect("127.0.0.1", Port());
+  ASSERT_TRUE(c != nullptr && c->err == 0);
+  const std::string full = ResponseCache::Options().key_prefix + key;
+  auto* reply = static_cast<redisReply*>(redisCommand(c, "SET %b %b", full.data(), full.size(), value.data(), value.size()));
+  ASSERT_TRUE(reply != nullptr && reply->type == REDIS_REPLY_STATUS);
+  freeReplyObject(reply);
+  redisFree(c);
+}
+
+// Redis is not trusted: a value under our key is served only when it could be one of our answers (JSON, nesting at
+// most max_depth, at most max_body_bytes); anything else is a miss, recomputed and overwritten, and nothing crashes.
+TEST_F(ResponseCacheTest, ForgedValuesAreMissesAndGetOverwritten) {
+  ResponseCache::Options options = TestOptions();
+  options.max_body_bytes = 1000;
+  ResponseCache cache(options, registry_);
+  int computed = 0;
+  auto compute = [&] { return ++computed, Body(R"({"n":1})"); };
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string nested_ok = std::string(static_cast<size_t>(options.max_depth), '[') +
+                                std::string(static_cast<size_t>(options.max_depth), ']');
+  const std::string too_big = "[" + std::string(1000, ' ') + "]";
+  for (const std::string& forged : {deep, std::string("[1,"), std::string("not json"), too_big, std::string()}) {
+    SCOPED_TRACE(forged.substr(0, 20));
+    Forge("poisoned", forged);
+    const int before = computed;
+    const auto answer = cache.Get("poisoned", 60s, compute);
+    EXPECT_FALSE(answer.from_cache);
+    EXPECT_EQ(answer.body, R"({"n":1})");
+    EXPECT_EQ(computed, before + 1);
+    EXPECT_EQ(Redis::Cli("GET 'newapi-observer:v2:poisoned'"), "{\"n\":1}\n") << "the forged value was not replaced";
+    EXPECT_TRUE(cache.Get("poisoned", 60s, compute).from_cache);
+  }
+  // Each forged value is counted (the empty one reads like a missing key).
+  double rejected = -1;
+  for (const auto& family : registry_.Collect()) {
+    if (family.name == "newapi_exporter_cache_rejected_total") rejected = family.metric.at(0).counter.value;
+  }
+  EXPECT_EQ(rejected, 4);
+  // Our own shapes, up to the bounds, are hits.
+  Forge("deep-enough", nested_ok);
+  EXPECT_TRUE(cache.Get("deep-enough", 60s, compute).from_cache);
+  // An answer too big to be read back is not stored.
+  EXPECT_FALSE(cache.Get("big", 60s, [&] { return Body(too_big); }).from_cache);
+  EXPECT_EQ(Redis::Cli("EXISTS 'newapi-observer:v2:big'"), "0\n");
 }
 
 struct LoadResult {
@@ -165,9 +214,9 @@ LoadResult Load(ResponseCache& cache, std::chrono::milliseconds duration) {
       for (int i = 0; Clock::now() < until; ++i) {
         const std::string key = "load:" + std::to_string(t) + ":" + std::to_string(i % 50);
         const auto started = Clock::now();
-        const auto answer = cache.Get(key, 60s, [&] { return Body("v" + key); });
+        const auto answer = cache.Get(key, 60s, [&] { return Body('"' + key + '"'); });
         mine.push_back(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
-        if (answer.status != 200 || answer.body != "v" + key) ++wrong;
+        if (answer.status != 200 || answer.body != '"' + key + '"') ++wrong;
         std::this_thread::sleep_for(2ms);
       }
       std::lock_guard<std::mutex> lock(mutex);
@@ -206,8 +255,8 @@ TEST_F(ResponseCacheTest, FrozenOrKilledRedisCostsAtMostTheBudget) {
 
   // Caching comes back by itself.
   auto cached_again = [&] {
-    cache.Get("back", 60s, [] { return Body("x"); });
-    return cache.Get("back", 60s, [] { return Body("x"); }).from_cache;
+    cache.Get("back", 60s, [] { return Body("1"); });
+    return cache.Get("back", 60s, [] { return Body("1"); }).from_cache;
   };
   bool back = false;
   for (int i = 0; i < 40 && !back; ++i, std::this_thread::sleep_for(100ms)) back = cached_again();
