@@ -43,6 +43,15 @@ describe('csv', () => {
     expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
     expect(csvCell('@sum')).toBe("'@sum");
   });
+  it('defuses every formula start OWASP lists, signed numbers in text included (the server does the same)', () => {
+    expect(csvCell("-2+3+cmd|' /C calc'!A0")).toBe("'-2+3+cmd|' /C calc'!A0");
+    expect(csvCell('+1')).toBe("'+1");
+    expect(csvCell('-token')).toBe("'-token");
+    expect(csvCell('\t=1+1')).toBe("'\t=1+1");
+    expect(csvCell('\r=1+1')).toBe(`"'\r=1+1"`);
+    expect(csvCell(-2)).toBe('-2');
+    expect(csvCell(3)).toBe('3');
+  });
   it('writes a header and one line per row', () => {
     const text = toCsv(['a', 'b'], [[1, 'x'], [2, 'y']]);
     expect(text.split('\r\n')).toEqual(['a,b', '1,x', '2,y', '']);
