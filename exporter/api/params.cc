@@ -217,7 +217,7 @@ std::string KeyPart(const char* name, double value) {
   return KeyPart(name, std::string(text, ec == std::errc() ? end : text));
 }
 
-std::string RangeKey(const Range& r) { return KeyPart("start", r.start) + KeyPart("end", r.end); }
+std::string RangeKey(const Range& r) { return KeyPart("start", r.start).substr(1) + KeyPart("end", r.end); }
 
 std::optional<ParamError> ParseAnomalyCommon(Reader& r, AnomalyParams* out) {
   const std::string rule = r.Choice("rule", {"burst", "multi_user_token", "ip_many_users", "big_request"}, "");

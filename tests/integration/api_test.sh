@@ -6,7 +6,8 @@
 # statement timeout answered 504 with the query stopped on the server, and a table locked by another session answered
 # 504 while a second request finds the one-connection pool busy (429 with Retry-After).
 # The first exporter caches in a private Redis: hits for repeated requests, answers unchanged with Redis frozen or
-# killed, no token key in any cached value.
+# killed, no token key in any cached value; a filter value spelling two filters is its own question, and a forged
+# 100,000-deep value is recomputed rather than served.
 # Usage: api_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE..PORT_BASE+5)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -116,6 +117,34 @@ check "the heatmap CSV has 7 x 24 rows and starts with a BOM (bom=1)" \
   bash -c "[ \$(( \$(grep -c \$'\\r\$' '$TEST_DIR/heatmap.csv') - 1 )) = 168 ] && head -c 3 '$TEST_DIR/heatmap.csv' | od -An -tx1 | grep -q 'ef bb bf'"
 check "an unknown export is a 400 naming query" \
   bash -c "[ \"\$(curl -sS -o '$TEST_DIR/bad.json' -w '%{http_code}' 'http://127.0.0.1:$API/api/export/csv?query=users&$RANGE')\" = 400 ] && grep -q '\"param\":\"query\"' '$TEST_DIR/bad.json'"
+
+# Hostile clients of the cache. A filter value holding '&' and '=' is a question of its own: asked first, it must not
+# fill the cache for the question it spells (before: that one was a hit and served the first one's empty answer).
+uri() { jq -rn --arg v "$1" '$v | @uri'; }
+MODEL=$(curl -sS "http://127.0.0.1:$API/api/stats/top?$RANGE&by=model&limit=1" | jq -r '.[0].model_name')
+CHANNEL=$(curl -sS "http://127.0.0.1:$API/api/stats/top?$RANGE&by=channel&limit=1&model=$(uri "$MODEL")" | jq -r '.[0].channel_id')
+POISON_URL="http://127.0.0.1:$API/api/stats/top?$RANGE&by=user&limit=17"
+curl -sS -o "$TEST_DIR/pasted.json" "$POISON_URL&model=$(uri "$MODEL&channel=$CHANNEL")"
+check "model='$MODEL&channel=$CHANNEL' names no model: no rows" test "$(jq length "$TEST_DIR/pasted.json")" = 0
+curl -sS -D "$TEST_DIR/split.headers" -o "$TEST_DIR/split.json" "$POISON_URL&model=$(uri "$MODEL")&channel=$CHANNEL"
+check "  ... and is not the answer to model='$MODEL' and channel=$CHANNEL (a miss, $(jq length "$TEST_DIR/split.json") rows)" \
+  bash -c "grep -qi '^x-cache: miss' '$TEST_DIR/split.headers' && [ \$(jq length '$TEST_DIR/split.json') -gt 0 ]"
+# A value nesting 100,000 deep forged under a CSV export's key (anyone on Redis' network can write one): a miss,
+# recomputed and overwritten, and the exporter stays up (before: SIGSEGV in the CSV writer).
+curl -sS -o /dev/null "http://127.0.0.1:$API/api/export/csv?query=top&$RANGE&by=user&limit=33"
+FORGED_KEY=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'newapi-observer:*/api/stats/top?*by=user*limit=33')
+{ head -c 100000 /dev/zero | tr '\0' '['; head -c 100000 /dev/zero | tr '\0' ']'; } | redis-cli -p "$REDIS_PORT" -x SET "$FORGED_KEY" >/dev/null
+check "a forged 100,000-deep cached value is stored under the export's key ($FORGED_KEY)" \
+  test "$(redis-cli -p "$REDIS_PORT" STRLEN "$FORGED_KEY")" = 200000
+forged_code=$(curl -sS -D "$TEST_DIR/forged.headers" -o "$TEST_DIR/forged.csv" -w '%{http_code}' \
+  "http://127.0.0.1:$API/api/export/csv?query=top&$RANGE&by=user&limit=33")
+check "  ... the export still answers 200 with 33 rows, a cache miss" \
+  bash -c "[ '$forged_code' = 200 ] && [ \$(( \$(grep -c \$'\\r\$' '$TEST_DIR/forged.csv') - 1 )) = 33 ] && grep -qi '^x-cache: miss' '$TEST_DIR/forged.headers'"
+check "  ... the exporter is still up" curl -fsS -o /dev/null "http://127.0.0.1:$API/api/health"
+check "  ... and the forged value was replaced by the answer" \
+  test "$(redis-cli -p "$REDIS_PORT" GET "$FORGED_KEY" | jq length)" = 33
+check "  ... and counted" grep -q '^newapi_exporter_cache_rejected_total 1' <(curl -sS "http://127.0.0.1:$API/metrics")
+
 cat "$TEST_DIR"/*.csv >"$TEST_DIR/all-csv.txt"
 check "no CSV holds a token key ($(wc -c <"$TEST_DIR/all-csv.txt") bytes scanned)" \
   bash -c "! grep -F -f '$TEST_DIR/token-keys.txt' '$TEST_DIR/all-csv.txt' >/dev/null"
