@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -193,6 +195,72 @@ TEST_F(ResponseCacheTest, ForgedValuesAreMissesAndGetOverwritten) {
   // An answer too big to be read back is not stored.
   EXPECT_FALSE(cache.Get("big", 60s, [&] { return Body(too_big); }).from_cache);
   EXPECT_EQ(Redis::Cli("EXISTS 'newapi-observer:v2:big'"), "0\n");
+}
+
+// The deepest nesting of arrays and objects in JSON text, by a scan of brackets outside strings (an oracle written
+// apart from the cache's own check).
+size_t ScanDepth(const std::string& text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// 400 random forged values (bytes, bracket runs around the depth bound, cut and spliced answers, long strings): each
+// is served exactly when it is JSON within the bounds, and none crashes or hangs the cache. Deterministic (seed 15).
+TEST_F(ResponseCacheTest, RandomForgedValuesAreServedOnlyWhenTheyCouldBeOurs) {
+  ResponseCache::Options options = TestOptions();
+  options.max_body_bytes = 20000;
+  ResponseCache cache(options, registry_);
+  std::mt19937 random(15);
+  auto pick = [&](size_t n) { return static_cast<size_t>(random() % n); };
+  const std::string answer = R"([{"user_id":7,"username":"a\"]b","tokens":12,"other":{"x":[1,2,{"y":null}]}}])";
+  const std::string pieces[] = {"[", "]", "{", "}", "\"k\":", "1", ",", "\"s\"", "\"\\\"", "null", " ", "\xff", "[[[[", "]]]]"};
+  int served = 0;
+  for (int i = 0; i < 400; ++i) {
+    std::string forged;
+    switch (i % 4) {
+      case 0:  // random bytes
+        for (size_t n = pick(200); n > 0; --n) forged += static_cast<char>(pick(256));
+        break;
+      case 1: {  // nesting around the bound, sometimes unbalanced
+        const size_t depth = options.max_depth - 2 + pick(5);
+        forged = std::string(depth, '[') + std::string(depth - pick(2), ']');
+        break;
+      }
+      case 2:  // an answer cut or with a piece spliced in
+        forged = answer;
+        if (pick(2) == 0) forged.resize(pick(answer.size() + 1));
+        else forged.insert(pick(answer.size() + 1), pieces[pick(std::size(pieces))]);
+        break;
+      default:  // pieces, sometimes long
+        for (size_t n = pick(60); n > 0; --n) forged += pieces[pick(std::size(pieces))];
+        if (pick(8) == 0) forged = "\"" + std::string(options.max_body_bytes - 2 + pick(4), 'x') + "\"";
+        break;
+    }
+    const bool ours = !forged.empty() && forged.size() <= options.max_body_bytes &&
+                      nlohmann::json::accept(forged) && ScanDepth(forged) <= options.max_depth;
+    Forge("random", forged);
+    const auto got = cache.Get("random", 60s, [] { return Body("0"); });
+    ASSERT_EQ(got.from_cache, ours) << "case " << i << ": " << forged.substr(0, 80);
+    EXPECT_EQ(got.body, ours ? forged : "0");
+    served += ours ? 1 : 0;
+  }
+  std::cout << served << " of 400 random values could be ours and were served\n";
+  EXPECT_GT(served, 40);
+  EXPECT_LT(served, 360);
 }
 
 struct LoadResult {
