@@ -1,8 +1,11 @@
-// Parsing of Alertmanager's webhook payload with nlohmann::json; strict about shape, lenient about absent fields.
+// Parsing of Alertmanager's webhook payload with nlohmann::json; strict about shape and depth (labels and annotations
+// are strings), lenient about absent fields.
 #include "relay/alert.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+
+#include "observer/bounded_json.h"
 
 namespace aggregator::relay {
 namespace {
@@ -14,35 +17,42 @@ std::string Find(const LabelSet& set, const std::string& name) {
   return it == set.end() ? std::string() : it->second;
 }
 
-// A string member, "" when absent or null; throws std::invalid_argument naming the member otherwise.
-std::string StringMember(const json& object, const char* name) {
+// Alertmanager's payload nests 4 deep (body, alerts, alert, labels); the bound leaves room for new fields and keeps
+// nlohmann's recursive dump and copies far from the stack's end.
+constexpr int kMaxDepth = 16;
+
+// A string member, "" when absent or null; throws std::invalid_argument naming where + name otherwise.
+std::string StringMember(const json& object, const std::string& where, const char* name) {
   auto it = object.find(name);
   if (it == object.end() || it->is_null()) return "";
-  if (!it->is_string()) throw std::invalid_argument(std::string(name) + " is not a string");
+  if (!it->is_string()) throw std::invalid_argument(where + name + " is not a string");
   return it->get<std::string>();
 }
 
-LabelSet LabelSetMember(const json& object, const char* name) {
+// Alertmanager sends labels and annotations as strings only: any other value is refused, named by its path.
+LabelSet LabelSetMember(const json& object, const std::string& where, const char* name) {
   LabelSet set;
   auto it = object.find(name);
   if (it == object.end() || it->is_null()) return set;
-  if (!it->is_object()) throw std::invalid_argument(std::string(name) + " is not an object");
+  if (!it->is_object()) throw std::invalid_argument(where + name + " is not an object");
   for (const auto& [key, value] : it->items()) {
-    set[key] = value.is_string() ? value.get<std::string>() : value.dump();
+    if (!value.is_string()) throw std::invalid_argument(where + name + "." + key + " is not a string");
+    set[key] = value.get<std::string>();
   }
   return set;
 }
 
-Alert ParseAlert(const json& item) {
-  if (!item.is_object()) throw std::invalid_argument("an alert is not an object");
+Alert ParseAlert(const json& item, const std::string& where) {
+  if (!item.is_object()) throw std::invalid_argument(where + " is not an object");
+  const std::string prefix = where + ".";
   Alert alert;
-  alert.status = StringMember(item, "status");
-  alert.labels = LabelSetMember(item, "labels");
-  alert.annotations = LabelSetMember(item, "annotations");
-  alert.starts_at = StringMember(item, "startsAt");
-  alert.ends_at = StringMember(item, "endsAt");
-  alert.generator_url = StringMember(item, "generatorURL");
-  alert.fingerprint = StringMember(item, "fingerprint");
+  alert.status = StringMember(item, prefix, "status");
+  alert.labels = LabelSetMember(item, prefix, "labels");
+  alert.annotations = LabelSetMember(item, prefix, "annotations");
+  alert.starts_at = StringMember(item, prefix, "startsAt");
+  alert.ends_at = StringMember(item, prefix, "endsAt");
+  alert.generator_url = StringMember(item, prefix, "generatorURL");
+  alert.fingerprint = StringMember(item, prefix, "fingerprint");
   return alert;
 }
 
@@ -59,28 +69,31 @@ int Notification::resolved_count() const { return static_cast<int>(alerts.size()
 
 std::optional<Notification> ParseNotification(std::string_view body, std::string* error) {
   // Invalid UTF-8 makes the parse fail, so everything rendered later is valid UTF-8.
-  json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    *error = "the body is not valid JSON";
+  std::optional<json> parsed = observer::ParseJsonBounded(body, kMaxDepth, error);
+  if (!parsed) {
+    *error = "the body is " + *error;  // "not valid JSON" or "JSON nested deeper than 16 levels"
     return std::nullopt;
   }
+  json root = std::move(*parsed);
   try {
     if (!root.is_object()) throw std::invalid_argument("the body is not a JSON object");
     auto alerts = root.find("alerts");
     if (alerts == root.end() || !alerts->is_array()) throw std::invalid_argument("alerts is missing or not an array");
     Notification notification;
-    notification.version = StringMember(root, "version");
-    notification.status = StringMember(root, "status");
-    notification.receiver = StringMember(root, "receiver");
-    notification.group_key = StringMember(root, "groupKey");
+    notification.version = StringMember(root, "", "version");
+    notification.status = StringMember(root, "", "status");
+    notification.receiver = StringMember(root, "", "receiver");
+    notification.group_key = StringMember(root, "", "groupKey");
     if (auto truncated = root.find("truncatedAlerts"); truncated != root.end() && truncated->is_number_integer()) {
       notification.truncated_alerts = std::max(0, truncated->get<int>());
     }
-    for (const json& item : *alerts) notification.alerts.push_back(ParseAlert(item));
-    notification.group_labels = LabelSetMember(root, "groupLabels");
-    notification.common_labels = LabelSetMember(root, "commonLabels");
-    notification.common_annotations = LabelSetMember(root, "commonAnnotations");
-    notification.external_url = StringMember(root, "externalURL");
+    for (const json& item : *alerts) {
+      notification.alerts.push_back(ParseAlert(item, "alerts[" + std::to_string(notification.alerts.size()) + "]"));
+    }
+    notification.group_labels = LabelSetMember(root, "", "groupLabels");
+    notification.common_labels = LabelSetMember(root, "", "commonLabels");
+    notification.common_annotations = LabelSetMember(root, "", "commonAnnotations");
+    notification.external_url = StringMember(root, "", "externalURL");
     return notification;
   } catch (const std::exception& e) {
     *error = e.what();

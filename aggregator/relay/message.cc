@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include "relay/text.h"
@@ -165,8 +166,19 @@ std::string MessageTitle(const Notification& notification, Language language) {
          "] " + name;
 }
 
+bool IsRelativePath(const std::string& path) {
+  if (path.empty() || path.rfind("//", 0) == 0) return false;
+  for (unsigned char c : path) {
+    if (c < 0x20 || c == 0x7F || c == '\\') return false;
+  }
+  // A colon before the first "/", "?" or "#" ends a scheme (RFC 3986 section 4.2).
+  const size_t colon = path.find(':');
+  return colon == std::string::npos || colon > path.find_first_of("/?#");
+}
+
 std::string ResolveUrl(const std::string& base, const std::string& path) {
-  if (path.empty() || base.empty() || IsHttpUrl(path)) return path;
+  if (!IsRelativePath(path)) return "";
+  if (base.empty()) return path;
   return base + (path.front() == '/' ? "" : "/") + path;
 }
 
@@ -175,7 +187,12 @@ std::string DrilldownUrl(const Alert& alert, const std::string& frontend_url) {
 }
 
 std::string RunbookUrl(const Alert& alert, const std::string& runbook_base_url) {
-  return ResolveUrl(runbook_base_url, alert.Annotation("runbook_url"));
+  const std::string runbook = alert.Annotation("runbook_url");
+  if (IsRelativePath(runbook)) return ResolveUrl(runbook_base_url, runbook);
+  const size_t end = runbook_base_url.size();
+  const bool under_base = !runbook_base_url.empty() && runbook.compare(0, end, runbook_base_url) == 0 &&
+                          (runbook.size() == end || std::string_view("/?#").find(runbook[end]) != std::string_view::npos);
+  return under_base ? runbook : "";
 }
 
 std::string ReadableTime(const std::string& rfc3339) {

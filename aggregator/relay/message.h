@@ -37,14 +37,23 @@ Message RenderMessage(const Notification& notification, const RenderOptions& opt
 // "[告警] NewApiBurst 等 3 条" / "[FIRING:3] NewApiBurst"; "[已恢复] ..." / "[RESOLVED] ..." when nothing fires.
 std::string MessageTitle(const Notification& notification, Language language);
 
-// base + "/" + path; an absolute http(s) path, or any path when base is empty, is returned as is ("" stays "").
+// Links into the chat group come from annotations, which anyone who reaches the relay can write: only links to this
+// observer's UI and to the configured runbooks are forwarded, anything else is dropped (the alert itself still is).
+
+// True for a relative path ("/anomalies?x=1", "prometheus/runbook.md"): not empty, no scheme ("https:", "javascript:"),
+// not scheme-relative ("//host", or "/\host" and tab-split forms that browsers read the same way), no control
+// characters or backslashes.
+bool IsRelativePath(const std::string& path);
+
+// base + "/" + path for a relative path (path as is when base is empty); "" for an empty or non-relative path.
 std::string ResolveUrl(const std::string& base, const std::string& path);
 
-// frontend_url + the alert's drilldown_path annotation (an absolute http(s) URL is kept as is); "" without one.
+// frontend_url + the alert's drilldown_path annotation; "" without one or when it is not a relative path.
 std::string DrilldownUrl(const Alert& alert, const std::string& frontend_url);
 
-// runbook_base_url + the alert's runbook_url annotation, which is a path in this repository
-// ("prometheus/runbook.md#riskburst"); unchanged when it is absolute or no base is set.
+// The alert's runbook_url annotation, a path in this repository ("prometheus/runbook.md#riskburst") put on
+// runbook_base_url (as is, shown as text, when no base is set). An absolute URL is kept only when it lies under
+// runbook_base_url (the base followed by "/", "?", "#" or nothing) and is "" otherwise.
 std::string RunbookUrl(const Alert& alert, const std::string& runbook_base_url);
 
 // "2024-05-01T12:00:00.123Z" -> "2024-05-01 12:00:00 UTC"; other shapes are returned unchanged.

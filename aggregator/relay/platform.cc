@@ -5,6 +5,7 @@
 #include <utility>
 #include <nlohmann/json.hpp>
 
+#include "observer/bounded_json.h"
 #include "relay/text.h"
 
 namespace aggregator::relay {
@@ -23,7 +24,9 @@ Verdict ClassifyCodeReply(const HttpReply& reply, std::initializer_list<const ch
                           const char* message_field, std::initializer_list<long long> transient_codes) {
   Verdict http = ClassifyHttp(reply);
   if (http.outcome == Outcome::kTransient) return http;
-  const nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  // The platform's answer is a flat object; anything nested deeper is no answer the relay understands.
+  std::string error;
+  const nlohmann::json body = observer::ParseJsonBounded(reply.body, 8, &error).value_or(nlohmann::json());
   const nlohmann::json* code = nullptr;
   if (body.is_object()) {
     for (const char* field : code_fields) {

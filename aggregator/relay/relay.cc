@@ -3,6 +3,7 @@
 #include "relay/relay.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "observer/log.h"
 #include "observer/metrics.h"
@@ -112,7 +113,8 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
                            .Register(registry);
   auto& invalid = prometheus::BuildCounter()
                       .Name(Name("aggregator", "relay_invalid_payloads_total"))
-                      .Help("Relay requests whose body was not an Alertmanager webhook payload (answered 400).")
+                      .Help("Relay requests whose body was not an Alertmanager webhook payload (answered 400, or 415 when "
+                            "not sent as application/json).")
                       .Register(registry);
   auto& omitted = prometheus::BuildCounter()
                       .Name(Name("aggregator", "relay_alerts_omitted_total"))
@@ -159,17 +161,31 @@ void Relay::SetClocks(Clock wall, SteadyClock steady) {
 void Relay::AddRoutes(observer::HttpServer& http) {
   for (const auto& [name, route] : routes_) {
     http.Post("/relay/" + name, [this, name = name](const httplib::Request& req, httplib::Response& res) {
-      const RelayAnswer answer = Handle(name, req.body);
+      const RelayAnswer answer = Handle(name, req.get_header_value("Content-Type"), req.body);
       if (answer.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(answer.retry_after_seconds));
       observer::WriteJson(res, answer.status, answer.body);
     });
   }
 }
 
-RelayAnswer Relay::Handle(const std::string& platform_name, std::string_view body) {
+bool IsJsonContentType(std::string_view content_type) {
+  std::string_view media_type = content_type.substr(0, content_type.find(';'));
+  while (!media_type.empty() && (media_type.back() == ' ' || media_type.back() == '\t')) media_type.remove_suffix(1);
+  while (!media_type.empty() && (media_type.front() == ' ' || media_type.front() == '\t')) media_type.remove_prefix(1);
+  constexpr std::string_view kJson = "application/json";
+  return media_type.size() == kJson.size() &&
+         std::equal(media_type.begin(), media_type.end(), kJson.begin(),
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+RelayAnswer Relay::Handle(const std::string& platform_name, std::string_view content_type, std::string_view body) {
   auto it = routes_.find(platform_name);
   if (it == routes_.end()) return {404, {{"error", "unknown platform"}, {"code", 404}}};
   Route& route = it->second;
+  if (!IsJsonContentType(content_type)) {
+    route.invalid_payloads->Increment();
+    return {415, {{"error", "the body must be sent as application/json"}, {"code", 415}}};
+  }
   if (!route.configured) {
     // Not a failure: alertmanager.yml posts to every platform's path, and the operator sets the ones they use.
     route.not_configured->Increment();

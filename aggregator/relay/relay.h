@@ -35,6 +35,9 @@ std::vector<observer::Setting> RelaySettings();
 // Throws observer::ConfigError naming the setting (never its value: URLs carry access tokens).
 RelayOptions ParseRelayOptions(const observer::Config& config);
 
+// True for "application/json", with any parameters ("; charset=utf-8") and in any case.
+bool IsJsonContentType(std::string_view content_type);
+
 // What to answer Alertmanager.
 struct RelayAnswer {
   int status = 200;
@@ -54,11 +57,13 @@ class Relay {
   // Registers POST /relay/<platform> for every platform (configured or not: an unconfigured one skips).
   void AddRoutes(observer::HttpServer& http);
 
-  // One Alertmanager webhook for the named platform: parse, render, rate-limit, send, classify.
-  // 200 delivered, or skipped when the platform is not configured (Alertmanager posts to every platform; an
-  // unused one is not a failure); 400 not an Alertmanager payload; 422 the platform refused the message for good;
-  // 502 a transient failure; 503 over the robot's rate limit (Alertmanager retries 5xx only).
-  RelayAnswer Handle(const std::string& platform_name, std::string_view body);
+  // One Alertmanager webhook for the named platform (content_type: the request's Content-Type header): parse, render,
+  // rate-limit, send, classify. 200 delivered, or skipped when the platform is not configured (Alertmanager posts to
+  // every platform; an unused one is not a failure); 400 not an Alertmanager payload (labels and annotations other
+  // than strings, JSON nested deeper than Alertmanager's); 415 not sent as application/json (Alertmanager always
+  // is; a web page's form or text/plain POST is not); 422 the platform refused the message for good; 502 a transient
+  // failure; 503 over the robot's rate limit (Alertmanager retries 5xx only).
+  RelayAnswer Handle(const std::string& platform_name, std::string_view content_type, std::string_view body);
 
   // For tests: fixed clocks.
   void SetClocks(Clock wall, SteadyClock steady);

@@ -9,7 +9,12 @@ namespace {
 
 constexpr size_t kTextBudget = 64 * 1024;
 
+// The link annotations are sent only as the checked drilldown_url and runbook_url: a link elsewhere is dropped there
+// and must not arrive through the raw annotations either.
 nlohmann::json AlertJson(const Alert& alert, const MessageSettings& settings) {
+  LabelSet annotations = alert.annotations;
+  annotations.erase("drilldown_path");
+  annotations.erase("runbook_url");
   return {
       {"status", alert.status},
       {"alertname", alert.Label("alertname")},
@@ -17,7 +22,7 @@ nlohmann::json AlertJson(const Alert& alert, const MessageSettings& settings) {
       {"summary", alert.Annotation("summary")},
       {"description", alert.Annotation("description")},
       {"labels", alert.labels},
-      {"annotations", alert.annotations},
+      {"annotations", annotations},
       {"starts_at", alert.starts_at},
       {"ends_at", alert.resolved() ? alert.ends_at : ""},
       {"drilldown_url", DrilldownUrl(alert, settings.frontend_url)},

@@ -1,9 +1,11 @@
-// Tests for the small shared helpers: backoff, log line format, metric names, SQL flavour handling.
+// Tests for the small shared helpers: backoff, bounded JSON parsing, log line format, metric names, SQL flavour
+// handling.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "observer/backoff.h"
+#include "observer/bounded_json.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "observer/db_client.h"
@@ -24,6 +26,33 @@ TEST(BackoffTest, DoublesUpToTheCapAndResets) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(backoff.Next(), milliseconds(10000));
   backoff.Reset();
   EXPECT_EQ(backoff.Next(), milliseconds(500));
+}
+
+TEST(BoundedJsonTest, AcceptsUpToTheDepthAndRefusesDeeper) {
+  std::string error;
+  ASSERT_TRUE(ParseJsonBounded(R"({"a":[{"b":1}]})", 3, &error));
+  EXPECT_FALSE(ParseJsonBounded(R"({"a":[{"b":[1]}]})", 3, &error));
+  EXPECT_EQ(error, "JSON nested deeper than 3 levels");
+  EXPECT_EQ(*ParseJsonBounded("42", 0, &error), 42) << "a scalar has depth 0";
+  EXPECT_TRUE(ParseJsonBounded("[[],[],{}]", 2, &error)) << "siblings do not add up";
+}
+
+TEST(BoundedJsonTest, BracketsInsideStringsDoNotCount) {
+  std::string error;
+  const auto value = ParseJsonBounded(R"({"a":"[[[[{{{{\"[[[[","b":"\\"})", 1, &error);
+  ASSERT_TRUE(value) << error;
+  EXPECT_EQ((*value)["a"], R"([[[[{{{{"[[[[)");
+  EXPECT_EQ((*value)["b"], "\\");
+}
+
+TEST(BoundedJsonTest, HundredThousandLevelsAreRefusedWithoutRecursing) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string error;
+  EXPECT_FALSE(ParseJsonBounded(deep, 64, &error));
+  EXPECT_EQ(error, "JSON nested deeper than 64 levels");
+  EXPECT_FALSE(ParseJsonBounded(R"({"a":[}})", 64, &error));
+  EXPECT_EQ(error, "not valid JSON");
+  EXPECT_FALSE(ParseJsonBounded("\"\xff\"", 64, &error)) << "invalid UTF-8";
 }
 
 TEST(LogTest, LineIsOneJsonObjectWithTheContractFields) {

@@ -15,6 +15,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::SamplePayload;
 
+constexpr const char* kJson = "application/json";  // Alertmanager's Content-Type
+
 TEST(RelayRateLimiterTest, TwentyPerMinuteThenWaitForTheOldestToExpire) {
   RateLimiter limiter({{20, std::chrono::minutes(1)}});
   const RateLimiter::TimePoint t0{};
@@ -78,7 +80,7 @@ class RelayEdgeTest : public ::testing::Test {
 };
 
 TEST_F(RelayEdgeTest, DeliversSigned) {
-  const RelayAnswer answer = relay_->Handle("dingtalk", SamplePayload());
+  const RelayAnswer answer = relay_->Handle("dingtalk", kJson, SamplePayload());
   EXPECT_EQ(answer.status, 200);
   EXPECT_EQ(answer.body["status"], "delivered");
   ASSERT_EQ(sent_.size(), 1u);
@@ -90,7 +92,7 @@ TEST_F(RelayEdgeTest, DeliversSigned) {
 // Alertmanager posts to every platform's path: an unused platform must not count as a failed notification.
 TEST_F(RelayEdgeTest, UnconfiguredPlatformIsSkippedWith200NamingTheSetting) {
   for (int i = 0; i < 2; ++i) {
-    const RelayAnswer answer = relay_->Handle("wecom", SamplePayload());
+    const RelayAnswer answer = relay_->Handle("wecom", kJson, SamplePayload());
     EXPECT_EQ(answer.status, 200);
     EXPECT_EQ(answer.body["status"], "skipped");
     EXPECT_NE(answer.body["reason"].get<std::string>().find("WECOM_WEBHOOK_URL is not set"), std::string::npos);
@@ -110,52 +112,82 @@ TEST_F(RelayEdgeTest, UnconfiguredPlatformIsSkippedWith200NamingTheSetting) {
     }
   }
   EXPECT_EQ(skipped, 2);
-  EXPECT_EQ(relay_->Handle("nosuch", SamplePayload()).status, 404) << "an unknown platform is still not found";
+  EXPECT_EQ(relay_->Handle("nosuch", kJson, SamplePayload()).status, 404) << "an unknown platform is still not found";
 }
 
 TEST_F(RelayEdgeTest, BadPayloadIs400) {
-  EXPECT_EQ(relay_->Handle("dingtalk", "{not json").status, 400);
-  EXPECT_EQ(relay_->Handle("dingtalk", R"({"status":"firing"})").status, 400);
+  EXPECT_EQ(relay_->Handle("dingtalk", kJson, "{not json").status, 400);
+  EXPECT_EQ(relay_->Handle("dingtalk", kJson, R"({"status":"firing"})").status, 400);
+  EXPECT_TRUE(sent_.empty());
+}
+
+// What a web page can send without a preflight (text/plain, forms) never reaches the parser: 415.
+TEST_F(RelayEdgeTest, BodiesNotSentAsJsonAre415) {
+  for (const char* content_type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "",
+                                   "application/jsonx", "text/json", "application/json-seq"}) {
+    const RelayAnswer answer = relay_->Handle("dingtalk", content_type, SamplePayload());
+    EXPECT_EQ(answer.status, 415) << content_type;
+    EXPECT_EQ(answer.body["error"], "the body must be sent as application/json");
+  }
+  EXPECT_EQ(relay_->Handle("wecom", "text/plain", SamplePayload()).status, 415) << "also on an unconfigured platform";
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(relay_->Handle("dingtalk", "Application/JSON; charset=utf-8", SamplePayload()).status, 200);
+  EXPECT_TRUE(IsJsonContentType(" application/json ;charset=UTF-8"));
+}
+
+// A label value nested 100,000 deep crashed the aggregator (recursion in dump()): now a 400 naming the cause.
+TEST_F(RelayEdgeTest, DeepOrNonStringLabelsAre400) {
+  const std::string deep = R"({"alerts":[{"status":"firing","labels":{"alertname":"X","deep":)" +
+                           std::string(100000, '[') + std::string(100000, ']') + "}}]}";
+  for (const char* platform : {"dingtalk", "webhook"}) {
+    const RelayAnswer answer = relay_->Handle(platform, kJson, deep);
+    EXPECT_EQ(answer.status, 400);
+    EXPECT_EQ(answer.body["error"],
+              "not an Alertmanager webhook payload: the body is JSON nested deeper than 16 levels");
+  }
+  const RelayAnswer answer = relay_->Handle("webhook", kJson, R"({"alerts":[{"labels":{"alertname":{"a":1}}}]})");
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_EQ(answer.body["error"], "not an Alertmanager webhook payload: alerts[0].labels.alertname is not a string");
   EXPECT_TRUE(sent_.empty());
 }
 
 TEST_F(RelayEdgeTest, EmptyAlertListSendsNothing) {
-  EXPECT_EQ(relay_->Handle("dingtalk", R"({"status":"firing","alerts":[]})").status, 200);
+  EXPECT_EQ(relay_->Handle("dingtalk", kJson, R"({"status":"firing","alerts":[]})").status, 200);
   EXPECT_TRUE(sent_.empty());
 }
 
 TEST_F(RelayEdgeTest, TransientFailuresAre5xxPermanentOnes4xx) {
   reply_ = {false, "Read", 0, ""};
-  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 502);
+  EXPECT_EQ(relay_->Handle("dingtalk", kJson, SamplePayload()).status, 502);
   reply_ = {true, "", 503, ""};
-  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 502);
+  EXPECT_EQ(relay_->Handle("dingtalk", kJson, SamplePayload()).status, 502);
   reply_ = {true, "", 200, R"({"errcode":130101,"errmsg":"send too fast"})"};
-  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 502);
+  EXPECT_EQ(relay_->Handle("dingtalk", kJson, SamplePayload()).status, 502);
   reply_ = {true, "", 200, R"({"errcode":310000,"errmsg":"sign not match"})"};
-  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 422);
+  EXPECT_EQ(relay_->Handle("dingtalk", kJson, SamplePayload()).status, 422);
   reply_ = {true, "", 404, ""};
-  EXPECT_EQ(relay_->Handle("webhook", SamplePayload()).status, 422);
+  EXPECT_EQ(relay_->Handle("webhook", kJson, SamplePayload()).status, 422);
 }
 
 TEST_F(RelayEdgeTest, SecretsEchoedByThePlatformAreRedacted) {
   reply_ = {true, "", 200,
             std::string(R"({"errcode":310000,"errmsg":"bad token TOKEN-abc123 with )") + kSecret + R"("})"};
-  const std::string answer = relay_->Handle("dingtalk", SamplePayload()).body.dump();
+  const std::string answer = relay_->Handle("dingtalk", kJson, SamplePayload()).body.dump();
   EXPECT_EQ(answer.find("TOKEN-abc123"), std::string::npos) << answer;
   EXPECT_EQ(answer.find(kSecret), std::string::npos) << answer;
   EXPECT_NE(answer.find("<redacted>"), std::string::npos) << answer;
 }
 
 TEST_F(RelayEdgeTest, TwentyFirstMessageInAMinuteIs503WithRetryAfter) {
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 200) << i;
-  const RelayAnswer limited = relay_->Handle("dingtalk", SamplePayload());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(relay_->Handle("dingtalk", kJson, SamplePayload()).status, 200) << i;
+  const RelayAnswer limited = relay_->Handle("dingtalk", kJson, SamplePayload());
   EXPECT_EQ(limited.status, 503);
   EXPECT_EQ(limited.retry_after_seconds, 60);
   EXPECT_EQ(sent_.size(), 20u) << "a rate-limited message is not sent";
   now_ += seconds(60);
-  EXPECT_EQ(relay_->Handle("dingtalk", SamplePayload()).status, 200);
+  EXPECT_EQ(relay_->Handle("dingtalk", kJson, SamplePayload()).status, 200);
   // The generic webhook has no limit.
-  for (int i = 0; i < 30; ++i) EXPECT_EQ(relay_->Handle("webhook", SamplePayload()).status, 200);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(relay_->Handle("webhook", kJson, SamplePayload()).status, 200);
 }
 
 // Settings through the real Config loader with a fake environment.

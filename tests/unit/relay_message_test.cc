@@ -2,6 +2,8 @@
 // markup neutralising, payload parsing and message rendering with "and N more".
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "relay/message.h"
 #include "relay/signing.h"
 #include "relay/text.h"
@@ -13,9 +15,14 @@ namespace {
 using testing::ManyAlerts;
 using testing::SampleNotification;
 
-// Rendering for these tests: drill-down links on base_url, runbook paths as text, the default markdown style.
+// Rendering for these tests: drill-down links on base_url, runbooks under https://example.com (the sample's), the
+// default markdown style.
 RenderOptions Options(Language language, size_t max_bytes, const std::string& base_url = "http://ui") {
-  return {.language = language, .frontend_url = base_url, .runbook_base_url = "", .style = {}, .max_bytes = max_bytes};
+  return {.language = language,
+          .frontend_url = base_url,
+          .runbook_base_url = "https://example.com",
+          .style = {},
+          .max_bytes = max_bytes};
 }
 
 // True when text is well-formed UTF-8 (no cut characters).
@@ -113,9 +120,34 @@ TEST(RelayAlertTest, RejectsWhatIsNotAPayload) {
   EXPECT_FALSE(ParseNotification(R"({"status":"firing"})", &error));
   EXPECT_EQ(error, "alerts is missing or not an array");
   EXPECT_FALSE(ParseNotification(R"({"alerts":[{"labels":["a"]}]})", &error));
-  EXPECT_EQ(error, "labels is not an object");
+  EXPECT_EQ(error, "alerts[0].labels is not an object");
   EXPECT_FALSE(ParseNotification("{\"alerts\":[{\"status\":\"\xff\"}]}", &error)) << "invalid UTF-8";
   EXPECT_TRUE(ParseNotification(R"({"alerts":[]})", &error));
+}
+
+// Alertmanager sends label and annotation values as strings only; anything else is refused, naming the field (it was
+// dumped into the message before, recursing once per level of nesting).
+TEST(RelayAlertTest, LabelsAndAnnotationsMustBeStrings) {
+  std::string error;
+  EXPECT_FALSE(ParseNotification(R"({"alerts":[{"labels":{"alertname":"X","n":7}}]})", &error));
+  EXPECT_EQ(error, "alerts[0].labels.n is not a string");
+  EXPECT_FALSE(ParseNotification(R"({"alerts":[{},{"annotations":{"summary":{"a":"b"}}}]})", &error));
+  EXPECT_EQ(error, "alerts[1].annotations.summary is not a string");
+  EXPECT_FALSE(ParseNotification(R"({"alerts":[],"commonLabels":{"x":null}})", &error));
+  EXPECT_EQ(error, "commonLabels.x is not a string");
+  EXPECT_FALSE(ParseNotification(R"({"alerts":[],"groupLabels":{"x":["a"]}})", &error));
+  EXPECT_EQ(error, "groupLabels.x is not a string");
+  EXPECT_FALSE(ParseNotification(R"({"alerts":[{"status":1}]})", &error));
+  EXPECT_EQ(error, "alerts[0].status is not a string");
+}
+
+TEST(RelayAlertTest, DeepNestingIsRefusedBeforeParsing) {
+  constexpr int kDepth = 100000;
+  const std::string deep = R"({"alerts":[{"status":"firing","labels":{"alertname":"X","deep":)" +
+                           std::string(kDepth, '[') + std::string(kDepth, ']') + "}}]}";
+  std::string error;
+  EXPECT_FALSE(ParseNotification(deep, &error));
+  EXPECT_EQ(error, "the body is JSON nested deeper than 16 levels");
 }
 
 TEST(RelayMessageTest, ReadableTime) {
@@ -132,8 +164,27 @@ TEST(RelayMessageTest, DrilldownUrl) {
   EXPECT_EQ(DrilldownUrl(alert, "http://ui"), "http://ui/anomalies/detail?rule=burst");
   alert.annotations["drilldown_path"] = "anomalies";
   EXPECT_EQ(DrilldownUrl(alert, "http://ui"), "http://ui/anomalies");
-  alert.annotations["drilldown_path"] = "https://other/x";
-  EXPECT_EQ(DrilldownUrl(alert, "http://ui"), "https://other/x");
+}
+
+// Anyone who reaches the relay writes the annotations: a drill-down link elsewhere is dropped, not forwarded.
+TEST(RelayMessageTest, DrilldownLinksElsewhereAreDropped) {
+  Alert alert;
+  for (const char* path : {"https://evil.example/login", "HTTP://evil.example", "//evil.example/login",
+                           "/\\evil.example", "/\t/evil.example", "javascript:alert(1)", "data:text/html,x",
+                           "mailto:a@evil.example"}) {
+    alert.annotations["drilldown_path"] = path;
+    EXPECT_EQ(DrilldownUrl(alert, "http://ui"), "") << path;
+  }
+  alert.annotations["drilldown_path"] = "/anomalies?at=12:00";
+  EXPECT_EQ(DrilldownUrl(alert, "http://ui"), "http://ui/anomalies?at=12:00") << "a colon after the path starts is data";
+  EXPECT_TRUE(IsRelativePath("prometheus/runbook.md#riskburst"));
+  EXPECT_FALSE(IsRelativePath(""));
+
+  Notification n = SampleNotification();
+  n.alerts[0].annotations["drilldown_path"] = "https://evil.example/login";
+  const Message m = RenderMessage(n, Options(Language::kEn, 20000));
+  EXPECT_EQ(m.text.find("evil.example/login"), std::string::npos) << m.text;
+  EXPECT_EQ(m.alerts_shown, 3) << "the alert itself is still sent";
 }
 
 TEST(RelayMessageTest, ChineseMessageCarriesTheEvidenceAndLinks) {
@@ -170,7 +221,9 @@ TEST(RelayMessageTest, EnglishMessage) {
 TEST(RelayMessageTest, RunbookThatIsNotAUrlIsShownAsText) {
   Notification n = SampleNotification();
   n.alerts[0].annotations["runbook_url"] = "prometheus/runbook.md#riskburst";
-  const Message m = RenderMessage(n, Options(Language::kEn, 20000));
+  RenderOptions options = Options(Language::kEn, 20000);
+  options.runbook_base_url = "";
+  const Message m = RenderMessage(n, options);
   EXPECT_NE(m.text.find(") | Runbook: prometheus/runbook.md#riskburst"), std::string::npos) << m.text;
 }
 
@@ -186,11 +239,32 @@ TEST(RelayMessageTest, RunbookBaseUrlMakesRunbookPathsLinks) {
   EXPECT_NE(m.text.find("[Runbook](https://git.example/observer/blob/main/prometheus/runbook.md#riskburst)"),
             std::string::npos) << m.text;
   EXPECT_EQ(m.text.find("Runbook: prometheus/"), std::string::npos) << m.text;
-  // An absolute runbook URL is kept, whatever the base.
-  EXPECT_NE(m.text.find("[Runbook](https://example.com/runbook.md#other)"), std::string::npos) << m.text;
+  // An absolute runbook URL outside the base is dropped.
+  EXPECT_EQ(m.text.find("example.com"), std::string::npos) << m.text;
   EXPECT_EQ(ResolveUrl("https://base", "/docs/a.md"), "https://base/docs/a.md");
   EXPECT_EQ(ResolveUrl("", "docs/a.md"), "docs/a.md");
   EXPECT_EQ(ResolveUrl("https://base", ""), "");
+  EXPECT_EQ(ResolveUrl("https://base", "https://other/a.md"), "");
+}
+
+TEST(RelayMessageTest, AbsoluteRunbookLinksOnlyUnderTheBase) {
+  const std::string base = "https://git.example/observer/blob/main";
+  Alert alert;
+  const std::vector<std::string> kept_links = {base + "/prometheus/runbook.md#x", base + "#x", base + "?plain=1", base};
+  for (const std::string& kept : kept_links) {
+    alert.annotations["runbook_url"] = kept;
+    EXPECT_EQ(RunbookUrl(alert, base), kept);
+  }
+  const std::vector<std::string> dropped_links = {"https://evil.example/runbook", "//evil.example/runbook",
+                                                  base + ".evil.example/x", base + "-evil/x", base + "@evil.example",
+                                                  "javascript:alert(1)"};
+  for (const std::string& dropped : dropped_links) {
+    alert.annotations["runbook_url"] = dropped;
+    EXPECT_EQ(RunbookUrl(alert, base), "") << dropped;
+    EXPECT_EQ(RunbookUrl(alert, ""), "") << dropped << " without a base";
+  }
+  alert.annotations["runbook_url"] = "prometheus/runbook.md#x";
+  EXPECT_EQ(RunbookUrl(alert, ""), "prometheus/runbook.md#x") << "a path without a base stays text";
 }
 
 TEST(RelayMessageTest, ResolvedOnlyTitle) {

@@ -18,8 +18,9 @@ using testing::ManyAlerts;
 using testing::SampleNotification;
 
 constexpr int64_t kNowMs = 1700000000000;
-const MessageSettings kZh{Language::kZh, "http://127.0.0.1:8080", ""};
-const MessageSettings kEn{Language::kEn, "http://127.0.0.1:8080", ""};
+// Runbooks under https://example.com: the sample's runbook link lies there.
+const MessageSettings kZh{Language::kZh, "http://127.0.0.1:8080", "https://example.com"};
+const MessageSettings kEn{Language::kEn, "http://127.0.0.1:8080", "https://example.com"};
 
 // Compares the request with the stored snapshot (URL and parsed body).
 void ExpectSnapshot(const std::string& name, const OutgoingRequest& request) {
