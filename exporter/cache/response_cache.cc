@@ -4,11 +4,10 @@
 
 #include <sys/time.h>
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
 #include <thread>
 
+#include "observer/bounded_json.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 
@@ -23,30 +22,6 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
   const auto us = std::max<int64_t>(1000, std::chrono::duration_cast<std::chrono::microseconds>(ms).count());
   return {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
 }
-
-// Accepts any JSON nesting at most max_depth; stops at the first level beyond it. nlohmann's SAX parser keeps its
-// own stack, so a value nesting 100,000 deep costs no recursion.
-class DepthCheck : public nlohmann::json_sax<nlohmann::json> {
- public:
-  explicit DepthCheck(size_t max_depth) : max_depth_(max_depth) {}
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return ++depth_ <= max_depth_; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return --depth_, true; }
-  bool start_array(std::size_t) override { return ++depth_ <= max_depth_; }
-  bool end_array() override { return --depth_, true; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  const size_t max_depth_;
-  size_t depth_ = 0;
-};
 
 bool ParsePort(const std::string& text, int* out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
@@ -203,8 +178,8 @@ redisReply* ResponseCache::Command(std::chrono::nanoseconds* budget, const std::
 
 bool ResponseCache::Trusted(const std::string& body) const {
   if (body.empty() || body.size() > options_.max_body_bytes) return false;
-  DepthCheck check(options_.max_depth);
-  return nlohmann::json::sax_parse(body, &check);
+  std::string error;
+  return observer::ParseJsonBounded(body, options_.max_depth, &error).has_value();
 }
 
 ResponseCache::Answer ResponseCache::Get(const std::string& key, std::chrono::seconds ttl,

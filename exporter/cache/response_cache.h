@@ -41,7 +41,7 @@ class ResponseCache {
     std::chrono::milliseconds retry_after{1000};      // after a Redis error, requests skip Redis this long
     size_t connections = 4;
     size_t max_body_bytes = 4 << 20;  // larger answers are neither stored nor read back (ours are well under 1 MB)
-    size_t max_depth = 32;            // JSON nesting a cached value may have (ours: a few levels)
+    int max_depth = 32;               // JSON nesting a cached value may have (ours: a few levels)
   };
   struct Answer {
     int status = 200;
@@ -74,7 +74,7 @@ class ResponseCache {
   redisReply* Command(std::chrono::nanoseconds* budget, const std::vector<std::string>& args);
   redisContext* Connect(std::chrono::milliseconds timeout);
   // Whether a value read from Redis could be one of our answers: at most max_body_bytes of JSON nesting at most
-  // max_depth (checked without building it or recursing).
+  // max_depth (observer::ParseJsonBounded: the depth is checked before a tree is built).
   bool Trusted(const std::string& body) const;
   void MarkDown();
   Answer Compute(const std::string& key, std::chrono::seconds ttl, const std::function<Answer()>& compute,

@@ -236,7 +236,7 @@ TEST_F(ResponseCacheTest, RandomForgedValuesAreServedOnlyWhenTheyCouldBeOurs) {
         for (size_t n = pick(200); n > 0; --n) forged += static_cast<char>(pick(256));
         break;
       case 1: {  // nesting around the bound, sometimes unbalanced
-        const size_t depth = options.max_depth - 2 + pick(5);
+        const size_t depth = static_cast<size_t>(options.max_depth) - 2 + pick(5);
         forged = std::string(depth, '[') + std::string(depth - pick(2), ']');
         break;
       }
@@ -251,7 +251,7 @@ TEST_F(ResponseCacheTest, RandomForgedValuesAreServedOnlyWhenTheyCouldBeOurs) {
         break;
     }
     const bool ours = !forged.empty() && forged.size() <= options.max_body_bytes &&
-                      nlohmann::json::accept(forged) && ScanDepth(forged) <= options.max_depth;
+                      nlohmann::json::accept(forged) && ScanDepth(forged) <= static_cast<size_t>(options.max_depth);
     Forge("random", forged);
     const auto got = cache.Get("random", 60s, [] { return Body("0"); });
     ASSERT_EQ(got.from_cache, ours) << "case " << i << ": " << forged.substr(0, 80);
