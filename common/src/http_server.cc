@@ -78,6 +78,11 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
     std::string id = RequestIdFrom(req.get_header_value("X-Request-Id"));
     res.set_header("X-Request-Id", id);
     log::SetThreadRequestId(std::move(id));
+    // httplib answers N byte ranges with N copies of the body (300 ranges of a 1 MB asset: a 300 MB answer), on
+    // every route and status: a request for more than one range gets the whole body, as if it had asked for none
+    // (a server may ignore Range; browsers never ask for more than one). The request object is httplib's own,
+    // not const: only this handler's signature is.
+    if (req.ranges.size() > 1) const_cast<httplib::Request&>(req).ranges.clear();
     if (auto action = actions_.find(req.path); action != actions_.end() && req.method == "POST") {
       action->second(req, res);
       return httplib::Server::HandlerResponse::Handled;
