@@ -26,23 +26,6 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
-std::string UrlEncode(std::string_view text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
-
 std::string DingTalkSign(std::string_view secret, int64_t timestamp_ms) {
   const std::string string_to_sign = std::to_string(timestamp_ms) + "\n" + std::string(secret);
   return Base64(HmacSha256(secret, string_to_sign));

@@ -5,14 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include "observer/http_server.h"
+
 namespace aggregator::relay {
 
 // Raw 32-byte HMAC-SHA256 of message under key.
 std::string HmacSha256(std::string_view key, std::string_view message);
 // Standard base64 with padding.
 std::string Base64(std::string_view bytes);
-// Percent-encoding of everything but unreserved characters (RFC 3986), for query parameter values.
-std::string UrlEncode(std::string_view text);
+// Percent-encoding of query parameter values: the one in common/.
+using observer::UrlEncode;
 
 // DingTalk custom robot: base64(HMAC-SHA256(key = secret, message = timestamp_ms + "\n" + secret)), not yet
 // URL-encoded. DingTalk rejects timestamps more than an hour from its clock (errcode 310000).

@@ -37,6 +37,23 @@ void WriteError(httplib::Response& res, int status, const std::string& message) 
   WriteJson(res, status, {{"error", message}, {"code", status}});
 }
 
+std::string UrlEncode(std::string_view text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
 std::string RequestIdFrom(const std::string& client_value) {
   if (client_value.empty() || client_value.size() > 64) return NewRequestId();
   for (char c : client_value) {

@@ -2,6 +2,7 @@
 #include "api/params.h"
 
 #include "api/usage_sql.h"
+#include "observer/http_server.h"
 
 #include <algorithm>
 #include <cctype>
@@ -194,18 +195,7 @@ Metric MetricFrom(const std::string& name) {
 // One "&name=value" of a cache key, the value percent-encoded (all but RFC 3986's unreserved bytes), so no value can
 // pass for a separator or for another parameter: `model=a&group=b` and `model=a%26group%3Db` are two keys.
 std::string KeyPart(const char* name, const std::string& value) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string part = std::string("&") + name + "=";
-  for (unsigned char c : value) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      part += static_cast<char>(c);
-    } else {
-      part += '%';
-      part += kHex[c >> 4];
-      part += kHex[c & 15];
-    }
-  }
-  return part;
+  return std::string("&") + name + "=" + observer::UrlEncode(value);
 }
 
 std::string KeyPart(const char* name, int64_t value) { return KeyPart(name, Str(value)); }

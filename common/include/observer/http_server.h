@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace observer {
 
@@ -21,6 +22,9 @@ void WriteJson(httplib::Response& res, int status, const nlohmann::json& body);
 void WriteError(httplib::Response& res, int status, const std::string& message);
 // Accepts a client's X-Request-Id if it is 1-64 characters of [A-Za-z0-9._-]; otherwise makes a new one.
 std::string RequestIdFrom(const std::string& client_value);
+
+// Percent-encoding of everything but unreserved characters (RFC 3986), for query parameter values and cache keys.
+std::string UrlEncode(std::string_view text);
 
 class HttpServer {
  public:
