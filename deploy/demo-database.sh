@@ -6,10 +6,10 @@ set -eu
 SCHEMA=/opt/newapi-observer/schema
 case ${DB_TYPE:-mysql} in postgres|postgresql) ENGINE=postgres ;; *) ENGINE=mysql ;; esac
 
-# fill FILE AGG_DB_NAME: a grants file with its placeholders filled in.
+# fill FILE AGG_DB_NAME: a grants file with its placeholders filled in (passwords escaped).
 fill() {
-  sed -e "s/@DB_NAME@/$DB_NAME/g" -e "s/@AGG_DB_NAME@/$2/g" -e "s/@RO_PASSWORD@/$DB_PASS_RO/g" \
-      -e "s/@AGG_PASSWORD@/$DB_PASS_AGG/g" "$1"
+  AGG_DB_NAME=$2 RO_PASSWORD=$DB_PASS_RO AGG_PASSWORD=$DB_PASS_AGG GRAFANA_PASSWORD=$GRAFANA_DB_PASSWORD \
+    "$SCHEMA/fill-grants.sh" "$1"
 }
 # newapi-sim's connection, as the script's arguments.
 set -- --db.type="$ENGINE" --db.host="$DB_HOST" --db.port="$DB_PORT" --db.name="$DB_NAME" --db.user=newapi_sim
@@ -32,6 +32,7 @@ SQL
   fill "$SCHEMA/grants.postgres.sql" "$agg_schema" | db -d "$DB_NAME"
   { echo "SET ROLE newapi_agg; SET search_path = \"$agg_schema\";"; cat "$SCHEMA/observer-tables.postgres.sql"; } |
     db -d "$DB_NAME"
+  fill "$SCHEMA/grants.postgres.sql" "$agg_schema" | db -d "$DB_NAME"  # again, for Grafana's table
 else
   db() { mysql --host="$DB_HOST" --port="$DB_PORT" --user=root --password="$MYSQL_ROOT_PASSWORD" "$@"; }
   until db -e 'SELECT 1' >/dev/null 2>&1; do echo "waiting for MySQL at $DB_HOST:$DB_PORT"; sleep 2; done

@@ -9,6 +9,7 @@
 #include "grants_postgres_sql.inc"
 #include "grants_sql.inc"
 #include "observer_tables_postgres_sql.inc"
+#include "observer/agg_tables.h"
 
 namespace exporter {
 namespace {
@@ -61,6 +62,14 @@ ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::s
     }
     account.grants.push_back(std::move(g));
   }
+  // A grant the file takes back (older setups read all of options) is not one the account needs.
+  static const std::regex kRevoke(R"(REVOKE (SELECT|ALL) ON\s+([^.\s]+)\.([^.\s]+)\s+FROM\s+'?newapi_ro\b)");
+  for (std::sregex_iterator it(statements.begin(), statements.end(), kRevoke), end; it != end; ++it) {
+    const std::string table = Trim((*it)[3]);
+    account.grants.erase(std::remove_if(account.grants.begin(), account.grants.end(),
+                                        [&](const Grant& g) { return g.table == table; }),
+                         account.grants.end());
+  }
   static const std::regex kWholeSchema(R"(GRANT SELECT ON ALL TABLES IN SCHEMA "@AGG_DB_NAME@" TO newapi_ro\b)");
   if (std::regex_search(statements, kWholeSchema)) {
     const std::string tables = WithoutComments(observer_tables_sql);
@@ -87,8 +96,10 @@ std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<
   return dialect.AddIndexSql("logs", "idx_created_at_id", "created_at, id", keys.count("idx_created_at_id") > 0);
 }
 
+int ExporterConnections(int api_connections) { return api_connections + 3; }
+
 std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
-                                  const std::string& agg_database) {
+                                  const std::string& agg_database, int exporter_connections) {
   const observer::Dialect& dialect = db.dialect();
   const bool postgres = dialect.engine() == observer::DbEngine::kPostgres;
   const char* grants_file = postgres ? "schema/grants.postgres.sql" : "schema/grants.sql";
@@ -136,26 +147,65 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
       items.push_back({CheckItem::kWarn, "secrets", "could not test " + name + ": " + status.message});
     }
   }
-  if (std::none_of(items.begin(), items.end(), [](const CheckItem& i) { return i.topic == "secrets"; })) {
-    items.push_back({CheckItem::kOk, "secrets", "tokens.key, channels.key, users.password/access_token and "
-                                                "logs.content are not readable"});
+  // new-api's options: its admin secrets must stay out of reach; the observer_options view shows the exporter's keys.
+  {
+    observer::QueryResult result;
+    const observer::DbStatus status = db.Query("SELECT " + observer::QuoteIdentifier("value") + " FROM options WHERE " +
+                                                   observer::QuoteIdentifier("key") + " = 'SMTPToken' LIMIT 0",
+                                               &result);
+    if (status.ok) {
+      items.push_back({CheckItem::kFail, "secrets",
+                       "this account can read options.value (SMTPToken, GitHubClientSecret, EpayKey, ...): revoke it "
+                       "and read options through observer_options as " + std::string(grants_file) + " does"});
+    } else if (status.error != observer::DbError::kPermissionDenied) {
+      items.push_back({CheckItem::kWarn, "secrets", "could not test options.value: " + status.message});
+    }
   }
-  items.push_back({CheckItem::kWarn, "secrets",
-                   "options is readable as a whole (it holds SMTP and payment secrets); the exporter reads only "
-                   "QuotaPerUnit and never outputs option values"});
+  {
+    const observer::agg::AggTables tables(dialect, agg_database);
+    observer::QueryResult result;
+    if (db.Query("SELECT " + observer::QuoteIdentifier("key") + " FROM " + tables.options(), &result).ok) {
+      for (const auto& row : result.rows) {
+        const std::string key = row[0].value_or("");
+        if (key != "QuotaPerUnit") {
+          items.push_back({CheckItem::kFail, "secrets",
+                           "observer_options shows option " + key + ", which the exporter does not need: recreate the "
+                           "view from " + grants_file});
+        }
+      }
+    }
+  }
+  if (std::none_of(items.begin(), items.end(), [](const CheckItem& i) { return i.topic == "secrets"; })) {
+    items.push_back({CheckItem::kOk, "secrets", "tokens.key, channels.key, users.password/access_token, "
+                                                "logs.content and the options' secrets are not readable"});
+  }
 
-  // Connection limit: a runaway exporter must not take the server's connections from new-api.
+  // Connection limit: the exporter's connections fit, with room for reconnects, and a runaway exporter cannot take
+  // the server's connections from new-api.
   observer::QueryResult limit;
   if (observer::DbStatus s = db.Query(dialect.ConnectionLimitSql(), &limit); s.ok && !limit.rows.empty()) {
     const int64_t value = observer::DbInt(limit.rows[0][0]);
-    const std::string wanted = std::to_string(account.connection_limit);
+    const int needed = exporter_connections, wanted = 2 * exporter_connections;
+    const std::string opens = "the exporter opens " + std::to_string(needed) + " (API_DB_CONNECTIONS " +
+                              std::to_string(needed - 3) + " + 2 collectors + 1 health check)";
+    const std::string fix = postgres ? "ALTER ROLE " + observer::QuoteIdentifier(db.options().user) + " CONNECTION LIMIT " +
+                                           std::to_string(wanted)
+                                     : "ALTER USER '" + db.options().user + "'@'%' WITH MAX_USER_CONNECTIONS " +
+                                           std::to_string(wanted);
     if (value <= 0) {
-      items.push_back({CheckItem::kWarn, "limits", "this account has no connection limit of its own; " +
-                                                       std::string(grants_file) + " sets " + wanted});
+      items.push_back({CheckItem::kWarn, "limits", "this account has no connection limit of its own; " + opens +
+                                                       ": limit it to " + std::to_string(wanted) + " (" + fix + ")"});
+    } else if (value < needed) {
+      items.push_back({CheckItem::kFail, "limits",
+                       "this account may open " + std::to_string(value) + " connections but " + opens +
+                           ": the API would answer 503. Fix: " + fix + ", or lower API_DB_CONNECTIONS"});
+    } else if (value < wanted) {
+      items.push_back({CheckItem::kWarn, "limits",
+                       "this account may open " + std::to_string(value) + " connections and " + opens +
+                           ": no room for reconnects. Fix: " + fix});
     } else {
-      items.push_back({value < account.connection_limit ? CheckItem::kWarn : CheckItem::kOk, "limits",
-                       "this account may open " + std::to_string(value) + " connections (" + grants_file + ": " +
-                           wanted + (value < account.connection_limit ? "; fewer can refuse the exporter's pool)" : ")")});
+      items.push_back({CheckItem::kOk, "limits",
+                       "this account may open " + std::to_string(value) + " connections; " + opens});
     }
   } else {
     items.push_back({CheckItem::kWarn, "limits", "cannot read this account's connection limit: " + s.message});

@@ -1,6 +1,7 @@
 // `newapi-exporter --check`: connects with the exporter's settings and reports what an operator needs to know about
 // the database before relying on it: server, grants present or missing (against schema/grants.sql or
-// grants.postgres.sql), secrets that must not be readable, the account's connection limit, the `logs` indexes (with
+// grants.postgres.sql), secrets that must not be readable (columns, and new-api's options beyond the observer_options
+// view), the account's connection limit against what the exporter opens, the `logs` indexes (with
 // the exact statement for the old order), whether `logs` seems to live elsewhere (LOG_SQL_DSN), and how many users log
 // their IP.
 #pragma once
@@ -37,8 +38,14 @@ ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::s
 // (created_at, id) is there, else the statements that fix it.
 std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<std::vector<std::string>>& index_rows);
 
+// The database connections a running exporter holds: the API's pool (API_DB_CONNECTIONS), one per collector (2) and
+// the health check's.
+int ExporterConnections(int api_connections);
+
+// exporter_connections: ExporterConnections() of the settings in use, which the account's limit must fit twice
+// (room for reconnects).
 std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
-                                  const std::string& agg_database);
+                                  const std::string& agg_database, int exporter_connections);
 // Prints the report; returns the exit code: 0 when nothing failed, 1 otherwise.
 int PrintCheck(const std::vector<CheckItem>& items);
 

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
                   options.db.host.c_str(), options.db.port, s.message.c_str());
       return 1;
     }
-    return exporter::PrintCheck(exporter::RunDbCheck(db, options.db.database, options.tail.agg_database));
+    return exporter::PrintCheck(exporter::RunDbCheck(db, options.db.database, options.tail.agg_database,
+                                                     exporter::ExporterConnections(options.api.connections)));
   }
 
   auto registry = std::make_shared<prometheus::Registry>();
@@ -103,7 +104,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<exporter::CollectorRunner>> runners;
   runners.push_back(std::make_unique<exporter::CollectorRunner>(
       std::make_unique<exporter::EntitiesCollector>(std::chrono::seconds(options.entities_interval_seconds), snapshots,
-                                                    facts->quota_per_unit),
+                                                    facts->quota_per_unit, options.tail.agg_database),
       options.db, self));
   runners.push_back(std::make_unique<exporter::CollectorRunner>(std::move(tail), options.db, self));
   for (auto& runner : runners) runner->Start();

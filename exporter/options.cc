@@ -47,7 +47,9 @@ std::vector<observer::Setting> ExporterSettings() {
        "rules.yaml overriding the thresholds and allow-lists above; reloaded on SIGHUP and POST /-/reload"},
       {"check", "EXPORTER_CHECK", "false",
        "report on the database (server, grants, secrets, logs indexes, IP logging) and exit: 0 passed, 1 failed"},
-      {"api.token", "API_TOKEN", "", "bearer token required on /api/* except /api/health (empty = none)", true},
+      {"api.token", "API_TOKEN", "", "bearer token required on /api/* except /api/health, 16+ characters", true, 16},
+      {"api.auth", "API_AUTH", "token",
+       "token: /api/* needs API_TOKEN; none: /api/* is open to whoever reaches the port (API_TOKEN must be empty)"},
       {"api.cors-origins", "CORS_ORIGINS", "",
        "origins allowed to call /api/* from a browser (comma-separated, e.g. https://ops.example.com; empty = same origin only)"},
       {"api.timezone", "TIMEZONE", "UTC", "default time zone of API buckets: an IANA name (Asia/Shanghai) or +08:00"},
@@ -142,6 +144,18 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.tail.labels.groups = static_cast<size_t>(config.GetInt("labels.max-groups", 1, 100000));
   options.entities_interval_seconds = static_cast<int>(config.GetInt("entities.interval", 1, 86400));
   options.api.access.token = config.GetString("api.token");
+  options.check = config.GetBool("check");
+  // An open API is a choice, not what an empty or forgotten API_TOKEN silently gives.
+  if (const std::string& auth = config.GetString("api.auth"); auth == "none") {
+    if (!options.api.access.token.empty()) {
+      throw observer::ConfigError("API_AUTH=none but API_TOKEN is set: unset API_TOKEN, or API_AUTH to require it");
+    }
+  } else if (auth != "token") {
+    throw observer::ConfigError("invalid value '" + auth + "' for --api.auth (API_AUTH): expected token or none");
+  } else if (options.api.access.token.empty() && !options.check) {
+    throw observer::ConfigError("API_TOKEN is empty: set a bearer token of 16+ characters (API_TOKEN or API_TOKEN_FILE), "
+                                "or API_AUTH=none to serve /api/* without one");
+  }
   for (const std::string& origin : CommaList(config.GetString("api.cors-origins"))) {
     if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) {
       throw observer::ConfigError("invalid origin '" + origin +
@@ -157,7 +171,6 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.api.connections = static_cast<int>(config.GetInt("api.db-connections", 1, 64));
   options.api.csv_max_rows = static_cast<size_t>(config.GetInt("api.max-rows", 1, 10000000));
   options.api.query_timeout_ms = static_cast<int>(config.GetInt("api.query-timeout", 1, 600000));
-  options.check = config.GetBool("check");
   return options;
 }
 

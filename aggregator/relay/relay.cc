@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "observer/bearer_token.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "relay/text.h"
@@ -16,6 +17,7 @@ constexpr const char* kLanguageFlag = "relay.language";
 constexpr const char* kFrontendFlag = "relay.frontend-url";
 constexpr const char* kCaFileFlag = "relay.ca-file";
 constexpr const char* kRunbookFlag = "relay.runbook-base-url";
+constexpr const char* kTokenFlag = "relay.token";
 
 int64_t UnixMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -46,6 +48,10 @@ std::vector<std::string> CredentialParts(const Target& target, const Url& url) {
 
 std::vector<observer::Setting> RelaySettings() {
   std::vector<observer::Setting> settings;
+  settings.push_back({kTokenFlag, "RELAY_TOKEN", "",
+                      "bearer token Alertmanager sends to /relay/* (16+ characters; required with any chat target; "
+                      "empty = every relay request is refused)",
+                      true, 16});
   for (const PlatformSpec& spec : Platforms()) {
     settings.push_back({spec.url_flag, spec.url_env, "", spec.title + " webhook URL for alerts (empty = off)", true});
     if (!spec.secret_env.empty()) {
@@ -90,6 +96,12 @@ RelayOptions ParseRelayOptions(const observer::Config& config) {
     options.message.runbook_base_url.pop_back();
   }
   options.post.ca_file = config.GetString(kCaFileFlag);
+  options.token = config.GetString(kTokenFlag);
+  if (options.token.empty() && !options.targets.empty()) {
+    // Without it anyone who reaches the port could post into the chat group through the signed robot.
+    throw observer::ConfigError("RELAY_TOKEN is empty but a chat target is set: set RELAY_TOKEN (16+ characters) and "
+                                "give Alertmanager the same token (alertmanager.yml http_config.authorization)");
+  }
   return options;
 }
 
@@ -116,6 +128,10 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
                       .Help("Relay requests whose body was not an Alertmanager webhook payload (answered 400, or 415 when "
                             "not sent as application/json).")
                       .Register(registry);
+  auto& unauthorized = prometheus::BuildCounter()
+                           .Name(Name("aggregator", "relay_unauthorized_total"))
+                           .Help("Relay requests refused for a missing or wrong RELAY_TOKEN bearer token (answered 401).")
+                           .Register(registry);
   auto& omitted = prometheus::BuildCounter()
                       .Name(Name("aggregator", "relay_alerts_omitted_total"))
                       .Help("Alerts left out of chat messages for lack of room (the message says how many).")
@@ -140,6 +156,7 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
     route.not_configured = outcome("not_configured");
     route.rate_limited = &rate_limited.Add(platform);
     route.invalid_payloads = &invalid.Add(platform);
+    route.unauthorized = &unauthorized.Add(platform);
     route.alerts_omitted = &omitted.Add(platform);
     route.duration = &duration.Add(platform, prometheus::Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
     if (auto it = options_.targets.find(spec.name); it != options_.targets.end()) {
@@ -161,7 +178,10 @@ void Relay::SetClocks(Clock wall, SteadyClock steady) {
 void Relay::AddRoutes(observer::HttpServer& http) {
   for (const auto& [name, route] : routes_) {
     http.Post("/relay/" + name, [this, name = name](const httplib::Request& req, httplib::Response& res) {
-      const RelayAnswer answer = Handle(name, req.get_header_value("Content-Type"), req.body);
+      std::optional<RelayAnswer> refused = Refuse(req.get_header_value("Authorization"));
+      if (refused) routes_.at(name).unauthorized->Increment();
+      const RelayAnswer answer = refused ? *refused : Handle(name, req.get_header_value("Content-Type"), req.body);
+      if (refused) res.set_header("WWW-Authenticate", "Bearer");
       if (answer.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(answer.retry_after_seconds));
       observer::WriteJson(res, answer.status, answer.body);
     });
@@ -176,6 +196,14 @@ bool IsJsonContentType(std::string_view content_type) {
   return media_type.size() == kJson.size() &&
          std::equal(media_type.begin(), media_type.end(), kJson.begin(),
                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+std::optional<RelayAnswer> Relay::Refuse(std::string_view authorization_header) {
+  if (observer::BearerTokenMatches(authorization_header, options_.token)) return std::nullopt;
+  return RelayAnswer{401,
+                     {{"error", options_.token.empty() ? "the relay is off: RELAY_TOKEN is not set"
+                                                       : "missing or wrong bearer token (RELAY_TOKEN)"},
+                      {"code", 401}}};
 }
 
 RelayAnswer Relay::Handle(const std::string& platform_name, std::string_view content_type, std::string_view body) {

@@ -27,12 +27,14 @@ struct RelayOptions {
   MessageSettings message;
   std::map<std::string, Target> targets;  // by platform name; only configured platforms are present
   PostSettings post;
+  std::string token;  // RELAY_TOKEN: Alertmanager's bearer token; "" = every relay request is refused
 };
 
-// DINGTALK_WEBHOOK_URL, DINGTALK_SECRET, FEISHU_WEBHOOK_URL, FEISHU_SECRET, WECOM_WEBHOOK_URL, ALERT_WEBHOOK_URL
-// (all secrets), ALERT_LANGUAGE, FRONTEND_URL, RUNBOOK_BASE_URL, RELAY_CA_FILE.
+// RELAY_TOKEN, DINGTALK_WEBHOOK_URL, DINGTALK_SECRET, FEISHU_WEBHOOK_URL, FEISHU_SECRET, WECOM_WEBHOOK_URL,
+// ALERT_WEBHOOK_URL (all secrets), ALERT_LANGUAGE, FRONTEND_URL, RUNBOOK_BASE_URL, RELAY_CA_FILE.
 std::vector<observer::Setting> RelaySettings();
-// Throws observer::ConfigError naming the setting (never its value: URLs carry access tokens).
+// Throws observer::ConfigError naming the setting (never its value: URLs carry access tokens), also when a chat
+// target is set without RELAY_TOKEN.
 RelayOptions ParseRelayOptions(const observer::Config& config);
 
 // True for "application/json", with any parameters ("; charset=utf-8") and in any case.
@@ -54,7 +56,8 @@ class Relay {
   // sender does the network I/O (PostJson by default); tests pass a fake.
   Relay(RelayOptions options, prometheus::Registry& registry, Sender sender = {});
 
-  // Registers POST /relay/<platform> for every platform (configured or not: an unconfigured one skips).
+  // Registers POST /relay/<platform> for every platform (configured or not: an unconfigured one skips). Each answers
+  // 401 unless the request carries "Authorization: Bearer <RELAY_TOKEN>" (before the body is looked at).
   void AddRoutes(observer::HttpServer& http);
 
   // One Alertmanager webhook for the named platform (content_type: the request's Content-Type header): parse, render,
@@ -64,6 +67,8 @@ class Relay {
   // is; a web page's form or text/plain POST is not); 422 the platform refused the message for good; 502 a transient
   // failure; 503 over the robot's rate limit (Alertmanager retries 5xx only).
   RelayAnswer Handle(const std::string& platform_name, std::string_view content_type, std::string_view body);
+  // The answer to a request whose Authorization header does not carry RELAY_TOKEN, or nothing when it does.
+  std::optional<RelayAnswer> Refuse(std::string_view authorization_header);
 
   // For tests: fixed clocks.
   void SetClocks(Clock wall, SteadyClock steady);
@@ -84,6 +89,7 @@ class Relay {
     std::atomic<bool> skip_logged{false};  // an unconfigured platform is logged once, not on every notification
     prometheus::Counter* rate_limited = nullptr;
     prometheus::Counter* invalid_payloads = nullptr;
+    prometheus::Counter* unauthorized = nullptr;
     prometheus::Counter* alerts_omitted = nullptr;
     prometheus::Histogram* duration = nullptr;
   };

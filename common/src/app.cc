@@ -56,6 +56,10 @@ DbOptions DbOptionsFrom(const Config& config, bool read_only) {
     if (std::string error = ParseDsn(dsn, &options); !error.empty()) {
       throw ConfigError("invalid --db.dsn (DB_DSN_RO / DB_DSN_AGG): " + error);
     }
+    if (options.password.rfind(kPlaceholderSecretPrefix, 0) == 0) {
+      throw ConfigError("the password in --db.dsn (DB_DSN_RO / DB_DSN_AGG) is still the placeholder of .env.example (" +
+                        std::string(kPlaceholderSecretPrefix) + "...): set a real secret");
+    }
   } else {
     if (!ParseDbEngine(config.GetString("db.type"), &options.engine)) {
       throw ConfigError("invalid value '" + config.GetString("db.type") +

@@ -40,6 +40,18 @@ Config Config::Load(const std::vector<Setting>& settings, const std::vector<std:
       }
     }
   }
+  for (const Setting& s : settings) {
+    const std::string& value = config.values_[s.flag];
+    if (!s.secret || value.empty()) continue;
+    if (value.rfind(kPlaceholderSecretPrefix, 0) == 0) {
+      throw ConfigError(s.env + " is still the placeholder of .env.example (" + kPlaceholderSecretPrefix +
+                        "...): set a real secret");
+    }
+    if (value.size() < s.min_length) {
+      throw ConfigError(s.env + " is shorter than " + std::to_string(s.min_length) +
+                        " characters: use a long random value (e.g. openssl rand -hex 24)");
+    }
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.rfind("--", 0) != 0) throw ConfigError("unexpected argument '" + arg + "' (flags look like --db.host=HOST)");

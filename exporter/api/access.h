@@ -8,16 +8,16 @@
 #include <string>
 #include <string_view>
 
+#include "observer/bearer_token.h"
+
 namespace exporter::api {
 
 struct AccessOptions {
-  std::string token;                // "" = no token required
+  std::string token;                // "" = no token required (only with API_AUTH=none)
   std::set<std::string> cors_origins;
 };
 
-// Compares the whole of both strings whatever their contents, so timing tells nothing about the token.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
-// True when the Authorization header carries the token (or none is configured).
+// True when the Authorization header carries the token (or none is configured: API_AUTH=none).
 bool Authorized(const std::string& authorization_header, const AccessOptions& access);
 // Adds the CORS headers when the request's Origin is allowed; nothing otherwise (the browser then blocks it).
 void ApplyCors(const httplib::Request& req, httplib::Response& res, const AccessOptions& access);

@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <charconv>
+#include <string_view>
 #include <thread>
 
 #include "observer/bounded_json.h"
@@ -114,6 +115,8 @@ redisContext* ResponseCache::Connect(std::chrono::milliseconds timeout) {
   if (!options_.endpoint.password.empty() &&
       !ok(static_cast<redisReply*>(redisCommand(c, "AUTH %b", options_.endpoint.password.data(),
                                                 options_.endpoint.password.size())))) {
+    observer::log::Error("Redis refused the password in REDIS_URL; the API answers without its cache",
+                         {{"host", options_.endpoint.host}, {"port", options_.endpoint.port}});
     redisFree(c);
     return nullptr;
   }
@@ -165,6 +168,12 @@ redisReply* ResponseCache::Command(std::chrono::nanoseconds* budget, const std::
   auto* reply = static_cast<redisReply*>(
       redisCommandArgv(conn->context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
   if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+    if (reply != nullptr && std::string_view(reply->str, reply->len).rfind("NOAUTH", 0) == 0) {
+      // Logged at most once per pause (retry_after): compose's Redis has requirepass.
+      observer::log::Error("Redis wants a password: put it in REDIS_URL (redis://:PASSWORD@host:6379/0); the API "
+                           "answers without its cache",
+                           {{"host", options_.endpoint.host}, {"port", options_.endpoint.port}});
+    }
     // A timed-out or broken connection cannot be reused: its reply may still arrive.
     if (reply != nullptr) freeReplyObject(reply);
     redisFree(conn->context);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <map>
 
+#include "observer/agg_tables.h"
+#include "observer/log.h"
 #include "observer/metrics.h"
 
 namespace exporter {
@@ -21,7 +23,6 @@ constexpr const char* kTokenStatusSql =
 // Bounded: an instance with more channels than this shows the first ones by id.
 constexpr const char* kChannelsSql =
     "SELECT id, name, type, status, balance, response_time FROM channels ORDER BY id LIMIT 2000";
-constexpr const char* kQuotaPerUnitSql = "SELECT value FROM options WHERE \"key\" = 'QuotaPerUnit'";
 
 std::string Text(const std::optional<std::string>& value) { return value ? *value : ""; }
 
@@ -70,13 +71,26 @@ const char* ChannelStatusName(int64_t status) {
 
 EntitiesCollector::EntitiesCollector(std::chrono::milliseconds interval,
                                      std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                                     std::atomic<double>& quota_per_unit)
-    : interval_(interval), snapshots_(std::move(snapshots)), quota_per_unit_(quota_per_unit) {}
+                                     std::atomic<double>& quota_per_unit, std::string agg_database)
+    : interval_(interval),
+      snapshots_(std::move(snapshots)),
+      quota_per_unit_(quota_per_unit),
+      agg_database_(std::move(agg_database)) {}
 
 DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   observer::QueryResult result;
 
-  if (DbStatus s = db.Query(kQuotaPerUnitSql, &result); !s.ok) return s;
+  const observer::agg::AggTables tables(db.dialect(), agg_database_);
+  if (DbStatus s = db.Query(tables.QuotaPerUnitSql(), &result); observer::agg::NotReadable(s)) {
+    // A setup whose grants predate the view: the rest of the entities still count.
+    observer::log::Warn("cannot read QuotaPerUnit from observer_options; run schema/grants.sql (or grants.postgres.sql) "
+                        "again. Using the last value",
+                        {{"error", s.message}});
+    result.rows.clear();
+    result.rows.push_back({std::to_string(quota_per_unit_.load())});
+  } else if (!s.ok) {
+    return s;
+  }
   double quota_per_unit = result.rows.empty() ? kDefaultQuotaPerUnit : Number(result.rows[0][0]);
   if (quota_per_unit <= 0) quota_per_unit = kDefaultQuotaPerUnit;
   quota_per_unit_.store(quota_per_unit);

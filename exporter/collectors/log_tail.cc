@@ -187,7 +187,7 @@ DbStatus LogTailCollector::LoadBaseline(observer::DbClient& db, bool* found) {
   const int64_t boundary = progress.finalized_until;
 
   observer::QueryResult options;
-  if (DbStatus s = db.Query("SELECT value FROM options WHERE \"key\" = 'QuotaPerUnit'", &options); !s.ok) return s;
+  if (DbStatus s = db.Query(tables.QuotaPerUnitSql(), &options); !s.ok && !observer::agg::NotReadable(s)) return s;
   double quota_per_unit = options.rows.empty() || !options.rows[0][0] ? 0 : std::atof(options.rows[0][0]->c_str());
   if (quota_per_unit <= 0) quota_per_unit = facts_.quota_per_unit.load();
 

@@ -206,38 +206,41 @@ SQL
 }
 
 # create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE] [AGG_DATABASE]: the observer's own tables
-# (schema/observer-tables.sql, in AGG_DATABASE, by default DATABASE) and the exporter's and aggregator's accounts
-# (schema/grants.sql); the new-api tables must exist.
+# (schema/observer-tables.sql, in AGG_DATABASE, by default DATABASE) and the exporter's, aggregator's and Grafana's
+# accounts (schema/grants.sql filled in by schema/fill-grants.sh; Grafana's password: $GRAFANA_PASSWORD, else a random
+# one); the new-api tables must exist.
 # PostgreSQL: AGG_DATABASE is a schema of DATABASE (default observer); schema/grants.postgres.sql creates it and the
 # roles, then schema/observer-tables.postgres.sql is loaded there as newapi_agg (the aggregator does the same at its
-# start), so the tables are newapi_agg's and the exporter may read them.
+# start), so the tables are newapi_agg's and the exporter may read them; the grants run once more for Grafana's table.
 create_observer_users() {
-  local dir=$1 ro=$2 agg=$3 db=${4:-new-api}
+  local dir=$1 db=${4:-new-api}
+  local fill=(env DB_NAME="$db" RO_PASSWORD="$2" AGG_PASSWORD="$3" GRAFANA_PASSWORD="${GRAFANA_PASSWORD:-$(random_password)}")
   if [ "$(db_engine)" = postgres ]; then
     local agg_schema=${5:-observer}
-    sed -e "s/@DB_NAME@/$db/g" -e "s/@AGG_DB_NAME@/$agg_schema/g" -e "s/@RO_PASSWORD@/$ro/g" \
-      -e "s/@AGG_PASSWORD@/$agg/g" "$REPO_ROOT/schema/grants.postgres.sql" |
-      PGDATABASE=$db postgres_sql "$dir" || return 1
+    fill+=(AGG_DB_NAME="$agg_schema" "$REPO_ROOT/schema/fill-grants.sh" "$REPO_ROOT/schema/grants.postgres.sql")
+    "${fill[@]}" | PGDATABASE=$db postgres_sql "$dir" || return 1
     { echo "SET ROLE newapi_agg;"; echo "SET search_path = \"$agg_schema\";"
-      cat "$REPO_ROOT/schema/observer-tables.postgres.sql"; } | PGDATABASE=$db postgres_sql "$dir"
+      cat "$REPO_ROOT/schema/observer-tables.postgres.sql"; } | PGDATABASE=$db postgres_sql "$dir" || return 1
+    "${fill[@]}" | PGDATABASE=$db postgres_sql "$dir"
     return
   fi
   local agg_db=${5:-$db}
   mariadb_sql "$dir" "CREATE DATABASE IF NOT EXISTS \`$agg_db\`"
   mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot "$agg_db" <"$REPO_ROOT/schema/observer-tables.sql"
-  sed -e "s/@DB_NAME@/$db/g" -e "s/@AGG_DB_NAME@/$agg_db/g" -e "s/@RO_PASSWORD@/$ro/g" -e "s/@AGG_PASSWORD@/$agg/g" \
-    "$REPO_ROOT/schema/grants.sql" | mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot
+  "${fill[@]}" AGG_DB_NAME="$agg_db" "$REPO_ROOT/schema/fill-grants.sh" "$REPO_ROOT/schema/grants.sql" |
+    mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot
 }
 
 # loopback_config FILE EXPORTER_PORT AGGREGATOR_PORT ALERTMANAGER_PORT [INTERVAL [FOR [GROUP_WAIT]]]: prints a
 # Prometheus config, rules file or Alertmanager config of this repository with the compose deployment's service
 # addresses replaced by loopback ports and, for tests that need alerts in seconds, the global scrape and evaluation
 # intervals by INTERVAL, every alert's for: by FOR and every route's group_wait by GROUP_WAIT (each default:
-# unchanged). The only difference of the native stack: the rules themselves have one source.
+# unchanged). Alertmanager's RELAY_TOKEN file (/run/relay/token in compose) becomes relay-token, which Alertmanager
+# resolves beside its config file. The only difference of the native stack: the rules themselves have one source.
 loopback_config() {
   local file=$1 exporter=$2 aggregator=$3 alertmanager=$4 interval=${5:-} alert_for=${6:-} group_wait=${7:-}
   sed -e "s/exporter:8080/127.0.0.1:$exporter/g" -e "s/aggregator:8081/127.0.0.1:$aggregator/g" \
-      -e "s/alertmanager:9093/127.0.0.1:$alertmanager/g" \
+      -e "s/alertmanager:9093/127.0.0.1:$alertmanager/g" -e "s#credentials_file: /run/relay/token#credentials_file: relay-token#" \
       ${interval:+-e "s/^  \(scrape\|evaluation\)_interval: .*/  \1_interval: $interval/"} \
       ${alert_for:+-e "s/^\( *\)for: .*/\1for: $alert_for/"} \
       ${group_wait:+-e "s/^\( *\)group_wait: .*/\1group_wait: $group_wait/"} "$file"
@@ -265,12 +268,14 @@ prometheus_start() {
 prometheus_stop() { stop_pidfile "$1/server.pid" 30; }
 
 # alertmanager_start DIR PORT [LOGFILE] <CONFIG: Alertmanager on 127.0.0.1:PORT with the config read from stdin
-# (written to DIR), its state under DIR and clustering off. PID in DIR/server.pid.
+# (written to DIR), its state under DIR and clustering off, sending $RELAY_TOKEN to the relay (DIR/relay-token, mode
+# 0600; a random one when unset). PID in DIR/server.pid.
 alertmanager_start() {
   local dir=$1 port=$2
   mkdir -p "$dir/data"
   local logfile=${3:-$dir/alertmanager.log}
   cat >"$dir/alertmanager.yml"
+  (umask 077; printf '%s' "${RELAY_TOKEN:-$(random_password)}" >"$dir/relay-token")
   prometheus-alertmanager --config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
     --web.listen-address="127.0.0.1:$port" --cluster.listen-address= </dev/null >>"$logfile" 2>&1 &
   echo $! >"$dir/server.pid"

@@ -178,7 +178,7 @@ stop_pidfile "$TEST_DIR/plain.pid" 10
 # Auth and CORS (no cache: every request reaches the database). One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
 TOKEN=$(random_password)
 printf '%s\n' "$TOKEN" >"$TEST_DIR/token"
-exporter auth "$AUTH_API" API_TOKEN_FILE="$TEST_DIR/token" CORS_ORIGINS=https://ops.example.com API_QUERY_TIMEOUT_MS=1 \
+exporter auth "$AUTH_API" API_AUTH=token API_TOKEN_FILE="$TEST_DIR/token" CORS_ORIGINS=https://ops.example.com API_QUERY_TIMEOUT_MS=1 \
   CACHE_TTL_SECONDS=0
 URL="http://127.0.0.1:$AUTH_API/api/stats/top?start_ms=$(( (HISTORY_END - 4 * 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
 code() { curl -sS -o "$TEST_DIR/body.json" -w '%{http_code}' "$@"; }

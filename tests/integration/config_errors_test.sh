@@ -50,6 +50,26 @@ expect_config_error "aggregator relay URL without scheme" "DINGTALK_WEBHOOK_URL"
 expect_config_error "aggregator relay secret flag" "DINGTALK_SECRET" "s3cr3t" "$AGGREGATOR" --relay.dingtalk-secret=s3cr3t
 expect_config_error "aggregator bad alert language" "ALERT_LANGUAGE" "" env ALERT_LANGUAGE=fr "$AGGREGATOR"
 
+# Placeholder and weak secrets (issue 15, finding 10): .env.example's change-me values, bearer tokens under 16
+# characters and an empty API_TOKEN without API_AUTH=none refuse to start, naming the key and never the value.
+expect_config_error "exporter placeholder password" "DB_PASS_RO" "change-me-ro" env DB_PASS_RO=change-me-ro "$EXPORTER"
+expect_config_error "aggregator placeholder password" "DB_PASS_AGG" "change-me-agg" env DB_PASS_AGG=change-me-agg "$AGGREGATOR"
+expect_config_error "exporter placeholder password in a DSN" "DB_DSN_RO" "change-me-ro" \
+  env DB_DSN_RO='postgresql://newapi_ro:change-me-ro@db:5432/new-api' "$EXPORTER"
+expect_config_error "exporter placeholder API token" "API_TOKEN" "change-me-api-token" \
+  env API_AUTH=token API_TOKEN=change-me-api-token "$EXPORTER"
+expect_config_error "exporter short API token" "API_TOKEN is shorter than 16" "s3cr3t-t0ken" \
+  env API_AUTH=token API_TOKEN=s3cr3t-t0ken "$EXPORTER"
+expect_config_error "exporter empty API token without API_AUTH=none" "API_AUTH=none" "" env API_AUTH=token API_TOKEN= "$EXPORTER"
+expect_config_error "exporter API_AUTH=none with a token" "API_AUTH=none but API_TOKEN is set" "0123456789abcdef0" \
+  env API_AUTH=none API_TOKEN=0123456789abcdef0 "$EXPORTER"
+expect_config_error "aggregator short relay token" "RELAY_TOKEN is shorter than 16" "s3cr3t-t0ken" \
+  env RELAY_TOKEN=s3cr3t-t0ken "$AGGREGATOR"
+expect_config_error "aggregator placeholder relay token" "RELAY_TOKEN" "change-me-relay-token" \
+  env RELAY_TOKEN=change-me-relay-token "$AGGREGATOR"
+expect_config_error "aggregator chat target without a relay token" "RELAY_TOKEN is empty" "T0KEN" \
+  env -u RELAY_TOKEN ALERT_WEBHOOK_URL='http://127.0.0.1:9/hook?token=T0KEN' "$AGGREGATOR"
+
 "$EXPORTER" --help >"$TEST_DIR/help" 2>&1; code=$?
 check "exporter --help exits 0" test "$code" = 0
 for key in DB_TYPE DB_DSN_RO DB_HOST DB_PORT DB_NAME DB_USER_RO DB_PASS_RO API_PORT REDIS_URL CACHE_TTL_SECONDS BURST_WINDOW_SEC \

@@ -44,8 +44,9 @@ check "the aggregator created its tables" test "$(sql "SELECT COUNT(*) FROM info
 run_check newapi_ro ro-pass
 check "the repository's grants pass (exit $code)" test "$code" = 0
 check "  ... and report the server" has "ok    server    $SERVER"
-check "  ... and no secret is readable" has "logs.content are not readable"
-check "  ... and the account's connection limit" has "ok    limits    this account may open 6 connections"
+check "  ... and no secret is readable, options' included" has "logs.content and the options' secrets are not readable"
+check "  ... and the account's connection limit fits the exporter's twice" \
+  has "ok    limits    this account may open 10 connections; the exporter opens 5 (API_DB_CONNECTIONS 2 + 2"
 check "  ... and the old index order gets the exact fix" has "it builds an index): $FIX\$"
 check "  ... and the IP logging share" has "log their IP (record_ip_log)"
 
@@ -54,6 +55,7 @@ run_check too_much pw
 check "an account that reads everything fails (exit $code)" test "$code" = 1
 check "  ... naming tokens.key" has "FAIL  secrets   this account can read tokens.key"
 check "  ... and logs.content" has "this account can read logs.content"
+check "  ... and new-api's option secrets" has "FAIL  secrets   this account can read options.value (SMTPToken"
 check "  ... and warning that it has no connection limit" has "WARN  limits    this account has no connection limit"
 
 sql "$TOO_LITTLE"
@@ -70,6 +72,24 @@ stop_pidfile "$TEST_DIR/exporter.pid" 10
 check "the fix runs" run_fix
 run_check newapi_ro ro-pass
 check "after the fix the index is reported fine" has "ok    indexes   logs has an index on (created_at, id)"
+
+# Connection budget: the account's limit against what the exporter opens with these settings.
+API_DB_CONNECTIONS=8 run_check newapi_ro ro-pass
+check "a pool larger than the account's limit fails (exit $code)" test "$code" = 1
+check "  ... with the fix" has "FAIL  limits    this account may open 10 connections but the exporter opens 11 .*Fix: ALTER"
+API_DB_CONNECTIONS=4 run_check newapi_ro ro-pass
+check "a limit without room for reconnects warns" has "WARN  limits    this account may open 10 connections and the exporter opens 7"
+
+# A hand-made observer_options that shows more than the exporter needs fails.
+newapi_sql "INSERT INTO options (\"key\", value) VALUES ('SMTPToken', 'smtp-secret-value')"
+if [ "$DB_TYPE" = postgres ]; then
+  sql "CREATE OR REPLACE VIEW observer.observer_options WITH (security_barrier) AS SELECT \"key\", value FROM public.options"
+else
+  sql "CREATE OR REPLACE SQL SECURITY DEFINER VIEW \`new-api\`.observer_options AS SELECT \`key\`, \`value\` FROM \`new-api\`.options"
+fi
+run_check newapi_ro ro-pass
+check "an observer_options view showing every option fails (exit $code)" test "$code" = 1
+check "  ... naming a secret key it shows" has "FAIL  secrets   observer_options shows option SMTPToken"
 
 run_check newapi_ro wrong-password
 check "a wrong password is a clear FAIL (exit $code)" bash -c "[ $code = 1 ] && grep -q 'FAIL  connect' '$TEST_DIR/check.out'"

@@ -36,10 +36,12 @@ SINK_DINGTALK_SECRET=$DING_SECRET SINK_FEISHU_SECRET=$FEISHU_SECRET \
 start_background "$TEST_DIR/tls_sink.pid" "$TEST_DIR/tls_sink.out" \
   "$BUILD_DIR/tests/relay_sink" "$TLS_SINK" "$TEST_DIR/tls_sink.jsonl" 0 "$TEST_DIR/cert.pem" "$TEST_DIR/key.pem"
 
-# aggregator NAME PORT VAR=VALUE...: started in the background with the database settings.
+# What Alertmanager sends as its bearer token (alertmanager.yml http_config.authorization).
+RELAY_TOKEN=relay-$(random_password)
+# aggregator NAME PORT VAR=VALUE...: started in the background with the database settings and RELAY_TOKEN.
 aggregator() {
   local name=$1 port=$2; shift 2
-  (export DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$port LOG_LEVEL=debug "$@"
+  (export DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$port LOG_LEVEL=debug RELAY_TOKEN=$RELAY_TOKEN "$@"
    exec "$BUILD_DIR/aggregator/newapi-aggregator") >"$TEST_DIR/$name.log" 2>&1 &
   echo $! >"$TEST_DIR/$name.pid"
 }
@@ -74,6 +76,7 @@ JSON
 # post PORT PATH [FILE]: one POST like Alertmanager's; prints the HTTP status, keeps the body in $TEST_DIR/answer.
 post() {
   curl -s -o "$TEST_DIR/answer" -D "$TEST_DIR/headers" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $RELAY_TOKEN" \
     --data-binary @"${3:-$TEST_DIR/payload.json}" "http://127.0.0.1:$1$2"
 }
 # post_like_alertmanager PORT PATH: retries on 5xx with doubling waits (Alertmanager backs off exponentially),

@@ -38,16 +38,18 @@ int Port() {
 
 class Redis {
  public:
-  void Start() {
+  // password: started with --requirepass, as compose's Redis is.
+  void Start(const std::string& password = "") {
     const std::string port = std::to_string(Port());
     std::vector<std::string> args = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
                                      "--appendonly", "no", "--dir", "/tmp", "--logfile", "/dev/null"};
+    if (!password.empty()) args.insert(args.end(), {"--requirepass", password});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ASSERT_EQ(posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ), 0);
-    for (int i = 0; i < 100 && !Ping(); ++i) std::this_thread::sleep_for(50ms);
-    ASSERT_TRUE(Ping()) << "redis-server did not start on port " << port;
+    for (int i = 0; i < 100 && !Ping(password); ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(Ping(password)) << "redis-server did not start on port " << port;
   }
   void Signal(int sig) { kill(pid_, sig); }
   void Kill() {
@@ -58,7 +60,10 @@ class Redis {
     pid_ = -1;
   }
   ~Redis() { Kill(); }
-  static bool Ping() { return std::system(("redis-cli -p " + std::to_string(Port()) + " ping >/dev/null 2>&1").c_str()) == 0; }
+  static bool Ping(const std::string& password = "") {
+    const std::string auth = password.empty() ? "" : " --no-auth-warning -a " + password;
+    return std::system(("redis-cli -p " + std::to_string(Port()) + auth + " ping 2>/dev/null | grep -q PONG").c_str()) == 0;
+  }
   static std::string Cli(const std::string& command) {
     std::string out;
     FILE* p = popen(("redis-cli -p " + std::to_string(Port()) + " " + command).c_str(), "r");
@@ -103,6 +108,40 @@ class ResponseCacheTest : public ::testing::Test {
   Redis redis_;
   prometheus::Registry registry_;
 };
+
+// Compose's Redis has requirepass (REDIS_PASSWORD): the password in REDIS_URL gets hits; without it (or a wrong one)
+// every answer is still computed, nothing is cached, and the log says what to fix.
+TEST(RedisPasswordTest, ThePasswordInRedisUrlIsSentAndItsAbsenceIsLoggedClearly) {
+  Redis redis;
+  redis.Start("redis-pass-0123456789");
+  prometheus::Registry registry;
+  int computed = 0;
+  auto compute = [&] { return ++computed, Body(R"({"n":1})"); };
+  ResponseCache::Options with = TestOptions();
+  with.endpoint.password = "redis-pass-0123456789";
+  ResponseCache authed(with, registry);
+  EXPECT_FALSE(authed.Get("/api/a", 60s, compute).from_cache);
+  EXPECT_TRUE(authed.Get("/api/a", 60s, compute).from_cache) << "AUTH with the URL's password";
+  EXPECT_EQ(computed, 1);
+
+  for (const std::string password : {"", "wrong-password"}) {
+    prometheus::Registry other;
+    ResponseCache::Options options = TestOptions();
+    options.endpoint.password = password;
+    ResponseCache cache(options, other);
+    testing::internal::CaptureStdout();  // log lines go to stdout
+    const auto first = cache.Get("/api/b", 60s, compute);
+    std::this_thread::sleep_for(options.retry_after + 50ms);
+    const auto second = cache.Get("/api/b", 60s, compute);
+    const std::string log = testing::internal::GetCapturedStdout();
+    EXPECT_FALSE(first.from_cache || second.from_cache) << "password '" << password << "'";
+    EXPECT_EQ(second.body, R"({"n":1})") << "still answered";
+    EXPECT_NE(log.find(password.empty() ? "Redis wants a password: put it in REDIS_URL" : "Redis refused the password"),
+              std::string::npos)
+        << log;
+    EXPECT_EQ(log.find("redis-pass-0123456789"), std::string::npos);
+  }
+}
 
 TEST_F(ResponseCacheTest, HitsAfterTheFirstComputationUnderOurPrefix) {
   ResponseCache cache(TestOptions(), registry_);

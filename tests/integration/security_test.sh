@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Hostile clients against the real aggregator's relay on loopback (issue 15, findings 1 and 5 without the token):
+# Hostile clients against the real aggregator's relay on loopback (issue 15, findings 1 and 5):
 #  - an Alertmanager-shaped body whose label value is JSON nested 100,000 deep, as application/json and as text/plain
 #    (what a web page can send): 4xx, the process stays up, RSS grows at most 32 MB per attack;
 #  - absolute, scheme-relative and scheme drill-down links and runbook links outside RUNBOOK_BASE_URL are not
-#    forwarded to the chat platform, while relative ones and runbooks under the base still are.
+#    forwarded to the chat platform, while relative ones and runbooks under the base still are;
+#  - without Alertmanager's bearer token (RELAY_TOKEN), or with a wrong one, 401 and nothing reaches the platform.
 # Usage: security_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+2)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -23,7 +24,9 @@ create_observer_users "$TEST_DIR/db" ro-pass agg-pass
 
 start_background "$TEST_DIR/sink.pid" "$TEST_DIR/sink.out" "$BUILD_DIR/tests/relay_sink" "$SINK" "$TEST_DIR/sink.jsonl" 0
 RUNBOOK_BASE=https://git.example/observer/blob/main
+RELAY_TOKEN=relay-$(random_password)  # what Alertmanager sends (alertmanager.yml http_config.authorization)
 (export DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG ALERT_WEBHOOK_URL="http://127.0.0.1:$SINK/webhook" \
+   RELAY_TOKEN=$RELAY_TOKEN \
    FRONTEND_URL=http://observer.example:8080 RUNBOOK_BASE_URL=$RUNBOOK_BASE/
  exec "$BUILD_DIR/aggregator/newapi-aggregator") >"$TEST_DIR/agg.log" 2>&1 &
 echo $! >"$TEST_DIR/agg.pid"
@@ -33,10 +36,11 @@ wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SINK" || { fail "the sink did
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$AGG_PID/status" 2>/dev/null || echo 0; }
 alive() { kill -0 "$AGG_PID" 2>/dev/null && curl -fsS --max-time 5 "http://127.0.0.1:$AGG/metrics" -o /dev/null; }
-# post CONTENT_TYPE FILE: one POST to the relay's webhook path; prints the HTTP status (000 when the connection died).
+# post CONTENT_TYPE FILE [AUTHORIZATION]: one POST to the relay's webhook path with Alertmanager's bearer token (or
+# the Authorization header given, "" for none); prints the HTTP status (000 when the connection died).
 post() {
   curl -s -o "$TEST_DIR/answer" -w '%{http_code}' --max-time 30 -H "Content-Type: $1" --data-binary @"$2" \
-    "http://127.0.0.1:$AGG/relay/webhook"
+    -H "Authorization: ${3-Bearer $RELAY_TOKEN}" "http://127.0.0.1:$AGG/relay/webhook"
 }
 
 # Finding 1: 100,000 levels of nesting in a label value (about 200 KB), the shape that made dump() recurse to SIGSEGV.
@@ -87,5 +91,24 @@ status=$(post text/plain "$TEST_DIR/plain.txt")
 check "a well-formed payload as text/plain answers 415 (got $status)" test "$status" = 415
 status=$(post 'application/json; charset=utf-8' "$TEST_DIR/links.json")
 check "application/json with a charset is accepted (got $status)" test "$status" = 200
+
+# Finding 5, the token: only Alertmanager's bearer token (RELAY_TOKEN) gets a message into the chat group.
+# (On code without the token every one of these is delivered: 200.)
+sent_before=$(jq -s length "$TEST_DIR/sink.jsonl" 2>/dev/null || echo 0)
+for auth in "" "Bearer " "Bearer ${RELAY_TOKEN}x" "Bearer ${RELAY_TOKEN%?}" "Basic $RELAY_TOKEN" "bearer $RELAY_TOKEN"; do
+  status=$(post application/json "$TEST_DIR/links.json" "$auth")
+  check "Authorization '${auth:0:12}...' is refused with 401 (got $status)" test "$status" = 401
+done
+check "  ... and none of them reached the platform" test "$(jq -s length "$TEST_DIR/sink.jsonl" 2>/dev/null || echo 0)" = "$sent_before"
+status=$(post application/json "$TEST_DIR/links.json")
+check "the right token is accepted (got $status)" test "$status" = 200
+refusals=$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_relay_unauthorized_total{platform="webhook"}')
+check "the refusals are counted ($refusals)" test "${refusals:-0}" = 6
+(export DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG ALERT_WEBHOOK_URL="http://127.0.0.1:$SINK/webhook"
+ unset RELAY_TOKEN; exec timeout 5 "$BUILD_DIR/aggregator/newapi-aggregator") >"$TEST_DIR/no-token.log" 2>&1
+code=$?
+check "a chat target without RELAY_TOKEN refuses to start: exit 2 naming RELAY_TOKEN (got $code)" \
+  bash -c '[ "$1" = 2 ] && grep -q RELAY_TOKEN "$2"' _ "$code" "$TEST_DIR/no-token.log"
+
 check "the aggregator is alive at the end" alive
 finish

@@ -453,8 +453,8 @@ TEST(AccessTest, BearerTokenAndCors) {
   EXPECT_FALSE(Authorized("Bearer s3cret-token2", closed));
   EXPECT_FALSE(Authorized("Basic s3cret-token", closed));
   EXPECT_FALSE(Authorized("Bearer ", closed));
-  EXPECT_TRUE(ConstantTimeEquals("", ""));
-  EXPECT_FALSE(ConstantTimeEquals("a", ""));
+  EXPECT_TRUE(observer::ConstantTimeEquals("", ""));
+  EXPECT_FALSE(observer::ConstantTimeEquals("a", ""));
 
   closed.cors_origins = {"https://ops.example.com"};
   httplib::Request req;

@@ -66,6 +66,29 @@ TEST(ConfigTest, SecretFromEnvironmentOrFile) {
   EXPECT_THROW(Config::Load(kSettings, {}, Env({{"DB_PASS_RO_FILE", "/nonexistent/secret"}})), ConfigError);
 }
 
+TEST(ConfigTest, PlaceholderAndShortSecretsAreRefusedWithoutEchoingThem) {
+  const std::vector<Setting> settings = {{"db.password", "DB_PASS_RO", "", "password", true},
+                                         {"api.token", "API_TOKEN", "", "token", true, 16}};
+  auto error_of = [&](std::map<std::string, std::string> env) -> std::string {
+    try {
+      Config::Load(settings, {}, Env(std::move(env)));
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string placeholder = error_of({{"DB_PASS_RO", "change-me-ro"}});
+  EXPECT_NE(placeholder.find("DB_PASS_RO"), std::string::npos) << placeholder;
+  EXPECT_EQ(placeholder.find("change-me-ro"), std::string::npos) << placeholder;
+  const std::string short_token = error_of({{"API_TOKEN", "abc123secret"}});
+  EXPECT_NE(short_token.find("API_TOKEN is shorter than 16"), std::string::npos) << short_token;
+  EXPECT_EQ(short_token.find("abc123secret"), std::string::npos) << short_token;
+  EXPECT_NE(error_of({{"API_TOKEN", "change-me-api-token"}}).find("API_TOKEN"), std::string::npos);
+  EXPECT_EQ(error_of({{"API_TOKEN", "0123456789abcdef"}, {"DB_PASS_RO", "pw"}}), "")
+      << "16 characters are enough; a password has no minimum";
+  EXPECT_EQ(error_of({}), "") << "an unset secret is each binary's business";
+}
+
 TEST(ConfigTest, DescribeMasksSecrets) {
   auto described = Config::Load(kSettings, {}, Env({{"DB_PASS_RO", "s3cret"}})).Describe();
   EXPECT_EQ(described.at("db.password"), "(set)");

@@ -203,7 +203,8 @@ TEST(RelayOptionsTest, DefaultsAndTargets) {
   EXPECT_TRUE(none.targets.empty());
   EXPECT_EQ(none.message.language, Language::kZh);
   EXPECT_EQ(none.message.frontend_url, "http://127.0.0.1:8080");
-  const RelayOptions some = ParseRelayOptions(LoadConfig({{"DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=t"},
+  const RelayOptions some = ParseRelayOptions(LoadConfig({{"RELAY_TOKEN", "relay-token-0123456789"},
+                                                           {"DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=t"},
                                                            {"DINGTALK_SECRET", "s"},
                                                            {"ALERT_WEBHOOK_URL", "http://127.0.0.1:9/x"},
                                                            {"ALERT_LANGUAGE", "en"},
@@ -216,6 +217,34 @@ TEST(RelayOptionsTest, DefaultsAndTargets) {
   const RelayOptions runbooks =
       ParseRelayOptions(LoadConfig({{"RUNBOOK_BASE_URL", "https://git.example/observer/blob/main/"}}));
   EXPECT_EQ(runbooks.message.runbook_base_url, "https://git.example/observer/blob/main");
+}
+
+TEST(RelayOptionsTest, AChatTargetNeedsARelayToken) {
+  try {
+    ParseRelayOptions(LoadConfig({{"ALERT_WEBHOOK_URL", "http://127.0.0.1:9/x"}}));
+    FAIL() << "accepted a chat target without RELAY_TOKEN";
+  } catch (const observer::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("RELAY_TOKEN"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(LoadConfig({{"RELAY_TOKEN", "short"}}), observer::ConfigError) << "16 characters at least";
+  EXPECT_EQ(ParseRelayOptions(LoadConfig({{"RELAY_TOKEN", "0123456789abcdef"}})).token, "0123456789abcdef");
+}
+
+TEST_F(RelayEdgeTest, OnlyTheRelayTokenGetsIn) {
+  RelayOptions options;
+  options.token = "relay-token-0123456789";
+  prometheus::Registry registry;
+  Relay relay(options, registry, [](const Url&, const std::string&) { return HttpReply{}; });
+  EXPECT_FALSE(relay.Refuse("Bearer relay-token-0123456789").has_value());
+  for (const char* header : {"", "Bearer ", "Bearer relay-token-012345678", "Bearer relay-token-01234567890",
+                             "bearer relay-token-0123456789", "Basic relay-token-0123456789"}) {
+    const std::optional<RelayAnswer> refused = relay.Refuse(header);
+    ASSERT_TRUE(refused.has_value()) << header;
+    EXPECT_EQ(refused->status, 401) << header;
+  }
+  prometheus::Registry other;
+  Relay off(RelayOptions{}, other, [](const Url&, const std::string&) { return HttpReply{}; });
+  EXPECT_TRUE(off.Refuse("Bearer ").has_value()) << "no RELAY_TOKEN: nothing gets in";
 }
 
 TEST(RelayOptionsTest, ErrorsNameTheSettingButNeverEchoAUrl) {

@@ -16,7 +16,11 @@ struct Setting {
   std::string default_value;  // used when neither the flag nor the variable is set
   std::string help;
   bool secret = false;        // never accepted on the command line; also read from the file named by <env>_FILE
+  size_t min_length = 0;      // a secret set shorter than this is refused (bearer tokens: 16)
 };
+
+// Values of .env.example that must be replaced: a secret starting with this is refused at start-up.
+inline constexpr const char* kPlaceholderSecretPrefix = "change-me";
 
 class ConfigError : public std::runtime_error {
  public:
@@ -28,7 +32,8 @@ using EnvLookup = std::function<const char*(const char*)>;
 class Config {
  public:
   // Precedence: flag > environment > default. Throws ConfigError for unknown flags, a secret given as a flag,
-  // a missing flag value or an unreadable secret file.
+  // a missing flag value, an unreadable secret file, or a secret that is still a placeholder (change-me...) or
+  // shorter than its min_length; the message names the variable, never the value.
   static Config Load(const std::vector<Setting>& settings, const std::vector<std::string>& args,
                      const EnvLookup& getenv);
 
