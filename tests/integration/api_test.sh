@@ -175,7 +175,7 @@ check "  ... and says which grant is missing" grep -q "rollup tables are not rea
 newapi_sql "GRANT SELECT ON ${OBSERVER}agg_usage_hourly_by_user TO $RO_ACCOUNT"
 stop_pidfile "$TEST_DIR/plain.pid" 10
 
-# Auth and CORS (no cache: every request reaches the database). One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
+# Auth and CORS (no cache: every request reaches the database). One exporter at a time: the read-only account may hold 10 connections (schema/grants.sql).
 TOKEN=$(random_password)
 printf '%s\n' "$TOKEN" >"$TEST_DIR/token"
 exporter auth "$AUTH_API" API_AUTH=token API_TOKEN_FILE="$TEST_DIR/token" CORS_ORIGINS=https://ops.example.com API_QUERY_TIMEOUT_MS=1 \

@@ -2,7 +2,7 @@
 # Runs every query of the Grafana dashboards one deployment loads against the native stack, as Grafana would: the
 # Prometheus dashboards and the SQL dashboards of the stack's engine (DB_ENGINE=mysql: grafana/dashboards-mysql on
 # MariaDB, postgres: grafana/dashboards-postgres on PostgreSQL). PromQL through Prometheus' HTTP API (range or instant,
-# template variables and $__rate_interval / $__range expanded), SQL as the read-only account with that datasource's
+# template variables and $__rate_interval / $__range expanded), SQL as Grafana's own account with that datasource's
 # macros expanded. No query may fail, and each must return data: the simulator feeds every panel (errors, streams, IP
 # logging, bursts).
 # Usage: dashboard_queries_test.sh BUILD_DIR PORT_BASE
@@ -54,14 +54,14 @@ expand_sql() {
          -e "s/\\\$__unixEpochGroupAlias\\(([^,]*), *'1h'\\)/$group AS \"time\"/g" <<<"$1"
 }
 
-# read_only_sql SQL: runs SQL as the read-only account Grafana uses, in a session like Grafana's; prints its rows,
-# or ERROR lines.
+# read_only_sql SQL: runs SQL as Grafana's own account (newapi_grafana, schema/grants*.sql), in a session like
+# Grafana's; prints its rows, or ERROR lines.
 read_only_sql() {
   if [ "$ENGINE" = postgres ]; then
-    PGPASSWORD=$RO_PASSWORD psql -X -q --no-align --tuples-only -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STACK_DB_PORT" \
-      -U newapi_ro -d new-api -c "$1" 2>&1
+    PGPASSWORD=$GRAFANA_PASSWORD psql -X -q --no-align --tuples-only -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$STACK_DB_PORT" \
+      -U newapi_grafana -d new-api -c "$1" 2>&1
   else
-    mariadb --no-defaults -h127.0.0.1 -P"$STACK_DB_PORT" -unewapi_ro -p"$RO_PASSWORD" --batch --skip-column-names \
+    mariadb --no-defaults -h127.0.0.1 -P"$STACK_DB_PORT" -unewapi_grafana -p"$GRAFANA_PASSWORD" --batch --skip-column-names \
       -e "SET SESSION time_zone = '+00:00'; $1" new-api 2>&1
   fi
 }

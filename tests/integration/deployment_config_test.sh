@@ -43,6 +43,57 @@ grep -v '^GRAFANA_ADMIN_PASSWORD=' "$REPO_ROOT/.env.example" >"$TEST_DIR/.env"
 refused() { local out; out=$(cd "$TEST_DIR" && docker-compose config -q 2>&1) && return 1; grep -q GRAFANA_ADMIN_PASSWORD <<<"$out"; }
 check "a missing GRAFANA_ADMIN_PASSWORD is refused, naming it" refused
 
+# Secrets per service (issue 15, findings 5, 9, 10 and 11): no env_file, each service only its own secrets, every
+# setting a binary reads still reaches its service, a memory limit everywhere, Redis with a password, Alertmanager
+# with the relay's token, Grafana and the frontend on loopback unless told otherwise.
+cp "$REPO_ROOT/.env.example" "$TEST_DIR/.env"
+compose config >"$TEST_DIR/config.yml"
+binary_variables() { "$BUILD_DIR/$1" --help | awk '/^  / { for (i = 1; i <= NF; i++) if ($i ~ /^[A-Z][A-Z0-9_]+$/) { print $i; break } }'; }
+binary_variables exporter/newapi-exporter >"$TEST_DIR/exporter.vars"
+binary_variables aggregator/newapi-aggregator >"$TEST_DIR/aggregator.vars"
+problems=$(TEST_DIR=$TEST_DIR python3 - <<'PY'
+import os, yaml
+d = os.environ["TEST_DIR"]
+services = yaml.safe_load(open(d + "/config.yml"))["services"]
+owners = {  # secret -> the services that may see it
+    "DB_PASS_RO": {"exporter", "simulator", "simulator-postgres"}, "DB_DSN_RO": {"exporter"}, "API_TOKEN": {"exporter"},
+    "DB_PASS_AGG": {"aggregator", "simulator", "simulator-postgres"}, "DB_DSN_AGG": {"aggregator"},
+    "RELAY_TOKEN": {"aggregator", "alertmanager"}, "DINGTALK_WEBHOOK_URL": {"aggregator"}, "DINGTALK_SECRET": {"aggregator"},
+    "FEISHU_WEBHOOK_URL": {"aggregator"}, "FEISHU_SECRET": {"aggregator"}, "WECOM_WEBHOOK_URL": {"aggregator"},
+    "ALERT_WEBHOOK_URL": {"aggregator"}, "REDIS_PASSWORD": {"redis"}, "GRAFANA_DB_PASSWORD": {"grafana", "simulator", "simulator-postgres"},
+    "GF_SECURITY_ADMIN_PASSWORD": {"grafana"}, "GRAFANA_ADMIN_PASSWORD": set(),
+}
+out = []
+for name, svc in services.items():
+    env = svc.get("environment") or {}
+    if "env_file" in svc: out.append(f"{name} has env_file")
+    if "mem_limit" not in svc: out.append(f"{name} has no mem_limit")
+    for var in env:
+        if var in owners and name not in owners[var]: out.append(f"{name} gets {var}")
+for binary in ("exporter", "aggregator"):
+    env = services[binary].get("environment") or {}
+    for var in open(f"{d}/{binary}.vars").read().split():
+        if var not in env: out.append(f"{binary} does not get {var}")
+if "--requirepass" not in " ".join(services["redis"]["command"]): out.append("redis has no requirepass")
+if ":change-me-redis@redis:" not in services["exporter"]["environment"]["REDIS_URL"]: out.append("REDIS_URL lacks REDIS_PASSWORD")
+if "/run/relay" not in (services["alertmanager"].get("tmpfs") or []): out.append("alertmanager has no /run/relay")
+for name in ("grafana", "frontend"):
+    for port in services[name].get("ports", []):
+        host_ip = port.get("host_ip") if isinstance(port, dict) else str(port).split(":")[0]
+        if host_ip != "127.0.0.1": out.append(f"{name} publishes on {host_ip or 'every interface'}")
+print("\n".join(out))
+PY
+)
+check "each compose service gets only its own secrets, a mem_limit, and every setting its binary reads${problems:+ ($(echo $problems | tr '\n' ';'))}" \
+  test -z "$problems"
+no_token=$(python3 -c '
+import sys, yaml
+for r in yaml.safe_load(open(sys.argv[1]))["receivers"]:
+    for w in r.get("webhook_configs", []):
+        if w.get("http_config", {}).get("authorization", {}).get("credentials_file") != "/run/relay/token": print(w["url"])
+' "$REPO_ROOT/alertmanager/alertmanager.yml" | sort -u)
+check "every relay webhook in alertmanager.yml sends RELAY_TOKEN${no_token:+ (not: $(echo $no_token))}" test -z "$no_token"
+
 # nginx: the frontend's server block inside a minimal main config.
 cat >"$TEST_DIR/nginx.conf" <<NGINX
 pid $TEST_DIR/nginx.pid;
