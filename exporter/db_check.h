@@ -37,8 +37,9 @@ ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::s
 // (created_at, id) is there, else the statements that fix it.
 std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<std::vector<std::string>>& index_rows);
 
-std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
-                                  const std::string& agg_database);
+// main reads users, tokens and channels; logs reads logs and the observer's tables (the same client unless new-api
+// writes logs elsewhere: LOG_DSN_RO).
+std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& logs, const std::string& agg_database);
 // Prints the report; returns the exit code: 0 when nothing failed, 1 otherwise.
 int PrintCheck(const std::vector<CheckItem>& items);
 

@@ -70,8 +70,8 @@ const char* ChannelStatusName(int64_t status) {
 
 EntitiesCollector::EntitiesCollector(std::chrono::milliseconds interval,
                                      std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                                     std::atomic<double>& quota_per_unit)
-    : interval_(interval), snapshots_(std::move(snapshots)), quota_per_unit_(quota_per_unit) {}
+                                     LiveFacts& facts)
+    : interval_(interval), snapshots_(std::move(snapshots)), facts_(facts) {}
 
 DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   observer::QueryResult result;
@@ -79,7 +79,8 @@ DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   if (DbStatus s = db.Query(kQuotaPerUnitSql, &result); !s.ok) return s;
   double quota_per_unit = result.rows.empty() ? kDefaultQuotaPerUnit : Number(result.rows[0][0]);
   if (quota_per_unit <= 0) quota_per_unit = kDefaultQuotaPerUnit;
-  quota_per_unit_.store(quota_per_unit);
+  facts_.quota_per_unit.store(quota_per_unit);
+  facts_.quota_per_unit_read.store(true);
   auto qpu = GaugeFamily(Name("", "quota_per_unit"), "Quota units per USD (options.QuotaPerUnit, default 500000).");
   AddGaugeSample(qpu, {}, quota_per_unit);
 

@@ -14,7 +14,7 @@ namespace exporter {
 class EntitiesCollector : public Collector {
  public:
   EntitiesCollector(std::chrono::milliseconds interval, std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                    std::atomic<double>& quota_per_unit);
+                    LiveFacts& facts);
 
   std::string name() const override { return "entities"; }
   std::chrono::milliseconds interval() const override { return interval_; }
@@ -23,7 +23,7 @@ class EntitiesCollector : public Collector {
  private:
   std::chrono::milliseconds interval_;
   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;
-  std::atomic<double>& quota_per_unit_;
+  LiveFacts& facts_;  // receives QuotaPerUnit
 };
 
 // Status names used as label values (new-api's numeric codes; unknown codes stay numeric).
