@@ -6,7 +6,7 @@
 namespace aggregator {
 
 std::vector<observer::Setting> AggregatorSettings() {
-  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_AGG", "newapi_agg", "DB_PASS_AGG", "DB_DSN_AGG");
+  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_AGG", "newapi_agg", "DB_PASS_AGG", "DB_DSN_AGG", "LOG_DSN_AGG");
   std::vector<observer::Setting> own = {
       {"web.host", "AGGREGATOR_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
       {"web.port", "AGGREGATOR_PORT", "8081", "port of /metrics and the alert relay"},
@@ -26,7 +26,8 @@ std::vector<observer::Setting> AggregatorSettings() {
 
 AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
   AggregatorOptions options;
-  options.db = observer::DbOptionsFrom(config, /*read_only=*/false);
+  // The aggregator reads only logs and writes its own tables beside them: it connects where logs live.
+  options.db = observer::LogsDbOptionsFrom(config, observer::DbOptionsFrom(config, /*read_only=*/false));
   options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
   options.listen_host = config.GetString("web.host");
   options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));

@@ -12,7 +12,7 @@
 namespace aggregator {
 
 struct AggregatorOptions {
-  observer::DbOptions db;
+  observer::DbOptions db;  // where logs live (LOG_DSN_AGG, else the DB_* settings): read logs, write the observer's tables
   int db_check_interval_seconds = 5;
   std::string listen_host;
   int listen_port = 8081;

@@ -9,7 +9,7 @@
 #include "grants_postgres_sql.inc"
 #include "grants_sql.inc"
 #include "observer_tables_postgres_sql.inc"
-#include "observer/agg_tables.h"
+#include "observer/app.h"
 
 namespace exporter {
 namespace {
@@ -96,30 +96,55 @@ std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<
   return dialect.AddIndexSql("logs", "idx_created_at_id", "created_at, id", keys.count("idx_created_at_id") > 0);
 }
 
-int ExporterConnections(int api_connections) { return api_connections + 3; }
+// The connection that reads a table: logs and the observer's tables live on the logs database.
+observer::DbClient& ConnectionFor(const Grant& g, observer::DbClient& main, observer::DbClient& logs) {
+  return g.database == "@AGG_DB_NAME@" || g.table == "logs" ? logs : main;
+}
 
-std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
-                                  const std::string& agg_database, int exporter_connections) {
-  const observer::Dialect& dialect = db.dialect();
+ExporterConnections CountExporterConnections(int api_connections, const observer::DbOptions& main,
+                                             const observer::DbOptions& logs) {
+  const std::string pool = "API_DB_CONNECTIONS " + std::to_string(api_connections);
+  if (observer::SameDatabase(main, logs)) {
+    return {api_connections + 3, pool + " + 2 collectors + 1 health check"};
+  }
+  // Logs elsewhere: the API's pool and the tail there, the names pool, the entities and the health check here; the
+  // same account on the same server counts both.
+  if (main.host == logs.host && main.port == logs.port && main.user == logs.user) {
+    return {2 * api_connections + 3, pool + " twice (logs and names) + 2 collectors + 1 health check"};
+  }
+  return {api_connections + 2, pool + " (names) + 1 collector + 1 health check"};
+}
+
+std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& logs, const std::string& agg_database,
+                                  const ExporterConnections& exporter) {
+  const std::string& database = main.options().database;
+  const bool logs_elsewhere = &main != &logs;
+  const observer::Dialect& dialect = main.dialect();
   const bool postgres = dialect.engine() == observer::DbEngine::kPostgres;
   const char* grants_file = postgres ? "schema/grants.postgres.sql" : "schema/grants.sql";
   const ExporterAccount account =
       ParseExporterAccount(postgres ? kGrantsPostgresSql : kGrantsSql, kObserverTablesPostgresSql);
   std::vector<CheckItem> items;
   items.push_back({CheckItem::kOk, "server",
-                   std::string(observer::FlavorName(db.server().flavor)) + " " + db.server().version + ", database " +
+                   std::string(observer::FlavorName(main.server().flavor)) + " " + main.server().version + ", database " +
                        database + ", observer tables in " + agg_database});
+  if (logs_elsewhere) {
+    items.push_back({CheckItem::kOk, "server",
+                     "logs: " + std::string(observer::FlavorName(logs.server().flavor)) + " " + logs.server().version +
+                         ", database " + logs.options().database + " (LOG_DSN_RO)"});
+  }
 
   // Grants: every table and column of the grants file must be readable.
   int missing = 0;
   for (const Grant& g : account.grants) {
-    const std::string schema = g.database == "@AGG_DB_NAME@" ? agg_database : database;
+    observer::DbClient& reader = ConnectionFor(g, main, logs);
+    const std::string schema = g.database == "@AGG_DB_NAME@" ? agg_database : reader.options().database;
     std::string columns;
     for (const std::string& c : g.columns) columns += (columns.empty() ? "" : ", ") + observer::QuoteIdentifier(c);
     const std::string sql = "SELECT " + (columns.empty() ? std::string("1") : columns) + " FROM " +
-                            TableOf(dialect, g, agg_database) + " LIMIT 0";
+                            TableOf(reader.dialect(), g, agg_database) + " LIMIT 0";
     observer::QueryResult result;
-    const observer::DbStatus status = db.Query(sql, &result);
+    const observer::DbStatus status = reader.Query(sql, &result);
     if (status.ok) continue;
     ++missing;
     const bool no_table = status.error == observer::DbError::kNoSuchTable ||
@@ -137,7 +162,7 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
   // Secrets: reading them must be refused.
   for (const auto& [table, column] : kSecretColumns) {
     observer::QueryResult result;
-    const observer::DbStatus status = db.Query(
+    const observer::DbStatus status = (std::string(table) == "logs" ? logs : main).Query(
         "SELECT " + observer::QuoteIdentifier(column) + " FROM " + observer::QuoteIdentifier(table) + " LIMIT 0", &result);
     const std::string name = std::string(table) + "." + column;
     if (status.ok) {
@@ -150,9 +175,9 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
   // new-api's options: its admin secrets must stay out of reach; the observer_options view shows the exporter's keys.
   {
     observer::QueryResult result;
-    const observer::DbStatus status = db.Query("SELECT " + observer::QuoteIdentifier("value") + " FROM options WHERE " +
-                                                   observer::QuoteIdentifier("key") + " = 'SMTPToken' LIMIT 0",
-                                               &result);
+    const observer::DbStatus status = main.Query("SELECT " + observer::QuoteIdentifier("value") + " FROM options WHERE " +
+                                                     observer::QuoteIdentifier("key") + " = 'SMTPToken' LIMIT 0",
+                                                 &result);
     if (status.ok) {
       items.push_back({CheckItem::kFail, "secrets",
                        "this account can read options.value (SMTPToken, GitHubClientSecret, EpayKey, ...): revoke it "
@@ -162,9 +187,8 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
     }
   }
   {
-    const observer::agg::AggTables tables(dialect, agg_database);
     observer::QueryResult result;
-    if (db.Query("SELECT " + observer::QuoteIdentifier("key") + " FROM " + tables.options(), &result).ok) {
+    if (main.Query("SELECT " + observer::QuoteIdentifier("key") + " FROM observer_options", &result).ok) {
       for (const auto& row : result.rows) {
         const std::string key = row[0].value_or("");
         if (key != "QuotaPerUnit") {
@@ -183,15 +207,14 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
   // Connection limit: the exporter's connections fit, with room for reconnects, and a runaway exporter cannot take
   // the server's connections from new-api.
   observer::QueryResult limit;
-  if (observer::DbStatus s = db.Query(dialect.ConnectionLimitSql(), &limit); s.ok && !limit.rows.empty()) {
+  if (observer::DbStatus s = main.Query(dialect.ConnectionLimitSql(), &limit); s.ok && !limit.rows.empty()) {
     const int64_t value = observer::DbInt(limit.rows[0][0]);
-    const int needed = exporter_connections, wanted = 2 * exporter_connections;
-    const std::string opens = "the exporter opens " + std::to_string(needed) + " (API_DB_CONNECTIONS " +
-                              std::to_string(needed - 3) + " + 2 collectors + 1 health check)";
-    const std::string fix = postgres ? "ALTER ROLE " + observer::QuoteIdentifier(db.options().user) + " CONNECTION LIMIT " +
+    const int needed = exporter.count, wanted = 2 * exporter.count;
+    const std::string opens = "the exporter opens " + std::to_string(needed) + " (" + exporter.how + ")";
+    const std::string& user = main.options().user;
+    const std::string fix = postgres ? "ALTER ROLE " + observer::QuoteIdentifier(user) + " CONNECTION LIMIT " +
                                            std::to_string(wanted)
-                                     : "ALTER USER '" + db.options().user + "'@'%' WITH MAX_USER_CONNECTIONS " +
-                                           std::to_string(wanted);
+                                     : "ALTER USER '" + user + "'@'%' WITH MAX_USER_CONNECTIONS " + std::to_string(wanted);
     if (value <= 0) {
       items.push_back({CheckItem::kWarn, "limits", "this account has no connection limit of its own; " + opens +
                                                        ": limit it to " + std::to_string(wanted) + " (" + fix + ")"});
@@ -213,10 +236,10 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
 
   // Indexes of logs.
   observer::QueryResult index_rows;
-  if (observer::DbStatus s = db.Query(dialect.IndexColumnsSql("", "logs"), &index_rows); s.ok) {
+  if (observer::DbStatus s = logs.Query(logs.dialect().IndexColumnsSql("", "logs"), &index_rows); s.ok) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : index_rows.rows) rows.push_back({r[0].value_or(""), r[1].value_or("0"), r[2].value_or("")});
-    const std::string advice = LogsIndexAdvice(dialect, rows);
+    const std::string advice = LogsIndexAdvice(logs.dialect(), rows);
     if (advice.empty()) {
       items.push_back({CheckItem::kOk, "indexes", "logs has an index on (created_at, id): time-range reads are cheap"});
     } else {
@@ -228,18 +251,17 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
     items.push_back({CheckItem::kWarn, "indexes", "cannot list the indexes of logs: " + s.message});
   }
 
-  // LOG_SQL_DSN: usage in users but no consume rows in logs means logs live elsewhere.
-  observer::QueryResult usage;
-  if (db.Query("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE type = 2 LIMIT 1) l), "
-               "(SELECT COALESCE(SUM(request_count), 0) FROM users)",
-               &usage).ok &&
-      !usage.rows.empty()) {
-    const bool has_logs = observer::DbInt(usage.rows[0][0]) != 0;
-    const bool has_requests = observer::DbInt(usage.rows[0][1]) != 0;
+  // LOG_SQL_DSN: usage in users but no consume rows in the logs read means new-api writes them elsewhere.
+  observer::QueryResult consume, requests;
+  if (logs.Query("SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE type = 2 LIMIT 1) l", &consume).ok &&
+      main.Query("SELECT COALESCE(SUM(request_count), 0) FROM users", &requests).ok && !consume.rows.empty() &&
+      !requests.rows.empty()) {
+    const bool has_logs = observer::DbInt(consume.rows[0][0]) != 0;
+    const bool has_requests = observer::DbInt(requests.rows[0][0]) != 0;
     if (!has_logs && has_requests) {
       items.push_back({CheckItem::kFail, "logs",
                        "logs holds no consume rows but users have made requests: new-api probably writes logs "
-                       "elsewhere (LOG_SQL_DSN); point DB_* at that database"});
+                       "elsewhere (its LOG_SQL_DSN); set LOG_DSN_RO to that database with this account"});
     } else {
       items.push_back({CheckItem::kOk, "logs", has_logs ? "logs holds consume rows" : "no traffic yet"});
     }
@@ -247,8 +269,8 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& dat
 
   // IP coverage over the last day: the IP rules only see users with record_ip_log on.
   observer::QueryResult ip;
-  if (db.Query("SELECT COUNT(DISTINCT user_id), COUNT(DISTINCT CASE WHEN ip <> '' THEN user_id END) FROM logs "
-               "WHERE type = 2 AND created_at >= " + dialect.UnixNow() + " - 86400",
+  if (logs.Query("SELECT COUNT(DISTINCT user_id), COUNT(DISTINCT CASE WHEN ip <> '' THEN user_id END) FROM logs "
+                 "WHERE type = 2 AND created_at >= " + logs.dialect().UnixNow() + " - 86400",
                &ip).ok &&
       !ip.rows.empty()) {
     const double users = observer::DbDouble(ip.rows[0][0]), with_ip = observer::DbDouble(ip.rows[0][1]);

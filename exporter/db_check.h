@@ -38,14 +38,20 @@ ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::s
 // (created_at, id) is there, else the statements that fix it.
 std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<std::vector<std::string>>& index_rows);
 
-// The database connections a running exporter holds: the API's pool (API_DB_CONNECTIONS), one per collector (2) and
-// the health check's.
-int ExporterConnections(int api_connections);
+// The database connections a running exporter holds on its main database's account, and how they add up.
+struct ExporterConnections {
+  int count = 0;
+  std::string how;  // e.g. "API_DB_CONNECTIONS 2 + 2 collectors + 1 health check"
+};
+// From API_DB_CONNECTIONS and where logs live (main and logs: the exporter's two connection settings).
+ExporterConnections CountExporterConnections(int api_connections, const observer::DbOptions& main,
+                                             const observer::DbOptions& logs);
 
-// exporter_connections: ExporterConnections() of the settings in use, which the account's limit must fit twice
-// (room for reconnects).
-std::vector<CheckItem> RunDbCheck(observer::DbClient& db, const std::string& database,
-                                  const std::string& agg_database, int exporter_connections);
+// main reads users, tokens, channels and observer_options; logs reads logs and the observer's tables (the same
+// client unless new-api writes logs elsewhere: LOG_DSN_RO). exporter: what the exporter opens with the settings in
+// use, which the account's limit must fit twice (room for reconnects).
+std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& logs, const std::string& agg_database,
+                                  const ExporterConnections& exporter);
 // Prints the report; returns the exit code: 0 when nothing failed, 1 otherwise.
 int PrintCheck(const std::vector<CheckItem>& items);
 

@@ -12,6 +12,7 @@ inline constexpr double kDefaultQuotaPerUnit = 500000;  // new-api's default: 50
 
 struct LiveFacts {
   std::atomic<double> quota_per_unit{kDefaultQuotaPerUnit};  // options.QuotaPerUnit, kept by the entities collector
+  std::atomic<bool> quota_per_unit_read{false};              // set once the entities collector has read it
   std::atomic<double> ip_share{-1};  // share of recent consume rows with an IP (kept by the tailer); -1 before any
 };
 

@@ -25,14 +25,24 @@ int main(int argc, char** argv) {
   });
 
   if (options.check) {
-    observer::DbClient db(options.db);
-    if (observer::DbStatus s = db.Connect(); !s.ok) {
-      std::printf("FAIL  connect   cannot connect as %s to %s:%d: %s\ncheck failed\n", options.db.user.c_str(),
-                  options.db.host.c_str(), options.db.port, s.message.c_str());
-      return 1;
+    auto connect = [](observer::DbClient& db, const observer::DbOptions& o) {
+      if (observer::DbStatus s = db.Connect(); !s.ok) {
+        std::printf("FAIL  connect   cannot connect as %s to %s:%d/%s: %s\ncheck failed\n", o.user.c_str(), o.host.c_str(),
+                    o.port, o.database.c_str(), s.message.c_str());
+        return false;
+      }
+      return true;
+    };
+    observer::DbClient main_db(options.db);
+    if (!connect(main_db, options.db)) return 1;
+    const exporter::ExporterConnections opens =
+        exporter::CountExporterConnections(options.api.connections, options.db, options.logs_db);
+    if (observer::SameDatabase(options.db, options.logs_db)) {
+      return exporter::PrintCheck(exporter::RunDbCheck(main_db, main_db, options.tail.agg_database, opens));
     }
-    return exporter::PrintCheck(exporter::RunDbCheck(db, options.db.database, options.tail.agg_database,
-                                                     exporter::ExporterConnections(options.api.connections)));
+    observer::DbClient logs_db(options.logs_db);
+    if (!connect(logs_db, options.logs_db)) return 1;
+    return exporter::PrintCheck(exporter::RunDbCheck(main_db, logs_db, options.tail.agg_database, opens));
   }
 
   auto registry = std::make_shared<prometheus::Registry>();
@@ -94,19 +104,25 @@ int main(int argc, char** argv) {
     options.api.cache_ttl = std::chrono::seconds(options.cache_ttl_seconds);
   }
   auto facts = std::make_shared<exporter::LiveFacts>();
-  exporter::api::Api api(options.api, options.db, {observer::agg::AggTables(observer::Dialect(options.db.engine), options.tail.agg_database), risk, facts});
+  // logs and the observer's tables on options.logs_db; names of users, tokens and channels on options.db.
+  exporter::api::Api api(options.api, options.logs_db, options.db,
+                         {.tables = observer::agg::AggTables(observer::Dialect(options.logs_db.engine),
+                                                             options.tail.agg_database),
+                          .risk = risk,
+                          .facts = facts});
   api.AddRoutes(http);
 
-  // The collectors: each has its own connection and thread, so at most one query per collector is in flight.
+  // The collectors: each has its own connection and thread, so at most one query per collector is in flight. The
+  // entities (users, tokens, channels, QuotaPerUnit) come from the main database, the tail from where logs live.
   exporter::CollectorSelfMetrics self(*registry);
   auto tail = std::make_unique<exporter::LogTailCollector>(options.tail, *registry, snapshots, *facts, risk);
   http.AddCollectable(tail->lag_collectable());
   std::vector<std::unique_ptr<exporter::CollectorRunner>> runners;
   runners.push_back(std::make_unique<exporter::CollectorRunner>(
       std::make_unique<exporter::EntitiesCollector>(std::chrono::seconds(options.entities_interval_seconds), snapshots,
-                                                    facts->quota_per_unit, options.tail.agg_database),
+                                                    *facts),
       options.db, self));
-  runners.push_back(std::make_unique<exporter::CollectorRunner>(std::move(tail), options.db, self));
+  runners.push_back(std::make_unique<exporter::CollectorRunner>(std::move(tail), options.logs_db, self));
   for (auto& runner : runners) runner->Start();
 
   const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db,

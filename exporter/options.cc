@@ -11,7 +11,7 @@
 namespace exporter {
 
 std::vector<observer::Setting> ExporterSettings() {
-  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_RO", "newapi_ro", "DB_PASS_RO", "DB_DSN_RO");
+  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_RO", "newapi_ro", "DB_PASS_RO", "DB_DSN_RO", "LOG_DSN_RO");
   std::vector<observer::Setting> own = {
       {"web.host", "API_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
       {"web.port", "API_PORT", "8080", "port of /metrics, /api and the UI"},
@@ -108,6 +108,7 @@ observer::rules::AllowList ParseAllowList(const observer::Config& config) {
 ExporterOptions ParseExporterOptions(const observer::Config& config) {
   ExporterOptions options;
   options.db = observer::DbOptionsFrom(config, /*read_only=*/true);
+  options.logs_db = observer::LogsDbOptionsFrom(config, options.db);
   options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
   options.listen_host = config.GetString("web.host");
   options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
@@ -133,7 +134,7 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.rules_file = config.GetString("risk.rules-file");
   options.tail.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
   options.tail.poll_interval = std::chrono::milliseconds(config.GetInt("tail.poll-interval", 100, 60000));
-  options.tail.agg_database = observer::AggContainerFrom(config, options.db);
+  options.tail.agg_database = observer::AggContainerFrom(config, options.logs_db);
   options.tail.start_id = config.GetInt("tail.start-id", -1, INT64_MAX);
   options.tail.cursor.grace_seconds = config.GetInt("tail.grace", 1, 3600);
   options.tail.cursor.max_holes = static_cast<size_t>(config.GetInt("tail.max-holes", 0, 10000000));

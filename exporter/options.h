@@ -14,7 +14,8 @@
 namespace exporter {
 
 struct ExporterOptions {
-  observer::DbOptions db;
+  observer::DbOptions db;       // users, tokens, channels, options
+  observer::DbOptions logs_db;  // logs and the observer's tables: db unless new-api writes logs elsewhere (LOG_DSN_RO)
   int db_check_interval_seconds = 5;
   std::string listen_host;
   int listen_port = 8080;

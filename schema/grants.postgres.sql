@@ -69,12 +69,13 @@ ALTER DEFAULT PRIVILEGES FOR ROLE newapi_agg IN SCHEMA "@AGG_DB_NAME@" GRANT SEL
 -- PostgreSQL datasource has no schema setting, and the dashboards read agg_usage_hourly_* by that name.
 ALTER ROLE newapi_ro IN DATABASE "@DB_NAME@" SET search_path = public, "@AGG_DB_NAME@";
 
--- The options the exporter needs (QuotaPerUnit), not the secrets beside them. A view reads with its owner's rights (the
--- superuser running this file), so newapi_ro needs no right on options; security_barrier keeps the reader's own
--- conditions (a cast that fails and shows the value in its error) from running before the view's filter.
-CREATE OR REPLACE VIEW "@AGG_DB_NAME@".observer_options WITH (security_barrier) AS
+-- The options the exporter needs (QuotaPerUnit), not the secrets beside them, in a view beside options (the main
+-- database, also when logs live elsewhere). A view reads with its owner's rights (the superuser running this file),
+-- so newapi_ro needs no right on options; security_barrier keeps the reader's own conditions (a cast that fails and
+-- shows the value in its error) from running before the view's filter.
+CREATE OR REPLACE VIEW public.observer_options WITH (security_barrier) AS
   SELECT "key", value FROM public.options WHERE "key" IN ('QuotaPerUnit');
-GRANT SELECT ON "@AGG_DB_NAME@".observer_options TO newapi_ro;
+GRANT SELECT ON public.observer_options TO newapi_ro;
 
 -- Grafana's datasource (grafana/provisioning/datasources/postgres.yml): only the observer's table its SQL dashboards
 -- read (grafana/dashboards-postgres), nothing of new-api's: its editors can run any SQL. maxOpenConns 2: limit 4.

@@ -25,13 +25,13 @@ GRANT SELECT (`id`, `type`, `status`, `name`, `weight`, `created_time`, `test_ti
               `balance_updated_time`, `models`, `group`, `used_quota`, `priority`, `auto_ban`, `tag`)
   ON `@DB_NAME@`.`channels` TO 'newapi_ro'@'%';
 -- options also holds new-api's admin secrets (SMTPToken, GitHubClientSecret, EpayKey, ...): a column grant cannot
--- filter rows, so the exporter reads the keys it needs through a view in the observer's database, which runs with
--- its definer's rights (this file's administrator: keep that account, or re-run this file after dropping it).
--- TEMPTABLE: the view's filter runs before any condition of the reader's query. Older setups granted all of
--- options: GRANT then REVOKE takes that away on a re-run (MariaDB has no REVOKE IF EXISTS).
-CREATE OR REPLACE ALGORITHM = TEMPTABLE SQL SECURITY DEFINER VIEW `@AGG_DB_NAME@`.`observer_options` AS
+-- filter rows, so the exporter reads the keys it needs through a view beside options (the main database, also when
+-- logs live elsewhere), which runs with its definer's rights (this file's administrator: keep that account, or re-run
+-- this file after dropping it). TEMPTABLE: the view's filter runs before any condition of the reader's query. Older
+-- setups granted all of options: GRANT then REVOKE takes that away on a re-run (MariaDB has no REVOKE IF EXISTS).
+CREATE OR REPLACE ALGORITHM = TEMPTABLE SQL SECURITY DEFINER VIEW `@DB_NAME@`.`observer_options` AS
   SELECT `key`, `value` FROM `@DB_NAME@`.`options` WHERE `key` IN ('QuotaPerUnit');
-GRANT SELECT ON `@AGG_DB_NAME@`.`observer_options` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@DB_NAME@`.`observer_options` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`options` TO 'newapi_ro'@'%';
 REVOKE SELECT ON `@DB_NAME@`.`options` FROM 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`abilities` TO 'newapi_ro'@'%';

@@ -91,11 +91,16 @@ observer::DbStatus PrepareBulkSession(observer::DbClient& db) {
   return observer::DbStatus::Ok();
 }
 
-std::vector<std::string> AdvanceIdsSql(observer::DbEngine engine, int64_t logs_next_id) {
+std::vector<std::string> AdvanceLogsIdSql(observer::DbEngine engine, int64_t logs_next_id) {
   const std::string next = std::to_string(logs_next_id);
   if (!IsPostgres(engine)) return {"ALTER TABLE logs AUTO_INCREMENT = " + next};
-  return {kAdvanceSequencesSql, "SELECT setval(pg_get_serial_sequence('logs', 'id'), GREATEST(" + next +
-                                    ", (SELECT COALESCE(MAX(id), 0) + 1 FROM logs)), false)"};
+  return {"SELECT setval(pg_get_serial_sequence('logs', 'id'), GREATEST(" + next +
+          ", (SELECT COALESCE(MAX(id), 0) + 1 FROM logs)), false)"};
+}
+
+std::vector<std::string> AdvanceEntityIdsSql(observer::DbEngine engine) {
+  if (!IsPostgres(engine)) return {};
+  return {kAdvanceSequencesSql};
 }
 
 }  // namespace sim

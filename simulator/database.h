@@ -28,9 +28,11 @@ std::string DropDatabaseSql(observer::DbEngine engine, const std::string& name);
 // allowed; PostgreSQL: asynchronous commit and memory for the index builds).
 observer::DbStatus PrepareBulkSession(observer::DbClient& db);
 
-// Statements run after the load so that new rows continue after the loaded ids: logs' next id is logs_next_id
-// (the history ends with id gaps). MySQL's AUTO_INCREMENT already followed the explicit ids of the other tables;
-// PostgreSQL's sequences did not, so every sequence of the schema is set past its column's largest id.
-std::vector<std::string> AdvanceIdsSql(observer::DbEngine engine, int64_t logs_next_id);
+// Statements run after the load so that new rows continue after the loaded ids. In the database holding logs:
+// logs' next id is logs_next_id (the history ends with id gaps). In the database holding the other tables:
+// MySQL's AUTO_INCREMENT already followed their explicit ids; PostgreSQL's sequences did not, so every sequence of
+// the schema is set past its column's largest id.
+std::vector<std::string> AdvanceLogsIdSql(observer::DbEngine engine, int64_t logs_next_id);
+std::vector<std::string> AdvanceEntityIdsSql(observer::DbEngine engine);
 
 }  // namespace sim

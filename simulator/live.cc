@@ -199,8 +199,8 @@ class LateCommit {
 
 void WriterLoop(int index, const Catalog& catalog, const Population& population, const LiveOptions& options,
                 const std::atomic<bool>& stop, Waiter& waiter, Counters& counters, Stats& stats) {
-  observer::DbClient db(options.db);
-  LateCommit late(options.db);
+  observer::DbClient db(options.logs_db);
+  LateCommit late(options.logs_db);
   const std::string name = "writer-" + std::to_string(index);
   if (!ConnectWithRetry(db, waiter, name.c_str())) return;
   // Live traffic is not reproducible (it follows the clock), but each writer still gets its own stream.
@@ -266,7 +266,7 @@ void Announce(const Injection& inj, const std::string& file) {
 void InjectorLoop(const Catalog& catalog, const Population& population, const LiveOptions& options,
                   const std::atomic<bool>& stop, Waiter& waiter, Counters& counters, Stats& stats) {
   if (options.anomaly_interval <= 0) return;
-  observer::DbClient db(options.db);
+  observer::DbClient db(options.logs_db);
   if (!ConnectWithRetry(db, waiter, "injector")) return;
   TrafficGenerator gen(catalog, population, SubSeed(options.seed ^ static_cast<uint64_t>(Now()), 200), 1.0);
   struct Due {

@@ -13,7 +13,8 @@
 namespace sim {
 
 struct LiveOptions {
-  observer::DbOptions db;
+  observer::DbOptions db;       // users, tokens, channels, quota_data: the batched counter updates
+  observer::DbOptions logs_db;  // the logs inserts (db unless logs live in a database of their own)
   uint64_t seed = 42;
   double rate = 20;              // rows per second, all writers together
   int writers = 3;

@@ -29,6 +29,7 @@ namespace {
 struct SimOptions {
   std::string command;
   observer::DbOptions db;
+  observer::DbOptions logs_db;  // db, or another database of the same server (--db.logs-name)
   uint64_t seed = 42;
   int history_days = 7;
   int64_t history_rows = 500000;
@@ -54,6 +55,8 @@ std::vector<observer::Setting> SimSettings() {
       {"db.user", "SIM_DB_USER", "root", "account that may create the database"},
       {"db.password", "SIM_DB_PASS", "", "password of that account", true},
       {"db.name", "SIM_DB_NAME", "new-api", "database name (created if absent)"},
+      {"db.logs-name", "SIM_DB_LOGS_NAME", "",
+       "put logs in this database of the same server, as new-api does with LOG_SQL_DSN (empty = --db.name)"},
       {"seed", "SIM_SEED", "42", "random seed: same seed, end and sizes give identical tables"},
       {"history.days", "SIM_HISTORY_DAYS", "7", "days of history before --history.end"},
       {"history.rows", "SIM_HISTORY_ROWS", "500000", "rows of history in logs"},
@@ -88,6 +91,8 @@ SimOptions ParseSimOptions(const observer::Config& c) {
   o.db.read_timeout_seconds = 3600;
   o.db.write_timeout_seconds = 3600;
   o.db.lock_wait_timeout_seconds = 60;
+  o.logs_db = o.db;
+  if (const std::string& logs = c.GetString("db.logs-name"); !logs.empty()) o.logs_db.database = logs;
   o.seed = static_cast<uint64_t>(c.GetInt("seed", 0, INT64_MAX));
   o.history_days = static_cast<int>(c.GetInt("history.days", 1, 3650));
   o.history_rows = c.GetInt("history.rows", 0, 2'000'000'000);
@@ -111,7 +116,8 @@ int64_t HistoryStart(const SimOptions& o) { return o.history_end - int64_t{86400
 nlohmann::json Marker(const SimOptions& o, const std::string& state) {
   return {{"state", state},          {"seed", o.seed},         {"users", o.users},
           {"channels", o.channels},  {"history_end", o.history_end}, {"history_days", o.history_days},
-          {"history_rows", o.history_rows}, {"legacy_index", o.legacy_index}};
+          {"history_rows", o.history_rows}, {"legacy_index", o.legacy_index},
+          {"logs_database", o.logs_db.database}};
 }
 
 observer::DbStatus WriteMarker(observer::DbClient& db, const nlohmann::json& marker) {
@@ -170,15 +176,28 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
     case sim::LoadAction::kFill:
       break;
   }
+  // logs in a database of their own, like new-api with LOG_SQL_DSN: that database is the simulator's too.
+  const bool logs_apart = o.logs_db.database != o.db.database;
+  if (logs_apart) {
+    Must(server, sim::DropDatabaseSql(engine, o.logs_db.database), "cannot drop the logs database");
+    Must(server, sim::CreateDatabaseSql(engine, o.logs_db.database), "cannot create the logs database");
+  }
   server.Close();
   observer::DbOptions bulk_options = o.db;
   bulk_options.allow_local_infile = true;
   observer::DbClient db(bulk_options);
   ConnectBulk(db);
+  observer::DbOptions logs_bulk_options = o.logs_db;
+  logs_bulk_options.allow_local_infile = true;
+  observer::DbClient logs_apart_db(logs_bulk_options);
+  if (logs_apart) ConnectBulk(logs_apart_db);
+  observer::DbClient& logs_db = logs_apart ? logs_apart_db : db;
 
   const auto started = std::chrono::steady_clock::now();
   const sim::SchemaPlan schema = sim::PlanSchema(engine, o.legacy_index);
-  for (const std::string& create : schema.create_tables) Must(db, create, "cannot create a table");
+  for (const std::string& create : schema.create_tables) {
+    Must(sim::CreatesLogsTable(create) ? logs_db : db, create, "cannot create a table");
+  }
   if (observer::DbStatus st = WriteMarker(db, Marker(o, "loading")); !st.ok) Fail("cannot write the marker", st);
 
   const sim::Catalog& catalog = sim::DefaultCatalog();
@@ -197,7 +216,7 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
                                           {"channels", o.channels},
                                           {"injections", injections.size()},
                                           {"busiest_user_share", generator.max_user_share()}});
-  const sim::BulkLoadResult loaded = sim::LoadHistory(db, generator, totals, stop);
+  const sim::BulkLoadResult loaded = sim::LoadHistory(logs_db, generator, totals, stop);
   if (!loaded.status.ok) Fail("history load failed", loaded.status);
   observer::log::Info("history rows loaded", {{"rows", loaded.rows},
                                               {"seconds", loaded.seconds},
@@ -222,13 +241,16 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   observer::log::Info("building logs indexes", {{"indexes", schema.logs_indexes.size()}});
   observer::DbStatus index_status;
   for (const std::string& add : schema.add_logs_indexes) {
-    if (index_status = db.Execute(add); !index_status.ok) break;
+    if (index_status = logs_db.Execute(add); !index_status.ok) break;
   }
   side.join();
   std::remove(loaded.quota_data_file.c_str());
   if (!index_status.ok) Fail("cannot build the logs indexes", index_status);
   if (!side_status.ok) Fail("cannot load quota_data / entity tables", side_status);
-  for (const std::string& sql : sim::AdvanceIdsSql(engine, loaded.last_id + 1)) Must(db, sql, "cannot advance the ids");
+  for (const std::string& sql : sim::AdvanceEntityIdsSql(engine)) Must(db, sql, "cannot advance the ids");
+  for (const std::string& sql : sim::AdvanceLogsIdSql(engine, loaded.last_id + 1)) {
+    Must(logs_db, sql, "cannot advance the logs ids");
+  }
   const double index_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - index_started).count();
 
@@ -269,6 +291,7 @@ int Live(SimOptions& o, const std::atomic<bool>& stop) {
   o.channels = marker.value("channels", o.channels);
   o.history_end = marker.value("history_end", o.history_end);
   o.history_days = marker.value("history_days", o.history_days);
+  o.logs_db.database = marker.value("logs_database", o.db.database);
   db.Close();
   const sim::Catalog& catalog = sim::DefaultCatalog();
   const sim::Population population =
@@ -277,6 +300,8 @@ int Live(SimOptions& o, const std::atomic<bool>& stop) {
   live.db = o.db;
   live.db.read_timeout_seconds = 30;
   live.db.write_timeout_seconds = 30;
+  live.logs_db = live.db;
+  live.logs_db.database = o.logs_db.database;
   live.seed = o.seed;
   live.rate = o.live_rate;
   live.writers = o.live_writers;

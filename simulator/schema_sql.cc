@@ -78,6 +78,10 @@ std::string_view EmbeddedSchema(observer::DbEngine engine) {
   return engine == observer::DbEngine::kPostgres ? kNewApiSchemaPostgres : kNewApiSchema;
 }
 
+bool CreatesLogsTable(const std::string& statement) {
+  return statement.rfind("CREATE TABLE `logs`", 0) == 0 || statement.rfind("CREATE TABLE \"logs\"", 0) == 0;
+}
+
 SchemaPlan PlanSchema(observer::DbEngine engine, bool legacy_index) {
   return engine == observer::DbEngine::kPostgres ? PlanPostgres(EmbeddedSchema(engine), legacy_index)
                                                  : PlanMysql(EmbeddedSchema(engine), legacy_index);

@@ -21,6 +21,9 @@ struct SchemaPlan {
                                               // MySQL (one pass over the table), the CREATE INDEX statements on PostgreSQL
 };
 
+// Whether a statement of SchemaPlan::create_tables creates the logs table (which may go to its own database).
+bool CreatesLogsTable(const std::string& statement);
+
 // legacy_index: idx_created_at_id as (id, created_at), the order upgraded installs still have.
 SchemaPlan PlanSchema(observer::DbEngine engine, bool legacy_index);
 

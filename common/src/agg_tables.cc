@@ -36,12 +36,7 @@ AggTables::AggTables(const Dialect& dialect, const std::string& container)
       usage_by_token_(dialect.Table(container, "agg_usage_hourly_by_token")),
       usage_by_model_channel_(dialect.Table(container, "agg_usage_hourly_by_model_channel")),
       active_(dialect.Table(container, "agg_active_hourly")),
-      state_(dialect.Table(container, "agg_state")),
-      options_(dialect.Table(container, "observer_options")) {}
-
-std::string AggTables::QuotaPerUnitSql() const {
-  return "SELECT value FROM " + options_ + " WHERE \"key\" = 'QuotaPerUnit'";
-}
+      state_(dialect.Table(container, "agg_state")) {}
 
 std::string AggTables::ReadProgressSql() const {
   return "SELECT name, value FROM " + state_ + " WHERE name IN ('finalized_until', 'rollups_until')";

@@ -26,7 +26,8 @@ sigset_t TerminationSignals() {
 Setting LogLevelSetting() { return {"log.level", "LOG_LEVEL", "info", "log level: debug, info, warn or error"}; }
 
 std::vector<Setting> DatabaseSettings(const std::string& user_env, const std::string& default_user,
-                                      const std::string& password_env, const std::string& dsn_env) {
+                                      const std::string& password_env, const std::string& dsn_env,
+                                      const std::string& logs_dsn_env) {
   return {
       {"db.type", "DB_TYPE", "mysql", "new-api's database engine: mysql (also MariaDB) or postgres"},
       {"db.host", "DB_HOST", "127.0.0.1", "new-api database host"},
@@ -38,9 +39,13 @@ std::vector<Setting> DatabaseSettings(const std::string& user_env, const std::st
        "all of the above in new-api's SQL_DSN form with this account: postgresql://user:pass@host:5432/new-api or "
        "user:pass@tcp(host:3306)/new-api (overrides DB_TYPE, DB_HOST, DB_PORT, DB_NAME and the account)",
        true},
+      {"db.logs-dsn", logs_dsn_env, "",
+       "where new-api's logs table lives when new-api runs with LOG_SQL_DSN: that DSN in the same forms with this "
+       "account (empty = the database above); the observer's tables then live beside logs",
+       true},
       {"aggregate.database", "AGG_DB_NAME", "",
-       "where the observer's tables live: a database on mysql (empty = DB_NAME), a schema of DB_NAME on postgres "
-       "(empty = observer)"},
+       "where the observer's tables live: a database on mysql (empty = the logs database), a schema of the logs "
+       "database on postgres (empty = observer)"},
       {"db.connect-timeout", "DB_CONNECT_TIMEOUT_SECONDS", "3", "connect timeout, seconds"},
       {"db.read-timeout", "DB_READ_TIMEOUT_SECONDS", "10", "client read/write timeout, seconds"},
       {"db.statement-timeout", "DB_STATEMENT_TIMEOUT_MS", "5000",
@@ -83,9 +88,23 @@ DbOptions DbOptionsFrom(const Config& config, bool read_only) {
   return options;
 }
 
-std::string AggContainerFrom(const Config& config, const DbOptions& db) {
+DbOptions LogsDbOptionsFrom(const Config& config, const DbOptions& main) {
+  const std::string& dsn = config.GetString("db.logs-dsn");
+  if (dsn.empty()) return main;
+  DbOptions logs = main;
+  if (std::string error = ParseDsn(dsn, &logs); !error.empty()) {
+    throw ConfigError("invalid --db.logs-dsn (LOG_DSN_RO / LOG_DSN_AGG): " + error);
+  }
+  return logs;
+}
+
+bool SameDatabase(const DbOptions& a, const DbOptions& b) {
+  return a.engine == b.engine && a.host == b.host && a.port == b.port && a.database == b.database && a.user == b.user;
+}
+
+std::string AggContainerFrom(const Config& config, const DbOptions& logs_db) {
   const std::string& configured = config.GetString("aggregate.database");
-  return configured.empty() ? agg::DefaultContainer(db.engine, db.database) : configured;
+  return configured.empty() ? agg::DefaultContainer(logs_db.engine, logs_db.database) : configured;
 }
 
 void LoadConfigOrExit(const AppInfo& app, const std::vector<Setting>& settings, int argc, char** argv,

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "api/csv.h"
+#include "observer/app.h"
 #include "observer/log.h"
 
 namespace exporter::api {
@@ -33,10 +34,14 @@ std::string Dump(const nlohmann::json& body) {
 
 }  // namespace
 
-Api::Api(ApiOptions options, observer::DbOptions db, ApiContext context)
+Api::Api(ApiOptions options, observer::DbOptions logs_db, observer::DbOptions main_db, ApiContext context)
     : options_(std::move(options)),
-      pool_(ApiDbOptions(std::move(db), options_.query_timeout_ms), options_.connections),
-      context_(std::move(context)) {}
+      pool_(ApiDbOptions(logs_db, options_.query_timeout_ms), options_.connections),
+      context_(std::move(context)) {
+  std::optional<observer::DbOptions> names_db;
+  if (!observer::SameDatabase(logs_db, main_db)) names_db = ApiDbOptions(std::move(main_db), options_.query_timeout_ms);
+  context_.names = std::make_shared<EntityNames>(std::move(names_db), options_.connections, options_.pool_wait);
+}
 
 std::shared_ptr<const TimeZone> Api::Zone(const std::string& requested, std::string* error) {
   const std::string name = requested.empty() ? options_.default_zone : requested;

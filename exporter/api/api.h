@@ -33,8 +33,10 @@ struct ApiOptions {
 
 class Api {
  public:
-  // db: the exporter's read-only account; the pool's sessions get query_timeout_ms as their statement timeout.
-  Api(ApiOptions options, observer::DbOptions db, ApiContext context);
+  // logs_db: where logs and the observer's tables live; main_db: users, tokens and channels (the same database
+  // unless new-api writes logs elsewhere). The exporter's read-only account; the pools' sessions get
+  // query_timeout_ms as their statement timeout.
+  Api(ApiOptions options, observer::DbOptions logs_db, observer::DbOptions main_db, ApiContext context);
 
   void AddRoutes(observer::HttpServer& http);
   // The zone a request names ("" = the default), loaded once and kept.

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "api/answer.h"
+#include "api/entity_names.h"
 #include "api/params.h"
 #include "live_facts.h"
 #include "observer/agg_tables.h"
@@ -18,6 +19,7 @@ struct ApiContext {
   observer::agg::AggTables tables;
   std::shared_ptr<const RiskConfig> risk;
   std::shared_ptr<const LiveFacts> facts;
+  std::shared_ptr<EntityNames> names = nullptr;  // set by Api
   // Cleared when the account turns out not to read the rollup tables: answers then come from agg_usage_hourly.
   std::shared_ptr<std::atomic<bool>> rollups_readable = std::make_shared<std::atomic<bool>>(true);
 };

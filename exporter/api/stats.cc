@@ -1,5 +1,7 @@
 // /api/stats/series, /api/stats/top and /api/stats/heatmap.
 #include <functional>
+#include <map>
+#include <vector>
 
 #include "api/handlers.h"
 #include "api/plan.h"
@@ -112,23 +114,37 @@ Answer Top(const TopParams& p, observer::DbClient& db, const ApiContext& ctx) {
   return WithPlan(db, ctx, {p.range.start, p.range.end}, [&](const Plan& plan, const HourlySources& sources,
                                                              DbStatus* status) {
     nlohmann::json rows = nlohmann::json::array();
+    std::vector<int64_t> ids;
     *status = db.QueryEach(TopSql(plan, p.filters, sources, p.by, p.metric, p.limit), [&](const DbRowView& row) {
       nlohmann::json entry;
-      switch (p.by) {
-        case Dimension::kUser: entry = {{"user_id", DbInt(row[0])}, {"username", DbString(row[1])}}; break;
-        case Dimension::kToken:
-          entry = {{"token_id", DbInt(row[0])}, {"token_name", DbString(row[1])}, {"user_id", DbInt(row[2])}};
-          break;
-        case Dimension::kModel: entry = {{"model_name", DbString(row[0])}}; break;
-        case Dimension::kChannel: entry = {{"channel_id", DbInt(row[0])}, {"channel_name", DbString(row[1])}}; break;
+      if (p.by == Dimension::kModel) {
+        entry["model_name"] = DbString(row[0]);
+      } else {
+        ids.push_back(DbInt(row[0]));
       }
-      entry["reqs"] = DbInt(row[3]);
-      entry["tokens"] = DbInt(row[4]);
-      entry["quota_sum"] = DbInt(row[5]);
-      entry["errors"] = DbInt(row[6]);
+      entry["reqs"] = DbInt(row[1]);
+      entry["tokens"] = DbInt(row[2]);
+      entry["quota_sum"] = DbInt(row[3]);
+      entry["errors"] = DbInt(row[4]);
       rows.push_back(std::move(entry));
     });
     if (!status->ok) return Answer();
+    std::map<int64_t, EntityName> names;
+    *status = ctx.names->Lookup(db, p.by, ids, &names);
+    if (!status->ok) return Answer();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto found = names.find(ids[i]);
+      const EntityName name = found == names.end() ? EntityName{} : found->second;
+      nlohmann::json& entry = rows[i];
+      switch (p.by) {
+        case Dimension::kUser: entry.update({{"user_id", ids[i]}, {"username", name.name}}); break;
+        case Dimension::kToken:
+          entry.update({{"token_id", ids[i]}, {"token_name", name.name}, {"user_id", name.owner_id}});
+          break;
+        case Dimension::kChannel: entry.update({{"channel_id", ids[i]}, {"channel_name", name.name}}); break;
+        case Dimension::kModel: break;
+      }
+    }
     return Answer::Ok(std::move(rows), PlanSources(plan));
   });
 }

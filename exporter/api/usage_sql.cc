@@ -138,20 +138,15 @@ std::string ActiveSql(const Plan& plan, const HourlySources& sources) {
 std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources& sources, Dimension by,
                    Metric metric, int limit) {
   const Dialect& d = sources.tables.dialect();
-  std::string hourly_key, logs_key, join, name = "''", owner = "NULL";
+  std::string hourly_key, logs_key;
   switch (by) {
     case Dimension::kUser:
       hourly_key = "user_id";
       logs_key = "COALESCE(user_id, 0)";
-      join = " LEFT JOIN users n ON n.id = t.k";
-      name = "n.username";
       break;
     case Dimension::kToken:
       hourly_key = "token_id";
       logs_key = "COALESCE(token_id, 0)";
-      join = " LEFT JOIN tokens n ON n.id = t.k";
-      name = "n.name";
-      owner = "n.user_id";
       break;
     case Dimension::kModel:
       hourly_key = d.Exact("model_name");
@@ -160,17 +155,13 @@ std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources
     case Dimension::kChannel:
       hourly_key = "channel_id";
       logs_key = "COALESCE(channel_id, 0)";
-      join = " LEFT JOIN channels n ON n.id = t.k";
-      name = "n.name";
       break;
   }
-  const std::string order = std::string(MetricName(metric)) + " DESC, k";
-  return "SELECT t.k, " + name + ", " + owner + ", t.reqs, t.tokens, t.quota, t.errors FROM (SELECT k, SUM(reqs) AS reqs, "
-         "SUM(tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors FROM (" +
+  return "SELECT k, SUM(reqs) AS reqs, SUM(tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors FROM (" +
          UnionAll({HourlyPart(d, hourly_key + " AS k, " + std::string(kHourlyMeasures), SumsTable(sources, filters, by),
                               Joined(plan.hourly_whole, plan.hourly_mixed), filters, 1),
                    LogsPart(d, logs_key + " AS k, " + std::string(kLogsMeasures), plan, filters, 1)}) +
-         ") u GROUP BY k ORDER BY " + order + " LIMIT " + Str(limit) + ") t" + join + " ORDER BY t." + order;
+         ") u GROUP BY k ORDER BY " + MetricName(metric) + " DESC, k LIMIT " + Str(limit);
 }
 
 bool LooksLikeIp(std::string_view text) {

@@ -37,8 +37,8 @@ std::string DistinctByBucketSql(const Plan& plan, const Filters& filters, const 
 // plan.hourly_whole (see NewInBucket); "" when it is empty.
 std::string ActiveSql(const Plan& plan, const HourlySources& sources);
 
-// Columns: key, name, user_id (token owner; NULL otherwise), reqs, tokens, quota, errors; the first `limit` keys by
-// the metric, then by key.
+// Columns: key, reqs, tokens, quota, errors; the first `limit` keys by the metric, then by key. Names come from
+// EntityNames (users, tokens and channels may live in another database than logs).
 std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources& sources, Dimension by, Metric metric,
                    int limit);
 

@@ -23,6 +23,8 @@ constexpr const char* kTokenStatusSql =
 // Bounded: an instance with more channels than this shows the first ones by id.
 constexpr const char* kChannelsSql =
     "SELECT id, name, type, status, balance, response_time FROM channels ORDER BY id LIMIT 2000";
+// Not options itself: it also holds new-api's admin secrets. schema/grants.sql's view beside it shows only this key.
+constexpr const char* kQuotaPerUnitSql = "SELECT value FROM observer_options WHERE \"key\" = 'QuotaPerUnit'";
 
 std::string Text(const std::optional<std::string>& value) { return value ? *value : ""; }
 
@@ -71,29 +73,25 @@ const char* ChannelStatusName(int64_t status) {
 
 EntitiesCollector::EntitiesCollector(std::chrono::milliseconds interval,
                                      std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                                     std::atomic<double>& quota_per_unit, std::string agg_database)
-    : interval_(interval),
-      snapshots_(std::move(snapshots)),
-      quota_per_unit_(quota_per_unit),
-      agg_database_(std::move(agg_database)) {}
+                                     LiveFacts& facts)
+    : interval_(interval), snapshots_(std::move(snapshots)), facts_(facts) {}
 
 DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   observer::QueryResult result;
 
-  const observer::agg::AggTables tables(db.dialect(), agg_database_);
-  if (DbStatus s = db.Query(tables.QuotaPerUnitSql(), &result); observer::agg::NotReadable(s)) {
-    // A setup whose grants predate the view: the rest of the entities still count.
+  if (DbStatus s = db.Query(kQuotaPerUnitSql, &result); observer::agg::NotReadable(s)) {
+    // Grants that predate the view: the rest of the entities still count, spend with the last value.
     observer::log::Warn("cannot read QuotaPerUnit from observer_options; run schema/grants.sql (or grants.postgres.sql) "
-                        "again. Using the last value",
+                        "again",
                         {{"error", s.message}});
-    result.rows.clear();
-    result.rows.push_back({std::to_string(quota_per_unit_.load())});
+    result.rows.assign(1, {std::to_string(facts_.quota_per_unit.load())});
   } else if (!s.ok) {
     return s;
   }
   double quota_per_unit = result.rows.empty() ? kDefaultQuotaPerUnit : Number(result.rows[0][0]);
   if (quota_per_unit <= 0) quota_per_unit = kDefaultQuotaPerUnit;
-  quota_per_unit_.store(quota_per_unit);
+  facts_.quota_per_unit.store(quota_per_unit);
+  facts_.quota_per_unit_read.store(true);
   auto qpu = GaugeFamily(Name("", "quota_per_unit"), "Quota units per USD (options.QuotaPerUnit, default 500000).");
   AddGaugeSample(qpu, {}, quota_per_unit);
 

@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <memory>
-#include <string>
 
 #include "collectors/collector.h"
 #include "live_facts.h"
@@ -15,7 +14,7 @@ namespace exporter {
 class EntitiesCollector : public Collector {
  public:
   EntitiesCollector(std::chrono::milliseconds interval, std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                    std::atomic<double>& quota_per_unit, std::string agg_database);
+                    LiveFacts& facts);
 
   std::string name() const override { return "entities"; }
   std::chrono::milliseconds interval() const override { return interval_; }
@@ -24,8 +23,7 @@ class EntitiesCollector : public Collector {
  private:
   std::chrono::milliseconds interval_;
   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;
-  std::atomic<double>& quota_per_unit_;
-  std::string agg_database_;  // where schema/grants.sql made the observer_options view
+  LiveFacts& facts_;  // receives QuotaPerUnit
 };
 
 // Status names used as label values (new-api's numeric codes; unknown codes stay numeric).

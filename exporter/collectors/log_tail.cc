@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include "db_check.h"
 #include "observer/agg_tables.h"
@@ -186,10 +187,16 @@ DbStatus LogTailCollector::LoadBaseline(observer::DbClient& db, bool* found) {
   if (progress.finalized_until == observer::agg::Progress::kNone) return DbStatus::Ok();
   const int64_t boundary = progress.finalized_until;
 
-  observer::QueryResult options;
-  if (DbStatus s = db.Query(tables.QuotaPerUnitSql(), &options); !s.ok && !observer::agg::NotReadable(s)) return s;
-  double quota_per_unit = options.rows.empty() || !options.rows[0][0] ? 0 : std::atof(options.rows[0][0]->c_str());
-  if (quota_per_unit <= 0) quota_per_unit = facts_.quota_per_unit.load();
+  // Spend in the baseline needs the instance's QuotaPerUnit, which the entities collector reads from the main database
+  // (logs may live in another one) when the exporter starts: wait for it briefly, else retry this start later.
+  for (int waited_ms = 0; !facts_.quota_per_unit_read.load(); waited_ms += 50) {
+    if (waited_ms >= 5000) {
+      return DbStatus::Failure(observer::DbError::kOther,
+                               "QuotaPerUnit not read yet: the entities collector reads it from the main database");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const double quota_per_unit = facts_.quota_per_unit.load();
 
   // One grouped pass over the finalized hours; allowed a minute, since it runs once per start.
   // From the model/channel rollup when it covers the finalized hours and the account may read it.

@@ -83,7 +83,7 @@ check "a limit without room for reconnects warns" has "WARN  limits    this acco
 # A hand-made observer_options that shows more than the exporter needs fails.
 newapi_sql "INSERT INTO options (\"key\", value) VALUES ('SMTPToken', 'smtp-secret-value')"
 if [ "$DB_TYPE" = postgres ]; then
-  sql "CREATE OR REPLACE VIEW observer.observer_options WITH (security_barrier) AS SELECT \"key\", value FROM public.options"
+  sql "CREATE OR REPLACE VIEW public.observer_options WITH (security_barrier) AS SELECT \"key\", value FROM public.options"
 else
   sql "CREATE OR REPLACE SQL SECURITY DEFINER VIEW \`new-api\`.observer_options AS SELECT \`key\`, \`value\` FROM \`new-api\`.options"
 fi

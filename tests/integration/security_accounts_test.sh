@@ -71,7 +71,7 @@ GRAFANA=(newapi_grafana "$GRAFANA_PASSWORD")
 reads() { as "$@" >/dev/null; }
 check "newapi_grafana reads the table of the SQL dashboards" reads "${GRAFANA[@]}" "SELECT COUNT(*) FROM agg_usage_hourly_by_model_channel"
 NEWAPI=""; [ "$ENGINE" = postgres ] && NEWAPI=public.  # Grafana's search_path is the observer's schema only
-for table in ${NEWAPI}options ${NEWAPI}logs ${NEWAPI}users ${NEWAPI}tokens observer_options agg_usage_hourly_by_user \
+for table in ${NEWAPI}options ${NEWAPI}observer_options ${NEWAPI}logs ${NEWAPI}users ${NEWAPI}tokens agg_usage_hourly_by_user \
              agg_usage_hourly_by_token; do
   check "newapi_grafana cannot read $table" denied "${GRAFANA[@]}" "SELECT * FROM $table"
 done

@@ -47,11 +47,6 @@ class AggTables {
   const std::string& usage_by_model_channel() const { return usage_by_model_channel_; }
   const std::string& active() const { return active_; }
   const std::string& state() const { return state_; }
-  // new-api's options the exporter may read (columns key, value): a view made by schema/grants.sql, because options
-  // also holds new-api's admin secrets.
-  const std::string& options() const { return options_; }
-  // One row (value) when QuotaPerUnit is set.
-  std::string QuotaPerUnitSql() const;
 
   // Columns name, value: the rows of Progress.
   std::string ReadProgressSql() const;
@@ -80,7 +75,6 @@ class AggTables {
   std::string usage_by_model_channel_;
   std::string active_;
   std::string state_;
-  std::string options_;
 };
 
 inline constexpr std::string_view kUsageKeyColumns = "hour, user_id, token_id, model_name, channel_id, \"group\", is_stream";

@@ -40,13 +40,20 @@ int ServeUntilTerminated(HttpServer& http, const std::string& host, int port, Db
 
 // Settings every binary shares.
 Setting LogLevelSetting();
-// The database settings; user_env/password_env/dsn_env name the account (DB_USER_RO/DB_PASS_RO/DB_DSN_RO for the
-// exporter, DB_USER_AGG/DB_PASS_AGG/DB_DSN_AGG for the aggregator).
+// The database settings; user_env/password_env/dsn_env/logs_dsn_env name the account (DB_USER_RO/DB_PASS_RO/
+// DB_DSN_RO/LOG_DSN_RO for the exporter, DB_USER_AGG/DB_PASS_AGG/DB_DSN_AGG/LOG_DSN_AGG for the aggregator).
 std::vector<Setting> DatabaseSettings(const std::string& user_env, const std::string& default_user,
-                                      const std::string& password_env, const std::string& dsn_env);
+                                      const std::string& password_env, const std::string& dsn_env,
+                                      const std::string& logs_dsn_env);
 // Builds the connection options from DatabaseSettings(): the DSN when set, else the separate settings.
 DbOptions DbOptionsFrom(const Config& config, bool read_only);
-// The database (MySQL) or schema (PostgreSQL) of the observer's tables (AGG_DB_NAME or the engine's default).
-std::string AggContainerFrom(const Config& config, const DbOptions& db);
+// Where `logs` lives, and with it the observer's tables: the logs DSN (new-api's LOG_SQL_DSN) with main's timeouts
+// and session settings, or main itself when no logs DSN is set.
+DbOptions LogsDbOptionsFrom(const Config& config, const DbOptions& main);
+// Whether logs live in another database than users, tokens and channels.
+bool SameDatabase(const DbOptions& a, const DbOptions& b);
+// The database (MySQL) or schema (PostgreSQL) of the observer's tables (AGG_DB_NAME or the engine's default), on the
+// logs database's server.
+std::string AggContainerFrom(const Config& config, const DbOptions& logs_db);
 
 }  // namespace observer
