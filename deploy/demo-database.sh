@@ -6,9 +6,9 @@ set -eu
 SCHEMA=/opt/newapi-observer/schema
 case ${DB_TYPE:-mysql} in postgres|postgresql) ENGINE=postgres ;; *) ENGINE=mysql ;; esac
 
-# fill FILE AGG_DB_NAME: a grants file with its placeholders filled in.
+# fill FILE AGG_DB_NAME: a grants file with its placeholders filled in (the demo keeps logs in new-api's database).
 fill() {
-  sed -e "s/@DB_NAME@/$DB_NAME/g" -e "s/@AGG_DB_NAME@/$2/g" -e "s/@RO_PASSWORD@/$DB_PASS_RO/g" \
+  sed -e "s/@DB_NAME@/$DB_NAME/g" -e "s/@LOGS_DB_NAME@/$DB_NAME/g" -e "s/@AGG_DB_NAME@/$2/g" -e "s/@RO_PASSWORD@/$DB_PASS_RO/g" \
       -e "s/@AGG_PASSWORD@/$DB_PASS_AGG/g" "$1"
 }
 # newapi-sim's connection, as the script's arguments.
@@ -29,7 +29,8 @@ SQL
   newapi-sim load "$@" || echo "history already loaded"
   # The roles and the observer's schema, then its tables as their owner (the aggregator also creates them at start).
   agg_schema=${AGG_DB_NAME:-observer}
-  fill "$SCHEMA/grants.postgres.sql" "$agg_schema" | db -d "$DB_NAME"
+  { fill "$SCHEMA/grants.postgres.sql" "$agg_schema"; fill "$SCHEMA/grants-logs.postgres.sql" "$agg_schema"; } |
+    db -d "$DB_NAME"
   { echo "SET ROLE newapi_agg; SET search_path = \"$agg_schema\";"; cat "$SCHEMA/observer-tables.postgres.sql"; } |
     db -d "$DB_NAME"
 else
@@ -39,6 +40,6 @@ else
          GRANT ALL ON \`$DB_NAME\`.* TO 'newapi_sim'@'%';"
   newapi-sim load "$@" || echo "history already loaded"
   db "$DB_NAME" <"$SCHEMA/observer-tables.sql"
-  fill "$SCHEMA/grants.sql" "${AGG_DB_NAME:-$DB_NAME}" | db
+  { fill "$SCHEMA/grants.sql" "${AGG_DB_NAME:-$DB_NAME}"; fill "$SCHEMA/grants-logs.sql" "${AGG_DB_NAME:-$DB_NAME}"; } | db
 fi
 exec newapi-sim live "$@"

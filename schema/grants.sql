@@ -1,17 +1,13 @@
--- Database accounts of newapi-observer: the exporter (read-only, no secret columns) and the aggregator.
--- @DB_NAME@ (new-api's database), @AGG_DB_NAME@ (where the observer's tables live; usually the same) and the
--- passwords are filled in by scripts/stack. Valid on MySQL 8 and MariaDB 10.11.
--- Run after the new-api schema and schema/observer-tables.sql exist: column and table grants need the tables.
+-- The exporter's account on new-api's main database: users, tokens, channels, options and the other tables it reads
+-- besides logs. schema/grants-logs.sql grants the rest (logs and the observer's tables) on the database holding logs:
+-- run both, on one database, or each on its own when new-api writes logs elsewhere (its LOG_SQL_DSN).
+-- @DB_NAME@ (new-api's database) and the password are filled in by scripts/stack. Valid on MySQL 8 and MariaDB 10.11.
+-- Run after the new-api schema exists: column and table grants need the tables.
 
--- The exporter: SELECT only, never tokens.key, channels.key, users.password/access_token or logs.content, few
--- connections. `newapi-exporter --check` verifies an account against this file.
+-- The exporter: SELECT only, never tokens.key, channels.key or users.password/access_token, few connections.
+-- `newapi-exporter --check` verifies an account against this file and grants-logs.sql.
 CREATE USER IF NOT EXISTS 'newapi_ro'@'%' IDENTIFIED BY '@RO_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
 ALTER USER 'newapi_ro'@'%' IDENTIFIED BY '@RO_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
--- logs: every column but content (free text: error messages, notes); the API never shows it.
-GRANT SELECT (`id`, `user_id`, `created_at`, `type`, `username`, `token_name`, `model_name`, `quota`, `prompt_tokens`,
-              `completion_tokens`, `use_time`, `is_stream`, `channel_id`, `channel_name`, `token_id`, `group`, `ip`,
-              `request_id`, `upstream_request_id`, `other`)
-  ON `@DB_NAME@`.`logs` TO 'newapi_ro'@'%';
 GRANT SELECT (`id`, `username`, `display_name`, `role`, `status`, `quota`, `used_quota`, `request_count`, `group`,
               `inviter_id`, `deleted_at`, `created_at`, `last_login_at`)
   ON `@DB_NAME@`.`users` TO 'newapi_ro'@'%';
@@ -28,23 +24,3 @@ GRANT SELECT ON `@DB_NAME@`.`abilities` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`models` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`vendors` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`quota_data` TO 'newapi_ro'@'%';
--- The aggregator's tables (schema/observer-tables.sql), for the restart-safe counter baseline and the JSON API.
-GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly` TO 'newapi_ro'@'%';
-GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_user` TO 'newapi_ro'@'%';
-GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_token` TO 'newapi_ro'@'%';
-GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_model_channel` TO 'newapi_ro'@'%';
-GRANT SELECT ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_ro'@'%';
-GRANT SELECT ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
-
--- The aggregator: reads the logs columns it counts, writes only its own tables.
-CREATE USER IF NOT EXISTS 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 4;
-ALTER USER 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 4;
-GRANT SELECT (`id`, `user_id`, `created_at`, `type`, `username`, `token_name`, `model_name`, `quota`, `prompt_tokens`,
-              `completion_tokens`, `use_time`, `is_stream`, `channel_id`, `token_id`, `group`, `ip`, `other`)
-  ON `@DB_NAME@`.`logs` TO 'newapi_agg'@'%';
-GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly` TO 'newapi_agg'@'%';
-GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_user` TO 'newapi_agg'@'%';
-GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_token` TO 'newapi_agg'@'%';
-GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_model_channel` TO 'newapi_agg'@'%';
-GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_agg'@'%';
-GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_agg'@'%';
