@@ -46,8 +46,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends mariadb-client 
     && rm -rf /var/lib/apt/lists/*
 USER observer
 COPY --from=build /build/simulator/newapi-sim /usr/local/bin/
-COPY schema/observer-tables.sql schema/grants.sql schema/observer-tables.postgres.sql schema/grants.postgres.sql \
-     schema/fill-grants.sh \
-     /opt/newapi-observer/schema/
+COPY schema/observer-tables.sql schema/grants.sql schema/grants-logs.sql schema/observer-tables.postgres.sql \
+     schema/grants.postgres.sql schema/grants-logs.postgres.sql schema/fill-grants.sh /opt/newapi-observer/schema/
 COPY deploy/demo-database.sh /usr/local/bin/demo-database
 ENTRYPOINT ["demo-database"]

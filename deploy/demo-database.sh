@@ -6,10 +6,11 @@ set -eu
 SCHEMA=/opt/newapi-observer/schema
 case ${DB_TYPE:-mysql} in postgres|postgresql) ENGINE=postgres ;; *) ENGINE=mysql ;; esac
 
-# fill FILE AGG_DB_NAME: a grants file with its placeholders filled in (passwords escaped).
+# fill FILE AGG_DB_NAME: a grants file with its placeholders filled in, passwords escaped (the demo keeps logs in
+# new-api's database).
 fill() {
-  AGG_DB_NAME=$2 RO_PASSWORD=$DB_PASS_RO AGG_PASSWORD=$DB_PASS_AGG GRAFANA_PASSWORD=$GRAFANA_DB_PASSWORD \
-    "$SCHEMA/fill-grants.sh" "$1"
+  LOGS_DB_NAME=$DB_NAME AGG_DB_NAME=$2 RO_PASSWORD=$DB_PASS_RO AGG_PASSWORD=$DB_PASS_AGG \
+    GRAFANA_PASSWORD=$GRAFANA_DB_PASSWORD "$SCHEMA/fill-grants.sh" "$1"
 }
 # newapi-sim's connection, as the script's arguments.
 set -- --db.type="$ENGINE" --db.host="$DB_HOST" --db.port="$DB_PORT" --db.name="$DB_NAME" --db.user=newapi_sim
@@ -29,10 +30,11 @@ SQL
   newapi-sim load "$@" || echo "history already loaded"
   # The roles and the observer's schema, then its tables as their owner (the aggregator also creates them at start).
   agg_schema=${AGG_DB_NAME:-observer}
-  fill "$SCHEMA/grants.postgres.sql" "$agg_schema" | db -d "$DB_NAME"
+  { fill "$SCHEMA/grants.postgres.sql" "$agg_schema"; fill "$SCHEMA/grants-logs.postgres.sql" "$agg_schema"; } |
+    db -d "$DB_NAME"
   { echo "SET ROLE newapi_agg; SET search_path = \"$agg_schema\";"; cat "$SCHEMA/observer-tables.postgres.sql"; } |
     db -d "$DB_NAME"
-  fill "$SCHEMA/grants.postgres.sql" "$agg_schema" | db -d "$DB_NAME"  # again, for Grafana's table
+  fill "$SCHEMA/grants-logs.postgres.sql" "$agg_schema" | db -d "$DB_NAME"  # again, for Grafana's table
 else
   db() { mysql --host="$DB_HOST" --port="$DB_PORT" --user=root --password="$MYSQL_ROOT_PASSWORD" "$@"; }
   until db -e 'SELECT 1' >/dev/null 2>&1; do echo "waiting for MySQL at $DB_HOST:$DB_PORT"; sleep 2; done
@@ -40,6 +42,6 @@ else
          GRANT ALL ON \`$DB_NAME\`.* TO 'newapi_sim'@'%';"
   newapi-sim load "$@" || echo "history already loaded"
   db "$DB_NAME" <"$SCHEMA/observer-tables.sql"
-  fill "$SCHEMA/grants.sql" "${AGG_DB_NAME:-$DB_NAME}" | db
+  { fill "$SCHEMA/grants.sql" "${AGG_DB_NAME:-$DB_NAME}"; fill "$SCHEMA/grants-logs.sql" "${AGG_DB_NAME:-$DB_NAME}"; } | db
 fi
 exec newapi-sim live "$@"

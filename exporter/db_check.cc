@@ -6,6 +6,8 @@
 #include <map>
 #include <regex>
 
+#include "grants_logs_postgres_sql.inc"
+#include "grants_logs_sql.inc"
 #include "grants_postgres_sql.inc"
 #include "grants_sql.inc"
 #include "observer_tables_postgres_sql.inc"
@@ -45,23 +47,29 @@ std::string TableOf(const observer::Dialect& dialect, const Grant& g, const std:
 
 }  // namespace
 
-ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::string& observer_tables_sql) {
-  const std::string statements = WithoutComments(grants_sql);
+ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::string& grants_logs_sql,
+                                     const std::string& observer_tables_sql) {
   ExporterAccount account;
-  // MySQL: ON `@DB_NAME@`.`logs` TO 'newapi_ro'@'%'; PostgreSQL: ON public.logs TO newapi_ro.
+  // MySQL: ON `@DB_NAME@`.`logs` TO 'newapi_ro'@'%'; PostgreSQL: ON public.logs TO newapi_ro, public being the
+  // schema of the database the file runs in.
   static const std::regex kGrant(R"(GRANT SELECT\s*(\(([^)]*)\))?\s*ON\s+([^.\s]+)\.([^.\s]+)\s+TO\s+'?newapi_ro\b)");
-  for (std::sregex_iterator it(statements.begin(), statements.end(), kGrant), end; it != end; ++it) {
-    const std::string container = Trim((*it)[3]);
-    Grant g{container == "public" ? "@DB_NAME@" : container, Trim((*it)[4]), {}};
-    const std::string columns = (*it)[2];
-    for (size_t pos = 0; !columns.empty() && pos <= columns.size();) {
-      size_t comma = columns.find(',', pos);
-      if (comma == std::string::npos) comma = columns.size();
-      g.columns.push_back(Trim(columns.substr(pos, comma - pos)));
-      pos = comma + 1;
+  const std::pair<std::string, const char*> files[] = {{WithoutComments(grants_sql), "@DB_NAME@"},
+                                                       {WithoutComments(grants_logs_sql), "@LOGS_DB_NAME@"}};
+  for (const auto& [statements, public_database] : files) {
+    for (std::sregex_iterator it(statements.begin(), statements.end(), kGrant), end; it != end; ++it) {
+      const std::string container = Trim((*it)[3]);
+      Grant g{container == "public" ? public_database : container, Trim((*it)[4]), {}};
+      const std::string columns = (*it)[2];
+      for (size_t pos = 0; !columns.empty() && pos <= columns.size();) {
+        size_t comma = columns.find(',', pos);
+        if (comma == std::string::npos) comma = columns.size();
+        g.columns.push_back(Trim(columns.substr(pos, comma - pos)));
+        pos = comma + 1;
+      }
+      account.grants.push_back(std::move(g));
     }
-    account.grants.push_back(std::move(g));
   }
+  const std::string statements = WithoutComments(grants_sql) + WithoutComments(grants_logs_sql);
   // A grant the file takes back (older setups read all of options) is not one the account needs.
   static const std::regex kRevoke(R"(REVOKE (SELECT|ALL) ON\s+([^.\s]+)\.([^.\s]+)\s+FROM\s+'?newapi_ro\b)");
   for (std::sregex_iterator it(statements.begin(), statements.end(), kRevoke), end; it != end; ++it) {
@@ -98,7 +106,7 @@ std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<
 
 // The connection that reads a table: logs and the observer's tables live on the logs database.
 observer::DbClient& ConnectionFor(const Grant& g, observer::DbClient& main, observer::DbClient& logs) {
-  return g.database == "@AGG_DB_NAME@" || g.table == "logs" ? logs : main;
+  return g.database == "@DB_NAME@" ? main : logs;
 }
 
 ExporterConnections CountExporterConnections(int api_connections, const observer::DbOptions& main,
@@ -121,9 +129,11 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
   const bool logs_elsewhere = &main != &logs;
   const observer::Dialect& dialect = main.dialect();
   const bool postgres = dialect.engine() == observer::DbEngine::kPostgres;
-  const char* grants_file = postgres ? "schema/grants.postgres.sql" : "schema/grants.sql";
-  const ExporterAccount account =
-      ParseExporterAccount(postgres ? kGrantsPostgresSql : kGrantsSql, kObserverTablesPostgresSql);
+  const char* grants_file = postgres ? "schema/grants.postgres.sql and grants-logs.postgres.sql"
+                                     : "schema/grants.sql and grants-logs.sql";
+  const ExporterAccount account = ParseExporterAccount(postgres ? kGrantsPostgresSql : kGrantsSql,
+                                                       postgres ? kGrantsLogsPostgresSql : kGrantsLogsSql,
+                                                       kObserverTablesPostgresSql);
   std::vector<CheckItem> items;
   items.push_back({CheckItem::kOk, "server",
                    std::string(observer::FlavorName(main.server().flavor)) + " " + main.server().version + ", database " +

@@ -1,7 +1,7 @@
 // `newapi-exporter --check`: connects with the exporter's settings and reports what an operator needs to know about
-// the database before relying on it: server, grants present or missing (against schema/grants.sql or
-// grants.postgres.sql), secrets that must not be readable (columns, and new-api's options beyond the observer_options
-// view), the account's connection limit against what the exporter opens, the `logs` indexes (with
+// the database before relying on it: server, grants present or missing (against schema/grants.sql and grants-logs.sql
+// or their .postgres counterparts), secrets that must not be readable (columns, and new-api's options beyond the
+// observer_options view), the account's connection limit against what the exporter opens, the `logs` indexes (with
 // the exact statement for the old order), whether `logs` seems to live elsewhere (LOG_SQL_DSN), and how many users log
 // their IP.
 #pragma once
@@ -21,7 +21,7 @@ struct CheckItem {
 
 // A table the exporter's account must be able to read, and which of its columns.
 struct Grant {
-  std::string database;  // "@DB_NAME@" or "@AGG_DB_NAME@"
+  std::string database;  // "@DB_NAME@" (the main database), "@LOGS_DB_NAME@" or "@AGG_DB_NAME@" (beside logs)
   std::string table;
   std::vector<std::string> columns;  // empty = whole table
 };
@@ -30,9 +30,10 @@ struct ExporterAccount {
   std::vector<Grant> grants;
   int connection_limit = 0;  // MAX_USER_CONNECTIONS / CONNECTION LIMIT; 0 = none
 };
-// Reads schema/grants.sql or grants.postgres.sql. The latter grants SELECT on every table of the observer's schema:
-// those are the tables created by observer_tables_sql.
-ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::string& observer_tables_sql);
+// Reads schema/grants.sql with grants-logs.sql, or their .postgres counterparts. grants-logs.postgres.sql grants
+// SELECT on every table of the observer's schema: those are the tables created by observer_tables_sql.
+ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::string& grants_logs_sql,
+                                     const std::string& observer_tables_sql);
 
 // The index advice for `logs` from Dialect::IndexColumnsSql rows (index name, position in the index, column): "" when
 // (created_at, id) is there, else the statements that fix it.

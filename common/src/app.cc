@@ -21,6 +21,14 @@ sigset_t TerminationSignals() {
   return set;
 }
 
+// A DSN's password is a secret too: .env.example's change-me placeholder refuses to start, naming the setting.
+void RefusePlaceholderPassword(const DbOptions& options, const std::string& setting) {
+  if (options.password.rfind(kPlaceholderSecretPrefix, 0) == 0) {
+    throw ConfigError("the password in " + setting + " is still the placeholder of .env.example (" +
+                      std::string(kPlaceholderSecretPrefix) + "...): set a real secret");
+  }
+}
+
 }  // namespace
 
 Setting LogLevelSetting() { return {"log.level", "LOG_LEVEL", "info", "log level: debug, info, warn or error"}; }
@@ -61,10 +69,7 @@ DbOptions DbOptionsFrom(const Config& config, bool read_only) {
     if (std::string error = ParseDsn(dsn, &options); !error.empty()) {
       throw ConfigError("invalid --db.dsn (DB_DSN_RO / DB_DSN_AGG): " + error);
     }
-    if (options.password.rfind(kPlaceholderSecretPrefix, 0) == 0) {
-      throw ConfigError("the password in --db.dsn (DB_DSN_RO / DB_DSN_AGG) is still the placeholder of .env.example (" +
-                        std::string(kPlaceholderSecretPrefix) + "...): set a real secret");
-    }
+    RefusePlaceholderPassword(options, "--db.dsn (DB_DSN_RO / DB_DSN_AGG)");
   } else {
     if (!ParseDbEngine(config.GetString("db.type"), &options.engine)) {
       throw ConfigError("invalid value '" + config.GetString("db.type") +
@@ -95,6 +100,7 @@ DbOptions LogsDbOptionsFrom(const Config& config, const DbOptions& main) {
   if (std::string error = ParseDsn(dsn, &logs); !error.empty()) {
     throw ConfigError("invalid --db.logs-dsn (LOG_DSN_RO / LOG_DSN_AGG): " + error);
   }
+  RefusePlaceholderPassword(logs, "--db.logs-dsn (LOG_DSN_RO / LOG_DSN_AGG)");
   return logs;
 }
 

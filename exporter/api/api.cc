@@ -40,7 +40,8 @@ Api::Api(ApiOptions options, observer::DbOptions logs_db, observer::DbOptions ma
       context_(std::move(context)) {
   std::optional<observer::DbOptions> names_db;
   if (!observer::SameDatabase(logs_db, main_db)) names_db = ApiDbOptions(std::move(main_db), options_.query_timeout_ms);
-  context_.names = std::make_shared<EntityNames>(std::move(names_db), options_.connections, options_.pool_wait);
+  // One connection for names when they live elsewhere: a short query per answer, after the answer's own.
+  context_.names = std::make_shared<EntityNames>(std::move(names_db), 1, options_.pool_wait);
 }
 
 std::shared_ptr<const TimeZone> Api::Zone(const std::string& requested, std::string* error) {

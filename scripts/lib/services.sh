@@ -205,30 +205,36 @@ SQL
     ALTER USER 'newapi_sim'@'%' IDENTIFIED BY '$password'; GRANT ALL PRIVILEGES ON \`$db\`.* TO 'newapi_sim'@'%';"
 }
 
-# create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE] [AGG_DATABASE]: the observer's own tables
-# (schema/observer-tables.sql, in AGG_DATABASE, by default DATABASE) and the exporter's, aggregator's and Grafana's
-# accounts (schema/grants.sql filled in by schema/fill-grants.sh; Grafana's password: $GRAFANA_PASSWORD, else a random
-# one); the new-api tables must exist.
-# PostgreSQL: AGG_DATABASE is a schema of DATABASE (default observer); schema/grants.postgres.sql creates it and the
-# roles, then schema/observer-tables.postgres.sql is loaded there as newapi_agg (the aggregator does the same at its
-# start), so the tables are newapi_agg's and the exporter may read them; the grants run once more for Grafana's table.
+# create_observer_users DIR RO_PASSWORD AGG_PASSWORD [DATABASE] [AGG_DATABASE] [LOGS_DATABASE]: the observer's own
+# tables (schema/observer-tables.sql) and the exporter's, aggregator's and Grafana's accounts (schema/grants.sql in
+# DATABASE, schema/grants-logs.sql in LOGS_DATABASE, by default DATABASE: where logs live; filled in by
+# schema/fill-grants.sh; Grafana's password: $GRAFANA_PASSWORD, else a random one); the new-api tables must exist.
+# MariaDB: the observer's tables go to AGG_DATABASE, by default LOGS_DATABASE. PostgreSQL: AGG_DATABASE is a schema of
+# LOGS_DATABASE (default observer); grants-logs.postgres.sql creates it and the roles, then
+# schema/observer-tables.postgres.sql is loaded there as newapi_agg (the aggregator does the same at its start), so the
+# tables are newapi_agg's and the exporter may read them; grants-logs.postgres.sql runs once more for Grafana's table.
 create_observer_users() {
-  local dir=$1 db=${4:-new-api}
-  local fill=(env DB_NAME="$db" RO_PASSWORD="$2" AGG_PASSWORD="$3" GRAFANA_PASSWORD="${GRAFANA_PASSWORD:-$(random_password)}")
+  local dir=$1 ro=$2 agg=$3 db=${4:-new-api}
+  local logs_db=${6:-$db} grafana=${GRAFANA_PASSWORD:-$(random_password)}
   if [ "$(db_engine)" = postgres ]; then
     local agg_schema=${5:-observer}
-    fill+=(AGG_DB_NAME="$agg_schema" "$REPO_ROOT/schema/fill-grants.sh" "$REPO_ROOT/schema/grants.postgres.sql")
-    "${fill[@]}" | PGDATABASE=$db postgres_sql "$dir" || return 1
+    fill_grants "$REPO_ROOT/schema/grants.postgres.sql" | PGDATABASE=$db postgres_sql "$dir" || return 1
+    fill_grants "$REPO_ROOT/schema/grants-logs.postgres.sql" | PGDATABASE=$logs_db postgres_sql "$dir" || return 1
     { echo "SET ROLE newapi_agg;"; echo "SET search_path = \"$agg_schema\";"
-      cat "$REPO_ROOT/schema/observer-tables.postgres.sql"; } | PGDATABASE=$db postgres_sql "$dir" || return 1
-    "${fill[@]}" | PGDATABASE=$db postgres_sql "$dir"
+      cat "$REPO_ROOT/schema/observer-tables.postgres.sql"; } | PGDATABASE=$logs_db postgres_sql "$dir" || return 1
+    fill_grants "$REPO_ROOT/schema/grants-logs.postgres.sql" | PGDATABASE=$logs_db postgres_sql "$dir"
     return
   fi
-  local agg_db=${5:-$db}
+  local agg_db=${5:-$logs_db}
   mariadb_sql "$dir" "CREATE DATABASE IF NOT EXISTS \`$agg_db\`"
   mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot "$agg_db" <"$REPO_ROOT/schema/observer-tables.sql"
-  "${fill[@]}" AGG_DB_NAME="$agg_db" "$REPO_ROOT/schema/fill-grants.sh" "$REPO_ROOT/schema/grants.sql" |
+  { fill_grants "$REPO_ROOT/schema/grants.sql"; fill_grants "$REPO_ROOT/schema/grants-logs.sql"; } |
     mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot
+}
+# fill_grants FILE: the grants file with create_observer_users' names and passwords in its placeholders (escaped).
+fill_grants() {
+  DB_NAME=$db LOGS_DB_NAME=$logs_db AGG_DB_NAME=${agg_schema:-$agg_db} RO_PASSWORD=$ro AGG_PASSWORD=$agg \
+    GRAFANA_PASSWORD=$grafana "$REPO_ROOT/schema/fill-grants.sh" "$1"
 }
 
 # loopback_config FILE EXPORTER_PORT AGGREGATOR_PORT ALERTMANAGER_PORT [INTERVAL [FOR [GROUP_WAIT]]]: prints a

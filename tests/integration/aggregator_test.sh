@@ -7,8 +7,9 @@
 #    exporters report identical values;
 #  - deleting old logs (new-api's cleanup) changes neither finalized hours nor the exporter's counters.
 # Usage: aggregator_test.sh BUILD_DIR PORT_BASE. DB_ENGINE: MariaDB or PostgreSQL. AGG_DB names the database (MariaDB;
-# default: the new-api database itself) or schema of new-api's database (PostgreSQL; default: observer) of the
-# observer's tables.
+# default: the logs database itself) or schema of the logs database (PostgreSQL; default: observer) of the
+# observer's tables. LOGS_DB puts logs in a database of their own, as new-api's LOG_SQL_DSN does: the aggregator and
+# the exporters are then told where (LOG_DSN_AGG, LOG_DSN_RO) and every query of this test runs there.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 export DB_TYPE
@@ -21,15 +22,15 @@ if [ "$DB_TYPE" = postgres ]; then
   CACHE_TOKENS="CAST(CAST(other AS jsonb) ->> 'cache_tokens' AS bigint)"
   checksum_of() { echo "SUM(hashtextextended($1, 0))"; }
   delete_batch() {  # CUTOFF
-    newapi_sql "WITH d AS (DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE created_at < $1 LIMIT 5000)
+    logs_sql "WITH d AS (DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE created_at < $1 LIMIT 5000)
                 RETURNING 1) SELECT COUNT(*) FROM d"
   }
 else
-  AGG_DB=${AGG_DB:-new-api}
+  AGG_DB=${AGG_DB:-${LOGS_DB:-new-api}}
   EXACT='' DIV=DIV
   CACHE_TOKENS="CAST(JSON_VALUE(other, '\$.cache_tokens') AS SIGNED)"
   checksum_of() { echo "BIT_XOR(CRC32($1))"; }
-  delete_batch() { newapi_sql "DELETE FROM logs WHERE created_at < $1 LIMIT 5000; SELECT ROW_COUNT();"; }
+  delete_batch() { logs_sql "DELETE FROM logs WHERE created_at < $1 LIMIT 5000; SELECT ROW_COUNT();"; }
 fi
 A="\"$AGG_DB\""  # the observer's tables are $A.agg_...
 BUILD_DIR=$1 DB_PORT=$2 E1_PORT=$(($2 + 1)) E2_PORT=$(($2 + 2)) A1_PORT=$(($2 + 3)) A2_PORT=$(($2 + 4))
@@ -47,10 +48,13 @@ simulated_database "$DB" "$DB_PORT" --history.rows=80000 --history.days=3 --user
 aggregator() {
   local port=$1; shift
   DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$port AGG_INTERVAL_SECONDS=1 AGG_STANDBY_RETRY_SECONDS=1 \
-    AGG_DB_NAME=$AGG_DB \
+    AGG_DB_NAME=$AGG_DB LOG_DSN_AGG=$(logs_dsn newapi_agg agg-pass) \
     exec "$BUILD_DIR/aggregator/newapi-aggregator" "$@"
 }
-exporter() { DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$1 AGG_DB_NAME=$AGG_DB exec "$BUILD_DIR/exporter/newapi-exporter"; }
+exporter() {
+  DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$1 AGG_DB_NAME=$AGG_DB LOG_DSN_RO=$(logs_dsn newapi_ro ro-pass) \
+    exec "$BUILD_DIR/exporter/newapi-exporter"
+}
 start() { local name=$1; shift; ("$@") >>"$TEST_DIR/$name.log" 2>&1 & echo $! >"$TEST_DIR/$name.pid"; }
 
 (sim live --live.rate=60 --live.writers=3 --anomaly.interval=0) >"$TEST_DIR/live.log" 2>&1 &
@@ -62,10 +66,10 @@ for i in $(seq 1 10); do
   sleep "0.$(( RANDOM % 9 + 1 ))$(( RANDOM % 10 ))"
   kill -9 "$(cat "$TEST_DIR/a1.pid")" 2>/dev/null; wait "$(cat "$TEST_DIR/a1.pid")" 2>/dev/null; rm -f "$TEST_DIR/a1.pid"
 done
-check "10 aggregators were killed mid-work (progress so far: $(newapi_sql "SELECT COUNT(*) FROM $A.agg_usage_hourly") rows)" true
+check "10 aggregators were killed mid-work (progress so far: $(logs_sql "SELECT COUNT(*) FROM $A.agg_usage_hourly") rows)" true
 (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
 check "a pass with --once completes after the kills" test $? = 0
-F=$(newapi_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
+F=$(logs_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
 check "hours are finalized (until $F)" test -n "$F"
 
 # Ground truth per finalized hour and key, with the counting rules of observer/newapi/usage.h.
@@ -86,12 +90,12 @@ agg_sql() { echo "SELECT hour, user_id, token_id, model_name, channel_id, \"grou
   FROM $A.agg_usage_hourly WHERE $1"; }
 # differences LOGS_CONDITION AGG_CONDITION: rows in the truth and not in the table, and the other way round.
 differences() {
-  newapi_sql "SELECT COUNT(*) FROM (($(truth_sql "$1")) EXCEPT ($(agg_sql "$2"))) d"
-  newapi_sql "SELECT COUNT(*) FROM (($(agg_sql "$2")) EXCEPT ($(truth_sql "$1"))) d"
+  logs_sql "SELECT COUNT(*) FROM (($(truth_sql "$1")) EXCEPT ($(agg_sql "$2"))) d"
+  logs_sql "SELECT COUNT(*) FROM (($(agg_sql "$2")) EXCEPT ($(truth_sql "$1"))) d"
 }
 diff_counts=$(differences "created_at < $F" "hour < $F" | paste -sd' ')
 check "every finalized hour equals the SQL ground truth (rows differing: $diff_counts)" test "$diff_counts" = "0 0"
-check "the finalized hours are not empty" test "$(newapi_sql "SELECT COUNT(*) FROM $A.agg_usage_hourly WHERE hour < $F")" -gt 100
+check "the finalized hours are not empty" test "$(logs_sql "SELECT COUNT(*) FROM $A.agg_usage_hourly WHERE hour < $F")" -gt 100
 
 # The rollups: each equals agg_usage_hourly grouped by its key; agg_active_hourly equals the hours since each
 # subject's previous hour with requests, computed here from logs with a window function.
@@ -101,7 +105,7 @@ rollup_diff() {  # TABLE KEYS
     GROUP BY hour, $2"
   local table="SELECT hour, $2, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota,
     use_time_sum, use_time_max FROM $A.$1 WHERE hour < $F"
-  newapi_sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
+  logs_sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
 }
 active_truth() {  # KIND ID_COLUMN
   echo "SELECT h AS hour, '$1' AS kind, COALESCE(LEAST((h - prev) $DIV 3600, 25), 25) AS since, COUNT(*) AS active FROM (
@@ -111,7 +115,7 @@ active_truth() {  # KIND ID_COLUMN
 active_diff() {
   local truth="$(active_truth user user_id) UNION ALL $(active_truth token token_id)"
   local table="SELECT hour, kind, hours_since_last, active FROM $A.agg_active_hourly WHERE hour < $F"
-  newapi_sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
+  logs_sql "SELECT (SELECT COUNT(*) FROM (($truth) EXCEPT ($table)) a) + (SELECT COUNT(*) FROM (($table) EXCEPT ($truth)) b)"
 }
 rollup_report() {
   echo "by_user $(rollup_diff agg_usage_hourly_by_user user_id), by_token $(rollup_diff agg_usage_hourly_by_token token_id)," \
@@ -122,20 +126,20 @@ rollups_exact="by_user 0, by_token 0, by_model_channel 0, active 0"
 report=$(rollup_report)
 check "every rollup of the finalized hours equals its ground truth (rows differing: $report)" test "$report" = "$rollups_exact"
 check "the rollups are ready (rollups_until = finalized_until)" \
-  test "$(newapi_sql "SELECT value FROM $A.agg_state WHERE name = 'rollups_until'")" = "$F"
+  test "$(logs_sql "SELECT value FROM $A.agg_state WHERE name = 'rollups_until'")" = "$F"
 check "agg_active_hourly counts subjects back to the cap" \
-  test "$(newapi_sql "SELECT COUNT(DISTINCT hours_since_last) FROM $A.agg_active_hourly")" -gt 5
+  test "$(logs_sql "SELECT COUNT(DISTINCT hours_since_last) FROM $A.agg_active_hourly")" -gt 5
 # An installation older than the rollups: they are built from agg_usage_hourly on the next pass.
-newapi_sql "DROP TABLE $A.agg_usage_hourly_by_user, $A.agg_usage_hourly_by_token, $A.agg_usage_hourly_by_model_channel,
+logs_sql "DROP TABLE $A.agg_usage_hourly_by_user, $A.agg_usage_hourly_by_token, $A.agg_usage_hourly_by_model_channel,
   $A.agg_active_hourly; DELETE FROM $A.agg_state WHERE name = 'rollups_until'"
 (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
 check "a pass over an installation without rollups succeeds" test $? = 0
 check "  ... and logs that it built them" grep -q '"rollups built"' "$TEST_DIR/once.log"
-F=$(newapi_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
+F=$(logs_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
 report=$(rollup_report)
 check "  ... and the rebuilt rollups equal their ground truth (rows differing: $report)" test "$report" = "$rollups_exact"
 
-checksum() { newapi_sql "SELECT COUNT(*), $(checksum_of "CONCAT_WS(',', hour, user_id, token_id, model_name, channel_id,
+checksum() { logs_sql "SELECT COUNT(*), $(checksum_of "CONCAT_WS(',', hour, user_id, token_id, model_name, channel_id,
   \"group\", is_stream, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota,
   use_time_sum, use_time_max)") FROM $A.agg_usage_hourly WHERE hour < $F"; }
 before=$(checksum)
@@ -182,7 +186,7 @@ check "exporter 2 starts" wait_until 20 caught_up "$E2_PORT"
 
 stop_pidfile "$TEST_DIR/sim.pid" 30
 rows_of() { metric_value "http://127.0.0.1:$1/metrics" newapi_exporter_tail_last_id; }
-max_id=$(newapi_sql "SELECT MAX(id) FROM logs")
+max_id=$(logs_sql "SELECT MAX(id) FROM logs")
 settled() { [ "$(rows_of "$E1_PORT")" = "$max_id" ] && [ "$(rows_of "$E2_PORT")" = "$max_id" ]; }
 wait_until 20 settled; sleep 2
 counters() { curl -fsS "http://127.0.0.1:$1/metrics" | grep -E '^newapi_[a-z_]+_total\{' | grep -v '^newapi_exporter' | sort; }
@@ -194,6 +198,27 @@ for port in "$E1_PORT" "$E2_PORT"; do
   check "exporter on $port equals the all-time SQL totals" test $? = 0
   grep -E "Failure|missing|not in SQL" "$TEST_DIR/check-$port.out" | head -5
 done
+
+# The API's totals come from where logs live, the names of users and tokens from the main database (new-api). One
+# exporter from here on: the read-only account's connection limit (schema/grants.sql) is sized for one.
+stop_pidfile "$TEST_DIR/e2.pid" 10
+if [ -n "${LOGS_DB:-}" ]; then
+  DB_PORT=$DB_PORT DB_PASS_RO=ro-pass AGG_DB_NAME=$AGG_DB LOG_DSN_RO=$(logs_dsn newapi_ro ro-pass) \
+    "$BUILD_DIR/exporter/newapi-exporter" --check >"$TEST_DIR/check.txt" 2>&1
+  check "--check passes with logs in $LOGS_DB ($(grep -c '^ok' "$TEST_DIR/check.txt") ok, $(grep -c '^FAIL' "$TEST_DIR/check.txt") FAIL)" \
+    grep -q "^check passed" "$TEST_DIR/check.txt"
+  check "--check names the logs database" grep -q "logs: .*database $LOGS_DB" "$TEST_DIR/check.txt"
+  grep '^FAIL' "$TEST_DIR/check.txt"
+fi
+now=$(date +%s)
+top() { curl -fsS "http://127.0.0.1:$E1_PORT/api/stats/top?start_ms=$(( (now - 3 * 86400) * 1000 ))&end_ms=$(( now * 1000 ))&by=$1&limit=5"; }
+names() {  # BY ID_FIELD "NAME SQL": the top rows' "id name" and the same from SQL, one per line
+  top "$1" | jq -r ".[] | \"\(.$2) \(.$3)\"" >"$TEST_DIR/top-$1.txt"
+  while read -r id _; do echo "$id $(newapi_sql "$4 WHERE id = $id")"; done <"$TEST_DIR/top-$1.txt" >"$TEST_DIR/sql-$1.txt"
+  [ -s "$TEST_DIR/top-$1.txt" ] && cmp -s "$TEST_DIR/top-$1.txt" "$TEST_DIR/sql-$1.txt"
+}
+check "top users carry their names from users" names user user_id username "SELECT username FROM users"
+check "top tokens carry their names from tokens" names token token_id token_name "SELECT name FROM tokens"
 
 # new-api's log cleanup deletes old rows in batches: finalized hours and counters stay as they were.
 before=$(checksum)
@@ -214,10 +239,10 @@ check "exporter counters are unchanged after the deletion and a restart" cmp -s 
 
 # Rows deleted from an hour that is still open: its recompute drops the keys that vanished.
 open_hour=$(( $(date +%s) / 3600 * 3600 ))
-victim=$(newapi_sql "SELECT token_id FROM logs WHERE created_at >= $open_hour AND type = 2 LIMIT 1")
-newapi_sql "DELETE FROM logs WHERE created_at >= $open_hour AND token_id = $victim"
+victim=$(logs_sql "SELECT token_id FROM logs WHERE created_at >= $open_hour AND type = 2 LIMIT 1")
+logs_sql "DELETE FROM logs WHERE created_at >= $open_hour AND token_id = $victim"
 once; check "a pass after deleting rows of an open hour succeeds" test $? = 0
-F=$(newapi_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
+F=$(logs_sql "SELECT value FROM $A.agg_state WHERE name = 'finalized_until'")
 diff_counts=$(differences "created_at >= $F" "hour >= $F" | paste -sd' ')
 check "open hours equal the SQL ground truth after rows in them were deleted (differing: $diff_counts)" \
   test "$diff_counts" = "0 0"

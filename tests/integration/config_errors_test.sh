@@ -42,6 +42,10 @@ expect_config_error "exporter DSN on the command line" "DB_DSN_RO" "s3cr3t" \
   "$EXPORTER" --db.dsn='postgresql://newapi_ro:s3cr3t@db:5432/new-api'
 expect_config_error "aggregator DSN with a broken escape" "DB_DSN_AGG" "s3cr3t" \
   env DB_DSN_AGG='postgresql://newapi_agg:s3cr3t%zz@db/new-api' "$AGGREGATOR"
+expect_config_error "exporter logs DSN without a database" "LOG_DSN_RO" "s3cr3t" \
+  env LOG_DSN_RO='newapi_ro:s3cr3t@tcp(db:3306)' "$EXPORTER"
+expect_config_error "aggregator logs DSN with a broken escape" "LOG_DSN_AGG" "s3cr3t" \
+  env LOG_DSN_AGG='postgresql://newapi_agg:s3cr3t%zz@db/new-api-logs' "$AGGREGATOR"
 expect_config_error "aggregator bad port" "AGGREGATOR_PORT" "" env AGGREGATOR_PORT=-1 "$AGGREGATOR"
 expect_config_error "aggregator bad interval" "AGG_INTERVAL_SECONDS" "" env AGG_INTERVAL_SECONDS=never "$AGGREGATOR"
 expect_config_error "aggregator secret flag" "DB_PASS_AGG" "s3cr3t" "$AGGREGATOR" --db.password=s3cr3t
@@ -56,6 +60,8 @@ expect_config_error "exporter placeholder password" "DB_PASS_RO" "change-me-ro" 
 expect_config_error "aggregator placeholder password" "DB_PASS_AGG" "change-me-agg" env DB_PASS_AGG=change-me-agg "$AGGREGATOR"
 expect_config_error "exporter placeholder password in a DSN" "DB_DSN_RO" "change-me-ro" \
   env DB_DSN_RO='postgresql://newapi_ro:change-me-ro@db:5432/new-api' "$EXPORTER"
+expect_config_error "exporter placeholder password in the logs DSN" "LOG_DSN_RO" "change-me-ro" \
+  env LOG_DSN_RO='postgresql://newapi_ro:change-me-ro@logs-db:5432/new-api-logs' "$EXPORTER"
 expect_config_error "exporter placeholder API token" "API_TOKEN" "change-me-api-token" \
   env API_AUTH=token API_TOKEN=change-me-api-token "$EXPORTER"
 expect_config_error "exporter short API token" "API_TOKEN is shorter than 16" "s3cr3t-t0ken" \

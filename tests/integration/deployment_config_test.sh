@@ -57,6 +57,7 @@ d = os.environ["TEST_DIR"]
 services = yaml.safe_load(open(d + "/config.yml"))["services"]
 owners = {  # secret -> the services that may see it
     "DB_PASS_RO": {"exporter", "simulator", "simulator-postgres"}, "DB_DSN_RO": {"exporter"}, "API_TOKEN": {"exporter"},
+    "LOG_DSN_RO": {"exporter"}, "LOG_DSN_AGG": {"aggregator"},
     "DB_PASS_AGG": {"aggregator", "simulator", "simulator-postgres"}, "DB_DSN_AGG": {"aggregator"},
     "RELAY_TOKEN": {"aggregator", "alertmanager"}, "DINGTALK_WEBHOOK_URL": {"aggregator"}, "DINGTALK_SECRET": {"aggregator"},
     "FEISHU_WEBHOOK_URL": {"aggregator"}, "FEISHU_SECRET": {"aggregator"}, "WECOM_WEBHOOK_URL": {"aggregator"},

@@ -38,7 +38,7 @@ std::string OtherNumber(const Dialect& dialect, const std::string& key) {
 class ExactnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = std::make_unique<DbClient>(testing::CheckDbOptions(EnvInt("NEWAPI_CHECK_DB_PORT")));
+    db_ = std::make_unique<DbClient>(testing::CheckLogsDbOptions(EnvInt("NEWAPI_CHECK_DB_PORT")));
     DbStatus connected = db_->Connect();
     ASSERT_TRUE(connected.ok) << connected.message;
     samples_ = testing::ParseExposition(testing::Scrape(EnvInt("NEWAPI_CHECK_EXPORTER_PORT")));

@@ -32,14 +32,18 @@ make_test_dir() {
 # with a simulated new-api database (history loaded with the flags given), the observer's tables and accounts
 # (newapi_ro / ro-pass, newapi_agg / agg-pass) and a read-only account for ground-truth queries (observer_check /
 # observer-check, SELECT on new-api's tables and the observer's). AGG_DB, if set, holds the observer's tables (a
-# database on MariaDB, a schema of new-api on PostgreSQL; default: new-api / observer). Defines sim() (newapi-sim
-# against it, exec'd: call it in a subshell) and sql() (as root / the superuser; PostgreSQL: in database new-api).
+# database on MariaDB, a schema on PostgreSQL; default: the logs database / observer). LOGS_DB, if set, is a database
+# of the same server holding logs and the observer's tables, as new-api's LOG_SQL_DSN makes it. Defines sim()
+# (newapi-sim against it, exec'd: call it in a subshell) and sql() (as root / the superuser; PostgreSQL: in database
+# new-api).
 simulated_database() {
   SIM_DB_DIR=$1 SIM_DB_PORT=$2; shift 2
   db_start "$SIM_DB_DIR" "$SIM_DB_PORT" || return 1
   create_simulator_user "$SIM_DB_DIR" sim-pass
-  (sim load "$@") >"$SIM_DB_DIR/load.log" 2>&1 || { tail -5 "$SIM_DB_DIR/load.log" >&2; return 1; }
-  create_observer_users "$SIM_DB_DIR" ro-pass agg-pass new-api ${AGG_DB:+"$AGG_DB"} || return 1
+  [ -z "${LOGS_DB:-}" ] || create_simulator_user "$SIM_DB_DIR" sim-pass "$LOGS_DB"
+  (sim load ${LOGS_DB:+--db.logs-name="$LOGS_DB"} "$@") >"$SIM_DB_DIR/load.log" 2>&1 ||
+    { tail -5 "$SIM_DB_DIR/load.log" >&2; return 1; }
+  create_observer_users "$SIM_DB_DIR" ro-pass agg-pass new-api "${AGG_DB:-}" "${LOGS_DB:-}" || return 1
   create_check_user
 }
 sim() {
@@ -49,28 +53,42 @@ sim() {
 sql() { db_sql "$SIM_DB_DIR" "$@"; }
 # newapi_sql SQL: runs SQL in the simulated new-api database on either engine, with unqualified table names and
 # double-quoted identifiers (MariaDB: ANSI_QUOTES for this session).
-newapi_sql() {
-  if [ "$(db_engine)" = postgres ]; then sql "$*"; return; fi
-  sql "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); USE \`new-api\`; $*"
+newapi_sql() { sql_in new-api "$@"; }
+# logs_sql SQL: the same in the database holding logs and the observer's tables (LOGS_DB, else new-api).
+logs_sql() { sql_in "${LOGS_DB:-new-api}" "$@"; }
+sql_in() {
+  local db=$1; shift
+  if [ "$(db_engine)" = postgres ]; then PGDATABASE=$db sql "$*"; return; fi
+  sql "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); USE \`$db\`; $*"
+}
+# logs_dsn ACCOUNT PASSWORD: the exporter's LOG_DSN_RO / the aggregator's LOG_DSN_AGG for LOGS_DB (empty without it).
+logs_dsn() {
+  [ -n "${LOGS_DB:-}" ] || return 0
+  if [ "$(db_engine)" = postgres ]; then echo "postgresql://$1:$2@127.0.0.1:$SIM_DB_PORT/$LOGS_DB"; return; fi
+  echo "$1:$2@tcp(127.0.0.1:$SIM_DB_PORT)/$LOGS_DB"
 }
 
 # create_check_user: observer_check / observer-check with SELECT on new-api's tables and on the observer's.
 create_check_user() {
   if [ "$(db_engine)" = postgres ]; then
-    local schema=${AGG_DB:-observer}
-    sql <<SQL
+    local schema=${AGG_DB:-observer} db
+    for db in new-api ${LOGS_DB:+"$LOGS_DB"}; do
+      PGDATABASE=$db sql <<SQL
 SELECT 'CREATE ROLE observer_check' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'observer_check') \gexec
 ALTER ROLE observer_check WITH LOGIN PASSWORD 'observer-check';
-GRANT CONNECT ON DATABASE "new-api" TO observer_check;
+GRANT CONNECT ON DATABASE "$db" TO observer_check;
+CREATE SCHEMA IF NOT EXISTS "$schema";
 GRANT USAGE ON SCHEMA public, "$schema" TO observer_check;
 GRANT SELECT ON ALL TABLES IN SCHEMA public, "$schema" TO observer_check;
 ALTER DEFAULT PRIVILEGES FOR ROLE newapi_agg IN SCHEMA "$schema" GRANT SELECT ON TABLES TO observer_check;
 SQL
+    done
     return
   fi
   sql "CREATE USER 'observer_check'@'%' IDENTIFIED BY 'observer-check';
        GRANT SELECT ON \`new-api\`.* TO 'observer_check'@'%';
-       GRANT SELECT ON \`${AGG_DB:-new-api}\`.* TO 'observer_check'@'%';"
+       GRANT SELECT ON \`${LOGS_DB:-new-api}\`.* TO 'observer_check'@'%';
+       GRANT SELECT ON \`${AGG_DB:-${LOGS_DB:-new-api}}\`.* TO 'observer_check'@'%';"
 }
 
 # private_stack PORT_BASE: settings for scripts/stack ($STACK) on ports PORT_BASE..PORT_BASE+5 under a fresh test
@@ -85,12 +103,12 @@ private_stack() {
   trap '"$STACK" down >/dev/null 2>&1; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"' EXIT
 }
 
-# observer_names: for newapi_sql, OBSERVER prefixes the observer's tables (MariaDB: database AGG_DB or new-api;
-# PostgreSQL: schema AGG_DB or observer) and RO_ACCOUNT names the exporter's account in GRANT and REVOKE.
+# observer_names: for logs_sql, OBSERVER prefixes the observer's tables (MariaDB: database AGG_DB or the logs
+# database; PostgreSQL: schema AGG_DB or observer) and RO_ACCOUNT names the exporter's account in GRANT and REVOKE.
 observer_names() {
   if [ "$(db_engine)" = postgres ]; then
     OBSERVER="\"${AGG_DB:-observer}\"." RO_ACCOUNT=newapi_ro
   else
-    OBSERVER="\"${AGG_DB:-new-api}\"." RO_ACCOUNT="'newapi_ro'@'%'"
+    OBSERVER="\"${AGG_DB:-${LOGS_DB:-new-api}}\"." RO_ACCOUNT="'newapi_ro'@'%'"
   fi
 }

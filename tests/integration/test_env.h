@@ -31,7 +31,7 @@ inline DbOptions TestDbOptions(const std::string& database = "") {
 
 // The read-only ground-truth account that tests/integration/lib.sh's simulated_database creates, on the simulated
 // new-api database at port, without a statement timeout (ground-truth queries may scan).
-inline DbOptions CheckDbOptions(int port) {
+inline DbOptions CheckDbOptions(int port, const std::string& database = "new-api") {
   DbOptions options;
   const char* engine = std::getenv("DB_ENGINE");
   if (engine != nullptr && !ParseDbEngine(engine, &options.engine)) ADD_FAILURE() << "DB_ENGINE=" << engine << " is unknown";
@@ -39,12 +39,19 @@ inline DbOptions CheckDbOptions(int port) {
   options.port = port;
   options.user = "observer_check";
   options.password = "observer-check";
-  options.database = "new-api";
+  options.database = database;
   options.statement_timeout_ms = 0;
   return options;
 }
 
-// Where simulated_database put the observer's tables: AGG_DB, else the engine's default container of new-api.
+// The same account on the database holding logs and the observer's tables: LOGS_DB, else new-api.
+inline DbOptions CheckLogsDbOptions(int port) {
+  const char* logs_db = std::getenv("LOGS_DB");
+  return CheckDbOptions(port, logs_db != nullptr && *logs_db != '\0' ? logs_db : "new-api");
+}
+
+// Where simulated_database put the observer's tables: AGG_DB, else the engine's default container of the database
+// holding logs (options: CheckLogsDbOptions).
 inline std::string CheckAggContainer(const DbOptions& options) {
   const char* agg_db = std::getenv("AGG_DB");
   return agg_db != nullptr && *agg_db != '\0' ? agg_db : agg::DefaultContainer(options.engine, options.database);
