@@ -204,6 +204,21 @@ await step('language switch', async () => {
   await page.locator('[data-testid="lang-switch"]').getByText('中文').click();
   await page.getByText('总览', { exact: true }).first().waitFor();
   check((await page.locator('[data-testid="kpi-requests"]').innerText()).includes('请求数'), 'the switch turns the UI text Chinese');
+  // Without a CJK font every Chinese character is the same "missing glyph" box: draw two different characters in the
+  // page's own font and compare the pixels (fonts-noto-cjk, installed by scripts/setup.sh, makes them differ).
+  const tofu = await page.evaluate(() => {
+    const font = getComputedStyle(document.querySelector('[data-testid="kpi-requests"]')).fontFamily;
+    const draw = (text) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 48; canvas.height = 48;
+      const g = canvas.getContext('2d');
+      g.font = `40px ${font}`;
+      g.fillText(text, 2, 40);
+      return canvas.toDataURL();
+    };
+    return draw('请') === draw('数');
+  });
+  check(!tofu, 'Chinese text renders as real glyphs, not missing-glyph boxes (a CJK font is installed)');
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-requests-value"]')?.getAttribute('data-value')) > 0);
   await shot(page, 'dashboard-zh');
   await page.locator('[data-testid="lang-switch"]').getByText('EN').click();
