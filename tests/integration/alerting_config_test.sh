@@ -20,7 +20,7 @@ check "promtool test rules" promtool test rules "$PROM"/tests/*.yml
 # Each alert: a for:, a severity and component, the four annotations and the Chinese summary and description, a runbook section named after it, and a case
 # in the promtool tests where it fires (the does-not-fire cases sit beside it).
 mapfile -t alerts < <(sed -n 's/^ *- alert: *//p' "$PROM/rules/alerts.yml")
-check "alerts.yml defines 15 alerts (${#alerts[@]})" test "${#alerts[@]}" = 15
+check "alerts.yml defines 18 alerts (${#alerts[@]})" test "${#alerts[@]}" = 18
 # alert_block NAME: the alert's rule, from its '- alert:' line to the next rule or group.
 alert_block() { awk -v n="$1" '/^ *- (alert|record):/ { on = ($3 == n) } /^  - name:/ { on = 0 } on' "$PROM/rules/alerts.yml"; }
 for alert in "${alerts[@]}"; do
@@ -59,6 +59,9 @@ route_case ops alertname=NewapiChannelLatencyHigh severity=warning component=usa
 route_case ops alertname=NewapiSpendSpike severity=warning component=usage
 route_case ops alertname=NewapiModelSilent severity=warning component=usage model=gpt-4o
 route_case ops alertname=NewapiChannelSilent severity=warning component=usage channel=3
+route_case ops alertname=NewapiModelErrorRatioHigh severity=warning component=usage model=gpt-4o
+route_case ops alertname=NewapiChannelAutoDisabled severity=warning component=usage channel=4 name=openai-main
+route_case ops alertname=NewapiChannelBalanceLow severity=warning component=usage channel=5 name=claude-backup
 for alert in "${alerts[@]}"; do
   grep -q "^route_case [a-z]* alertname=$alert " "$0" || fail "$alert has no route case in this test"
 done
