@@ -10,7 +10,8 @@
 #    and an Origin header (a web page) and still accepts `curl -X POST`;
 #  - a symlink in UI_DIR that leads out of it is 404 (one inside it still works); /index.html%00.js is not
 #    JavaScript; /api/health names no database server version; nosniff, a CSP with frame-ancestors 'none' and a
-#    Referrer-Policy on the UI and on both binaries' answers; keep-alive still reuses connections.
+#    Referrer-Policy on the UI and on both binaries' answers, and the same in deploy/nginx.conf; keep-alive still
+#    reuses connections.
 # Usage: http_edge_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+2)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -173,6 +174,13 @@ for target in "exporter $EXPORTER /" "exporter $EXPORTER /api/health" "aggregato
                 "Content-Security-Policy: .*style-src 'self' 'unsafe-inline'" "Referrer-Policy: "; do
     check "$name $path sends $header" grep -qi "^$header" "$TEST_DIR/headers"
   done
+done
+# deploy/nginx.conf sends the exporter's values for the files it serves itself (in both of its file locations).
+get "$EXPORTER" / >/dev/null
+for name in X-Content-Type-Options Content-Security-Policy Referrer-Policy; do
+  value=$(awk -v n="$name" 'BEGIN { FS = ": " } tolower($1) == tolower(n) { print $2 }' "$TEST_DIR/headers" | tr -d '\r')
+  count=$(grep -cF "add_header $name \"$value\" always;" "$REPO_ROOT/deploy/nginx.conf")
+  check "deploy/nginx.conf sends the exporter's $name in both of its file locations (found $count)" test "$count" = 2
 done
 for target in "exporter $EXPORTER" "aggregator $AGG"; do
   read -r name port <<<"$target"
