@@ -121,6 +121,11 @@ class GuardedStream : public httplib::Stream {
   int write_timeout_ms_;
 };
 
+// GET, HEAD and OPTIONS: methods whose body httplib never reads, so their worker never waits on the client.
+bool WithoutBody(const std::string& head) {
+  return head.rfind("GET ", 0) == 0 || head.rfind("HEAD ", 0) == 0 || head.rfind("OPTIONS ", 0) == 0;
+}
+
 // The body a request head announces: known (a Content-Length, or none meaning empty) or not (Transfer-Encoding, a
 // malformed length), in which case the connection cannot be reused after the answer.
 struct DeclaredBody {
@@ -147,7 +152,8 @@ std::string HeadTooLargeAnswer() {
 // The task queue httplib's listening loop hands accepted sockets to; it owns the reception thread and the workers.
 class Reception : public httplib::TaskQueue {
  public:
-  explicit Reception(ReceptionServer& server) : server_(server), workers_(server.limits().workers) {
+  explicit Reception(ReceptionServer& server)
+      : server_(server), workers_(server.limits().workers), body_workers_(server.limits().body_workers) {
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("cannot create the reception's pipe");
     thread_ = std::thread([this] { Run(); });
   }
@@ -164,6 +170,7 @@ class Reception : public httplib::TaskQueue {
     Wake();
     thread_.join();
     workers_.shutdown();  // requests in progress finish; their connections are closed, not admitted again
+    body_workers_.shutdown();
     for (auto& connection : inbox_) CloseSocket(connection->fd);
     inbox_.clear();
     ::close(wake_[0]);
@@ -198,7 +205,8 @@ class Reception : public httplib::TaskQueue {
     const size_t head_end = HeadEnd(connection->buffered);
     const size_t max_head = server_.limits().max_head_bytes;
     if (head_end != std::string::npos && head_end <= max_head) {
-      workers_.enqueue([this, connection, head_end] { server_.ServeOne(connection, head_end); });
+      auto& pool = WithoutBody(connection->buffered) ? workers_ : body_workers_;
+      pool.enqueue([this, connection, head_end] { server_.ServeOne(connection, head_end); });
       return true;
     }
     if (connection->buffered.size() >= max_head) {
@@ -265,6 +273,7 @@ class Reception : public httplib::TaskQueue {
 
   ReceptionServer& server_;
   httplib::ThreadPool workers_;
+  httplib::ThreadPool body_workers_;
   std::thread thread_;
   int wake_[2] = {-1, -1};
   std::mutex mutex_;

@@ -121,11 +121,21 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
   // client's delayed ACK (40 ms on Linux) on every keep-alive request.
   server_.set_tcp_nodelay(true);
 
-  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  auto begin_request = [](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
     std::string id = RequestIdFrom(req.get_header_value("X-Request-Id"));
     res.set_header("X-Request-Id", id);
     log::SetThreadRequestId(std::move(id));
+  };
+  // "Expect: 100-continue" is answered before routing: a request that will be refused gets its refusal instead of a
+  // 100 that invites the client to send the body.
+  server_.set_expect_100_continue_handler([this, begin_request](const httplib::Request& req, httplib::Response& res) {
+    if (!Refuse(req, res)) return 100;  // Refuse() leaves res alone unless it refuses
+    begin_request(req, res);
+    return res.status;
+  });
+  server_.set_pre_routing_handler([this, begin_request](const httplib::Request& req, httplib::Response& res) {
+    begin_request(req, res);
     // httplib answers N byte ranges with N copies of the body (300 ranges of a 1 MB asset: a 300 MB answer), on
     // every route and status: a request for more than one range gets the whole body, as if it had asked for none
     // (a server may ignore Range; browsers never ask for more than one). The request object is httplib's own,

@@ -19,8 +19,10 @@ struct ReceptionLimits {
   std::chrono::milliseconds head_deadline{5000};
   // Once a worker has a request, its body must arrive within this time in total (not per read).
   std::chrono::milliseconds body_deadline{10000};
-  // Workers that run handlers; only requests with a complete head reach them.
+  // Workers that run handlers; only requests with a complete head reach them. GET, HEAD and OPTIONS requests (whose
+  // body httplib never reads) have their own, so clients trickling a POST body cannot delay /metrics or health.
   size_t workers = 8;
+  size_t body_workers = 4;
 };
 
 class Reception;
