@@ -29,7 +29,11 @@ struct ReceptionConnection {
   socket_t fd = -1;
   std::string buffered;  // received but not yet handed to httplib: the start of the next request
   size_t served = 0;     // requests answered on this connection (keep-alive limit)
-  Clock::time_point deadline;  // the next head must be complete by then
+  Clock::time_point deadline;  // the next head must be complete by then (or, draining, when it is closed)
+  // Answered but with a body left unread: the reception reads and drops what still arrives (until the deadline, at
+  // most kMaxDrainBytes) before closing, so the client reads the refusal instead of a reset connection.
+  bool draining = false;
+  size_t drained = 0;
 };
 
 namespace {
@@ -121,6 +125,9 @@ class GuardedStream : public httplib::Stream {
   int write_timeout_ms_;
 };
 
+constexpr size_t kMaxDrainBytes = 1 << 20;
+constexpr std::chrono::seconds kDrainTime{2};
+
 // GET, HEAD and OPTIONS: methods whose body httplib never reads, so their worker never waits on the client.
 bool WithoutBody(const std::string& head) {
   return head.rfind("GET ", 0) == 0 || head.rfind("HEAD ", 0) == 0 || head.rfind("OPTIONS ", 0) == 0;
@@ -199,9 +206,10 @@ class Reception : public httplib::TaskQueue {
     [[maybe_unused]] ssize_t ignored = ::write(wake_[1], &byte, 1);
   }
 
-  // Hands a connection with a complete head to a worker, refuses one whose head is too large, or keeps it waiting
-  // (returns false).
+  // Hands a connection with a complete head to a worker (returns true), or keeps it waiting: for more of its head, or
+  // draining after a 431 for a head that is too large.
   bool Settle(const std::shared_ptr<ReceptionConnection>& connection) {
+    if (connection->draining) return false;
     const size_t head_end = HeadEnd(connection->buffered);
     const size_t max_head = server_.limits().max_head_bytes;
     if (head_end != std::string::npos && head_end <= max_head) {
@@ -212,8 +220,11 @@ class Reception : public httplib::TaskQueue {
     if (connection->buffered.size() >= max_head) {
       static const std::string answer = HeadTooLargeAnswer();
       ::send(connection->fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      CloseSocket(connection->fd);
-      return true;
+      ::shutdown(connection->fd, SHUT_WR);
+      connection->buffered.clear();
+      connection->draining = true;
+      connection->deadline = Clock::now() + kDrainTime;
+      return false;
     }
     return false;
   }
@@ -251,13 +262,22 @@ class Reception : public httplib::TaskQueue {
         auto& connection = waiting[i];
         if (polled[i + 1].revents != 0) {
           // Never more than the head limit: a longer head is refused by Settle() without reading the rest.
-          const size_t room = server_.limits().max_head_bytes - connection->buffered.size();
+          const size_t room =
+              connection->draining ? chunk.size() : server_.limits().max_head_bytes - connection->buffered.size();
           const ssize_t n = ::recv(connection->fd, chunk.data(), std::min(room, chunk.size()), MSG_DONTWAIT);
           if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             CloseSocket(connection->fd);
             continue;
           }
-          if (n > 0) connection->buffered.append(chunk.data(), static_cast<size_t>(n));
+          if (n > 0 && connection->draining) {
+            connection->drained += static_cast<size_t>(n);
+            if (connection->drained > kMaxDrainBytes) {
+              CloseSocket(connection->fd);
+              continue;
+            }
+          } else if (n > 0) {
+            connection->buffered.append(chunk.data(), static_cast<size_t>(n));
+          }
           if (Settle(connection)) continue;
         }
         if (now >= connection->deadline) {  // too slow (or an idle keep-alive connection): close, no answer
@@ -319,8 +339,16 @@ void ReceptionServer::ServeOne(std::shared_ptr<ReceptionConnection> connection, 
   // Reused only when the body the head announced was read in full: an unread body would be parsed as a request.
   const bool reuse = ok && !closed && !last && body.known && stream.delivered() == head_bytes + body.length;
   Reception* reception = reception_.load();
-  if (!reuse || reception == nullptr) {
+  if (reception == nullptr || (!reuse && !ok)) {
     CloseSocket(connection->fd);
+    return;
+  }
+  if (!reuse) {  // answered: end our side after the answer, drop what the client still sends, then close
+    ::shutdown(connection->fd, SHUT_WR);
+    connection->buffered.clear();
+    connection->draining = true;
+    connection->deadline = Clock::now() + kDrainTime;
+    reception->Admit(std::move(connection));
     return;
   }
   connection->buffered = stream.Leftover();

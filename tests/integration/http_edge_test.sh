@@ -17,10 +17,10 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 BUILD_DIR=$1 DB_PORT=$2 EXPORTER=$(($2 + 1)) AGG=$(($2 + 2))
 MAX_GROWTH_KB=$((32 * 1024))
-SLOW_PIDS=()
+SLOW_PID=""
 make_test_dir
 cleanup() {
-  [ ${#SLOW_PIDS[@]} -eq 0 ] || kill "${SLOW_PIDS[@]}" 2>/dev/null
+  [ -z "$SLOW_PID" ] || kill "$SLOW_PID" 2>/dev/null
   for p in exporter agg; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
   mariadb_stop "$TEST_DIR/db"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
@@ -129,45 +129,46 @@ answers=$({ printf 'POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n
           grep -ao 'HTTP/1.1 [0-9]*' | wc -l)
 check "a GET inside the unread body of POST /-/reload is not answered (answers: $answers, expected 1)" test "$answers" = 1
 
-# Finding 4: 64 slow connections (one byte of a head every 2 s) while Prometheus scrapes, on both binaries.
-for target in "exporter $EXPORTER" "aggregator $AGG"; do
-  read -r name port <<<"$target"
-  SLOW_PIDS=()
-  for i in $(seq 64); do
-    ( trap '' PIPE; exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 0
-      for c in G E T ' ' / m e t r i c s; do printf '%s' "$c" >&3 2>/dev/null || exit 0; sleep 2; done ) &
-    SLOW_PIDS+=($!)
-  done
+# Finding 4. slow_clients PORT COUNT PREFIX BYTES...: one process (PID in SLOW_PID) holding COUNT connections to PORT;
+# it sends PREFIX on each at once, then one of BYTES on every connection every 2 s.
+slow_clients() {
+  local port=$1 count=$2 prefix=$3; shift 3
+  ( trap '' PIPE; fds=()
+    for i in $(seq "$count"); do exec {fd}<>"/dev/tcp/127.0.0.1/$port" && fds+=("$fd"); done
+    for fd in "${fds[@]}"; do printf '%b' "$prefix" >&"$fd" 2>/dev/null; done
+    for c in "$@"; do
+      for fd in "${fds[@]}"; do printf '%s' "$c" >&"$fd" 2>/dev/null; done
+      sleep 2
+    done ) &
+  SLOW_PID=$!
+}
+# scraped_beside NAME PORT WHAT: 20 scrapes of PORT's /metrics while the slow clients run; then stops them.
+scraped_beside() {
   sleep 1
   for i in $(seq 20); do
-    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 2 "http://127.0.0.1:$port/metrics"
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 2 "http://127.0.0.1:$2/metrics"
   done >"$TEST_DIR/scrapes"
-  kill "${SLOW_PIDS[@]}" 2>/dev/null; wait "${SLOW_PIDS[@]}" 2>/dev/null; SLOW_PIDS=()
+  kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null; SLOW_PID=""
+  local ok p99
   ok=$(grep -c '^200 ' "$TEST_DIR/scrapes") p99=$(awk '{ print $2 }' "$TEST_DIR/scrapes" | sort -n | tail -1)
-  check "$name: 20 scrapes beside 64 slow connections: $ok answered 200, p99 $p99 s (limit 0.2 s)" \
+  check "$1: 20 scrapes beside $3: $ok answered 200, p99 $p99 s (limit 0.2 s)" \
     awk -v ok="$ok" -v p="$p99" 'BEGIN { exit !(ok == 20 && p <= 0.2) }'
+}
+# 64 connections sending a request head a byte every 2 s, on both binaries.
+for target in "exporter $EXPORTER" "aggregator $AGG"; do
+  read -r name port <<<"$target"
+  slow_clients "$port" 64 '' G E T ' ' / m e t r i c s
+  scraped_beside "$name" "$port" "64 slow connections"
 done
-# 16 connections trickling a POST body (a byte every 2 s) to the relay: POST bodies have workers of their own.
-SLOW_PIDS=()
-for i in $(seq 16); do
-  ( trap '' PIPE; exec 3<>"/dev/tcp/127.0.0.1/$AGG" || exit 0
-    printf 'POST /relay/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n' >&3
-    for c in 1 2 3 4 5 6 7 8 9; do printf '%s' "$c" >&3 2>/dev/null || exit 0; sleep 2; done ) &
-  SLOW_PIDS+=($!)
-done
-sleep 1
-for i in $(seq 20); do
-  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 2 "http://127.0.0.1:$AGG/metrics"
-done >"$TEST_DIR/scrapes"
-kill "${SLOW_PIDS[@]}" 2>/dev/null; wait "${SLOW_PIDS[@]}" 2>/dev/null; SLOW_PIDS=()
-ok=$(grep -c '^200 ' "$TEST_DIR/scrapes") p99=$(awk '{ print $2 }' "$TEST_DIR/scrapes" | sort -n | tail -1)
-check "aggregator: 20 scrapes beside 16 trickled POST bodies: $ok answered 200, p99 $p99 s (limit 0.2 s)" \
-  awk -v ok="$ok" -v p="$p99" 'BEGIN { exit !(ok == 20 && p <= 0.2) }'
+# 16 connections trickling a POST body to the relay: POST bodies have workers of their own.
+slow_clients "$AGG" 16 'POST /relay/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n' \
+  1 2 3 4 5 6 7 8 9
+scraped_beside aggregator "$AGG" "16 trickled POST bodies"
 # One connection trickling a byte a second (12 s for its head) is closed by the head deadline (5 s).
 start=$(now_ms)
 ( trap '' PIPE; exec 3<>"/dev/tcp/127.0.0.1/$EXPORTER" || exit 0
   for c in G E T ' ' / m e t r i c s ' ' H; do printf '%s' "$c" >&3 2>/dev/null || exit 0; sleep 1; done ) &
-SLOW_PIDS=($!); wait "${SLOW_PIDS[@]}"; SLOW_PIDS=()
+SLOW_PID=$!; wait "$SLOW_PID"; SLOW_PID=""
 elapsed=$(( $(now_ms) - start ))
 check "a trickling head is cut off after ${elapsed} ms (deadline 5 s; limit 9 s)" test "$elapsed" -le 9000
 
