@@ -1,5 +1,6 @@
 // The HTTP edge shared by both binaries: cpp-httplib with request ids, JSON access logs, a latency histogram,
-// JSON errors for exceptions and unknown paths, and GET /metrics from a prometheus-cpp registry.
+// JSON errors for exceptions and unknown paths, GET /metrics from a prometheus-cpp registry, security headers, and
+// refusal of what cannot be bounded before it is read (with the reception in http_reception.h).
 #pragma once
 
 #include <httplib.h>
