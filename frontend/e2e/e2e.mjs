@@ -63,6 +63,9 @@ const page = await context.newPage();
 page.setDefaultTimeout(30_000);
 const consoleErrors = [];
 page.on('pageerror', (e) => consoleErrors.push(String(e)));
+// The exporter's Content-Security-Policy must not block anything the app needs (Chromium logs each violation).
+const cspViolations = [];
+page.on('console', (m) => { if (m.type() === 'error' && m.text().includes('Content Security Policy')) cspViolations.push(m.text()); });
 
 await step('token dialog', async () => {
   await page.goto(`${BASE}/`);
@@ -243,6 +246,7 @@ await step('phone', async () => {
 });
 
 check(consoleErrors.length === 0, `no uncaught page errors${consoleErrors.length ? `: ${consoleErrors.slice(0, 3).join('; ')}` : ''}`);
+check(cspViolations.length === 0, `no Content-Security-Policy violations${cspViolations.length ? `: ${cspViolations.slice(0, 3).join('; ')}` : ''}`);
 await browser.close();
 console.log(failures === 0 ? 'PASS [frontend_e2e]' : `${failures} failure(s) in frontend_e2e`);
 process.exit(failures === 0 ? 0 : 1);
