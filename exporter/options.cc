@@ -49,7 +49,7 @@ std::vector<observer::Setting> ExporterSettings() {
        "report on the database (server, grants, secrets, logs indexes, IP logging) and exit: 0 passed, 1 failed"},
       {"api.token", "API_TOKEN", "", "bearer token required on /api/* except /api/health, 16+ characters", true, 16},
       {"api.auth", "API_AUTH", "token",
-       "token: /api/* needs API_TOKEN; none: /api/* is open to whoever reaches the port (API_TOKEN must be empty)"},
+       "token: /api/* needs API_TOKEN; none: an empty API_TOKEN leaves /api/* open to whoever reaches the port"},
       {"api.cors-origins", "CORS_ORIGINS", "",
        "origins allowed to call /api/* from a browser (comma-separated, e.g. https://ops.example.com; empty = same origin only)"},
       {"api.timezone", "TIMEZONE", "UTC", "default time zone of API buckets: an IANA name (Asia/Shanghai) or +08:00"},
@@ -147,13 +147,9 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.api.access.token = config.GetString("api.token");
   options.check = config.GetBool("check");
   // An open API is a choice, not what an empty or forgotten API_TOKEN silently gives.
-  if (const std::string& auth = config.GetString("api.auth"); auth == "none") {
-    if (!options.api.access.token.empty()) {
-      throw observer::ConfigError("API_AUTH=none but API_TOKEN is set: unset API_TOKEN, or API_AUTH to require it");
-    }
-  } else if (auth != "token") {
+  if (const std::string& auth = config.GetString("api.auth"); auth != "token" && auth != "none") {
     throw observer::ConfigError("invalid value '" + auth + "' for --api.auth (API_AUTH): expected token or none");
-  } else if (options.api.access.token.empty() && !options.check) {
+  } else if (auth == "token" && options.api.access.token.empty() && !options.check) {
     throw observer::ConfigError("API_TOKEN is empty: set a bearer token of 16+ characters (API_TOKEN or API_TOKEN_FILE), "
                                 "or API_AUTH=none to serve /api/* without one");
   }

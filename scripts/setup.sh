@@ -16,6 +16,7 @@ PACKAGES=(
   libssl-dev ca-certificates  # the chat relay: HMAC signatures, HTTPS to the robots with the system's CAs
   tzdata  # the JSON API's time zones (/usr/share/zoneinfo)
   chromium  # the web UI's end-to-end test drives Debian's headless Chromium
+  fonts-noto-cjk  # Chinese glyphs in the browser (the UI's zh texts; the e2e test fails on missing-glyph boxes)
 )
 # The web UI is built with Node.js (Debian 12: 18) and npm; a Node.js installed otherwise (NodeSource's bundles npm) is
 # kept.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 #include <vector>
 
@@ -113,9 +114,9 @@ std::string AlertBlock(const Alert& alert, const RenderOptions& options) {
   const std::string severity = alert.Label("severity");
   if (!severity.empty()) block += " · " + SeverityName(severity, words);
   block += br;
-  const std::string summary = alert.Annotation("summary");
+  const std::string summary = LocalizedAnnotation(alert, "summary", options.language);
   if (!summary.empty()) block += Inline(summary) + br;
-  const std::string description = alert.Annotation("description");
+  const std::string description = LocalizedAnnotation(alert, "description", options.language);
   if (!description.empty()) {
     // Line breaks inside the description become paragraph breaks so they survive every platform's renderer.
     std::string text = NeutralizeMarkup(description, /*keep_newlines=*/true);
@@ -132,8 +133,8 @@ std::string AlertBlock(const Alert& alert, const RenderOptions& options) {
   if (!who.empty()) block += who + br;
   const std::string others = OtherLabelsText(alert);
   if (!others.empty()) block += std::string(words.labels) + ": " + others + br;
-  block += std::string(words.started) + ": " + Inline(ReadableTime(alert.starts_at));
-  if (alert.resolved()) block += " · " + std::string(words.ended) + ": " + Inline(ReadableTime(alert.ends_at));
+  block += std::string(words.started) + ": " + Inline(ReadableTime(alert.starts_at, options.zone));
+  if (alert.resolved()) block += " · " + std::string(words.ended) + ": " + Inline(ReadableTime(alert.ends_at, options.zone));
   block += br;
   std::vector<std::string> links;
   const std::string drilldown = DrilldownUrl(alert, options.frontend_url);
@@ -195,14 +196,34 @@ std::string RunbookUrl(const Alert& alert, const std::string& runbook_base_url) 
   return under_base ? runbook : "";
 }
 
-std::string ReadableTime(const std::string& rfc3339) {
+std::string ReadableTime(const std::string& rfc3339, const observer::TimeZone& zone) {
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)
-  if (rfc3339.size() < 20 || rfc3339[10] != 'T') return rfc3339;
-  std::string zone = rfc3339.substr(19);
-  if (!zone.empty() && zone.front() == '.') zone = zone.substr(std::min(zone.find_first_of("Z+-"), zone.size()));
-  if (zone == "Z") zone = "UTC";
-  if (zone.empty()) return rfc3339;
-  return rfc3339.substr(0, 10) + " " + rfc3339.substr(11, 8) + " " + zone;
+  if (rfc3339.size() < 20 || rfc3339[4] != '-' || rfc3339[7] != '-' || rfc3339[10] != 'T' || rfc3339[13] != ':' ||
+      rfc3339[16] != ':') {
+    return rfc3339;
+  }
+  std::string suffix = rfc3339.substr(19);
+  if (!suffix.empty() && suffix.front() == '.') suffix = suffix.substr(std::min(suffix.find_first_of("Z+-"), suffix.size()));
+  int32_t offset = 0;
+  if (suffix != "Z") {
+    if (suffix.size() != 6 || (suffix[0] != '+' && suffix[0] != '-') || suffix[3] != ':') return rfc3339;
+    const int hours = std::atoi(suffix.substr(1, 2).c_str()), minutes = std::atoi(suffix.substr(4, 2).c_str());
+    offset = (suffix[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+  }
+  auto number = [&rfc3339](size_t at, size_t length) { return std::atoll(rfc3339.substr(at, length).c_str()); };
+  const int64_t t = observer::DaysFromCivil(number(0, 4), static_cast<unsigned>(number(5, 2)),
+                                            static_cast<unsigned>(number(8, 2))) * 86400 +
+                    number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2) - offset;
+  const int32_t local_offset = zone.OffsetAt(t);
+  const std::string iso = observer::LocalIso(zone, t);  // 2024-05-01T20:00:00+08:00
+  return iso.substr(0, 10) + " " + iso.substr(11, 8) + " " + (local_offset == 0 ? "UTC" : observer::OffsetText(local_offset));
+}
+
+std::string LocalizedAnnotation(const Alert& alert, const std::string& name, Language language) {
+  if (language == Language::kZh) {
+    if (std::string text = alert.Annotation(name + "_zh"); !text.empty()) return text;
+  }
+  return alert.Annotation(name);
 }
 
 Message RenderMessage(const Notification& notification, const RenderOptions& options) {

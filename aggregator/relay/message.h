@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 
+#include "observer/time_zone.h"
 #include "relay/alert.h"
 
 namespace aggregator::relay {
@@ -18,7 +19,8 @@ struct MarkdownStyle {
 };
 
 struct RenderOptions {
-  Language language = Language::kZh;
+  Language language = Language::kZh;  // also picks the summary_zh / description_zh annotations when present
+  observer::TimeZone zone{};          // of the alert's start and end times
   std::string frontend_url;  // base of drill-down links, without a trailing slash
   std::string runbook_base_url;  // base of relative runbook links, without a trailing slash; empty = shown as text
   MarkdownStyle style;
@@ -56,7 +58,11 @@ std::string DrilldownUrl(const Alert& alert, const std::string& frontend_url);
 // runbook_base_url (the base followed by "/", "?", "#" or nothing) and is "" otherwise.
 std::string RunbookUrl(const Alert& alert, const std::string& runbook_base_url);
 
-// "2024-05-01T12:00:00.123Z" -> "2024-05-01 12:00:00 UTC"; other shapes are returned unchanged.
-std::string ReadableTime(const std::string& rfc3339);
+// "2024-05-01T12:00:00.123Z" -> "2024-05-01 12:00:00 UTC", or in another zone "2024-05-01 20:00:00 +08:00"; other
+// shapes are returned unchanged.
+std::string ReadableTime(const std::string& rfc3339, const observer::TimeZone& zone = observer::TimeZone());
+
+// The annotation in the message's language: name + "_zh" in Chinese when the alert has it, else name.
+std::string LocalizedAnnotation(const Alert& alert, const std::string& name, Language language);
 
 }  // namespace aggregator::relay

@@ -55,6 +55,7 @@ Verdict ClassifyCodeReply(const HttpReply& reply, std::initializer_list<const ch
 
 RenderOptions RenderOptionsFor(const MessageSettings& settings, MarkdownStyle style, size_t max_bytes) {
   return {.language = settings.language,
+          .zone = settings.zone,
           .frontend_url = settings.frontend_url,
           .runbook_base_url = settings.runbook_base_url,
           .style = std::move(style),

@@ -35,6 +35,7 @@ struct MessageSettings {
   Language language = Language::kZh;
   std::string frontend_url;
   std::string runbook_base_url;  // empty: runbook paths are shown as text
+  observer::TimeZone zone{};     // TIMEZONE: of the times in messages
 };
 
 // What RenderMessage needs: the settings, with a platform's markdown dialect and text budget.

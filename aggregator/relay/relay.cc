@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "observer/bearer_token.h"
 #include "observer/log.h"
@@ -14,6 +15,8 @@ namespace aggregator::relay {
 namespace {
 
 constexpr const char* kLanguageFlag = "relay.language";
+constexpr const char* kTimezoneFlag = "relay.timezone";
+constexpr const char* kZoneinfoFlag = "relay.zoneinfo";
 constexpr const char* kFrontendFlag = "relay.frontend-url";
 constexpr const char* kCaFileFlag = "relay.ca-file";
 constexpr const char* kRunbookFlag = "relay.runbook-base-url";
@@ -59,6 +62,9 @@ std::vector<observer::Setting> RelaySettings() {
     }
   }
   settings.push_back({kLanguageFlag, "ALERT_LANGUAGE", "zh", "language of chat alerts: zh or en"});
+  settings.push_back({kTimezoneFlag, "TIMEZONE", "UTC",
+                      "time zone of the times in chat alerts: an IANA name (Asia/Shanghai) or +08:00"});
+  settings.push_back({kZoneinfoFlag, "ZONEINFO_DIR", "/usr/share/zoneinfo", "directory of the IANA time zone files (package tzdata)"});
   settings.push_back({kFrontendFlag, "FRONTEND_URL", "http://127.0.0.1:8080", "base URL of drill-down links in alerts"});
   settings.push_back({kRunbookFlag, "RUNBOOK_BASE_URL", "",
                       "base URL of this repository's browsable files, making runbook paths links (empty = text)"});
@@ -83,6 +89,11 @@ RelayOptions ParseRelayOptions(const observer::Config& config) {
     throw observer::ConfigError("ALERT_LANGUAGE (--relay.language) must be zh or en, got '" + language + "'");
   }
   options.message.language = language == "zh" ? Language::kZh : Language::kEn;
+  std::string zone_error;
+  std::optional<observer::TimeZone> zone =
+      observer::TimeZone::Load(config.GetString(kTimezoneFlag), config.GetString(kZoneinfoFlag), &zone_error);
+  if (!zone) throw observer::ConfigError("TIMEZONE (--relay.timezone): " + zone_error);
+  options.message.zone = std::move(*zone);
   options.message.frontend_url = config.GetString(kFrontendFlag);
   if (!ParseUrl(options.message.frontend_url)) {
     throw observer::ConfigError("FRONTEND_URL (--relay.frontend-url) must be an http:// or https:// URL");

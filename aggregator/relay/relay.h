@@ -31,7 +31,8 @@ struct RelayOptions {
 };
 
 // RELAY_TOKEN, DINGTALK_WEBHOOK_URL, DINGTALK_SECRET, FEISHU_WEBHOOK_URL, FEISHU_SECRET, WECOM_WEBHOOK_URL,
-// ALERT_WEBHOOK_URL (all secrets), ALERT_LANGUAGE, FRONTEND_URL, RUNBOOK_BASE_URL, RELAY_CA_FILE.
+// ALERT_WEBHOOK_URL (all secrets), ALERT_LANGUAGE, TIMEZONE, ZONEINFO_DIR, FRONTEND_URL, RUNBOOK_BASE_URL,
+// RELAY_CA_FILE.
 std::vector<observer::Setting> RelaySettings();
 // Throws observer::ConfigError naming the setting (never its value: URLs carry access tokens), also when a chat
 // target is set without RELAY_TOKEN.

@@ -157,9 +157,8 @@ namespace observer {
 void AddHealthRoute(HttpServer& http, const DbMonitor& db) {
   http.Get("/api/health", [&db](const httplib::Request&, httplib::Response& res) {
     const bool db_ok = db.up();
-    nlohmann::json body = {{"ok", db_ok}, {"version", OBSERVER_VERSION}, {"components", {{"db", db_ok ? "up" : "down"}}}};
-    if (db_ok) body["db_server"] = db.server().version;
-    WriteJson(res, 200, body);
+    // No database server version: anyone may call this, and a version tells an attacker which flaws to try.
+    WriteJson(res, 200, {{"ok", db_ok}, {"version", OBSERVER_VERSION}, {"components", {{"db", db_ok ? "up" : "down"}}}});
   });
 }
 

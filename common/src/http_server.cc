@@ -1,8 +1,12 @@
 // HTTP server set-up: request ids, access logging, latency histogram, error shapes, /metrics.
 #include "observer/http_server.h"
 
+#include <climits>
 #include <chrono>
+#include <cstdlib>
 #include <random>
+
+#include <sys/stat.h>
 
 #include "observer/log.h"
 #include "observer/metrics.h"
@@ -24,6 +28,32 @@ std::string NewRequestId() {
     bits >>= 4;
   }
   return id;
+}
+
+// Security headers on every answer. The UI keeps its API token in localStorage, so no script but its own may run
+// and no other site may frame it; antd sets inline styles, hence style-src 'unsafe-inline'. deploy/nginx.conf
+// sends the same set for the files it serves itself.
+const httplib::Headers kSecurityHeaders = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+     "frame-ancestors 'none'"},
+    {"Referrer-Policy", "same-origin"},
+};
+
+// Methods whose body httplib reads before a handler runs.
+bool ReadsBody(const std::string& method) { return method == "POST" || method == "PUT" || method == "PATCH"; }
+
+// The real path of path, or empty when it does not exist.
+std::string RealPath(const std::string& path) {
+  char resolved[PATH_MAX];
+  return ::realpath(path.c_str(), resolved) != nullptr ? std::string(resolved) : std::string();
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
 }  // namespace
@@ -76,6 +106,7 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
                           .Register(*registry_)
                           .Add({});
 
+  server_.set_default_headers(kSecurityHeaders);
   server_.set_read_timeout(10, 0);
   server_.set_write_timeout(10, 0);
   server_.set_payload_max_length(1 << 20);
@@ -90,16 +121,27 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
   // client's delayed ACK (40 ms on Linux) on every keep-alive request.
   server_.set_tcp_nodelay(true);
 
-  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  auto begin_request = [](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
     std::string id = RequestIdFrom(req.get_header_value("X-Request-Id"));
     res.set_header("X-Request-Id", id);
     log::SetThreadRequestId(std::move(id));
+  };
+  // "Expect: 100-continue" is answered before routing: a request that will be refused gets its refusal instead of a
+  // 100 that invites the client to send the body.
+  server_.set_expect_100_continue_handler([this, begin_request](const httplib::Request& req, httplib::Response& res) {
+    if (!Refuse(req, res)) return 100;  // Refuse() leaves res alone unless it refuses
+    begin_request(req, res);
+    return res.status;
+  });
+  server_.set_pre_routing_handler([this, begin_request](const httplib::Request& req, httplib::Response& res) {
+    begin_request(req, res);
     // httplib answers N byte ranges with N copies of the body (300 ranges of a 1 MB asset: a 300 MB answer), on
     // every route and status: a request for more than one range gets the whole body, as if it had asked for none
     // (a server may ignore Range; browsers never ask for more than one). The request object is httplib's own,
     // not const: only this handler's signature is.
     if (req.ranges.size() > 1) const_cast<httplib::Request&>(req).ranges.clear();
+    if (Refuse(req, res)) return httplib::Server::HandlerResponse::Handled;
     if (auto action = actions_.find(req.path); action != actions_.end() && req.method == "POST") {
       action->second(req, res);
       return httplib::Server::HandlerResponse::Handled;
@@ -147,6 +189,49 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
   });
 }
 
+// The guards that run before httplib reads a body or a file. Each one stops a request that was measured to cost
+// memory or to be served wrongly (issue 15); the reception (http_reception.cc) already bounds the head and its time.
+bool HttpServer::Refuse(const httplib::Request& req, httplib::Response& res) const {
+  const bool has_body = req.has_header("Transfer-Encoding") || req.has_header("Content-Length");
+  // Whatever is refused here leaves its body unread: the connection closes after the answer (the reception also
+  // checks this), so the body is never parsed as the next request.
+  auto refuse = [&](int status, const std::string& message) {
+    if (has_body) res.set_header("Connection", "close");
+    WriteError(res, status, message);
+    return true;
+  };
+  // httplib 0.11.4 applies set_payload_max_length only to bodies with a Content-Length: a chunked body (100 MB:
+  // +128 MB RSS) or one without a length (read until the client closes: +190 MB) would be read whole.
+  if (req.has_header("Transfer-Encoding")) return refuse(411, "send a Content-Length instead of Transfer-Encoding");
+  // httplib inflates gzip/deflate/br request bodies without a bound (306 KB of gzip: 609 MB). No client of ours
+  // compresses requests.
+  if (req.has_header("Content-Encoding")) return refuse(415, "compressed request bodies are not accepted");
+  // A decoded %00 or other control character in the path: httplib's file handler would stop the file name at the
+  // NUL but take the type from the full name (/index.html%00.js served index.html as JavaScript).
+  for (unsigned char c : req.path) {
+    if (c < 0x20 || c == 0x7F) return refuse(404, "not found");
+  }
+  if (actions_.count(req.path) != 0 && req.method == "POST") {
+    // A web page can POST cross-site without a preflight only as a form or a simple fetch: both carry an Origin
+    // header (browsers always send it on cross-site POSTs) and forms carry a form Content-Type. curl sends neither.
+    if (req.has_header("Origin")) return refuse(403, "actions are not accepted from web pages");
+    const std::string type = req.get_header_value("Content-Type");
+    if (!type.empty() && type.rfind("application/json", 0) != 0) {
+      return refuse(415, "send no body, or application/json");
+    }
+    return false;
+  }
+  if (ReadsBody(req.method) && !req.has_header("Content-Length")) return refuse(411, "a Content-Length is required");
+  // Symlinks inside the UI directory must not lead out of it: httplib's file handler follows them.
+  if (!ui_root_.empty() && (req.method == "GET" || req.method == "HEAD")) {
+    std::string file = ui_root_ + req.path;
+    if (IsDirectory(file)) file += "/index.html";
+    const std::string real = RealPath(file);
+    if (!real.empty() && real.rfind(ui_root_ + "/", 0) != 0) return refuse(404, "not found");
+  }
+  return false;
+}
+
 std::string HttpServer::HandlerLabel(const std::string& path) const {
   return routes_.count(path) != 0 ? path : "other";
 }
@@ -177,6 +262,7 @@ void HttpServer::Action(const std::string& path, httplib::Server::Handler handle
 
 bool HttpServer::MountDirectory(const std::string& dir) {
   if (!server_.set_mount_point("/", dir)) return false;
+  ui_root_ = RealPath(dir);
   server_.set_file_request_handler([](const httplib::Request& req, httplib::Response& res) {
     const bool hashed = req.path.rfind("/assets/", 0) == 0;
     res.set_header("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");

@@ -12,10 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "api/time_zone.h"
+#include "observer/time_zone.h"
 #include "observer/rules/rules.h"
 
 namespace exporter::api {
+
+using observer::kTimeZoneHorizon;
+using observer::LocalIso;
+using observer::TimeZone;
 
 using QueryParams = std::multimap<std::string, std::string>;  // httplib::Params
 

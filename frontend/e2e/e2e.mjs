@@ -63,6 +63,9 @@ const page = await context.newPage();
 page.setDefaultTimeout(30_000);
 const consoleErrors = [];
 page.on('pageerror', (e) => consoleErrors.push(String(e)));
+// The exporter's Content-Security-Policy must not block anything the app needs (Chromium logs each violation).
+const cspViolations = [];
+page.on('console', (m) => { if (m.type() === 'error' && m.text().includes('Content Security Policy')) cspViolations.push(m.text()); });
 
 await step('token dialog', async () => {
   await page.goto(`${BASE}/`);
@@ -204,6 +207,21 @@ await step('language switch', async () => {
   await page.locator('[data-testid="lang-switch"]').getByText('中文').click();
   await page.getByText('总览', { exact: true }).first().waitFor();
   check((await page.locator('[data-testid="kpi-requests"]').innerText()).includes('请求数'), 'the switch turns the UI text Chinese');
+  // Without a CJK font every Chinese character is the same "missing glyph" box: draw two different characters in the
+  // page's own font and compare the pixels (fonts-noto-cjk, installed by scripts/setup.sh, makes them differ).
+  const tofu = await page.evaluate(() => {
+    const font = getComputedStyle(document.querySelector('[data-testid="kpi-requests"]')).fontFamily;
+    const draw = (text) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 48; canvas.height = 48;
+      const g = canvas.getContext('2d');
+      g.font = `40px ${font}`;
+      g.fillText(text, 2, 40);
+      return canvas.toDataURL();
+    };
+    return draw('请') === draw('数');
+  });
+  check(!tofu, 'Chinese text renders as real glyphs, not missing-glyph boxes (a CJK font is installed)');
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-requests-value"]')?.getAttribute('data-value')) > 0);
   await shot(page, 'dashboard-zh');
   await page.locator('[data-testid="lang-switch"]').getByText('EN').click();
@@ -228,6 +246,7 @@ await step('phone', async () => {
 });
 
 check(consoleErrors.length === 0, `no uncaught page errors${consoleErrors.length ? `: ${consoleErrors.slice(0, 3).join('; ')}` : ''}`);
+check(cspViolations.length === 0, `no Content-Security-Policy violations${cspViolations.length ? `: ${cspViolations.slice(0, 3).join('; ')}` : ''}`);
 await browser.close();
 console.log(failures === 0 ? 'PASS [frontend_e2e]' : `${failures} failure(s) in frontend_e2e`);
 process.exit(failures === 0 ? 0 : 1);

@@ -17,16 +17,18 @@ check "promtool check config" promtool check config "$PROM/prometheus.yml"
 check "promtool check rules" promtool check rules "$PROM"/rules/*.yml
 check "promtool test rules" promtool test rules "$PROM"/tests/*.yml
 
-# Each alert: a for:, a severity and component, the four annotations, a runbook section named after it, and a case
+# Each alert: a for:, a severity and component, the four annotations and the Chinese summary and description, a runbook section named after it, and a case
 # in the promtool tests where it fires (the does-not-fire cases sit beside it).
 mapfile -t alerts < <(sed -n 's/^ *- alert: *//p' "$PROM/rules/alerts.yml")
-check "alerts.yml defines 15 alerts (${#alerts[@]})" test "${#alerts[@]}" = 15
+check "alerts.yml defines 18 alerts (${#alerts[@]})" test "${#alerts[@]}" = 18
 # alert_block NAME: the alert's rule, from its '- alert:' line to the next rule or group.
 alert_block() { awk -v n="$1" '/^ *- (alert|record):/ { on = ($3 == n) } /^  - name:/ { on = 0 } on' "$PROM/rules/alerts.yml"; }
 for alert in "${alerts[@]}"; do
   block=$(alert_block "$alert")
-  for field in 'for:' 'severity:' 'component:' 'summary:' 'description:.*\$value' "runbook_url: \"prometheus/runbook.md#${alert,,}\"" 'drilldown_path: "/'; do
-    grep -q "$field" <<<"$block" || fail "$alert has no $field"
+  # The Chinese texts: not ASCII (byte ranges need the C locale).
+  for field in 'for:' 'severity:' 'component:' 'summary:' 'description:.*\$value' $'summary_zh: "[^"]*[\x80-\xff]' \
+      $'description_zh: "[^"]*[\x80-\xff].*\\$value' "runbook_url: \"prometheus/runbook.md#${alert,,}\"" 'drilldown_path: "/'; do
+    LC_ALL=C grep -q "$field" <<<"$block" || fail "$alert has no $field"
   done
   grep -q "^## $alert\$" "$PROM/runbook.md" || fail "$alert has no runbook section"
   grep -q "alertname: $alert\$" <(grep -h -A1 "alertname: $alert\$" "$PROM"/tests/*.yml | grep -B1 'exp_alerts:') ||
@@ -57,6 +59,9 @@ route_case ops alertname=NewapiChannelLatencyHigh severity=warning component=usa
 route_case ops alertname=NewapiSpendSpike severity=warning component=usage
 route_case ops alertname=NewapiModelSilent severity=warning component=usage model=gpt-4o
 route_case ops alertname=NewapiChannelSilent severity=warning component=usage channel=3
+route_case ops alertname=NewapiModelErrorRatioHigh severity=warning component=usage model=gpt-4o
+route_case ops alertname=NewapiChannelAutoDisabled severity=warning component=usage channel=4 name=openai-main
+route_case ops alertname=NewapiChannelBalanceLow severity=warning component=usage channel=5 name=claude-backup
 for alert in "${alerts[@]}"; do
   grep -q "^route_case [a-z]* alertname=$alert " "$0" || fail "$alert has no route case in this test"
 done

@@ -52,8 +52,9 @@ check "it was correctly signed (HMAC-SHA256 of timestamp + secret, checked by th
   test "$(jq -r .sign_ok <<<"$message")" = true
 check "with the robot's access token" test "$(jq -r .query.access_token <<<"$message")" = "$DINGTALK_TOKEN"
 text=$(jq -r '.body | fromjson | .markdown.text' <<<"$message")
-check "it is a markdown message with the burst's evidence and the drill-down link" \
-  bash -c 'grep -q "burst window" <<<"$1" && grep -qF "subject_id=$2)" <<<"$1"' _ "$text" "$token_id"
+check "it is a markdown message with the burst's evidence in Chinese (ALERT_LANGUAGE=zh) and the drill-down link" \
+  bash -c 'grep -q "突增窗口内发出 [0-9]* 次请求，上限为 [0-9]*。" <<<"$1" && ! grep -q "burst window" <<<"$1" &&
+           grep -qF "subject_id=$2)" <<<"$1"' _ "$text" "$token_id"
 check "no DingTalk request was badly signed" \
   test "$(jq -s '[.[] | select(.path == "/dingtalk/robot/send" and .sign_ok != true)] | length' "$TEST_DIR/sink.jsonl")" = 0
 # The unconfigured platforms' paths answered 200 "skipped": Alertmanager saw no failed notification.

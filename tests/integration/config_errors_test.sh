@@ -67,8 +67,7 @@ expect_config_error "exporter placeholder API token" "API_TOKEN" "change-me-api-
 expect_config_error "exporter short API token" "API_TOKEN is shorter than 16" "s3cr3t-t0ken" \
   env API_AUTH=token API_TOKEN=s3cr3t-t0ken "$EXPORTER"
 expect_config_error "exporter empty API token without API_AUTH=none" "API_AUTH=none" "" env API_AUTH=token API_TOKEN= "$EXPORTER"
-expect_config_error "exporter API_AUTH=none with a token" "API_AUTH=none but API_TOKEN is set" "0123456789abcdef0" \
-  env API_AUTH=none API_TOKEN=0123456789abcdef0 "$EXPORTER"
+expect_config_error "exporter unknown API_AUTH" "API_AUTH" "" env API_AUTH=off "$EXPORTER"
 expect_config_error "aggregator short relay token" "RELAY_TOKEN is shorter than 16" "s3cr3t-t0ken" \
   env RELAY_TOKEN=s3cr3t-t0ken "$AGGREGATOR"
 expect_config_error "aggregator placeholder relay token" "RELAY_TOKEN" "change-me-relay-token" \

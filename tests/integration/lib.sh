@@ -2,8 +2,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/services.sh"
 
 TEST_NAME=$(basename "$0" .sh)
-# The exporters the tests start serve /api/* without a token (an explicit choice since an empty API_TOKEN refuses to
-# start); a test that wants auth sets API_AUTH=token with API_TOKEN.
+# The exporters the tests start may serve /api/* without a token (an explicit choice since an empty API_TOKEN refuses
+# to start); a test that sets API_TOKEN gets auth all the same.
 export API_AUTH=${API_AUTH:-none}
 failures=0
 

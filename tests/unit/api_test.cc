@@ -7,11 +7,16 @@
 #include "api/answer.h"
 #include "api/params.h"
 #include "api/plan.h"
-#include "api/time_zone.h"
+#include "observer/time_zone.h"
 #include "api/usage_sql.h"
 
 namespace exporter::api {
 namespace {
+
+using observer::CivilFromDays;
+using observer::DaysFromCivil;
+using observer::ExpandPosixTz;
+using observer::OffsetText;
 
 constexpr const char* kZoneinfo = "/usr/share/zoneinfo";
 

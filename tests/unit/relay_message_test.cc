@@ -2,6 +2,7 @@
 // markup neutralising, payload parsing and message rendering with "and N more".
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <vector>
 
 #include "relay/message.h"
@@ -150,11 +151,56 @@ TEST(RelayAlertTest, DeepNestingIsRefusedBeforeParsing) {
   EXPECT_EQ(error, "the body is JSON nested deeper than 16 levels");
 }
 
+observer::TimeZone Zone(const std::string& name) {
+  std::string error;
+  std::optional<observer::TimeZone> zone = observer::TimeZone::Load(name, "/usr/share/zoneinfo", &error);
+  EXPECT_TRUE(zone) << error;
+  return zone.value_or(observer::TimeZone());
+}
+
 TEST(RelayMessageTest, ReadableTime) {
   EXPECT_EQ(ReadableTime("2024-05-01T12:00:00.123456789Z"), "2024-05-01 12:00:00 UTC");
   EXPECT_EQ(ReadableTime("2024-05-01T12:00:00Z"), "2024-05-01 12:00:00 UTC");
-  EXPECT_EQ(ReadableTime("2024-05-01T20:00:00+08:00"), "2024-05-01 20:00:00 +08:00");
+  EXPECT_EQ(ReadableTime("2024-05-01T20:00:00+08:00"), "2024-05-01 12:00:00 UTC");
   EXPECT_EQ(ReadableTime("yesterday"), "yesterday");
+  EXPECT_EQ(ReadableTime("2024-05-01T12:00:00+0800"), "2024-05-01T12:00:00+0800");  // not RFC 3339: as is
+}
+
+TEST(RelayMessageTest, ReadableTimeInTheConfiguredZone) {
+  EXPECT_EQ(ReadableTime("2024-05-01T12:00:00.5Z", Zone("Asia/Shanghai")), "2024-05-01 20:00:00 +08:00");
+  EXPECT_EQ(ReadableTime("2024-12-31T20:30:00-05:00", Zone("Asia/Shanghai")), "2025-01-01 09:30:00 +08:00");
+  // New York across its DST change (2024-03-10 07:00 UTC).
+  EXPECT_EQ(ReadableTime("2024-03-10T06:59:59Z", Zone("America/New_York")), "2024-03-10 01:59:59 -05:00");
+  EXPECT_EQ(ReadableTime("2024-03-10T07:00:00Z", Zone("America/New_York")), "2024-03-10 03:00:00 -04:00");
+  EXPECT_EQ(ReadableTime("2024-05-01T12:00:00Z", Zone("+05:30")), "2024-05-01 17:30:00 +05:30");
+}
+
+TEST(RelayMessageTest, ChineseAnnotationsAndLocalTimes) {
+  Notification notification;
+  notification.status = "firing";
+  Alert alert;
+  alert.status = "firing";
+  alert.labels = {{"alertname", "RiskBurst"}, {"severity", "critical"}};
+  alert.annotations = {{"summary", "Token sk-team is sending a burst of requests"},
+                       {"summary_zh", "令牌 sk-team 请求突增"},
+                       {"description", "Token sk-team sent 150 requests within the burst window; the limit is 120."},
+                       {"description_zh", "令牌 sk-team 在突增窗口内发出 150 次请求，上限为 120。"}};
+  alert.starts_at = "2026-12-03T04:15:00Z";
+  notification.alerts.push_back(alert);
+  RenderOptions zh = Options(Language::kZh, 4096);
+  zh.zone = Zone("Asia/Shanghai");
+  const std::string text_zh = RenderMessage(notification, zh).text;
+  EXPECT_NE(text_zh.find("令牌 sk-team 请求突增"), std::string::npos) << text_zh;
+  EXPECT_NE(text_zh.find("上限为 120。"), std::string::npos) << text_zh;
+  EXPECT_NE(text_zh.find("2026-12-03 12:15:00 +08:00"), std::string::npos) << text_zh;
+  EXPECT_EQ(text_zh.find("burst window"), std::string::npos) << text_zh;
+  const std::string text_en = RenderMessage(notification, Options(Language::kEn, 4096)).text;
+  EXPECT_NE(text_en.find("the limit is 120."), std::string::npos) << text_en;
+  EXPECT_NE(text_en.find("2026-12-03 04:15:00 UTC"), std::string::npos) << text_en;
+  EXPECT_EQ(text_en.find("令牌"), std::string::npos) << text_en;
+  // An alert without Chinese texts (a rule of the operator's own) keeps its English ones in a Chinese message.
+  notification.alerts[0].annotations.erase("summary_zh");
+  EXPECT_NE(RenderMessage(notification, zh).text.find("Token sk-team is sending"), std::string::npos);
 }
 
 TEST(RelayMessageTest, DrilldownUrl) {

@@ -30,7 +30,8 @@ void LoadConfigOrExit(const AppInfo& app, const std::vector<Setting>& settings, 
 // Blocks until SIGINT, SIGTERM or SIGHUP arrives and returns its number.
 int WaitForSignal();
 
-// Registers GET /api/health: {"ok": db up, "version", "components": {"db": "up"|"down"}, "db_server"}.
+// Registers GET /api/health: {"ok": db up, "version", "components": {"db": "up"|"down"}} (unauthenticated, so
+// nothing about the database server).
 void AddHealthRoute(HttpServer& http, const DbMonitor& db);
 
 // Binds the server (returns 1 with a log line when it cannot), starts the database monitor, serves until SIGINT or

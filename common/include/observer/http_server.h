@@ -1,5 +1,6 @@
 // The HTTP edge shared by both binaries: cpp-httplib with request ids, JSON access logs, a latency histogram,
-// JSON errors for exceptions and unknown paths, and GET /metrics from a prometheus-cpp registry.
+// JSON errors for exceptions and unknown paths, GET /metrics from a prometheus-cpp registry, security headers, and
+// refusal of what cannot be bounded before it is read (with the reception in http_reception.h).
 #pragma once
 
 #include <httplib.h>
@@ -13,6 +14,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+
+#include "observer/http_reception.h"
 
 namespace observer {
 
@@ -40,11 +43,13 @@ class HttpServer {
   // An OPTIONS route (CORS preflight).
   void Options(const std::string& path, httplib::Server::Handler handler);
   // A POST route that reads no body (an action such as /-/reload): served before the body is read, so a client's
-  // `curl -X POST` without Content-Length works (cpp-httplib answers such POSTs 400 otherwise).
+  // `curl -X POST` without Content-Length works (cpp-httplib answers such POSTs 400 otherwise). Refused 403 with an
+  // Origin header and 415 with a Content-Type other than application/json: what a web page's form or fetch sends.
   void Action(const std::string& path, httplib::Server::Handler handler);
 
   // Serves the files under dir at / (GET and HEAD, index.html for a directory): /assets/ (content-hashed names) may be
-  // cached for a year, everything else is revalidated. False when dir is not a directory.
+  // cached for a year, everything else is revalidated. Files reached through a symlink that leads out of dir are
+  // not served (404). False when dir is not a directory.
   bool MountDirectory(const std::string& dir);
 
   // Binds (throws std::runtime_error with the address when it cannot) and serves until Stop().
@@ -56,7 +61,11 @@ class HttpServer {
  private:
   std::string HandlerLabel(const std::string& path) const;
 
-  httplib::Server server_;
+  // Answers the request (and returns true) when it carries something the server cannot bound or must not serve.
+  bool Refuse(const httplib::Request& req, httplib::Response& res) const;
+
+  ReceptionServer server_{ReceptionLimits{}};
+  std::string ui_root_;  // the real path of the mounted directory, empty when none
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;

@@ -1,12 +1,12 @@
 // TZif and POSIX TZ parsing, offsets and local-time buckets.
-#include "api/time_zone.h"
+#include "observer/time_zone.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
-namespace exporter::api {
+namespace observer {
 namespace {
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
@@ -315,4 +315,4 @@ std::string LocalIso(const TimeZone& zone, int64_t t) {
   return text + OffsetText(offset);
 }
 
-}  // namespace exporter::api
+}  // namespace observer

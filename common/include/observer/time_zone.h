@@ -1,5 +1,6 @@
-// Time zones for the JSON API's buckets: UTC, fixed offsets ("+08:00") and IANA names read from TZif files (a small
-// pure reader; GCC 12 has no std::chrono::tzdb), and local-time bucket boundaries that follow DST changes.
+// Time zones for the JSON API's buckets and the chat alerts' times: UTC, fixed offsets ("+08:00") and IANA names read
+// from TZif files (a small pure reader; GCC 12 has no std::chrono::tzdb), and local-time bucket boundaries that follow
+// DST changes.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace exporter::api {
+namespace observer {
 
 // Transitions are expanded up to this instant (2100-01-01 UTC); the API accepts no time after it.
 inline constexpr int64_t kTimeZoneHorizon = 4102444800;
@@ -63,4 +64,4 @@ std::string LocalIso(const TimeZone& zone, int64_t t);
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
 
-}  // namespace exporter::api
+}  // namespace observer
