@@ -85,7 +85,8 @@ std::optional<Notification> ParseNotification(std::string_view body, std::string
     notification.receiver = StringMember(root, "", "receiver");
     notification.group_key = StringMember(root, "", "groupKey");
     if (auto truncated = root.find("truncatedAlerts"); truncated != root.end() && truncated->is_number_integer()) {
-      notification.truncated_alerts = std::max(0, truncated->get<int>());
+      // Alertmanager sends a small count; anything outside [0, 1,000,000] is clamped rather than overflowing an int.
+      notification.truncated_alerts = static_cast<int>(std::clamp<int64_t>(truncated->get<int64_t>(), 0, 1000000));
     }
     for (const json& item : *alerts) {
       notification.alerts.push_back(ParseAlert(item, "alerts[" + std::to_string(notification.alerts.size()) + "]"));

@@ -10,6 +10,7 @@
 
 #include "observer/log.h"
 #include "observer/metrics.h"
+#include "observer/process_metrics.h"
 
 namespace observer {
 namespace {
@@ -95,7 +96,7 @@ std::string RequestIdFrom(const std::string& client_value) {
 }
 
 HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry)
-    : registry_(std::move(registry)), collectables_{registry_} {
+    : registry_(std::move(registry)), collectables_{registry_, std::make_shared<metrics::ProcessCollectable>()} {
   latency_ = &prometheus::BuildHistogram()
                   .Name(metrics::Name(subsystem, "http_request_duration_seconds"))
                   .Help("Time to answer HTTP requests, by route (unknown paths count as 'other').")

@@ -1,6 +1,12 @@
 // Tests for the small shared helpers: backoff, bounded JSON parsing, log line format, metric names, SQL flavour
 // handling.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +14,7 @@
 #include "observer/bounded_json.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
+#include "observer/process_metrics.h"
 #include "observer/db_client.h"
 
 namespace observer {
@@ -85,6 +92,35 @@ TEST(LogTest, ParseLevel) {
 TEST(MetricsTest, NamesCarryTheNamespace) {
   EXPECT_EQ(metrics::Name("exporter", "db_up"), "newapi_exporter_db_up");
   EXPECT_EQ(metrics::Name("", "requests_total"), "newapi_requests_total");
+}
+
+std::map<std::string, double> ProcessValues() {
+  std::map<std::string, double> values;
+  for (const prometheus::MetricFamily& family : metrics::ProcessCollectable().Collect()) {
+    const prometheus::ClientMetric& m = family.metric.at(0);
+    values[family.name] = family.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+  }
+  return values;
+}
+
+TEST(ProcessMetricsTest, FollowTheProcess) {
+  const std::map<std::string, double> before = ProcessValues();
+  ASSERT_EQ(before.size(), 6u);
+  const double now = static_cast<double>(std::time(nullptr));
+  EXPECT_GT(before.at("process_start_time_seconds"), now - 3600);
+  EXPECT_LE(before.at("process_start_time_seconds"), now + 1);
+  EXPECT_GE(before.at("process_cpu_seconds_total"), 0);
+  EXPECT_GE(before.at("process_max_fds"), before.at("process_open_fds"));
+  EXPECT_GT(before.at("process_virtual_memory_bytes"), before.at("process_resident_memory_bytes"));
+  // 20 more descriptors and 64 MB more touched memory show up.
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) fds.push_back(open("/dev/null", O_RDONLY));
+  std::vector<char> block(64 << 20, 1);
+  const std::map<std::string, double> after = ProcessValues();
+  EXPECT_GE(after.at("process_open_fds") - before.at("process_open_fds"), 20);
+  EXPECT_GE(after.at("process_resident_memory_bytes") - before.at("process_resident_memory_bytes"), 60 << 20);
+  EXPECT_EQ(block[block.size() / 2], 1);
+  for (int fd : fds) close(fd);
 }
 
 TEST(MysqlFlavorTest, DetectsMariaDbAndMySql) {
