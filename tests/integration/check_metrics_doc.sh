@@ -28,7 +28,7 @@ from_scrape=$(awk '
 exposed=$(awk '/^# TYPE / { print $3 }' <<<"$scrape")
 from_doc=$(awk -F'|' -v exposed="$exposed" '
   BEGIN { n = split(exposed, names, "\n"); for (i = 1; i <= n; i++) present[names[i]] = 1 }
-  /^\| `newapi_/ {
+  /^\| `(newapi|process)_/ {
     name = $2; gsub(/[ `]/, "", name); type = $3; gsub(/ /, "", type)
     if (!(name in present) && index($0, "(only while") > 0) next
     print "family", name, type
