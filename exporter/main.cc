@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
                          std::chrono::seconds(10), db_up);
   observer::HttpServer http("exporter", registry);
+  http.RequireMetricsToken(options.metrics_token);
   http.AddCollectable(snapshots);
   observer::AddHealthRoute(http, db);
 

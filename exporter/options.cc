@@ -48,6 +48,10 @@ std::vector<observer::Setting> ExporterSettings() {
       {"check", "EXPORTER_CHECK", "false",
        "report on the database (server, grants, secrets, logs indexes, IP logging) and exit: 0 passed, 1 failed"},
       {"api.token", "API_TOKEN", "", "bearer token required on /api/* except /api/health, 16+ characters", true, 16},
+      {"metrics.token", "METRICS_TOKEN", "",
+       "bearer token required on /metrics, 16+ characters (empty = open to whoever reaches the port: /metrics shows the "
+       "Top-K user and token names)",
+       true, 16},
       {"api.auth", "API_AUTH", "token",
        "token: /api/* needs API_TOKEN; none: an empty API_TOKEN leaves /api/* open to whoever reaches the port"},
       {"api.cors-origins", "CORS_ORIGINS", "",
@@ -145,6 +149,7 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.tail.labels.groups = static_cast<size_t>(config.GetInt("labels.max-groups", 1, 100000));
   options.entities_interval_seconds = static_cast<int>(config.GetInt("entities.interval", 1, 86400));
   options.api.access.token = config.GetString("api.token");
+  options.metrics_token = config.GetString("metrics.token");
   options.check = config.GetBool("check");
   // An open API is a choice, not what an empty or forgotten API_TOKEN silently gives.
   if (const std::string& auth = config.GetString("api.auth"); auth != "token" && auth != "none") {

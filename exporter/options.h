@@ -28,6 +28,7 @@ struct ExporterOptions {
   std::string rules_file;
   int entities_interval_seconds = 60;
   api::ApiOptions api;
+  std::string metrics_token;  // required on /metrics when set (METRICS_TOKEN)
   bool check = false;  // report on the database and exit
 };
 

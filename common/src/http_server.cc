@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include "observer/bearer_token.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "observer/process_metrics.h"
@@ -183,7 +184,12 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
   });
 
   // /metrics never touches a database: every family is kept in memory by the collectors.
-  Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!metrics_token_.empty() && !BearerTokenMatches(req.get_header_value("Authorization"), metrics_token_)) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      WriteError(res, 401, "missing or wrong bearer token (METRICS_TOKEN)");
+      return;
+    }
     const auto start = std::chrono::steady_clock::now();
     res.set_content(metrics::Serialize(collectables_), metrics::kContentType);
     scrape_duration_->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

@@ -241,12 +241,13 @@ fill_grants() {
 # Prometheus config, rules file or Alertmanager config of this repository with the compose deployment's service
 # addresses replaced by loopback ports and, for tests that need alerts in seconds, the global scrape and evaluation
 # intervals by INTERVAL, every alert's for: by FOR and every route's group_wait by GROUP_WAIT (each default:
-# unchanged). Alertmanager's RELAY_TOKEN file (/run/relay/token in compose) becomes relay-token, which Alertmanager
-# resolves beside its config file. The only difference of the native stack: the rules themselves have one source.
+# unchanged). Alertmanager's RELAY_TOKEN file (/run/relay/token in compose) becomes relay-token and Prometheus'
+# METRICS_TOKEN file (/run/metrics/token) metrics-token, each resolved beside its config file. The only difference of the native stack: the rules themselves have one source.
 loopback_config() {
   local file=$1 exporter=$2 aggregator=$3 alertmanager=$4 interval=${5:-} alert_for=${6:-} group_wait=${7:-}
   sed -e "s/exporter:8080/127.0.0.1:$exporter/g" -e "s/aggregator:8081/127.0.0.1:$aggregator/g" \
       -e "s/alertmanager:9093/127.0.0.1:$alertmanager/g" -e "s#credentials_file: /run/relay/token#credentials_file: relay-token#" \
+      -e "s#credentials_file: /run/metrics/token#credentials_file: metrics-token#" \
       ${interval:+-e "s/^  \(scrape\|evaluation\)_interval: .*/  \1_interval: $interval/"} \
       ${alert_for:+-e "s/^\( *\)for: .*/\1for: $alert_for/"} \
       ${group_wait:+-e "s/^\( *\)group_wait: .*/\1group_wait: $group_wait/"} "$file"
@@ -254,10 +255,12 @@ loopback_config() {
 
 # prometheus_start DIR PORT LOGFILE CONFIG_COMMAND...: Prometheus on 127.0.0.1:PORT with this repository's
 # prometheus.yml and rules/*.yml, each printed by CONFIG_COMMAND with the file as its last argument (a loopback_config
-# call) into DIR, and its TSDB under DIR. PID in DIR/server.pid.
+# call) into DIR, and its TSDB under DIR, sending $METRICS_TOKEN (if any) to the exporter (DIR/metrics-token, mode
+# 0600). PID in DIR/server.pid.
 prometheus_start() {
   local dir=$1 port=$2 logfile=$3 rules; shift 3
   mkdir -p "$dir/data"
+  (umask 077; printf '%s' "${METRICS_TOKEN:-}" >"$dir/metrics-token")
   "$@" "$REPO_ROOT/prometheus/prometheus.yml" >"$dir/prometheus.yml"
   # Stacks made before the rules were copied have a link to the repository's rules here: never write through it.
   if [ -L "$dir/rules" ]; then rm "$dir/rules"; fi

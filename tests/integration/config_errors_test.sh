@@ -70,6 +70,8 @@ expect_config_error "exporter empty API token without API_AUTH=none" "API_AUTH=n
 expect_config_error "exporter unknown API_AUTH" "API_AUTH" "" env API_AUTH=off "$EXPORTER"
 expect_config_error "aggregator short relay token" "RELAY_TOKEN is shorter than 16" "s3cr3t-t0ken" \
   env RELAY_TOKEN=s3cr3t-t0ken "$AGGREGATOR"
+expect_config_error "exporter short metrics token" "METRICS_TOKEN is shorter than 16" "m3tr1cs-t0ken" \
+  env API_AUTH=none METRICS_TOKEN=m3tr1cs-t0ken "$EXPORTER"
 expect_config_error "aggregator placeholder relay token" "RELAY_TOKEN" "change-me-relay-token" \
   env RELAY_TOKEN=change-me-relay-token "$AGGREGATOR"
 expect_config_error "aggregator chat target without a relay token" "RELAY_TOKEN is empty" "T0KEN" \

@@ -4,16 +4,18 @@
 #    (what a web page can send): 4xx, the process stays up, RSS grows at most 32 MB per attack;
 #  - absolute, scheme-relative and scheme drill-down links and runbook links outside RUNBOOK_BASE_URL are not
 #    forwarded to the chat platform, while relative ones and runbooks under the base still are;
-#  - without Alertmanager's bearer token (RELAY_TOKEN), or with a wrong one, 401 and nothing reaches the platform.
-# Usage: security_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+2)
+#  - without Alertmanager's bearer token (RELAY_TOKEN), or with a wrong one, 401 and nothing reaches the platform;
+#  - the exporter's /metrics (Top-K user and token names) with METRICS_TOKEN: 401 without it, and Prometheus, given
+#    the token through prometheus.yml's credentials_file, scrapes it.
+# Usage: security_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+4)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-BUILD_DIR=$1 DB_PORT=$2 AGG=$(($2 + 1)) SINK=$(($2 + 2))
+BUILD_DIR=$1 DB_PORT=$2 AGG=$(($2 + 1)) SINK=$(($2 + 2)) EXPORTER=$(($2 + 3)) PROMETHEUS=$(($2 + 4))
 MAX_RSS_GROWTH_KB=$((32 * 1024))
 make_test_dir
 cleanup() {
-  for p in agg sink; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
-  mariadb_stop "$TEST_DIR/db"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
+  for p in agg sink exporter; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
+  prometheus_stop "$TEST_DIR/prometheus"; mariadb_stop "$TEST_DIR/db"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
 
@@ -109,6 +111,25 @@ check "the refusals are counted ($refusals)" test "${refusals:-0}" = 6
 code=$?
 check "a chat target without RELAY_TOKEN refuses to start: exit 2 naming RELAY_TOKEN (got $code)" \
   bash -c '[ "$1" = 2 ] && grep -q RELAY_TOKEN "$2"' _ "$code" "$TEST_DIR/no-token.log"
+
+# /metrics of the exporter carries user and token names (Top-K): with METRICS_TOKEN only Prometheus reads it.
+METRICS_TOKEN=metrics-$(random_password)
+(export DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$EXPORTER API_AUTH=none METRICS_TOKEN
+ exec "$BUILD_DIR/exporter/newapi-exporter") >"$TEST_DIR/exporter.log" 2>&1 &
+echo $! >"$TEST_DIR/exporter.pid"
+check "the exporter starts with METRICS_TOKEN" wait_until 15 curl -fsS -o /dev/null "http://127.0.0.1:$EXPORTER/api/health"
+metrics_status() { curl -s -o /dev/null -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} "http://127.0.0.1:$EXPORTER/metrics"; }
+check "/metrics without the token answers 401 (got $(metrics_status))" test "$(metrics_status)" = 401
+check "/metrics with a wrong token answers 401" test "$(metrics_status "${METRICS_TOKEN}x")" = 401
+check "/metrics with the token answers 200" test "$(metrics_status "$METRICS_TOKEN")" = 200
+export METRICS_TOKEN
+config() { loopback_config "$1" "$EXPORTER" "$AGG" 1 1s; }  # FILE: Prometheus' files on loopback, 1 s scrapes
+prometheus_start "$TEST_DIR/prometheus" "$PROMETHEUS" "$TEST_DIR/prometheus.log" config || fail "Prometheus did not start"
+scraped() {
+  curl -fsS "http://127.0.0.1:$PROMETHEUS/api/v1/query" --data-urlencode 'query=up{job="newapi-exporter"} == 1' |
+    jq -e '.data.result | length == 1' >/dev/null
+}
+check "Prometheus scrapes the exporter with the token from prometheus.yml's credentials_file" wait_until 20 scraped
 
 check "the aggregator is alive at the end" alive
 finish

@@ -36,6 +36,9 @@ class HttpServer {
 
   // Adds more families to /metrics (besides the registry given to the constructor).
   void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
+  // /metrics answers 401 unless the request carries "Authorization: Bearer <token>" (empty token: open). Call before
+  // Serve().
+  void RequireMetricsToken(std::string token) { metrics_token_ = std::move(token); }
 
   // Registers a GET route; its path becomes the histogram's handler label.
   void Get(const std::string& path, httplib::Server::Handler handler);
@@ -66,6 +69,7 @@ class HttpServer {
 
   ReceptionServer server_{ReceptionLimits{}};
   std::string ui_root_;  // the real path of the mounted directory, empty when none
+  std::string metrics_token_;  // required on /metrics when set
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
