@@ -11,8 +11,9 @@ BUILD_DIR=$1
 make_test_dir
 trap '[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"' EXIT
 
-# Compose: a copy of the project with .env.example as .env.
-cp "$REPO_ROOT/docker-compose.yml" "$TEST_DIR/" && cp "$REPO_ROOT/.env.example" "$TEST_DIR/.env"
+# Compose: a copy of the project with .env.example as .env (whose COMPOSE_FILE adds new-api's network).
+mkdir -p "$TEST_DIR/deploy" && cp "$REPO_ROOT/docker-compose.yml" "$TEST_DIR/" &&
+  cp "$REPO_ROOT/deploy/compose.new-api-network.yml" "$TEST_DIR/deploy/" && cp "$REPO_ROOT/.env.example" "$TEST_DIR/.env"
 compose() { (cd "$TEST_DIR" && docker-compose "$@"); }
 check "docker-compose config accepts docker-compose.yml with .env.example" compose config -q
 services=$(compose config --services | sort | tr '\n' ' ')
@@ -32,11 +33,11 @@ grafana_mounts() {
 }
 mounts_exist() { local m; for m in $1; do [ -e "$REPO_ROOT/$m" ] || return 1; done; }
 for engine in mysql postgres; do
-  [ "$engine" = mysql ] || echo "DB_TYPE=$engine" >>"$TEST_DIR/.env"
-  mounts=$(grafana_mounts | tr '\n' ' ')
-  check "DB_TYPE=${engine}: Grafana mounts $mounts" test "$mounts" = "grafana/provisioning/dashboards \
-grafana/provisioning/datasources/prometheus.yml grafana/provisioning/datasources/$engine.yml grafana/dashboards \
-grafana/dashboards-$engine "
+  sed "s/^DB_TYPE=.*/DB_TYPE=$engine/" "$REPO_ROOT/.env.example" >"$TEST_DIR/.env"
+  mounts=$(grafana_mounts | sort | tr '\n' ' ')
+  check "DB_TYPE=${engine}: Grafana mounts $mounts" test "$mounts" = "grafana/dashboards grafana/dashboards-$engine \
+grafana/provisioning/dashboards grafana/provisioning/datasources/$engine.yml \
+grafana/provisioning/datasources/prometheus.yml "
   check "DB_TYPE=${engine}: every file Grafana mounts exists" mounts_exist "$mounts"
 done
 grep -v '^GRAFANA_ADMIN_PASSWORD=' "$REPO_ROOT/.env.example" >"$TEST_DIR/.env"
@@ -76,7 +77,7 @@ for binary in ("exporter", "aggregator"):
     for var in open(f"{d}/{binary}.vars").read().split():
         if var not in env: out.append(f"{binary} does not get {var}")
 if "--requirepass" not in " ".join(services["redis"]["command"]): out.append("redis has no requirepass")
-if ":change-me-redis@redis:" not in services["exporter"]["environment"]["REDIS_URL"]: out.append("REDIS_URL lacks REDIS_PASSWORD")
+if ":change-me-redis@observer-redis:" not in services["exporter"]["environment"]["REDIS_URL"]: out.append("REDIS_URL lacks REDIS_PASSWORD")
 if "/run/relay" not in (services["alertmanager"].get("tmpfs") or []): out.append("alertmanager has no /run/relay")
 for name in ("grafana", "frontend"):
     for port in services[name].get("ports", []):
@@ -85,6 +86,27 @@ for name in ("grafana", "frontend"):
 print("\n".join(out))
 PY
 )
+# Next to new-api's compose (issue 16): the services that read its database join its network (external, named by
+# NEWAPI_NETWORK); nothing else does; Redis answers under a name new-api's network does not have; no host port 3000.
+network_problems=$(python3 - "$TEST_DIR/config.yml" <<'PY'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+out = []
+net = (config.get("networks") or {}).get("new-api") or {}
+if not net.get("external") or net.get("name") != "new-api_new-api-network": out.append(f"new-api network is {net}")
+for name, svc in config["services"].items():
+    joined = "new-api" in (svc.get("networks") or {})
+    if joined != (name in ("exporter", "aggregator", "grafana")): out.append(f"{name} joined={joined}")
+    for port in svc.get("ports", []):
+        published = str(port.get("published")) if isinstance(port, dict) else str(port).rsplit(":", 2)[-2]
+        if published == "3000": out.append(f"{name} publishes 3000")
+aliases = ((config["services"]["redis"].get("networks") or {}).get("default") or {}).get("aliases") or []
+if "observer-redis" not in aliases: out.append("redis is not observer-redis")
+print("\n".join(out))
+PY
+)
+check "exporter, aggregator and Grafana join new-api's network; Redis is observer-redis; no port 3000${network_problems:+ ($(echo $network_problems))}" \
+  test -z "$network_problems"
 check "each compose service gets only its own secrets, a mem_limit, and every setting its binary reads${problems:+ ($(echo $problems | tr '\n' ';'))}" \
   test -z "$problems"
 no_token=$(python3 -c '
@@ -94,6 +116,42 @@ for r in yaml.safe_load(open(sys.argv[1]))["receivers"]:
         if w.get("http_config", {}).get("authorization", {}).get("credentials_file") != "/run/relay/token": print(w["url"])
 ' "$REPO_ROOT/alertmanager/alertmanager.yml" | sort -u)
 check "every relay webhook in alertmanager.yml sends RELAY_TOKEN${no_token:+ (not: $(echo $no_token))}" test -z "$no_token"
+
+# scripts/compose-setup: a .env with random secrets (production and demo), and the accounts SQL with its passwords.
+SETUP=$REPO_ROOT/scripts/compose-setup
+mkdir -p "$TEST_DIR/env" && cp "$TEST_DIR/docker-compose.yml" "$TEST_DIR/env/" && cp -r "$TEST_DIR/deploy" "$TEST_DIR/env/"
+in_env() { (cd "$TEST_DIR/env" && "$@"); }
+in_env "$SETUP" env 2>/dev/null
+secrets=$(grep -E '^(DB_PASS_RO|DB_PASS_AGG|REDIS_PASSWORD|API_TOKEN|RELAY_TOKEN|GRAFANA_DB_PASSWORD|GRAFANA_ADMIN_PASSWORD)=' \
+            "$TEST_DIR/env/.env" | cut -d= -f2 | grep -E '^[0-9a-f]{48}$' | sort -u | wc -l)
+check "compose-setup env: seven distinct random secrets ($secrets), no change-me value left" \
+  test "$secrets" = 7 -a -z "$(grep -E '^[A-Z_]+=change-me' "$TEST_DIR/env/.env")"
+check "compose-setup env: docker-compose accepts the .env it writes" in_env docker-compose config -q
+refuses_existing() { local out; out=$(in_env "$SETUP" env 2>&1) && return 1; grep -q '.env exists' <<<"$out"; }
+check "compose-setup env: refuses to overwrite an existing .env" refuses_existing
+password() { grep "^$1=" "$TEST_DIR/env/.env" | cut -d= -f2; }
+accounts=$(in_env "$SETUP" accounts)
+check "compose-setup accounts: PostgreSQL's grants with .env's three passwords, no placeholder left" \
+  test -n "$(grep -F "PASSWORD '$(password DB_PASS_RO)'" <<<"$accounts")" \
+    -a -n "$(grep -F "PASSWORD '$(password DB_PASS_AGG)'" <<<"$accounts")" \
+    -a -n "$(grep -F "PASSWORD '$(password GRAFANA_DB_PASSWORD)'" <<<"$accounts")" \
+    -a -n "$(grep -F 'ALTER ROLE newapi_ro' <<<"$accounts")" -a -z "$(grep -E '@[A-Z_]+@' <<<"$accounts")"
+echo 'LOG_DSN_AGG=postgresql://newapi_agg:x@postgres-logs:5432/new-api-logs?sslmode=disable' >>"$TEST_DIR/env/.env"
+check "compose-setup accounts: logs in another database: \\connect to it before its grants" \
+  test "$(in_env "$SETUP" accounts | grep -c '^\\connect "new-api-logs"$')" = 1
+check "compose-setup accounts logs: only the logs database's grants" \
+  test -z "$(in_env "$SETUP" accounts logs | grep -F 'observer_options')"
+sed -i 's/^DB_TYPE=.*/DB_TYPE=mysql/' "$TEST_DIR/env/.env"
+check "compose-setup accounts: MySQL's grants for DB_TYPE=mysql" \
+  test -n "$(in_env "$SETUP" accounts | grep -F "CREATE USER IF NOT EXISTS 'newapi_ro'")"
+sed -i 's/^DB_PASS_RO=.*/DB_PASS_RO=pa$$word/' "$TEST_DIR/env/.env"
+refuses_dollar() { local out; out=$(in_env "$SETUP" accounts 2>&1 >/dev/null) && return 1; grep -q 'DB_PASS_RO in .env holds' <<<"$out"; }
+check "compose-setup accounts: a password compose would change (\$) is refused, naming it" refuses_dollar
+rm -rf "$TEST_DIR/demo" && mkdir "$TEST_DIR/demo" && cp "$TEST_DIR/docker-compose.yml" "$TEST_DIR/demo/"
+(cd "$TEST_DIR/demo" && "$SETUP" env --demo 2>/dev/null)
+demo_ok() { (cd "$TEST_DIR/demo" && docker-compose --profile demo config) >"$TEST_DIR/demo.yml" &&
+            ! grep -q 'new-api_new-api-network' "$TEST_DIR/demo.yml" && grep -q '^DB_HOST=mysql$' "$TEST_DIR/demo/.env"; }
+check "compose-setup env --demo: the demo profile runs in compose's own network on DB_HOST=mysql" demo_ok
 
 # nginx: the frontend's server block inside a minimal main config.
 cat >"$TEST_DIR/nginx.conf" <<NGINX
@@ -115,8 +173,8 @@ read_by_binaries() {
   done | sort -u
 }
 documented=$(grep -oE '^(# )?[A-Z][A-Z0-9_]+=' "$REPO_ROOT/.env.example" | sed -E 's/^# //; s/=$//' | sort -u)
-used_by_compose=$(cat "$REPO_ROOT/docker-compose.yml" "$REPO_ROOT"/grafana/provisioning/*/*.yml |
-  grep -oE '\$\{[A-Z][A-Z0-9_]+' | sed 's/^\${//' | sort -u)
+used_by_compose=$( (cat "$REPO_ROOT/docker-compose.yml" "$REPO_ROOT"/deploy/compose.*.yml "$REPO_ROOT"/grafana/provisioning/*/*.yml |
+  grep -oE '\$\{[A-Z][A-Z0-9_]+' | sed 's/^\${//'; echo COMPOSE_FILE) | sort -u)  # COMPOSE_FILE: compose's own
 undocumented=$(comm -23 <(read_by_binaries) <(echo "$documented"))
 check "every variable the binaries read is in .env.example${undocumented:+ (missing: $(echo $undocumented))}" \
   test -z "$undocumented"

@@ -44,6 +44,7 @@ as() {
   fi
 }
 denied() { local out; out=$(as "$@") && return 1; grep -qiE "denied|permission" <<<"$out" && ! grep -q "s3cret" <<<"$out"; }
+denied_login() { ! as "$@" "SELECT 1" >/dev/null 2>&1; }
 shows_no_secret() { ! as "$@" | grep -q "s3cret"; }
 
 # Finding 6: the exporter's account.
@@ -83,4 +84,22 @@ else
   limits=$(db_sql "$DB" "SELECT CONCAT(User, '=', max_user_connections) FROM mysql.user WHERE User LIKE 'newapi\\_%' ORDER BY 1" | tr '\n' ' ')
 fi
 check "connection limits: $limits" test "$limits" = "newapi_agg=4 newapi_grafana=4 newapi_ro=10 "
+
+# Issue 16: the compose deployment's accounts command. A .env from scripts/compose-setup (new random passwords), its
+# accounts SQL run by an administrator: the three accounts then log in with .env's passwords, and only with them.
+mkdir -p "$TEST_DIR/compose" && cd "$TEST_DIR/compose" && "$REPO_ROOT/scripts/compose-setup" env 2>/dev/null
+sed -i "s/^DB_TYPE=.*/DB_TYPE=$ENGINE/" .env
+env_password() { grep "^$1=" .env | cut -d= -f2; }
+if [ "$ENGINE" = postgres ]; then
+  applied() { "$REPO_ROOT/scripts/compose-setup" accounts | db_sql "$DB" >/dev/null; }
+else
+  applied() { "$REPO_ROOT/scripts/compose-setup" accounts | mariadb --no-defaults --socket="$DB/mariadb.sock" -uroot; }
+fi
+check "compose-setup accounts' SQL applies as it is" applied
+check "newapi_ro logs in with .env's DB_PASS_RO" test "$(as newapi_ro "$(env_password DB_PASS_RO)" "SELECT 1")" = 1
+check "newapi_agg logs in with .env's DB_PASS_AGG" test "$(as newapi_agg "$(env_password DB_PASS_AGG)" "SELECT 1")" = 1
+check "newapi_grafana logs in with .env's GRAFANA_DB_PASSWORD" \
+  reads newapi_grafana "$(env_password GRAFANA_DB_PASSWORD)" "SELECT COUNT(*) FROM agg_usage_hourly_by_model_channel"
+check "the old password of newapi_ro no longer works" denied_login newapi_ro "$RO_PW"
+cd "$REPO_ROOT"
 finish
