@@ -10,6 +10,7 @@
 #include "hourly_job.h"
 #include "observer/app.h"
 #include "observer/backoff.h"
+#include "observer/build_info.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "options.h"
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
   aggregator::AggregatorOptions options;
   observer::LoadConfigOrExit(app, aggregator::AggregatorSettings(), argc, argv, [&](const observer::Config& config) {
     options = aggregator::ParseAggregatorOptions(config);
-    observer::log::Info("starting", {{"version", OBSERVER_VERSION}, {"settings", config.Describe()}});
+    observer::log::Info("starting", {{"version", observer::kBuildVersion}, {"settings", config.Describe()}});
   });
 
   auto registry = std::make_shared<prometheus::Registry>();

@@ -11,6 +11,7 @@
 #include "collectors/log_tail.h"
 #include "db_check.h"
 #include "observer/app.h"
+#include "observer/build_info.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "options.h"
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   exporter::ExporterOptions options;
   observer::LoadConfigOrExit(app, exporter::ExporterSettings(), argc, argv, [&](const observer::Config& config) {
     options = exporter::ParseExporterOptions(config);
-    if (!options.check) observer::log::Info("starting", {{"version", OBSERVER_VERSION}, {"settings", config.Describe()}});
+    if (!options.check) observer::log::Info("starting", {{"version", observer::kBuildVersion}, {"settings", config.Describe()}});
   });
 
   if (options.check) {

@@ -17,6 +17,7 @@
 #include "live.h"
 #include "load_plan.h"
 #include "observer/app.h"
+#include "observer/build_info.h"
 #include "observer/log.h"
 #include "observer/db_client.h"
 #include "schema_sql.h"
@@ -352,7 +353,7 @@ int main(int argc, char** argv) {
                                }
                                options.command = command;
                                observer::log::Info("starting", {{"command", command},
-                                                                {"version", OBSERVER_VERSION},
+                                                                {"version", observer::kBuildVersion},
                                                                 {"settings", config.Describe()}});
                              });
   // Signals are blocked in every thread (LoadConfigOrExit); this one receives them and asks everyone to stop.

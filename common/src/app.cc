@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "observer/agg_tables.h"
+#include "observer/build_info.h"
 #include "observer/log.h"
 
 namespace observer {
@@ -122,7 +123,7 @@ void LoadConfigOrExit(const AppInfo& app, const std::vector<Setting>& settings, 
     std::exit(0);
   }
   if (HasFlag(args, "--version")) {
-    std::cout << app.program << " " << OBSERVER_VERSION << " (" << OBSERVER_REVISION << ")\n";
+    std::cout << app.program << " " << observer::kBuildVersion << " (" << observer::kBuildRevision << ")\n";
     std::exit(0);
   }
   try {
@@ -158,7 +159,7 @@ void AddHealthRoute(HttpServer& http, const DbMonitor& db) {
   http.Get("/api/health", [&db](const httplib::Request&, httplib::Response& res) {
     const bool db_ok = db.up();
     // No database server version: anyone may call this, and a version tells an attacker which flaws to try.
-    WriteJson(res, 200, {{"ok", db_ok}, {"version", OBSERVER_VERSION}, {"components", {{"db", db_ok ? "up" : "down"}}}});
+    WriteJson(res, 200, {{"ok", db_ok}, {"version", observer::kBuildVersion}, {"components", {{"db", db_ok ? "up" : "down"}}}});
   });
 }
 

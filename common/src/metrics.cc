@@ -6,6 +6,8 @@
 
 #include <sstream>
 
+#include "observer/build_info.h"
+
 namespace observer::metrics {
 
 std::string Name(std::string_view subsystem, std::string_view name) {
@@ -36,7 +38,7 @@ void AddBuildInfo(prometheus::Registry& registry, std::string_view subsystem) {
       .Name(Name(subsystem, "build_info"))
       .Help("Build information of this binary; always 1.")
       .Register(registry)
-      .Add({{"version", OBSERVER_VERSION}, {"revision", OBSERVER_REVISION}})
+      .Add({{"version", kBuildVersion}, {"revision", kBuildRevision}})
       .Set(1);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "api/csv.h"
+#include "observer/build_info.h"
 #include "observer/app.h"
 #include "observer/log.h"
 
@@ -152,8 +153,8 @@ void Api::AddRoutes(observer::HttpServer& http) {
     if (!Admit(req, res)) return;
     nlohmann::json coverage = nlohmann::json::object();
     for (const auto& [rule, share] : RuleCoverage(context_.facts->ip_share.load())) coverage[rule] = share;
-    observer::WriteJson(res, 200, {{"version", OBSERVER_VERSION},
-                                   {"revision", OBSERVER_REVISION},
+    observer::WriteJson(res, 200, {{"version", observer::kBuildVersion},
+                                   {"revision", observer::kBuildRevision},
                                    {"timezone", options_.default_zone},
                                    {"quota_per_unit", context_.facts->quota_per_unit.load()},
                                    {"rule_coverage", coverage}});
