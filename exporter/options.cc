@@ -1,4 +1,4 @@
-// Exporter settings: the design document's environment variables, with flags to override them.
+// Exporter settings: environment variables, with flags to override them.
 #include "options.h"
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The contract counters and histograms fed by tailed `logs` rows (brief §4), with every label value bounded.
+// The contract counters and histograms fed by tailed `logs` rows (exporter/metrics.md), with every label value bounded.
 #pragma once
 
 #include <prometheus/counter.h>

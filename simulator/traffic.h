@@ -103,7 +103,7 @@ class TrafficGenerator {
   std::string admin_ip_;
 };
 
-// Sums per user / token / channel and the hourly quota_data buckets (NOTES.md §4), fed with every generated row.
+// Sums per user / token / channel and the hourly quota_data buckets (new-api's quota_data table), fed with every generated row.
 class UsageTotals {
  public:
   explicit UsageTotals(const Population& population) : entities(population) {}

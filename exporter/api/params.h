@@ -66,7 +66,7 @@ struct SeriesParams {
 
 enum class Dimension { kUser, kToken, kModel, kChannel };
 const char* DimensionName(Dimension d);
-// Series fields: reqs, tokens, quota, errors (top calls quota "quota_sum", as the design document does).
+// Series fields: reqs, tokens, quota, errors (top calls quota "quota_sum", the name its clients know).
 enum class Metric { kReqs, kTokens, kQuota, kErrors };
 const char* MetricName(Metric m);
 

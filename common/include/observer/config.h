@@ -1,4 +1,4 @@
-// Configuration: a table of settings read from the environment (the design document's names) and overridden by
+// Configuration: a table of settings read from the environment and overridden by
 // dotted kebab-case flags; secrets only from the environment or a *_FILE path. Errors name the key.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The four risk rules of the brief (§6): their thresholds, the allow-lists that exempt subjects, and the hits they
+// The four risk rules: their thresholds, the allow-lists that exempt subjects, and the hits they
 // produce. One definition, shared by the streaming evaluator (exporter gauges) and the SQL evaluator (JSON API).
 // Pure; no I/O.
 #pragma once
