@@ -108,7 +108,7 @@ export default function Anomalies() {
           items={RULES.map((r) => ({ key: r, label: tab(r) }))}
         />
         <Space direction="vertical" style={{ width: '100%' }}>
-          <Typography.Paragraph type="secondary" style={{ margin: 0 }}>
+          <Typography.Paragraph type="secondary" style={{ margin: 0 }} data-testid="rule-help">
             <CodeText text={tx('ruleDesc_', rule)} />
           </Typography.Paragraph>
           <Form layout="inline" className="rule-params" onFinish={() => patch({ window_sec: draft.window_sec, threshold: draft.threshold, sigma: draft.sigma })}>
