@@ -19,6 +19,9 @@ describe('money', () => {
     expect(formatMoney(cny, 14.6)).toBe('¥14.60');
     expect(formatMoney(DEFAULT_UNIT, 0.5)).toBe('$0.50');
     expect(formatMoney(euro, -3.1)).toBe('-€3.10');
+    // One request's cost keeps three significant digits instead of rounding to nothing.
+    expect(formatMoney(cny, 0.00421)).toBe('¥0.00421');
+    expect(formatMoney(cny, 0.0123)).toBe('¥0.0123');
     expect(formatMoney(tokens, 1234567)).toBe(formatMoney(tokens, 1234567.2));
     expect(formatMoney(tokens, 1234567)).not.toContain('.');
     expect(formatMoney(cny, undefined)).toBe('-');

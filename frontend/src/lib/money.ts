@@ -15,12 +15,15 @@ export function quotaIn(unit: DisplayUnit, quota: number, quotaPerUnit: number):
   return (quota / quotaPerUnit) * unit.per_usd;
 }
 
-// "¥12.35", "$0.50", "€3.10"; tokens as a plain count ("1,234,567").
+// "¥12.35", "$0.50", "€3.10"; amounts under 1 keep three significant digits, so one request's cost is not "¥0.00"
+// ("¥0.00421"); tokens as a plain count ("1,234,567").
 export function formatMoney(unit: DisplayUnit, amount: number | null | undefined): string {
   if (amount === null || amount === undefined || !Number.isFinite(amount)) return '-';
   if (unit.currency === 'TOKENS') return formatNumber(amount);
   const sign = amount < 0 ? '-' : '';
-  return `${sign}${unit.symbol}${Math.abs(amount).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const abs = Math.abs(amount);
+  const digits = abs > 0 && abs < 1 ? Math.min(8, Math.max(2, 2 - Math.floor(Math.log10(abs)))) : 2;
+  return `${sign}${unit.symbol}${abs.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: digits })}`;
 }
 
 // The unit's name for column headers: "CNY", "USD", the custom symbol, or "quota" for tokens.

@@ -109,7 +109,7 @@ export default function Dashboard() {
       yAxis: [axis(t('seriesReqs')), axis(t('seriesTokens'))],
       series: [
         { name: t('seriesReqs'), type: 'line', showSymbol: false, yAxisIndex: 0, data: (series.data ?? []).map((r) => point(r, r.reqs)) },
-        { name: t('seriesErrors'), type: 'line', showSymbol: false, yAxisIndex: 0, data: (series.data ?? []).map((r) => point(r, r.errors)) },
+        { name: t('seriesErrors'), type: 'line', showSymbol: logScale, yAxisIndex: 0, data: (series.data ?? []).map((r) => point(r, r.errors)) },
         { name: t('seriesTokens'), type: 'line', showSymbol: false, yAxisIndex: 1, areaStyle: logScale ? undefined : { opacity: 0.08 }, data: (series.data ?? []).map((r) => point(r, r.tokens)) },
       ],
     } as ChartOption;
