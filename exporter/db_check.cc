@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <regex>
 
+#include "display_unit.h"
 #include "grants_logs_postgres_sql.inc"
 #include "grants_logs_sql.inc"
 #include "grants_postgres_sql.inc"
@@ -201,7 +203,9 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
     if (main.Query("SELECT " + observer::QuoteIdentifier("key") + " FROM observer_options", &result).ok) {
       for (const auto& row : result.rows) {
         const std::string key = row[0].value_or("");
-        if (key != "QuotaPerUnit") {
+        const bool display_key = std::find(std::begin(kDisplayOptionKeys), std::end(kDisplayOptionKeys), key) !=
+                                 std::end(kDisplayOptionKeys);
+        if (key != "QuotaPerUnit" && !display_key) {
           items.push_back({CheckItem::kFail, "secrets",
                            "observer_options shows option " + key + ", which the exporter does not need: recreate the "
                            "view from " + grants_file});

@@ -57,6 +57,9 @@ std::vector<observer::Setting> ExporterSettings() {
       {"api.cors-origins", "CORS_ORIGINS", "",
        "origins allowed to call /api/* from a browser (comma-separated, e.g. https://ops.example.com; empty = same origin only)"},
       {"api.timezone", "TIMEZONE", "UTC", "default time zone of API buckets: an IANA name (Asia/Shanghai) or +08:00"},
+      {"api.newapi-url", "NEWAPI_URL", "",
+       "new-api's base URL (https://api.example.com): the UI links users, tokens and channels to its admin pages "
+       "(empty = no links)"},
       {"api.zoneinfo", "ZONEINFO_DIR", "/usr/share/zoneinfo", "directory of the IANA time zone files (package tzdata)"},
       {"api.db-connections", "API_DB_CONNECTIONS", "2",
        "database connections of the JSON API (its own pool; more concurrent queries answer 429)"},
@@ -164,6 +167,13 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
                                   "' in --api.cors-origins (CORS_ORIGINS): expected http(s)://host[:port]");
     }
     options.api.access.cors_origins.insert(origin);
+  }
+  options.api.newapi_url = config.GetString("api.newapi-url");
+  while (!options.api.newapi_url.empty() && options.api.newapi_url.back() == '/') options.api.newapi_url.pop_back();
+  if (!options.api.newapi_url.empty() && options.api.newapi_url.rfind("http://", 0) != 0 &&
+      options.api.newapi_url.rfind("https://", 0) != 0) {
+    throw observer::ConfigError("invalid --api.newapi-url (NEWAPI_URL) '" + options.api.newapi_url +
+                                "': expected http(s)://host[:port][/path]");
   }
   options.api.zoneinfo_dir = config.GetString("api.zoneinfo");
   options.api.default_zone = config.GetString("api.timezone");

@@ -36,10 +36,11 @@ GRANT SELECT ON public.models TO newapi_ro;
 GRANT SELECT ON public.vendors TO newapi_ro;
 GRANT SELECT ON public.quota_data TO newapi_ro;
 
--- The options the exporter needs (QuotaPerUnit), not the secrets beside them, in a view beside options. A view reads
--- with its owner's rights (the superuser running this file), so newapi_ro needs no right on options; security_barrier
--- keeps the reader's own conditions (a cast that fails and shows the value in its error) from running before the
--- view's filter.
+-- The options the exporter needs (QuotaPerUnit and the display unit's keys, exporter/display_unit.h), not the secrets
+-- beside them, in a view beside options. A view reads with its owner's rights (the superuser running this file), so
+-- newapi_ro needs no right on options; security_barrier keeps the reader's own conditions (a cast that fails and shows
+-- the value in its error) from running before the view's filter.
 CREATE OR REPLACE VIEW public.observer_options WITH (security_barrier) AS
-  SELECT "key", value FROM public.options WHERE "key" IN ('QuotaPerUnit');
+  SELECT "key", value FROM public.options WHERE "key" IN ('QuotaPerUnit', 'general_setting.quota_display_type',
+    'general_setting.custom_currency_symbol', 'general_setting.custom_currency_exchange_rate', 'USDExchangeRate', 'DisplayInCurrencyEnabled');
 GRANT SELECT ON public.observer_options TO newapi_ro;

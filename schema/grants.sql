@@ -21,12 +21,14 @@ GRANT SELECT (`id`, `type`, `status`, `name`, `weight`, `created_time`, `test_ti
               `balance_updated_time`, `models`, `group`, `used_quota`, `priority`, `auto_ban`, `tag`)
   ON `@DB_NAME@`.`channels` TO 'newapi_ro'@'%';
 -- options also holds new-api's admin secrets (SMTPToken, GitHubClientSecret, EpayKey, ...): a column grant cannot
--- filter rows, so the exporter reads the keys it needs through a view beside options, which runs with its definer's
--- rights (this file's administrator: keep that account, or re-run this file after dropping it). TEMPTABLE: the view's
+-- filter rows, so the exporter reads the keys it needs (QuotaPerUnit and the unit new-api displays money in: display
+-- type, custom symbol and rate, the USD exchange rate, the older on/off switch) through a view beside options, which
+-- runs with its definer's rights (this file's administrator: keep that account, or re-run this file after dropping it). TEMPTABLE: the view's
 -- filter runs before any condition of the reader's query. Older setups granted all of options: GRANT then REVOKE
 -- takes that away on a re-run (MariaDB has no REVOKE IF EXISTS).
 CREATE OR REPLACE ALGORITHM = TEMPTABLE SQL SECURITY DEFINER VIEW `@DB_NAME@`.`observer_options` AS
-  SELECT `key`, `value` FROM `@DB_NAME@`.`options` WHERE `key` IN ('QuotaPerUnit');
+  SELECT `key`, `value` FROM `@DB_NAME@`.`options` WHERE `key` IN ('QuotaPerUnit', 'general_setting.quota_display_type',
+    'general_setting.custom_currency_symbol', 'general_setting.custom_currency_exchange_rate', 'USDExchangeRate', 'DisplayInCurrencyEnabled');
 GRANT SELECT ON `@DB_NAME@`.`observer_options` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@DB_NAME@`.`options` TO 'newapi_ro'@'%';
 REVOKE SELECT ON `@DB_NAME@`.`options` FROM 'newapi_ro'@'%';

@@ -44,6 +44,7 @@ struct SimOptions {
   std::string injections_file;
   bool legacy_index = false;
   bool reset = false;
+  std::string display_currency = "USD";
 };
 
 const char* const kBoolFlags[] = {"--reset", "--legacy-index"};
@@ -72,6 +73,8 @@ std::vector<observer::Setting> SimSettings() {
        "seconds between anomaly + decoy pairs placed in the history after its first day (0 = none)"},
       {"legacy-index", "SIM_LEGACY_INDEX", "false", "create idx_created_at_id as (id, created_at) like upgraded installs"},
       {"reset", "SIM_RESET", "false", "drop and recreate the database before loading"},
+      {"display.currency", "SIM_DISPLAY_CURRENCY", "USD",
+       "the unit new-api displays money in (options general_setting.quota_display_type): USD, CNY or TOKENS"},
       observer::LogLevelSetting(),
   };
 }
@@ -109,6 +112,10 @@ SimOptions ParseSimOptions(const observer::Config& c) {
   o.injections_file = c.GetString("injections.file");
   o.legacy_index = c.GetBool("legacy-index");
   o.reset = c.GetBool("reset");
+  o.display_currency = c.GetString("display.currency");
+  if (o.display_currency != "USD" && o.display_currency != "CNY" && o.display_currency != "TOKENS") {
+    throw observer::ConfigError("--display.currency (SIM_DISPLAY_CURRENCY) must be USD, CNY or TOKENS");
+  }
   return o;
 }
 
@@ -125,6 +132,19 @@ observer::DbStatus WriteMarker(observer::DbClient& db, const nlohmann::json& mar
   return db.Execute(std::string("INSERT INTO options (\"key\", value) VALUES ('") + sim::kMarkerKey + "', " +
                     sim::SqlQuote(db.dialect(), marker.dump()) + ")" +
                     db.dialect().UpsertClause("options", "\"key\"", {"value"}));
+}
+
+// The display options as new-api's admin page saves them (its default exchange rate beside the type).
+observer::DbStatus WriteDisplay(observer::DbClient& db, const SimOptions& o) {
+  const std::pair<const char*, std::string> rows[] = {{"general_setting.quota_display_type", o.display_currency},
+                                                       {"USDExchangeRate", "7.3"}};
+  for (const auto& [key, value] : rows) {
+    observer::DbStatus st = db.Execute(std::string("INSERT INTO options (\"key\", value) VALUES ('") + key + "', " +
+                                       sim::SqlQuote(db.dialect(), value) + ")" +
+                                       db.dialect().UpsertClause("options", "\"key\"", {"value"}));
+    if (!st.ok) return st;
+  }
+  return observer::DbStatus::Ok();
 }
 
 [[noreturn]] void Fail(const std::string& what, const observer::DbStatus& status) {
@@ -255,6 +275,7 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   const double index_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - index_started).count();
 
+  if (observer::DbStatus st = WriteDisplay(db, o); !st.ok) Fail("cannot write the display options", st);
   if (observer::DbStatus st = WriteMarker(db, Marker(o, "done")); !st.ok) Fail("cannot write the marker", st);
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   observer::log::Info("load finished", {{"rows", loaded.rows},
@@ -286,6 +307,7 @@ int Live(SimOptions& o, const std::atomic<bool>& stop) {
     observer::log::Error("the simulator's history load did not finish; run `newapi-sim load --reset`");
     return 1;
   }
+  if (observer::DbStatus st = WriteDisplay(db, o); !st.ok) Fail("cannot write the display options", st);
   // The population must match the loaded entity tables, so it is rebuilt from the load's own parameters.
   o.seed = marker.value("seed", o.seed);
   o.users = marker.value("users", o.users);

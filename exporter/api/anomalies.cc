@@ -105,6 +105,8 @@ Answer AnomalyDetail(const AnomalyParams& p, observer::DbClient& db, const ApiCo
     });
     out[name] = std::move(list);
   }
+  if (status.ok) status = AddChannelNames(*ctx.names, db, out["requests"]);
+  if (status.ok) status = AddChannelNames(*ctx.names, db, out["channels"]);
   if (!status.ok) return DbFailure(status);
   return Answer::Ok(std::move(out), "logs");
 }

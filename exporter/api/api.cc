@@ -153,10 +153,15 @@ void Api::AddRoutes(observer::HttpServer& http) {
     if (!Admit(req, res)) return;
     nlohmann::json coverage = nlohmann::json::object();
     for (const auto& [rule, share] : RuleCoverage(context_.facts->ip_share.load())) coverage[rule] = share;
+    const DisplayUnit unit = context_.facts->display();
     observer::WriteJson(res, 200, {{"version", observer::kBuildVersion},
                                    {"revision", observer::kBuildRevision},
                                    {"timezone", options_.default_zone},
                                    {"quota_per_unit", context_.facts->quota_per_unit.load()},
+                                   {"display", {{"currency", unit.currency},
+                                                {"symbol", unit.symbol},
+                                                {"per_usd", unit.per_usd}}},
+                                   {"newapi_url", options_.newapi_url},
                                    {"rule_coverage", coverage}});
   });
   http.Get("/api/export/csv", [this](const httplib::Request& req, httplib::Response& res) {

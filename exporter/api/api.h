@@ -22,6 +22,7 @@ namespace exporter::api {
 struct ApiOptions {
   AccessOptions access;
   std::string default_zone = "UTC";  // TIMEZONE
+  std::string newapi_url;            // NEWAPI_URL without a trailing slash; "" = no links to new-api
   std::string zoneinfo_dir = "/usr/share/zoneinfo";
   int connections = 2;
   int query_timeout_ms = 10000;

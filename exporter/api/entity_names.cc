@@ -1,6 +1,8 @@
 // Names of users, tokens and channels by id, from new-api's main database.
 #include "api/entity_names.h"
 
+#include <algorithm>
+
 namespace exporter::api {
 
 std::string EntityNamesSql(Dimension by, const std::vector<int64_t>& ids) {
@@ -36,6 +38,20 @@ observer::DbStatus EntityNames::Lookup(observer::DbClient& request_db, Dimension
   return db->QueryEach(sql, [names](const observer::DbRowView& row) {
     (*names)[observer::DbInt(row[0])] = {observer::DbString(row[1]), observer::DbInt(row[2])};
   });
+}
+
+observer::DbStatus AddChannelNames(EntityNames& names, observer::DbClient& request_db, nlohmann::json& rows) {
+  std::vector<int64_t> ids;
+  for (const nlohmann::json& row : rows) ids.push_back(row.value("channel_id", int64_t{0}));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::map<int64_t, EntityName> found;
+  if (observer::DbStatus s = names.Lookup(request_db, Dimension::kChannel, ids, &found); !s.ok) return s;
+  for (nlohmann::json& row : rows) {
+    const auto name = found.find(row.value("channel_id", int64_t{0}));
+    row["channel_name"] = name == found.end() ? "" : name->second.name;
+  }
+  return observer::DbStatus::Ok();
 }
 
 }  // namespace exporter::api

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/db_pool.h"
 #include "api/params.h"
 #include "observer/db_client.h"
@@ -38,5 +40,9 @@ class EntityNames {
   std::unique_ptr<DbPool> pool_;  // null when names are read on the request's connection
   std::chrono::milliseconds wait_;
 };
+
+// Sets "channel_name" beside the "channel_id" of each object in rows (an array), with one lookup: channels new-api
+// no longer has get "".
+observer::DbStatus AddChannelNames(EntityNames& names, observer::DbClient& request_db, nlohmann::json& rows);
 
 }  // namespace exporter::api

@@ -169,6 +169,8 @@ class Reader {
     f.model = Name("model", 191);
     f.channel = Int("channel", 0, INT64_MAX);
     f.group = Name("group", 191);
+    f.user = Int("user", 0, INT64_MAX);
+    f.token = Int("token", 0, INT64_MAX);
     return f;
   }
 
@@ -259,6 +261,8 @@ std::string Filters::Key() const {
   if (model) key += KeyPart("model", *model);
   if (channel) key += KeyPart("channel", *channel);
   if (group) key += KeyPart("group", *group);
+  if (user) key += KeyPart("user", *user);
+  if (token) key += KeyPart("token", *token);
   return key;
 }
 
@@ -332,7 +336,7 @@ std::vector<int64_t> BucketBoundaries(const TimeZone& zone, int64_t slot, int64_
 }
 
 std::optional<ParamError> ParseSeries(const QueryParams& q, const ZoneLookup& zones, SeriesParams* out) {
-  Reader r(q, {"start_ms", "end_ms", "slot_sec", "tz", "model", "channel", "group"});
+  Reader r(q, {"start_ms", "end_ms", "slot_sec", "tz", "model", "channel", "group", "user", "token"});
   std::optional<Range> range = r.RangeMs();
   std::vector<std::string> slots;
   for (int64_t s : kSlotSizes) slots.push_back(Str(s));
@@ -351,7 +355,7 @@ std::optional<ParamError> ParseSeries(const QueryParams& q, const ZoneLookup& zo
 }
 
 std::optional<ParamError> ParseTop(const QueryParams& q, TopParams* out) {
-  Reader r(q, {"start_ms", "end_ms", "by", "metric", "limit", "model", "channel", "group"});
+  Reader r(q, {"start_ms", "end_ms", "by", "metric", "limit", "model", "channel", "group", "user", "token"});
   std::optional<Range> range = r.MinuteRange(kMaxTopRange);
   const std::string by = r.Choice("by", {"user", "token", "model", "channel"}, "user");
   out->by = by == "token" ? Dimension::kToken : by == "model" ? Dimension::kModel : by == "channel" ? Dimension::kChannel
@@ -365,7 +369,7 @@ std::optional<ParamError> ParseTop(const QueryParams& q, TopParams* out) {
 }
 
 std::optional<ParamError> ParseHeatmap(const QueryParams& q, const ZoneLookup& zones, HeatmapParams* out) {
-  Reader r(q, {"start_ms", "end_ms", "metric", "tz", "model", "channel", "group"});
+  Reader r(q, {"start_ms", "end_ms", "metric", "tz", "model", "channel", "group", "user", "token"});
   std::optional<Range> range = r.RangeMs();
   out->metric = MetricFrom(r.Choice("metric", kMetricNames, "reqs"));
   out->zone = r.Zone(zones);

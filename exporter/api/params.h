@@ -41,11 +41,13 @@ inline constexpr int64_t kMaxAnomalyRange = 7 * 86400;
 inline constexpr int64_t kMaxLogsRange = 31 * 86400;
 inline constexpr int kMaxLimit = 1000;
 
-// Optional filters of the usage endpoints (exact, case-sensitive matches).
+// Optional filters of the usage endpoints (exact, case-sensitive matches; user and token are ids).
 struct Filters {
   std::optional<std::string> model;
   std::optional<int64_t> channel;
   std::optional<std::string> group;
+  std::optional<int64_t> user;
+  std::optional<int64_t> token;
   std::string Key() const;
 };
 

@@ -40,7 +40,9 @@ std::vector<Segment> Joined(const std::vector<Segment>& a, const std::vector<Seg
   return out;
 }
 
-bool Unfiltered(const Filters& f) { return !f.model && !f.channel && !f.group; }
+// Filters agg_usage_hourly_by_model_channel can answer (it has no user or token).
+bool ModelChannelFiltered(const Filters& f) { return f.model || f.channel || f.group; }
+bool Unfiltered(const Filters& f) { return !ModelChannelFiltered(f) && !f.user && !f.token; }
 
 std::string FilterSql(const Dialect& d, const Filters& f, bool hourly) {
   std::string out;
@@ -49,6 +51,8 @@ std::string FilterSql(const Dialect& d, const Filters& f, bool hourly) {
   if (f.channel) out += (hourly ? " AND channel_id = " : " AND COALESCE(channel_id, 0) = ") + Str(*f.channel);
   if (f.group) out += hourly ? " AND \"group\" = " + d.TextLiteral(*f.group)
                              : " AND " + d.Exact("COALESCE(\"group\", '')") + " = " + d.TextLiteral(*f.group);
+  if (f.user) out += (hourly ? " AND user_id = " : " AND COALESCE(user_id, 0) = ") + Str(*f.user);
+  if (f.token) out += (hourly ? " AND token_id = " : " AND COALESCE(token_id, 0) = ") + Str(*f.token);
   return out;
 }
 
@@ -84,11 +88,15 @@ std::string UnionAll(const std::vector<std::string>& parts) {
 }
 
 // The hourly table that answers sums by the given key: the smallest rollup whose key covers it and the filters.
+// by_user and by_token hold one column each: the key or the filter (a user's series, a user's Top by user).
 const std::string& SumsTable(const HourlySources& sources, const Filters& filters, std::optional<Dimension> by) {
   const observer::agg::AggTables& t = sources.tables;
   if (!sources.rollups) return t.usage();
-  if (by == Dimension::kUser) return Unfiltered(filters) ? t.usage_by_user() : t.usage();
-  if (by == Dimension::kToken) return Unfiltered(filters) ? t.usage_by_token() : t.usage();
+  const bool user_only = !filters.token && (by == Dimension::kUser || (!by && filters.user));
+  const bool token_only = !filters.user && (by == Dimension::kToken || (!by && filters.token));
+  if (!ModelChannelFiltered(filters) && user_only) return t.usage_by_user();
+  if (!ModelChannelFiltered(filters) && token_only) return t.usage_by_token();
+  if (by == Dimension::kUser || by == Dimension::kToken || filters.user || filters.token) return t.usage();
   return t.usage_by_model_channel();
 }
 

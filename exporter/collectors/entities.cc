@@ -1,4 +1,4 @@
-// The entities collector: users, tokens, channels and QuotaPerUnit.
+// The entities collector: users, tokens, channels, QuotaPerUnit and the unit new-api displays money in.
 #include "collectors/entities.h"
 
 #include <charconv>
@@ -23,8 +23,9 @@ constexpr const char* kTokenStatusSql =
 // Bounded: an instance with more channels than this shows the first ones by id.
 constexpr const char* kChannelsSql =
     "SELECT id, name, type, status, balance, response_time FROM channels ORDER BY id LIMIT 2000";
-// Not options itself: it also holds new-api's admin secrets. schema/grants.sql's view beside it shows only this key.
-constexpr const char* kQuotaPerUnitSql = "SELECT value FROM observer_options WHERE \"key\" = 'QuotaPerUnit'";
+// Not options itself: it also holds new-api's admin secrets. schema/grants.sql's view beside it shows only
+// QuotaPerUnit and the display keys (display_unit.h).
+constexpr const char* kOptionsSql = "SELECT \"key\", value FROM observer_options";
 
 std::string Text(const std::optional<std::string>& value) { return value ? *value : ""; }
 
@@ -79,21 +80,34 @@ EntitiesCollector::EntitiesCollector(std::chrono::milliseconds interval,
 DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   observer::QueryResult result;
 
-  if (DbStatus s = db.Query(kQuotaPerUnitSql, &result); observer::agg::NotReadable(s)) {
-    // Grants that predate the view: the rest of the entities still count, spend with the last value.
-    observer::log::Warn("cannot read QuotaPerUnit from observer_options; run schema/grants.sql (or grants.postgres.sql) "
-                        "again",
+  std::map<std::string, std::string> options;
+  bool options_read = false;
+  if (DbStatus s = db.Query(kOptionsSql, &result); observer::agg::NotReadable(s)) {
+    // Grants that predate the view: the rest of the entities still count, spend with the last values.
+    observer::log::Warn("cannot read observer_options; run schema/grants.sql (or grants.postgres.sql) again",
                         {{"error", s.message}});
-    result.rows.assign(1, {std::to_string(facts_.quota_per_unit.load())});
+    options["QuotaPerUnit"] = std::to_string(facts_.quota_per_unit.load());
   } else if (!s.ok) {
     return s;
+  } else {
+    options_read = true;
+    for (const auto& row : result.rows) options[Text(row[0])] = Text(row[1]);
   }
-  double quota_per_unit = result.rows.empty() ? kDefaultQuotaPerUnit : Number(result.rows[0][0]);
+  double quota_per_unit = options.count("QuotaPerUnit") ? Number(options["QuotaPerUnit"]) : kDefaultQuotaPerUnit;
   if (quota_per_unit <= 0) quota_per_unit = kDefaultQuotaPerUnit;
   facts_.quota_per_unit.store(quota_per_unit);
   facts_.quota_per_unit_read.store(true);
   auto qpu = GaugeFamily(Name("", "quota_per_unit"), "Quota units per USD (options.QuotaPerUnit, default 500000).");
   AddGaugeSample(qpu, {}, quota_per_unit);
+  if (options_read) facts_.set_display(DisplayFromOptions(options, quota_per_unit));
+  const DisplayUnit unit = facts_.display();
+  auto currency = GaugeFamily(Name("", "display_currency_info"),
+                              "The unit new-api displays money in (USD, CNY, CUSTOM or TOKENS) and its symbol, always 1.");
+  AddGaugeSample(currency, {{"currency", unit.currency}, {"symbol", unit.symbol}}, 1);
+  auto rate = GaugeFamily(Name("", "usd_exchange_rate"),
+                          "Display units per USD: multiply a USD amount by it to get what new-api shows (1 for USD, "
+                          "the exchange rate for CNY and CUSTOM, QuotaPerUnit for TOKENS).");
+  AddGaugeSample(rate, {}, unit.per_usd);
 
   auto users = GaugeFamily(Name("", "users"), "Users (not deleted) by status.");
   if (DbStatus s = db.Query(kUserStatusSql, &result); !s.ok) return s;
@@ -120,8 +134,9 @@ DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   }
   for (const auto& [key, count] : counts) AddGaugeSample(channels, {{"status", key.first}, {"type", key.second}}, count);
 
-  snapshots_->Replace("entities", {std::move(qpu), std::move(users), std::move(tokens), std::move(channels),
-                                   std::move(info), std::move(balance), std::move(response)});
+  snapshots_->Replace("entities", {std::move(qpu), std::move(currency), std::move(rate), std::move(users),
+                                   std::move(tokens), std::move(channels), std::move(info), std::move(balance),
+                                   std::move(response)});
   return DbStatus::Ok();
 }
 

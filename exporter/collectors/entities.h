@@ -1,5 +1,5 @@
 // Entity gauges from users, tokens, channels and options, refreshed on an interval (never per scrape): status
-// counts, channel info/balance/response time, and QuotaPerUnit for the spend counter.
+// counts, channel info/balance/response time, QuotaPerUnit for the spend counter and the display unit.
 #pragma once
 
 #include <atomic>
@@ -23,7 +23,7 @@ class EntitiesCollector : public Collector {
  private:
   std::chrono::milliseconds interval_;
   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;
-  LiveFacts& facts_;  // receives QuotaPerUnit
+  LiveFacts& facts_;  // receives QuotaPerUnit and the display unit
 };
 
 // Status names used as label values (new-api's numeric codes; unknown codes stay numeric).

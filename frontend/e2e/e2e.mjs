@@ -1,7 +1,8 @@
 // End-to-end test of the web UI in Debian's headless Chromium (playwright-core) against a running native stack:
 // token dialog, every page with real numbers checked against the API, the injected burst and its detail, CSV
 // downloads, deep links, the language switch and a phone-sized screen. Screenshots go to ARTIFACTS.
-// Env: BASE_URL, API_TOKEN, BURST_TOKEN (the injected burst's token id), ARTIFACTS, CHROMIUM (default /usr/bin/chromium).
+// Env: BASE_URL, API_TOKEN, BURST_TOKEN (the injected burst's token id), ARTIFACTS, CHROMIUM (default /usr/bin/chromium),
+// NEWAPI_URL (the exporter's, for the links to new-api), DISPLAY_CURRENCY (what the simulated new-api displays).
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
 
@@ -9,6 +10,8 @@ const BASE = process.env.BASE_URL;
 const TOKEN = process.env.API_TOKEN;
 const BURST = process.env.BURST_TOKEN;
 const ART = process.env.ARTIFACTS;
+const NEWAPI = process.env.NEWAPI_URL ?? '';
+const CURRENCY = process.env.DISPLAY_CURRENCY ?? 'USD';
 mkdirSync(ART, { recursive: true });
 
 let failures = 0;
@@ -77,6 +80,8 @@ await step('token dialog', async () => {
   await page.waitForFunction(() => /refused the token/.test(document.querySelector('[data-testid="token-message"]')?.textContent ?? ''));
   const text = await message.innerText();
   check(/refused the token/.test(text) && /401/.test(text), `a wrong token says so clearly: "${text.replace(/\s+/g, ' ')}"`);
+  const behind = await page.locator('[data-testid="error-state"]').count();
+  check(behind === 0, `the 401 is said once, by the dialog, not again in the cards behind it (${behind} error cards)`);
   await shot(page, 'wrong-token');
   await page.locator('[data-testid="token-input"]').fill(TOKEN);
   await page.locator('[data-testid="token-save"]').click();
@@ -100,8 +105,14 @@ await step('dashboard', async () => {
   const info = await api('/api/info');
   const quota = rows.reduce((s, r) => s + r.quota, 0);
   const spend = Number(await page.locator('[data-testid="kpi-spend-value"]').getAttribute('data-value'));
-  check(info.quota_per_unit > 0 && Math.abs(spend - quota / info.quota_per_unit) <= 1e-9 * Math.max(1, spend),
-    `the Spend KPI (${spend}) is the API's quota over /api/info's QuotaPerUnit (${quota} / ${info.quota_per_unit})`);
+  const expectedSpend = (quota / info.quota_per_unit) * info.display.per_usd;
+  check(info.quota_per_unit > 0 && info.display.currency === CURRENCY && Math.abs(spend - expectedSpend) <= 1e-9 * Math.max(1, spend),
+    `the Spend KPI (${spend}) is the API's quota over QuotaPerUnit in new-api's display unit (${quota} / ${info.quota_per_unit} × ${info.display.per_usd} ${info.display.currency})`);
+  const spendText = await page.locator('[data-testid="kpi-spend"]').innerText();
+  check(spendText.includes(`(${CURRENCY})`) && (await page.locator('[data-testid="kpi-spend-value"]').innerText()).startsWith(info.display.symbol),
+    `the Spend KPI is labelled and shown in ${CURRENCY}: "${spendText.replace(/\s+/g, ' ')}"`);
+  check(!(await page.locator('[data-testid="series-table"] thead').innerText()).includes('Quota'),
+    'the buckets table shows spend in the same unit, not a raw quota column beside it');
   check(/vs previous period/.test(await page.locator('[data-testid="kpi-requests-change"]').innerText()), 'the KPI shows its change vs the previous period');
   await page.locator('[data-testid="traffic-chart"] canvas').first().waitFor();
   ok('the traffic chart draws');
@@ -110,6 +121,27 @@ await step('dashboard', async () => {
   const csv = await downloadCsv(page, 'series-table');
   check(csv.lines[0] === 'bucket,reqs,tokens,quota,errors,users,tokens_cnt', `series CSV header: ${csv.lines[0]}`);
   check(csv.lines.length - 1 === rows.length, `series CSV has ${csv.lines.length - 1} rows (API: ${rows.length})`);
+  // A burst flattens a linear axis: the log scale is one click, kept in the URL.
+  await page.locator('[data-testid="traffic-scale"]').getByText('Log scale').click();
+  await page.waitForURL(/scale=log/);
+  await page.locator('[data-testid="traffic-chart"] canvas').first().waitFor();
+  ok('the traffic chart switches to a log scale (scale=log in the URL)');
+  await shot(page, 'dashboard-log');
+  // One user's traffic: the user filter goes to the API and the KPIs are that user's.
+  const topUser = (await api(`/api/stats/top?start_ms=${past.start}&end_ms=${past.end}&by=user&metric=reqs&limit=1`))[0];
+  const userReq = page.waitForRequest((r) => r.url().includes('/api/stats/series') && r.url().includes(`user=${topUser.user_id}`));
+  await page.goto(`${BASE}/?start=${past.start}&end=${past.end}&user=${topUser.user_id}`);
+  const userSearch = new URL((await userReq).url()).search;
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-requests-value"]')?.getAttribute('data-value')) > 0);
+  const userRows = await api(`/api/stats/series${userSearch}`);
+  const userReqs = userRows.reduce((s, r) => s + r.reqs, 0);
+  const userShown = Number(await page.locator('[data-testid="kpi-requests-value"]').getAttribute('data-value'));
+  check(userShown === userReqs && userReqs > 0 && userReqs < expected,
+    `with the user filter the Requests KPI is user ${topUser.user_id}'s (${userShown} = API ${userReqs} of ${expected})`);
+  const userInput = page.locator('input[data-testid="filter-user"], [data-testid="filter-user"] input').first();
+  check((await userInput.inputValue()) === String(topUser.user_id), 'the user filter shows its id');
+  await shot(page, 'dashboard-user-filter');
+  await page.goto(`${BASE}/?start=${past.start}&end=${past.end}`);
   await page.getByText('1 h', { exact: true }).click();
   await page.waitForURL(/range=1h/);
   ok('a quick range goes into the URL (range=1h)');
@@ -142,6 +174,16 @@ await step('top', async () => {
   await shot(page, 'top-detail');
   await page.keyboard.press('Escape');
   await shot(page, 'top');
+  // Channels by name, each linked to new-api's channel page when NEWAPI_URL is set.
+  await page.goto(`${BASE}/top?start=${past.start}&end=${past.end}&by=channel&metric=reqs`);
+  await page.locator('[data-testid="top-table"] tbody tr').first().waitFor();
+  const channels = await api(`/api/stats/top?start_ms=${past.start}&end_ms=${past.end}&by=channel&metric=reqs&limit=50`);
+  const cells = await page.locator('[data-testid="top-table"] tbody tr').first().locator('td').allInnerTexts();
+  check(channels[0].channel_name !== '' && cells[1] === String(channels[0].channel_id) && cells[2].trim() === channels[0].channel_name,
+    `the top channel shows its id and name (${cells.slice(1, 3).join(' | ')}; API ${channels[0].channel_id} ${channels[0].channel_name})`);
+  const href = await page.locator('[data-testid="top-table"] tbody tr').first().locator('[data-testid="newapi-link-channel"]').getAttribute('href');
+  check(href === `${NEWAPI}/console/channel`, `the channel links to new-api's channel page (${href})`);
+  await shot(page, 'top-channels');
 });
 
 await step('heatmap', async () => {
@@ -169,6 +211,9 @@ await step('anomalies', async () => {
   await page.waitForFunction(() => /%$/.test(document.querySelector('[data-testid="rule-coverage"]')?.textContent ?? ''), null, { timeout: 15_000 }).catch(() => {});
   const cov = await page.locator('[data-testid="rule-coverage"]').innerText();
   check(/%$/.test(cov), `the rule's coverage is shown (${cov})`);
+  const help = page.locator('[data-testid="rule-help"]');
+  check(!(await help.innerText()).includes('`') && (await help.locator('code').count()) > 0,
+    `the rule's help shows its parameters as code, not backticks ("${(await help.innerText()).slice(0, 60)}…")`);
   const n = await rowCount(page, 'anomaly-table');
   const csv = await downloadCsv(page, 'anomaly-table');
   check(csv.lines[0] === 'subject_id,subject_type,subject_name,score,threshold,window_sec,windows,first_window_start_ms,last_window_end_ms', `anomalies CSV header: ${csv.lines[0]}`);
@@ -183,6 +228,21 @@ await step('anomalies', async () => {
   const score = Number((await page.locator('[data-testid="detail-score"]').innerText()).replace(/,/g, ''));
   const threshold = Number((await page.locator('[data-testid="detail-threshold"]').innerText()).replace(/,/g, ''));
   check(rows > 0 && score >= threshold, `the detail shows ${rows} requests and why it fired (score ${score} >= threshold ${threshold})`);
+  // Channels as "id name", the names new-api's channels table has (the API's Top by channel over the last day).
+  const names = new Map((await api(`/api/stats/top?start_ms=${now - 86_400_000}&end_ms=${now}&by=channel&metric=reqs&limit=1000`))
+    .map((c) => [String(c.channel_id), c.channel_name]));
+  const named = (text) => {
+    const [id, ...rest] = text.trim().split(' ');
+    return names.has(id) && names.get(id) !== '' && rest.join(' ') === names.get(id);
+  };
+  const channelCell = await page.locator('[data-testid="detail-channels"] tbody tr').first().locator('td').first().innerText();
+  check(named(channelCell), `the detail's channels show id and name ("${channelCell.trim()}")`);
+  const requestChannel = await page.locator('[data-testid="detail-requests"] tbody tr').first().locator('[data-testid="entity-channel"]').innerText();
+  check(named(requestChannel), `each request names its channel ("${requestChannel.trim()}")`);
+  const userHref = await page.locator('[data-testid="detail-requests"] [data-testid="newapi-link-user"]').first().getAttribute('href');
+  check(userHref === `${NEWAPI}/console/user`, `a user links to new-api's user page (${userHref})`);
+  const blankIp = (await page.locator('[data-testid="detail-ips"] tbody tr td:first-child').allInnerTexts()).filter((t) => t.trim() === '').length;
+  check(blankIp === 0, `no blank IP row in the detail (${blankIp}); rows without an IP are said to come from users who do not log IPs (notice shown: ${await page.locator('[data-testid="detail-ipless"]').count()})`);
   await page.locator('[data-testid="detail-timeline"] canvas').first().waitFor();
   ok('the detail draws the timeline');
   const csv2 = await downloadCsv(page, 'detail-requests');

@@ -162,6 +162,11 @@ class ApiCheck : public ::testing::Test {
   static std::string LocalHourOfDay(const std::string& zone) {
     return postgres_ ? "CAST(EXTRACT(HOUR FROM " + Local(zone) + ") AS INTEGER)" : "HOUR(" + Local(zone) + ")";
   }
+  // channels.name of an id, "" for a channel new-api no longer has.
+  static std::string ChannelName(int64_t id) {
+    const std::vector<DbRow> rows = Rows("SELECT name FROM channels WHERE id = " + std::to_string(id));
+    return rows.empty() ? "" : rows[0][0].value_or("");
+  }
   // Text compared, grouped and sorted byte for byte.
   static std::string Bytes(const std::string& expr) {
     return postgres_ ? expr + " COLLATE \"C\"" : "CAST(" + expr + " AS BINARY)";
@@ -241,6 +246,47 @@ TEST_F(ApiCheck, SeriesWithFilters) {
                                " AND " + Bytes("model_name") + " = " + db_->Quote(model) + " AND channel_id = " + channel +
                                    " AND " + Bytes("\"group\"") + " = " + db_->Quote(group)),
                0);
+}
+
+// One user's or one token's traffic: the series (by_user / by_token rollups, or agg_usage_hourly beside another
+// filter) and Top within it equal the rows of logs with that id.
+TEST_F(ApiCheck, SeriesAndTopForOneUserOrToken) {
+  const int64_t start = first_ - first_ % 3600;
+  for (const char* key : {"user", "token"}) {
+    const std::string column = std::string(key) + "_id";
+    const std::string id = Rows("SELECT " + column + " FROM logs WHERE type = 2 AND " + column +
+                                " > 0 GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1").at(0)[0].value_or("0");
+    const Reply series = Get("/api/stats/series?" + Range(start, end_) + "&slot_sec=21600&" + key + "=" + id);
+    EXPECT_EQ(series.source, "hourly+logs");
+    EXPECT_GT(ExpectSeries(series, TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
+                                                " AND " + column + " = " + id),
+                           0),
+              0u)
+        << key;
+    // Beside a model filter: agg_usage_hourly, which has both columns.
+    const std::string model = Rows("SELECT model_name FROM logs WHERE type = 2 AND " + column + " = " + id +
+                                   " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1").at(0)[0].value_or("");
+    const Reply both = Get("/api/stats/series?" + Range(start, end_) + "&slot_sec=21600&" + key + "=" + id + "&model=" +
+                           httplib::detail::encode_query_param(model));
+    ExpectSeries(both, TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
+                                    " AND " + column + " = " + id + " AND " + Bytes("model_name") + " = " + db_->Quote(model)),
+                 0);
+    const int64_t top_start = first_ - first_ % 60, top_end = end_ + (60 - end_ % 60) % 60;
+    for (const char* by : {"model", "channel", "user", "token"}) {
+      const std::string by_key = std::string(by) == "model" ? Bytes("COALESCE(model_name, '')")
+                                                            : "COALESCE(" + std::string(by) + "_id, 0)";
+      const Reply top = Get("/api/stats/top?" + Range(first_, end_) + "&by=" + by + "&metric=reqs&limit=10&" + key + "=" + id);
+      ASSERT_EQ(top.status, 200) << top.body.dump();
+      const std::vector<DbRow> truth =
+          Rows("SELECT " + by_key + " AS k, COUNT(*) AS m FROM logs WHERE type IN (2, 5) AND created_at >= " +
+               std::to_string(top_start) + " AND created_at < " + std::to_string(top_end) + " AND " + column + " = " + id +
+               " GROUP BY k ORDER BY m DESC, k LIMIT 10");
+      ASSERT_EQ(top.body.size(), truth.size()) << key << " " << by;
+      for (size_t i = 0; i < truth.size(); ++i) {
+        EXPECT_EQ(top.body[i]["reqs"].get<int64_t>(), std::stoll(truth[i][1].value_or("0"))) << key << " " << by << " #" << i;
+      }
+    }
+  }
 }
 
 TEST_F(ApiCheck, TopByEveryDimensionAndMetric) {
@@ -373,6 +419,13 @@ TEST_F(ApiCheck, AnomalyDetailShowsTheSubjectsRows) {
       EXPECT_EQ(ip_reqs, Int("SELECT COUNT(*)" + where)) << rule;
     }
     EXPECT_EQ(r.body["users"].size(), static_cast<size_t>(std::min<int64_t>(50, Int("SELECT COUNT(DISTINCT user_id)" + where))));
+    // Channels by name, in the breakdown and on every request.
+    EXPECT_FALSE(r.body["channels"].empty()) << rule;
+    for (const json& rows : {r.body["channels"], r.body["requests"]}) {
+      for (const json& c : rows) {
+        EXPECT_EQ(c["channel_name"], ChannelName(c["channel_id"].get<int64_t>())) << rule << " " << c.dump();
+      }
+    }
     ++checked;
   }
   EXPECT_GT(checked, 0u);
@@ -383,7 +436,8 @@ TEST_F(ApiCheck, AnomalyDetailShowsTheSubjectsRows) {
 TEST_F(ApiCheck, LogsBySubjectWithTheColumnAllowList) {
   const std::set<std::string> allowed = {"id", "created_at", "created_at_ms", "type", "user_id", "username", "token_id",
                                          "token_name", "model_name", "channel_id", "group", "is_stream", "prompt_tokens",
-                                         "completion_tokens", "quota", "use_time", "ip", "request_id", "cache_tokens", "frt_ms"};
+                                         "completion_tokens", "quota", "use_time", "ip", "request_id", "cache_tokens", "frt_ms",
+                                         "channel_name"};
   const int64_t start = end_ - 86400;
   const std::string user = Rows("SELECT user_id FROM logs WHERE created_at >= " + std::to_string(start) +
                                 " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1").at(0)[0].value_or("");
@@ -405,6 +459,7 @@ TEST_F(ApiCheck, LogsBySubjectWithTheColumnAllowList) {
     for (const json& row : r.body) {
       got.push_back(row["id"].get<int64_t>());
       for (const auto& [name, value] : row.items()) EXPECT_TRUE(allowed.count(name)) << name;
+      EXPECT_EQ(row["channel_name"], ChannelName(row["channel_id"].get<int64_t>())) << row.dump();
     }
     EXPECT_EQ(got, expected) << param;
     EXPECT_FALSE(got.empty()) << param;

@@ -49,10 +49,17 @@ exporter() { # NAME PORT [VAR=VALUE...]
 redis_start "$TEST_DIR/redis" "$REDIS_PORT" || fail "Redis did not start"
 # A QuotaPerUnit other than new-api's default, which /api/info must report (the UI's spend divides by it).
 newapi_sql "UPDATE options SET value = '250000' WHERE \"key\" = 'QuotaPerUnit'"
-exporter exporter "$API" API_DB_CONNECTIONS=2 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+# new-api set to display CNY at its own rate: /api/info tells the UI (the simulator wrote USD at 7.3).
+newapi_sql "UPDATE options SET value = 'CNY' WHERE \"key\" = 'general_setting.quota_display_type'"
+newapi_sql "UPDATE options SET value = '6.9' WHERE \"key\" = 'USDExchangeRate'"
+exporter exporter "$API" API_DB_CONNECTIONS=2 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" NEWAPI_URL=https://newapi.example.com/
 check "the exporter answers /api/health" curl -fsS -o /dev/null "http://127.0.0.1:$API/api/health"
-info_reports() { [ "$(curl -fsS "http://127.0.0.1:$API/api/info" | jq -c '[.quota_per_unit, .timezone, (.rule_coverage | type)]')" = '[250000,"UTC","object"]' ]; }
-check "/api/info reports the instance's QuotaPerUnit, the time zone and the rules' coverage" wait_until 10 info_reports
+info_reports() {
+  [ "$(curl -fsS "http://127.0.0.1:$API/api/info" | jq -c '[.quota_per_unit, .timezone, (.rule_coverage | type), .display, .newapi_url]')" = \
+    '[250000,"UTC","object",{"currency":"CNY","per_usd":6.9,"symbol":"¥"},"https://newapi.example.com"]' ]
+}
+check "/api/info reports the instance's QuotaPerUnit, display unit (CNY at 6.9), NEWAPI_URL, the time zone and the rules' coverage" \
+  wait_until 10 info_reports
 
 DB_ENGINE=$(db_engine) NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_EXPORTER_PORT=$API NEWAPI_CHECK_HISTORY_END=$HISTORY_END \
   "$BUILD_DIR/tests/api_check" >"$TEST_DIR/check.log" 2>&1

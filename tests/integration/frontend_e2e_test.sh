@@ -12,6 +12,8 @@ ARTIFACTS=${ARTIFACTS:-$REPO_ROOT/tests/artifacts/frontend}
 [ -x "$CHROMIUM" ] || { echo "FAIL [$TEST_NAME]: $CHROMIUM not found (scripts/setup.sh installs chromium)" >&2; exit 1; }
 private_stack "$PORT_BASE"
 export API_TOKEN="e2e-$(random_password)"
+# The simulated new-api displays CNY, and the exporter links to a new-api: the UI must follow both.
+export SIM_DISPLAY_CURRENCY=CNY NEWAPI_URL=https://newapi.example.com
 
 start=$(now_ms)
 "$STACK" up >"$TEST_DIR/up.out" 2>&1; code=$?
@@ -43,6 +45,7 @@ BURST_TOKEN=$(grep '"kind":"burst"' "$STACK_DIR/logs/injections.jsonl" | head -1
 
 start=$(now_ms)
 (cd "$REPO_ROOT/frontend" && BASE_URL=$BASE API_TOKEN=$API_TOKEN BURST_TOKEN=$BURST_TOKEN ARTIFACTS=$ARTIFACTS \
+   DISPLAY_CURRENCY=$SIM_DISPLAY_CURRENCY \
    CHROMIUM=$CHROMIUM node e2e/e2e.mjs); code=$?
 check "the browser test passes (took $(( $(now_ms) - start )) ms; screenshots in tests/artifacts/frontend/)" test "$code" = 0
 finish

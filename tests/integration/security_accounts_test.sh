@@ -2,8 +2,9 @@
 # Hostile readers of the database (issue 15, findings 6, 7 and the grants part of 11), on DB_ENGINE's server (MariaDB
 # or PostgreSQL) set up with the repository's schema/grants*.sql through schema/fill-grants.sh:
 #  - passwords with / & ' \ and $ work (they broke the old sed splice);
-#  - the exporter's account reads QuotaPerUnit through observer_options but no secret of new-api's options (not even
-#    through an error message), and --check says so; the exporter's gauge shows the value read through the view;
+#  - the exporter's account reads QuotaPerUnit and exactly the display keys through observer_options but no other option
+#    and no secret of new-api's options (not even through an error message), and --check says so; the exporter's gauges
+#    show the values read through the view (QuotaPerUnit, the display currency and its rate);
 #  - Grafana's own account reads the table its SQL dashboards use and nothing else: no options, logs, users or the
 #    per-user rollup;
 #  - every account has a connection limit twice what its program opens.
@@ -30,7 +31,9 @@ else
 fi
 SIM_DB_DIR=$DB  # for newapi_sql
 newapi_sql "INSERT INTO options (\"key\", value) VALUES ('QuotaPerUnit', '250000'), ('SMTPToken', 'smtp-s3cret'),
-            ('GitHubClientSecret', 'gh-s3cret'), ('EpayKey', 'epay-s3cret')"
+            ('GitHubClientSecret', 'gh-s3cret'), ('EpayKey', 'epay-s3cret'), ('general_setting.quota_display_type', 'CNY'),
+            ('USDExchangeRate', '7.1'), ('general_setting.custom_currency_symbol', 'E'), ('DisplayInCurrencyEnabled', 'true'),
+            ('general_setting.custom_currency_exchange_rate', '0.9'), ('Price', '7.2'), ('general_setting.docs_link', 'x')"
 check "the grants apply with passwords holding / & ' \\ and \$" create_observer_users "$DB" "$RO_PW" "$AGG_PW"
 
 # as USER PASSWORD SQL: runs SQL as that account over TCP in new-api's database; prints rows, or the error.
@@ -51,8 +54,9 @@ shows_no_secret() { ! as "$@" | grep -q "s3cret"; }
 check "newapi_ro logs in with its escaped password" test "$(as newapi_ro "$RO_PW" "SELECT 1")" = 1
 check "newapi_ro cannot read options.value" denied newapi_ro "$RO_PW" "SELECT value FROM options"
 check "newapi_ro cannot read options at all" denied newapi_ro "$RO_PW" "SELECT \"key\" FROM options"
-check "newapi_ro reads QuotaPerUnit through observer_options ($(as newapi_ro "$RO_PW" "SELECT value FROM observer_options"))" \
-  test "$(as newapi_ro "$RO_PW" "SELECT \"key\", value FROM observer_options" | tr '\t|' '  ')" = "QuotaPerUnit 250000"
+shown=$(as newapi_ro "$RO_PW" "SELECT \"key\", value FROM observer_options" | tr '\t|' '  ' | LC_ALL=C sort | tr '\n' ';')
+check "newapi_ro reads QuotaPerUnit and the display keys through observer_options, no other option ($shown)" \
+  test "$shown" = "DisplayInCurrencyEnabled true;QuotaPerUnit 250000;USDExchangeRate 7.1;general_setting.custom_currency_exchange_rate 0.9;general_setting.custom_currency_symbol E;general_setting.quota_display_type CNY;"
 # A condition of the reader's that fails on a secret's value must not run before the view's filter (PostgreSQL would
 # quote the value in its error; MariaDB turns a bad cast into a warning).
 check "no error or row leaks a secret through the view's conditions" \
@@ -66,6 +70,10 @@ check "--check reports the options' secrets unreadable" grep -q "ok    secrets  
 echo $! >"$TEST_DIR/exporter.pid"
 qpu() { [ "$(metric_value "http://127.0.0.1:$API/metrics" newapi_quota_per_unit)" = 250000 ]; }
 check "the exporter's newapi_quota_per_unit is the value read through the view" wait_until 20 qpu
+check "the exporter's newapi_usd_exchange_rate is the USDExchangeRate read through the view (CNY display)" \
+  test "$(metric_value "http://127.0.0.1:$API/metrics" newapi_usd_exchange_rate)" = 7.1
+check "the exporter's newapi_display_currency_info names CNY and ¥" \
+  test "$(metric_value "http://127.0.0.1:$API/metrics" 'newapi_display_currency_info{currency="CNY",symbol="¥"}')" = 1
 
 # Finding 6: Grafana's account (grafana/provisioning/datasources/*.yml).
 GRAFANA=(newapi_grafana "$GRAFANA_PASSWORD")

@@ -203,6 +203,10 @@ TEST(ParamsTest, KeysTellEveryDifferentQuestionApart) {
   EXPECT_NE(series_key({{"group", "x&model=y"}}), series_key({{"group", "x"}, {"model", "y"}}));
   EXPECT_NE(series_key({{"model", "a%26group%3Db"}}), series_key({{"model", "a&group=b"}}));
   EXPECT_EQ(series_key({{"model", "gpt-4o"}, {"group", "vip"}}), series_key({{"group", "vip"}, {"model", "gpt-4o"}}));
+  // A user's or a token's series is its own question, in a key that does not depend on the parameters' order.
+  EXPECT_NE(series_key({{"user", "7"}}), series_key({}));
+  EXPECT_NE(series_key({{"user", "7"}}), series_key({{"token", "7"}}));
+  EXPECT_EQ(series_key({{"user", "7"}, {"token", "9"}}), series_key({{"token", "9"}, {"user", "7"}}));
 
   auto top_key = [&](std::initializer_list<std::pair<const std::string, std::string>> filters) {
     QueryParams q = Q({{"start_ms", start}, {"end_ms", end}});
@@ -390,6 +394,39 @@ TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
     EXPECT_EQ(sql.find("key"), std::string::npos) << sql;
   }
   EXPECT_EQ(SubjectCondition(mysql, LogSubject::kIp, "x'y"), "ip = X'782779'");
+}
+
+// A user or token filter reads the rollup keyed by it when nothing else needs another key, agg_usage_hourly otherwise
+// (the model/channel rollup has neither column); the rows of logs are filtered alike.
+TEST(UsageSqlTest, UserAndTokenFiltersReadATableThatHasTheirColumn) {
+  const observer::Dialect mysql(observer::DbEngine::kMySQL);
+  const observer::agg::AggTables tables(mysql, "new-api");
+  const Plan plan = MakePlan({0, 3600, 7200, 7260}, 3600);
+  Filters user;
+  user.user = 7;
+  Filters token;
+  token.token = 9;
+  auto reads = [](const std::string& sql, const std::string& table) {
+    return sql.find("\"" + table + "\" WHERE") != std::string::npos;
+  };
+  const std::string user_series = UsageByBucketSql(plan, user, {tables, true});
+  EXPECT_TRUE(reads(user_series, "agg_usage_hourly_by_user")) << user_series;
+  EXPECT_NE(user_series.find("AND user_id = 7"), std::string::npos) << user_series;
+  EXPECT_NE(user_series.find("AND COALESCE(user_id, 0) = 7"), std::string::npos) << user_series;
+  EXPECT_TRUE(reads(UsageByBucketSql(plan, token, {tables, true}), "agg_usage_hourly_by_token"));
+  EXPECT_FALSE(CountsFromActive(user, {tables, true}));
+  EXPECT_TRUE(reads(DistinctByBucketSql(plan, token, {tables, true}), "agg_usage_hourly"));
+  EXPECT_TRUE(reads(TopSql(plan, user, {tables, true}, Dimension::kUser, Metric::kTokens, 5), "agg_usage_hourly_by_user"));
+  EXPECT_TRUE(reads(TopSql(plan, user, {tables, true}, Dimension::kToken, Metric::kTokens, 5), "agg_usage_hourly"));
+  EXPECT_TRUE(reads(TopSql(plan, token, {tables, true}, Dimension::kModel, Metric::kTokens, 5), "agg_usage_hourly"));
+  EXPECT_TRUE(reads(TopSql(plan, token, {tables, true}, Dimension::kChannel, Metric::kTokens, 5), "agg_usage_hourly"));
+  Filters both = user;
+  both.token = 9;
+  EXPECT_TRUE(reads(UsageByBucketSql(plan, both, {tables, true}), "agg_usage_hourly"));
+  Filters user_model = user;
+  user_model.model = "gpt-4o";
+  EXPECT_TRUE(reads(UsageByBucketSql(plan, user_model, {tables, true}), "agg_usage_hourly"));
+  EXPECT_TRUE(reads(UsageByBucketSql(plan, user, {tables, false}), "agg_usage_hourly"));
 }
 
 TEST(UsageSqlTest, PostgresReadsTheSameSourcesInItsDialect) {

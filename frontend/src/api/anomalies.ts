@@ -47,7 +47,7 @@ export interface AnomalyDetail {
   ips: { ip: string; reqs: number }[];
   users: { user_id: number; username: string; reqs: number }[];
   models: { model_name: string; reqs: number }[];
-  channels: { channel_id: number; reqs: number }[];
+  channels: { channel_id: number; channel_name: string; reqs: number }[];
 }
 
 export const fetchAnomalies = (p: AnomalyParams, signal?: AbortSignal) =>

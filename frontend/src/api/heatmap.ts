@@ -29,17 +29,22 @@ export function useHeatmap(p: HeatmapParams, enabled = true) {
   return useQuery({ queryKey: ['heatmap', p], queryFn: ({ signal }) => fetchHeatmap(p, signal), enabled });
 }
 
-// ECharts heatmap points [hour, weekday, value] and the largest value (for the colour scale).
-export function heatmapPoints(a: HeatmapAnswer): { points: [number, number, number][]; max: number } {
+// ECharts heatmap points [hour, weekday, value] and the top of the colour scale: the largest value, or with `clip` the
+// 95th percentile of the non-empty cells, so one burst hour does not wash every other cell out (cells above it take
+// the top colour; the tooltip and table keep the real numbers).
+export function heatmapPoints(a: HeatmapAnswer, clip = false): { points: [number, number, number][]; max: number } {
   const points: [number, number, number][] = [];
-  let max = 0;
+  const values: number[] = [];
   a.cells.forEach((row, day) =>
     row.forEach((value, hour) => {
       points.push([hour, day, value]);
-      if (value > max) max = value;
+      if (value > 0) values.push(value);
     }),
   );
-  return { points, max };
+  values.sort((x, y) => x - y);
+  const max = values.length ? values[values.length - 1] : 0;
+  if (!clip || values.length === 0) return { points, max };
+  return { points, max: values[Math.min(values.length - 1, Math.ceil(values.length * 0.95) - 1)] };
 }
 
 // One row per weekday with its 24 hours, for the table and its CSV.

@@ -14,6 +14,7 @@ export interface LogRow {
   token_name: string;
   model_name: string;
   channel_id: number;
+  channel_name: string; // "" when new-api no longer has the channel
   group: string;
   is_stream: boolean;
   prompt_tokens: number;

@@ -17,6 +17,8 @@ export interface UsageFilters {
   model?: string;
   channel?: number;
   group?: string;
+  user?: number; // user id
+  token?: number; // token id
 }
 
 export interface SeriesParams extends UsageFilters {

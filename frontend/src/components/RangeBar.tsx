@@ -71,7 +71,7 @@ export function RangeBar({
   );
 }
 
-// Model / channel / group filters; model and channel suggestions come from the range's Top lists.
+// Model / channel / group / user / token filters; model and channel suggestions come from the range's Top lists.
 export function FilterBar({
   filters,
   onPatch,
@@ -86,7 +86,29 @@ export function FilterBar({
   const { t } = useI18n();
   const [group, setGroup] = useState(filters.group ?? '');
   const [model, setModel] = useState(filters.model ?? '');
+  const [user, setUser] = useState(filters.user?.toString() ?? '');
+  const [token, setToken] = useState(filters.token?.toString() ?? '');
   useEffect(() => setGroup(filters.group ?? ''), [filters.group]);
+  useEffect(() => setUser(filters.user?.toString() ?? ''), [filters.user]);
+  useEffect(() => setToken(filters.token?.toString() ?? ''), [filters.token]);
+  // An id filter: digits only, applied on Enter or when leaving the field, cleared with the field.
+  const idInput = (name: 'user' | 'token', value: string, set: (v: string) => void, placeholder: string) => (
+    <Input
+      style={{ width: 120 }}
+      allowClear
+      inputMode="numeric"
+      data-testid={`filter-${name}`}
+      placeholder={placeholder}
+      value={value}
+      onChange={(e) => {
+        const v = e.target.value.replace(/\D/g, '');
+        set(v);
+        if (!v) onPatch({ [name]: undefined });
+      }}
+      onPressEnter={() => onPatch({ [name]: value || undefined })}
+      onBlur={() => onPatch({ [name]: value || undefined })}
+    />
+  );
   useEffect(() => setModel(filters.model ?? ''), [filters.model]);
   return (
     <Space wrap className="filter-bar" data-testid="filter-bar">
@@ -124,6 +146,8 @@ export function FilterBar({
         onPressEnter={() => onPatch({ group })}
         onBlur={() => onPatch({ group })}
       />
+      {idInput('user', user, setUser, t('filterUser'))}
+      {idInput('token', token, setToken, t('filterToken'))}
     </Space>
   );
 }

@@ -21,7 +21,8 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   );
 }
 
-// Renders children once data is there; a spinner, an empty notice or the error otherwise.
+// Renders children once data is there; a spinner, an empty notice or the error otherwise. A 401 is the token
+// dialog's to explain: behind it each card only waits, so the message appears once.
 export function QueryState({
   isLoading,
   error,
@@ -38,6 +39,9 @@ export function QueryState({
   minHeight?: number;
 }) {
   const { t } = useI18n();
+  if (error instanceof ApiError && error.status === 401) {
+    return <div className="state-box" style={{ minHeight }} data-testid="auth-wait" />;
+  }
   if (error) return <ErrorState error={error} onRetry={onRetry} />;
   if (isLoading) {
     return (

@@ -15,13 +15,13 @@ describe('kpi', () => {
   it('sums series rows into totals with spend and error ratio', () => {
     const t = totals([row({ reqs: 10, tokens: 100, quota: 250_000, errors: 1, users: 3 }), row({ reqs: 30, tokens: 50, quota: 250_000, errors: 3, users: 5 })]);
     expect(t).toMatchObject({ reqs: 40, tokens: 150, quota: 500_000, errors: 4, peakUsers: 5 });
-    expect(t.spendUsd).toBe(1);
+    expect(t.spend).toBe(1);
     expect(t.errorRatio).toBeCloseTo(0.1);
     // The instance's QuotaPerUnit (from /api/info) when known.
-    expect(totals([row({ quota: 250_000 })], 100_000).spendUsd).toBe(2.5);
+    expect(totals([row({ quota: 250_000 })], 100_000).spend).toBe(2.5);
   });
   it('is zero for no rows', () => {
-    expect(totals(undefined)).toMatchObject({ reqs: 0, errorRatio: 0, spendUsd: 0 });
+    expect(totals(undefined)).toMatchObject({ reqs: 0, errorRatio: 0, spend: 0 });
   });
   it('computes the change against the previous period, or nothing to compare with', () => {
     expect(change(150, 100)).toBeCloseTo(0.5);
@@ -82,6 +82,14 @@ describe('heatmap', () => {
     expect(points).toHaveLength(168);
     expect(points).toContainEqual([13, 2, 42]);
     expect(max).toBe(42);
+  });
+  it('clips the colour scale at the 95th percentile so one burst hour does not flatten the rest', () => {
+    const cells = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => 10));
+    cells[3][4] = 100_000;
+    const burst: HeatmapAnswer = { ...answer, cells };
+    expect(heatmapPoints(burst).max).toBe(100_000);
+    expect(heatmapPoints(burst, true).max).toBe(10);
+    expect(heatmapPoints(burst, true).points).toContainEqual([4, 3, 100_000]);
   });
   it('gives a row per weekday with 24 hours and a total', () => {
     const rows = heatmapRows(answer);

@@ -29,11 +29,16 @@ export function useUrlState() {
 
 // Usage filters from the query string (model, channel id, group).
 export function parseFilters(params: URLSearchParams): UsageFilters {
-  const channel = Number(params.get('channel'));
+  const id = (name: string) => {
+    const n = Number(params.get(name));
+    return params.get(name) && Number.isInteger(n) && n >= 0 ? n : undefined;
+  };
   return {
     model: params.get('model') || undefined,
-    channel: params.get('channel') && Number.isInteger(channel) && channel >= 0 ? channel : undefined,
+    channel: id('channel'),
     group: params.get('group') || undefined,
+    user: id('user'),
+    token: id('token'),
   };
 }
 

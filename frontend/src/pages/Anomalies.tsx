@@ -8,6 +8,7 @@ import { useInfo } from '../api/info';
 import DataTable, { type Column } from '../components/DataTable';
 import { RangeBar } from '../components/RangeBar';
 import { QueryState } from '../components/Status';
+import CodeText from '../components/CodeText';
 import { useI18n } from '../i18n';
 import { formatDuration, formatNumber, formatPercent, formatTime } from '../lib/format';
 import type { QuickRange } from '../lib/range';
@@ -107,15 +108,15 @@ export default function Anomalies() {
           items={RULES.map((r) => ({ key: r, label: tab(r) }))}
         />
         <Space direction="vertical" style={{ width: '100%' }}>
-          <Typography.Paragraph type="secondary" style={{ margin: 0 }}>
-            {tx('ruleDesc_', rule)}
+          <Typography.Paragraph type="secondary" style={{ margin: 0 }} data-testid="rule-help">
+            <CodeText text={tx('ruleDesc_', rule)} />
           </Typography.Paragraph>
           <Form layout="inline" className="rule-params" onFinish={() => patch({ window_sec: draft.window_sec, threshold: draft.threshold, sigma: draft.sigma })}>
             {RULE_PARAMS[rule].map((k) => (
               <Form.Item key={k} label={tx('param_', k)}>
                 <InputNumber
                   data-testid={`param-${k}`}
-                  placeholder={t('paramsDefault')}
+                  placeholder={t('paramsDefaultShort')}
                   style={{ width: 150 }}
                   min={k === 'sigma' ? 0.5 : k === 'threshold' ? 2 : 1}
                   step={k === 'sigma' ? 0.5 : 1}
@@ -134,6 +135,9 @@ export default function Anomalies() {
               <span data-testid="rule-coverage">{info.isLoading ? '…' : cov === undefined ? '—' : formatPercent(cov)}</span>
             </Form.Item>
           </Form>
+          <Typography.Text type="secondary" className="params-help">
+            {t('paramsDefault')}
+          </Typography.Text>
           <QueryState isLoading={hits.isLoading} error={hits.error} isEmpty={(hits.data ?? []).length === 0} onRetry={() => hits.refetch()}>
             <DataTable
               columns={columns}

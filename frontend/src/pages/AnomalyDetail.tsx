@@ -10,6 +10,9 @@ import Chart, { type ChartOption } from '../components/Chart';
 import DataTable, { type Column } from '../components/DataTable';
 import { RangeBar } from '../components/RangeBar';
 import { QueryState } from '../components/Status';
+import CodeText from '../components/CodeText';
+import EntityLabel from '../components/EntityLabel';
+import { useGateway } from '../api/info';
 import { useI18n } from '../i18n';
 import { formatDuration, formatNumber, formatTime } from '../lib/format';
 import { DAY, MINUTE, type QuickRange } from '../lib/range';
@@ -74,18 +77,37 @@ export default function AnomalyDetail() {
     [timeline, f, t, tx],
   );
 
-  const logCols = useMemo(() => logColumns(t, tx), [t, tx]);
+  const { unit, quotaPerUnit } = useGateway();
+  const logCols = useMemo(() => logColumns(t, tx, { unit, quotaPerUnit }), [t, tx, unit, quotaPerUnit]);
   const ipCols = useMemo<Column<Ip>[]>(() => [{ id: 'ip', accessorKey: 'ip', header: t('colIp') }, { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } }], [t]);
   const userCols = useMemo<Column<User>[]>(
     () => [
-      { id: 'user_id', accessorKey: 'user_id', header: t('colId') },
-      { id: 'username', accessorKey: 'username', header: t('colName') },
+      {
+        id: 'user_id',
+        accessorKey: 'user_id',
+        header: t('colUser'),
+        cell: (c) => <EntityLabel kind="user" id={c.row.original.user_id} name={c.row.original.username} />,
+      },
       { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } },
     ],
     [t],
   );
   const modelCols = useMemo<Column<Model>[]>(() => [{ id: 'model_name', accessorKey: 'model_name', header: t('colModel') }, { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } }], [t]);
-  const channelCols = useMemo<Column<Channel>[]>(() => [{ id: 'channel_id', accessorKey: 'channel_id', header: t('colChannel') }, { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } }], [t]);
+  const channelCols = useMemo<Column<Channel>[]>(
+    () => [
+      {
+        id: 'channel_id',
+        accessorKey: 'channel_id',
+        header: t('colChannel'),
+        cell: (c) => <EntityLabel kind="channel" id={c.row.original.channel_id} name={c.row.original.channel_name} />,
+      },
+      { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } },
+    ],
+    [t],
+  );
+  // Rows without an IP (new-api records one only for users who turned on IP logging) are said so, not listed blank.
+  const ips = (d?.ips ?? []).filter((i) => i.ip !== '');
+  const ipless = (d?.ips ?? []).filter((i) => i.ip === '').reduce((n, i) => n + i.reqs, 0);
 
   if (!valid) {
     return (
@@ -124,7 +146,7 @@ export default function AnomalyDetail() {
                 <Descriptions.Item label={t('colLast')}>{formatTime(f.last_window_end_ms, true)}</Descriptions.Item>
               </Descriptions>
               <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
-                {tx('ruleDesc_', rule!)} {t('detailRange')}: {formatTime(range.start)} – {formatTime(range.end)}
+                <CodeText text={tx('ruleDesc_', rule!)} /> {t('detailRange')}: {formatTime(range.start)} – {formatTime(range.end)}
               </Typography.Paragraph>
             </Card>
             <Card size="small" className="section" title={t('detailTimeline')}>
@@ -138,7 +160,10 @@ export default function AnomalyDetail() {
             <Row gutter={[12, 12]}>
               <Col xs={24} lg={12}>
                 <Card size="small" className="section" title={t('detailIps')}>
-                  <DataTable columns={ipCols} data={d.ips} csvName={`${base}-ips`} pageSize={10} testId="detail-ips" />
+                  {ipless > 0 && (
+                    <Alert type="info" showIcon className="ipless" data-testid="detail-ipless" message={t('noIpLogged', { n: formatNumber(ipless) })} />
+                  )}
+                  {ips.length > 0 && <DataTable columns={ipCols} data={ips} csvName={`${base}-ips`} pageSize={10} testId="detail-ips" />}
                 </Card>
               </Col>
               <Col xs={24} lg={12}>

@@ -1,9 +1,10 @@
-// Dashboard: KPI cards with the change against the previous period, the dual-axis traffic chart, range, slot and
-// model / channel / group filters, and the buckets as a table.
-import { Card, Col, Row, Statistic, Tooltip, Typography } from 'antd';
+// Dashboard: KPI cards with the change against the previous period (spend in new-api's display unit), the dual-axis
+// traffic chart (linear or log scale, so a burst does not flatten the rest), range, slot and model / channel / group /
+// user / token filters, and the buckets as a table.
+import { Card, Col, Row, Segmented, Statistic, Tooltip, Typography } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined } from '@ant-design/icons';
 import { useMemo } from 'react';
-import { useInfo } from '../api/info';
+import { useGateway } from '../api/info';
 import { useSeries, type SeriesRow } from '../api/series';
 import { useTop } from '../api/top';
 import Chart, { type ChartOption } from '../components/Chart';
@@ -12,7 +13,9 @@ import { FilterBar, RangeBar } from '../components/RangeBar';
 import { QueryState } from '../components/Status';
 import { useI18n, type MessageKey } from '../i18n';
 import { formatCompact, formatNumber, formatPercent, formatTime } from '../lib/format';
-import { change, DEFAULT_QUOTA_PER_UNIT, totals } from '../lib/kpi';
+import { change, totals } from '../lib/kpi';
+import { formatMoney, unitLabel } from '../lib/money';
+import { spendColumn } from './logColumns';
 import { browserTimeZone, effectiveSlot, MINUTE, parseRangeSpec, previousPeriod, rangeSpecParams, resolveRange } from '../lib/range';
 import { parseFilters, useMinuteClock, useUrlState } from '../lib/urlState';
 
@@ -79,40 +82,44 @@ export default function Dashboard() {
   const models = useTop({ start_ms: range.start, end_ms: range.end, by: 'model', metric: 'reqs', limit: 200 });
   const channels = useTop({ start_ms: range.start, end_ms: range.end, by: 'channel', metric: 'reqs', limit: 200 });
 
-  const info = useInfo();
-  const quotaPerUnit = info.data?.quota_per_unit || DEFAULT_QUOTA_PER_UNIT;
-  const cur = totals(series.data, quotaPerUnit);
-  const before = prevSeries.data ? totals(prevSeries.data, quotaPerUnit) : undefined;
+  const { unit, quotaPerUnit } = useGateway();
+  const cur = totals(series.data, quotaPerUnit, unit);
+  const before = prevSeries.data ? totals(prevSeries.data, quotaPerUnit, unit) : undefined;
+  const logScale = params.get('scale') === 'log';
   // Distinct users from the Top list (at most 1000): no change is shown when either period reaches the cap.
   const activeUsers = users.data?.filter((u) => u.user_id).length ?? 0;
   const prevActiveCount = prevUsers.data ? prevUsers.data.filter((u) => u.user_id).length : undefined;
   const prevActive = activeUsers >= 1000 || (prevActiveCount ?? 0) >= 1000 ? undefined : prevActiveCount;
 
-  const option: ChartOption = useMemo(
-    () => ({
+  const option: ChartOption = useMemo(() => {
+    // A log axis has no 0: empty buckets become gaps there.
+    const point = (r: SeriesRow, v: number) => [r.bucket_ms, logScale && v <= 0 ? null : v];
+    const axis = (name: string) => ({
+      type: logScale ? 'log' : 'value',
+      name,
+      ...(logScale ? { min: 1, logBase: 10 } : {}),
+      axisLabel: { formatter: (v: number) => formatCompact(v) },
+    });
+    return {
       tooltip: { trigger: 'axis' },
       legend: { data: [t('seriesReqs'), t('seriesErrors'), t('seriesTokens')], top: 0 },
       grid: { left: 56, right: 64, top: 36, bottom: 56 },
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
       xAxis: { type: 'time' },
-      yAxis: [
-        { type: 'value', name: t('seriesReqs'), axisLabel: { formatter: (v: number) => formatCompact(v) } },
-        { type: 'value', name: t('seriesTokens'), axisLabel: { formatter: (v: number) => formatCompact(v) } },
-      ],
+      yAxis: [axis(t('seriesReqs')), axis(t('seriesTokens'))],
       series: [
-        { name: t('seriesReqs'), type: 'line', showSymbol: false, yAxisIndex: 0, data: (series.data ?? []).map((r) => [r.bucket_ms, r.reqs]) },
-        { name: t('seriesErrors'), type: 'line', showSymbol: false, yAxisIndex: 0, data: (series.data ?? []).map((r) => [r.bucket_ms, r.errors]) },
-        { name: t('seriesTokens'), type: 'line', showSymbol: false, yAxisIndex: 1, areaStyle: { opacity: 0.08 }, data: (series.data ?? []).map((r) => [r.bucket_ms, r.tokens]) },
+        { name: t('seriesReqs'), type: 'line', showSymbol: false, yAxisIndex: 0, data: (series.data ?? []).map((r) => point(r, r.reqs)) },
+        { name: t('seriesErrors'), type: 'line', showSymbol: logScale, yAxisIndex: 0, data: (series.data ?? []).map((r) => point(r, r.errors)) },
+        { name: t('seriesTokens'), type: 'line', showSymbol: false, yAxisIndex: 1, areaStyle: logScale ? undefined : { opacity: 0.08 }, data: (series.data ?? []).map((r) => point(r, r.tokens)) },
       ],
-    }),
-    [series.data, t],
-  );
+    } as ChartOption;
+  }, [series.data, t, logScale]);
 
   const columns = useMemo<Column<SeriesRow>[]>(
     () => [
       { id: 'bucket', accessorKey: 'bucket', header: t('colTime'), cell: (c) => formatTime(c.row.original.bucket_ms) },
       ...(['reqs', 'tokens', 'quota', 'errors', 'users', 'tokens_cnt'] as const).map(
-        (k): Column<SeriesRow> => ({
+        (k): Column<SeriesRow> => k === 'quota' ? spendColumn<SeriesRow>('quota', t, { unit, quotaPerUnit }) : ({
           id: k,
           accessorKey: k,
           header: k === 'tokens_cnt' ? `${t('colToken')} #` : k === 'users' ? t('colUser') + ' #' : t(`col${k[0].toUpperCase()}${k.slice(1)}` as MessageKey),
@@ -121,7 +128,7 @@ export default function Dashboard() {
         }),
       ),
     ],
-    [t],
+    [t, unit, quotaPerUnit],
   );
 
   const loadingCards = series.isLoading;
@@ -151,7 +158,7 @@ export default function Dashboard() {
             <Kpi testId="kpi-tokens" title={t('kpiTokens')} value={cur.tokens} previous={before?.tokens} format={formatCompact} loading={loadingCards} />
           </Col>
           <Col xs={12} md={8} xl={5}>
-            <Kpi testId="kpi-spend" title={t('kpiSpend')} hint={t('spendNote', { n: formatNumber(quotaPerUnit) })} value={cur.spendUsd} previous={before?.spendUsd} format={(n) => `$${formatNumber(n, 2)}`} loading={loadingCards} />
+            <Kpi testId="kpi-spend" title={t('kpiSpend', { unit: unitLabel(unit) })} hint={t('spendNote', { n: formatNumber(quotaPerUnit) })} value={cur.spend} previous={before?.spend} format={(n) => formatMoney(unit, n)} loading={loadingCards} />
           </Col>
           <Col xs={12} md={12} xl={4}>
             <Kpi testId="kpi-error-ratio" title={t('kpiErrorRatio')} value={cur.errorRatio} previous={before?.errorRatio} format={(n) => formatPercent(n, 2)} lowerIsBetter loading={loadingCards} />
@@ -161,7 +168,23 @@ export default function Dashboard() {
           </Col>
         </Row>
       </QueryState>
-      <Card size="small" title={t('traffic')} className="section">
+      <Card
+        size="small"
+        title={t('traffic')}
+        className="section"
+        extra={
+          <Segmented
+            size="small"
+            data-testid="traffic-scale"
+            value={logScale ? 'log' : 'linear'}
+            options={[
+              { label: t('scaleLinear'), value: 'linear' },
+              { label: t('scaleLog'), value: 'log' },
+            ]}
+            onChange={(v) => patch({ scale: v === 'log' ? 'log' : undefined })}
+          />
+        }
+      >
         <QueryState
           isLoading={series.isLoading}
           error={series.error}

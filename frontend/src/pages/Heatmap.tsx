@@ -1,4 +1,5 @@
-// Heatmap: weekday x local hour of one metric, with the numbers in the tooltip and as a table.
+// Heatmap: weekday x local hour of one metric, with the numbers in the tooltip and as a table; the colour scale can
+// clip outliers so a burst hour does not flatten the rest.
 import { Card, Segmented, Typography } from 'antd';
 import { useMemo } from 'react';
 import { HEATMAP_METRICS, heatmapPoints, heatmapRows, useHeatmap, type HeatmapMetric } from '../api/heatmap';
@@ -22,7 +23,8 @@ export default function Heatmap() {
   const tz = params.get('tz') || browserTimeZone();
   const heat = useHeatmap({ start_ms: range.start, end_ms: range.end, metric, tz, ...filters });
 
-  const { points, max } = useMemo(() => (heat.data ? heatmapPoints(heat.data) : { points: [], max: 0 }), [heat.data]);
+  const clip = params.get('scale') === 'clip';
+  const { points, max } = useMemo(() => (heat.data ? heatmapPoints(heat.data, clip) : { points: [], max: 0 }), [heat.data, clip]);
   const weekdays = heat.data?.weekdays ?? ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   const metricLabel = tx('metric_', metric);
   const option: ChartOption = useMemo(
@@ -71,7 +73,21 @@ export default function Heatmap() {
         size="small"
         className="section"
         title={t('heatmapTitle')}
-        extra={<Typography.Text type="secondary">{t('timezone')}: {heat.data?.tz ?? tz}</Typography.Text>}
+        extra={
+          <>
+            <Segmented
+              size="small"
+              data-testid="heatmap-scale"
+              value={clip ? 'clip' : 'full'}
+              options={[
+                { label: t('scaleFull'), value: 'full' },
+                { label: t('scaleClip'), value: 'clip' },
+              ]}
+              onChange={(v) => patch({ scale: v === 'clip' ? 'clip' : undefined })}
+            />{' '}
+            <Typography.Text type="secondary">{t('timezone')}: {heat.data?.tz ?? tz}</Typography.Text>
+          </>
+        }
       >
         <QueryState isLoading={heat.isLoading} error={heat.error} isEmpty={!!heat.data && total === 0} onRetry={() => heat.refetch()} minHeight={340}>
           <Chart option={option} height={360} testId="heatmap-chart" />

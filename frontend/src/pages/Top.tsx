@@ -12,9 +12,12 @@ import { FilterBar, RangeBar } from '../components/RangeBar';
 import { QueryState } from '../components/Status';
 import { useI18n } from '../i18n';
 import { formatCompact, formatNumber } from '../lib/format';
+import { quotaIn } from '../lib/money';
 import { DAY } from '../lib/range';
 import { parseFilters, useRange, useUrlState } from '../lib/urlState';
-import { logColumns } from './logColumns';
+import { logColumns, spendColumn } from './logColumns';
+import EntityLabel from '../components/EntityLabel';
+import { useGateway } from '../api/info';
 
 export default function Top() {
   const { t, tx } = useI18n();
@@ -27,6 +30,7 @@ export default function Top() {
   const limit = 50;
   const top = useTop({ start_ms: range.start, end_ms: range.end, by, metric, limit, ...filters });
   const rows = top.data ?? [];
+  const { unit, quotaPerUnit } = useGateway();
 
   const option: ChartOption = useMemo(() => {
     const shown = rows.slice(0, 20);
@@ -35,9 +39,15 @@ export default function Top() {
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: 'value', axisLabel: { formatter: (v: number) => formatCompact(v) } },
       yAxis: { type: 'category', inverse: true, data: shown.map((r) => topSubject(by, r).name), axisLabel: { width: 140, overflow: 'truncate' } },
-      series: [{ type: 'bar', name: t(`metric_${metric}` as 'metric_tokens'), data: shown.map((r) => r[metric]) }],
+      series: [
+        {
+          type: 'bar',
+          name: t(`metric_${metric}` as 'metric_tokens'),
+          data: shown.map((r) => (metric === 'quota_sum' ? quotaIn(unit, r.quota_sum, quotaPerUnit) : r[metric])),
+        },
+      ],
     };
-  }, [rows, by, metric, t]);
+  }, [rows, by, metric, t, unit, quotaPerUnit]);
 
   const columns = useMemo<Column<TopRow>[]>(() => {
     const idKey = by === 'model' ? 'model_name' : `${by}_id`;
@@ -46,19 +56,37 @@ export default function Top() {
       { id: 'rank', header: t('colRank'), accessorFn: (_r, i) => i + 1, cell: (c) => c.row.index + 1, enableSorting: false, meta: { csv: (r) => rows.indexOf(r) + 1 } },
       { id: idKey, accessorKey: idKey, header: by === 'model' ? t('colModel') : t('colId') },
     ];
-    if (nameKey) cols.push({ id: nameKey, accessorKey: nameKey, header: t('colName') });
-    if (by === 'token') cols.push({ id: 'user_id', accessorKey: 'user_id', header: t('colOwner') });
+    if (nameKey && by !== 'model') {
+      cols.push({
+        id: nameKey,
+        accessorKey: nameKey,
+        header: t('colName'),
+        cell: (c) => <EntityLabel kind={by} id={topSubject(by, c.row.original).id} name={c.getValue() as string} hideId />,
+      });
+    }
+    if (by === 'token') {
+      cols.push({
+        id: 'user_id',
+        accessorKey: 'user_id',
+        header: t('colOwner'),
+        cell: (c) => <EntityLabel kind="user" id={c.row.original.user_id ?? 0} />,
+      });
+    }
     for (const k of ['reqs', 'tokens', 'quota_sum', 'errors'] as const) {
+      if (k === 'quota_sum') {
+        cols.push(spendColumn<TopRow>('quota_sum', t, { unit, quotaPerUnit }));
+        continue;
+      }
       cols.push({
         id: k,
         accessorKey: k,
-        header: k === 'quota_sum' ? t('colQuota') : t(k === 'reqs' ? 'colReqs' : k === 'tokens' ? 'colTokens' : 'colErrors'),
+        header: t(k === 'reqs' ? 'colReqs' : k === 'tokens' ? 'colTokens' : 'colErrors'),
         cell: (c) => formatNumber(c.getValue() as number),
         meta: { numeric: true },
       });
     }
     return cols;
-  }, [by, rows, t]);
+  }, [by, rows, t, unit, quotaPerUnit]);
 
   const open = (row: TopRow) => {
     const { id } = topSubject(by, row);
@@ -66,7 +94,7 @@ export default function Top() {
     else {
       // The Dashboard filtered to this model or channel, over the same range.
       const next = new URLSearchParams();
-      for (const k of ['range', 'start', 'end', 'model', 'channel', 'group']) if (params.get(k)) next.set(k, params.get(k)!);
+      for (const k of ['range', 'start', 'end', 'model', 'channel', 'group', 'user', 'token']) if (params.get(k)) next.set(k, params.get(k)!);
       next.set(by, id);
       navigate(`/?${next.toString()}`);
     }
@@ -81,7 +109,7 @@ export default function Top() {
       : null,
   );
   const selected = rows.find((r) => topSubject(by, r).id === sel);
-  const logCols = useMemo(() => logColumns(t, tx), [t, tx]);
+  const logCols = useMemo(() => logColumns(t, tx, { unit, quotaPerUnit }), [t, tx, unit, quotaPerUnit]);
 
   return (
     <div className="page" data-testid="page-top">
