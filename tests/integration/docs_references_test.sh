@@ -9,6 +9,8 @@ cd "$REPO_ROOT" || exit 1
 
 # tracked [PATTERN...]: the repository's files but built output and this test (which names what it looks for).
 tracked() { git ls-files -- "$@" 2>/dev/null | grep -vE '^(frontend/dist|tests/artifacts)/|docs_references_test\.sh$'; }
+# in_clone PATH: PATH is a tracked file or a folder holding one (what a fresh clone has, not what a run left behind).
+in_clone() { git ls-files --error-unmatch -- "${1%/}" >/dev/null 2>&1; }
 markdown=$(tracked '*.md')
 top_folders=$(git ls-files | cut -d/ -f1 | sort -u | tr '\n' '|' | sed 's/|$//')
 
@@ -18,19 +20,21 @@ for md in $markdown; do
   while read -r target; do
     target=${target%%#*}
     [ -n "$target" ] || continue
-    [ -e "$(dirname "$md")/$target" ] || broken_links="$broken_links $md:$target"
+    in_clone "$(dirname "$md")/$target" || broken_links="$broken_links $md:$target"
   done < <(grep -oE '\]\([^)[:space:]]+\)' "$md" | sed -E 's/^\]\(//; s/\)$//' | grep -vE '^(https?|mailto):')
 done
 check "every relative Markdown link resolves${broken_links:+ (broken:$broken_links)}" test -z "$broken_links"
 
-# Backticked paths that start with a top-level folder of the repository: `exporter/metrics.md`, `grafana/dashboards/`.
+# Backticked paths that start with a top-level folder of the repository: `exporter/metrics.md`, `grafana/dashboards/`
+# (generated output that git ignores is skipped).
 # Placeholders (<...>, ..., *, {a,b}, $VAR) and option-like words are not paths.
 missing_paths="" checked=0
 for md in $markdown; do
   while read -r path; do
     case $path in *'<'*|*'...'*|*'*'*|*'{'*|*'$'*|*'@'*|*' '*) continue ;; esac
+    git check-ignore -q "$path" && continue  # generated output (frontend/dist, tests/artifacts): not in a clone
     checked=$((checked + 1))
-    [ -e "$path" ] || missing_paths="$missing_paths $md:$path"
+    in_clone "$path" || missing_paths="$missing_paths $md:$path"
   done < <(grep -oE '`[^`]+`' "$md" | tr -d '`' | grep -E "^($top_folders)/[A-Za-z0-9_./-]*$" | sort -u)
 done
 check "every backticked repository path in the Markdown files exists ($checked)${missing_paths:+ (missing:$missing_paths)}" \
