@@ -44,6 +44,12 @@ done
 pass "every alert has for:, severity, component, annotations, a runbook section and fires/does-not-fire cases"
 
 check "amtool check-config" amtool check-config "$AM_CONFIG"
+# README's example of Alertmanager's own receivers (Telegram, email, WeChat Work application) is a valid config.
+{ printf 'route:\n  receiver: telegram\n'
+  awk '/^\*\*Receivers that need no relay/ { on = 1 } on && /^```yaml/ { block = 1; next } block && /^```/ { exit } block' \
+    "$REPO_ROOT/README.md"; } >"$TEST_DIR/native-receivers.yml"
+check "README's native receivers example passes amtool check-config" \
+  bash -c 'grep -q wechat_configs "$1" && amtool check-config "$1" >/dev/null 2>&1' _ "$TEST_DIR/native-receivers.yml"
 # route_case RECEIVER LABELS...: the alert with these labels goes to RECEIVER.
 route_case() {
   local receiver=$1; shift
