@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <ctime>
+#include <iostream>
 #include <mutex>
 #include <thread>
 
@@ -112,12 +113,16 @@ int main(int argc, char** argv) {
   observer::HttpServer http("aggregator", registry);
   observer::AddHealthRoute(http, db);
   aggregator::relay::Relay relay(options.relay, *registry);
+  // A broken targets file stops the start; later it is rejected and the running targets stay.
+  if (std::string error = relay.Reload(); !error.empty()) {
+    std::cerr << app.program << ": config error: " << relay.targets_file() << ": " << error << "\n";
+    return 2;
+  }
   relay.AddRoutes(http);
   JobLoop loop(job, options);
   loop.Start();
-  const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db, [] {
-    observer::log::Info("SIGHUP received; the aggregator has no reloadable settings yet");
-  });
+  const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db,
+                                                  [&relay] { relay.Reload(); });
   loop.Stop();
   return code;
 }

@@ -5,6 +5,7 @@
 // 自定义机器人 100 次/分钟, 5 次/秒), a limit answered with code 11232 or 9499, or HTTP 429 / an HTTP 400 with code
 // 99991400 from the gateway; a bad signature or a timestamp more than an hour off is code 19021; the custom bot
 // guide caps the request body at 20 KB. Replies carry "code" (older deployments "StatusCode"), 0 on success.
+// In a card's lark_md, <at id=all></at> mentions everybody and <at id=ou_...></at> one user by open_id.
 #include <nlohmann/json.hpp>
 
 #include "relay/platform.h"
@@ -26,10 +27,18 @@ class Feishu : public Platform {
 
   OutgoingRequest Build(const Notification& notification, const Target& target, const MessageSettings& settings,
                         int64_t now_ms) const override {
+    std::string mention_line;  // from the targets file only, never from the alert
+    if (MentionsApply(notification, target.mentions)) {
+      if (target.mentions.all) mention_line += "<at id=all></at>";
+      for (const std::string& id : target.mentions.user_ids) mention_line += (mention_line.empty() ? "" : " ") + ("<at id=" + id + "></at>");
+    }
     return FitBody(kMaxBodyBytes, kTextBudget, [&](size_t budget) {
       // The card header shows the title, so the text has no heading of its own.
-      const Message message = RenderMessage(
-          notification, RenderOptionsFor(settings, {.heading = false, .paragraph_break = "\n"}, budget));
+      const size_t room = mention_line.empty() ? 0 : mention_line.size() + 1;
+      Message message = RenderMessage(
+          notification,
+          RenderOptionsFor(settings, {.heading = false, .paragraph_break = "\n"}, budget > room ? budget - room : 0));
+      if (!mention_line.empty()) message.text += "\n" + mention_line;
       const nlohmann::json card = {
           {"config", {{"wide_screen_mode", true}}},
           {"header",
@@ -43,7 +52,7 @@ class Feishu : public Platform {
         body["timestamp"] = std::to_string(now_s);  // a string in Feishu's examples
         body["sign"] = FeishuSign(target.secret, now_s);
       }
-      return OutgoingRequest{target.url, body.dump(), message.alerts_shown, message.alerts_omitted};
+      return OutgoingRequest{target.url, body.dump(), message.alerts_shown, message.alerts_omitted, ""};
     });
   }
 

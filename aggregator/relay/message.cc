@@ -159,7 +159,8 @@ std::string MessageTitle(const Notification& notification, Language language) {
   const int total = static_cast<int>(notification.alerts.size()) + notification.truncated_alerts;
   const std::string name = Inline(AlertName(notification));
   if (language == Language::kZh) {
-    return "[" + std::string(firing > 0 ? words.firing : words.resolved) + "] " + name +
+    // "告警" in both: the keyword a DingTalk robot with the keyword check is given (README, "The chat relay").
+    return std::string(firing > 0 ? "[告警] " : "[告警恢复] ") + name +
            (total > 1 ? " 等 " + std::to_string(total) + " 条" : "");
   }
   const int shown = firing > 0 ? firing : total;

@@ -36,7 +36,8 @@ struct Message {
 
 Message RenderMessage(const Notification& notification, const RenderOptions& options);
 
-// "[告警] NewApiBurst 等 3 条" / "[FIRING:3] NewApiBurst"; "[已恢复] ..." / "[RESOLVED] ..." when nothing fires.
+// "[告警] NewApiBurst 等 3 条" / "[FIRING:3] NewApiBurst"; "[告警恢复] ..." / "[RESOLVED] ..." when nothing fires.
+// Every Chinese title carries "告警", every English one "FIRING" or "RESOLVED": DingTalk's keyword check.
 std::string MessageTitle(const Notification& notification, Language language);
 
 // Links into the chat group come from annotations, which anyone who reaches the relay can write: only links to this

@@ -13,6 +13,7 @@
 #include "relay/http_post.h"
 #include "relay/message.h"
 #include "relay/rate_limiter.h"
+#include "relay/targets.h"
 
 namespace aggregator::relay {
 
@@ -22,12 +23,6 @@ enum class Outcome { kDelivered, kTransient, kPermanent };
 struct Verdict {
   Outcome outcome = Outcome::kTransient;
   std::string reason;  // for logs and the answer to Alertmanager; never contains the target URL
-};
-
-// Where one platform sends: the robot's webhook URL and, for signed robots, its secret. Both are secrets.
-struct Target {
-  std::string url;
-  std::string secret;
 };
 
 // What the relay settings say about messages, whatever the platform.
@@ -46,6 +41,9 @@ struct OutgoingRequest {
   std::string body;  // JSON
   int alerts_shown = 0;
   int alerts_omitted = 0;
+  // A second message to the same URL after the first is delivered (WeCom: mobiles and @all can be mentioned only
+  // in a text message, not in markdown); empty = none.
+  std::string follow_up_body;
 };
 
 class Platform {
@@ -55,7 +53,8 @@ class Platform {
   virtual std::string name() const = 0;
   // The platform's documented send limits per robot; empty = none.
   virtual std::vector<RateLimit> rate_limits() const = 0;
-  // The signed request for this notification; now_ms is the signature's timestamp.
+  // The signed request for this notification; now_ms is the signature's timestamp. It @-mentions target.mentions
+  // when MentionsApply.
   virtual OutgoingRequest Build(const Notification& notification, const Target& target,
                                 const MessageSettings& settings, int64_t now_ms) const = 0;
   virtual Verdict Classify(const HttpReply& reply) const = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <optional>
 
 #include "observer/bearer_token.h"
@@ -21,6 +22,7 @@ constexpr const char* kFrontendFlag = "relay.frontend-url";
 constexpr const char* kCaFileFlag = "relay.ca-file";
 constexpr const char* kRunbookFlag = "relay.runbook-base-url";
 constexpr const char* kTokenFlag = "relay.token";
+constexpr const char* kTargetsFileFlag = "relay.targets-file";
 
 int64_t UnixMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -61,6 +63,9 @@ std::vector<observer::Setting> RelaySettings() {
       settings.push_back({spec.secret_flag, spec.secret_env, "", spec.title + " signing secret (empty = unsigned)", true});
     }
   }
+  settings.push_back({kTargetsFileFlag, "CHAT_TARGETS_FILE", "",
+                      "YAML file of named chat targets (/relay/<name>, @-mentions; config/chat-targets.example.yaml); "
+                      "reloaded on SIGHUP and POST /-/reload (empty = only the robots above)"});
   settings.push_back({kLanguageFlag, "ALERT_LANGUAGE", "zh", "language of chat alerts: zh or en"});
   settings.push_back({kTimezoneFlag, "TIMEZONE", "UTC",
                       "time zone of the times in chat alerts: an IANA name (Asia/Shanghai) or +08:00"});
@@ -82,7 +87,7 @@ RelayOptions ParseRelayOptions(const observer::Config& config) {
       throw observer::ConfigError(spec.url_env + " (--" + spec.url_flag +
                                   ") must be an http:// or https:// URL without user info or fragment");
     }
-    options.targets[spec.name] = {url, spec.secret_env.empty() ? "" : config.GetString(spec.secret_flag)};
+    options.targets[spec.name] = {url, spec.secret_env.empty() ? "" : config.GetString(spec.secret_flag), spec.name, {}};
   }
   const std::string& language = config.GetString(kLanguageFlag);
   if (language != "zh" && language != "en") {
@@ -108,10 +113,13 @@ RelayOptions ParseRelayOptions(const observer::Config& config) {
   }
   options.post.ca_file = config.GetString(kCaFileFlag);
   options.token = config.GetString(kTokenFlag);
-  if (options.token.empty() && !options.targets.empty()) {
+  options.targets_file = config.GetString(kTargetsFileFlag);
+  if (options.token.empty() && (!options.targets.empty() || !options.targets_file.empty())) {
     // Without it anyone who reaches the port could post into the chat group through the signed robot.
-    throw observer::ConfigError("RELAY_TOKEN is empty but a chat target is set: set RELAY_TOKEN (16+ characters) and "
-                                "give Alertmanager the same token (alertmanager.yml http_config.authorization)");
+    throw observer::ConfigError(std::string("RELAY_TOKEN is empty but ") +
+                                (options.targets.empty() ? "CHAT_TARGETS_FILE" : "a chat target") +
+                                " is set: set RELAY_TOKEN (16+ characters) and give Alertmanager the same token "
+                                "(alertmanager.yml http_config.authorization)");
   }
   return options;
 }
@@ -124,61 +132,136 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
   if (!sender_) {
     sender_ = [post = options_.post](const Url& url, const std::string& body) { return PostJson(url, body, post); };
   }
-  using observer::metrics::Name;
-  auto& deliveries = prometheus::BuildCounter()
-                         .Name(Name("aggregator", "relay_deliveries_total"))
-                         .Help("Alertmanager notifications relayed to chat, by platform and outcome "
-                               "(delivered, transient_failure, permanent_failure, not_configured: skipped).")
-                         .Register(registry);
-  auto& rate_limited = prometheus::BuildCounter()
-                           .Name(Name("aggregator", "relay_rate_limited_total"))
-                           .Help("Notifications not sent because the robot's rate limit was reached (answered 503).")
-                           .Register(registry);
-  auto& invalid = prometheus::BuildCounter()
-                      .Name(Name("aggregator", "relay_invalid_payloads_total"))
-                      .Help("Relay requests whose body was not an Alertmanager webhook payload (answered 400, or 415 when "
-                            "not sent as application/json).")
-                      .Register(registry);
-  auto& unauthorized = prometheus::BuildCounter()
-                           .Name(Name("aggregator", "relay_unauthorized_total"))
-                           .Help("Relay requests refused for a missing or wrong RELAY_TOKEN bearer token (answered 401).")
-                           .Register(registry);
-  auto& omitted = prometheus::BuildCounter()
-                      .Name(Name("aggregator", "relay_alerts_omitted_total"))
-                      .Help("Alerts left out of chat messages for lack of room (the message says how many).")
-                      .Register(registry);
-  auto& duration = prometheus::BuildHistogram()
-                       .Name(Name("aggregator", "relay_delivery_duration_seconds"))
-                       .Help("Time to send one notification to the platform and read its answer.")
-                       .Register(registry);
-  auto& configured = prometheus::BuildGauge()
-                         .Name(Name("aggregator", "relay_target_configured"))
-                         .Help("1 when the platform's webhook URL is set, 0 when its relay path skips notifications.")
-                         .Register(registry);
-  for (const PlatformSpec& spec : Platforms()) {
-    Route& route = routes_[spec.name];  // built in place: a Route holds an atomic and is never moved
-    route.platform = spec.make();
-    route.url_env = spec.url_env;
-    const prometheus::Labels platform = {{"platform", spec.name}};
-    auto outcome = [&](const char* name) { return &deliveries.Add({{"platform", spec.name}, {"outcome", name}}); };
-    route.delivered = outcome("delivered");
-    route.transient = outcome("transient_failure");
-    route.permanent = outcome("permanent_failure");
-    route.not_configured = outcome("not_configured");
-    route.rate_limited = &rate_limited.Add(platform);
-    route.invalid_payloads = &invalid.Add(platform);
-    route.unauthorized = &unauthorized.Add(platform);
-    route.alerts_omitted = &omitted.Add(platform);
-    route.duration = &duration.Add(platform, prometheus::Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
-    if (auto it = options_.targets.find(spec.name); it != options_.targets.end()) {
-      route.configured = true;
-      route.target = it->second;
-      route.url = ParseUrl(route.target.url);
-      route.limiter = std::make_unique<RateLimiter>(route.platform->rate_limits());
-      route.secrets = CredentialParts(route.target, *route.url);
-    }
-    configured.Add(platform).Set(route.configured ? 1 : 0);
+  for (auto& [name, target] : options_.targets) {
+    if (target.platform.empty()) target.platform = name;
   }
+  using observer::metrics::Name;
+  deliveries_ = &prometheus::BuildCounter()
+                     .Name(Name("aggregator", "relay_deliveries_total"))
+                     .Help("Alertmanager notifications relayed to chat, by target, platform and outcome (delivered, "
+                           "transient_failure, permanent_failure, not_configured: the default target with no robot).")
+                     .Register(registry);
+  rate_limited_ = &prometheus::BuildCounter()
+                       .Name(Name("aggregator", "relay_rate_limited_total"))
+                       .Help("Notifications not sent because the robot's rate limit was reached (answered 503).")
+                       .Register(registry);
+  invalid_payloads_ = &prometheus::BuildCounter()
+                           .Name(Name("aggregator", "relay_invalid_payloads_total"))
+                           .Help("Relay requests whose body was not an Alertmanager webhook payload (answered 400, or "
+                                 "415 when not sent as application/json), by target.")
+                           .Register(registry);
+  alerts_omitted_ = &prometheus::BuildCounter()
+                         .Name(Name("aggregator", "relay_alerts_omitted_total"))
+                         .Help("Alerts left out of chat messages for lack of room (the message says how many).")
+                         .Register(registry);
+  mention_failures_ = &prometheus::BuildCounter()
+                           .Name(Name("aggregator", "relay_mention_failures_total"))
+                           .Help("WeCom mention messages (sent after the alert message) that were not delivered.")
+                           .Register(registry);
+  duration_ = &prometheus::BuildHistogram()
+                   .Name(Name("aggregator", "relay_delivery_duration_seconds"))
+                   .Help("Time to send one notification to the platform and read its answer.")
+                   .Register(registry);
+  configured_ = &prometheus::BuildGauge()
+                     .Name(Name("aggregator", "relay_target_configured"))
+                     .Help("1 for each chat target Alertmanager may post to (/relay/<target>).")
+                     .Register(registry);
+  unauthorized_ = &prometheus::BuildCounter()
+                       .Name(Name("aggregator", "relay_unauthorized_total"))
+                       .Help("Relay requests refused for a missing or wrong RELAY_TOKEN bearer token (answered 401).")
+                       .Register(registry)
+                       .Add({});
+  unknown_target_ = &prometheus::BuildCounter()
+                         .Name(Name("aggregator", "relay_unknown_target_total"))
+                         .Help("Relay requests to a target that is not configured (answered 404).")
+                         .Register(registry)
+                         .Add({});
+  last_reload_successful_ = &prometheus::BuildGauge()
+                                 .Name(Name("aggregator", "relay_config_last_reload_successful"))
+                                 .Help("1 when the last load of CHAT_TARGETS_FILE succeeded (0: the previous targets run).")
+                                 .Register(registry)
+                                 .Add({});
+  last_reload_success_time_ = &prometheus::BuildGauge()
+                                   .Name(Name("aggregator", "relay_config_last_reload_success_timestamp_seconds"))
+                                   .Help("Unix time of the last successful load of the chat targets.")
+                                   .Register(registry)
+                                   .Add({});
+  Install({});  // the environment's targets cannot collide with an empty file
+  last_reload_successful_->Set(1);
+  last_reload_success_time_->Set(static_cast<double>(std::time(nullptr)));
+}
+
+std::string Relay::Install(const std::map<std::string, Target>& from_file) {
+  for (const auto& [name, target] : from_file) {
+    if (auto it = options_.targets.find(name); it != options_.targets.end()) {
+      const PlatformSpec* spec = nullptr;
+      for (const PlatformSpec& candidate : Platforms()) if (candidate.name == name) spec = &candidate;
+      return "targets." + name + ": the name is taken by " + (spec ? spec->url_env : name) + "; choose another name";
+    }
+  }
+  if (!from_file.empty() && options_.token.empty()) {
+    return "RELAY_TOKEN is empty: a chat target needs it (alertmanager.yml http_config.authorization)";
+  }
+  auto next = std::make_shared<Routes>();
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto add = [&](const std::string& name, const Target& target, bool from_environment) {
+    auto route = std::make_shared<Route>();
+    route->name = name;
+    route->target = target;
+    route->from_environment = from_environment;
+    for (const PlatformSpec& spec : Platforms()) if (spec.name == target.platform) route->platform = spec.make();
+    route->url = *ParseUrl(target.url);
+    std::shared_ptr<RateLimiter>& limiter = limiters_[target.url];  // one robot, one budget, whatever its names
+    if (!limiter) limiter = std::make_shared<RateLimiter>(route->platform->rate_limits());
+    route->limiter = limiter;
+    route->secrets = CredentialParts(target, route->url);
+    (*next)[name] = std::move(route);
+  };
+  for (const auto& [name, target] : options_.targets) add(name, target, true);
+  for (const auto& [name, target] : from_file) add(name, target, false);
+  for (prometheus::Gauge* gauge : configured_gauges_) configured_->Remove(gauge);
+  configured_gauges_.clear();
+  for (const auto& [name, route] : *next) {
+    prometheus::Gauge& gauge = configured_->Add(LabelsOf(*route));
+    gauge.Set(1);
+    configured_gauges_.push_back(&gauge);
+  }
+  routes_ = std::move(next);
+  return "";
+}
+
+std::string Relay::Reload() {
+  std::map<std::string, Target> from_file;
+  std::string error;
+  const std::string& file = options_.targets_file;
+  if (!file.empty()) {
+    const FileReader read = ReadFromDisk();
+    const std::optional<std::string> text = read(file);
+    const size_t slash = file.rfind('/');
+    error = !text ? "cannot read " + file
+                  : ParseTargetsYaml(*text, slash == std::string::npos ? "" : file.substr(0, slash), read, &from_file);
+  }
+  if (error.empty()) error = Install(from_file);
+  if (!error.empty()) {
+    last_reload_successful_->Set(0);
+    observer::log::Error("chat targets not reloaded; the previous targets stay", {{"file", file}, {"error", error}});
+    return error;
+  }
+  last_reload_successful_->Set(1);
+  last_reload_success_time_->Set(static_cast<double>(std::time(nullptr)));
+  std::vector<std::string> names;
+  for (const auto& [name, route] : *routes()) names.push_back(name);
+  observer::log::Info("chat targets loaded", {{"file", file}, {"targets", names}});
+  return "";
+}
+
+std::shared_ptr<const Relay::Routes> Relay::routes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return routes_;
+}
+
+prometheus::Labels Relay::LabelsOf(const Route& route) const {
+  return {{"target", route.name}, {"platform", route.target.platform}};
 }
 
 void Relay::SetClocks(Clock wall, SteadyClock steady) {
@@ -187,16 +270,24 @@ void Relay::SetClocks(Clock wall, SteadyClock steady) {
 }
 
 void Relay::AddRoutes(observer::HttpServer& http) {
-  for (const auto& [name, route] : routes_) {
-    http.Post("/relay/" + name, [this, name = name](const httplib::Request& req, httplib::Response& res) {
-      std::optional<RelayAnswer> refused = Refuse(req.get_header_value("Authorization"));
-      if (refused) routes_.at(name).unauthorized->Increment();
-      const RelayAnswer answer = refused ? *refused : Handle(name, req.get_header_value("Content-Type"), req.body);
-      if (refused) res.set_header("WWW-Authenticate", "Bearer");
-      if (answer.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(answer.retry_after_seconds));
-      observer::WriteJson(res, answer.status, answer.body);
-    });
-  }
+  http.Post(R"(/relay/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<RelayAnswer> refused = Refuse(req.get_header_value("Authorization"));
+    if (refused) unauthorized_->Increment();
+    const RelayAnswer answer =
+        refused ? *refused : Handle(req.matches[1].str(), req.get_header_value("Content-Type"), req.body);
+    if (refused) res.set_header("WWW-Authenticate", "Bearer");
+    if (answer.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(answer.retry_after_seconds));
+    observer::WriteJson(res, answer.status, answer.body);
+  });
+  http.Action("/-/reload", [this](const httplib::Request&, httplib::Response& res) {
+    if (std::string error = Reload(); !error.empty()) {
+      observer::WriteError(res, 400, options_.targets_file + ": " + error);
+      return;
+    }
+    std::vector<std::string> names;
+    for (const auto& [name, route] : *routes()) names.push_back(name);
+    observer::WriteJson(res, 200, {{"ok", true}, {"file", options_.targets_file}, {"targets", names}});
+  });
 }
 
 bool IsJsonContentType(std::string_view content_type) {
@@ -217,43 +308,73 @@ std::optional<RelayAnswer> Relay::Refuse(std::string_view authorization_header) 
                       {"code", 401}}};
 }
 
-RelayAnswer Relay::Handle(const std::string& platform_name, std::string_view content_type, std::string_view body) {
-  auto it = routes_.find(platform_name);
-  if (it == routes_.end()) return {404, {{"error", "unknown platform"}, {"code", 404}}};
-  Route& route = it->second;
+RelayAnswer Relay::Handle(const std::string& target_name, std::string_view content_type, std::string_view body) {
+  const std::shared_ptr<const Routes> routes = this->routes();
+  std::vector<const Route*> chosen;
+  if (auto it = routes->find(target_name); it != routes->end()) {
+    chosen.push_back(it->second.get());
+  } else if (target_name == kDefaultTarget) {
+    for (const auto& [name, route] : *routes) if (route->from_environment) chosen.push_back(route.get());
+  } else {
+    unknown_target_->Increment();
+    observer::log::Warn("relay: no such chat target", {{"target", NeutralizeMarkup(TruncateUtf8(target_name, 64), false)}});
+    return {404, {{"error", "no chat target of this name (CHAT_TARGETS_FILE or the *_WEBHOOK_URL settings)"}, {"code", 404}}};
+  }
   if (!IsJsonContentType(content_type)) {
-    route.invalid_payloads->Increment();
+    invalid_payloads_->Add({{"target", target_name}}).Increment();
     return {415, {{"error", "the body must be sent as application/json"}, {"code", 415}}};
   }
-  if (!route.configured) {
-    // Not a failure: alertmanager.yml posts to every platform's path, and the operator sets the ones they use.
-    route.not_configured->Increment();
-    const std::string reason = route.url_env + " is not set";
-    if (!route.skip_logged.exchange(true)) {
-      observer::log::Info("relay: platform not configured; its notifications are skipped (logged once)",
-                          {{"platform", platform_name}, {"reason", reason}});
+  if (chosen.empty()) {
+    // Not a failure: the default receiver of alertmanager.yml posts here before any robot is set up.
+    deliveries_->Add({{"target", target_name}, {"platform", ""}, {"outcome", "not_configured"}}).Increment();
+    if (!skip_logged_.exchange(true)) {
+      observer::log::Info("relay: no chat target is configured; notifications to the default target are skipped "
+                          "(logged once)");
     }
-    return {200, {{"status", "skipped"}, {"reason", reason + ": " + platform_name + " alerts are not sent"}}};
+    return {200, {{"status", "skipped"}, {"reason", "no chat target is configured: set a *_WEBHOOK_URL or CHAT_TARGETS_FILE"}}};
   }
   std::string error;
   std::optional<Notification> notification = ParseNotification(body, &error);
   if (!notification) {
-    route.invalid_payloads->Increment();
-    observer::log::Warn("relay: not an Alertmanager payload", {{"platform", platform_name}, {"error", error}});
+    invalid_payloads_->Add({{"target", target_name}}).Increment();
+    observer::log::Warn("relay: not an Alertmanager payload", {{"target", target_name}, {"error", error}});
     return {400, {{"error", "not an Alertmanager webhook payload: " + error}, {"code", 400}}};
   }
   if (notification->alerts.empty()) return {200, {{"status", "nothing to send"}, {"alerts", 0}}};
-  return Deliver(route, *notification);
+  if (chosen.size() == 1) return Deliver(*chosen.front(), *notification);
+  // The default target with several robots of the environment: each gets the message; Alertmanager hears the worst
+  // answer (a retry after a 5xx sends again to those that had it).
+  RelayAnswer worst;
+  worst.body = {{"status", "delivered"}, {"targets", nlohmann::json::object()}};
+  for (const Route* route : chosen) {
+    const RelayAnswer answer = Deliver(*route, *notification);
+    worst.body["targets"][route->name] = answer.body;
+    const auto rank = [](int status) { return status >= 500 ? 2 : status >= 400 ? 1 : 0; };
+    if (rank(answer.status) > rank(worst.status)) {
+      worst.status = answer.status;
+      worst.retry_after_seconds = answer.retry_after_seconds;
+      worst.body["status"] = answer.status >= 500 ? "retry" : "refused";
+      worst.body["error"] = answer.body.value("error", "");
+      worst.body["code"] = answer.status;
+    }
+  }
+  return worst;
 }
 
-RelayAnswer Relay::Deliver(Route& route, const Notification& notification) {
-  const std::string name = route.platform->name();
+RelayAnswer Relay::Deliver(const Route& route, const Notification& notification) {
+  const std::string& name = route.name;
+  const prometheus::Labels labels = LabelsOf(route);
+  auto outcome = [&](const char* value) {
+    prometheus::Labels with = labels;
+    with["outcome"] = value;
+    deliveries_->Add(with).Increment();
+  };
   std::chrono::milliseconds retry_after{0};
   if (!route.limiter->TryAcquire(steady_clock_(), &retry_after)) {
-    route.rate_limited->Increment();
+    rate_limited_->Add(labels).Increment();
     const int seconds = static_cast<int>(std::chrono::ceil<std::chrono::seconds>(retry_after).count());
     observer::log::Warn("relay: robot rate limit reached; Alertmanager will retry",
-                        {{"platform", name}, {"retry_after_seconds", seconds}});
+                        {{"target", name}, {"platform", route.target.platform}, {"retry_after_seconds", seconds}});
     return {503, {{"error", name + " rate limit reached; retry later"}, {"code", 503}}, seconds};
   }
 
@@ -263,12 +384,13 @@ RelayAnswer Relay::Deliver(Route& route, const Notification& notification) {
   const auto start = std::chrono::steady_clock::now();
   const HttpReply reply = sender_(*url, request.body);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  route.duration->Observe(seconds);
+  duration_->Add(labels, prometheus::Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}).Observe(seconds);
   Verdict verdict = route.platform->Classify(reply);
   verdict.reason = Redact(verdict.reason, route.secrets);
-  route.alerts_omitted->Increment(request.alerts_omitted);
+  alerts_omitted_->Add(labels).Increment(request.alerts_omitted);
 
-  const nlohmann::json fields = {{"platform", name},
+  const nlohmann::json fields = {{"target", name},
+                                 {"platform", route.target.platform},
                                  {"host", url->host},
                                  {"alerts", request.alerts_shown},
                                  {"omitted", request.alerts_omitted},
@@ -276,19 +398,35 @@ RelayAnswer Relay::Deliver(Route& route, const Notification& notification) {
                                  {"duration_ms", static_cast<int64_t>(seconds * 1000)}};
   switch (verdict.outcome) {
     case Outcome::kDelivered:
-      route.delivered->Increment();
+      outcome("delivered");
       observer::log::Info("relay: delivered", fields);
+      if (!request.follow_up_body.empty()) SendFollowUp(route, request);
       return {200, {{"status", "delivered"}, {"alerts", request.alerts_shown}, {"omitted", request.alerts_omitted}}};
     case Outcome::kTransient:
-      route.transient->Increment();
+      outcome("transient_failure");
       observer::log::Warn("relay: delivery failed; Alertmanager will retry", fields);
       return {502, {{"error", name + " delivery failed, retry later: " + verdict.reason}, {"code", 502}}};
     case Outcome::kPermanent:
       break;
   }
-  route.permanent->Increment();
+  outcome("permanent_failure");
   observer::log::Error("relay: the platform refused the message; not retrying", fields);
   return {422, {{"error", name + " refused the message: " + verdict.reason}, {"code", 422}}};
+}
+
+void Relay::SendFollowUp(const Route& route, const OutgoingRequest& request) {
+  // The alert itself has arrived, so a failure here is logged and counted, not retried (a retry would repeat the
+  // alert message too).
+  std::chrono::milliseconds retry_after{0};
+  Verdict verdict{Outcome::kTransient, "robot rate limit reached"};
+  if (route.limiter->TryAcquire(steady_clock_(), &retry_after)) {
+    verdict = route.platform->Classify(sender_(*ParseUrl(request.url), request.follow_up_body));
+    verdict.reason = Redact(verdict.reason, route.secrets);
+  }
+  if (verdict.outcome == Outcome::kDelivered) return;
+  mention_failures_->Add(LabelsOf(route)).Increment();
+  observer::log::Warn("relay: the mention message was not delivered",
+                      {{"target", route.name}, {"platform", route.target.platform}, {"result", verdict.reason}});
 }
 
 }  // namespace aggregator::relay

@@ -1,5 +1,5 @@
 // The generic JSON webhook (ALERT_WEBHOOK_URL): the alerts as clean JSON, with the rendered message alongside for
-// receivers that only want to show text. Any 2xx is a delivery.
+// receivers that only want to show text, and the target's mentions when they apply. Any 2xx is a delivery.
 #include <nlohmann/json.hpp>
 
 #include "relay/platform.h"
@@ -43,7 +43,7 @@ class Webhook : public Platform {
         notification, RenderOptionsFor(settings, {.heading = false, .paragraph_break = "\n"}, kTextBudget));
     nlohmann::json alerts = nlohmann::json::array();
     for (const Alert& alert : notification.alerts) alerts.push_back(AlertJson(alert, settings));
-    const nlohmann::json body = {
+    nlohmann::json body = {
         {"source", "newapi-observer"},
         {"status", notification.status},
         {"firing", notification.firing_count()},
@@ -56,8 +56,13 @@ class Webhook : public Platform {
         {"text", message.text},
         {"alerts", alerts},
     };
+    if (MentionsApply(notification, target.mentions)) {  // for receivers that page people themselves
+      body["mentions"] = {{"all", target.mentions.all},
+                          {"mobiles", target.mentions.mobiles},
+                          {"user_ids", target.mentions.user_ids}};
+    }
     return OutgoingRequest{target.url, body.dump(), static_cast<int>(notification.alerts.size()),
-                           notification.truncated_alerts};
+                           notification.truncated_alerts, ""};
   }
 
   Verdict Classify(const HttpReply& reply) const override { return ClassifyHttp(reply); }

@@ -2,6 +2,8 @@
 //
 // Facts from WeCom's group robot documentation ("群机器人配置说明"): markdown content is at most 4096 bytes of
 // UTF-8 (errcode 40058 beyond); each robot may send 20 messages per minute (errcode 45009 when exceeded).
+// Markdown messages cannot mention by mobile or @all (only text messages carry mentioned_list and
+// mentioned_mobile_list), so mentions follow as a short text message with the title.
 #include <nlohmann/json.hpp>
 
 #include "relay/platform.h"
@@ -23,7 +25,17 @@ class WeCom : public Platform {
     const Message message = RenderMessage(
         notification, RenderOptionsFor(settings, {.heading = true, .paragraph_break = "\n"}, kMaxContentBytes));
     const nlohmann::json body = {{"msgtype", "markdown"}, {"markdown", {{"content", message.text}}}};
-    return OutgoingRequest{target.url, body.dump(), message.alerts_shown, message.alerts_omitted};
+    OutgoingRequest request{target.url, body.dump(), message.alerts_shown, message.alerts_omitted, ""};
+    if (MentionsApply(notification, target.mentions)) {
+      nlohmann::json users = target.mentions.user_ids;
+      if (target.mentions.all) users.push_back("@all");
+      const nlohmann::json follow_up = {{"msgtype", "text"},
+                                        {"text", {{"content", message.title},
+                                                  {"mentioned_list", users},
+                                                  {"mentioned_mobile_list", target.mentions.mobiles}}}};
+      request.follow_up_body = follow_up.dump();
+    }
+    return request;
   }
 
   Verdict Classify(const HttpReply& reply) const override {

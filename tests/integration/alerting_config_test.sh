@@ -44,32 +44,48 @@ done
 pass "every alert has for:, severity, component, annotations, a runbook section and fires/does-not-fire cases"
 
 check "amtool check-config" amtool check-config "$AM_CONFIG"
+# README's example of Alertmanager's own receivers (Telegram, email, WeChat Work application) is a valid config.
+{ printf 'route:\n  receiver: telegram\n'
+  awk '/^\*\*Receivers that need no relay/ { on = 1 } on && /^```yaml/ { block = 1; next } block && /^```/ { exit } block' \
+    "$REPO_ROOT/README.md"; } >"$TEST_DIR/native-receivers.yml"
+check "README's native receivers example passes amtool check-config" \
+  bash -c 'grep -q wechat_configs "$1" && amtool check-config "$1" >/dev/null 2>&1' _ "$TEST_DIR/native-receivers.yml"
 # route_case RECEIVER LABELS...: the alert with these labels goes to RECEIVER.
 route_case() {
   local receiver=$1; shift
   check "route: $* -> $receiver" quietly amtool config routes test --config.file="$AM_CONFIG" --verify.receivers="$receiver" "$@"
 }
 route_case watchdog alertname=Watchdog severity=none component=meta
-route_case risk alertname=RiskBurst severity=critical component=risk rule=burst subject_type=token subject_id=42
-route_case risk alertname=RiskMultiUserToken severity=warning component=risk rule=multi_user_token
-route_case risk alertname=RiskIpManyUsers severity=warning component=risk rule=ip_many_users
-route_case risk alertname=RiskBigRequest severity=warning component=risk rule=big_request
-route_case oncall alertname=NewapiExporterDown severity=critical component=exporter
-route_case oncall alertname=NewapiAggregatorDown severity=critical component=aggregator
-route_case oncall alertname=NewapiDatabaseDown severity=critical component=database job=newapi-exporter
-route_case ops alertname=NewapiTailLagging severity=warning component=tail
-route_case ops alertname=NewapiAggregatorStale severity=warning component=rollup
-route_case ops alertname=NewapiChannelErrorRatioHigh severity=warning component=usage channel=3
-route_case ops alertname=NewapiChannelLatencyHigh severity=warning component=usage channel=3
-route_case ops alertname=NewapiSpendSpike severity=warning component=usage
-route_case ops alertname=NewapiModelSilent severity=warning component=usage model=gpt-4o
-route_case ops alertname=NewapiChannelSilent severity=warning component=usage channel=3
-route_case ops alertname=NewapiModelErrorRatioHigh severity=warning component=usage model=gpt-4o
-route_case ops alertname=NewapiChannelAutoDisabled severity=warning component=usage channel=4 name=openai-main
-route_case ops alertname=NewapiChannelBalanceLow severity=warning component=usage channel=5 name=claude-backup
+route_case chat alertname=RiskBurst severity=critical component=risk rule=burst subject_type=token subject_id=42
+route_case chat alertname=RiskMultiUserToken severity=warning component=risk rule=multi_user_token
+route_case chat alertname=RiskIpManyUsers severity=warning component=risk rule=ip_many_users
+route_case chat alertname=RiskBigRequest severity=warning component=risk rule=big_request
+route_case chat alertname=NewapiExporterDown severity=critical component=exporter
+route_case chat alertname=NewapiAggregatorDown severity=critical component=aggregator
+route_case chat alertname=NewapiDatabaseDown severity=critical component=database job=newapi-exporter
+route_case chat alertname=NewapiTailLagging severity=warning component=tail
+route_case chat alertname=NewapiAggregatorStale severity=warning component=rollup
+route_case chat alertname=NewapiChannelErrorRatioHigh severity=warning component=usage channel=3
+route_case chat alertname=NewapiChannelLatencyHigh severity=warning component=usage channel=3
+route_case chat alertname=NewapiSpendSpike severity=warning component=usage
+route_case chat alertname=NewapiModelSilent severity=warning component=usage model=gpt-4o
+route_case chat alertname=NewapiChannelSilent severity=warning component=usage channel=3
+route_case chat alertname=NewapiModelErrorRatioHigh severity=warning component=usage model=gpt-4o
+route_case chat alertname=NewapiChannelAutoDisabled severity=warning component=usage channel=4 name=openai-main
+route_case chat alertname=NewapiChannelBalanceLow severity=warning component=usage channel=5 name=claude-backup
 for alert in "${alerts[@]}"; do
-  grep -q "^route_case [a-z]* alertname=$alert " "$0" || fail "$alert has no route case in this test"
+  grep -q "^route_case chat alertname=$alert \|^route_case watchdog alertname=$alert " "$0" || fail "$alert has no route case in this test"
 done
+# The commented routing examples, uncommented: critical alerts also to the on-call target, risk rules to the risk
+# team's target instead of the default one.
+alertmanager_examples "$AM_CONFIG" >"$TEST_DIR/examples.yml"
+check "amtool check-config (the routing examples uncommented)" quietly amtool check-config "$TEST_DIR/examples.yml"
+AM_CONFIG=$TEST_DIR/examples.yml
+route_case oncall,chat alertname=NewapiDatabaseDown severity=critical component=database job=newapi-exporter
+route_case oncall,risk-team alertname=RiskBurst severity=critical component=risk rule=burst
+route_case risk-team alertname=RiskBigRequest severity=warning component=risk rule=big_request
+route_case chat alertname=NewapiSpendSpike severity=warning component=usage
+AM_CONFIG=$REPO_ROOT/alertmanager/alertmanager.yml
 
 # Inhibition on a real Alertmanager: the database is down, so the usage, risk and rollup alerts it explains are held
 # back; the aggregator's own outage is not.

@@ -20,7 +20,8 @@ BOUND_MS=60000
 DINGTALK_TOKEN=tok$(random_password) DINGTALK_SECRET_VALUE=SEC$(random_password)
 SINK_DINGTALK_SECRET=$DINGTALK_SECRET_VALUE \
   start_background "$TEST_DIR/sink.pid" "$TEST_DIR/sink.out" "$BUILD_DIR/tests/relay_sink" "$SINK" "$TEST_DIR/sink.jsonl" 0
-# The stack's aggregator inherits the relay settings; the other platforms stay unset (their paths answer "skipped").
+# The stack's aggregator inherits the relay settings; the other platforms stay unset, and alertmanager.yml's default
+# receiver posts to the relay's default target: this robot only.
 export DINGTALK_WEBHOOK_URL="http://127.0.0.1:$SINK/dingtalk/robot/send?access_token=$DINGTALK_TOKEN"
 export DINGTALK_SECRET=$DINGTALK_SECRET_VALUE
 
@@ -57,10 +58,15 @@ check "it is a markdown message with the burst's evidence in Chinese (ALERT_LANG
            grep -qF "subject_id=$2)" <<<"$1"' _ "$text" "$token_id"
 check "no DingTalk request was badly signed" \
   test "$(jq -s '[.[] | select(.path == "/dingtalk/robot/send" and .sign_ok != true)] | length' "$TEST_DIR/sink.jsonl")" = 0
-# The unconfigured platforms' paths answered 200 "skipped": Alertmanager saw no failed notification.
+# Alertmanager posts only where a target exists: no failed notification, no request for an unknown target, and
+# nothing but DingTalk requests at the sink.
 check "Alertmanager logged no failed notification" \
   bash -c '! grep -Ei "notify.*(fail|error)|error.*notify" "$1"' _ "$STACK_DIR/logs/alertmanager.log"
-skipped=$(metric_value "http://127.0.0.1:$STACK_AGGREGATOR_PORT/metrics" \
-  'newapi_aggregator_relay_deliveries_total{outcome="not_configured",platform="feishu"}')
-check "the relay counted Feishu's notifications as not configured ($skipped)" test "${skipped%.*}" -ge 1
+METRICS=http://127.0.0.1:$STACK_AGGREGATOR_PORT/metrics
+check "the relay got no request for a target that is not configured" \
+  test "$(metric_value "$METRICS" newapi_aggregator_relay_unknown_target_total)" = 0
+check "nor one for the default target without a robot" \
+  test -z "$(metric_value "$METRICS" 'newapi_aggregator_relay_deliveries_total{outcome="not_configured",platform="",target="default"}')"
+check "the sink got DingTalk requests only" \
+  test "$(jq -s '[.[] | select(.path != "/dingtalk/robot/send")] | length' "$TEST_DIR/sink.jsonl")" = 0
 finish

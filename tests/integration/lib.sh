@@ -18,6 +18,9 @@ now_ms() { date +%s%3N; }
 # metric_value URL NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed. awk reads to the
 # end: leaving early could fail curl with SIGPIPE, and under pipefail `metric_value ... || echo 0` then printed twice.
 metric_value() { curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n && !seen { print $2; seen = 1 }'; }
+# alertmanager_examples FILE: alertmanager.yml with its commented examples (between "# example-begin" and
+# "# example-end") uncommented, so tests run the routing the comments show.
+alertmanager_examples() { sed '/# example-begin/,/# example-end/ { /# example-/! s/^\( *\)# /\1/ }' "$1"; }
 
 # A fresh scratch directory under the build tree, removed at exit unless KEEP_TEST_DIR is set.
 make_test_dir() {

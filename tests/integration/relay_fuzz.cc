@@ -15,7 +15,7 @@
 namespace {
 
 const std::vector<std::string> kPaths = {"/relay/dingtalk", "/relay/feishu", "/relay/wecom", "/relay/webhook",
-                                         "/relay/unknown"};
+                                         "/relay/oncall", "/relay/default", "/relay/unknown"};
 
 class Fuzzer {
  public:

@@ -16,11 +16,20 @@ SINK_DINGTALK_SECRET=SECfuzz SINK_FEISHU_SECRET=fuzz-secret \
   start_background "$TEST_DIR/sink.pid" "$TEST_DIR/sink.out" "$BUILD_DIR/tests/relay_sink" "$SINK" "$TEST_DIR/sink.jsonl" 0
 SINK_URL=http://127.0.0.1:$SINK
 RELAY_TOKEN=${RELAY_TOKEN:-fuzz-$(random_password)}  # what Alertmanager sends; the fuzzer sends it too
+# A named target with every kind of mention (WeCom's follow a delivered message as a second, text message).
+cat >"$TEST_DIR/chat-targets.yaml" <<YAML
+targets:
+  oncall:
+    platform: wecom
+    url: $SINK_URL/wecom/cgi-bin/webhook/send?key=oncall
+    mention: {all: true, mobiles: ["13800000000"], user_ids: [duty], severities: [critical, warning]}
+YAML
 (export DB_PORT=$NO_DB DB_PASS_AGG=unused AGGREGATOR_PORT=$AGG RELAY_TOKEN ASAN_OPTIONS=abort_on_error=0:halt_on_error=1:detect_leaks=0:quarantine_size_mb=8
  export DINGTALK_WEBHOOK_URL="$SINK_URL/dingtalk/robot/send?access_token=fuzz" DINGTALK_SECRET=SECfuzz
  export FEISHU_WEBHOOK_URL="$SINK_URL/feishu/hook/fuzz" FEISHU_SECRET=fuzz-secret
  export WECOM_WEBHOOK_URL="$SINK_URL/wecom/cgi-bin/webhook/send?key=fuzz" ALERT_WEBHOOK_URL="$SINK_URL/webhook"
  export TIMEZONE=Asia/Shanghai RUNBOOK_BASE_URL=https://git.example/observer/blob/main
+ export CHAT_TARGETS_FILE=$TEST_DIR/chat-targets.yaml
  exec "$BUILD_DIR/tests/newapi-aggregator-asan") >"$TEST_DIR/agg.log" 2>&1 &
 echo $! >"$TEST_DIR/agg.pid"
 AGG_PID=$(cat "$TEST_DIR/agg.pid")

@@ -2,12 +2,14 @@
 // webhook, checks DingTalk's and Feishu's signatures the way those platforms do (its own HMAC code, not the
 // relay's), can fail its first requests or hang, and writes one JSON line per request it receives (with its time).
 // Usage: relay_sink PORT LOG_FILE FAIL_FIRST [CERT_FILE KEY_FILE]  (HTTPS when a certificate is given)
-// Environment: SINK_DINGTALK_SECRET, SINK_FEISHU_SECRET.
+// Environment: SINK_DINGTALK_SECRET (the robot at /dingtalk/robot/send), SINK_DINGTALK_SECRET_<NAME> (the robot at
+// /dingtalk/<name>/send: several robots with different secrets), SINK_FEISHU_SECRET.
 #include <httplib.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -34,6 +36,14 @@ std::string Base64Hmac(const std::string& key, const std::string& message) {
   std::string out(4 * ((length + 2) / 3) + 1, '\0');
   out.resize(static_cast<size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(length))));
   return out;
+}
+
+// The secret of the DingTalk robot at /dingtalk/<name>/send.
+std::string DingTalkSecret(const std::string& name) {
+  if (name == "robot") return Env("SINK_DINGTALK_SECRET");
+  std::string variable = "SINK_DINGTALK_SECRET_";
+  for (char c : name) variable += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return Env(variable.c_str());
 }
 
 // Both platforms refuse timestamps more than an hour from their clock.
@@ -68,7 +78,6 @@ int main(int argc, char** argv) {
   const int port = std::atoi(argv[1]);
   std::ofstream log(argv[2], std::ios::app);
   const int fail_first = std::atoi(argv[3]);
-  const std::string dingtalk_secret = Env("SINK_DINGTALK_SECRET");
   const std::string feishu_secret = Env("SINK_FEISHU_SECRET");
   std::unique_ptr<httplib::Server> server =
       argc == 6 ? std::make_unique<httplib::SSLServer>(argv[4], argv[5]) : std::make_unique<httplib::Server>();
@@ -86,10 +95,13 @@ int main(int argc, char** argv) {
     const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
     int status = 200;
     std::string answer = R"({"errcode":0,"errmsg":"ok"})";
-    if (req.path == "/dingtalk/robot/send") {
-      const bool sign_ok = DingTalkSignOk(req, dingtalk_secret);
+    const bool dingtalk = req.path.rfind("/dingtalk/", 0) == 0 && req.path.size() > 15 &&
+                          req.path.compare(req.path.size() - 5, 5, "/send") == 0;
+    if (dingtalk) {
+      const std::string robot = req.path.substr(10, req.path.size() - 15);
+      const bool sign_ok = DingTalkSignOk(req, DingTalkSecret(robot));
       record["sign_ok"] = sign_ok;
-      if (++dingtalk_requests <= fail_first) {
+      if (robot == "robot" && ++dingtalk_requests <= fail_first) {
         status = 500;
         answer = "internal error";
       } else if (!sign_ok) {

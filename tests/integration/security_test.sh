@@ -104,7 +104,7 @@ done
 check "  ... and none of them reached the platform" test "$(jq -s length "$TEST_DIR/sink.jsonl" 2>/dev/null || echo 0)" = "$sent_before"
 status=$(post application/json "$TEST_DIR/links.json")
 check "the right token is accepted (got $status)" test "$status" = 200
-refusals=$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_relay_unauthorized_total{platform="webhook"}')
+refusals=$(metric_value "http://127.0.0.1:$AGG/metrics" newapi_aggregator_relay_unauthorized_total)
 check "the refusals are counted ($refusals)" test "${refusals:-0}" = 6
 (export DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG ALERT_WEBHOOK_URL="http://127.0.0.1:$SINK/webhook"
  unset RELAY_TOKEN; exec timeout 5 "$BUILD_DIR/aggregator/newapi-aggregator") >"$TEST_DIR/no-token.log" 2>&1

@@ -13,6 +13,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::Robot;
 using testing::SamplePayload;
 
 constexpr const char* kJson = "application/json";  // Alertmanager's Content-Type
@@ -62,8 +63,8 @@ class RelayEdgeTest : public ::testing::Test {
   void SetUp() override {
     RelayOptions options;
     options.message = {Language::kZh, "http://ui", ""};
-    options.targets["dingtalk"] = {kDingTalkUrl, kSecret};
-    options.targets["webhook"] = {"http://127.0.0.1:1/alerts", ""};
+    options.targets["dingtalk"] = Robot(kDingTalkUrl, kSecret);
+    options.targets["webhook"] = Robot("http://127.0.0.1:1/alerts");
     relay_ = std::make_unique<Relay>(options, registry_, [this](const Url& url, const std::string& body) {
       sent_.push_back({url, body});
       return reply_;
@@ -89,30 +90,58 @@ TEST_F(RelayEdgeTest, DeliversSigned) {
   EXPECT_EQ(nlohmann::json::parse(sent_[0].second)["msgtype"], "markdown");
 }
 
-// Alertmanager posts to every platform's path: an unused platform must not count as a failed notification.
-TEST_F(RelayEdgeTest, UnconfiguredPlatformIsSkippedWith200NamingTheSetting) {
-  for (int i = 0; i < 2; ++i) {
-    const RelayAnswer answer = relay_->Handle("wecom", kJson, SamplePayload());
-    EXPECT_EQ(answer.status, 200);
-    EXPECT_EQ(answer.body["status"], "skipped");
-    EXPECT_NE(answer.body["reason"].get<std::string>().find("WECOM_WEBHOOK_URL is not set"), std::string::npos);
-  }
-  EXPECT_TRUE(sent_.empty());
-  const auto families = registry_.Collect();
-  double skipped = -1;
-  for (const auto& family : families) {
-    if (family.name != "newapi_aggregator_relay_deliveries_total") continue;
+// The value of the series of family with all of these labels, or -1.
+double MetricValue(prometheus::Registry& registry, const std::string& family_name,
+                   const std::map<std::string, std::string>& labels) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != family_name) continue;
     for (const auto& metric : family.metric) {
-      bool wecom = false, not_configured = false;
+      size_t matched = 0;
       for (const auto& label : metric.label) {
-        wecom |= label.name == "platform" && label.value == "wecom";
-        not_configured |= label.name == "outcome" && label.value == "not_configured";
+        auto it = labels.find(label.name);
+        matched += it != labels.end() && it->second == label.value;
       }
-      if (wecom && not_configured) skipped = metric.counter.value;
+      if (matched == labels.size()) {
+        return family.type == prometheus::MetricType::Gauge ? metric.gauge.value : metric.counter.value;
+      }
     }
   }
-  EXPECT_EQ(skipped, 2);
-  EXPECT_EQ(relay_->Handle("nosuch", kJson, SamplePayload()).status, 404) << "an unknown platform is still not found";
+  return -1;
+}
+
+// Only configured targets exist: a name that is not one answers 404 and is counted, not "skipped" with 200.
+TEST_F(RelayEdgeTest, UnknownTargetIs404AndCounted) {
+  for (const char* name : {"wecom", "nosuch"}) {
+    const RelayAnswer answer = relay_->Handle(name, kJson, SamplePayload());
+    EXPECT_EQ(answer.status, 404) << name;
+  }
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(MetricValue(registry_, "newapi_aggregator_relay_unknown_target_total", {}), 2);
+  EXPECT_EQ(MetricValue(registry_, "newapi_aggregator_relay_target_configured", {{"target", "wecom"}}), -1);
+  EXPECT_EQ(MetricValue(registry_, "newapi_aggregator_relay_target_configured",
+                        {{"target", "dingtalk"}, {"platform", "dingtalk"}}), 1);
+}
+
+// alertmanager.yml's default receiver posts to /relay/default: without a target of that name, every robot of the
+// environment gets the message; with none at all it is skipped (a demo stack without robots is not failing).
+TEST_F(RelayEdgeTest, DefaultTargetIsEveryEnvironmentRobot) {
+  const RelayAnswer answer = relay_->Handle("default", kJson, SamplePayload());
+  EXPECT_EQ(answer.status, 200) << answer.body.dump();
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[0].first.target.rfind("/robot/send?access_token=TOKEN-abc123", 0), 0u);
+  EXPECT_EQ(sent_[1].first.target, "/alerts");
+  reply_ = {true, "", 500, ""};
+  EXPECT_EQ(relay_->Handle("default", kJson, SamplePayload()).status, 502) << "the worst answer wins";
+
+  prometheus::Registry registry;
+  RelayOptions none;
+  Relay empty(none, registry, [](const Url&, const std::string&) { return HttpReply{}; });
+  const RelayAnswer skipped = empty.Handle("default", kJson, SamplePayload());
+  EXPECT_EQ(skipped.status, 200);
+  EXPECT_EQ(skipped.body["status"], "skipped");
+  EXPECT_EQ(MetricValue(registry, "newapi_aggregator_relay_deliveries_total",
+                        {{"target", "default"}, {"outcome", "not_configured"}}), 1);
+  EXPECT_EQ(empty.Handle("other", kJson, SamplePayload()).status, 404);
 }
 
 TEST_F(RelayEdgeTest, BadPayloadIs400) {
@@ -129,7 +158,7 @@ TEST_F(RelayEdgeTest, BodiesNotSentAsJsonAre415) {
     EXPECT_EQ(answer.status, 415) << content_type;
     EXPECT_EQ(answer.body["error"], "the body must be sent as application/json");
   }
-  EXPECT_EQ(relay_->Handle("wecom", "text/plain", SamplePayload()).status, 415) << "also on an unconfigured platform";
+  EXPECT_EQ(relay_->Handle("default", "text/plain", SamplePayload()).status, 415) << "also on the default target";
   EXPECT_TRUE(sent_.empty());
   EXPECT_EQ(relay_->Handle("dingtalk", "Application/JSON; charset=utf-8", SamplePayload()).status, 200);
   EXPECT_TRUE(IsJsonContentType(" application/json ;charset=UTF-8"));

@@ -4,8 +4,17 @@
 #include <string>
 
 #include "relay/alert.h"
+#include "relay/targets.h"
 
 namespace aggregator::relay::testing {
+
+// A target with this URL and secret, no mentions.
+inline Target Robot(std::string url, std::string secret = "") {
+  Target target;
+  target.url = std::move(url);
+  target.secret = std::move(secret);
+  return target;
+}
 
 // Two firing risk alerts (one with a Chinese subject name) and one resolved operations alert.
 inline std::string SamplePayload() {

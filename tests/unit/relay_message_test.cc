@@ -317,7 +317,7 @@ TEST(RelayMessageTest, ResolvedOnlyTitle) {
   Notification n = SampleNotification();
   n.status = "resolved";
   for (Alert& alert : n.alerts) alert.status = "resolved";
-  EXPECT_EQ(MessageTitle(n, Language::kZh), "[已恢复] NewApiBurst 等 3 条");
+  EXPECT_EQ(MessageTitle(n, Language::kZh), "[告警恢复] NewApiBurst 等 3 条");
   EXPECT_EQ(MessageTitle(n, Language::kEn), "[RESOLVED:3] NewApiBurst");
 }
 

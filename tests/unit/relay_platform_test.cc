@@ -16,6 +16,7 @@ namespace {
 using nlohmann::json;
 using testing::ManyAlerts;
 using testing::SampleNotification;
+using testing::Robot;
 
 constexpr int64_t kNowMs = 1700000000000;
 // Runbooks under https://example.com: the sample's runbook link lies there.
@@ -43,20 +44,20 @@ HttpReply NoAnswer() { return {false, "Connection", 0, ""}; }
 
 TEST(RelayPlatformTest, DingTalkSignedMarkdownSnapshot) {
   const auto dingtalk = MakeDingTalk();
-  const Target target{"https://oapi.dingtalk.com/robot/send?access_token=TOKEN", "SEC0123456789abcdef0123456789abcdef"};
+  const Target target = Robot("https://oapi.dingtalk.com/robot/send?access_token=TOKEN", "SEC0123456789abcdef0123456789abcdef");
   const OutgoingRequest request = dingtalk->Build(SampleNotification(), target, kZh, kNowMs);
   // The signature parameters carry the independently computed vector (see relay_message_test.cc).
   EXPECT_EQ(request.url, "https://oapi.dingtalk.com/robot/send?access_token=TOKEN&timestamp=1700000000000"
                          "&sign=hJ95%2FXWePTzrSwXDHEJJY1Ta0B6qiG%2FYMxNzB4v4U2w%3D");
   ExpectSnapshot("dingtalk_zh", request);
-  const OutgoingRequest unsigned_request = dingtalk->Build(SampleNotification(), {target.url, ""}, kEn, kNowMs);
+  const OutgoingRequest unsigned_request = dingtalk->Build(SampleNotification(), Robot(target.url, ""), kEn, kNowMs);
   EXPECT_EQ(unsigned_request.url, target.url);
   ExpectSnapshot("dingtalk_en_unsigned", unsigned_request);
 }
 
 TEST(RelayPlatformTest, FeishuSignedCardSnapshot) {
   const auto feishu = MakeFeishu();
-  const Target target{"https://open.feishu.cn/open-apis/bot/v2/hook/HOOK", "SEC0123456789abcdef0123456789abcdef"};
+  const Target target = Robot("https://open.feishu.cn/open-apis/bot/v2/hook/HOOK", "SEC0123456789abcdef0123456789abcdef");
   const OutgoingRequest request = feishu->Build(SampleNotification(), target, kZh, kNowMs);
   EXPECT_EQ(request.url, target.url) << "Feishu signs in the body, not the URL";
   const json body = json::parse(request.body);
@@ -68,18 +69,18 @@ TEST(RelayPlatformTest, FeishuSignedCardSnapshot) {
 
 TEST(RelayPlatformTest, WeComMarkdownSnapshot) {
   const auto wecom = MakeWeCom();
-  ExpectSnapshot("wecom_zh", wecom->Build(SampleNotification(), {"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY", ""},
+  ExpectSnapshot("wecom_zh", wecom->Build(SampleNotification(), Robot("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY", ""),
                                           kZh, kNowMs));
 }
 
 TEST(RelayPlatformTest, WebhookJsonSnapshot) {
   const auto webhook = MakeWebhook();
-  ExpectSnapshot("webhook_en", webhook->Build(SampleNotification(), {"http://127.0.0.1:9999/alerts", ""}, kEn, kNowMs));
+  ExpectSnapshot("webhook_en", webhook->Build(SampleNotification(), Robot("http://127.0.0.1:9999/alerts", ""), kEn, kNowMs));
 }
 
 TEST(RelayPlatformTest, WeComContentStaysWithin4096Bytes) {
   const OutgoingRequest request =
-      MakeWeCom()->Build(ManyAlerts(60, "阈值 120 次/60 秒，实际 130 次。"), {"http://h/send?key=K", ""}, kZh, kNowMs);
+      MakeWeCom()->Build(ManyAlerts(60, "阈值 120 次/60 秒，实际 130 次。"), Robot("http://h/send?key=K", ""), kZh, kNowMs);
   const std::string content = json::parse(request.body)["markdown"]["content"];
   EXPECT_LE(content.size(), 4096u);
   EXPECT_GT(request.alerts_omitted, 0);
@@ -90,7 +91,7 @@ TEST(RelayPlatformTest, DingTalkAndFeishuBodiesStayWithin20000BytesEvenWhenEscap
   // Quotes and backslashes double in JSON; the body must still fit.
   const Notification n = ManyAlerts(400, std::string(300, '"') + std::string(300, '\\'));
   for (const auto& platform : {MakeDingTalk(), MakeFeishu()}) {
-    const OutgoingRequest request = platform->Build(n, {"http://h/x", "s"}, kZh, kNowMs);
+    const OutgoingRequest request = platform->Build(n, Robot("http://h/x", "s"), kZh, kNowMs);
     EXPECT_LE(request.body.size(), 20000u) << platform->name();
     EXPECT_GT(request.alerts_shown, 0) << platform->name();
   }
@@ -99,7 +100,7 @@ TEST(RelayPlatformTest, DingTalkAndFeishuBodiesStayWithin20000BytesEvenWhenEscap
 TEST(RelayPlatformTest, FeishuResolvedCardIsGreen) {
   Notification n = SampleNotification();
   for (Alert& alert : n.alerts) alert.status = "resolved";
-  const json body = json::parse(MakeFeishu()->Build(n, {"http://h/x", ""}, kZh, kNowMs).body);
+  const json body = json::parse(MakeFeishu()->Build(n, Robot("http://h/x", ""), kZh, kNowMs).body);
   EXPECT_EQ(body["card"]["header"]["template"], "green");
   EXPECT_FALSE(body.contains("sign")) << "no secret, no signature";
 }
