@@ -108,13 +108,13 @@ int main(int argc, char** argv) {
                                  .Add({});
   observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
                          std::chrono::seconds(10), db_up);
-  observer::HttpServer http("aggregator", registry);
+  observer::HttpServer http("aggregator", registry, options.web);
   observer::AddHealthRoute(http, db);
   aggregator::relay::Relay relay(options.relay, *registry);
   relay.AddRoutes(http);
   JobLoop loop(job, options);
   loop.Start();
-  const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db, [] {
+  const int code = observer::ServeUntilTerminated(http, options.web.listen, db, [] {
     observer::log::Info("SIGHUP received; the aggregator has no reloadable settings yet");
   });
   loop.Stop();

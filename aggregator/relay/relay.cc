@@ -9,6 +9,7 @@
 #include "observer/bearer_token.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
+#include "observer/web_config.h"
 #include "relay/text.h"
 
 namespace aggregator::relay {
@@ -72,7 +73,7 @@ std::vector<observer::Setting> RelaySettings() {
   return settings;
 }
 
-RelayOptions ParseRelayOptions(const observer::Config& config) {
+RelayOptions ParseRelayOptions(const observer::Config& config, bool basic_auth) {
   RelayOptions options;
   for (const PlatformSpec& spec : Platforms()) {
     const std::string& url = config.GetString(spec.url_flag);
@@ -108,7 +109,11 @@ RelayOptions ParseRelayOptions(const observer::Config& config) {
   }
   options.post.ca_file = config.GetString(kCaFileFlag);
   options.token = config.GetString(kTokenFlag);
-  if (options.token.empty() && !options.targets.empty()) {
+  options.basic_auth = basic_auth;
+  if (basic_auth && !options.token.empty()) {
+    throw observer::ConfigError(observer::TokenWithBasicAuthError("RELAY_TOKEN"));
+  }
+  if (options.token.empty() && !options.targets.empty() && !basic_auth) {
     // Without it anyone who reaches the port could post into the chat group through the signed robot.
     throw observer::ConfigError("RELAY_TOKEN is empty but a chat target is set: set RELAY_TOKEN (16+ characters) and "
                                 "give Alertmanager the same token (alertmanager.yml http_config.authorization)");
@@ -210,6 +215,7 @@ bool IsJsonContentType(std::string_view content_type) {
 }
 
 std::optional<RelayAnswer> Relay::Refuse(std::string_view authorization_header) {
+  if (options_.basic_auth) return std::nullopt;  // the server's edge has checked the user and password
   if (observer::BearerTokenMatches(authorization_header, options_.token)) return std::nullopt;
   return RelayAnswer{401,
                      {{"error", options_.token.empty() ? "the relay is off: RELAY_TOKEN is not set"
