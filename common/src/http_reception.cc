@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -101,7 +102,7 @@ class GuardedStream : public httplib::Stream {
         write_timeout_ms_(write_timeout_ms) {}
 
   bool is_readable() const override {
-    return offset_ < buffered_.size() || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1) ||
+    return offset_ < buffered_.size() || (ssl_ != nullptr && SSL_pending(ssl_) > 0) ||
            WaitFor(fd_, POLLIN, MillisecondsUntil(read_deadline_));
   }
   bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_timeout_ms_); }
@@ -313,7 +314,7 @@ class Reception {
 
   static bool HasPendingTls(const ReceptionConnection& connection) {
     return connection.ssl != nullptr && !connection.handshaking && !connection.draining &&
-           SSL_has_pending(connection.ssl) == 1;
+           SSL_pending(connection.ssl) > 0;
   }
 
   // Advances a connection that poll() found ready: its TLS handshake, then its head (or the drain after an answer).
@@ -424,6 +425,13 @@ ReceptionServer::~ReceptionServer() {
   ::close(wake_[1]);
 }
 
+void ReceptionServer::UseTls(std::shared_ptr<SSL_CTX> context) {
+  // OpenSSL writes to the socket with write(), not send(MSG_NOSIGNAL): a client gone mid-answer would raise SIGPIPE
+  // and end the process.
+  if (context) std::signal(SIGPIPE, SIG_IGN);
+  tls_ = std::move(context);
+}
+
 int ReceptionServer::Listen(const std::string& host, int port) {
   const std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                               std::to_string(port);
@@ -487,6 +495,12 @@ void ReceptionServer::Admit(socket_t sock) {
   // client's delayed ACK (40 ms on Linux) on every keep-alive request.
   int yes = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+  // As httplib's own accept loop did: a blocking send() to a client that stopped reading ends after the write timeout
+  // instead of holding its worker.
+  timeval read_timeout{static_cast<time_t>(read_timeout_sec_), static_cast<suseconds_t>(read_timeout_usec_)};
+  timeval write_timeout{static_cast<time_t>(write_timeout_sec_), static_cast<suseconds_t>(write_timeout_usec_)};
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &read_timeout, sizeof read_timeout);
+  ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &write_timeout, sizeof write_timeout);
   auto connection = std::make_shared<ReceptionConnection>();
   connection->fd = sock;
   connection->deadline = Clock::now() + limits_.head_deadline;

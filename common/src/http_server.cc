@@ -110,7 +110,7 @@ std::string RequestIdFrom(const std::string& client_value) {
 HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry, const WebOptions& web)
     : subsystem_(subsystem),
       telemetry_path_(web.telemetry_path),
-      users_(web.config.users),
+      basic_auth_(web.config.users),
       registry_(std::move(registry)),
       collectables_{registry_, std::make_shared<metrics::ProcessCollectable>()} {
   server_.UseTls(web.tls_context);
@@ -207,7 +207,7 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
 bool HttpServer::Refuse(const httplib::Request& req, httplib::Response& res) const {
   // The web config's basic auth guards every path, before anything else is looked at. A wrong password and an unknown
   // user get the same answer in the same time.
-  if (!users_.empty() && !BasicAuthMatches(req.get_header_value("Authorization"), users_)) {
+  if (basic_auth_.enabled() && !basic_auth_.Allows(req.get_header_value("Authorization"))) {
     if (req.has_header("Transfer-Encoding") || req.has_header("Content-Length")) res.set_header("Connection", "close");
     res.set_header("WWW-Authenticate", "Basic realm=\"newapi-" + subsystem_ + "\", charset=\"UTF-8\"");
     WriteError(res, 401, "missing or wrong user name or password (basic auth of the web config file)");

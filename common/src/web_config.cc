@@ -3,6 +3,7 @@
 
 #include <crypt.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstring>
@@ -124,8 +125,8 @@ std::string DecodeBase64(std::string_view text) {
   return out;
 }
 
-// Hashed in place of an unknown user's: the same cost (10) as htpasswd's default, so an unknown user takes as long
-// as a known one with a wrong password.
+// Hashed in place of an unknown user's, so an unknown user takes about as long as a known one with a wrong password:
+// cost 10, the README's htpasswd -C 10.
 std::string DecoyHash() {
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
   crypt_data data{};
@@ -253,6 +254,22 @@ bool BasicAuthMatches(std::string_view authorization_header, const std::map<std:
 std::string TokenWithBasicAuthError(const std::string& env) {
   return env + " cannot be combined with basic_auth_users of the web config file (--web.config.file): a request "
                "carries one Authorization header, and the basic auth now guards every path; leave " + env + " empty";
+}
+
+bool BasicAuth::Allows(std::string_view authorization_header) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(authorization_header.data(), authorization_header.size(), digest, &length, EVP_sha256(), nullptr);
+  const std::string key(reinterpret_cast<const char*>(digest), length);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (verified_.count(key) != 0) return true;
+  }
+  if (!BasicAuthMatches(authorization_header, users_)) return false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (verified_.size() >= 1024) verified_.clear();
+  verified_.insert(key);
+  return true;
 }
 
 bool ParseListenAddress(const std::string& text, ListenAddress* out, std::string* error) {

@@ -4,7 +4,8 @@
 #    404), a landing page at / linking to it;
 #  - --web.config.file with TLS (a self-signed certificate made here by openssl req) and bcrypt basic auth: right
 #    password 200, wrong password and unknown user 401 alike with WWW-Authenticate: Basic, none 401, plain HTTP on the
-#    TLS port never answered; the aggregator's relay delivers to the chat sink with the basic auth alone;
+#    TLS port never answered, stalled handshakes hold no worker and close at the head deadline; the aggregator's relay
+#    delivers to the chat sink with the basic auth alone;
 #  - a real Prometheus scraping the exporter over https with basic_auth (prometheus.yml scheme, tls_config,
 #    basic_auth);
 #  - refusals at start-up (exit 2, naming the key): an unknown key, a plain-text password, a bearer token beside
@@ -90,6 +91,42 @@ check "the port setting is not listened on when listen addresses are given" \
   bash -c '! exec 3<>/dev/tcp/127.0.0.1/$1' _ "$UNUSED_PORT" 2>/dev/null
 code=$(status "https://127.0.0.1:$EXPORTER_A/api/health" -u "alertmanager:other-$PASSWORD")
 check "the second user's password opens the API too (got $code)" test "$code" = 200
+
+# TLS keeps the edge's guards: 64 clients that stall their handshake (half a record header) hold no worker, the
+# scrapes beside them answer at once, and the stalled connections are closed at the head deadline (5 s).
+python3 - "$EXPORTER_A" >"$TEST_DIR/stalled.out" 2>&1 <<'EOF' &
+import socket, sys, time
+sockets = []
+for _ in range(64):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"\x16\x03")
+    sockets.append(s)
+start, closed = time.time(), 0
+for s in sockets:
+    s.settimeout(max(0.1, 9 - (time.time() - start)))
+    try:
+        closed += s.recv(1) == b""
+    except ConnectionResetError:
+        closed += 1
+    except OSError:
+        pass
+print(closed, round(time.time() - start, 1))
+EOF
+STALLED_PID=$!
+sleep 1
+slowest=0 failed=0
+for _ in $(seq 20); do
+  out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 10 --cacert "$CA" "${RIGHT[@]}" \
+    "https://127.0.0.1:$EXPORTER_A/observer/metrics")
+  [ "${out% *}" = 200 ] || failed=$((failed + 1))
+  slowest=$(awk -v a="$slowest" -v b="${out#* }" 'BEGIN { print (b > a ? b : a) }')
+done
+check "20 https scrapes beside 64 stalled handshakes: all 200 ($failed failed), the slowest ${slowest}s (limit 1.5 s)" \
+  bash -c '[ "$1" = 0 ] && awk -v s="$2" "BEGIN { exit !(s < 1.5) }"' _ "$failed" "$slowest"
+wait "$STALLED_PID"
+read -r closed took <"$TEST_DIR/stalled.out"
+check "the 64 stalled handshakes were closed at the head deadline ($closed closed, after ${took:-?} s)" \
+  bash -c '[ "$1" = 64 ] && awk -v t="$2" "BEGIN { exit !(t < 8) }"' _ "$closed" "$took"
 
 # The relay: Alertmanager's basic auth alone (no RELAY_TOKEN) delivers to the chat target.
 cat >"$TEST_DIR/alert.json" <<'EOF'

@@ -136,6 +136,19 @@ TEST(WebConfigTest, BasicAuthAcceptsOnlyAKnownUserWithItsPassword) {
   EXPECT_FALSE(BasicAuthMatches("Basic " + Base64("prometheus:scrape-secret"), {}));
 }
 
+TEST(WebConfigTest, BasicAuthRemembersOnlyVerifiedCredentials) {
+  BasicAuth auth({{"prometheus", Bcrypt("scrape-secret")}});
+  EXPECT_TRUE(auth.enabled());
+  EXPECT_FALSE(BasicAuth({}).enabled());
+  const std::string right = "Basic " + Base64("prometheus:scrape-secret");
+  const std::string wrong = "Basic " + Base64("prometheus:scrape-secreT");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(auth.Allows(right));
+    EXPECT_FALSE(auth.Allows(wrong)) << "a refusal must never be remembered as a success";
+    EXPECT_FALSE(auth.Allows(""));
+  }
+}
+
 TEST(WebConfigTest, ListenAddresses) {
   ListenAddress address;
   std::string error;

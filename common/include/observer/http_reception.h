@@ -43,7 +43,7 @@ class ReceptionServer : public httplib::Server {
   const ReceptionLimits& limits() const { return limits_; }
 
   // Serves TLS with this context on every listener (call before Run()); null = plain HTTP.
-  void UseTls(std::shared_ptr<SSL_CTX> context) { tls_ = std::move(context); }
+  void UseTls(std::shared_ptr<SSL_CTX> context);
   // Binds host:port (port 0: any free port) and returns the port; throws std::runtime_error naming the address.
   int Listen(const std::string& host, int port);
   // Accepts on every bound address until Shutdown() (which may come first, from another thread).

@@ -77,7 +77,8 @@ class HttpServer {
   std::string ui_root_;  // the real path of the mounted directory, empty when none
   std::string subsystem_;
   std::string telemetry_path_;
-  std::map<std::string, std::string> users_;  // basic auth on every path when not empty
+  // On every path when enabled; mutable: it remembers verified credentials.
+  mutable BasicAuth basic_auth_;
   std::string metrics_token_;  // required on the telemetry path when set
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;

@@ -6,6 +6,8 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +50,20 @@ bool BcryptMatches(const std::string& password, const std::string& bcrypt_hash);
 // True when an Authorization header is "Basic base64(user:password)" for a user of users with that password. An
 // unknown user costs the same bcrypt work as a wrong password, so the two cannot be told apart by timing.
 bool BasicAuthMatches(std::string_view authorization_header, const std::map<std::string, std::string>& users);
+
+// The basic auth of a server: BasicAuthMatches() with the credentials already verified remembered (as SHA-256 digests
+// of the header, never the password), so a client that repeats them pays bcrypt once. At most 1024 are remembered.
+class BasicAuth {
+ public:
+  explicit BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {}
+  bool enabled() const { return !users_.empty(); }
+  bool Allows(std::string_view authorization_header);
+
+ private:
+  const std::map<std::string, std::string> users_;
+  std::mutex mutex_;
+  std::set<std::string> verified_;
+};
 
 struct ListenAddress {
   std::string host;
