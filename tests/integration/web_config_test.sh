@@ -4,7 +4,8 @@
 #    404), a landing page at / linking to it;
 #  - --web.config.file with TLS (a self-signed certificate made here by openssl req) and bcrypt basic auth: right
 #    password 200, wrong password and unknown user 401 alike with WWW-Authenticate: Basic, none 401, plain HTTP on the
-#    TLS port never answered, stalled handshakes hold no worker and close at the head deadline; the aggregator's relay
+#    TLS port never answered, the head and body guards still answer 431/411, stalled handshakes hold no worker and
+#    close at the head deadline; the aggregator's relay
 #    delivers to the chat sink with the basic auth alone;
 #  - a real Prometheus scraping the exporter over https with basic_auth (prometheus.yml scheme, tls_config,
 #    basic_auth);
@@ -91,6 +92,12 @@ check "the port setting is not listened on when listen addresses are given" \
   bash -c '! exec 3<>/dev/tcp/127.0.0.1/$1' _ "$UNUSED_PORT" 2>/dev/null
 code=$(status "https://127.0.0.1:$EXPORTER_A/api/health" -u "alertmanager:other-$PASSWORD")
 check "the second user's password opens the API too (got $code)" test "$code" = 200
+
+big=$(head -c 20000 /dev/zero | tr '\0' a)
+code=$(status "https://127.0.0.1:$EXPORTER_A/api/health" "${RIGHT[@]}" -H "X-Big: $big")
+check "over TLS a 20 KB request head is still refused with 431 (got $code)" test "$code" = 431
+code=$(status "https://127.0.0.1:$EXPORTER_A/-/reload" "${RIGHT[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$CA")
+check "over TLS a chunked body is still refused with 411 (got $code)" test "$code" = 411
 
 # TLS keeps the edge's guards: 64 clients that stall their handshake (half a record header) hold no worker, the
 # scrapes beside them answer at once, and the stalled connections are closed at the head deadline (5 s).

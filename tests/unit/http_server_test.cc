@@ -273,6 +273,30 @@ TEST(WebOptionsTest, TlsServesHttpsWithBasicAuthAndRefusesPlainHttp) {
   EXPECT_FALSE(res && res->status == 200) << "plain HTTP on the TLS port must not be served";
 }
 
+TEST(WebOptionsTest, RequireAndVerifyClientCertServesOnlyClientsWithACertificateOfTheCa) {
+  Certificate certificate;  // self-signed: the server's certificate, the client CA and the client's certificate
+  WebOptions web;
+  web.config.tls.cert_file = certificate.cert();
+  web.config.tls.key_file = certificate.key();
+  web.config.tls.client_auth_type = "RequireAndVerifyClientCert";
+  web.config.tls.client_ca_file = certificate.cert();
+  web.tls_context = MakeTlsContext(web.config.tls);
+  WebServer served(web);
+  const int port = served.server().port();
+
+  httplib::SSLClient with_certificate("127.0.0.1", port, certificate.cert(), certificate.key());
+  with_certificate.enable_server_certificate_verification(false);
+  auto res = with_certificate.Get("/api/ok");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+
+  httplib::SSLClient without_certificate("127.0.0.1", port);
+  without_certificate.enable_server_certificate_verification(false);
+  without_certificate.set_read_timeout(3, 0);
+  res = without_certificate.Get("/api/ok");
+  EXPECT_FALSE(res && res->status == 200) << "a client without a certificate must not be served";
+}
+
 TEST(WebOptionsTest, AMissingCertificateIsAConfigErrorNamingTheKeyAndFile) {
   TlsSettings tls;
   tls.cert_file = "/nonexistent/server.crt";
