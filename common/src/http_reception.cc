@@ -473,7 +473,12 @@ void ReceptionServer::Run() {
     for (size_t i = 1; i < polled.size(); ++i) {
       if (polled[i].revents == 0) continue;
       const socket_t sock = ::accept4(polled[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (sock >= 0) Admit(sock);
+      if (sock >= 0) {
+        Admit(sock);
+      } else if (errno == EMFILE || errno == ENFILE) {
+        // Out of descriptors: the listener stays readable, so wait for connections to close instead of spinning.
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
     }
   }
   reception.Shutdown();
