@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
                                  .Add({});
   observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
                          std::chrono::seconds(10), db_up);
-  observer::HttpServer http("aggregator", registry);
+  observer::HttpServer http("aggregator", registry, options.web);
   observer::AddHealthRoute(http, db);
   aggregator::relay::Relay relay(options.relay, *registry);
   // A broken targets file stops the start; later it is rejected and the running targets stay.
@@ -121,8 +121,7 @@ int main(int argc, char** argv) {
   relay.AddRoutes(http);
   JobLoop loop(job, options);
   loop.Start();
-  const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db,
-                                                  [&relay] { relay.Reload(); });
+  const int code = observer::ServeUntilTerminated(http, options.web.listen, db, [&relay] { relay.Reload(); });
   loop.Stop();
   return code;
 }

@@ -8,8 +8,6 @@ namespace aggregator {
 std::vector<observer::Setting> AggregatorSettings() {
   std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_AGG", "newapi_agg", "DB_PASS_AGG", "DB_DSN_AGG", "LOG_DSN_AGG");
   std::vector<observer::Setting> own = {
-      {"web.host", "AGGREGATOR_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
-      {"web.port", "AGGREGATOR_PORT", "8081", "port of /metrics and the alert relay"},
       {"aggregate.interval", "AGG_INTERVAL_SECONDS", "300", "how often agg_usage_hourly is brought up to date"},
       {"aggregate.finalize-lag", "AGG_FINALIZE_LAG_SECONDS", "7200",
        "an hour becomes final (never recomputed again) this long after it ends"},
@@ -19,6 +17,8 @@ std::vector<observer::Setting> AggregatorSettings() {
       observer::LogLevelSetting(),
   };
   settings.insert(settings.end(), own.begin(), own.end());
+  std::vector<observer::Setting> web = observer::WebSettings("AGGREGATOR", "8081", "port of /metrics and the alert relay");
+  settings.insert(settings.end(), web.begin(), web.end());
   std::vector<observer::Setting> relay_settings = relay::RelaySettings();
   settings.insert(settings.end(), relay_settings.begin(), relay_settings.end());
   return settings;
@@ -29,14 +29,13 @@ AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
   // The aggregator reads only logs and writes its own tables beside them: it connects where logs live.
   options.db = observer::LogsDbOptionsFrom(config, observer::DbOptionsFrom(config, /*read_only=*/false));
   options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
-  options.listen_host = config.GetString("web.host");
-  options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
+  options.web = observer::WebOptionsFrom(config);
   options.agg_database = observer::AggContainerFrom(config, options.db);
   options.interval_seconds = static_cast<int>(config.GetInt("aggregate.interval", 1, 86400));
   options.finalize_lag_seconds = config.GetInt("aggregate.finalize-lag", 0, 3650LL * 86400);
   options.standby_retry_seconds = static_cast<int>(config.GetInt("aggregate.standby-retry", 1, 3600));
   options.once = config.GetBool("once");
-  options.relay = relay::ParseRelayOptions(config);
+  options.relay = relay::ParseRelayOptions(config, !options.web.config.users.empty());
   return options;
 }
 

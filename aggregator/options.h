@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "observer/config.h"
+#include "observer/web_config.h"
 #include "observer/db_client.h"
 #include "relay/relay.h"
 
@@ -14,8 +15,7 @@ namespace aggregator {
 struct AggregatorOptions {
   observer::DbOptions db;  // where logs live (LOG_DSN_AGG, else the DB_* settings): read logs, write the observer's tables
   int db_check_interval_seconds = 5;
-  std::string listen_host;
-  int listen_port = 8081;
+  observer::WebOptions web;  // listen addresses, telemetry path, TLS and basic auth
   std::string agg_database;
   int interval_seconds = 300;
   int standby_retry_seconds = 10;

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
                                  .Add({});
   observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
                          std::chrono::seconds(10), db_up);
-  observer::HttpServer http("exporter", registry);
+  observer::HttpServer http("exporter", registry, options.web);
   http.RequireMetricsToken(options.metrics_token);
   http.AddCollectable(snapshots);
   observer::AddHealthRoute(http, db);
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
   runners.push_back(std::make_unique<exporter::CollectorRunner>(std::move(tail), options.logs_db, self));
   for (auto& runner : runners) runner->Start();
 
-  const int code = observer::ServeUntilTerminated(http, options.listen_host, options.listen_port, db,
+  const int code = observer::ServeUntilTerminated(http, options.web.listen, db,
                                                   [&risk] { risk->Reload(); });
   for (auto& runner : runners) runner->Stop();
   return code;

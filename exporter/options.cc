@@ -13,8 +13,6 @@ namespace exporter {
 std::vector<observer::Setting> ExporterSettings() {
   std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_RO", "newapi_ro", "DB_PASS_RO", "DB_DSN_RO", "LOG_DSN_RO");
   std::vector<observer::Setting> own = {
-      {"web.host", "API_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
-      {"web.port", "API_PORT", "8080", "port of /metrics, /api and the UI"},
       {"web.ui-dir", "UI_DIR", "", "directory of the built web UI (frontend/dist) served at /; empty = no UI"},
       {"redis.url", "REDIS_URL", "redis://127.0.0.1:6379/0",
        "Redis for the JSON API cache; keys start with newapi-observer:, nothing else is touched",
@@ -68,6 +66,8 @@ std::vector<observer::Setting> ExporterSettings() {
       observer::LogLevelSetting(),
   };
   settings.insert(settings.end(), own.begin(), own.end());
+  std::vector<observer::Setting> web = observer::WebSettings("API", "8080", "port of /metrics, /api and the UI");
+  settings.insert(settings.end(), web.begin(), web.end());
   return settings;
 }
 
@@ -117,8 +117,7 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.db = observer::DbOptionsFrom(config, /*read_only=*/true);
   options.logs_db = observer::LogsDbOptionsFrom(config, options.db);
   options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
-  options.listen_host = config.GetString("web.host");
-  options.listen_port = static_cast<int>(config.GetInt("web.port", 0, 65535));
+  options.web = observer::WebOptionsFrom(config);
   options.ui_dir = config.GetString("web.ui-dir");
   if (!options.ui_dir.empty() && !std::filesystem::is_regular_file(std::filesystem::path(options.ui_dir) / "index.html")) {
     throw observer::ConfigError("--web.ui-dir (UI_DIR): no index.html in '" + options.ui_dir +
@@ -157,9 +156,13 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   // An open API is a choice, not what an empty or forgotten API_TOKEN silently gives.
   if (const std::string& auth = config.GetString("api.auth"); auth != "token" && auth != "none") {
     throw observer::ConfigError("invalid value '" + auth + "' for --api.auth (API_AUTH): expected token or none");
-  } else if (auth == "token" && options.api.access.token.empty() && !options.check) {
+  } else if (auth == "token" && options.api.access.token.empty() && !options.check && options.web.config.users.empty()) {
     throw observer::ConfigError("API_TOKEN is empty: set a bearer token of 16+ characters (API_TOKEN or API_TOKEN_FILE), "
                                 "or API_AUTH=none to serve /api/* without one");
+  }
+  if (!options.web.config.users.empty()) {
+    if (!options.metrics_token.empty()) throw observer::ConfigError(observer::TokenWithBasicAuthError("METRICS_TOKEN"));
+    if (!options.api.access.token.empty()) throw observer::ConfigError(observer::TokenWithBasicAuthError("API_TOKEN"));
   }
   for (const std::string& origin : CommaList(config.GetString("api.cors-origins"))) {
     if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) {

@@ -9,6 +9,7 @@
 #include "cache/response_cache.h"
 #include "risk_config.h"
 #include "observer/config.h"
+#include "observer/web_config.h"
 #include "observer/db_client.h"
 
 namespace exporter {
@@ -17,8 +18,7 @@ struct ExporterOptions {
   observer::DbOptions db;       // users, tokens, channels, options
   observer::DbOptions logs_db;  // logs and the observer's tables: db unless new-api writes logs elsewhere (LOG_DSN_RO)
   int db_check_interval_seconds = 5;
-  std::string listen_host;
-  int listen_port = 8080;
+  observer::WebOptions web;  // listen addresses, telemetry path, TLS and basic auth
   std::string ui_dir;       // the built web UI served at / ("" = none)
   std::string redis_url;  // empty = no cache
   RedisEndpoint redis;

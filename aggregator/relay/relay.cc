@@ -10,6 +10,7 @@
 #include "observer/bearer_token.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
+#include "observer/web_config.h"
 #include "relay/text.h"
 
 namespace aggregator::relay {
@@ -77,7 +78,7 @@ std::vector<observer::Setting> RelaySettings() {
   return settings;
 }
 
-RelayOptions ParseRelayOptions(const observer::Config& config) {
+RelayOptions ParseRelayOptions(const observer::Config& config, bool basic_auth) {
   RelayOptions options;
   for (const PlatformSpec& spec : Platforms()) {
     const std::string& url = config.GetString(spec.url_flag);
@@ -114,7 +115,11 @@ RelayOptions ParseRelayOptions(const observer::Config& config) {
   options.post.ca_file = config.GetString(kCaFileFlag);
   options.token = config.GetString(kTokenFlag);
   options.targets_file = config.GetString(kTargetsFileFlag);
-  if (options.token.empty() && (!options.targets.empty() || !options.targets_file.empty())) {
+  options.basic_auth = basic_auth;
+  if (basic_auth && !options.token.empty()) {
+    throw observer::ConfigError(observer::TokenWithBasicAuthError("RELAY_TOKEN"));
+  }
+  if (options.token.empty() && !basic_auth && (!options.targets.empty() || !options.targets_file.empty())) {
     // Without it anyone who reaches the port could post into the chat group through the signed robot.
     throw observer::ConfigError(std::string("RELAY_TOKEN is empty but ") +
                                 (options.targets.empty() ? "CHAT_TARGETS_FILE" : "a chat target") +
@@ -199,7 +204,7 @@ std::string Relay::Install(const std::map<std::string, Target>& from_file) {
       return "targets." + name + ": the name is taken by " + (spec ? spec->url_env : name) + "; choose another name";
     }
   }
-  if (!from_file.empty() && options_.token.empty()) {
+  if (!from_file.empty() && options_.token.empty() && !options_.basic_auth) {
     return "RELAY_TOKEN is empty: a chat target needs it (alertmanager.yml http_config.authorization)";
   }
   auto next = std::make_shared<Routes>();
@@ -301,6 +306,7 @@ bool IsJsonContentType(std::string_view content_type) {
 }
 
 std::optional<RelayAnswer> Relay::Refuse(std::string_view authorization_header) {
+  if (options_.basic_auth) return std::nullopt;  // the server's edge has checked the user and password
   if (observer::BearerTokenMatches(authorization_header, options_.token)) return std::nullopt;
   return RelayAnswer{401,
                      {{"error", options_.token.empty() ? "the relay is off: RELAY_TOKEN is not set"

@@ -32,6 +32,9 @@ struct RelayOptions {
   std::string targets_file;  // CHAT_TARGETS_FILE: more named targets, reloadable; "" = none
   PostSettings post;
   std::string token;  // RELAY_TOKEN: Alertmanager's bearer token; "" = every relay request is refused
+  // The web config's basic auth guards every path of the server, the relay included: RELAY_TOKEN is then not used
+  // (a request carries one Authorization header) and must be empty.
+  bool basic_auth = false;
 };
 
 // RELAY_TOKEN, DINGTALK_WEBHOOK_URL, DINGTALK_SECRET, FEISHU_WEBHOOK_URL, FEISHU_SECRET, WECOM_WEBHOOK_URL,
@@ -39,8 +42,9 @@ struct RelayOptions {
 // RUNBOOK_BASE_URL, RELAY_CA_FILE.
 std::vector<observer::Setting> RelaySettings();
 // Throws observer::ConfigError naming the setting (never its value: URLs carry access tokens), also when a chat
-// target or a targets file is set without RELAY_TOKEN.
-RelayOptions ParseRelayOptions(const observer::Config& config);
+// target or a targets file is set without RELAY_TOKEN (unless basic_auth: the web config's basic auth guards the
+// server instead).
+RelayOptions ParseRelayOptions(const observer::Config& config, bool basic_auth = false);
 
 // True for "application/json", with any parameters ("; charset=utf-8") and in any case.
 bool IsJsonContentType(std::string_view content_type);

@@ -163,17 +163,19 @@ void AddHealthRoute(HttpServer& http, const DbMonitor& db) {
   });
 }
 
-int ServeUntilTerminated(HttpServer& http, const std::string& host, int port, DbMonitor& db,
+int ServeUntilTerminated(HttpServer& http, const std::vector<ListenAddress>& addresses, DbMonitor& db,
                          const std::function<void()>& on_reload) {
   try {
-    http.Bind(host, port);
+    for (const ListenAddress& address : addresses) {
+      http.Bind(address.host, address.port);
+      log::Info("listening", {{"address", address.host}, {"port", address.port == 0 ? http.port() : address.port}});
+    }
   } catch (const std::exception& e) {
     log::Error("cannot start HTTP server", {{"error", e.what()}});
     return 1;
   }
   db.Start();
   std::thread server([&http] { http.Serve(); });
-  log::Info("listening", {{"address", host}, {"port", http.port()}});
   int signal = 0;
   while ((signal = WaitForSignal()) == SIGHUP) on_reload();
   log::Info("shutting down", {{"signal", signal}});

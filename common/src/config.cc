@@ -79,7 +79,11 @@ Config Config::Load(const std::vector<Setting>& settings, const std::vector<std:
       if (i + 1 >= args.size()) throw ConfigError("flag --" + name + " needs a value");
       value = args[++i];
     }
-    config.values_[name] = value;
+    if (setting->repeatable && config.sources_[name] == "flag") {
+      config.values_[name] += "," + value;
+    } else {
+      config.values_[name] = value;
+    }
     config.sources_[name] = "flag";
   }
   return config;

@@ -1,4 +1,5 @@
-// HTTP server set-up: request ids, access logging, latency histogram, error shapes, /metrics.
+// HTTP server set-up: request ids, access logging, latency histogram, error shapes, basic auth, the telemetry path
+// and the landing page.
 #include "observer/http_server.h"
 
 #include <climits>
@@ -58,6 +59,16 @@ bool IsDirectory(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
+// httplib routes are regular expressions; a telemetry path holds only [A-Za-z0-9/_.-] (WebOptionsFrom checks).
+std::string ExactPattern(const std::string& path) {
+  std::string pattern;
+  for (char c : path) {
+    if (c == '.') pattern += '\\';
+    pattern += c;
+  }
+  return pattern;
+}
+
 }  // namespace
 
 void WriteJson(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -96,8 +107,13 @@ std::string RequestIdFrom(const std::string& client_value) {
   return client_value;
 }
 
-HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry)
-    : registry_(std::move(registry)), collectables_{registry_, std::make_shared<metrics::ProcessCollectable>()} {
+HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry, const WebOptions& web)
+    : subsystem_(subsystem),
+      telemetry_path_(web.telemetry_path),
+      basic_auth_(web.config.users),
+      registry_(std::move(registry)),
+      collectables_{registry_, std::make_shared<metrics::ProcessCollectable>()} {
+  server_.UseTls(web.tls_context);
   latency_ = &prometheus::BuildHistogram()
                   .Name(metrics::Name(subsystem, "http_request_duration_seconds"))
                   .Help("Time to answer HTTP requests, by route (unknown paths count as 'other').")
@@ -112,16 +128,6 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
   server_.set_read_timeout(10, 0);
   server_.set_write_timeout(10, 0);
   server_.set_payload_max_length(1 << 20);
-  // httplib's default also sets SO_REUSEPORT, which lets a second process silently share the port; a taken port
-  // must be a start-up error instead.
-  server_.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-
-  // Headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm holds the body until the
-  // client's delayed ACK (40 ms on Linux) on every keep-alive request.
-  server_.set_tcp_nodelay(true);
 
   auto begin_request = [](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
@@ -183,8 +189,8 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
     log::SetThreadRequestId("");
   });
 
-  // /metrics never touches a database: every family is kept in memory by the collectors.
-  Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+  // The metrics never touch a database: every family is kept in memory by the collectors.
+  Get(telemetry_path_, [this](const httplib::Request& req, httplib::Response& res) {
     if (!metrics_token_.empty() && !BearerTokenMatches(req.get_header_value("Authorization"), metrics_token_)) {
       res.set_header("WWW-Authenticate", "Bearer");
       WriteError(res, 401, "missing or wrong bearer token (METRICS_TOKEN)");
@@ -199,6 +205,14 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
 // The guards that run before httplib reads a body or a file. Each one stops a request that was measured to cost
 // memory or to be served wrongly (issue 15); the reception (http_reception.cc) already bounds the head and its time.
 bool HttpServer::Refuse(const httplib::Request& req, httplib::Response& res) const {
+  // The web config's basic auth guards every path, before anything else is looked at. A wrong password and an unknown
+  // user get the same answer in the same time.
+  if (basic_auth_.enabled() && !basic_auth_.Allows(req.get_header_value("Authorization"))) {
+    if (req.has_header("Transfer-Encoding") || req.has_header("Content-Length")) res.set_header("Connection", "close");
+    res.set_header("WWW-Authenticate", "Basic realm=\"newapi-" + subsystem_ + "\", charset=\"UTF-8\"");
+    WriteError(res, 401, "missing or wrong user name or password (basic auth of the web config file)");
+    return true;
+  }
   const bool has_body = req.has_header("Transfer-Encoding") || req.has_header("Content-Length");
   // Whatever is refused here leaves its body unread: the connection closes after the answer (the reception also
   // checks this), so the body is never parsed as the next request.
@@ -249,7 +263,7 @@ void HttpServer::AddCollectable(std::shared_ptr<prometheus::Collectable> collect
 
 void HttpServer::Get(const std::string& path, httplib::Server::Handler handler) {
   routes_.insert(path);
-  server_.Get(path, std::move(handler));
+  server_.Get(path == telemetry_path_ ? ExactPattern(path) : path, std::move(handler));
 }
 
 void HttpServer::Post(const std::string& path, httplib::Server::Handler handler) {
@@ -278,20 +292,24 @@ bool HttpServer::MountDirectory(const std::string& dir) {
 }
 
 void HttpServer::Bind(const std::string& host, int port) {
-  if (port == 0) {
-    port_ = server_.bind_to_any_port(host);
-    if (port_ <= 0) throw std::runtime_error("cannot listen on " + host + ": no free port");
-    return;
-  }
-  if (!server_.bind_to_port(host, port)) {
-    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
-                             " (address in use or not available)");
-  }
-  port_ = port;
+  const int bound = server_.Listen(host, port);
+  if (port_ == 0) port_ = bound;
 }
 
-void HttpServer::Serve() { server_.listen_after_bind(); }
+void HttpServer::Serve() {
+  if (ui_root_.empty() && routes_.count("/") == 0) {
+    // What a browser pointed at the port finds: the program, its version and the way to its metrics.
+    Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      const std::string name = "newapi-" + subsystem_;
+      res.set_content("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + name + "</title></head>\n<body><h1>" +
+                          name + "</h1>\n<p>Version " + OBSERVER_VERSION + " (" + OBSERVER_REVISION + ")</p>\n<p><a href=\"" +
+                          telemetry_path_ + "\">Metrics</a></p>\n</body></html>\n",
+                      "text/html; charset=utf-8");
+    });
+  }
+  server_.Run();
+}
 
-void HttpServer::Stop() { server_.stop(); }
+void HttpServer::Stop() { server_.Shutdown(); }
 
 }  // namespace observer

@@ -194,7 +194,12 @@ check "every COPY source of the Dockerfiles exists${missing:+ (missing:$missing)
 
 # Dockerfile packages: the build stage installs the -dev package of every pkg-config module CMake requires (libpq's
 # too), the runtime stage the package of every library the binaries load directly, but the C and C++ runtimes.
-package_of() { dpkg -S "$(readlink -f "$1")" 2>/dev/null | head -n 1 | cut -d: -f1; }
+# Debian 12 merges /lib into /usr/lib, but dpkg knows a package's files by the path it shipped them at (libcrypt1:
+# /lib/x86_64-linux-gnu): the resolved path is also looked up without /usr.
+package_of() {
+  local file; file=$(readlink -f "$1")
+  { dpkg -S "$file" || dpkg -S "${file#/usr}"; } 2>/dev/null | head -n 1 | cut -d: -f1
+}
 installs() {  # installs STAGE PACKAGE
   sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$REPO_ROOT/Dockerfile" | awk -v s="$1" '/^FROM / { on = ($NF == s) } on' |
     tr -s ' \t' '\n\n' | grep -qxF -- "$2"

@@ -34,9 +34,9 @@ int WaitForSignal();
 // nothing about the database server).
 void AddHealthRoute(HttpServer& http, const DbMonitor& db);
 
-// Binds the server (returns 1 with a log line when it cannot), starts the database monitor, serves until SIGINT or
-// SIGTERM, then stops both and returns 0. on_reload runs for each SIGHUP.
-int ServeUntilTerminated(HttpServer& http, const std::string& host, int port, DbMonitor& db,
+// Binds the server to every address (returns 1 with a log line when one cannot be bound), starts the database
+// monitor, serves until SIGINT or SIGTERM, then stops both and returns 0. on_reload runs for each SIGHUP.
+int ServeUntilTerminated(HttpServer& http, const std::vector<ListenAddress>& addresses, DbMonitor& db,
                          const std::function<void()>& on_reload);
 
 // Settings every binary shares.

@@ -17,6 +17,7 @@ struct Setting {
   std::string help;
   bool secret = false;        // never accepted on the command line; also read from the file named by <env>_FILE
   size_t min_length = 0;      // a secret set shorter than this is refused (bearer tokens: 16)
+  bool repeatable = false;    // the flag may be given more than once: its values are joined with commas
 };
 
 // Values of .env.example that must be replaced: a secret starting with this is refused at start-up.

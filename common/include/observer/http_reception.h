@@ -3,11 +3,14 @@
 #pragma once
 
 #include <httplib.h>
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <cstddef>
 #include <atomic>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace observer {
 
@@ -28,9 +31,10 @@ struct ReceptionLimits {
 class Reception;
 struct ReceptionConnection;
 
-// An httplib::Server whose connections wait in the reception thread for a complete head. After each answer the
-// connection goes back to the reception (keep-alive) unless its request carried a body that was not read in full
-// (a refused or unread body is never parsed as the next request).
+// An httplib::Server whose connections wait in the reception thread for a complete head (and, with TLS, for their
+// handshake first). After each answer the connection goes back to the reception (keep-alive) unless its request
+// carried a body that was not read in full (a refused or unread body is never parsed as the next request). It accepts
+// on any number of listening addresses itself: httplib's own listen() is not used.
 class ReceptionServer : public httplib::Server {
  public:
   explicit ReceptionServer(ReceptionLimits limits);
@@ -38,15 +42,27 @@ class ReceptionServer : public httplib::Server {
 
   const ReceptionLimits& limits() const { return limits_; }
 
+  // Serves TLS with this context on every listener (call before Run()); null = plain HTTP.
+  void UseTls(std::shared_ptr<SSL_CTX> context);
+  // Binds host:port (port 0: any free port) and returns the port; throws std::runtime_error naming the address.
+  int Listen(const std::string& host, int port);
+  // Accepts on every bound address until Shutdown() (which may come first, from another thread).
+  void Run();
+  void Shutdown();
+
  private:
   friend class Reception;
-  // httplib calls this (on the listening thread, through the task queue below) for each accepted socket.
-  bool process_and_close_socket(socket_t sock) override;
+  // A connection accepted on one of the listeners: handed to the reception.
+  void Admit(socket_t sock);
   // Serves one request of a connection whose head is complete; on a worker thread.
   void ServeOne(std::shared_ptr<ReceptionConnection> connection, size_t head_bytes);
 
   ReceptionLimits limits_;
   std::atomic<Reception*> reception_{nullptr};
+  std::shared_ptr<SSL_CTX> tls_;
+  std::vector<socket_t> listeners_;
+  int wake_[2] = {-1, -1};  // Shutdown() writes here to end Run()'s poll
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace observer

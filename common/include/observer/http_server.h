@@ -1,6 +1,7 @@
 // The HTTP edge shared by both binaries: cpp-httplib with request ids, JSON access logs, a latency histogram,
-// JSON errors for exceptions and unknown paths, GET /metrics from a prometheus-cpp registry, security headers, and
-// refusal of what cannot be bounded before it is read (with the reception in http_reception.h).
+// JSON errors for exceptions and unknown paths, the metrics of a prometheus-cpp registry at the telemetry path,
+// security headers, refusal of what cannot be bounded before it is read (with the reception in http_reception.h), and
+// the web configuration file's TLS and basic auth on every path.
 #pragma once
 
 #include <httplib.h>
@@ -16,6 +17,7 @@
 #include <string_view>
 
 #include "observer/http_reception.h"
+#include "observer/web_config.h"
 
 namespace observer {
 
@@ -31,12 +33,14 @@ std::string UrlEncode(std::string_view text);
 
 class HttpServer {
  public:
-  // subsystem names the self metrics, e.g. "exporter" -> newapi_exporter_http_request_duration_seconds.
-  HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry);
+  // subsystem names the self metrics, e.g. "exporter" -> newapi_exporter_http_request_duration_seconds, and the
+  // landing page (newapi-exporter). web gives the telemetry path, TLS and the basic auth users (its listen addresses
+  // are for ServeUntilTerminated()).
+  HttpServer(std::string subsystem, std::shared_ptr<prometheus::Registry> registry, const WebOptions& web = {});
 
   // Adds more families to /metrics (besides the registry given to the constructor).
   void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
-  // /metrics answers 401 unless the request carries "Authorization: Bearer <token>" (empty token: open). Call before
+  // The telemetry path answers 401 unless the request carries "Authorization: Bearer <token>" (empty token: open). Call before
   // Serve().
   void RequireMetricsToken(std::string token) { metrics_token_ = std::move(token); }
 
@@ -55,10 +59,12 @@ class HttpServer {
   // not served (404). False when dir is not a directory.
   bool MountDirectory(const std::string& dir);
 
-  // Binds (throws std::runtime_error with the address when it cannot) and serves until Stop().
+  // Binds one more address (throws std::runtime_error with the address when it cannot); Serve() serves all of them
+  // until Stop(). Without a mounted UI, / answers a landing page linking to the telemetry path.
   void Bind(const std::string& host, int port);
   void Serve();
   void Stop();
+  // The port of the first address bound.
   int port() const { return port_; }
 
  private:
@@ -69,7 +75,11 @@ class HttpServer {
 
   ReceptionServer server_{ReceptionLimits{}};
   std::string ui_root_;  // the real path of the mounted directory, empty when none
-  std::string metrics_token_;  // required on /metrics when set
+  std::string subsystem_;
+  std::string telemetry_path_;
+  // On every path when enabled; mutable: it remembers verified credentials.
+  mutable BasicAuth basic_auth_;
+  std::string metrics_token_;  // required on the telemetry path when set
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
