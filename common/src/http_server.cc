@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "observer/bearer_token.h"
+#include "observer/build_info.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "observer/process_metrics.h"
@@ -302,7 +303,7 @@ void HttpServer::Serve() {
     Get("/", [this](const httplib::Request&, httplib::Response& res) {
       const std::string name = "newapi-" + subsystem_;
       res.set_content("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + name + "</title></head>\n<body><h1>" +
-                          name + "</h1>\n<p>Version " + OBSERVER_VERSION + " (" + OBSERVER_REVISION + ")</p>\n<p><a href=\"" +
+                          name + "</h1>\n<p>Version " + kBuildVersion + " (" + kBuildRevision + ")</p>\n<p><a href=\"" +
                           telemetry_path_ + "\">Metrics</a></p>\n</body></html>\n",
                       "text/html; charset=utf-8");
     });

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "observer/build_info.h"
+
 namespace observer {
 namespace {
 
@@ -120,7 +122,7 @@ TEST_F(HttpServerTest, LandingPageLinksToTheMetrics) {
   EXPECT_EQ(res->status, 200);
   EXPECT_NE(res->get_header_value("Content-Type").find("text/html"), std::string::npos);
   EXPECT_NE(res->body.find("newapi-test"), std::string::npos) << res->body;
-  EXPECT_NE(res->body.find(OBSERVER_VERSION), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find(observer::kBuildVersion), std::string::npos) << res->body;
   EXPECT_NE(res->body.find("href=\"/metrics\""), std::string::npos) << res->body;
 }
 
