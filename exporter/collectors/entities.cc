@@ -113,13 +113,13 @@ DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   if (DbStatus s = db.Query(kUserStatusSql, &result); !s.ok) return s;
   for (const auto& row : result.rows) AddGaugeSample(users, {{"status", StatusLabel(row[0], UserStatusName)}}, Number(row[1]));
 
-  auto tokens = GaugeFamily(Name("", "tokens"), "API tokens (not deleted) by status.");
+  auto api_keys = GaugeFamily(Name("", "api_keys"), "API keys (new-api tokens, not deleted) by status.");
   if (DbStatus s = db.Query(kTokenStatusSql, &result); !s.ok) return s;
-  for (const auto& row : result.rows) AddGaugeSample(tokens, {{"status", StatusLabel(row[0], TokenStatusName)}}, Number(row[1]));
+  for (const auto& row : result.rows) AddGaugeSample(api_keys, {{"status", StatusLabel(row[0], TokenStatusName)}}, Number(row[1]));
 
   if (DbStatus s = db.Query(kChannelsSql, &result); !s.ok) return s;
-  auto channels = GaugeFamily(Name("", "channels"), "Channels by status and provider type.");
-  auto info = GaugeFamily(Name("", "channel_info"), "Channel name, type and status, always 1; join on the channel label.");
+  auto channels = GaugeFamily(Name("", "channels"), "Channels by status and provider type (new-api's channel type number).");
+  auto info = GaugeFamily(Name("", "channel_info"), "Channel name, provider type and status, always 1; join on the channel label.");
   auto balance = GaugeFamily(Name("", "channel_balance_usd"), "Channel balance in USD as new-api last fetched it.");
   auto response = GaugeFamily(Name("", "channel_response_seconds"), "Response time of the channel's last test.");
   std::map<std::pair<std::string, std::string>, double> counts;
@@ -128,14 +128,14 @@ DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
     const std::string type = std::to_string(static_cast<int64_t>(Number(row[2])));
     const std::string status = StatusLabel(row[3], ChannelStatusName);
     counts[{status, type}] += 1;
-    AddGaugeSample(info, {{"channel", id}, {"name", Text(row[1])}, {"type", type}, {"status", status}}, 1);
+    AddGaugeSample(info, {{"channel", id}, {"name", Text(row[1])}, {"channel_type", type}, {"status", status}}, 1);
     if (row[4]) AddGaugeSample(balance, {{"channel", id}}, Number(row[4]));
     if (row[5]) AddGaugeSample(response, {{"channel", id}}, Number(row[5]) / 1000.0);
   }
-  for (const auto& [key, count] : counts) AddGaugeSample(channels, {{"status", key.first}, {"type", key.second}}, count);
+  for (const auto& [key, count] : counts) AddGaugeSample(channels, {{"status", key.first}, {"channel_type", key.second}}, count);
 
   snapshots_->Replace("entities", {std::move(qpu), std::move(currency), std::move(rate), std::move(users),
-                                   std::move(tokens), std::move(channels), std::move(info), std::move(balance),
+                                   std::move(api_keys), std::move(channels), std::move(info), std::move(balance),
                                    std::move(response)});
   return DbStatus::Ok();
 }
