@@ -12,6 +12,7 @@ PACKAGES=(
   mariadb-server mariadb-client redis-server curl procps
   postgresql-15 postgresql-client-15  # the PostgreSQL stack and tests run their own cluster (initdb, pg_ctl), never the system one
   prometheus prometheus-alertmanager jq  # Prometheus, Alertmanager, promtool and amtool; jq for the config tests
+  python3 python3-yaml  # mixin/generate.py writes the rules and Prometheus dashboards; dashboard_metrics_test runs it
   nginx-light docker-compose  # the compose deployment checked without a Docker engine (nginx -t, docker-compose config)
   libssl-dev ca-certificates  # the chat relay: HMAC signatures, HTTPS to the robots with the system's CAs; TLS of --web.config.file
   libcrypt-dev  # bcrypt of the web config's basic_auth_users (libxcrypt); python3 makes hashes in web_config_test

@@ -42,7 +42,7 @@ queries() {
         | {panel: ($board + "/" + $panel), ref: .refId, kind: (if .rawSql then "sql" else "promql" end),
            query: ((.rawSql // .expr) | expand), instant: (.instant // false)} ),
       ( .templating.list[] | select(.type == "query")
-        | {panel: ($board + "/$" + .name), ref: "var", kind: "label_values", query: .definition, instant: true} )' "$1"
+        | {panel: ($board + "/$" + .name), ref: "var", kind: "label_values", query: (.definition | expand), instant: true} )' "$1"
 }
 
 # expand_sql SQL: the engine's Grafana macros for the dashboard's default range (the last 7 days), as Grafana 11's
@@ -82,7 +82,8 @@ run() {
       jq '.data.result | length' <<<"$answer" ;;
     label_values)
       local metric label
-      metric=$(sed -E 's/label_values\(([^,]*), *([^)]*)\)/\1/' <<<"$query") label=$(sed -E 's/label_values\(([^,]*), *([^)]*)\)/\2/' <<<"$query")
+      # label_values(SELECTOR, LABEL): the selector may hold commas of its own.
+      metric=$(sed -E 's/^label_values\((.*), *([a-z_]+)\)$/\1/' <<<"$query") label=$(sed -E 's/^label_values\((.*), *([a-z_]+)\)$/\2/' <<<"$query")
       curl -fsS "$PROMETHEUS/api/v1/label/$label/values" --data-urlencode "match[]=$metric" -G | jq '.data | length' ;;
     sql)
       query=$(expand_sql "$query")
