@@ -255,7 +255,27 @@ bool HttpServer::Refuse(const httplib::Request& req, httplib::Response& res) con
 }
 
 std::string HttpServer::HandlerLabel(const std::string& path) const {
-  return routes_.count(path) != 0 ? path : "other";
+  if (routes_.count(path) != 0) return path;
+  for (const auto& [pattern, label] : pattern_routes_) {
+    if (std::regex_match(path, pattern)) return label;
+  }
+  return "other";
+}
+
+void HttpServer::AddRoute(const std::string& path) {
+  if (path.find('(') == std::string::npos) {
+    routes_.insert(path);
+    return;
+  }
+  // The label: the pattern with each (group) shown as *.
+  std::string label;
+  int depth = 0;
+  for (const char c : path) {
+    if (c == '(' && depth++ == 0) label += '*';
+    if (depth == 0) label += c;
+    if (c == ')') --depth;
+  }
+  pattern_routes_.emplace_back(std::regex(path), label);
 }
 
 void HttpServer::AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
@@ -263,22 +283,22 @@ void HttpServer::AddCollectable(std::shared_ptr<prometheus::Collectable> collect
 }
 
 void HttpServer::Get(const std::string& path, httplib::Server::Handler handler) {
-  routes_.insert(path);
+  AddRoute(path);
   server_.Get(path == telemetry_path_ ? ExactPattern(path) : path, std::move(handler));
 }
 
 void HttpServer::Post(const std::string& path, httplib::Server::Handler handler) {
-  routes_.insert(path);
+  AddRoute(path);
   server_.Post(path, std::move(handler));
 }
 
 void HttpServer::Options(const std::string& path, httplib::Server::Handler handler) {
-  routes_.insert(path);
+  AddRoute(path);
   server_.Options(path, std::move(handler));
 }
 
 void HttpServer::Action(const std::string& path, httplib::Server::Handler handler) {
-  routes_.insert(path);
+  AddRoute(path);
   actions_[path] = std::move(handler);
 }
 

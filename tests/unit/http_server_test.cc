@@ -25,6 +25,9 @@ class HttpServerTest : public ::testing::Test {
     server_->Get("/api/throws", [](const httplib::Request&, httplib::Response&) {
       throw std::runtime_error("boom with secret detail");
     });
+    server_->Get(R"(/items/([^/]+))", [](const httplib::Request&, httplib::Response& res) {
+      WriteJson(res, 200, {{"ok", true}});
+    });
     server_->Bind("127.0.0.1", 0);
     thread_ = std::thread([this] { server_->Serve(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -75,6 +78,8 @@ TEST_F(HttpServerTest, UnknownPathAndExceptionAnswerWithTheJsonErrorShape) {
 TEST_F(HttpServerTest, MetricsExposeTheLatencyHistogramByRoute) {
   ASSERT_TRUE(client_->Get("/api/ok"));
   ASSERT_TRUE(client_->Get("/random/path/1"));
+  ASSERT_TRUE(client_->Get("/items/first"));
+  ASSERT_TRUE(client_->Get("/items/second"));
   // cpp-httplib records a request (its logger) after sending the answer, so a scrape may briefly miss it.
   std::string body, content_type;
   for (int attempt = 0; attempt < 100; ++attempt) {
@@ -89,6 +94,10 @@ TEST_F(HttpServerTest, MetricsExposeTheLatencyHistogramByRoute) {
   EXPECT_NE(content_type.find("version=0.0.4"), std::string::npos);
   EXPECT_NE(body.find("newapi_test_http_request_duration_seconds_count{handler=\"/api/ok\"} 1"), std::string::npos)
       << body;
+  // A pattern route is one series, its group shown as *.
+  EXPECT_NE(body.find("newapi_test_http_request_duration_seconds_count{handler=\"/items/*\"} 2"), std::string::npos)
+      << body;
+  EXPECT_EQ(body.find("/items/first"), std::string::npos);
   // Unknown paths fold into one series so scanners cannot blow up cardinality.
   EXPECT_NE(body.find("handler=\"other\""), std::string::npos);
   EXPECT_EQ(body.find("/random/path/1"), std::string::npos);

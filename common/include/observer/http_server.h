@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -44,7 +45,8 @@ class HttpServer {
   // Serve().
   void RequireMetricsToken(std::string token) { metrics_token_ = std::move(token); }
 
-  // Registers a GET route; its path becomes the histogram's handler label.
+  // Registers a GET route; its path becomes the histogram's handler label. A path with a regular-expression group,
+  // such as R"(/relay/([^/]+))", is a pattern: its label shows each group as *, "/relay/*".
   void Get(const std::string& path, httplib::Server::Handler handler);
   void Post(const std::string& path, httplib::Server::Handler handler);
   // An OPTIONS route (CORS preflight).
@@ -69,6 +71,8 @@ class HttpServer {
 
  private:
   std::string HandlerLabel(const std::string& path) const;
+  // Remembers a route's path (or pattern, with its label) for HandlerLabel.
+  void AddRoute(const std::string& path);
 
   // Answers the request (and returns true) when it carries something the server cannot bound or must not serve.
   bool Refuse(const httplib::Request& req, httplib::Response& res) const;
@@ -85,6 +89,7 @@ class HttpServer {
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
   prometheus::Gauge* scrape_duration_ = nullptr;
   std::set<std::string> routes_;
+  std::vector<std::pair<std::regex, std::string>> pattern_routes_;  // (pattern, label) of routes with a group
   std::map<std::string, httplib::Server::Handler> actions_;
   int port_ = 0;
 };
