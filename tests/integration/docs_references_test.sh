@@ -32,7 +32,9 @@ missing_paths="" checked=0
 for md in $markdown; do
   while read -r path; do
     case $path in *'<'*|*'...'*|*'*'*|*'{'*|*'$'*|*'@'*|*' '*) continue ;; esac
-    git check-ignore -q "$path" && continue  # generated output (frontend/dist, tests/artifacts): not in a clone
+    # Generated output (frontend/dist, tests/artifacts) is not in a clone; "dir/" matches git's folder patterns even
+    # before the folder exists.
+    { git check-ignore -q "$path" || git check-ignore -q "${path%/}/"; } && continue
     checked=$((checked + 1))
     in_clone "$path" || missing_paths="$missing_paths $md:$path"
   done < <(grep -oE '`[^`]+`' "$md" | tr -d '`' | grep -E "^($top_folders)/[A-Za-z0-9_./-]*$" | sort -u)
