@@ -79,7 +79,7 @@ class RiskRulesCheck : public ::testing::Test {
   static std::vector<Finding> Sql(Rule rule, const AllowList& allow, TimeRange range) {
     std::vector<Finding> findings;
     const auto started = std::chrono::steady_clock::now();
-    DbStatus status = EvaluateRule(*db_, rule, Thresholds{}, allow, range, &findings);
+    DbStatus status = EvaluateRule(*db_, rule, Thresholds{}, allow, range, Baselines{}, &findings);
     EXPECT_TRUE(status.ok) << RuleName(rule) << ": " << status.message;
     std::cout << "SQL " << RuleName(rule) << " over " << (range.end - range.start) / 3600 << " h: "
               << findings.size() << " findings in "
