@@ -259,9 +259,9 @@ TEST(StreamingRulesTest, TumblingWindowsSplitAtTheirBoundary) {
 
 TEST(SummarizeTest, DeduplicatesWindowsAndKeepsTheirBestScore) {
   std::vector<Hit> hits = {
-      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 5, 5, 600, 1199, 610, true},
-      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 6, 5, 600, 1199, 650, false},
-      {Rule::kBurst, "token", "9", "t9", 130, 120, 41, 100, 100, true},
+      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 5, 5, -1, 600, 1199, 610, true},
+      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 6, 5, -1, 600, 1199, 650, false},
+      {Rule::kBurst, "token", "9", "t9", 130, 120, -1, 41, 100, 100, true},
   };
   const auto findings = Summarize(hits, 0, 2000);
   ASSERT_EQ(findings.size(), 2u);
