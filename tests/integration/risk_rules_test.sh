@@ -49,6 +49,15 @@ check "the new ip_many_users threshold is live" threshold_is ip_many_users 8
 printf 'burst:\n  limit: 220\n  mode: adaptive\n  floor: 40\n  factor: 2.5\nip_many_users:\n  mode: adaptive\n' >"$RULES"
 check "the adaptive keys (mode, floor, factor) load" test "$(reload)" = 200
 check "  ... and the static limit stays in force for subjects without a baseline" wait_until 3 threshold_is burst 220
+# The JSON API holds a subject to the baseline the aggregator wrote and shows it next to the score: the first injected
+# burst token at baseline 50 -> limit max(40, ceil(2.5 x 50)) = 125.
+observer_names
+read -r burst_token burst_start burst_end <<<"$(jq -r 'select(.kind == "burst") | "\(.subject_id) \(.start) \(.end)"' \
+  "$INJECTIONS" | head -1)"
+logs_sql "INSERT INTO ${OBSERVER}agg_rule_baselines (rule, subject, baseline, computed_at) VALUES ('burst', '$burst_token', 50, 0)"
+detail=$(curl -sS "http://127.0.0.1:$EXPORTER_PORT/api/stats/anomalies/detail?rule=burst&subject_id=$burst_token&start_ms=$((burst_start * 1000))&end_ms=$(((burst_end + 1) * 1000))")
+check "the anomaly detail shows the token's baseline and its adaptive limit: $(jq -c '.finding | {score, threshold, baseline}' <<<"$detail")" \
+  test "$(jq -c '.finding | [.threshold, .baseline]' <<<"$detail")" = "[125,50]"
 
 printf 'burst:\n  limit: 200\n' >"$RULES"
 kill -HUP "$(cat "$TEST_DIR/exporter.pid")"
