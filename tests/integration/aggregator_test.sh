@@ -133,8 +133,8 @@ check "agg_active_hourly counts subjects back to the cap" \
 B=$A.agg_rule_baselines
 check "agg_rule_baselines holds tokens and IPs" \
   test "$(logs_sql "SELECT COUNT(DISTINCT rule) FROM $B WHERE rule IN ('burst', 'ip_many_users')")" = 2
-read -r token baseline until <<<"$(logs_sql "SELECT subject, baseline, computed_at FROM $B WHERE rule = 'burst'
-  ORDER BY baseline DESC, subject LIMIT 1" | tr '\t' ' ')"
+busiest() { logs_sql "SELECT $1 FROM $B WHERE rule = 'burst' ORDER BY baseline DESC, subject LIMIT 1"; }
+token=$(busiest subject) baseline=$(busiest baseline) until=$(busiest computed_at)
 truth=$(logs_sql "SELECT COALESCE(MAX(c), 0) FROM (SELECT COUNT(*) AS c FROM logs WHERE token_id = $token AND type = 2
   AND created_at >= $until - 604800 AND created_at < $until GROUP BY FLOOR(created_at / 60)
   ORDER BY c DESC LIMIT 1 OFFSET 100) t")
