@@ -51,7 +51,11 @@ std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, c
   observer::rules::Baselines baselines;
   const bool adaptive = (p.rule == Rule::kBurst && t->burst_adaptive) || (p.rule == Rule::kIpManyUsers && t->ip_users_adaptive);
   observer::DbStatus status;
-  if (adaptive) status = observer::rules::LoadBaselines(db, ctx.tables.rule_baselines(), &baselines);
+  if (adaptive) {
+    status = observer::rules::LoadBaselines(db, ctx.tables.rule_baselines(), &baselines);
+    // No table yet (an older aggregator) or no grant: every subject keeps the static limit, as in the exporter.
+    if (observer::agg::NotReadable(status)) status = observer::DbStatus::Ok();
+  }
   if (status.ok) {
     status = observer::rules::EvaluateRule(db, p.rule, *t, rules->allow, {p.range.start, p.range.end}, baselines,
                                            findings);

@@ -58,6 +58,10 @@ logs_sql "INSERT INTO ${OBSERVER}agg_rule_baselines (rule, subject, baseline, co
 detail=$(curl -sS "http://127.0.0.1:$EXPORTER_PORT/api/stats/anomalies/detail?rule=burst&subject_id=$burst_token&start_ms=$((burst_start * 1000))&end_ms=$(((burst_end + 1) * 1000))")
 check "the anomaly detail shows the token's baseline and its adaptive limit: $(jq -c '.finding | {score, threshold, baseline}' <<<"$detail")" \
   test "$(jq -c '.finding | [.threshold, .baseline]' <<<"$detail")" = "[125,50]"
+logs_sql "DROP TABLE ${OBSERVER}agg_rule_baselines"
+code=$(curl -sS -o "$TEST_DIR/list.json" -w '%{http_code}' "http://127.0.0.1:$EXPORTER_PORT/api/stats/anomalies?rule=burst&start_ms=$((burst_start * 1000))&end_ms=$(((burst_end + 1) * 1000))")
+check "without agg_rule_baselines (an older aggregator) the API answers ($code) with the static limit: 170 < 220" \
+  test "$code" = 200 -a "$(jq --arg t "$burst_token" '[.[] | select(.subject_id == $t)] | length' "$TEST_DIR/list.json")" = 0
 
 printf 'burst:\n  limit: 200\n' >"$RULES"
 kill -HUP "$(cat "$TEST_DIR/exporter.pid")"
