@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "observer/agg_tables.h"
+#include "observer/rules/sql_rules.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "observer/sql_script.h"
@@ -185,10 +186,47 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
                                                    {"rows_per_s", rows_total / SecondsSince(started)}});
     }
   }
+  if (DbStatus s = RefreshRuleBaselines(now); !s.ok) return s;
   const double seconds = SecondsSince(started);
   run_duration_.Set(seconds);
   last_success_.Set(static_cast<double>(now));
   observer::log::Info("aggregation pass done", {{"hours", total_hours}, {"rows_read", rows_total}, {"seconds", seconds}});
+  return DbStatus::Ok();
+}
+
+DbStatus HourlyJob::RefreshRuleBaselines(int64_t now) {
+  const int64_t until = HourOf(now);
+  if (until <= rule_baselines_until_) return DbStatus::Ok();
+  const auto started = std::chrono::steady_clock::now();
+  observer::rules::Baselines baselines;
+  // The ip_many_users windows are the rule's default (10 minutes).
+  if (DbStatus s = observer::rules::ComputeBaselines(db_, observer::rules::Thresholds{}, until, &baselines); !s.ok) {
+    return s;
+  }
+  std::vector<std::string> statements = {"DELETE FROM " + tables_.rule_baselines()};
+  std::string values;
+  size_t pending = 0;
+  auto add = [&](const char* rule, const std::string& subject, int64_t baseline) {
+    values += std::string(values.empty() ? "" : ", ") + "('" + rule + "', " + db_.Quote(subject) + ", " +
+              std::to_string(baseline) + ", " + std::to_string(until) + ")";
+    if (++pending < options_.upsert_batch) return;
+    statements.push_back("INSERT INTO " + tables_.rule_baselines() + " (rule, subject, baseline, computed_at) VALUES " +
+                         values);
+    values.clear();
+    pending = 0;
+  };
+  for (const auto& [token, baseline] : baselines.burst) add("burst", std::to_string(token), baseline);
+  for (const auto& [ip, baseline] : baselines.ip_users) add("ip_many_users", ip, baseline);
+  if (!values.empty()) {
+    statements.push_back("INSERT INTO " + tables_.rule_baselines() + " (rule, subject, baseline, computed_at) VALUES " +
+                         values);
+  }
+  if (DbStatus s = InTransaction([&] { return ExecuteAll(statements, nullptr); }); !s.ok) return s;
+  rule_baselines_until_ = until;
+  observer::log::Info("rule baselines computed", {{"until", until},
+                                                 {"tokens", baselines.burst.size()},
+                                                 {"ips", baselines.ip_users.size()},
+                                                 {"seconds", SecondsSince(started)}});
   return DbStatus::Ok();
 }
 

@@ -45,6 +45,9 @@ class HourlyJob {
   // Runs the statements in order, adding their affected rows to *affected_rows (when not null).
   observer::DbStatus ExecuteAll(const std::vector<std::string>& statements, uint64_t* affected_rows);
   observer::DbStatus RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read);
+  // Once per hour: rewrites agg_rule_baselines (the adaptive risk rules' per-subject baselines) from the 7 days of
+  // logs before the current hour, in one transaction.
+  observer::DbStatus RefreshRuleBaselines(int64_t now);
   std::string LockName() const;
 
   observer::DbClient db_;
@@ -52,6 +55,7 @@ class HourlyJob {
   observer::agg::AggTables tables_;
   bool lock_held_ = false;
   bool tables_ready_ = false;
+  int64_t rule_baselines_until_ = 0;  // the hour the baselines were last computed up to
 
   prometheus::Gauge& lock_gauge_;
   prometheus::Gauge& last_success_;

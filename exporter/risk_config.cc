@@ -60,9 +60,10 @@ std::string ApplyRulesYaml(std::string_view yaml, RuleSet* rules) {
     const YAML::Node root = YAML::Load(std::string(yaml));
     if (root.IsNull()) return "";  // an empty file changes nothing
     const std::map<std::string, std::map<std::string, int64_t*>> integers = {
-        {"burst", {{"window_sec", &t.burst_window_sec}, {"limit", &t.burst_limit}}},
+        {"burst", {{"window_sec", &t.burst_window_sec}, {"limit", &t.burst_limit}, {"floor", &t.burst_floor}}},
         {"multi_user_token", {{"window_sec", &t.token_clients_window_sec}, {"threshold", &t.token_clients_threshold}}},
-        {"ip_many_users", {{"window_sec", &t.ip_users_window_sec}, {"threshold", &t.ip_users_threshold}}},
+        {"ip_many_users",
+         {{"window_sec", &t.ip_users_window_sec}, {"threshold", &t.ip_users_threshold}, {"floor", &t.ip_users_floor}}},
         {"big_request", {{"min_samples", &t.big_request_min_samples},
                          {"baseline_hours", &t.big_request_baseline_hours},
                          {"active_sec", &t.big_request_active_sec}}},
@@ -90,9 +91,22 @@ std::string ApplyRulesYaml(std::string_view yaml, RuleSet* rules) {
                  std::set<std::string> known;
                  for (const auto& [key, field] : integers.at(section)) known.insert(key);
                  if (section == "big_request") known.insert("sigma");
+                 // The rules with per-subject baselines (rules.h): mode static|adaptive, floor and factor.
+                 const bool adaptable = section == "burst" || section == "ip_many_users";
+                 if (adaptable) known.insert({"mode", "factor"});
                  ForEachKey(node, section, known, [&](const std::string& path, const YAML::Node& value) {
                    if (path == "big_request.sigma") {
                      t.big_request_sigma = Read<double>(value, path, "a number");
+                     return;
+                   }
+                   if (adaptable && path == section + ".mode") {
+                     const auto mode = Read<std::string>(value, path, "static or adaptive");
+                     if (mode != "static" && mode != "adaptive") throw BadKey{path + ": expected static or adaptive, got '" + mode + "'"};
+                     (section == "burst" ? t.burst_adaptive : t.ip_users_adaptive) = mode == "adaptive";
+                     return;
+                   }
+                   if (adaptable && path == section + ".factor") {
+                     (section == "burst" ? t.burst_factor : t.ip_users_factor) = Read<double>(value, path, "a number");
                      return;
                    }
                    *integers.at(section).at(path.substr(section.size() + 1)) = Read<int64_t>(value, path, "an integer");

@@ -117,3 +117,12 @@ CREATE TABLE IF NOT EXISTS agg_state (
   updated_at bigint NOT NULL,
   PRIMARY KEY (name)
 );
+
+-- The adaptive risk rules' per-subject baselines (schema/observer-tables.sql says what they hold).
+CREATE TABLE IF NOT EXISTS agg_rule_baselines (
+  rule varchar(32) NOT NULL,
+  subject varchar(191) COLLATE "C" NOT NULL,
+  baseline bigint NOT NULL,
+  computed_at bigint NOT NULL,
+  PRIMARY KEY (rule, subject)
+);

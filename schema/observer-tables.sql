@@ -103,3 +103,15 @@ CREATE TABLE IF NOT EXISTS `agg_state` (
   `updated_at` bigint NOT NULL,
   PRIMARY KEY (`name`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The adaptive risk rules' per-subject baselines (common/include/observer/rules/rules.h), rewritten every hour from
+-- the 7 days of `logs` before the current hour: rule 'burst' = a token's P99 of consume requests per minute (idle
+-- minutes count as 0), rule 'ip_many_users' = an IP's P99 of distinct users per rule window. Every subject active in
+-- those days has a row; the exporter and the JSON API read the same rows, so both evaluators agree.
+CREATE TABLE IF NOT EXISTS `agg_rule_baselines` (
+  `rule` varchar(32) NOT NULL,
+  `subject` varchar(191) COLLATE utf8mb4_bin NOT NULL COMMENT 'token id or IP',
+  `baseline` bigint NOT NULL,
+  `computed_at` bigint NOT NULL COMMENT 'the hour start the 7 days end at',
+  PRIMARY KEY (`rule`, `subject`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -243,9 +243,48 @@ void AppendInjection(const Injection& inj, const std::string& file) {
   out << InjectionJson(inj).dump() << "\n";
 }
 
+std::vector<Injection> PlanAdaptivePair(TrafficGenerator& gen, int64_t start) {
+  const int model = gen.catalog().ModelIndex("gpt-4o-mini");
+  const size_t heavy = PickQuietToken(gen, false);
+  size_t quiet = PickQuietToken(gen, false);
+  while (quiet == heavy) quiet = PickQuietToken(gen, false);
+  Injection steady = Begin("adaptive_heavy_token", "token", std::to_string(gen.population().tokens[heavy].id), start);
+  constexpr int kHeavyMinutes = 150, kHeavyPerMinute = 300;  // 150 busy minutes: over 1 % of the baseline's week
+  for (int i = 0; i < kHeavyMinutes * kHeavyPerMinute; ++i) {
+    Add(&steady, 60.0 * i / kHeavyPerMinute, gen.Consume(start, heavy, model));
+  }
+  Finish(&steady);
+  steady.details = {{"token_id", gen.population().tokens[heavy].id}, {"per_minute", kHeavyPerMinute},
+                    {"minutes", kHeavyMinutes}};
+  constexpr int kQuietMinutes = 600, kQuietPerMinute = 6, kJumpMinutes = 5, kJumpPerMinute = 60;
+  Injection before = Begin("quiet_token_usual", "token", "", start);
+  for (int i = 0; i < kQuietMinutes * kQuietPerMinute; ++i) {
+    Add(&before, 60.0 * i / kQuietPerMinute, gen.Consume(start, quiet, model));
+  }
+  const int64_t jump_start = start + kQuietMinutes * 60;
+  Injection jump = Begin("adaptive_quiet_jump", "token", std::to_string(gen.population().tokens[quiet].id), jump_start);
+  for (int i = 0; i < kJumpMinutes * kJumpPerMinute; ++i) {
+    Add(&jump, 60.0 * i / kJumpPerMinute, gen.Consume(jump_start, quiet, model));
+  }
+  Finish(&jump);
+  jump.details = {{"token_id", gen.population().tokens[quiet].id}, {"usual_per_minute", kQuietPerMinute},
+                  {"usual_minutes", kQuietMinutes}, {"per_minute", kJumpPerMinute}, {"minutes", kJumpMinutes}};
+  // The usual traffic is scheduled with the jump but not reported: it is the baseline, not an injection.
+  jump.rows.insert(jump.rows.begin(), before.rows.begin(), before.rows.end());
+  return {std::move(steady), std::move(jump)};
+}
+
 std::vector<Injection> ScheduleHistoryInjections(HistoryGenerator& history, int64_t first, int64_t end,
                                                  int64_t interval) {
   std::vector<Injection> planned;
+  if (interval > 0 && end - first >= 11 * 3600) {
+    for (Injection inj : PlanAdaptivePair(history.traffic(), first)) {
+      std::vector<LogRow> rows;
+      for (PlannedRow& p : inj.rows) rows.push_back(p.row);
+      history.Schedule(std::move(rows));
+      planned.push_back(std::move(inj));
+    }
+  }
   int cycle = 0;
   for (int64_t start = first; interval > 0 && start < end; start += interval, ++cycle) {
     for (Injection inj : {PlanAnomaly(cycle, history.traffic(), start), PlanDecoy(cycle, history.traffic(), start)}) {

@@ -42,12 +42,18 @@ Injection PlanFamilyIp(TrafficGenerator& gen, int64_t start);         // 3 users
 Injection PlanHomeAndMobile(TrafficGenerator& gen, int64_t start);    // one token alternating 2 IPs
 Injection PlanWideModelRequest(TrafficGenerator& gen, int64_t start); // large but within 3σ of a wide model
 
+// The adaptive-threshold pair: a heavy token at a steady, legitimate 300 requests per minute for 150 minutes
+// (adaptive_heavy_token: the static burst limit flags it, its own baseline does not), and a quiet token at 6 per
+// minute for 10 hours that then jumps tenfold to 60 per minute for 5 minutes, under the static limit
+// (adaptive_quiet_jump: the span of the jump; its baseline flags it). Both start at start.
+std::vector<Injection> PlanAdaptivePair(TrafficGenerator& gen, int64_t start);
+
 // One JSON line describing an injection (kind, subject, start, end, details), appended to file when it is set.
 nlohmann::json InjectionJson(const Injection& inj);
 void AppendInjection(const Injection& inj, const std::string& file);
 
-// Plans an (anomaly, decoy) pair every interval seconds over [first, end), cycling through the kinds, and schedules
-// their rows into the history; returns the injections.
+// Plans an (anomaly, decoy) pair every interval seconds over [first, end), cycling through the kinds, and the
+// adaptive pair at first when the range holds it, and schedules their rows into the history; returns the injections.
 std::vector<Injection> ScheduleHistoryInjections(HistoryGenerator& history, int64_t first, int64_t end,
                                                  int64_t interval);
 

@@ -36,7 +36,8 @@ AggTables::AggTables(const Dialect& dialect, const std::string& container)
       usage_by_token_(dialect.Table(container, "agg_usage_hourly_by_token")),
       usage_by_model_channel_(dialect.Table(container, "agg_usage_hourly_by_model_channel")),
       active_(dialect.Table(container, "agg_active_hourly")),
-      state_(dialect.Table(container, "agg_state")) {}
+      state_(dialect.Table(container, "agg_state")),
+      rule_baselines_(dialect.Table(container, "agg_rule_baselines")) {}
 
 std::string AggTables::ReadProgressSql() const {
   return "SELECT name, value FROM " + state_ + " WHERE name IN ('finalized_until', 'rollups_until')";

@@ -33,6 +33,7 @@ nlohmann::json FindingJson(const Finding& f, int64_t window_sec) {
           {"subject_name", f.subject_name},
           {"score", f.peak_score},
           {"threshold", f.threshold},
+          {"baseline", f.baseline >= 0 ? nlohmann::json(f.baseline) : nlohmann::json(nullptr)},
           {"windows", f.windows},
           {"window_sec", window_sec},
           {"first_window_start_ms", f.first_window_start * 1000},
@@ -45,8 +46,20 @@ std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, c
   const std::shared_ptr<const RuleSet> rules = ctx.risk->current();
   *t = rules->thresholds;
   if (std::string error = p.overrides.ApplyTo(p.rule, t); !error.empty()) return Answer::Error(400, error);
-  observer::DbStatus status = observer::rules::EvaluateRule(db, p.rule, *t, rules->allow, {p.range.start, p.range.end},
-                                                            findings);
+  // The aggregator's baselines, read per request in adaptive mode so that the API and the exporter agree with the
+  // table as it is now.
+  observer::rules::Baselines baselines;
+  const bool adaptive = (p.rule == Rule::kBurst && t->burst_adaptive) || (p.rule == Rule::kIpManyUsers && t->ip_users_adaptive);
+  observer::DbStatus status;
+  if (adaptive) {
+    status = observer::rules::LoadBaselines(db, ctx.tables.rule_baselines(), &baselines);
+    // No table yet (an older aggregator) or no grant: every subject keeps the static limit, as in the exporter.
+    if (observer::agg::NotReadable(status)) status = observer::DbStatus::Ok();
+  }
+  if (status.ok) {
+    status = observer::rules::EvaluateRule(db, p.rule, *t, rules->allow, {p.range.start, p.range.end}, baselines,
+                                           findings);
+  }
   if (!status.ok) return DbFailure(status);
   return std::nullopt;
 }

@@ -235,12 +235,14 @@ DbStatus LogTailCollector::Refresh(observer::DbClient& db) {
   if (!cursor_) {
     if (DbStatus s = Start(db); !s.ok) return s;
   }
-  if (risk_->version() != risk_version_) {  // a reload: new thresholds, same windows
+  const bool reloaded = risk_->version() != risk_version_;
+  if (reloaded) {  // a reload: new thresholds, same windows
     risk_version_ = risk_->version();
     const auto rules = risk_->current();
     rules_.SetRules(rules->thresholds, rules->allow);
   }
   const int64_t now = NowSeconds();
+  RefreshRuleBaselines(db, now, reloaded);
   bool caught_up = false;
   if (DbStatus s = ReadNewRows(db, now, &caught_up); !s.ok) return s;
   if (DbStatus s = RecheckHoles(db, now); !s.ok) return s;
@@ -255,6 +257,25 @@ DbStatus LogTailCollector::Refresh(observer::DbClient& db) {
   PublishWindows(now);
   PublishAnomalies();
   return DbStatus::Ok();
+}
+
+void LogTailCollector::RefreshRuleBaselines(observer::DbClient& db, int64_t now, bool reloaded) {
+  constexpr int64_t kEverySeconds = 300;  // the aggregator rewrites them hourly
+  const observer::rules::Thresholds& t = rules_.thresholds();
+  if (!t.burst_adaptive && !t.ip_users_adaptive) return;
+  if (!reloaded && now - rule_baselines_read_at_ < kEverySeconds) return;
+  rule_baselines_read_at_ = now;
+  const observer::agg::AggTables tables(db.dialect(), options_.agg_database.empty()
+                                                          ? observer::agg::DefaultContainer(db.options().engine, db.options().database)
+                                                          : options_.agg_database);
+  observer::rules::Baselines baselines;
+  const DbStatus status = observer::rules::LoadBaselines(db, tables.rule_baselines(), &baselines);
+  if (!status.ok) {  // the rules keep the baselines they had; subjects without one use the static limits
+    observer::log::Warn("agg_rule_baselines is not readable", {{"error", status.message}});
+    return;
+  }
+  observer::log::Info("rule baselines read", {{"tokens", baselines.burst.size()}, {"ips", baselines.ip_users.size()}});
+  rules_.SetBaselines(std::move(baselines));
 }
 
 DbStatus LogTailCollector::ReadNewRows(observer::DbClient& db, int64_t now, bool* caught_up) {

@@ -68,6 +68,8 @@ class LogTailCollector : public Collector {
   void Count(const observer::newapi::LogRow& row, int64_t now);
   void PublishWindows(int64_t now);
   void PublishAnomalies();
+  // In adaptive mode, reads the aggregator's per-subject baselines (agg_rule_baselines) every few minutes.
+  void RefreshRuleBaselines(observer::DbClient& db, int64_t now, bool reloaded);
 
   LogTailOptions options_;
   std::unique_ptr<TailCursor> cursor_;
@@ -81,6 +83,7 @@ class LogTailCollector : public Collector {
   LiveFacts& facts_;
   std::shared_ptr<Lag> lag_;
   int64_t last_published_ = 0;
+  int64_t rule_baselines_read_at_ = 0;
   int64_t count_from_created_at_ = INT64_MIN;  // rows before the baseline boundary are already in the baseline
 
   prometheus::Gauge& start_id_;

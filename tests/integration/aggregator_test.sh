@@ -129,6 +129,17 @@ check "the rollups are ready (rollups_until = finalized_until)" \
   test "$(logs_sql "SELECT value FROM $A.agg_state WHERE name = 'rollups_until'")" = "$F"
 check "agg_active_hourly counts subjects back to the cap" \
   test "$(logs_sql "SELECT COUNT(DISTINCT hours_since_last) FROM $A.agg_active_hourly")" -gt 5
+# The adaptive rules' baselines: the busiest token's equals its 101st busiest minute of the 7 days before computed_at.
+B=$A.agg_rule_baselines
+check "agg_rule_baselines holds tokens and IPs" \
+  test "$(logs_sql "SELECT COUNT(DISTINCT rule) FROM $B WHERE rule IN ('burst', 'ip_many_users')")" = 2
+busiest() { logs_sql "SELECT $1 FROM $B WHERE rule = 'burst' ORDER BY baseline DESC, subject LIMIT 1"; }
+token=$(busiest subject) baseline=$(busiest baseline) until=$(busiest computed_at)
+truth=$(logs_sql "SELECT COALESCE(MAX(c), 0) FROM (SELECT COUNT(*) AS c FROM logs WHERE token_id = $token AND type = 2
+  AND created_at >= $until - 604800 AND created_at < $until GROUP BY FLOOR(created_at / 60)
+  ORDER BY c DESC LIMIT 1 OFFSET 100) t")
+check "the busiest token's burst baseline ($baseline) is its P99 minute in SQL ($truth)" \
+  test -n "$baseline" -a "$baseline" = "$truth" -a "${baseline:-0}" -gt 0
 # An installation older than the rollups: they are built from agg_usage_hourly on the next pass.
 logs_sql "DROP TABLE $A.agg_usage_hourly_by_user, $A.agg_usage_hourly_by_token, $A.agg_usage_hourly_by_model_channel,
   $A.agg_active_hourly; DELETE FROM $A.agg_state WHERE name = 'rollups_until'"

@@ -364,7 +364,7 @@ TEST_F(ApiCheck, AnomaliesEqualTheSqlEvaluator) {
     for (rules::Rule candidate : rules::kAllRules) {
       if (std::string(rules::RuleName(candidate)) == rule) id = candidate;
     }
-    ASSERT_TRUE(rules::EvaluateRule(*db_, id, rules::Thresholds{}, rules::AllowList{}, {start, end}, &expected).ok);
+    ASSERT_TRUE(rules::EvaluateRule(*db_, id, rules::Thresholds{}, rules::AllowList{}, {start, end}, rules::Baselines{}, &expected).ok);
     ASSERT_EQ(r.body.size(), expected.size()) << rule;
     for (size_t i = 0; i < expected.size(); ++i) {
       EXPECT_EQ(r.body[i]["subject_id"], expected[i].subject_id);
@@ -378,7 +378,7 @@ TEST_F(ApiCheck, AnomaliesEqualTheSqlEvaluator) {
   rules::Thresholds lower;
   lower.burst_limit = 40;
   std::vector<rules::Finding> expected;
-  ASSERT_TRUE(rules::EvaluateRule(*db_, rules::Rule::kBurst, lower, rules::AllowList{}, {start, end}, &expected).ok);
+  ASSERT_TRUE(rules::EvaluateRule(*db_, rules::Rule::kBurst, lower, rules::AllowList{}, {start, end}, rules::Baselines{}, &expected).ok);
   const Reply r = Get("/api/stats/anomalies?" + Range(start, end) + "&rule=burst&threshold=40");
   EXPECT_EQ(r.body.size(), expected.size());
 }

@@ -29,7 +29,8 @@ const char* Env(const char* name) {
 
 std::string Describe(const Finding& f) {
   return std::string(RuleName(f.rule)) + " " + f.subject_type + " " + f.subject_id + " peak " +
-         std::to_string(f.peak_score) + " windows " + std::to_string(f.windows) + " [" +
+         std::to_string(f.peak_score) + " limit " + std::to_string(f.threshold) + " baseline " +
+         std::to_string(f.baseline) + " windows " + std::to_string(f.windows) + " [" +
          std::to_string(f.first_window_start) + ", " + std::to_string(f.last_window_end) + "]";
 }
 
@@ -59,8 +60,9 @@ class RiskRulesCheck : public ::testing::Test {
   static void TearDownTestSuite() { delete db_; }
 
   // Every row through the streaming evaluator in id order; all hits.
-  static std::vector<Hit> Stream(const AllowList& allow) {
-    StreamingRules rules(Thresholds{}, allow);
+  static std::vector<Hit> Stream(const AllowList& allow, const Thresholds& t = {}, const Baselines& baselines = {}) {
+    StreamingRules rules(t, allow);
+    rules.SetBaselines(baselines);
     std::vector<Hit> hits;
     int64_t rows = 0;
     const auto started = std::chrono::steady_clock::now();
@@ -76,10 +78,11 @@ class RiskRulesCheck : public ::testing::Test {
     return hits;
   }
 
-  static std::vector<Finding> Sql(Rule rule, const AllowList& allow, TimeRange range) {
+  static std::vector<Finding> Sql(Rule rule, const AllowList& allow, TimeRange range, const Thresholds& t,
+                                  const Baselines& baselines) {
     std::vector<Finding> findings;
     const auto started = std::chrono::steady_clock::now();
-    DbStatus status = EvaluateRule(*db_, rule, Thresholds{}, allow, range, &findings);
+    DbStatus status = EvaluateRule(*db_, rule, t, allow, range, baselines, &findings);
     EXPECT_TRUE(status.ok) << RuleName(rule) << ": " << status.message;
     std::cout << "SQL " << RuleName(rule) << " over " << (range.end - range.start) / 3600 << " h: "
               << findings.size() << " findings in "
@@ -88,11 +91,12 @@ class RiskRulesCheck : public ::testing::Test {
   }
 
   // The streaming and SQL findings of every rule over the range are identical; returns them.
-  static std::vector<Finding> ExpectSameFindings(const std::vector<Hit>& hits, const AllowList& allow, TimeRange range) {
+  static std::vector<Finding> ExpectSameFindings(const std::vector<Hit>& hits, const AllowList& allow, TimeRange range,
+                                                 const Thresholds& t = {}, const Baselines& baselines = {}) {
     const std::vector<Finding> streamed = Summarize(hits, range.start, range.end);
     std::vector<Finding> from_sql;
     for (Rule rule : kAllRules) {
-      for (Finding& f : Sql(rule, allow, range)) from_sql.push_back(std::move(f));
+      for (Finding& f : Sql(rule, allow, range, t, baselines)) from_sql.push_back(std::move(f));
     }
     std::set<std::string> a, b;
     for (const Finding& f : streamed) a.insert(Describe(f));
@@ -132,7 +136,11 @@ TEST_F(RiskRulesCheck, BothEvaluatorsFindEveryInjectionAndNothingElse) {
     for (const Finding& f : Summarize(hits, range.start, range.end)) {
       if (f.subject_id == subject) rules_firing.insert(RuleName(f.rule));
     }
-    if (kind.rfind("decoy_", 0) == 0) {
+    if (kind == "adaptive_heavy_token") {  // legitimate, but over the static limit
+      EXPECT_TRUE(rules_firing.count("burst")) << "static mode missed the heavy token: " << inj.dump();
+    } else if (kind == "adaptive_quiet_jump") {  // a tenfold jump under the static limit
+      EXPECT_TRUE(rules_firing.empty()) << "static mode flagged the quiet token's jump: " << inj.dump();
+    } else if (kind.rfind("decoy_", 0) == 0) {
       ++decoys;
       EXPECT_TRUE(rules_firing.empty()) << kind << " flagged: " << inj.dump();
     } else {
@@ -144,7 +152,8 @@ TEST_F(RiskRulesCheck, BothEvaluatorsFindEveryInjectionAndNothingElse) {
   for (const Finding& f : findings) {
     bool explained = false;
     for (const nlohmann::json& inj : injections_) {
-      explained |= inj["kind"] == RuleName(f.rule) && inj["subject_id"] == f.subject_id &&
+      const bool heavy = inj["kind"] == "adaptive_heavy_token" && f.rule == Rule::kBurst;
+      explained |= (heavy || inj["kind"] == RuleName(f.rule)) && inj["subject_id"] == f.subject_id &&
                    inj["start"].get<int64_t>() <= f.last_window_end && inj["end"].get<int64_t>() >= f.first_window_start;
     }
     EXPECT_TRUE(explained) << "normal traffic flagged: " << Describe(f);
@@ -155,6 +164,63 @@ TEST_F(RiskRulesCheck, BothEvaluatorsFindEveryInjectionAndNothingElse) {
   for (int64_t hours : {1, 6}) {
     const int64_t start = first_ + (last_ - first_) / 2 + 1234;
     ExpectSameFindings(hits, AllowList{}, {start, start + hours * 3600});
+  }
+}
+
+// Adaptive mode on the same history, with the baselines the aggregator computes (7 days before the hour after the
+// last row): both evaluators agree, every injected anomaly is still found, the quiet token's tenfold jump is found
+// and the heavy token's usual rate is not (static mode: the reverse, checked above).
+TEST_F(RiskRulesCheck, AdaptiveModeAgreesAndStillFindsEveryInjection) {
+  Baselines baselines;
+  const int64_t until = last_ - last_ % 3600 + 3600;
+  const auto started = std::chrono::steady_clock::now();
+  DbStatus status = ComputeBaselines(*db_, Thresholds{}, until, &baselines);
+  ASSERT_TRUE(status.ok) << status.message;
+  std::cout << "baselines of " << baselines.burst.size() << " tokens and " << baselines.ip_users.size() << " IPs in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s\n";
+  Thresholds t;
+  t.burst_adaptive = t.ip_users_adaptive = true;
+  const std::vector<Hit> hits = Stream(AllowList{}, t, baselines);
+  const std::vector<Finding> findings = ExpectSameFindings(hits, AllowList{}, {first_, last_ + 1}, t, baselines);
+  int flagged_decoys = 0, unexplained = 0, adaptive_pair = 0;
+  for (const nlohmann::json& inj : injections_) {
+    const std::string kind = inj["kind"], subject = inj["subject_id"];
+    std::set<std::string> rules_firing;
+    for (const Finding& f : Summarize(hits, inj["start"].get<int64_t>(), inj["end"].get<int64_t>() + 1)) {
+      if (f.subject_id == subject) rules_firing.insert(RuleName(f.rule));
+    }
+    if (kind == "adaptive_heavy_token") {
+      ++adaptive_pair;
+      EXPECT_TRUE(rules_firing.empty()) << "adaptive mode flagged the heavy token at its usual rate: " << inj.dump();
+    } else if (kind == "adaptive_quiet_jump") {
+      ++adaptive_pair;
+      EXPECT_TRUE(rules_firing.count("burst")) << "adaptive mode missed the quiet token's jump: " << inj.dump();
+    } else if (kind.rfind("decoy_", 0) == 0) {
+      flagged_decoys += !rules_firing.empty();
+      if (!rules_firing.empty()) std::cout << "adaptive flagged " << kind << " " << subject << "\n";
+    } else {
+      EXPECT_TRUE(rules_firing.count(kind)) << "adaptive: injected " << kind << " not found: " << inj.dump();
+    }
+  }
+  for (const Finding& f : findings) {
+    bool injected = false;
+    for (const nlohmann::json& inj : injections_) {
+      injected |= inj["subject_id"] == f.subject_id && inj["start"].get<int64_t>() <= f.last_window_end &&
+                  inj["end"].get<int64_t>() >= f.first_window_start;
+    }
+    if (!injected) {
+      ++unexplained;
+      std::cout << "adaptive flagged normal traffic: " << Describe(f) << "\n";
+    }
+  }
+  EXPECT_EQ(adaptive_pair, 2) << "the simulator's heavy and quiet tokens";
+  std::cout << "adaptive: " << findings.size() << " findings, " << flagged_decoys << " decoys flagged, " << unexplained
+            << " findings on normal traffic\n";
+  // The windows of the adaptive hits carry their subject's baseline.
+  for (const Finding& f : findings) {
+    if (f.rule == Rule::kBurst) {
+      EXPECT_EQ(f.baseline, BurstBaseline(baselines, std::stoll(f.subject_id))) << Describe(f);
+    }
   }
 }
 

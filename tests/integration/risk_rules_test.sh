@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The risk rules on simulator data (DB_ENGINE: MariaDB or PostgreSQL): a history with an anomaly and a decoy every
 # hour after its first day, checked by risk_rules_check (streaming = SQL, every injection found, decoys and normal
-# traffic quiet, allow-lists); then a running exporter's rules.yaml reload: POST /-/reload and SIGHUP change
+# traffic quiet, allow-lists; adaptive mode with the aggregator's baselines); then a running exporter's rules.yaml reload: POST /-/reload and SIGHUP change
 # thresholds live, broken files are rejected with a clear error and the old rules stay.
 # Usage: risk_rules_test.sh BUILD_DIR PORT_BASE
 set -uo pipefail
@@ -21,7 +21,7 @@ check "the history holds injections ($(wc -l <"$INJECTIONS") lines)" test "$(wc 
 DB_ENGINE=$(db_engine) NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_INJECTIONS=$INJECTIONS "$BUILD_DIR/tests/risk_rules_check" \
   >"$TEST_DIR/check.log" 2>&1
 status=$?
-grep -E "^(streamed|SQL|[0-9]+ injected)|Failure|only:|flagged|not found" "$TEST_DIR/check.log" | head -60
+grep -E "^(streamed|SQL|[0-9]+ injected|baselines|adaptive)|Failure|only:|flagged|not found" "$TEST_DIR/check.log" | head -80
 check "streaming and SQL evaluators agree; injections found; decoys, normal traffic and allow-lists quiet" test "$status" = 0
 
 # A running exporter: rules.yaml at start, big_request from its first minute, reloads.
@@ -46,13 +46,31 @@ check "POST /-/reload answers 200" test "$(reload)" = 200
 check "the new burst limit is live within 3 s" wait_until 3 threshold_is burst 250
 check "the new ip_many_users threshold is live" threshold_is ip_many_users 8
 
+printf 'burst:\n  limit: 220\n  mode: adaptive\n  floor: 40\n  factor: 2.5\nip_many_users:\n  mode: adaptive\n' >"$RULES"
+check "the adaptive keys (mode, floor, factor) load" test "$(reload)" = 200
+check "  ... and the static limit stays in force for subjects without a baseline" wait_until 3 threshold_is burst 220
+# The JSON API holds a subject to the baseline the aggregator wrote and shows it next to the score: the first injected
+# burst token at baseline 50 -> limit max(40, ceil(2.5 x 50)) = 125.
+observer_names
+read -r burst_token burst_start burst_end <<<"$(jq -r 'select(.kind == "burst") | "\(.subject_id) \(.start) \(.end)"' \
+  "$INJECTIONS" | head -1)"
+logs_sql "INSERT INTO ${OBSERVER}agg_rule_baselines (rule, subject, baseline, computed_at) VALUES ('burst', '$burst_token', 50, 0)"
+detail=$(curl -sS "http://127.0.0.1:$EXPORTER_PORT/api/stats/anomalies/detail?rule=burst&subject_id=$burst_token&start_ms=$((burst_start * 1000))&end_ms=$(((burst_end + 1) * 1000))")
+check "the anomaly detail shows the token's baseline and its adaptive limit: $(jq -c '.finding | {score, threshold, baseline}' <<<"$detail")" \
+  test "$(jq -c '.finding | [.threshold, .baseline]' <<<"$detail")" = "[125,50]"
+logs_sql "DROP TABLE ${OBSERVER}agg_rule_baselines"
+code=$(curl -sS -o "$TEST_DIR/list.json" -w '%{http_code}' "http://127.0.0.1:$EXPORTER_PORT/api/stats/anomalies?rule=burst&start_ms=$((burst_start * 1000))&end_ms=$(((burst_end + 1) * 1000))")
+check "without agg_rule_baselines (an older aggregator) the API answers ($code) with the static limit: 170 < 220" \
+  test "$code" = 200 -a "$(jq --arg t "$burst_token" '[.[] | select(.subject_id == $t)] | length' "$TEST_DIR/list.json")" = 0
+
 printf 'burst:\n  limit: 200\n' >"$RULES"
 kill -HUP "$(cat "$TEST_DIR/exporter.pid")"
 check "SIGHUP reloads the file" wait_until 3 threshold_is burst 200
 
 reloaded_ok() { metric_value "$METRICS" newapi_exporter_config_last_reload_successful; }
 for bad in 'burst:\n  limit: -5\n' 'burst:\n  limit: many\n' 'allow:\n  ips: ["10.0.0.0/40"]\n' \
-           'burst: [1, 2\n' 'brust:\n  limit: 10\n' 'big_request:\n  sigma: "x"\n'; do
+           'burst: [1, 2\n' 'brust:\n  limit: 10\n' 'big_request:\n  sigma: "x"\n' 'burst:\n  mode: dynamic\n' \
+           'ip_many_users:\n  factor: 0\n' 'multi_user_token:\n  mode: adaptive\n'; do
   printf "$bad" >"$RULES"
   code=$(reload)
   check "a broken rules.yaml is rejected with 400 naming the problem: $(head -c 120 "$TEST_DIR/reload.json")" \

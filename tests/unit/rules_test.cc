@@ -99,6 +99,78 @@ TEST(StreamingRulesTest, BurstFiresOnceAndTheSteadyDecoyStaysQuiet) {
   EXPECT_EQ(active[0].score, 150);
 }
 
+TEST(AdaptiveTest, LimitIsTheFloorOrTheFactorTimesTheBaselineAndStaticWithoutOne) {
+  Thresholds t;
+  EXPECT_EQ(BurstLimit(t, 500), 120) << "static mode ignores baselines";
+  t.burst_adaptive = true;
+  EXPECT_EQ(BurstLimit(t, -1), 120) << "no baseline: the static limit";
+  EXPECT_EQ(BurstLimit(t, 0), 30) << "an idle week: the floor";
+  EXPECT_EQ(BurstLimit(t, 6), 30);
+  EXPECT_EQ(BurstLimit(t, 320), 960);
+  t.burst_factor = 2.5;
+  EXPECT_EQ(BurstLimit(t, 13), 33) << "rounded up: counts compare with whole numbers";
+  EXPECT_EQ(LowestBurstLimit(t), 30);
+  t.ip_users_adaptive = true;
+  EXPECT_EQ(IpUsersLimit(t, 10), 30);
+  EXPECT_EQ(IpUsersLimit(t, 1), 5);
+  EXPECT_EQ(IpUsersLimit(t, -1), 5);
+  Thresholds bad;
+  bad.burst_factor = 0;
+  EXPECT_NE(bad.Validate().find("burst.factor"), std::string::npos);
+}
+
+TEST(AdaptiveTest, P99CountsIdleWindowsAsZero) {
+  std::vector<int64_t> few(100, 50);
+  EXPECT_EQ(P99OfWindows(&few, 10080), 0) << "busy in under 1 % of the minutes";
+  std::vector<int64_t> counts;
+  for (int i = 0; i < 300; ++i) counts.push_back(i + 1);  // 1..300
+  EXPECT_EQ(P99OfWindows(&counts, 10080), 200) << "the 101st busiest minute";
+  std::vector<int64_t> all(1000, 7);
+  EXPECT_EQ(P99OfWindows(&all, 1000), 7);
+}
+
+TEST(StreamingRulesTest, AdaptiveBurstFlagsTheQuietTokenAndNotTheHeavyOne) {
+  Thresholds t;
+  t.burst_adaptive = true;
+  StreamingRules rules(t, {});
+  rules.SetBaselines({.burst = {{1, 6}, {2, 320}}, .ip_users = {}});
+  std::vector<LogRow> rows;
+  for (int i = 0; i < 60; ++i) rows.push_back(Consume(kT0 + i, 1, 1));       // quiet token: 6/min -> 60/min
+  for (int i = 0; i < 300; ++i) rows.push_back(Consume(kT0 + i / 5, 2, 2));  // heavy token: its usual 300/min
+  for (int i = 0; i < 60; ++i) rows.push_back(Consume(kT0 + i, 3, 3));       // no baseline: the static 120
+  auto hits = Feed(rules, rows);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].subject_id, "1");
+  EXPECT_EQ(hits[0].threshold, 30);
+  EXPECT_EQ(hits[0].baseline, 6);
+  EXPECT_EQ(hits[0].score, 30);
+  // Static mode: the reverse.
+  StreamingRules fixed({}, {});
+  fixed.SetBaselines({.burst = {{1, 6}, {2, 320}}, .ip_users = {}});
+  hits = Feed(fixed, rows);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].subject_id, "2");
+  EXPECT_EQ(hits[0].baseline, -1);
+}
+
+TEST(StreamingRulesTest, AdaptiveIpManyUsersUsesTheIpsUsualUsers) {
+  Thresholds t;
+  t.ip_users_adaptive = true;
+  StreamingRules rules(t, {});
+  rules.SetBaselines({.burst = {}, .ip_users = {{"192.0.2.1", 10}, {"192.0.2.2", 1}}});
+  std::vector<LogRow> rows;
+  for (int user = 1; user <= 12; ++user) rows.push_back(Consume(kT0 + user, user, user, "192.0.2.1"));  // office
+  for (int user = 1; user <= 6; ++user) rows.push_back(Consume(kT0 + user, user, user, "192.0.2.2"));   // a home IP
+  auto hits = Feed(rules, rows);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].subject_id, "192.0.2.2");
+  EXPECT_EQ(hits[0].threshold, 5) << "the floor";
+  EXPECT_EQ(hits[0].baseline, 1);
+  StreamingRules fixed({}, {});
+  hits = Feed(fixed, rows);
+  ASSERT_EQ(hits.size(), 2u) << "static mode flags the office too";
+}
+
 TEST(StreamingRulesTest, SharedKeyFiresAndHomePlusMobileDoesNot) {
   StreamingRules rules({}, {});
   std::vector<LogRow> rows;
@@ -187,9 +259,9 @@ TEST(StreamingRulesTest, TumblingWindowsSplitAtTheirBoundary) {
 
 TEST(SummarizeTest, DeduplicatesWindowsAndKeepsTheirBestScore) {
   std::vector<Hit> hits = {
-      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 5, 5, 600, 1199, 610, true},
-      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 6, 5, 600, 1199, 650, false},
-      {Rule::kBurst, "token", "9", "t9", 130, 120, 41, 100, 100, true},
+      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 5, 5, -1, 600, 1199, 610, true},
+      {Rule::kIpManyUsers, "ip", "192.0.2.1", "", 6, 5, -1, 600, 1199, 650, false},
+      {Rule::kBurst, "token", "9", "t9", 130, 120, -1, 41, 100, 100, true},
   };
   const auto findings = Summarize(hits, 0, 2000);
   ASSERT_EQ(findings.size(), 2u);

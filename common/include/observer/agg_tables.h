@@ -47,6 +47,7 @@ class AggTables {
   const std::string& usage_by_model_channel() const { return usage_by_model_channel_; }
   const std::string& active() const { return active_; }
   const std::string& state() const { return state_; }
+  const std::string& rule_baselines() const { return rule_baselines_; }
 
   // Columns name, value: the rows of Progress.
   std::string ReadProgressSql() const;
@@ -75,6 +76,7 @@ class AggTables {
   std::string usage_by_model_channel_;
   std::string active_;
   std::string state_;
+  std::string rule_baselines_;
 };
 
 inline constexpr std::string_view kUsageKeyColumns = "hour, user_id, token_id, model_name, channel_id, \"group\", is_stream";

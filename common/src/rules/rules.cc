@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <tuple>
 
@@ -45,7 +46,53 @@ std::string Thresholds::Validate() const {
   if (big_request_min_samples < 2) return "big_request.min_samples must be at least 2";
   if (big_request_baseline_hours < 1) return "big_request.baseline_hours must be at least 1";
   if (big_request_active_sec < 1) return "big_request.active_sec must be at least 1";
+  if (burst_floor < 2) return "burst.floor must be at least 2";
+  if (!(burst_factor > 0)) return "burst.factor must be greater than 0";
+  if (ip_users_floor < 2) return "ip_many_users.floor must be at least 2";
+  if (!(ip_users_factor > 0)) return "ip_many_users.factor must be greater than 0";
   return "";
+}
+
+namespace {
+
+int64_t AdaptiveLimit(bool adaptive, int64_t static_limit, int64_t floor, double factor, int64_t baseline) {
+  if (!adaptive || baseline < 0) return static_limit;
+  return std::max(floor, static_cast<int64_t>(std::ceil(factor * static_cast<double>(baseline))));
+}
+
+}  // namespace
+
+int64_t BurstBaseline(const Baselines& b, int64_t token_id) {
+  const auto it = b.burst.find(token_id);
+  return it == b.burst.end() ? -1 : it->second;
+}
+
+int64_t IpUsersBaseline(const Baselines& b, const std::string& ip) {
+  const auto it = b.ip_users.find(ip);
+  return it == b.ip_users.end() ? -1 : it->second;
+}
+
+int64_t BurstLimit(const Thresholds& t, int64_t baseline) {
+  return AdaptiveLimit(t.burst_adaptive, t.burst_limit, t.burst_floor, t.burst_factor, baseline);
+}
+
+int64_t IpUsersLimit(const Thresholds& t, int64_t baseline) {
+  return AdaptiveLimit(t.ip_users_adaptive, t.ip_users_threshold, t.ip_users_floor, t.ip_users_factor, baseline);
+}
+
+int64_t LowestBurstLimit(const Thresholds& t) {
+  return t.burst_adaptive ? std::min(t.burst_limit, t.burst_floor) : t.burst_limit;
+}
+
+int64_t LowestIpUsersLimit(const Thresholds& t) {
+  return t.ip_users_adaptive ? std::min(t.ip_users_threshold, t.ip_users_floor) : t.ip_users_threshold;
+}
+
+int64_t P99OfWindows(std::vector<int64_t>* counts, int64_t windows) {
+  const auto rank = static_cast<size_t>(windows / 100);  // 0-based rank from the top
+  if (counts->size() <= rank) return 0;
+  std::nth_element(counts->begin(), counts->begin() + static_cast<ptrdiff_t>(rank), counts->end(), std::greater<>());
+  return (*counts)[rank];
 }
 
 double LogSize(int64_t tokens) { return std::log1p(static_cast<double>(std::max<int64_t>(tokens, 0))); }
@@ -147,7 +194,7 @@ std::vector<Finding> Summarize(const std::vector<Hit>& hits, int64_t start, int6
     Finding& f = findings[{hit->rule, hit->subject_id}];
     if (f.windows == 0) {
       f = {hit->rule, hit->subject_type, hit->subject_id, hit->subject_name, hit->score, hit->threshold,
-           hit->window_start, hit->window_end, 0};
+           hit->window_start, hit->window_end, 0, hit->baseline};
     }
     f.peak_score = std::max(f.peak_score, hit->score);
     f.first_window_start = std::min(f.first_window_start, hit->window_start);

@@ -21,16 +21,26 @@ std::string ExcludeAllowed(const Dialect& d, const AllowList& allow) {
 
 // Tumbling windows of one subject column with a distinct count, summarised per subject.
 // subject and distinct are expressions; distinct counts complete values only (rows with a NULL part are skipped).
-std::string DistinctSql(const std::string& subject, const char* name, const std::string& distinct,
-                        const std::string& where, int64_t window, int64_t threshold, TimeRange range) {
+// Per tumbling window of one subject column: subject, name, w (window start), n (distinct count, capped).
+// subject and distinct are expressions; distinct counts complete values only (rows with a NULL part are skipped).
+std::string WindowsSql(const std::string& subject, const char* name, const std::string& distinct,
+                       const std::string& where, int64_t window, TimeRange range) {
   const int64_t from = FloorTo(range.start, window), to = FloorTo(range.end - 1, window) + window;
-  return "SELECT subject, MAX(name), MAX(n), MIN(w), MAX(w), COUNT(*) FROM ("
-         "SELECT subject, MAX(name) AS name, w, LEAST(" + distinct + ", " + Str(kMaxDistinctPerWindow) + ") AS n FROM ("
+  return "SELECT subject, MAX(name) AS name, w, LEAST(" + distinct + ", " + Str(kMaxDistinctPerWindow) + ") AS n FROM ("
          "SELECT " + subject + " AS subject, " + name + " AS name, created_at - created_at % " + Str(window) +
          " AS w, user_id, ip FROM logs WHERE created_at >= " + Str(from) + " AND created_at < " + Str(to) + " AND " +
-         where + ") r GROUP BY subject, w) windows WHERE n >= " + Str(threshold) +
+         where + ") r GROUP BY subject, w";
+}
+
+// Tumbling windows of one subject column with a distinct count, summarised per subject.
+std::string DistinctSql(const std::string& subject, const char* name, const std::string& distinct,
+                        const std::string& where, int64_t window, int64_t threshold, TimeRange range) {
+  return "SELECT subject, MAX(name), MAX(n), MIN(w), MAX(w), COUNT(*) FROM (" +
+         WindowsSql(subject, name, distinct, where, window, range) + ") windows WHERE n >= " + Str(threshold) +
          " GROUP BY subject ORDER BY subject";
 }
+
+const char* const kIpUsersWhere = "type IN (2, 5, 7) AND user_id > 0 AND ip <> ''";
 
 Finding FindingFrom(const DbRow& row, Rule rule, const char* subject_type, double threshold, int64_t window) {
   auto text = [&row](size_t i) { return row[i].value_or(""); };
@@ -70,13 +80,39 @@ std::string BurstRows(const Dialect& d, const Thresholds& t, const AllowList& al
 }
 
 DbStatus EvaluateBurst(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
-                       std::vector<Finding>* out) {
+                       const Baselines& baselines, std::vector<Finding>* out) {
   std::vector<int64_t> candidates;
   DbStatus status = db.QueryEach(BurstCandidatesSql(db.dialect(), t, allow, range),
                                  [&candidates](const DbRowView& row) { candidates.push_back(DbInt(row[0])); });
-  const std::string sql = BurstSql(db.dialect(), t, allow, range, candidates);
+  const std::string sql = BurstSql(db.dialect(), t, allow, range, candidates, baselines);
   if (!status.ok || sql.empty()) return status;
-  return QueryFindings(db, sql, Rule::kBurst, "token", static_cast<double>(t.burst_limit), t.burst_window_sec, out);
+  const size_t first = out->size();
+  status = QueryFindings(db, sql, Rule::kBurst, "token", static_cast<double>(t.burst_limit), t.burst_window_sec, out);
+  for (size_t i = first; t.burst_adaptive && i < out->size(); ++i) {
+    Finding& f = (*out)[i];
+    f.baseline = BurstBaseline(baselines, DbInt(f.subject_id));
+    f.threshold = static_cast<double>(BurstLimit(t, f.baseline));
+  }
+  return status;
+}
+
+DbStatus EvaluateIpManyUsersAdaptive(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
+                                     const Baselines& baselines, std::vector<Finding>* out) {
+  const int64_t window = t.ip_users_window_sec;
+  return db.QueryEach(IpManyUsersWindowsSql(db.dialect(), t, allow, range), [&](const DbRowView& row) {
+    const std::string ip = DbString(row[0]);
+    const int64_t start = DbInt(row[1]), users = DbInt(row[2]);
+    const int64_t baseline = IpUsersBaseline(baselines, ip), limit = IpUsersLimit(t, baseline);
+    if (users < limit) return;
+    if (out->empty() || out->back().rule != Rule::kIpManyUsers || out->back().subject_id != ip) {
+      out->push_back({Rule::kIpManyUsers, "ip", ip, "", 0, static_cast<double>(limit), start, start + window - 1, 0,
+                      baseline});
+    }
+    Finding& f = out->back();
+    f.peak_score = std::max(f.peak_score, static_cast<double>(users));
+    f.last_window_end = start + window - 1;
+    ++f.windows;
+  });
 }
 
 DbStatus EvaluateBigRequest(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
@@ -94,7 +130,7 @@ DbStatus EvaluateBigRequest(DbClient& db, const Thresholds& t, const AllowList& 
     const auto limit = hours.find(FloorTo(at, kHour));
     if (limit == hours.end() || static_cast<double>(tokens) <= limit->second) return;
     out->push_back({Rule::kBigRequest, "request", DbString(row[0]), model, static_cast<double>(tokens), limit->second,
-                    at, at, 1});
+                    at, at, 1, -1});
   });
 }
 
@@ -111,19 +147,25 @@ DbStatus QueryModelHourStats(DbClient& db, const Thresholds& t, TimeRange range,
 
 std::string BurstCandidatesSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
   return "SELECT DISTINCT token_id FROM (SELECT token_id " + BurstRows(d, t, allow, range) + " GROUP BY token_id, " +
-         d.IntDiv("created_at", t.burst_window_sec) + " HAVING COUNT(*) >= " + Str((t.burst_limit + 1) / 2) +
+         d.IntDiv("created_at", t.burst_window_sec) + " HAVING COUNT(*) >= " + Str((LowestBurstLimit(t) + 1) / 2) +
          ") busy ORDER BY token_id";
 }
 
 std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
-                     const std::vector<int64_t>& candidates) {
+                     const std::vector<int64_t>& candidates, const Baselines& baselines) {
   if (candidates.empty()) return "";
-  std::string list;
-  for (int64_t token : candidates) list += (list.empty() ? "" : ", ") + Str(token);
+  std::string list, limits;
+  for (int64_t token : candidates) {
+    list += (list.empty() ? "" : ", ") + Str(token);
+    const int64_t baseline = t.burst_adaptive ? BurstBaseline(baselines, token) : -1;
+    if (baseline >= 0) limits += " WHEN " + Str(token) + " THEN " + Str(BurstLimit(t, baseline));
+  }
+  const std::string limit = limits.empty() ? Str(t.burst_limit)
+                                           : "CASE token_id" + limits + " ELSE " + Str(t.burst_limit) + " END";
   return "SELECT token_id, MAX(token_name), MAX(n), MIN(created_at), MAX(created_at), COUNT(DISTINCT created_at) "
          "FROM (SELECT token_id, token_name, created_at, COUNT(*) OVER (PARTITION BY token_id ORDER BY created_at "
          "RANGE BETWEEN " + Str(t.burst_window_sec - 1) + " PRECEDING AND CURRENT ROW) AS n " +
-         BurstRows(d, t, allow, range) + " AND token_id IN (" + list + ")) anchors WHERE n >= " + Str(t.burst_limit) +
+         BurstRows(d, t, allow, range) + " AND token_id IN (" + list + ")) anchors WHERE n >= " + limit +
          " AND created_at >= " + Str(range.start) + " GROUP BY token_id ORDER BY token_id";
 }
 
@@ -134,9 +176,15 @@ std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const Allow
 }
 
 std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
-  return DistinctSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)",
-                     "type IN (2, 5, 7) AND user_id > 0 AND ip <> ''" + ExcludeAllowed(d, allow), t.ip_users_window_sec,
-                     t.ip_users_threshold, range);
+  return DistinctSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", kIpUsersWhere + ExcludeAllowed(d, allow),
+                     t.ip_users_window_sec, t.ip_users_threshold, range);
+}
+
+std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
+  return "SELECT subject, w, n FROM (" +
+         WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", kIpUsersWhere + ExcludeAllowed(d, allow),
+                    t.ip_users_window_sec, range) +
+         ") windows WHERE n >= " + Str(LowestIpUsersLimit(t)) + " ORDER BY subject, w";
 }
 
 std::string ModelHourStatsSql(const Dialect& d, const Thresholds& t, TimeRange range) {
@@ -181,17 +229,21 @@ std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string
 }
 
 DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
-                      std::vector<Finding>* out) {
+                      const Baselines& baselines, std::vector<Finding>* out) {
   DbStatus status;
   switch (rule) {
     case Rule::kBurst:
-      status = EvaluateBurst(db, t, allow, range, out);
+      status = EvaluateBurst(db, t, allow, range, baselines, out);
       break;
     case Rule::kMultiUserToken:
       status = QueryFindings(db, MultiUserTokenSql(db.dialect(), t, allow, range), rule, "token",
                              static_cast<double>(t.token_clients_threshold), t.token_clients_window_sec, out);
       break;
     case Rule::kIpManyUsers:
+      if (t.ip_users_adaptive) {
+        status = EvaluateIpManyUsersAdaptive(db, t, allow, range, baselines, out);
+        break;
+      }
       status = QueryFindings(db, IpManyUsersSql(db.dialect(), t, allow, range), rule, "ip",
                              static_cast<double>(t.ip_users_threshold), t.ip_users_window_sec, out);
       break;
@@ -203,6 +255,66 @@ DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowL
   std::sort(out->begin(), out->end(), [](const Finding& a, const Finding& b) {
     return a.rule != b.rule ? a.rule < b.rule : a.subject_id < b.subject_id;
   });
+  return status;
+}
+
+std::string ReadBaselinesSql(const std::string& table) { return "SELECT rule, subject, baseline FROM " + table; }
+
+DbStatus LoadBaselines(DbClient& db, const std::string& table, Baselines* out) {
+  Baselines loaded;
+  DbStatus status = db.QueryEach(ReadBaselinesSql(table), [&loaded](const DbRowView& row) {
+    const std::string rule = DbString(row[0]), subject = DbString(row[1]);
+    if (rule == RuleName(Rule::kBurst)) loaded.burst[DbInt(subject)] = DbInt(row[2]);
+    if (rule == RuleName(Rule::kIpManyUsers)) loaded.ip_users[subject] = DbInt(row[2]);
+  });
+  if (status.ok) *out = std::move(loaded);
+  return status;
+}
+
+std::string BurstBaselineMinutesSql(const Dialect& d, int64_t until) {
+  return "SELECT token_id, " + d.IntDiv("created_at", 60) + " AS minute, COUNT(*) FROM logs WHERE created_at >= " +
+         Str(until - kBaselineDays * 86400) + " AND created_at < " + Str(until) +
+         " AND type = 2 AND token_id > 0 GROUP BY token_id, minute ORDER BY token_id";
+}
+
+std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, int64_t until) {
+  return "SELECT subject, w, n FROM (" +
+         WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", kIpUsersWhere,
+                    t.ip_users_window_sec, {until - kBaselineDays * 86400, until}) +
+         ") windows WHERE w >= " + Str(until - kBaselineDays * 86400) + " ORDER BY subject";
+}
+
+DbStatus ComputeBaselines(DbClient& db, const Thresholds& t, int64_t until, Baselines* out) {
+  Baselines computed;
+  // Rows arrive ordered by subject: one subject's counts at a time.
+  std::string subject;
+  std::vector<int64_t> counts;
+  auto flush = [&counts](int64_t windows, int64_t* baseline) {
+    *baseline = P99OfWindows(&counts, windows);
+    counts.clear();
+  };
+  const int64_t minutes = kBaselineDays * 86400 / 60;
+  int64_t token = -1;
+  DbStatus status = db.QueryEach(BurstBaselineMinutesSql(db.dialect(), until), [&](const DbRowView& row) {
+    const int64_t id = DbInt(row[0]);
+    if (id != token && token >= 0) flush(minutes, &computed.burst[token]);
+    token = id;
+    counts.push_back(DbInt(row[2]));
+  });
+  if (!status.ok) return status;
+  if (token >= 0) flush(minutes, &computed.burst[token]);
+  const int64_t windows = kBaselineDays * 86400 / t.ip_users_window_sec;
+  bool any = false;
+  status = db.QueryEach(IpUsersBaselineWindowsSql(db.dialect(), t, until), [&](const DbRowView& row) {
+    std::string ip = DbString(row[0]);
+    if (any && ip != subject) flush(windows, &computed.ip_users[subject]);
+    subject = std::move(ip);
+    any = true;
+    counts.push_back(DbInt(row[2]));
+  });
+  if (!status.ok) return status;
+  if (any) flush(windows, &computed.ip_users[subject]);
+  *out = std::move(computed);
   return status;
 }
 

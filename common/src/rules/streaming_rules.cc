@@ -48,15 +48,16 @@ std::vector<Hit> StreamingRules::Observe(const newapi::LogRow& row) {
     if (!allowed && row.token_id > 0 && !row.ip.empty()) {
       const uint64_t client = std::hash<std::string>{}(row.ip) * 0x9E3779B97F4A7C15ULL ^ static_cast<uint64_t>(row.user_id);
       Distinct(token_clients_, Rule::kMultiUserToken, "token", row.token_id, row.token_name, client, row.created_at,
-               thresholds_.token_clients_window_sec, thresholds_.token_clients_threshold, &hits);
+               thresholds_.token_clients_window_sec, thresholds_.token_clients_threshold, -1, &hits);
     }
     BigRequest(row, allowed, &hits);
   }
   const bool user_activity =
       row.type == newapi::kLogConsume || row.type == newapi::kLogError || row.type == newapi::kLogLogin;
   if (!allowed && user_activity && !row.ip.empty() && row.user_id > 0) {
+    const int64_t baseline = thresholds_.ip_users_adaptive ? IpUsersBaseline(baselines_, row.ip) : -1;
     Distinct(ip_users_, Rule::kIpManyUsers, "ip", row.ip, "", static_cast<uint64_t>(row.user_id), row.created_at,
-             thresholds_.ip_users_window_sec, thresholds_.ip_users_threshold, &hits);
+             thresholds_.ip_users_window_sec, IpUsersLimit(thresholds_, baseline), baseline, &hits);
   }
   return hits;
 }
@@ -65,6 +66,8 @@ void StreamingRules::Burst(const newapi::LogRow& row, std::vector<Hit>* hits) {
   if (!HasRoom(bursts_, row.token_id)) return;
   BurstWindow& w = bursts_[row.token_id];
   const int64_t t = row.created_at, window = thresholds_.burst_window_sec;
+  const int64_t baseline = thresholds_.burst_adaptive ? BurstBaseline(baselines_, row.token_id) : -1;
+  const int64_t limit = BurstLimit(thresholds_, baseline);
   std::vector<int64_t>& times = w.times;
   times.insert(std::upper_bound(times.begin() + static_cast<ptrdiff_t>(w.head), times.end(), t), t);
   const int64_t newest = times.back();
@@ -81,10 +84,10 @@ void StreamingRules::Burst(const newapi::LogRow& row, std::vector<Hit>* hits) {
     const auto next = std::upper_bound(anchor, times.end(), a);
     const auto first = std::upper_bound(live, anchor, a - window);
     const auto count = static_cast<int64_t>(std::distance(first, next));
-    const bool over = count >= thresholds_.burst_limit;
+    const bool over = count >= limit;
     if (over) {
       Hit hit{Rule::kBurst, "token", std::to_string(row.token_id), row.token_name, static_cast<double>(count),
-              static_cast<double>(thresholds_.burst_limit), a - window + 1, a, a, !w.firing};
+              static_cast<double>(limit), baseline, a - window + 1, a, a, !w.firing};
       hits->push_back(hit);
       if (a == newest) w.hit = hit;
     }
@@ -96,7 +99,7 @@ void StreamingRules::Burst(const newapi::LogRow& row, std::vector<Hit>* hits) {
 template <typename Map>
 void StreamingRules::Distinct(Map& windows, Rule rule, const char* subject_type, const typename Map::key_type& key,
                               const std::string& name, uint64_t value, int64_t at, int64_t window_sec,
-                              int64_t threshold, std::vector<Hit>* hits) {
+                              int64_t threshold, int64_t baseline, std::vector<Hit>* hits) {
   if (!HasRoom(windows, key)) return;
   DistinctWindows& w = windows[key];
   w.newest = std::max(w.newest, at);
@@ -114,7 +117,7 @@ void StreamingRules::Distinct(Map& windows, Rule rule, const char* subject_type,
       subject_id = std::to_string(key);
     }
     Hit hit{rule,  subject_type, std::move(subject_id), name, static_cast<double>(distinct),
-            static_cast<double>(threshold), start, start + window_sec - 1, at, !continues};
+            static_cast<double>(threshold), baseline, start, start + window_sec - 1, at, !continues};
     w.hits[start] = hit;
     hits->push_back(std::move(hit));
   }
@@ -140,7 +143,7 @@ void StreamingRules::BigRequest(const newapi::LogRow& row, bool allowed, std::ve
   const double limit = BigRequestLimit(m.baseline, thresholds_);
   if (!allowed && limit >= 0 && static_cast<double>(size) > limit) {
     hits->push_back({Rule::kBigRequest, "request", std::to_string(row.id), row.model_name, static_cast<double>(size),
-                     limit, row.created_at, row.created_at, row.created_at, true});
+                     limit, -1, row.created_at, row.created_at, row.created_at, true});
     big_requests_.push_back(hits->back());
     if (big_requests_.size() > 1000) big_requests_.pop_front();
   }

@@ -23,6 +23,8 @@ export interface Finding {
   subject_name: string;
   score: number;
   threshold: number;
+  // The subject's baseline when the threshold came from it (adaptive mode: max(floor, factor × baseline)), else null.
+  baseline: number | null;
   windows: number;
   window_sec: number;
   first_window_start_ms: number;

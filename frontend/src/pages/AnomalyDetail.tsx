@@ -140,6 +140,9 @@ export default function AnomalyDetail() {
                 <Descriptions.Item label={t('colThreshold')}>
                   <span data-testid="detail-threshold">{formatNumber(f.threshold, 2)}</span>
                 </Descriptions.Item>
+                <Descriptions.Item label={t('colBaseline')}>
+                  <span data-testid="detail-baseline">{f.baseline == null ? t('baselineNone') : formatNumber(f.baseline, 2)}</span>
+                </Descriptions.Item>
                 <Descriptions.Item label={t('colWindow')}>{f.window_sec ? formatDuration(f.window_sec) : '—'}</Descriptions.Item>
                 <Descriptions.Item label={t('colWindows')}>{f.windows}</Descriptions.Item>
                 <Descriptions.Item label={t('colFirst')}>{formatTime(f.first_window_start_ms, true)}</Descriptions.Item>

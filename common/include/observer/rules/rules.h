@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -46,10 +47,41 @@ struct Thresholds {
   int64_t big_request_min_samples = 100;
   int64_t big_request_baseline_hours = 24;
   int64_t big_request_active_sec = 600;  // how long a big request stays listed as an active hit
+  // Adaptive mode (off by default) for burst and ip_many_users: a subject with a baseline (Baselines) fires at
+  // max(floor, factor x its baseline) instead of the static limit; subjects without one keep the static limit.
+  bool burst_adaptive = false;
+  int64_t burst_floor = 30;  // a leaked key of a small user jumping from 2/min to 60/min fires; 30/min in bursts is common
+  double burst_factor = 3;
+  bool ip_users_adaptive = false;
+  int64_t ip_users_floor = 5;  // adaptive mode raises the limit of busy NAT addresses; it never lowers it
+  double ip_users_factor = 3;
 
   // "" when every value is usable, else a message naming the first bad field.
   std::string Validate() const;
 };
+
+// Per-subject baselines, computed hourly by the aggregator into agg_rule_baselines and read by both evaluators:
+// burst: token id -> P99 of the token's consume requests per minute over the last 7 days (idle minutes count as 0);
+// ip_many_users: IP -> P99 of its distinct users per ip_many_users window over the same days. Subjects absent here
+// (no activity in those days) have no baseline.
+struct Baselines {
+  std::map<int64_t, int64_t> burst;
+  std::map<std::string, int64_t> ip_users;
+};
+// The baseline of a subject, -1 when it has none.
+int64_t BurstBaseline(const Baselines& b, int64_t token_id);
+int64_t IpUsersBaseline(const Baselines& b, const std::string& ip);
+// The count a subject's window must reach: the static limit, or in adaptive mode with a baseline
+// max(floor, ceil(factor x baseline)). Whole numbers, so both evaluators compare counts with the same integer.
+int64_t BurstLimit(const Thresholds& t, int64_t baseline);
+int64_t IpUsersLimit(const Thresholds& t, int64_t baseline);
+// The lowest limit any subject can have (for pre-filters): min(static, floor) in adaptive mode.
+int64_t LowestBurstLimit(const Thresholds& t);
+int64_t LowestIpUsersLimit(const Thresholds& t);
+
+// The P99 of per-window counts over `windows` windows of which only the busy ones are given (the rest count 0): the
+// (windows / 100 + 1)-th largest count, 0 when fewer windows were busy. *counts is reordered.
+int64_t P99OfWindows(std::vector<int64_t>* counts, int64_t windows);
 
 // Distinct counts stop at this many values per window (memory bound); scores saturate there in both evaluators.
 inline constexpr int64_t kMaxDistinctPerWindow = 1000;
@@ -107,6 +139,7 @@ struct Hit {
   std::string subject_name;  // token name, "" for an IP, the model for a request
   double score = 0;          // requests, distinct clients, distinct users, or tokens of the request
   double threshold = 0;      // the value the score reached or passed (big_request: the size limit in tokens)
+  int64_t baseline = -1;     // the subject's baseline when the threshold came from it (adaptive mode), else -1
   int64_t window_start = 0;  // the window evaluated, [window_start, window_end] in created_at seconds
   int64_t window_end = 0;
   int64_t at = 0;            // created_at of the row that made it fire
@@ -125,6 +158,7 @@ struct Finding {
   int64_t first_window_start = 0;
   int64_t last_window_end = 0;
   int64_t windows = 0;  // windows over the threshold (burst: anchor rows; big_request: 1)
+  int64_t baseline = -1;  // as in Hit
 };
 
 // Summarises hits into findings for the windows overlapping [start, end), ordered by rule, then subject.

@@ -26,11 +26,15 @@ std::string BurstCandidatesSql(const Dialect& d, const Thresholds& t, const Allo
 // Columns: token_id, token_name, peak, first_anchor, last_anchor, anchors; the window function over the candidates
 // alone (a statement of its own: PostgreSQL, estimating few rows past its statistics, recomputed a subquery of them
 // for every row). "" without candidates.
+// In adaptive mode each candidate with a baseline is held to its own limit (a CASE over the candidates).
 std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
-                     const std::vector<int64_t>& candidates);
+                     const std::vector<int64_t>& candidates, const Baselines& baselines);
 // Columns: subject, name, peak, first_window_start, last_window_start, windows.
 std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
 std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
+// Adaptive mode: columns subject, window start, users; every window at or over the lowest limit, ordered by subject
+// and window, for the caller to hold each IP to its own limit.
+std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
 // Columns: model (binary), hour, n, sum of log sizes, sum of squared log sizes; every consume row of the baseline
 // hours before the range and of the range.
 std::string ModelHourStatsSql(const Dialect& d, const Thresholds& t, TimeRange range);
@@ -43,8 +47,19 @@ std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHou
 std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
                                     const AllowList& allow, TimeRange range);
 
-// Runs the rule's queries; findings ordered by subject, as Summarize orders them.
+// Runs the rule's queries; findings ordered by subject, as Summarize orders them. baselines matter in adaptive mode.
 DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
-                      std::vector<Finding>* out);
+                      const Baselines& baselines, std::vector<Finding>* out);
+
+// The baselines (agg_rule_baselines, the observer's table `table`): columns rule, subject, baseline.
+std::string ReadBaselinesSql(const std::string& table);
+DbStatus LoadBaselines(DbClient& db, const std::string& table, Baselines* out);
+// The aggregator's computation over the days before `until` (an hour start): the busy minutes of each token
+// (columns token_id, minute, requests) and the busy windows of each IP (columns ip, window, users). Baselines come
+// from them by P99OfWindows over all the minutes or windows of those days.
+inline constexpr int64_t kBaselineDays = 7;
+std::string BurstBaselineMinutesSql(const Dialect& d, int64_t until);
+std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, int64_t until);
+DbStatus ComputeBaselines(DbClient& db, const Thresholds& t, int64_t until, Baselines* out);
 
 }  // namespace observer::rules

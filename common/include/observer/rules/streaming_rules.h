@@ -24,6 +24,8 @@ class StreamingRules {
   // Applies new thresholds and allow-lists; the windows and the big_request baselines are kept.
   void SetRules(Thresholds thresholds, AllowList allow);
   const Thresholds& thresholds() const { return thresholds_; }
+  // Replaces the per-subject baselines of the adaptive mode (the aggregator's agg_rule_baselines).
+  void SetBaselines(Baselines baselines) { baselines_ = std::move(baselines); }
 
   // Adds big_request statistics of hours this evaluator will not see rows of (model -> hour -> stats), so that a
   // restarted exporter judges request sizes at once; hours it already holds are kept.
@@ -66,13 +68,14 @@ class StreamingRules {
   template <typename Map>
   void Distinct(Map& windows, Rule rule, const char* subject_type, const typename Map::key_type& key,
                 const std::string& name, uint64_t value, int64_t at, int64_t window_sec, int64_t threshold,
-                std::vector<Hit>* hits);
+                int64_t baseline, std::vector<Hit>* hits);
   void BigRequest(const newapi::LogRow& row, bool allowed, std::vector<Hit>* hits);
   template <typename Map>
   bool HasRoom(const Map& map, const typename Map::key_type& key);
 
   Thresholds thresholds_;
   AllowList allow_;
+  Baselines baselines_;
   size_t max_keys_;
   int64_t newest_ = 0;
   uint64_t untracked_ = 0;
