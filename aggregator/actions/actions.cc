@@ -249,9 +249,11 @@ Outcome Responder::Act(const relay::Alert& alert) {
                       ") was NOT disabled; act by hand if needed");
   }
   if (dry_run) {
-    return finish("dry_run", "dry run: new-api was not called",
+    Outcome outcome = finish("dry_run", "dry run: new-api was not called",
                              "[dry run] would have disabled " + user + " (owner of token " + entry.subject_id +
                                  ") for " + rule);
+    outcome.message += " (audit id " + std::to_string(outcome.audit_id) + ")";
+    return outcome;
   }
   const AdminResult result = admin_.ManageUser(*user_id, "disable");
   const std::string attempts = " after " + std::to_string(result.attempts) + " attempt(s)";
