@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   relay.AddRoutes(http);
-  aggregator::actions::ActionService actions(options.actions, options.db, options.agg_database, relay);
+  aggregator::actions::ActionService actions(options.actions, options.db, options.agg_database, relay, *registry);
   if (std::string error = actions.Reload(); !error.empty()) {
     std::cerr << app.program << ": config error: " << actions.file() << ": " << error << "\n";
     return 2;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "observer/log.h"
+#include "observer/metrics.h"
 
 namespace aggregator::actions {
 namespace {
@@ -144,14 +145,25 @@ std::optional<int64_t> DbAuditStore::UserOfToken(int64_t token_id) {
 }
 
 ActionService::ActionService(ActionsOptions options, const observer::DbOptions& db, const std::string& container,
-                             relay::Relay& relay)
+                             relay::Relay& relay, prometheus::Registry& registry)
     : options_(std::move(options)),
       relay_(relay),
       audit_(db, container),
       admin_(options_.admin),
       responder_({.max_per_hour = options_.max_per_hour,
                   .undo_hint = "scripts/undo-action"},
-                 audit_, admin_, [this](int64_t token_id) { return audit_.UserOfToken(token_id); }) {}
+                 audit_, admin_, [this](int64_t token_id) { return audit_.UserOfToken(token_id); }) {
+  outcomes_ = &prometheus::BuildCounter()
+                   .Name(observer::metrics::Name("aggregator", "actions_total"))
+                   .Help("Response actions by action (disable_user, enable_user) and result (done, dry_run, failed, "
+                         "allow_listed, over_hourly_cap, already_active, ...).")
+                   .Register(registry);
+}
+
+void ActionService::Count(const std::string& action, const Outcome& outcome) {
+  if (outcome.result == "resolved" || outcome.result == "not_enabled") return;
+  outcomes_->Add({{"action", action}, {"result", outcome.result}}).Increment();
+}
 
 std::string ActionService::Reload() {
   if (options_.file.empty()) return "";
@@ -229,6 +241,7 @@ void ActionService::AddRoutes(observer::HttpServer& http) {
     std::vector<std::string> lines;
     for (const Outcome& outcome : outcomes) {
       results.push_back({{"result", outcome.result}, {"audit_id", outcome.audit_id}});
+      Count("disable_user", outcome);
       if (!outcome.message.empty()) lines.push_back(outcome.message);
     }
     Report("Response actions", lines);
@@ -253,6 +266,7 @@ void ActionService::AddRoutes(observer::HttpServer& http) {
       observer::WriteError(res, 503, "the audit table is unavailable; nothing undone");
       return;
     }
+    Count("enable_user", outcome);
     const int status = outcome.result == "not_found" ? 404 : outcome.result == "failed" ? 502 : 200;
     if (status != 404) Report("Response action undone", {outcome.message});
     observer::WriteJson(res, status, {{"result", outcome.result}, {"audit_id", outcome.audit_id}, {"message", outcome.message}});

@@ -2,6 +2,9 @@
 // Alertmanager's actions receiver (POST /actions) and the undo command (POST /actions/undo/<id>) call.
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,7 +56,7 @@ class DbAuditStore : public AuditStore {
 class ActionService {
  public:
   ActionService(ActionsOptions options, const observer::DbOptions& db, const std::string& container,
-                relay::Relay& relay);
+                relay::Relay& relay, prometheus::Registry& registry);
   // Reads ACTIONS_FILE again (at start, SIGHUP, POST /-/reload is the relay's): "" or the error naming the key (the
   // previous rules stay).
   std::string Reload();
@@ -63,6 +66,7 @@ class ActionService {
  private:
   // Posts the lines to the chat target through the relay as one "ResponseAction" alert.
   void Report(const std::string& summary, const std::vector<std::string>& lines);
+  void Count(const std::string& action, const Outcome& outcome);
 
   ActionsOptions options_;
   relay::Relay& relay_;
@@ -70,6 +74,7 @@ class ActionService {
   AdminApi admin_;
   std::mutex db_mutex_;  // the audit connection serves one request at a time
   Responder responder_;
+  prometheus::Family<prometheus::Counter>* outcomes_ = nullptr;
 };
 
 }  // namespace aggregator::actions

@@ -7,7 +7,8 @@
 #  - a dry-run rule calls nothing; allow-listed users and tokens, a rule without actions and an IP are never touched;
 #  - a failing API is retried with backoff (3 calls), reported as failed, and answered 200 (no re-send);
 #  - the hourly cap holds; scripts/undo-action re-enables the user and is audited; a wrong bearer token is 401;
-#  - every outcome is a row of observer_action_audit, and the access token is in no log line.
+#  - every outcome is a row of observer_action_audit and counted in /metrics (as aggregator/metrics.md says), and
+#    the access token is in no log line.
 # Usage: actions_integration_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+2)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -109,6 +110,10 @@ check "... (already undone: still 6 calls)" test "$(calls)" = 6
 check "a wrong bearer token is refused with 401" test "$(RELAY_TOKEN=wrong-token-0123456789 post "$(alert burst token 101)")" = 401
 check "every outcome is a row of observer_action_audit" \
   test "$(db "SELECT COUNT(*) FROM observer_action_audit")" = 8
+check "newapi_aggregator_actions_total counts the failure and the undo" test \
+  "$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_actions_total{action="disable_user",result="failed"}')/$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_actions_total{action="enable_user",result="done"}')" = 1/1
+check "aggregator/metrics.md matches /metrics" "$REPO_ROOT/tests/integration/check_metrics_doc.sh" \
+  "http://127.0.0.1:$AGG/metrics" "$REPO_ROOT/aggregator/metrics.md"
 check "the admin access token is in no log line" bash -c "! grep -qF '$ADMIN_TOKEN' '$TEST_DIR/agg.log'"
 [ "$failures" -eq 0 ] || { tail -30 "$TEST_DIR/agg.log" >&2; db "SELECT * FROM observer_action_audit" >&2; }
 finish
