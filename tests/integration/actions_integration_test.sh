@@ -2,20 +2,20 @@
 # Response actions as real processes on loopback: newapi-aggregator with MariaDB (logs name each token's owner;
 # observer_action_audit) and ACTIONS_FILE, against newapi_admin_stub, a stand-in for new-api's admin API that records
 # every call. Alertmanager's webhooks are posted as Alertmanager does.
-#  - the injected burst disables exactly its owner, once (a repeated notification does nothing more), with the admin
+#  - the injected burst disables exactly its owner, once, and chat says so with the undo command (a repeated notification does nothing more), with the admin
 #    access token and New-Api-User;
 #  - a dry-run rule calls nothing; allow-listed users and tokens, a rule without actions and an IP are never touched;
 #  - a failing API is retried with backoff (3 calls), reported as failed, and answered 200 (no re-send);
 #  - the hourly cap holds; scripts/undo-action re-enables the user and is audited; a wrong bearer token is 401;
 #  - every outcome is a row of observer_action_audit and counted in /metrics (as aggregator/metrics.md says), and
 #    the access token is in no log line.
-# Usage: actions_integration_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+2)
+# Usage: actions_integration_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+3)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-BUILD_DIR=$1 DB_PORT=$2 AGG=$(($2 + 1)) STUB=$(($2 + 2))
+BUILD_DIR=$1 DB_PORT=$2 AGG=$(($2 + 1)) STUB=$(($2 + 2)) SINK=$(($2 + 3))
 make_test_dir
 cleanup() {
-  for p in agg stub; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
+  for p in agg stub sink; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
   mariadb_stop "$TEST_DIR/db"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
@@ -37,6 +37,9 @@ printf '%s' "$ADMIN_TOKEN" >"$TEST_DIR/admin.token"
 start_background "$TEST_DIR/stub.pid" "$TEST_DIR/stub.out" "$BUILD_DIR/tests/newapi_admin_stub" "$STUB" \
   "$TEST_DIR/calls.jsonl" "$ADMIN_TOKEN"
 wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$STUB" || { fail "the stub did not start"; finish; }
+# The chat: the relay's generic webhook to relay_sink.
+start_background "$TEST_DIR/sink.pid" "$TEST_DIR/sink.out" "$BUILD_DIR/tests/relay_sink" "$SINK" "$TEST_DIR/chat.jsonl" 0
+wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SINK" || { fail "the sink did not start"; finish; }
 cat >"$TEST_DIR/actions.yaml" <<'YAML'
 rules:
   burst: {disable_user: true, dry_run: false}
@@ -49,7 +52,7 @@ YAML
 RELAY_TOKEN=relay-$(random_password)
 (export DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG LOG_LEVEL=debug RELAY_TOKEN=$RELAY_TOKEN \
    ACTIONS_FILE=$TEST_DIR/actions.yaml ACTIONS_MAX_PER_HOUR=4 NEWAPI_ADMIN_URL=http://127.0.0.1:$STUB \
-   NEWAPI_ADMIN_TOKEN_FILE=$TEST_DIR/admin.token NEWAPI_ADMIN_USER_ID=1
+   NEWAPI_ADMIN_TOKEN_FILE=$TEST_DIR/admin.token NEWAPI_ADMIN_USER_ID=1 ALERT_WEBHOOK_URL=http://127.0.0.1:$SINK/webhook
  exec "$BUILD_DIR/aggregator/newapi-aggregator") >"$TEST_DIR/agg.log" 2>&1 &
 echo $! >"$TEST_DIR/agg.pid"
 wait_until 15 curl -fsS "http://127.0.0.1:$AGG/metrics" || { fail "the aggregator did not start"; tail -5 "$TEST_DIR/agg.log" >&2; finish; }
@@ -79,6 +82,8 @@ check "exactly one call: disable user 7, with the access token and New-Api-User 
   test "$(calls)" = 1 -a "$(call 1 | jq -c '[.body, .authorized, .new_api_user]')" = '[{"action":"disable","id":7},true,"1"]'
 check "allow-listed user 9 and token 104 are audited as such" \
   test "$(audit "subject_id, result" "result = 'allow_listed'")" = "$(printf '103\tallow_listed 104\tallow_listed')"
+check "the chat message says what was done and how to undo it" \
+  bash -c "[[ \"\$(cat '$TEST_DIR/chat.jsonl' 2>/dev/null)\" == *'disabled user 7 (owner of token 101)'*'scripts/undo-action 1'* ]]"
 check "a repeated notification does nothing more" test "$(post "$(alert burst token 101)")" = 200 -a "$(calls)" = 1
 check "a dry-run rule calls nothing and is audited as dry_run" \
   test "$(post "$(alert multi_user_token token 102)")" = 200 -a "$(calls)" = 1 -a "$(audit result "user_id = 8")" = dry_run
@@ -89,6 +94,7 @@ check "a failing API: answered 200 (Alertmanager must not re-send)" test "$(post
 check "... after 3 calls with backoff (1 s, 2 s: $(($(date +%s) - start)) s)" \
   test "$(calls)" = 4 -a $(($(date +%s) - start)) -ge 3
 check "... reported as failed in the audit" bash -c "[[ '$(audit detail "user_id = 11")' == *'HTTP 502 after 3 attempt(s)'* ]]"
+check "... and in chat" grep -q 'FAILED to disable user 11' "$TEST_DIR/chat.jsonl"
 check "... and in the log" grep -q '"msg":"actions: disabling the user failed"' "$TEST_DIR/agg.log"
 curl -fsS --data "" "http://127.0.0.1:$STUB/control/fail?n=0" >/dev/null
 
