@@ -1,5 +1,5 @@
 // newapi-aggregator entry point: options, the hourly aggregation loop (or one pass with --once), self metrics and
-// the HTTP server with the chat relay's routes.
+// the HTTP server with the chat relay's and the response actions' routes.
 #include <prometheus/gauge.h>
 
 #include <condition_variable>
@@ -14,6 +14,7 @@
 #include "observer/build_info.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
+#include "actions/service.h"
 #include "options.h"
 #include "relay/relay.h"
 
@@ -119,9 +120,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   relay.AddRoutes(http);
+  aggregator::actions::ActionService actions(options.actions, options.db, options.agg_database, relay, *registry);
+  if (std::string error = actions.Reload(); !error.empty()) {
+    std::cerr << app.program << ": config error: " << actions.file() << ": " << error << "\n";
+    return 2;
+  }
+  actions.AddRoutes(http);
   JobLoop loop(job, options);
   loop.Start();
-  const int code = observer::ServeUntilTerminated(http, options.web.listen, db, [&relay] { relay.Reload(); });
+  const int code = observer::ServeUntilTerminated(http, options.web.listen, db, [&relay, &actions] {
+    relay.Reload();
+    if (std::string error = actions.Reload(); !error.empty()) {
+      observer::log::Error("actions: reload failed; the previous rules stay", {{"file", actions.file()}, {"error", error}});
+    }
+  });
   loop.Stop();
   return code;
 }

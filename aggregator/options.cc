@@ -1,4 +1,5 @@
-// Aggregator settings: the writer account (DB_USER_AGG/DB_PASS_AGG), schedule and the chat relay's targets.
+// Aggregator settings: the writer account (DB_USER_AGG/DB_PASS_AGG), schedule, the chat relay's targets and the
+// response actions.
 #include "options.h"
 
 #include "observer/app.h"
@@ -21,6 +22,8 @@ std::vector<observer::Setting> AggregatorSettings() {
   settings.insert(settings.end(), web.begin(), web.end());
   std::vector<observer::Setting> relay_settings = relay::RelaySettings();
   settings.insert(settings.end(), relay_settings.begin(), relay_settings.end());
+  std::vector<observer::Setting> action_settings = actions::ActionsSettings();
+  settings.insert(settings.end(), action_settings.begin(), action_settings.end());
   return settings;
 }
 
@@ -36,6 +39,12 @@ AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
   options.standby_retry_seconds = static_cast<int>(config.GetInt("aggregate.standby-retry", 1, 3600));
   options.once = config.GetBool("once");
   options.relay = relay::ParseRelayOptions(config, !options.web.config.users.empty());
+  options.actions = actions::ParseActionsOptions(config);
+  if (!options.actions.file.empty() && options.relay.token.empty() && !options.relay.basic_auth) {
+    // POST /actions would refuse every request: Alertmanager authenticates with RELAY_TOKEN.
+    throw observer::ConfigError("ACTIONS_FILE is set but RELAY_TOKEN is empty: set RELAY_TOKEN (16+ characters) and "
+                                "give Alertmanager's actions receiver the same token");
+  }
   return options;
 }
 

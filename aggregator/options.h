@@ -8,6 +8,7 @@
 #include "observer/config.h"
 #include "observer/web_config.h"
 #include "observer/db_client.h"
+#include "actions/service.h"
 #include "relay/relay.h"
 
 namespace aggregator {
@@ -22,6 +23,7 @@ struct AggregatorOptions {
   int64_t finalize_lag_seconds = 7200;
   bool once = false;
   relay::RelayOptions relay;
+  actions::ActionsOptions actions;
 };
 
 std::vector<observer::Setting> AggregatorSettings();

@@ -24,10 +24,10 @@ GRANT SELECT ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_rule_baselines` TO 'newapi_ro'@'%';
 
--- The aggregator: reads the logs columns it counts, writes only its own tables. It opens 2 connections (the hourly
--- job, the health check): limit 4.
-CREATE USER IF NOT EXISTS 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 4;
-ALTER USER 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 4;
+-- The aggregator: reads the logs columns it counts, writes only its own tables. It opens 3 connections (the hourly
+-- job, the health check, the response actions' audit): limit 6.
+CREATE USER IF NOT EXISTS 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
+ALTER USER 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
 GRANT SELECT (`id`, `user_id`, `created_at`, `type`, `username`, `token_name`, `model_name`, `quota`, `prompt_tokens`,
               `completion_tokens`, `use_time`, `is_stream`, `channel_id`, `token_id`, `group`, `ip`, `other`)
   ON `@LOGS_DB_NAME@`.`logs` TO 'newapi_agg'@'%';
@@ -38,6 +38,7 @@ GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourl
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_rule_baselines` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE ON `@AGG_DB_NAME@`.`observer_action_audit` TO 'newapi_agg'@'%';
 
 -- Grafana's datasource (grafana/provisioning/datasources/mysql.yml): only the observer's table its SQL dashboards
 -- read (grafana/dashboards-mysql), nothing of new-api's: its editors can run any SQL. maxOpenConns 2: limit 4.

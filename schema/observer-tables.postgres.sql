@@ -126,3 +126,24 @@ CREATE TABLE IF NOT EXISTS agg_rule_baselines (
   computed_at bigint NOT NULL,
   PRIMARY KEY (rule, subject)
 );
+
+-- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
+-- undo is a row of its own (action enable_user, undo_of = the disable's id); the disable row gets undone_by.
+CREATE TABLE IF NOT EXISTS observer_action_audit (
+  id bigint NOT NULL,
+  at bigint NOT NULL,
+  actor varchar(191) NOT NULL,
+  action varchar(32) NOT NULL,
+  rule varchar(64) NOT NULL,
+  subject_type varchar(32) NOT NULL,
+  subject_id varchar(191) NOT NULL,
+  user_id bigint NOT NULL,
+  evidence varchar(1000) NOT NULL,
+  result varchar(32) NOT NULL,
+  detail varchar(1000) NOT NULL,
+  undo_of bigint NOT NULL DEFAULT 0,
+  undone_by bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (id)
+);
+CREATE INDEX IF NOT EXISTS idx_action_audit_at ON observer_action_audit (at);
+CREATE INDEX IF NOT EXISTS idx_action_audit_user ON observer_action_audit (user_id);

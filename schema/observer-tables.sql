@@ -115,3 +115,24 @@ CREATE TABLE IF NOT EXISTS `agg_rule_baselines` (
   `computed_at` bigint NOT NULL COMMENT 'the hour start the 7 days end at',
   PRIMARY KEY (`rule`, `subject`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
+-- undo is a row of its own (action enable_user, undo_of = the disable's id); the disable row gets undone_by.
+CREATE TABLE IF NOT EXISTS `observer_action_audit` (
+  `id` bigint NOT NULL,
+  `at` bigint NOT NULL COMMENT 'unix seconds',
+  `actor` varchar(191) NOT NULL COMMENT 'rule:<rule> or undo:<who>',
+  `action` varchar(32) NOT NULL COMMENT 'disable_user or enable_user',
+  `rule` varchar(64) NOT NULL,
+  `subject_type` varchar(32) NOT NULL,
+  `subject_id` varchar(191) NOT NULL,
+  `user_id` bigint NOT NULL,
+  `evidence` varchar(1000) NOT NULL COMMENT 'the alert name and summary',
+  `result` varchar(32) NOT NULL COMMENT 'done, dry_run, failed, allow_listed, over_hourly_cap, no_user',
+  `detail` varchar(1000) NOT NULL,
+  `undo_of` bigint NOT NULL DEFAULT 0,
+  `undone_by` bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  KEY `idx_action_audit_at` (`at`),
+  KEY `idx_action_audit_user` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

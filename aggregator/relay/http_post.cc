@@ -45,7 +45,8 @@ std::optional<Url> ParseUrl(const std::string& text) {
   return url;
 }
 
-HttpReply PostJson(const Url& url, const std::string& body, const PostSettings& settings) {
+HttpReply PostJson(const Url& url, const std::string& body, const PostSettings& settings,
+                   const std::vector<std::pair<std::string, std::string>>& headers) {
   const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   httplib::Client client(url.scheme + "://" + host + ":" + std::to_string(url.port));
   client.set_connection_timeout(3, 0);
@@ -56,7 +57,9 @@ HttpReply PostJson(const Url& url, const std::string& body, const PostSettings& 
   client.enable_server_certificate_verification(true);
 
   HttpReply reply;
-  httplib::Result result = client.Post(url.target, body, "application/json; charset=utf-8");
+  httplib::Headers extra;
+  for (const auto& [name, value] : headers) extra.emplace(name, value);
+  httplib::Result result = client.Post(url.target, extra, body, "application/json; charset=utf-8");
   if (!result) {
     reply.transport_error = httplib::to_string(result.error());
     return reply;

@@ -3,6 +3,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace aggregator::relay {
 
@@ -30,6 +32,8 @@ struct PostSettings {
 // POSTs body as application/json. Connect timeout 3 s, write and read 3.5 s each: an answer comes within about
 // 10 s. Alertmanager abandons a notification that outlives its context deadline and sends it again later, so a
 // hanging platform must turn into a quick 5xx, not a duplicate.
-HttpReply PostJson(const Url& url, const std::string& body, const PostSettings& settings);
+// headers: extra request headers (new-api's admin API wants Authorization and New-Api-User).
+HttpReply PostJson(const Url& url, const std::string& body, const PostSettings& settings,
+                   const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace aggregator::relay

@@ -55,11 +55,12 @@ route_case() {
   local receiver=$1; shift
   check "route: $* -> $receiver" quietly amtool config routes test --config.file="$AM_CONFIG" --verify.receivers="$receiver" "$@"
 }
+# Every risk hit also reaches the response actions' receiver (the aggregator acts only for rules ACTIONS_FILE enables).
 route_case watchdog alertname=Watchdog severity=none component=meta
-route_case chat alertname=RiskBurst severity=critical component=risk rule=burst subject_type=token subject_id=42
-route_case chat alertname=RiskMultiUserToken severity=warning component=risk rule=multi_user_token
-route_case chat alertname=RiskIpManyUsers severity=warning component=risk rule=ip_many_users
-route_case chat alertname=RiskBigRequest severity=warning component=risk rule=big_request
+route_case actions,chat alertname=RiskBurst severity=critical component=risk rule=burst subject_type=token subject_id=42
+route_case actions,chat alertname=RiskMultiUserToken severity=warning component=risk rule=multi_user_token
+route_case actions,chat alertname=RiskIpManyUsers severity=warning component=risk rule=ip_many_users
+route_case actions,chat alertname=RiskBigRequest severity=warning component=risk rule=big_request
 route_case chat alertname=NewapiExporterDown severity=critical component=exporter
 route_case chat alertname=NewapiAggregatorDown severity=critical component=aggregator
 route_case chat alertname=NewapiDatabaseDown severity=critical component=database job=newapi-exporter
@@ -74,7 +75,7 @@ route_case chat alertname=NewapiModelErrorRatioHigh severity=warning component=u
 route_case chat alertname=NewapiChannelAutoDisabled severity=warning component=usage channel=4 name=openai-main
 route_case chat alertname=NewapiChannelBalanceLow severity=warning component=usage channel=5 name=claude-backup
 for alert in "${alerts[@]}"; do
-  grep -q "^route_case chat alertname=$alert \|^route_case watchdog alertname=$alert " "$0" || fail "$alert has no route case in this test"
+  grep -q "^route_case \(actions,\)\?chat alertname=$alert \|^route_case watchdog alertname=$alert " "$0" || fail "$alert has no route case in this test"
 done
 # The commented routing examples, uncommented: critical alerts also to the on-call target, risk rules to the risk
 # team's target instead of the default one.
@@ -82,8 +83,8 @@ alertmanager_examples "$AM_CONFIG" >"$TEST_DIR/examples.yml"
 check "amtool check-config (the routing examples uncommented)" quietly amtool check-config "$TEST_DIR/examples.yml"
 AM_CONFIG=$TEST_DIR/examples.yml
 route_case oncall,chat alertname=NewapiDatabaseDown severity=critical component=database job=newapi-exporter
-route_case oncall,risk-team alertname=RiskBurst severity=critical component=risk rule=burst
-route_case risk-team alertname=RiskBigRequest severity=warning component=risk rule=big_request
+route_case actions,oncall,risk-team alertname=RiskBurst severity=critical component=risk rule=burst
+route_case actions,risk-team alertname=RiskBigRequest severity=warning component=risk rule=big_request
 route_case chat alertname=NewapiSpendSpike severity=warning component=usage
 AM_CONFIG=$REPO_ROOT/alertmanager/alertmanager.yml
 

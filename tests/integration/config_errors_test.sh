@@ -48,6 +48,18 @@ expect_config_error "aggregator logs DSN with a broken escape" "LOG_DSN_AGG" "s3
   env LOG_DSN_AGG='postgresql://newapi_agg:s3cr3t%zz@db/new-api-logs' "$AGGREGATOR"
 expect_config_error "aggregator bad port" "AGGREGATOR_PORT" "" env AGGREGATOR_PORT=-1 "$AGGREGATOR"
 expect_config_error "aggregator bad interval" "AGG_INTERVAL_SECONDS" "" env AGG_INTERVAL_SECONDS=never "$AGGREGATOR"
+printf 'rules:\n  burst: {disable_user: true, dry_run: false}\n' >"$TEST_DIR/actions-live.yaml"
+printf 'rules:\n  burst: {disable: true}\n' >"$TEST_DIR/actions-broken.yaml"
+expect_config_error "aggregator actions without RELAY_TOKEN" "ACTIONS_FILE is set but RELAY_TOKEN is empty" "" \
+  env ACTIONS_FILE="$TEST_DIR/actions-live.yaml" "$AGGREGATOR"
+expect_config_error "aggregator admin URL without its token" "NEWAPI_ADMIN_TOKEN" "" \
+  env NEWAPI_ADMIN_URL=http://new-api:3000 "$AGGREGATOR"
+expect_config_error "aggregator admin token without its URL" "NEWAPI_ADMIN_URL" "adm1n-t0ken" \
+  env NEWAPI_ADMIN_TOKEN=adm1n-t0ken "$AGGREGATOR"
+expect_config_error "aggregator live action without the admin API" "rules.burst: dry_run: false needs NEWAPI_ADMIN_URL" "" \
+  env RELAY_TOKEN=relay-token-0123456789 ACTIONS_FILE="$TEST_DIR/actions-live.yaml" "$AGGREGATOR"
+expect_config_error "aggregator broken actions file" "rules.burst: unknown key 'disable'" "" \
+  env RELAY_TOKEN=relay-token-0123456789 ACTIONS_FILE="$TEST_DIR/actions-broken.yaml" "$AGGREGATOR"
 expect_config_error "aggregator secret flag" "DB_PASS_AGG" "s3cr3t" "$AGGREGATOR" --db.password=s3cr3t
 expect_config_error "aggregator relay URL without scheme" "DINGTALK_WEBHOOK_URL" "T0KEN" \
   env DINGTALK_WEBHOOK_URL='oapi.dingtalk.com/robot/send?access_token=T0KEN' "$AGGREGATOR"

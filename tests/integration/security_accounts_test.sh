@@ -91,7 +91,7 @@ if [ "$ENGINE" = postgres ]; then
 else
   limits=$(db_sql "$DB" "SELECT CONCAT(User, '=', max_user_connections) FROM mysql.user WHERE User LIKE 'newapi\\_%' ORDER BY 1" | tr '\n' ' ')
 fi
-check "connection limits: $limits" test "$limits" = "newapi_agg=4 newapi_grafana=4 newapi_ro=10 "
+check "connection limits: $limits" test "$limits" = "newapi_agg=6 newapi_grafana=4 newapi_ro=10 "
 
 # Issue 16: the compose deployment's accounts command. A .env from scripts/compose-setup (new random passwords), its
 # accounts SQL run by an administrator: the three accounts then log in with .env's passwords, and only with them.
