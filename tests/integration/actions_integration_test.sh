@@ -186,6 +186,8 @@ check "... allow-listed user 9 (token 203) and token 204 are audited as such" te
 BLOCK_ID=$(audit id "action = 'block_token' AND subject_id = '201' AND result = 'done'")
 check "... chat says what was done and how to undo it" \
   bash -c "[[ \"\$(cat '$TEST_DIR/chat.jsonl')\" == *'blocked token 201 (user 21) for burst'*'scripts/undo-action $BLOCK_ID'* ]]"
+check "... in Chinese in the rendered text (ALERT_LANGUAGE zh, the default)" \
+  bash -c "jq -r '.body | fromjson | .text' '$TEST_DIR/chat.jsonl' | grep -q '已封禁令牌 201（用户 21），规则 burst'"
 check "a repeated notification adds nothing (one member, one line, one done row)" test \
   "$(post "$(alert burst token 201)")/$(members)/$(listed)/$(audit "COUNT(*)" "action = 'block_token' AND result = 'done'")" = \
   "200/$(hash_of 201)/$(hash_of 201)/1"
