@@ -123,6 +123,9 @@ check "... (already undone: still 6 calls)" test "$(calls)" = 6
 check "a wrong bearer token is refused with 401" test "$(RELAY_TOKEN=wrong-token-0123456789 post "$(alert burst token 101)")" = 401
 check "every outcome is a row of observer_action_audit" \
   test "$(db "SELECT COUNT(*) FROM observer_action_audit")" = 8
+echo "the audit of this run (id, actor, action, rule, subject, user, result, undo_of, undone_by):"
+db "SELECT id, actor, action, rule, CONCAT(subject_type, ' ', subject_id), user_id, result, undo_of, undone_by
+    FROM observer_action_audit ORDER BY id" | sed 's/^/  /'
 check "newapi_aggregator_actions_total counts the failure and the undo" test \
   "$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_actions_total{action="disable_user",result="failed"}')/$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_actions_total{action="enable_user",result="done"}')" = 1/1
 check "aggregator/metrics.md matches /metrics" "$REPO_ROOT/tests/integration/check_metrics_doc.sh" \
