@@ -236,7 +236,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     const int64_t to = std::min(from + options_.chunk_seconds, hour + kHourSeconds);
     const std::string sql = "SELECT " + std::string(observer::newapi::kLogColumns) +
                             " FROM logs WHERE created_at >= " + std::to_string(from) + " AND created_at < " +
-                            std::to_string(to) + " AND type IN (2, 5, 6)";
+                            std::to_string(to) + " AND " + observer::newapi::kUsageTypes.Sql();
     DbStatus status = db_.QueryEach(sql, [&](const observer::DbRowView& db_row) {
       rollup.Add(observer::newapi::LogRowFrom(db_row));
       ++*rows_read;

@@ -14,9 +14,12 @@
 #include "grants_sql.inc"
 #include "observer_tables_postgres_sql.inc"
 #include "observer/app.h"
+#include "observer/newapi/logs.h"
 
 namespace exporter {
 namespace {
+
+const std::string kConsumeRows = observer::newapi::LogTypes{observer::newapi::kLogConsume}.Sql();
 
 // Columns nobody reading analytics needs, which give access or leak content: the account must not read them.
 const std::pair<const char*, const char*> kSecretColumns[] = {
@@ -267,7 +270,7 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
 
   // LOG_SQL_DSN: usage in users but no consume rows in the logs read means new-api writes them elsewhere.
   observer::QueryResult consume, requests;
-  if (logs.Query("SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE type = 2 LIMIT 1) l", &consume).ok &&
+  if (logs.Query("SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE " + kConsumeRows + " LIMIT 1) l", &consume).ok &&
       main.Query("SELECT COALESCE(SUM(request_count), 0) FROM users", &requests).ok && !consume.rows.empty() &&
       !requests.rows.empty()) {
     const bool has_logs = observer::DbInt(consume.rows[0][0]) != 0;
@@ -284,7 +287,7 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
   // IP coverage over the last day: the IP rules only see users with record_ip_log on.
   observer::QueryResult ip;
   if (logs.Query("SELECT COUNT(DISTINCT user_id), COUNT(DISTINCT CASE WHEN ip <> '' THEN user_id END) FROM logs "
-                 "WHERE type = 2 AND created_at >= " + logs.dialect().UnixNow() + " - 86400",
+                 "WHERE " + kConsumeRows + " AND created_at >= " + logs.dialect().UnixNow() + " - 86400",
                &ip).ok &&
       !ip.rows.empty()) {
     const double users = observer::DbDouble(ip.rows[0][0]), with_ip = observer::DbDouble(ip.rows[0][1]);

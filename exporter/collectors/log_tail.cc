@@ -212,17 +212,8 @@ DbStatus LogTailCollector::LoadBaseline(observer::DbClient& db, bool* found) {
   }
   if (!status.ok) return status;
   // Applied only once every query has succeeded, so a failed start can be retried without counting twice.
-  for (const auto& row : totals.rows) {
-    auto number = [&row](size_t i) { return row[i] ? std::stoll(*row[i]) : 0LL; };
-    observer::newapi::UsageSums sums;
-    sums.reqs = number(4);
-    sums.errors = number(5);
-    sums.prompt_tokens = number(6);
-    sums.completion_tokens = number(7);
-    sums.cached_tokens = number(8);
-    sums.quota = number(9);
-    sums.refunded_quota = number(10);
-    usage_.AddBaseline(row[0].value_or(""), number(1), row[2].value_or(""), number(3) != 0, sums, quota_per_unit);
+  for (const observer::agg::BaselineRow& row : observer::agg::BaselineRowsFrom(totals)) {
+    usage_.AddBaseline(row.model_name, row.channel_id, row.group, row.is_stream, row.sums, quota_per_unit);
   }
   count_from_created_at_ = boundary;
   baseline_boundary_.Set(static_cast<double>(boundary));

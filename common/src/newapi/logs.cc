@@ -157,4 +157,15 @@ LogRow LogRowFrom(const DbRowView& r) {
   return row;
 }
 
+std::string LogTypes::Sql() const {
+  std::string list;
+  int count = 0;
+  for (int64_t type = 1; type < 32; ++type) {
+    if (!Has(type)) continue;
+    list += (list.empty() ? "" : ", ") + std::to_string(type);
+    ++count;
+  }
+  return count == 1 ? "type = " + list : "type IN (" + list + ")";
+}
+
 }  // namespace observer::newapi

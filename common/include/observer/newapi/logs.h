@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,26 @@ enum LogType : int64_t {
   kLogError = 5,
   kLogRefund = 6,
   kLogLogin = 7,
+};
+
+// A set of log types: the one form that both the C++ test of a row and the SQL condition on `logs` are written from.
+class LogTypes {
+ public:
+  constexpr LogTypes() = default;
+  constexpr LogTypes(std::initializer_list<LogType> types) {
+    for (LogType t : types) bits_ |= uint32_t{1} << t;
+  }
+  constexpr LogTypes operator|(LogTypes other) const {
+    LogTypes both = *this;
+    both.bits_ |= other.bits_;
+    return both;
+  }
+  constexpr bool Has(int64_t type) const { return type > 0 && type < 32 && ((bits_ >> type) & 1) != 0; }
+  // The same test on logs.type: "type = 2" or "type IN (2, 5, 7)".
+  std::string Sql() const;
+
+ private:
+  uint32_t bits_ = 0;
 };
 
 // The columns the observer reads, in LogRow order. Never `content` (free text) or `channel_name` (always NULL).
