@@ -96,19 +96,6 @@ ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::s
   return account;
 }
 
-std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<std::vector<std::string>>& rows) {
-  std::map<std::string, std::map<int, std::string>> keys;  // index name -> position -> column
-  for (const auto& r : rows) {
-    if (r.size() >= 3) keys[r[0]][std::stoi(r[1])] = r[2];
-  }
-  for (const auto& [name, columns] : keys) {
-    if (columns.size() >= 2 && columns.begin()->second == "created_at" && std::next(columns.begin())->second == "id") {
-      return "";
-    }
-  }
-  return dialect.AddIndexSql("logs", "idx_created_at_id", "created_at, id", keys.count("idx_created_at_id") > 0);
-}
-
 // The connection that reads a table: logs and the observer's tables live on the logs database.
 observer::DbClient& ConnectionFor(const Grant& g, observer::DbClient& main, observer::DbClient& logs) {
   return g.database == "@DB_NAME@" ? main : logs;
@@ -254,9 +241,7 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
   // Indexes of logs.
   observer::QueryResult index_rows;
   if (observer::DbStatus s = logs.Query(logs.dialect().IndexColumnsSql("", "logs"), &index_rows); s.ok) {
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& r : index_rows.rows) rows.push_back({r[0].value_or(""), r[1].value_or("0"), r[2].value_or("")});
-    const std::string advice = LogsIndexAdvice(logs.dialect(), rows);
+    const std::string advice = observer::newapi::LogsIndexAdvice(logs.dialect(), index_rows);
     if (advice.empty()) {
       items.push_back({CheckItem::kOk, "indexes", "logs has an index on (created_at, id): time-range reads are cheap"});
     } else {

@@ -70,6 +70,11 @@ struct LogRow {
   bool other_valid = true;       // false when `other` was not empty and not a JSON object
 };
 
+// The fix when `logs` has no index starting with (created_at, id) (upgraded installs keep the old (id, created_at)
+// order), from the rows of Dialect::IndexColumnsSql (index name, position in the index, column): "" when the index
+// is there, else the statements that add it. The tailer warns with it at start, --check reports it.
+std::string LogsIndexAdvice(const Dialect& dialect, const QueryResult& index_rows);
+
 // Builds a row from a result row selected with kLogColumns; NULLs become 0 / "" (old rows predate columns).
 LogRow LogRowFrom(const DbRowView& row);
 
