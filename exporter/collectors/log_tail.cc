@@ -22,14 +22,6 @@ int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-prometheus::Gauge& SelfGauge(prometheus::Registry& registry, const char* name, const char* help) {
-  return prometheus::BuildGauge().Name(Name("exporter", name)).Help(help).Register(registry).Add({});
-}
-
-prometheus::Counter& SelfCounter(prometheus::Registry& registry, const char* name, const char* help) {
-  return prometheus::BuildCounter().Name(Name("exporter", name)).Help(help).Register(registry).Add({});
-}
-
 }  // namespace
 
 class LogTailCollector::Lag : public prometheus::Collectable {
@@ -61,32 +53,33 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
       coverage_(options.coverage_window_minutes, snapshots, facts),
       facts_(facts),
       lag_(std::make_shared<Lag>()),
-      start_id_(SelfGauge(
-          registry, "tail_start_id",
+      start_id_(observer::metrics::RegisterGauge(
+          registry, "exporter", "tail_start_id",
           "The logs id the tailer started after (by default the end of the table at start).")),
-      last_id_(SelfGauge(
-          registry, "tail_last_id",
+      last_id_(observer::metrics::RegisterGauge(
+          registry, "exporter", "tail_last_id",
           "The tail cursor: the highest logs id read.")),
-      holes_(SelfGauge(
-          registry, "tail_holes",
+      holes_(observer::metrics::RegisterGauge(
+          registry, "exporter", "tail_holes",
           "Ids below the cursor not seen yet, re-checked until the grace period ends.")),
-      rows_read_(SelfCounter(
-          registry, "rows_read_total",
+      rows_read_(observer::metrics::RegisterCounter(
+          registry, "exporter", "rows_read_total",
           "Rows of logs read and counted by the tailer.")),
-      late_rows_(SelfCounter(
-          registry, "tail_late_rows_total",
+      late_rows_(observer::metrics::RegisterCounter(
+          registry, "exporter", "tail_late_rows_total",
           "Rows found when a hole was re-checked (committed late).")),
-      holes_expired_(SelfCounter(
-          registry, "tail_holes_expired_total",
+      holes_expired_(observer::metrics::RegisterCounter(
+          registry, "exporter", "tail_holes_expired_total",
           "Holes given up after the grace period (rolled-back inserts, or rows committed later still).")),
-      untracked_ids_(SelfGauge(
-          registry, "tail_untracked_ids",
+      untracked_ids_(observer::metrics::RegisterGauge(
+          registry, "exporter", "tail_untracked_ids",
           "Ids in gaps too wide to track as holes (never re-checked).")),
-      baseline_info_(prometheus::BuildGauge().Name(Name("exporter", "baseline_info")).Help(
+      baseline_info_(observer::metrics::RegisterGauges(
+          registry, "exporter", "baseline_info",
           "Where the usage counters started, always 1: agg_usage_hourly (all-time totals), tail (the end of logs: no "
-          "aggregate table yet) or start_id (TAIL_START_ID).").Register(registry)),
-      baseline_boundary_(SelfGauge(
-          registry, "baseline_boundary_timestamp_seconds",
+          "aggregate table yet) or start_id (TAIL_START_ID).")),
+      baseline_boundary_(observer::metrics::RegisterGauge(
+          registry, "exporter", "baseline_boundary_timestamp_seconds",
           "Rows created before this time came from agg_usage_hourly; 0 without a baseline.")) {}
 
 std::shared_ptr<prometheus::Collectable> LogTailCollector::lag_collectable() const { return lag_; }

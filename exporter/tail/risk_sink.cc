@@ -14,10 +14,9 @@ RiskSink::RiskSink(prometheus::Registry& registry, std::shared_ptr<observer::met
     : rules_(thresholds, allow),
       snapshots_(std::move(snapshots)),
       max_hits_per_rule_(max_hits_per_rule),
-      hits_(prometheus::BuildCounter()
-                .Name(observer::metrics::Name("", "anomaly_hits_total"))
-                .Help("Times a risk rule started firing for a subject (each hit is also logged once).")
-                .Register(registry)) {
+      hits_(observer::metrics::RegisterCounters(
+          registry, "", "anomaly_hits_total",
+          "Times a risk rule started firing for a subject (each hit is also logged once).")) {
   for (observer::rules::Rule rule : observer::rules::kAllRules) hits_.Add({{"rule", RuleName(rule)}});
 }
 

@@ -8,10 +8,9 @@ namespace exporter::tail {
 UsageSink::UsageSink(prometheus::Registry& registry, LabelLimits labels, const LiveFacts& facts)
     : usage_(registry, labels),
       facts_(facts),
-      folded_(prometheus::BuildGauge()
-                  .Name(observer::metrics::Name("exporter", "label_values_folded"))
-                  .Help("Distinct label values folded into 'other' by the cardinality cap, by label.")
-                  .Register(registry)) {}
+      folded_(observer::metrics::RegisterGauges(
+          registry, "exporter", "label_values_folded",
+          "Distinct label values folded into 'other' by the cardinality cap, by label.")) {}
 
 void UsageSink::Observe(const observer::newapi::LogRow& row, int64_t) { usage_.Observe(row, facts_.quota_per_unit.load()); }
 
