@@ -17,15 +17,6 @@ namespace aggregator {
 namespace {
 
 using observer::DbStatus;
-using observer::metrics::Name;
-
-prometheus::Gauge& Gauge(prometheus::Registry& registry, const char* name, const char* help) {
-  return prometheus::BuildGauge().Name(Name("aggregator", name)).Help(help).Register(registry).Add({});
-}
-
-prometheus::Counter& Counter(prometheus::Registry& registry, const char* name, const char* help) {
-  return prometheus::BuildCounter().Name(Name("aggregator", name)).Help(help).Register(registry).Add({});
-}
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -37,14 +28,27 @@ HourlyJob::HourlyJob(observer::DbOptions db, HourlyJobOptions options, prometheu
     : db_(std::move(db)),
       options_(options),
       tables_(db_.dialect(), options_.agg_database),
-      lock_gauge_(Gauge(registry, "lock_held", "1 while this aggregator holds the writer lock (one writer at a time).")),
-      last_success_(Gauge(registry, "last_success_timestamp_seconds", "When the last aggregation pass finished.")),
-      run_duration_(Gauge(registry, "run_duration_seconds", "Time the last aggregation pass took.")),
-      finalized_until_(Gauge(registry, "finalized_until_timestamp_seconds",
-                             "Every hour before this time is final in agg_usage_hourly.")),
-      hours_recomputed_(Counter(registry, "hours_recomputed_total", "Hours of agg_usage_hourly recomputed from logs.")),
-      rows_upserted_(Counter(registry, "rows_upserted_total", "agg_usage_hourly rows written.")),
-      rows_read_(Counter(registry, "logs_rows_read_total", "logs rows read by the aggregation.")) {}
+      lock_gauge_(observer::metrics::RegisterGauge(
+          registry, "aggregator", "lock_held",
+          "1 while this aggregator holds the writer lock (one writer at a time).")),
+      last_success_(observer::metrics::RegisterGauge(
+          registry, "aggregator", "last_success_timestamp_seconds",
+          "When the last aggregation pass finished.")),
+      run_duration_(observer::metrics::RegisterGauge(
+          registry, "aggregator", "run_duration_seconds",
+          "Time the last aggregation pass took.")),
+      finalized_until_(observer::metrics::RegisterGauge(
+          registry, "aggregator", "finalized_until_timestamp_seconds",
+          "Every hour before this time is final in agg_usage_hourly.")),
+      hours_recomputed_(observer::metrics::RegisterCounter(
+          registry, "aggregator", "hours_recomputed_total",
+          "Hours of agg_usage_hourly recomputed from logs.")),
+      rows_upserted_(observer::metrics::RegisterCounter(
+          registry, "aggregator", "rows_upserted_total",
+          "agg_usage_hourly rows written.")),
+      rows_read_(observer::metrics::RegisterCounter(
+          registry, "aggregator", "logs_rows_read_total",
+          "logs rows read by the aggregation.")) {}
 
 std::string HourlyJob::LockName() const { return "newapi-observer.aggregator." + tables_.database(); }
 
@@ -236,7 +240,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     const int64_t to = std::min(from + options_.chunk_seconds, hour + kHourSeconds);
     const std::string sql = "SELECT " + std::string(observer::newapi::kLogColumns) +
                             " FROM logs WHERE created_at >= " + std::to_string(from) + " AND created_at < " +
-                            std::to_string(to) + " AND type IN (2, 5, 6)";
+                            std::to_string(to) + " AND " + observer::newapi::kUsageTypes.Sql();
     DbStatus status = db_.QueryEach(sql, [&](const observer::DbRowView& db_row) {
       rollup.Add(observer::newapi::LogRowFrom(db_row));
       ++*rows_read;

@@ -47,14 +47,11 @@ std::vector<std::string> HourlyRollup::UpsertStatements(
   for (const auto* entry : sorted) {
     const HourKey& k = entry->first;
     const observer::newapi::UsageSums& s = entry->second;
-    if (in_statement == 0) sql = "INSERT INTO " + table + " (" + std::string(observer::agg::kUpsertColumns) + ") VALUES ";
+    if (in_statement == 0) sql = "INSERT INTO " + table + " (" + observer::agg::UsageColumns() + ") VALUES ";
     else sql += ",";
     sql += "(" + std::to_string(k.hour) + "," + std::to_string(k.user_id) + "," + std::to_string(k.token_id) + "," +
            quote(k.model_name) + "," + std::to_string(k.channel_id) + "," + quote(k.group) + "," +
-           (k.is_stream ? "1" : "0") + "," + std::to_string(s.reqs) + "," + std::to_string(s.errors) + "," +
-           std::to_string(s.prompt_tokens) + "," + std::to_string(s.completion_tokens) + "," +
-           std::to_string(s.cached_tokens) + "," + std::to_string(s.quota) + "," + std::to_string(s.refunded_quota) +
-           "," + std::to_string(s.use_time_sum) + "," + std::to_string(s.use_time_max) + ")";
+           (k.is_stream ? "1" : "0") + "," + observer::agg::MeasureValues(s) + ")";
     if (++in_statement == batch) {
       statements.push_back(sql + std::string(upsert_clause));
       in_statement = 0;

@@ -2,14 +2,12 @@
 // the HTTP server with the chat relay's and the response actions' routes.
 #include <prometheus/gauge.h>
 
-#include <condition_variable>
 #include <ctime>
 #include <iostream>
-#include <mutex>
-#include <thread>
 
 #include "hourly_job.h"
 #include "observer/app.h"
+#include "observer/background_loop.h"
 #include "observer/backoff.h"
 #include "observer/build_info.h"
 #include "observer/log.h"
@@ -22,57 +20,36 @@ namespace {
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-// Runs the job every interval until stopped; a standby aggregator retries the lock more often, a failure backs off.
-class JobLoop {
+// One pass of the job; returns the wait before the next: the interval, a shorter retry of the writer lock on a
+// standby aggregator, a backoff after a failure.
+class JobStep {
  public:
-  JobLoop(aggregator::HourlyJob& job, const aggregator::AggregatorOptions& options) : job_(job), options_(options) {}
-  void Start() { thread_ = std::thread([this] { Run(); }); }
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
+  JobStep(aggregator::HourlyJob& job, const aggregator::AggregatorOptions& options) : job_(job), options_(options) {}
+
+  std::chrono::milliseconds operator()() {
+    aggregator::RunOutcome outcome = aggregator::RunOutcome::kDone;
+    observer::DbStatus status;
+    try {
+      status = job_.RunOnce(Now(), &outcome);
+    } catch (const std::exception& e) {
+      status = observer::DbStatus::Failure(observer::DbError::kOther, std::string("unexpected error: ") + e.what());
     }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    if (!status.ok) {
+      observer::log::Warn("aggregation pass failed", {{"code", status.code}, {"error", status.message}});
+      return backoff_.Next();
+    }
+    backoff_.Reset();
+    const bool standby = outcome == aggregator::RunOutcome::kStandby;
+    if (standby && !was_standby_) observer::log::Info("another aggregator holds the writer lock; standing by");
+    was_standby_ = standby;
+    return std::chrono::seconds(standby ? options_.standby_retry_seconds : options_.interval_seconds);
   }
 
  private:
-  void Run() {
-    observer::Backoff backoff(std::chrono::seconds(1), std::chrono::seconds(60));
-    bool was_standby = false;
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      aggregator::RunOutcome outcome = aggregator::RunOutcome::kDone;
-      observer::DbStatus status;
-      try {
-        status = job_.RunOnce(Now(), &outcome);
-      } catch (const std::exception& e) {
-        status = observer::DbStatus::Failure(observer::DbError::kOther, std::string("unexpected error: ") + e.what());
-      }
-      std::chrono::milliseconds wait = std::chrono::seconds(options_.interval_seconds);
-      if (!status.ok) {
-        observer::log::Warn("aggregation pass failed", {{"code", status.code}, {"error", status.message}});
-        wait = backoff.Next();
-      } else {
-        backoff.Reset();
-        if (outcome == aggregator::RunOutcome::kStandby) {
-          if (!was_standby) observer::log::Info("another aggregator holds the writer lock; standing by");
-          wait = std::chrono::seconds(options_.standby_retry_seconds);
-        }
-        was_standby = outcome == aggregator::RunOutcome::kStandby;
-      }
-      lock.lock();
-      wake_.wait_for(lock, wait, [this] { return stopping_; });
-    }
-  }
-
   aggregator::HourlyJob& job_;
   const aggregator::AggregatorOptions& options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  observer::Backoff backoff_{std::chrono::seconds(1), std::chrono::seconds(60)};
+  bool was_standby_ = false;
 };
 
 }  // namespace
@@ -104,11 +81,9 @@ int main(int argc, char** argv) {
   }
 
   observer::metrics::AddBuildInfo(*registry, "aggregator");
-  prometheus::Gauge& db_up = prometheus::BuildGauge()
-                                 .Name(observer::metrics::Name("aggregator", "db_up"))
-                                 .Help("1 when the last check of the aggregator's database connection succeeded.")
-                                 .Register(*registry)
-                                 .Add({});
+  prometheus::Gauge& db_up = observer::metrics::RegisterGauge(
+      *registry, "aggregator", "db_up",
+      "1 when the last check of the aggregator's database connection succeeded.");
   observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
                          std::chrono::seconds(10), db_up);
   observer::HttpServer http("aggregator", registry, options.web);
@@ -127,8 +102,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   actions.AddRoutes(http);
-  JobLoop loop(job, options);
-  loop.Start();
+  observer::BackgroundLoop loop;
+  loop.Start(JobStep(job, options));
   const int code = observer::ServeUntilTerminated(http, options.web.listen, db, [&relay, &actions] {
     relay.Reload();
     if (std::string error = actions.Reload(); !error.empty()) {

@@ -14,9 +14,12 @@
 #include "grants_sql.inc"
 #include "observer_tables_postgres_sql.inc"
 #include "observer/app.h"
+#include "observer/newapi/logs.h"
 
 namespace exporter {
 namespace {
+
+const std::string kConsumeRows = observer::newapi::LogTypes{observer::newapi::kLogConsume}.Sql();
 
 // Columns nobody reading analytics needs, which give access or leak content: the account must not read them.
 const std::pair<const char*, const char*> kSecretColumns[] = {
@@ -91,19 +94,6 @@ ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::s
   static const std::regex kLimit(R"(newapi_ro\b[^;]*(MAX_USER_CONNECTIONS|CONNECTION LIMIT)\s+(\d+))");
   if (std::smatch m; std::regex_search(statements, m, kLimit)) account.connection_limit = std::stoi(m[2]);
   return account;
-}
-
-std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<std::vector<std::string>>& rows) {
-  std::map<std::string, std::map<int, std::string>> keys;  // index name -> position -> column
-  for (const auto& r : rows) {
-    if (r.size() >= 3) keys[r[0]][std::stoi(r[1])] = r[2];
-  }
-  for (const auto& [name, columns] : keys) {
-    if (columns.size() >= 2 && columns.begin()->second == "created_at" && std::next(columns.begin())->second == "id") {
-      return "";
-    }
-  }
-  return dialect.AddIndexSql("logs", "idx_created_at_id", "created_at, id", keys.count("idx_created_at_id") > 0);
 }
 
 // The connection that reads a table: logs and the observer's tables live on the logs database.
@@ -251,9 +241,7 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
   // Indexes of logs.
   observer::QueryResult index_rows;
   if (observer::DbStatus s = logs.Query(logs.dialect().IndexColumnsSql("", "logs"), &index_rows); s.ok) {
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& r : index_rows.rows) rows.push_back({r[0].value_or(""), r[1].value_or("0"), r[2].value_or("")});
-    const std::string advice = LogsIndexAdvice(logs.dialect(), rows);
+    const std::string advice = observer::newapi::LogsIndexAdvice(logs.dialect(), index_rows);
     if (advice.empty()) {
       items.push_back({CheckItem::kOk, "indexes", "logs has an index on (created_at, id): time-range reads are cheap"});
     } else {
@@ -267,7 +255,7 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
 
   // LOG_SQL_DSN: usage in users but no consume rows in the logs read means new-api writes them elsewhere.
   observer::QueryResult consume, requests;
-  if (logs.Query("SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE type = 2 LIMIT 1) l", &consume).ok &&
+  if (logs.Query("SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE " + kConsumeRows + " LIMIT 1) l", &consume).ok &&
       main.Query("SELECT COALESCE(SUM(request_count), 0) FROM users", &requests).ok && !consume.rows.empty() &&
       !requests.rows.empty()) {
     const bool has_logs = observer::DbInt(consume.rows[0][0]) != 0;
@@ -284,7 +272,7 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
   // IP coverage over the last day: the IP rules only see users with record_ip_log on.
   observer::QueryResult ip;
   if (logs.Query("SELECT COUNT(DISTINCT user_id), COUNT(DISTINCT CASE WHEN ip <> '' THEN user_id END) FROM logs "
-                 "WHERE type = 2 AND created_at >= " + logs.dialect().UnixNow() + " - 86400",
+                 "WHERE " + kConsumeRows + " AND created_at >= " + logs.dialect().UnixNow() + " - 86400",
                &ip).ok &&
       !ip.rows.empty()) {
     const double users = observer::DbDouble(ip.rows[0][0]), with_ip = observer::DbDouble(ip.rows[0][1]);

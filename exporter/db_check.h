@@ -35,10 +35,6 @@ struct ExporterAccount {
 ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::string& grants_logs_sql,
                                      const std::string& observer_tables_sql);
 
-// The index advice for `logs` from Dialect::IndexColumnsSql rows (index name, position in the index, column): "" when
-// (created_at, id) is there, else the statements that fix it.
-std::string LogsIndexAdvice(const observer::Dialect& dialect, const std::vector<std::vector<std::string>>& index_rows);
-
 // The database connections a running exporter holds on its main database's account, and how they add up.
 struct ExporterConnections {
   int count = 0;

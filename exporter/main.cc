@@ -49,11 +49,9 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto snapshots = std::make_shared<observer::metrics::SnapshotCollectable>();
   observer::metrics::AddBuildInfo(*registry, "exporter");
-  prometheus::Gauge& db_up = prometheus::BuildGauge()
-                                 .Name(observer::metrics::Name("exporter", "db_up"))
-                                 .Help("1 when the last check of the new-api database connection succeeded.")
-                                 .Register(*registry)
-                                 .Add({});
+  prometheus::Gauge& db_up = observer::metrics::RegisterGauge(
+      *registry, "exporter", "db_up",
+      "1 when the last check of the new-api database connection succeeded.");
   observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
                          std::chrono::seconds(10), db_up);
   observer::HttpServer http("exporter", registry, options.web);

@@ -138,12 +138,12 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   rules.big_request_sigma = config.GetDouble("risk.big-request-sigma", 0.5, 100);
   options.rules.allow = ParseAllowList(config);
   options.rules_file = config.GetString("risk.rules-file");
-  options.tail.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
+  options.tail.reader.batch_size = static_cast<int>(config.GetInt("tail.batch-size", 1, 100000));
   options.tail.poll_interval = std::chrono::milliseconds(config.GetInt("tail.poll-interval", 100, 60000));
   options.tail.agg_database = observer::AggContainerFrom(config, options.logs_db);
   options.tail.start_id = config.GetInt("tail.start-id", -1, INT64_MAX);
-  options.tail.cursor.grace_seconds = config.GetInt("tail.grace", 1, 3600);
-  options.tail.cursor.max_holes = static_cast<size_t>(config.GetInt("tail.max-holes", 0, 10000000));
+  options.tail.reader.cursor.grace_seconds = config.GetInt("tail.grace", 1, 3600);
+  options.tail.reader.cursor.max_holes = static_cast<size_t>(config.GetInt("tail.max-holes", 0, 10000000));
   options.tail.top_k = static_cast<size_t>(config.GetInt("top.k", 1, 1000));
   options.tail.top_window_minutes = static_cast<int>(config.GetInt("top.window", 1, 1440));
   options.tail.labels.models = static_cast<size_t>(config.GetInt("labels.max-models", 1, 100000));

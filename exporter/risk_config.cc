@@ -126,16 +126,12 @@ RiskConfig::RiskConfig(RuleSet from_environment, std::string file, prometheus::R
     : from_environment_(std::move(from_environment)),
       file_(std::move(file)),
       current_(std::make_shared<RuleSet>(from_environment_)),
-      last_reload_successful_(prometheus::BuildGauge()
-                                  .Name(observer::metrics::Name("exporter", "config_last_reload_successful"))
-                                  .Help("1 when the last load of the rules file succeeded (0: the previous rules run).")
-                                  .Register(registry)
-                                  .Add({})),
-      last_reload_success_time_(prometheus::BuildGauge()
-                                    .Name(observer::metrics::Name("exporter", "config_last_reload_success_timestamp_seconds"))
-                                    .Help("Unix time of the last successful load of the risk rules.")
-                                    .Register(registry)
-                                    .Add({})) {
+      last_reload_successful_(observer::metrics::RegisterGauge(
+          registry, "exporter", "config_last_reload_successful",
+          "1 when the last load of the rules file succeeded (0: the previous rules run).")),
+      last_reload_success_time_(observer::metrics::RegisterGauge(
+          registry, "exporter", "config_last_reload_success_timestamp_seconds",
+          "Unix time of the last successful load of the risk rules.")) {
   last_reload_successful_.Set(1);
   last_reload_success_time_.Set(static_cast<double>(std::time(nullptr)));
 }

@@ -7,18 +7,8 @@
 namespace exporter {
 namespace {
 
-using observer::metrics::Name;
 using observer::newapi::LogRow;
 
-prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& registry, const std::string& name,
-                                                       const std::string& help) {
-  return prometheus::BuildCounter().Name(Name("", name)).Help(help).Register(registry);
-}
-
-prometheus::Family<prometheus::Histogram>& HistogramFamily(prometheus::Registry& registry, const std::string& name,
-                                                           const std::string& help) {
-  return prometheus::BuildHistogram().Name(Name("", name)).Help(help).Register(registry);
-}
 
 const prometheus::Histogram::BucketBoundaries kDurationBuckets = {1, 2, 5, 10, 20, 30, 60, 120, 300};
 const prometheus::Histogram::BucketBoundaries kFirstTokenBuckets = {0.25, 0.5, 1, 2, 4, 8, 16, 32};
@@ -31,19 +21,33 @@ UsageMetrics::UsageMetrics(prometheus::Registry& registry, LabelLimits limits)
     : models_(limits.models),
       channels_(limits.channels),
       groups_(limits.groups),
-      requests_(CounterFamily(registry, "requests_total",
-                              "Relay requests logged by new-api (consume and error rows).")),
-      errors_(CounterFamily(registry, "request_errors_total", "Relay requests that failed on a channel (error rows).")),
-      tokens_(CounterFamily(registry, "tokens_total",
-                            "Tokens billed: prompt, completion, and cached (the cached part of prompt).")),
-      quota_(CounterFamily(registry, "quota_used_total", "Quota units charged by consume rows.")),
-      spend_(CounterFamily(registry, "spend_usd_total", "Quota charged by consume rows in USD (quota / QuotaPerUnit).")),
-      refunded_(CounterFamily(registry, "quota_refunded_total", "Quota units given back by refund rows.")),
-      duration_(HistogramFamily(registry, "request_duration_seconds",
-                                "Whole-request duration of consume rows (logs.use_time, whole seconds).")),
-      first_token_(HistogramFamily(registry, "first_token_seconds",
-                                   "First-token latency of consume rows that record it (other.frt).")),
-      size_(HistogramFamily(registry, "request_size_tokens", "Prompt plus completion tokens per consume row.")) {}
+      requests_(observer::metrics::RegisterCounters(
+          registry, "", "requests_total",
+          "Relay requests logged by new-api (consume and error rows).")),
+      errors_(observer::metrics::RegisterCounters(
+          registry, "", "request_errors_total",
+          "Relay requests that failed on a channel (error rows).")),
+      tokens_(observer::metrics::RegisterCounters(
+          registry, "", "tokens_total",
+          "Tokens billed: prompt, completion, and cached (the cached part of prompt).")),
+      quota_(observer::metrics::RegisterCounters(
+          registry, "", "quota_used_total",
+          "Quota units charged by consume rows.")),
+      spend_(observer::metrics::RegisterCounters(
+          registry, "", "spend_usd_total",
+          "Quota charged by consume rows in USD (quota / QuotaPerUnit).")),
+      refunded_(observer::metrics::RegisterCounters(
+          registry, "", "quota_refunded_total",
+          "Quota units given back by refund rows.")),
+      duration_(observer::metrics::RegisterHistograms(
+          registry, "", "request_duration_seconds",
+          "Whole-request duration of consume rows (logs.use_time, whole seconds).")),
+      first_token_(observer::metrics::RegisterHistograms(
+          registry, "", "first_token_seconds",
+          "First-token latency of consume rows that record it (other.frt).")),
+      size_(observer::metrics::RegisterHistograms(
+          registry, "", "request_size_tokens",
+          "Prompt plus completion tokens per consume row.")) {}
 
 UsageMetrics::Series& UsageMetrics::SeriesFor(const std::string& raw_model, int64_t raw_channel,
                                               const std::string& raw_group, bool stream) {

@@ -185,11 +185,10 @@ ActionService::ActionService(ActionsOptions options, const observer::DbOptions& 
                   .undo_hint = "scripts/undo-action"},
                  audit_, admin_, [this](int64_t token_id) { return audit_.UserOfToken(token_id); }) {
   responder_.UseBlocklist(blocklist_, [this](int64_t token_id) { return ReadTokenKey(token_id); });
-  outcomes_ = &prometheus::BuildCounter()
-                   .Name(observer::metrics::Name("aggregator", "actions_total"))
-                   .Help("Response actions by action (disable_user, enable_user, block_token, unblock_token) and "
-                         "result (done, dry_run, failed, allow_listed, over_hourly_cap, already_active, ...).")
-                   .Register(registry);
+  outcomes_ = &observer::metrics::RegisterCounters(
+      registry, "aggregator", "actions_total",
+      "Response actions by action (disable_user, enable_user, block_token, unblock_token) and result (done, dry_run, "
+      "failed, allow_listed, over_hourly_cap, already_active, ...).");
 }
 
 void ActionService::Count(const Outcome& outcome) {

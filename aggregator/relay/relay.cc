@@ -140,57 +140,41 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
   for (auto& [name, target] : options_.targets) {
     if (target.platform.empty()) target.platform = name;
   }
-  using observer::metrics::Name;
-  deliveries_ = &prometheus::BuildCounter()
-                     .Name(Name("aggregator", "relay_deliveries_total"))
-                     .Help("Alertmanager notifications relayed to chat, by target, platform and outcome (delivered, "
-                           "transient_failure, permanent_failure, not_configured: the default target with no robot).")
-                     .Register(registry);
-  rate_limited_ = &prometheus::BuildCounter()
-                       .Name(Name("aggregator", "relay_rate_limited_total"))
-                       .Help("Notifications not sent because the robot's rate limit was reached (answered 503).")
-                       .Register(registry);
-  invalid_payloads_ = &prometheus::BuildCounter()
-                           .Name(Name("aggregator", "relay_invalid_payloads_total"))
-                           .Help("Relay requests whose body was not an Alertmanager webhook payload (answered 400, or "
-                                 "415 when not sent as application/json), by target.")
-                           .Register(registry);
-  alerts_omitted_ = &prometheus::BuildCounter()
-                         .Name(Name("aggregator", "relay_alerts_omitted_total"))
-                         .Help("Alerts left out of chat messages for lack of room (the message says how many).")
-                         .Register(registry);
-  mention_failures_ = &prometheus::BuildCounter()
-                           .Name(Name("aggregator", "relay_mention_failures_total"))
-                           .Help("WeCom mention messages (sent after the alert message) that were not delivered.")
-                           .Register(registry);
-  duration_ = &prometheus::BuildHistogram()
-                   .Name(Name("aggregator", "relay_delivery_duration_seconds"))
-                   .Help("Time to send one notification to the platform and read its answer.")
-                   .Register(registry);
-  configured_ = &prometheus::BuildGauge()
-                     .Name(Name("aggregator", "relay_target_configured"))
-                     .Help("1 for each chat target Alertmanager may post to (/relay/<target>).")
-                     .Register(registry);
-  unauthorized_ = &prometheus::BuildCounter()
-                       .Name(Name("aggregator", "relay_unauthorized_total"))
-                       .Help("Relay requests refused for a missing or wrong RELAY_TOKEN bearer token (answered 401).")
-                       .Register(registry)
-                       .Add({});
-  unknown_target_ = &prometheus::BuildCounter()
-                         .Name(Name("aggregator", "relay_unknown_target_total"))
-                         .Help("Relay requests to a target that is not configured (answered 404).")
-                         .Register(registry)
-                         .Add({});
-  last_reload_successful_ = &prometheus::BuildGauge()
-                                 .Name(Name("aggregator", "relay_config_last_reload_successful"))
-                                 .Help("1 when the last load of CHAT_TARGETS_FILE succeeded (0: the previous targets run).")
-                                 .Register(registry)
-                                 .Add({});
-  last_reload_success_time_ = &prometheus::BuildGauge()
-                                   .Name(Name("aggregator", "relay_config_last_reload_success_timestamp_seconds"))
-                                   .Help("Unix time of the last successful load of the chat targets.")
-                                   .Register(registry)
-                                   .Add({});
+  deliveries_ = &observer::metrics::RegisterCounters(
+      registry, "aggregator", "relay_deliveries_total",
+      "Alertmanager notifications relayed to chat, by target, platform and outcome (delivered, transient_failure, "
+      "permanent_failure, not_configured: the default target with no robot).");
+  rate_limited_ = &observer::metrics::RegisterCounters(
+      registry, "aggregator", "relay_rate_limited_total",
+      "Notifications not sent because the robot's rate limit was reached (answered 503).");
+  invalid_payloads_ = &observer::metrics::RegisterCounters(
+      registry, "aggregator", "relay_invalid_payloads_total",
+      "Relay requests whose body was not an Alertmanager webhook payload (answered 400, or 415 when not sent as "
+      "application/json), by target.");
+  alerts_omitted_ = &observer::metrics::RegisterCounters(
+      registry, "aggregator", "relay_alerts_omitted_total",
+      "Alerts left out of chat messages for lack of room (the message says how many).");
+  mention_failures_ = &observer::metrics::RegisterCounters(
+      registry, "aggregator", "relay_mention_failures_total",
+      "WeCom mention messages (sent after the alert message) that were not delivered.");
+  duration_ = &observer::metrics::RegisterHistograms(
+      registry, "aggregator", "relay_delivery_duration_seconds",
+      "Time to send one notification to the platform and read its answer.");
+  configured_ = &observer::metrics::RegisterGauges(
+      registry, "aggregator", "relay_target_configured",
+      "1 for each chat target Alertmanager may post to (/relay/<target>).");
+  unauthorized_ = &observer::metrics::RegisterCounter(
+      registry, "aggregator", "relay_unauthorized_total",
+      "Relay requests refused for a missing or wrong RELAY_TOKEN bearer token (answered 401).");
+  unknown_target_ = &observer::metrics::RegisterCounter(
+      registry, "aggregator", "relay_unknown_target_total",
+      "Relay requests to a target that is not configured (answered 404).");
+  last_reload_successful_ = &observer::metrics::RegisterGauge(
+      registry, "aggregator", "relay_config_last_reload_successful",
+      "1 when the last load of CHAT_TARGETS_FILE succeeded (0: the previous targets run).");
+  last_reload_success_time_ = &observer::metrics::RegisterGauge(
+      registry, "aggregator", "relay_config_last_reload_success_timestamp_seconds",
+      "Unix time of the last successful load of the chat targets.");
   Install({});  // the environment's targets cannot collide with an empty file
   last_reload_successful_->Set(1);
   last_reload_success_time_->Set(static_cast<double>(std::time(nullptr)));

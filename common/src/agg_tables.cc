@@ -6,23 +6,47 @@ namespace {
 
 std::string Str(int64_t v) { return std::to_string(v); }
 
-// The measures of a usage row, summed over the rows a rollup key covers.
-constexpr std::string_view kSumMeasures =
-    "SUM(reqs), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached_tokens), SUM(quota), "
-    "SUM(refunded_quota), SUM(use_time_sum), MAX(use_time_max)";
-const std::vector<std::string> kMeasureList = {"reqs",  "errors",         "prompt_tokens", "completion_tokens", "cached_tokens",
-                                               "quota", "refunded_quota", "use_time_sum",  "use_time_max"};
-constexpr std::string_view kMeasureColumns =
-    "reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max";
+// The measures of a usage row, summed (or the largest taken) over the rows a rollup key covers.
+std::string SumMeasures() {
+  std::string out;
+  for (const newapi::UsageMeasure& m : newapi::kUsageMeasures) {
+    out += std::string(out.empty() ? "" : ", ") + (m.largest ? "MAX(" : "SUM(") + m.column + ")";
+  }
+  return out;
+}
+
+std::vector<std::string> MeasureList() {
+  std::vector<std::string> out;
+  for (const newapi::UsageMeasure& m : newapi::kUsageMeasures) out.push_back(m.column);
+  return out;
+}
 
 }  // namespace
+
+std::string MeasureColumns() {
+  std::string out;
+  for (const newapi::UsageMeasure& m : newapi::kUsageMeasures) out += std::string(out.empty() ? "" : ", ") + m.column;
+  return out;
+}
+
+std::string UsageColumns() { return std::string(kUsageKeyColumns) + ", " + MeasureColumns(); }
+
+std::string MeasureValues(const newapi::UsageSums& sums) {
+  std::string out;
+  for (const newapi::UsageMeasure& m : newapi::kUsageMeasures) {
+    out += (out.empty() ? "" : ",") + std::to_string(sums.*m.member);
+  }
+  return out;
+}
 
 bool NotReadable(const DbStatus& status) {
   return !status.ok && (status.error == DbError::kNoSuchTable || status.error == DbError::kPermissionDenied ||
                         status.error == DbError::kNoSuchDatabase);
 }
 
-std::string UsageUpsertClause(const Dialect& dialect) { return dialect.UpsertClause("agg_usage_hourly", kUsageKeyColumns, kMeasureList); }
+std::string UsageUpsertClause(const Dialect& dialect) {
+  return dialect.UpsertClause("agg_usage_hourly", kUsageKeyColumns, MeasureList());
+}
 
 std::string DefaultContainer(DbEngine engine, const std::string& database) {
   return engine == DbEngine::kPostgres ? "observer" : database;
@@ -60,9 +84,21 @@ std::string AggTables::WriteStateSql(std::string_view name, int64_t value, int64
 }
 
 std::string AggTables::BaselineSql(int64_t boundary, bool from_rollup) const {
-  return "SELECT model_name, channel_id, \"group\", is_stream, " + std::string(kSumMeasures) + " FROM " +
+  return "SELECT model_name, channel_id, \"group\", is_stream, " + SumMeasures() + " FROM " +
          (from_rollup ? usage_by_model_channel_ : usage_) + " WHERE hour < " + Str(boundary) +
          " GROUP BY model_name, channel_id, \"group\", is_stream";
+}
+
+std::vector<BaselineRow> BaselineRowsFrom(const QueryResult& result) {
+  std::vector<BaselineRow> rows;
+  for (const DbRow& row : result.rows) {
+    auto number = [&row](size_t i) { return row[i] ? std::stoll(*row[i]) : 0LL; };
+    BaselineRow r{row[0].value_or(""), number(1), row[2].value_or(""), number(3) != 0, {}};
+    size_t column = 4;
+    for (const newapi::UsageMeasure& m : newapi::kUsageMeasures) r.sums.*m.member = number(column++);
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 std::vector<std::string> AggTables::DeriveUsageRollupsSql(int64_t hour) const {
@@ -71,9 +107,9 @@ std::vector<std::string> AggTables::DeriveUsageRollupsSql(int64_t hour) const {
   auto rollup = [&](const std::string& table, const char* name, const std::string& keys) {
     statements.push_back("DELETE FROM " + table + at + " AND (" + keys + ") NOT IN (SELECT " + keys + " FROM " +
                          usage_ + at + ")");
-    statements.push_back("INSERT INTO " + table + " (hour, " + keys + ", " + std::string(kMeasureColumns) +
-                         ") SELECT hour, " + keys + ", " + std::string(kSumMeasures) + " FROM " + usage_ + at +
-                         " GROUP BY hour, " + keys + dialect_.UpsertClause(name, "hour, " + keys, kMeasureList));
+    statements.push_back("INSERT INTO " + table + " (hour, " + keys + ", " + MeasureColumns() + ") SELECT hour, " +
+                         keys + ", " + SumMeasures() + " FROM " + usage_ + at + " GROUP BY hour, " + keys +
+                         dialect_.UpsertClause(name, "hour, " + keys, MeasureList()));
   };
   rollup(usage_by_user_, "agg_usage_hourly_by_user", "user_id");
   rollup(usage_by_token_, "agg_usage_hourly_by_token", "token_id");

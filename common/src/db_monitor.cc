@@ -16,15 +16,13 @@ DbMonitor::DbMonitor(DbOptions options, std::chrono::milliseconds check_interval
 
 DbMonitor::~DbMonitor() { Stop(); }
 
-void DbMonitor::Start() { thread_ = std::thread([this] { Run(); }); }
+void DbMonitor::Start() {
+  loop_.Start([this] { return Check(); });
+}
 
 void DbMonitor::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
+  client_.Close();
 }
 
 ServerInfo DbMonitor::server() const {
@@ -61,24 +59,16 @@ void DbMonitor::SetState(bool up, const std::string& error) {
   }
 }
 
-void DbMonitor::Run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    std::chrono::milliseconds wait = check_interval_;
-    DbStatus status = client_.connected() ? client_.Ping() : client_.Connect();
-    if (status.ok) {
-      if (!up_.load()) SetState(true, "");
-      backoff_.Reset();
-    } else {
-      client_.Close();
-      SetState(false, status.message);
-      wait = backoff_.Next();
-    }
-    lock.lock();
-    wake_.wait_for(lock, wait, [this] { return stopping_; });
+std::chrono::milliseconds DbMonitor::Check() {
+  DbStatus status = client_.connected() ? client_.Ping() : client_.Connect();
+  if (status.ok) {
+    if (!up_.load()) SetState(true, "");
+    backoff_.Reset();
+    return check_interval_;
   }
   client_.Close();
+  SetState(false, status.message);
+  return backoff_.Next();
 }
 
 }  // namespace observer

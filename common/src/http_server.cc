@@ -115,15 +115,12 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
       registry_(std::move(registry)),
       collectables_{registry_, std::make_shared<metrics::ProcessCollectable>()} {
   server_.UseTls(web.tls_context);
-  latency_ = &prometheus::BuildHistogram()
-                  .Name(metrics::Name(subsystem, "http_request_duration_seconds"))
-                  .Help("Time to answer HTTP requests, by route (unknown paths count as 'other').")
-                  .Register(*registry_);
-  scrape_duration_ = &prometheus::BuildGauge()
-                          .Name(metrics::Name(subsystem, "scrape_duration_seconds"))
-                          .Help("Time the previous /metrics answer took to build.")
-                          .Register(*registry_)
-                          .Add({});
+  latency_ = &metrics::RegisterHistograms(
+      *registry_, subsystem, "http_request_duration_seconds",
+      "Time to answer HTTP requests, by route (unknown paths count as 'other').");
+  scrape_duration_ = &metrics::RegisterGauge(
+      *registry_, subsystem, "scrape_duration_seconds",
+      "Time the previous /metrics answer took to build.");
 
   server_.set_default_headers(kSecurityHeaders);
   server_.set_read_timeout(10, 0);

@@ -33,11 +33,34 @@ std::string Serialize(const std::vector<std::shared_ptr<prometheus::Collectable>
   return out.str();
 }
 
+prometheus::Family<prometheus::Counter>& RegisterCounters(prometheus::Registry& registry, std::string_view subsystem,
+                                                          std::string_view name, const std::string& help) {
+  return prometheus::BuildCounter().Name(Name(subsystem, name)).Help(help).Register(registry);
+}
+
+prometheus::Family<prometheus::Gauge>& RegisterGauges(prometheus::Registry& registry, std::string_view subsystem,
+                                                      std::string_view name, const std::string& help) {
+  return prometheus::BuildGauge().Name(Name(subsystem, name)).Help(help).Register(registry);
+}
+
+prometheus::Family<prometheus::Histogram>& RegisterHistograms(prometheus::Registry& registry,
+                                                              std::string_view subsystem, std::string_view name,
+                                                              const std::string& help) {
+  return prometheus::BuildHistogram().Name(Name(subsystem, name)).Help(help).Register(registry);
+}
+
+prometheus::Counter& RegisterCounter(prometheus::Registry& registry, std::string_view subsystem, std::string_view name,
+                                     const std::string& help) {
+  return RegisterCounters(registry, subsystem, name, help).Add({});
+}
+
+prometheus::Gauge& RegisterGauge(prometheus::Registry& registry, std::string_view subsystem, std::string_view name,
+                                 const std::string& help) {
+  return RegisterGauges(registry, subsystem, name, help).Add({});
+}
+
 void AddBuildInfo(prometheus::Registry& registry, std::string_view subsystem) {
-  prometheus::BuildGauge()
-      .Name(Name(subsystem, "build_info"))
-      .Help("Build information of this binary; always 1.")
-      .Register(registry)
+  RegisterGauges(registry, subsystem, "build_info", "Build information of this binary; always 1.")
       .Add({{"version", kBuildVersion}, {"revision", kBuildRevision}})
       .Set(1);
 }

@@ -64,11 +64,11 @@ std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, c
   return std::nullopt;
 }
 
-// The rows a finding counted: the rule's log types of its subject.
+// The rows a finding counted: the request, or the rule's log types of its subject.
 std::string FindingRows(const observer::Dialect& d, const Finding& f) {
-  if (f.subject_type == "request") return RequestCondition(std::stoll(f.subject_id));
-  if (f.subject_type == "ip") return SubjectCondition(d, LogSubject::kIp, f.subject_id) + " AND type IN (2, 5, 7)";
-  return SubjectCondition(d, LogSubject::kToken, f.subject_id) + " AND type = 2";
+  if (f.rule == Rule::kBigRequest) return RequestCondition(std::stoll(f.subject_id));
+  const LogSubject subject = f.rule == Rule::kIpManyUsers ? LogSubject::kIp : LogSubject::kToken;
+  return SubjectCondition(d, subject, f.subject_id) + " AND " + observer::rules::RowsOf(f.rule).types.Sql();
 }
 
 }  // namespace

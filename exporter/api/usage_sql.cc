@@ -5,6 +5,7 @@
 
 #include "observer/db_client.h"
 #include "observer/newapi/logs.h"
+#include "observer/newapi/usage.h"
 
 namespace exporter::api {
 namespace {
@@ -13,17 +14,35 @@ using observer::Dialect;
 
 std::string Str(int64_t v) { return std::to_string(v); }
 
-// Usage measures of each source, named alike so the union adds them up. logs: consume (2) and error (5) rows are
-// requests; tokens and quota come from consume rows, negatives counting as 0 (usage.h).
-constexpr std::string_view kLogsMeasures =
-    "COUNT(*) AS reqs, "
-    "SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0) "
-    "ELSE 0 END) AS tokens, SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE(quota, 0), 0) ELSE 0 END) AS quota, "
-    "SUM(CASE WHEN type = 5 THEN 1 ELSE 0 END) AS errors";
-constexpr std::string_view kLogsRows = "type IN (2, 5)";
-constexpr std::string_view kHourlyMeasures =
-    "SUM(reqs) AS reqs, SUM(prompt_tokens + completion_tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors";
-constexpr std::string_view kHourlyRows = "reqs > 0";  // refund-only keys are no requests
+// The API's usage metrics, each the sum of usage measures (usage.h): read from the hourly tables' columns or from
+// `logs` rows by the measures' own SQL, named alike so the union adds them up.
+using observer::newapi::UsageSums;
+struct UsageMetric {
+  const char* name;
+  std::vector<int64_t UsageSums::*> measures;
+};
+const UsageMetric kUsageMetrics[] = {{"reqs", {&UsageSums::reqs}},
+                                     {"tokens", {&UsageSums::prompt_tokens, &UsageSums::completion_tokens}},
+                                     {"quota", {&UsageSums::quota}},
+                                     {"errors", {&UsageSums::errors}}};
+
+// hourly: SUM(reqs) AS reqs, SUM(prompt_tokens + completion_tokens) AS tokens, ...; logs: the same of each row.
+std::string MetricsSql(bool hourly) {
+  std::string out;
+  for (const UsageMetric& metric : kUsageMetrics) {
+    std::string sum;
+    for (auto member : metric.measures) {
+      sum += (sum.empty() ? "" : " + ") + (hourly ? std::string(observer::newapi::UsageMeasureOf(member).column)
+                                                  : observer::newapi::UsageRowSql(member));
+    }
+    out += (out.empty() ? "SUM(" : ", SUM(") + sum + ") AS " + metric.name;
+  }
+  return out;
+}
+
+// The rows that are requests: logs of the request types; hourly keys with requests (refund-only keys have none).
+std::string LogsRows() { return observer::newapi::UsageMeasureOf(&UsageSums::reqs).types.Sql(); }
+constexpr std::string_view kHourlyRows = "reqs > 0";
 
 std::string Segments(const char* column, const std::vector<Segment>& segments) {
   std::string out;
@@ -76,8 +95,8 @@ std::string HourlyPart(const Dialect& d, const std::string& columns, const std::
 }
 std::string LogsPart(const Dialect& d, const std::string& columns, const Plan& plan, const Filters& filters, int keys) {
   if (plan.logs.empty()) return "";
-  return "SELECT " + columns + " FROM logs WHERE " + Segments("created_at", plan.logs) + " AND " +
-         std::string(kLogsRows) + FilterSql(d, filters, false) + GroupBy(keys);
+  return "SELECT " + columns + " FROM logs WHERE " + Segments("created_at", plan.logs) + " AND " + LogsRows() +
+         FilterSql(d, filters, false) + GroupBy(keys);
 }
 std::string UnionAll(const std::vector<std::string>& parts) {
   std::string out;
@@ -108,12 +127,12 @@ bool CountsFromActive(const Filters& filters, const HourlySources& sources) {
 
 std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources) {
   const Dialect& d = sources.tables.dialect();
-  const std::string measures = std::string(kHourlyMeasures);
+  const std::string measures = MetricsSql(true);
   return "SELECT k, SUM(reqs), SUM(tokens), SUM(quota), SUM(errors) FROM (" +
          UnionAll({HourlyPart(d, BucketExpr(d, "hour", plan) + " AS k, " + measures,
                               SumsTable(sources, filters, std::nullopt), Joined(plan.hourly_whole, plan.hourly_mixed),
                               filters, 1),
-                   LogsPart(d, BucketExpr(d, "created_at", plan) + " AS k, " + std::string(kLogsMeasures), plan, filters,
+                   LogsPart(d, BucketExpr(d, "created_at", plan) + " AS k, " + MetricsSql(false), plan, filters,
                             1)}) +
          ") u GROUP BY k ORDER BY k";
 }
@@ -166,9 +185,9 @@ std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources
       break;
   }
   return "SELECT k, SUM(reqs) AS reqs, SUM(tokens) AS tokens, SUM(quota) AS quota, SUM(errors) AS errors FROM (" +
-         UnionAll({HourlyPart(d, hourly_key + " AS k, " + std::string(kHourlyMeasures), SumsTable(sources, filters, by),
+         UnionAll({HourlyPart(d, hourly_key + " AS k, " + MetricsSql(true), SumsTable(sources, filters, by),
                               Joined(plan.hourly_whole, plan.hourly_mixed), filters, 1),
-                   LogsPart(d, logs_key + " AS k, " + std::string(kLogsMeasures), plan, filters, 1)}) +
+                   LogsPart(d, logs_key + " AS k, " + MetricsSql(false), plan, filters, 1)}) +
          ") u GROUP BY k ORDER BY " + MetricName(metric) + " DESC, k LIMIT " + Str(limit);
 }
 

@@ -27,28 +27,20 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
 
 ResponseCache::ResponseCache(Options options, prometheus::Registry& registry)
     : options_(std::move(options)),
-      lookups_(prometheus::BuildCounter()
-                   .Name(observer::metrics::Name("exporter", "cache_lookups_total"))
-                   .Help("JSON API cache lookups by result: hit, miss (computed and stored) or bypass (Redis skipped, "
-                         "down or slower than the budget).")
-                   .Register(registry)),
-      redis_errors_(prometheus::BuildCounter()
-                        .Name(observer::metrics::Name("exporter", "cache_redis_errors_total"))
-                        .Help("Redis commands that failed or ran out of time (each pauses Redis use briefly).")
-                        .Register(registry)
-                        .Add({})),
-      rejected_(prometheus::BuildCounter()
-                    .Name(observer::metrics::Name("exporter", "cache_rejected_total"))
-                    .Help("Cached values that could not be our answers (not JSON, nested too deep or too large): "
-                          "treated as misses, recomputed and overwritten. Anything above 0 means someone else "
-                          "writes our keys.")
-                    .Register(registry)
-                    .Add({})),
-      redis_up_(prometheus::BuildGauge()
-                    .Name(observer::metrics::Name("exporter", "cache_redis_up"))
-                    .Help("1 when the last Redis command succeeded.")
-                    .Register(registry)
-                    .Add({})) {
+      lookups_(observer::metrics::RegisterCounters(
+          registry, "exporter", "cache_lookups_total",
+          "JSON API cache lookups by result: hit, miss (computed and stored) or bypass (Redis skipped, down or slower "
+          "than the budget).")),
+      redis_errors_(observer::metrics::RegisterCounter(
+          registry, "exporter", "cache_redis_errors_total",
+          "Redis commands that failed or ran out of time (each pauses Redis use briefly).")),
+      rejected_(observer::metrics::RegisterCounter(
+          registry, "exporter", "cache_rejected_total",
+          "Cached values that could not be our answers (not JSON, nested too deep or too large): treated as misses, "
+          "recomputed and overwritten. Anything above 0 means someone else writes our keys.")),
+      redis_up_(observer::metrics::RegisterGauge(
+          registry, "exporter", "cache_redis_up",
+          "1 when the last Redis command succeeded.")) {
   for (const char* result : {"hit", "miss", "bypass"}) lookups_.Add({{"result", result}});
   for (size_t i = 0; i < options_.connections; ++i) connections_.push_back(std::make_unique<Connection>());
 }

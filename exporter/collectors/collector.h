@@ -6,12 +6,10 @@
 #include <prometheus/registry.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "observer/background_loop.h"
 #include "observer/backoff.h"
 #include "observer/db_client.h"
 
@@ -45,16 +43,15 @@ class CollectorRunner {
   void Stop();
 
  private:
-  void Run();
+  // One refresh; returns the wait before the next.
+  std::chrono::milliseconds Step();
 
   std::unique_ptr<Collector> collector_;
   observer::DbClient db_;
   CollectorSelfMetrics& self_;
   observer::Backoff backoff_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::string last_error_;
+  observer::BackgroundLoop loop_;  // last: stopped before the members its steps use go away
 };
 
 }  // namespace exporter

@@ -1,5 +1,6 @@
-// Tails new-api's `logs` by id: new rows in bounded batches (`id > cursor ORDER BY id LIMIT n`), holes re-checked
-// for a grace period, every row counted once into the contract counters, Top-K windows and data coverage.
+// The log tail collector: starts the tail (counter baseline, big_request seed, index advice), then on every refresh
+// has the reader (tail/reader.h) hand each new row once to the sinks (usage counters, risk rules, Top-K, coverage)
+// and publishes them.
 #pragma once
 
 #include <prometheus/collectable.h>
@@ -12,22 +13,21 @@
 
 #include "collectors/collector.h"
 #include "live_facts.h"
-#include "observer/rules/streaming_rules.h"
 #include "observer/snapshot_collectable.h"
 #include "risk_config.h"
-#include "tail_cursor.h"
-#include "top_usage.h"
-#include "usage_metrics.h"
+#include "tail/coverage_sink.h"
+#include "tail/reader.h"
+#include "tail/risk_sink.h"
+#include "tail/top_sink.h"
+#include "tail/usage_sink.h"
 
 namespace exporter {
 
 struct LogTailOptions {
   std::string agg_database;  // where agg_usage_hourly lives (the baseline); empty = the connection's database
   int64_t start_id = -1;  // read rows after this id; -1 = start at the end of the table
-  int batch_size = 5000;
-  std::chrono::milliseconds max_read_per_poll{2000};  // bounds one refresh; a backlog continues at once
+  tail::Reader::Options reader;
   std::chrono::milliseconds poll_interval{1000};
-  TailCursor::Options cursor;
   int top_window_minutes = 60;
   size_t top_k = 20;
   int coverage_window_minutes = 15;
@@ -52,9 +52,6 @@ class LogTailCollector : public Collector {
 
  private:
   class Lag;
-  struct CoverageMinute {
-    int64_t minute = 0, rows = 0, with_ip = 0, with_frt = 0;
-  };
 
   observer::DbStatus Start(observer::DbClient& db);
   // Reads the counters' starting totals from agg_usage_hourly; *found is false when there is nothing to start from.
@@ -63,26 +60,21 @@ class LogTailCollector : public Collector {
   void SeedRequestSizes(observer::DbClient& db, int64_t first_seen);
   // Logs the fix when `logs` has the old (id, created_at) index order of upgraded installs.
   void WarnAboutLogsIndexes(observer::DbClient& db);
-  observer::DbStatus ReadNewRows(observer::DbClient& db, int64_t now, bool* caught_up);
-  observer::DbStatus RecheckHoles(observer::DbClient& db, int64_t now);
-  void Count(const observer::newapi::LogRow& row, int64_t now);
-  void PublishWindows(int64_t now);
-  void PublishAnomalies();
   // In adaptive mode, reads the aggregator's per-subject baselines (agg_rule_baselines) every few minutes.
   void RefreshRuleBaselines(observer::DbClient& db, int64_t now, bool reloaded);
+  observer::agg::AggTables TablesOn(const observer::DbClient& db) const;
 
   LogTailOptions options_;
-  std::unique_ptr<TailCursor> cursor_;
-  UsageMetrics usage_;
-  TopUsage top_;
+  std::unique_ptr<tail::Reader> reader_;
   std::shared_ptr<const RiskConfig> risk_;
   uint64_t risk_version_ = 0;
-  observer::rules::StreamingRules rules_;
-  std::deque<CoverageMinute> coverage_;
-  std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots_;
+  tail::UsageSink usage_;
+  tail::RiskSink risk_sink_;
+  tail::TopSink top_;
+  tail::CoverageSink coverage_;
+  tail::Sink* const sinks_[4] = {&usage_, &risk_sink_, &top_, &coverage_};
   LiveFacts& facts_;
   std::shared_ptr<Lag> lag_;
-  int64_t last_published_ = 0;
   int64_t rule_baselines_read_at_ = 0;
   int64_t count_from_created_at_ = INT64_MIN;  // rows before the baseline boundary are already in the baseline
 
@@ -93,9 +85,7 @@ class LogTailCollector : public Collector {
   prometheus::Counter& late_rows_;
   prometheus::Counter& holes_expired_;
   prometheus::Gauge& untracked_ids_;
-  prometheus::Family<prometheus::Gauge>& folded_;
   prometheus::Family<prometheus::Gauge>& baseline_info_;
-  prometheus::Family<prometheus::Counter>& anomaly_hits_;
   prometheus::Gauge& baseline_boundary_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "observer/db_client.h"
 #include "observer/dialect.h"
+#include "observer/newapi/usage.h"
 
 namespace observer::agg {
 
@@ -56,7 +57,7 @@ class AggTables {
   std::string WriteStateSql(std::string_view name, int64_t value, int64_t now) const;
 
   // Totals per exporter label set (model, channel, group, stream) over the hours before boundary, from the
-  // model/channel rollup when it covers them, else from agg_usage_hourly.
+  // model/channel rollup when it covers them, else from agg_usage_hourly; read with BaselineRowsFrom.
   std::string BaselineSql(int64_t boundary, bool from_rollup) const;
 
   // The statements that bring the user, token and model/channel rollups of one hour in line with agg_usage_hourly
@@ -79,10 +80,23 @@ class AggTables {
   std::string rule_baselines_;
 };
 
+// One row of BaselineSql.
+struct BaselineRow {
+  std::string model_name;
+  int64_t channel_id = 0;
+  std::string group;
+  bool is_stream = false;
+  newapi::UsageSums sums;
+};
+std::vector<BaselineRow> BaselineRowsFrom(const QueryResult& result);
+
 inline constexpr std::string_view kUsageKeyColumns = "hour, user_id, token_id, model_name, channel_id, \"group\", is_stream";
-inline constexpr std::string_view kUpsertColumns =
-    "hour, user_id, token_id, model_name, channel_id, \"group\", is_stream, reqs, errors, prompt_tokens, "
-    "completion_tokens, cached_tokens, quota, refunded_quota, use_time_sum, use_time_max";
+// The measure columns of the usage tables, in newapi::kUsageMeasures order: "reqs, errors, ...".
+std::string MeasureColumns();
+// An agg_usage_hourly row's columns: kUsageKeyColumns, then the measures.
+std::string UsageColumns();
+// The measures of sums as SQL values in MeasureColumns order: "1,0,...".
+std::string MeasureValues(const newapi::UsageSums& sums);
 
 // The upsert tail of agg_usage_hourly rows (key kUsageKeyColumns): absolute values, so a re-run writes the same
 // numbers, never adds to them.

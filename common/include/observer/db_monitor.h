@@ -6,11 +6,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "observer/background_loop.h"
 #include "observer/backoff.h"
 #include "observer/db_client.h"
 
@@ -30,7 +29,8 @@ class DbMonitor {
   std::string last_error() const;
 
  private:
-  void Run();
+  // One check; returns the wait before the next.
+  std::chrono::milliseconds Check();
   void SetState(bool up, const std::string& error);
 
   DbClient client_;
@@ -38,12 +38,10 @@ class DbMonitor {
   Backoff backoff_;
   prometheus::Gauge& db_up_;
   std::atomic<bool> up_{false};
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  mutable std::mutex mutex_;  // guards server_ and last_error_
   ServerInfo server_;
   std::string last_error_;
-  std::thread thread_;
+  BackgroundLoop loop_;  // last: stopped before the members its checks use go away
 };
 
 }  // namespace observer

@@ -2,6 +2,8 @@
 #include "observer/newapi/logs.h"
 
 #include <charconv>
+#include <iterator>
+#include <map>
 
 namespace observer::newapi {
 namespace {
@@ -155,6 +157,30 @@ LogRow LogRowFrom(const DbRowView& r) {
   row.ip = DbString(r[15]);
   if (auto other = r[16]) ParseOther(*other, &row);
   return row;
+}
+
+std::string LogTypes::Sql() const {
+  std::string list;
+  int count = 0;
+  for (int64_t type = 1; type < 32; ++type) {
+    if (!Has(type)) continue;
+    list += (list.empty() ? "" : ", ") + std::to_string(type);
+    ++count;
+  }
+  return count == 1 ? "type = " + list : "type IN (" + list + ")";
+}
+
+std::string LogsIndexAdvice(const Dialect& dialect, const QueryResult& index_rows) {
+  std::map<std::string, std::map<int, std::string>> keys;  // index name -> position -> column
+  for (const DbRow& r : index_rows.rows) {
+    if (r.size() >= 3) keys[r[0].value_or("")][std::stoi(r[1].value_or("0"))] = r[2].value_or("");
+  }
+  for (const auto& [name, columns] : keys) {
+    if (columns.size() >= 2 && columns.begin()->second == "created_at" && std::next(columns.begin())->second == "id") {
+      return "";
+    }
+  }
+  return dialect.AddIndexSql("logs", "idx_created_at_id", "created_at, id", keys.count("idx_created_at_id") > 0);
 }
 
 }  // namespace observer::newapi

@@ -152,6 +152,26 @@ bool AllowList::AllowsIp(std::string_view ip) const {
   return false;
 }
 
+bool RowSelection::Selects(const newapi::LogRow& row) const {
+  return types.Has(row.type) && (!token || row.token_id > 0) && (!user || row.user_id > 0) && (!ip || !row.ip.empty());
+}
+
+std::string RowSelection::Sql() const {
+  return types.Sql() + (token ? " AND token_id > 0" : "") + (user ? " AND user_id > 0" : "") +
+         (ip ? " AND ip <> ''" : "");
+}
+
+RowSelection RowsOf(Rule rule) {
+  using newapi::kLogConsume;
+  switch (rule) {
+    case Rule::kBurst: return {{kLogConsume}, true, false, false};
+    case Rule::kMultiUserToken: return {{kLogConsume}, true, false, true};
+    case Rule::kIpManyUsers: return {{kLogConsume, newapi::kLogError, newapi::kLogLogin}, false, true, true};
+    case Rule::kBigRequest: return {{kLogConsume}, false, false, false};
+  }
+  return {};
+}
+
 bool AllowList::AllowsRow(const newapi::LogRow& row) const {
   return token_ids.count(row.token_id) != 0 || user_ids.count(row.user_id) != 0 ||
          channel_ids.count(row.channel_id) != 0 || AllowsIp(row.ip);

@@ -40,8 +40,6 @@ std::string DistinctSql(const std::string& subject, const char* name, const std:
          " GROUP BY subject ORDER BY subject";
 }
 
-const char* const kIpUsersWhere = "type IN (2, 5, 7) AND user_id > 0 AND ip <> ''";
-
 Finding FindingFrom(const DbRow& row, Rule rule, const char* subject_type, double threshold, int64_t window) {
   auto text = [&row](size_t i) { return row[i].value_or(""); };
   Finding f;
@@ -76,7 +74,7 @@ DbStatus QueryFindings(DbClient& db, const std::string& sql, Rule rule, const ch
 std::string BurstRows(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
   const int64_t window = t.burst_window_sec;
   return "FROM logs WHERE created_at >= " + Str(range.start - window + 1) + " AND created_at < " +
-         Str(range.end + window - 1) + " AND type = 2 AND token_id > 0" + ExcludeAllowed(d, allow);
+         Str(range.end + window - 1) + " AND " + RowsOf(Rule::kBurst).Sql() + ExcludeAllowed(d, allow);
 }
 
 DbStatus EvaluateBurst(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
@@ -171,18 +169,20 @@ std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& all
 
 std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
   return DistinctSql(d.ToText("token_id"), "token_name", d.CountDistinctPair("user_id", d.Exact("ip")),
-                     "type = 2 AND token_id > 0 AND ip <> ''" + ExcludeAllowed(d, allow), t.token_clients_window_sec,
+                     RowsOf(Rule::kMultiUserToken).Sql() + ExcludeAllowed(d, allow), t.token_clients_window_sec,
                      t.token_clients_threshold, range);
 }
 
 std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
-  return DistinctSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", kIpUsersWhere + ExcludeAllowed(d, allow),
+  return DistinctSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)",
+                     RowsOf(Rule::kIpManyUsers).Sql() + ExcludeAllowed(d, allow),
                      t.ip_users_window_sec, t.ip_users_threshold, range);
 }
 
 std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
   return "SELECT subject, w, n FROM (" +
-         WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", kIpUsersWhere + ExcludeAllowed(d, allow),
+         WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)",
+                    RowsOf(Rule::kIpManyUsers).Sql() + ExcludeAllowed(d, allow),
                     t.ip_users_window_sec, range) +
          ") windows WHERE n >= " + Str(LowestIpUsersLimit(t)) + " ORDER BY subject, w";
 }
@@ -192,7 +192,7 @@ std::string ModelHourStatsSql(const Dialect& d, const Thresholds& t, TimeRange r
   return "SELECT " + d.Exact("model_name") + " AS model, created_at - created_at % 3600 AS hour_start, COUNT(*), SUM(" + log_size +
          "), SUM(" + log_size + " * " + log_size + ") FROM logs WHERE created_at >= " +
          Str(FloorTo(range.start, kHour) - t.big_request_baseline_hours * kHour) + " AND created_at < " +
-         Str(range.end) + " AND type = 2 GROUP BY 1, 2";
+         Str(range.end) + " AND " + RowsOf(Rule::kBigRequest).Sql() + " GROUP BY 1, 2";
 }
 
 std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
@@ -225,7 +225,8 @@ std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string
   if (models.empty()) return "";
   return "SELECT id, " + d.Exact("model_name") + ", created_at, COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) "
          "FROM logs WHERE created_at >= " + Str(range.start) + " AND created_at < " + Str(range.end) +
-         " AND type = 2 AND (" + models + ")" + ExcludeAllowed(d, allow) + " ORDER BY id";
+         " AND " + RowsOf(Rule::kBigRequest).Sql() + " AND (" + models + ")" + ExcludeAllowed(d, allow) +
+         " ORDER BY id";
 }
 
 DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
@@ -274,12 +275,12 @@ DbStatus LoadBaselines(DbClient& db, const std::string& table, Baselines* out) {
 std::string BurstBaselineMinutesSql(const Dialect& d, int64_t until) {
   return "SELECT token_id, " + d.IntDiv("created_at", 60) + " AS minute, COUNT(*) FROM logs WHERE created_at >= " +
          Str(until - kBaselineDays * 86400) + " AND created_at < " + Str(until) +
-         " AND type = 2 AND token_id > 0 GROUP BY token_id, minute ORDER BY token_id";
+         " AND " + RowsOf(Rule::kBurst).Sql() + " GROUP BY token_id, minute ORDER BY token_id";
 }
 
 std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, int64_t until) {
   return "SELECT subject, w, n FROM (" +
-         WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", kIpUsersWhere,
+         WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", RowsOf(Rule::kIpManyUsers).Sql(),
                     t.ip_users_window_sec, {until - kBaselineDays * 86400, until}) +
          ") windows WHERE w >= " + Str(until - kBaselineDays * 86400) + " ORDER BY subject";
 }

@@ -43,18 +43,14 @@ std::vector<Hit> StreamingRules::Observe(const newapi::LogRow& row) {
   std::vector<Hit> hits;
   const bool allowed = allow_.AllowsRow(row);
   newest_ = std::max(newest_, row.created_at);
-  if (row.type == newapi::kLogConsume) {
-    if (!allowed && row.token_id > 0) Burst(row, &hits);
-    if (!allowed && row.token_id > 0 && !row.ip.empty()) {
-      const uint64_t client = std::hash<std::string>{}(row.ip) * 0x9E3779B97F4A7C15ULL ^ static_cast<uint64_t>(row.user_id);
-      Distinct(token_clients_, Rule::kMultiUserToken, "token", row.token_id, row.token_name, client, row.created_at,
-               thresholds_.token_clients_window_sec, thresholds_.token_clients_threshold, -1, &hits);
-    }
-    BigRequest(row, allowed, &hits);
+  if (!allowed && RowsOf(Rule::kBurst).Selects(row)) Burst(row, &hits);
+  if (!allowed && RowsOf(Rule::kMultiUserToken).Selects(row)) {
+    const uint64_t client = std::hash<std::string>{}(row.ip) * 0x9E3779B97F4A7C15ULL ^ static_cast<uint64_t>(row.user_id);
+    Distinct(token_clients_, Rule::kMultiUserToken, "token", row.token_id, row.token_name, client, row.created_at,
+             thresholds_.token_clients_window_sec, thresholds_.token_clients_threshold, -1, &hits);
   }
-  const bool user_activity =
-      row.type == newapi::kLogConsume || row.type == newapi::kLogError || row.type == newapi::kLogLogin;
-  if (!allowed && user_activity && !row.ip.empty() && row.user_id > 0) {
+  if (RowsOf(Rule::kBigRequest).Selects(row)) BigRequest(row, allowed, &hits);
+  if (!allowed && RowsOf(Rule::kIpManyUsers).Selects(row)) {
     const int64_t baseline = thresholds_.ip_users_adaptive ? IpUsersBaseline(baselines_, row.ip) : -1;
     Distinct(ip_users_, Rule::kIpManyUsers, "ip", row.ip, "", static_cast<uint64_t>(row.user_id), row.created_at,
              thresholds_.ip_users_window_sec, IpUsersLimit(thresholds_, baseline), baseline, &hits);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,26 @@ enum LogType : int64_t {
   kLogError = 5,
   kLogRefund = 6,
   kLogLogin = 7,
+};
+
+// A set of log types: the one form that both the C++ test of a row and the SQL condition on `logs` are written from.
+class LogTypes {
+ public:
+  constexpr LogTypes() = default;
+  constexpr LogTypes(std::initializer_list<LogType> types) {
+    for (LogType t : types) bits_ |= uint32_t{1} << t;
+  }
+  constexpr LogTypes operator|(LogTypes other) const {
+    LogTypes both = *this;
+    both.bits_ |= other.bits_;
+    return both;
+  }
+  constexpr bool Has(int64_t type) const { return type > 0 && type < 32 && ((bits_ >> type) & 1) != 0; }
+  // The same test on logs.type: "type = 2" or "type IN (2, 5, 7)".
+  std::string Sql() const;
+
+ private:
+  uint32_t bits_ = 0;
 };
 
 // The columns the observer reads, in LogRow order. Never `content` (free text) or `channel_name` (always NULL).
@@ -48,6 +69,11 @@ struct LogRow {
   int64_t cache_tokens = 0;      // cached prompt tokens (part of prompt_tokens)
   bool other_valid = true;       // false when `other` was not empty and not a JSON object
 };
+
+// The fix when `logs` has no index starting with (created_at, id) (upgraded installs keep the old (id, created_at)
+// order), from the rows of Dialect::IndexColumnsSql (index name, position in the index, column): "" when the index
+// is there, else the statements that add it. The tailer warns with it at start, --check reports it.
+std::string LogsIndexAdvice(const Dialect& dialect, const QueryResult& index_rows);
 
 // Builds a row from a result row selected with kLogColumns; NULLs become 0 / "" (old rows predate columns).
 LogRow LogRowFrom(const DbRowView& row);

@@ -60,6 +60,22 @@ struct Thresholds {
   std::string Validate() const;
 };
 
+// The rows a rule reads: its log types and the columns a row must have. One definition for the streaming evaluator
+// (Selects), the SQL evaluator and the JSON API's finding detail (Sql, types). Allow-listed rows are left out on top of
+// this (AllowList), except from big_request's baseline.
+struct RowSelection {
+  newapi::LogTypes types;
+  bool token = false;  // token_id > 0
+  bool user = false;   // user_id > 0
+  bool ip = false;     // ip <> ''
+  bool Selects(const newapi::LogRow& row) const;
+  // The same test on `logs` columns: "type = 2 AND token_id > 0", ...
+  std::string Sql() const;
+};
+// burst and big_request: consume rows (of a token); multi_user_token: consume rows of a token with an IP;
+// ip_many_users: consume, error and login rows of a user with an IP.
+RowSelection RowsOf(Rule rule);
+
 // Per-subject baselines, computed hourly by the aggregator into agg_rule_baselines and read by both evaluators:
 // burst: token id -> P99 of the token's consume requests per minute over the last 7 days (idle minutes count as 0);
 // ip_many_users: IP -> P99 of its distinct users per ip_many_users window over the same days. Subjects absent here
