@@ -202,6 +202,27 @@ TEST(ParamsTest, RelativeRangesAlignToTheSlot) {
   EXPECT_EQ(t.range.end, 120);
 }
 
+TEST(ParamsTest, ActiveTakesARangeAndTheSeriesFilters) {
+  ActiveParams a;
+  ASSERT_FALSE(ParseActive(Q({{"start_ms", "60001"}, {"end_ms", "119999"}, {"model", "m"}, {"user", "7"}}), &a));
+  EXPECT_EQ(a.range.start, 60);
+  EXPECT_EQ(a.range.end, 120);
+  EXPECT_EQ(a.filters.model, "m");
+  EXPECT_EQ(a.filters.user, 7);
+  ActiveParams b;
+  ASSERT_FALSE(ParseActive(Q({{"start_ms", "60001"}, {"end_ms", "119999"}, {"model", "m"}}), &b));
+  EXPECT_NE(a.Key(), b.Key());
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"by", "user"}, {"slot_sec", "60"}, {"user", "x"}, {"end_ms", "0"}}) {
+    QueryParams q = Q({{"start_ms", "60000"}, {"end_ms", "120000"}});
+    q.erase(name);
+    q.insert({name, value});
+    std::optional<ParamError> e = ParseActive(q, &b);
+    ASSERT_TRUE(e) << name;
+    EXPECT_EQ(e->param, name);
+  }
+}
+
 // A key is the cache's only idea of "the same question": a value holding '&' or '=' must not pass for two
 // parameters, or one token holder's request fills the cache for another's (seen: `[]` served instead of 6,767).
 TEST(ParamsTest, KeysTellEveryDifferentQuestionApart) {
