@@ -1,7 +1,7 @@
 // Dashboard: KPI cards with the change against the previous period (spend in new-api's display unit), the dual-axis
 // traffic chart (linear or log scale, so a burst does not flatten the rest), range, slot and model / channel / group /
 // user / token filters, and the buckets as a table.
-import { Card, Col, Row, Segmented, Statistic, Tooltip, Typography } from 'antd';
+import { Card, Col, Row, Statistic, Tooltip, Typography } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined } from '@ant-design/icons';
 import { useMemo } from 'react';
 import { useActive } from '../api/active';
@@ -11,6 +11,7 @@ import { useTop } from '../api/top';
 import Chart, { type ChartOption } from '../components/Chart';
 import DataTable, { type Column } from '../components/DataTable';
 import { FilterBar, RangeBar } from '../components/RangeBar';
+import ScaleSwitch from '../components/ScaleSwitch';
 import { QueryState } from '../components/Status';
 import { useI18n, type MessageKey } from '../i18n';
 import { formatCompact, formatNumber, formatPercent, formatTime } from '../lib/format';
@@ -170,15 +171,14 @@ export default function Dashboard() {
         title={t('traffic')}
         className="section"
         extra={
-          <Segmented
-            size="small"
-            data-testid="traffic-scale"
-            value={logScale ? 'log' : 'linear'}
+          <ScaleSwitch
+            testId="traffic-scale"
+            scale={params.get('scale')}
             options={[
               { label: t('scaleLinear'), value: 'linear' },
               { label: t('scaleLog'), value: 'log' },
             ]}
-            onChange={(v) => patch({ scale: v === 'log' ? 'log' : undefined })}
+            onChange={(scale) => patch({ scale })}
           />
         }
       >
