@@ -4,8 +4,8 @@
 // range; anomalies against the SQL evaluator; anomaly detail and logs by subject with the column allow-list; 400s
 // naming the parameter; and no token key in any answer. The ground truth's SQL is written here for each engine
 // (MariaDB's CONVERT_TZ with its time zone tables loaded, PostgreSQL's AT TIME ZONE), never with the API's query
-// builders. Run by api_test.sh with NEWAPI_CHECK_DB_PORT, NEWAPI_CHECK_EXPORTER_PORT, NEWAPI_CHECK_HISTORY_END and
-// DB_ENGINE set.
+// builders. Run by api_integration_test.sh with NEWAPI_CHECK_DB_PORT, NEWAPI_CHECK_EXPORTER_PORT,
+// NEWAPI_CHECK_HISTORY_END and DB_ENGINE set.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -28,7 +28,7 @@ using nlohmann::json;
 
 int64_t EnvInt(const char* name) {
   const char* value = std::getenv(name);
-  if (value == nullptr) ADD_FAILURE() << name << " is not set; run this through api_test.sh";
+  if (value == nullptr) ADD_FAILURE() << name << " is not set; run this through api_integration_test.sh";
   return value == nullptr ? 0 : std::atoll(value);
 }
 
