@@ -4,7 +4,7 @@
 FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       cmake g++ make pkg-config prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev \
-      libyaml-cpp-dev libhiredis-dev libssl-dev libpq-dev libcrypt-dev \
+      libyaml-cpp-dev libhiredis-dev libssl-dev libpq-dev libcrypt-dev libabsl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -21,7 +21,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DOBSERVER_BUILD_TESTS=OFF \
 FROM debian:12-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libmariadb3 libpq5 libprometheus-cpp-core1.0 libcpp-httplib0.11 libyaml-cpp0.7 libhiredis0.14 libssl3 \
-      libcrypt1 ca-certificates curl tzdata \
+      libcrypt1 libabsl20220623 ca-certificates curl tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home observer
 USER observer

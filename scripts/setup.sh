@@ -16,7 +16,7 @@ PACKAGES=(
   nginx-light docker-compose  # the compose deployment checked without a Docker engine (nginx -t, docker-compose config)
   libssl-dev ca-certificates  # the chat relay: HMAC signatures, HTTPS to the robots with the system's CAs; TLS of --web.config.file
   libcrypt-dev  # bcrypt of the web config's basic_auth_users (libxcrypt); python3 makes hashes in web_config_test
-  tzdata  # the JSON API's time zones (/usr/share/zoneinfo)
+  tzdata libabsl-dev  # the JSON API's time zones (/usr/share/zoneinfo, read with abseil)
   chromium  # the web UI's end-to-end test drives Debian's headless Chromium
   fonts-noto-cjk  # Chinese glyphs in the browser (the UI's zh texts; the e2e test fails on missing-glyph boxes)
 )

@@ -56,7 +56,7 @@ class Waiter {
 class Counters {
  public:
   void Add(const LogRow& row) {
-    if (row.type != kConsume) return;
+    if (row.type != newapi::kLogConsume) return;
     std::lock_guard lock(mutex_);
     auto& user = users_[row.user_id];
     user.first += row.quota;

@@ -213,7 +213,7 @@ LogRow TrafficGenerator::Consume(int64_t created_at, size_t token_index, int mod
 
   LogRow row;
   row.created_at = created_at;
-  row.type = kConsume;
+  row.type = newapi::kLogConsume;
   FillUserAndToken(&row, user, &token);
   row.model_name = model.name;
   row.group = group.name;
@@ -303,7 +303,7 @@ LogRow TrafficGenerator::Error(int64_t created_at) {
 
   LogRow row;
   row.created_at = created_at;
-  row.type = kError;
+  row.type = newapi::kLogError;
   FillUserAndToken(&row, user, &token);
   row.model_name = spec.name;
   row.group = user.group;
@@ -330,7 +330,7 @@ LogRow TrafficGenerator::Login(int64_t created_at, size_t user_index, const std:
   const User& user = population_.users[user_index];
   LogRow row;
   row.created_at = created_at;
-  row.type = kLogin;
+  row.type = newapi::kLogLogin;
   FillUserAndToken(&row, user, nullptr);
   const char* method = PickFrom(rng_, kLoginMethods);
   row.content = std::string("user logged in via ") + method;
@@ -347,7 +347,7 @@ LogRow TrafficGenerator::Topup(int64_t created_at) {
   const char* method = PickFrom(rng_, kPaymentMethods);
   LogRow row;
   row.created_at = created_at;
-  row.type = kTopup;
+  row.type = newapi::kLogTopup;
   FillUserAndToken(&row, user, nullptr);
   row.quota = static_cast<int64_t>(amount * kQuotaPerUnit);
   row.content = "使用在线充值成功，充值金额: $" + Money(amount) + "，支付方式：" + method;
@@ -367,7 +367,7 @@ LogRow TrafficGenerator::Refund(int64_t created_at) {
   const size_t group_index = static_cast<size_t>(std::max(0, GroupIndex(catalog_, user.group)));
   LogRow row;
   row.created_at = created_at;
-  row.type = kRefund;
+  row.type = newapi::kLogRefund;
   FillUserAndToken(&row, user, &token);
   row.model_name = spec.name;
   row.group = user.group;
@@ -386,7 +386,7 @@ LogRow TrafficGenerator::Manage(int64_t created_at) {
   const User& target = population_.users[PickUser()];
   LogRow row;
   row.created_at = created_at;
-  row.type = kManage;
+  row.type = newapi::kLogManage;
   FillUserAndToken(&row, root, nullptr);
   const bool quota_change = rng_.Chance(0.6);
   row.content = quota_change ? "管理员将用户 " + target.username + " 的额度增加 $" + Money(10)
@@ -402,7 +402,7 @@ LogRow TrafficGenerator::System(int64_t created_at) {
   const User& user = population_.users[PickUser()];
   LogRow row;
   row.created_at = created_at;
-  row.type = kSystem;
+  row.type = newapi::kLogSystem;
   FillUserAndToken(&row, user, nullptr);
   row.quota = static_cast<int64_t>(0.5 * kQuotaPerUnit);
   row.content = "新用户注册赠送 $0.50 额度";
@@ -421,12 +421,12 @@ size_t UsageTotals::KeyHash::operator()(const Key& k) const {
 }
 
 void UsageTotals::Add(const LogRow& row) {
-  if (row.type == kLogin) {
+  if (row.type == newapi::kLogLogin) {
     int64_t& last = entities.user_last_login[row.user_index];
     last = std::max(last, row.created_at);
     return;
   }
-  if (row.type != kConsume) return;
+  if (row.type != newapi::kLogConsume) return;
   entities.user_used_quota[row.user_index] += row.quota;
   entities.user_request_count[row.user_index] += 1;
   if (row.token_index >= 0) {

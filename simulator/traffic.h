@@ -12,18 +12,22 @@
 #include "catalog.h"
 #include "entities.h"
 #include "observer/dialect.h"
+#include "observer/newapi/logs.h"
 #include "random.h"
 
 namespace sim {
 
-enum LogType : int { kTopup = 1, kConsume = 2, kManage = 3, kSystem = 4, kError = 5, kRefund = 6, kLogin = 7 };
+// Log types are the ones the observer reads (new-api's model/log.go): newapi::kLogConsume and so on.
+namespace newapi = observer::newapi;
 
-// One `logs` row. channel_name is always NULL (never written by new-api) and not represented.
+// One `logs` row as the simulator writes it: all the columns new-api writes (observer::newapi::LogRow holds only those
+// the observer reads) and the population indexes. channel_name is always NULL (never written by new-api) and not
+// represented.
 struct LogRow {
   int64_t id = 0;  // 0 = let AUTO_INCREMENT choose (live inserts)
   int64_t user_id = 0;
   int64_t created_at = 0;
-  int type = kConsume;
+  newapi::LogType type = newapi::kLogConsume;
   std::string content;
   std::string username;
   std::string token_name;

@@ -135,6 +135,7 @@ void Api::AddRoutes(observer::HttpServer& http) {
   Route<SeriesParams>(http, "/api/stats/series",
                       [zones](const QueryParams& q, SeriesParams* p) { return ParseSeries(q, zones, p); }, Series);
   Route<TopParams>(http, "/api/stats/top", ParseTop, Top);
+  Route<ActiveParams>(http, "/api/stats/active", ParseActive, Active);
   Route<HeatmapParams>(http, "/api/stats/heatmap",
                        [zones](const QueryParams& q, HeatmapParams* p) { return ParseHeatmap(q, zones, p); }, Heatmap);
   Route<AnomalyParams>(http, "/api/stats/anomalies", ParseAnomalies, Anomalies);

@@ -1,5 +1,5 @@
 // The JSON API's handlers: each computes an Answer from normalized parameters on one leased connection. One file per
-// resource: stats.cc (series, top, heatmap), anomalies.cc (findings and their detail), logs.cc (rows by subject).
+// resource: stats.cc (series, top, active, heatmap), anomalies.cc (findings and their detail), logs.cc (rows by subject).
 #pragma once
 
 #include <atomic>
@@ -26,6 +26,7 @@ struct ApiContext {
 
 Answer Series(const SeriesParams& p, observer::DbClient& db, const ApiContext& ctx);
 Answer Top(const TopParams& p, observer::DbClient& db, const ApiContext& ctx);
+Answer Active(const ActiveParams& p, observer::DbClient& db, const ApiContext& ctx);
 Answer Heatmap(const HeatmapParams& p, observer::DbClient& db, const ApiContext& ctx);
 Answer Anomalies(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx);
 Answer AnomalyDetail(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx);

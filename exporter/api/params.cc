@@ -275,6 +275,8 @@ std::string TopParams::Key() const {
          KeyPart("limit", int64_t{limit}) + filters.Key();
 }
 
+std::string ActiveParams::Key() const { return RangeKey(range) + filters.Key(); }
+
 std::string HeatmapParams::Key() const {
   return RangeKey(range) + KeyPart("metric", MetricName(metric)) + KeyPart("tz", zone->name()) + filters.Key();
 }
@@ -362,6 +364,15 @@ std::optional<ParamError> ParseTop(const QueryParams& q, TopParams* out) {
                                                                                                     : Dimension::kUser;
   out->metric = MetricFrom(r.Choice("metric", {"tokens", "reqs", "quota_sum", "errors"}, "tokens"));
   out->limit = static_cast<int>(r.Int("limit", 1, kMaxLimit).value_or(50));
+  out->filters = r.ReadFilters();
+  if (r.error()) return r.error();
+  out->range = *range;
+  return std::nullopt;
+}
+
+std::optional<ParamError> ParseActive(const QueryParams& q, ActiveParams* out) {
+  Reader r(q, {"start_ms", "end_ms", "model", "channel", "group", "user", "token"});
+  std::optional<Range> range = r.MinuteRange(kMaxTopRange);
   out->filters = r.ReadFilters();
   if (r.error()) return r.error();
   out->range = *range;

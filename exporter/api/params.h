@@ -81,6 +81,13 @@ struct TopParams {
   std::string Key() const;
 };
 
+// Distinct users and tokens of a whole range (whole minutes, as top).
+struct ActiveParams {
+  Range range;
+  Filters filters;
+  std::string Key() const;
+};
+
 struct HeatmapParams {
   Range range;
   Metric metric = Metric::kReqs;
@@ -119,6 +126,7 @@ struct LogsParams {
 
 std::optional<ParamError> ParseSeries(const QueryParams& q, const ZoneLookup& zones, SeriesParams* out);
 std::optional<ParamError> ParseTop(const QueryParams& q, TopParams* out);
+std::optional<ParamError> ParseActive(const QueryParams& q, ActiveParams* out);
 std::optional<ParamError> ParseHeatmap(const QueryParams& q, const ZoneLookup& zones, HeatmapParams* out);
 std::optional<ParamError> ParseAnomalies(const QueryParams& q, AnomalyParams* out);
 std::optional<ParamError> ParseAnomalyDetail(const QueryParams& q, AnomalyParams* out);

@@ -1,4 +1,4 @@
-// /api/stats/series, /api/stats/top and /api/stats/heatmap.
+// /api/stats/series, /api/stats/top, /api/stats/active and /api/stats/heatmap.
 #include <functional>
 #include <map>
 #include <vector>
@@ -53,6 +53,37 @@ Answer WithPlan(observer::DbClient& db, const ApiContext& ctx, const std::vector
   return result;
 }
 
+struct DistinctCount {
+  int64_t users = 0;
+  int64_t tokens = 0;
+};
+
+// Distinct users and tokens of each bucket of the plan (indexed like plan.bucket_starts): a bucket read wholly from
+// the hourly tables counts them with agg_active_hourly when CountsFromActive allows it, any other over the union of
+// its parts' rows (DistinctByBucketSql).
+DbStatus CountDistinct(observer::DbClient& db, const Plan& plan, const Filters& filters, const HourlySources& sources,
+                       std::vector<DistinctCount>* counts) {
+  counts->assign(plan.bucket_starts.size(), DistinctCount{});
+  if (const std::string sql = DistinctByBucketSql(plan, filters, sources); !sql.empty()) {
+    DbStatus status = db.QueryEach(sql, [&](const DbRowView& row) {
+      const int64_t index = DbInt(row[0]) - 1;
+      if (index < 0 || index >= static_cast<int64_t>(counts->size())) return;
+      (*counts)[static_cast<size_t>(index)] = {DbInt(row[1]), DbInt(row[2])};
+    });
+    if (!status.ok) return status;
+  }
+  if (CountsFromActive(filters, sources) && !plan.hourly_whole.empty()) {
+    // The wholly hourly buckets, which DistinctByBucketSql left out.
+    return db.QueryEach(ActiveSql(plan, sources), [&](const DbRowView& row) {
+      size_t index = 0;
+      if (!NewInBucket(plan, DbInt(row[1]), DbInt(row[2]), &index)) return;
+      DistinctCount& count = (*counts)[index];
+      (DbString(row[0]) == "user" ? count.users : count.tokens) += DbInt(row[3]);
+    });
+  }
+  return DbStatus::Ok();
+}
+
 int64_t MetricValue(Metric metric, int64_t reqs, int64_t tokens, int64_t quota, int64_t errors) {
   switch (metric) {
     case Metric::kReqs: return reqs;
@@ -87,24 +118,12 @@ Answer Series(const SeriesParams& p, observer::DbClient& db, const ApiContext& c
       }
     });
     if (!status->ok) return Answer();
-    if (const std::string sql = DistinctByBucketSql(plan, p.filters, sources); !sql.empty()) {
-      *status = db.QueryEach(sql, [&](const DbRowView& row) {
-        if (nlohmann::json* b = bucket_at(row)) {
-          (*b)["users"] = DbInt(row[1]);
-          (*b)["tokens_cnt"] = DbInt(row[2]);
-        }
-      });
-      if (!status->ok) return Answer();
-    }
-    if (CountsFromActive(p.filters, sources) && !plan.hourly_whole.empty()) {
-      // The wholly hourly buckets, which DistinctByBucketSql left out.
-      *status = db.QueryEach(ActiveSql(plan, sources), [&](const DbRowView& row) {
-        size_t index = 0;
-        if (!NewInBucket(plan, DbInt(row[1]), DbInt(row[2]), &index)) return;
-        nlohmann::json& count = buckets[index][DbString(row[0]) == "user" ? "users" : "tokens_cnt"];
-        count = count.get<int64_t>() + DbInt(row[3]);
-      });
-      if (!status->ok) return Answer();
+    std::vector<DistinctCount> counts;
+    *status = CountDistinct(db, plan, p.filters, sources, &counts);
+    if (!status->ok) return Answer();
+    for (size_t i = 0; i < counts.size(); ++i) {
+      buckets[i]["users"] = counts[i].users;
+      buckets[i]["tokens_cnt"] = counts[i].tokens;
     }
     return Answer::Ok(std::move(buckets), PlanSources(plan));
   });
@@ -146,6 +165,22 @@ Answer Top(const TopParams& p, observer::DbClient& db, const ApiContext& ctx) {
       }
     }
     return Answer::Ok(std::move(rows), PlanSources(plan));
+  });
+}
+
+Answer Active(const ActiveParams& p, observer::DbClient& db, const ApiContext& ctx) {
+  // The range as one bucket: exact from agg_active_hourly when it is whole finalized hours (at most
+  // kActiveHoursCap of them) and unfiltered, otherwise COUNT(DISTINCT) over the rollups' and logs' rows.
+  return WithPlan(db, ctx, {p.range.start, p.range.end}, [&](const Plan& plan, const HourlySources& sources,
+                                                             DbStatus* status) {
+    std::vector<DistinctCount> counts;
+    *status = CountDistinct(db, plan, p.filters, sources, &counts);
+    if (!status->ok) return Answer();
+    return Answer::Ok({{"start_ms", p.range.start * 1000},
+                       {"end_ms", p.range.end * 1000},
+                       {"users", counts.at(0).users},
+                       {"tokens_cnt", counts.at(0).tokens}},
+                      PlanSources(plan));
   });
 }
 

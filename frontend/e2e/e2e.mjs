@@ -91,6 +91,7 @@ await step('token dialog', async () => {
 
 await step('dashboard', async () => {
   const seriesReq = page.waitForRequest((r) => r.url().includes('/api/stats/series') && r.url().includes(`start_ms=${past.start}`));
+  const activeReq = page.waitForRequest((r) => r.url().includes('/api/stats/active') && r.url().includes(`start_ms=${past.start}`));
   await page.goto(`${BASE}/?start=${past.start}&end=${past.end}`);
   const requested = new URL((await seriesReq).url());
   const value = page.locator('[data-testid="kpi-requests-value"]');
@@ -102,6 +103,10 @@ await step('dashboard', async () => {
   check((await value.innerText()) === expected.toLocaleString('en-US'), `it is shown as ${expected.toLocaleString('en-US')}`);
   const tokens = rows.reduce((s, r) => s + r.tokens, 0);
   check(Number(await page.locator('[data-testid="kpi-tokens-value"]').getAttribute('data-value')) === tokens, `the Tokens KPI equals the API's (${tokens})`);
+  const active = await api(`/api/stats/active${new URL((await activeReq).url()).search}`);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-active-users-value"]')?.getAttribute('data-value')) > 0);
+  const activeShown = Number(await page.locator('[data-testid="kpi-active-users-value"]').getAttribute('data-value'));
+  check(active.users > 0 && activeShown === active.users, `the Active users KPI (${activeShown}) is the API's distinct users of the range (${active.users})`);
   const info = await api('/api/info');
   const quota = rows.reduce((s, r) => s + r.quota, 0);
   const spend = Number(await page.locator('[data-testid="kpi-spend-value"]').getAttribute('data-value'));

@@ -1,10 +1,11 @@
 // The JSON API of a running exporter against SQL ground truth computed here from `logs` alone (never from
 // agg_usage_hourly): series, top and heatmap over ranges served by logs, by the hourly table and across their seam,
-// in UTC, a DST zone (America/New_York over its autumn change) and half-hour zones; anomalies against the SQL
-// evaluator; anomaly detail and logs by subject with the column allow-list; 400s naming the parameter; and no token
-// key in any answer. The ground truth's SQL is written here for each engine (MariaDB's CONVERT_TZ with its time zone
-// tables loaded, PostgreSQL's AT TIME ZONE), never with the API's query builders. Run by api_test.sh with
-// NEWAPI_CHECK_DB_PORT, NEWAPI_CHECK_EXPORTER_PORT, NEWAPI_CHECK_HISTORY_END and DB_ENGINE set.
+// in UTC, a DST zone (America/New_York over its autumn change) and half-hour zones; distinct users and tokens of a
+// range; anomalies against the SQL evaluator; anomaly detail and logs by subject with the column allow-list; 400s
+// naming the parameter; and no token key in any answer. The ground truth's SQL is written here for each engine
+// (MariaDB's CONVERT_TZ with its time zone tables loaded, PostgreSQL's AT TIME ZONE), never with the API's query
+// builders. Run by api_integration_test.sh with NEWAPI_CHECK_DB_PORT, NEWAPI_CHECK_EXPORTER_PORT,
+// NEWAPI_CHECK_HISTORY_END and DB_ENGINE set.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -27,7 +28,7 @@ using nlohmann::json;
 
 int64_t EnvInt(const char* name) {
   const char* value = std::getenv(name);
-  if (value == nullptr) ADD_FAILURE() << name << " is not set; run this through api_test.sh";
+  if (value == nullptr) ADD_FAILURE() << name << " is not set; run this through api_integration_test.sh";
   return value == nullptr ? 0 : std::atoll(value);
 }
 
@@ -286,6 +287,47 @@ TEST_F(ApiCheck, SeriesAndTopForOneUserOrToken) {
         EXPECT_EQ(top.body[i]["reqs"].get<int64_t>(), std::stoll(truth[i][1].value_or("0"))) << key << " " << by << " #" << i;
       }
     }
+  }
+}
+
+// Distinct users and tokens of a whole range: from agg_active_hourly (up to 25 whole finalized hours, no filter), from
+// the rollups and logs across the seam, from logs alone, and under filters; each equals COUNT(DISTINCT) on logs.
+TEST_F(ApiCheck, ActiveUsersAndTokensOfARange) {
+  const std::vector<DbRow> top = Rows("SELECT model_name, user_id FROM logs WHERE type = 2 AND user_id > 0 "
+                                      "GROUP BY 1, 2 ORDER BY COUNT(*) DESC LIMIT 1");
+  ASSERT_EQ(top.size(), 1u);
+  const std::string model = top[0][0].value_or(""), user = top[0][1].value_or("0");
+  const std::string model_param = "&model=" + httplib::detail::encode_query_param(model);
+  const std::string model_sql = " AND " + Bytes("model_name") + " = " + db_->Quote(model);
+  const int64_t hour = finalized_ - finalized_ % 3600;
+  const int64_t first_minute = first_ - first_ % 60, end_minute = end_ + (60 - end_ % 60) % 60;
+  struct Case {
+    int64_t start, end;
+    std::string params, where, source;
+  };
+  const std::vector<Case> cases = {
+      {hour - 24 * 3600, hour, "", "", "hourly"},
+      {hour - 25 * 3600, hour, "", "", "hourly"},
+      {hour - 72 * 3600, hour, "", "", "hourly"},
+      {first_minute, end_minute, "", "", "hourly+logs"},
+      {end_minute - 2 * 3600, end_minute, "", "", "logs"},
+      {first_minute, end_minute, model_param, model_sql, "hourly+logs"},
+      {hour - 24 * 3600, hour, model_param, model_sql, "hourly"},
+      {first_minute, end_minute, "&user=" + user, " AND user_id = " + user, "hourly+logs"},
+  };
+  for (const Case& c : cases) {
+    const Reply r = Get("/api/stats/active?" + Range(c.start, c.end) + c.params);
+    ASSERT_EQ(r.status, 200) << r.body.dump();
+    EXPECT_EQ(r.source, c.source) << c.params;
+    const std::vector<DbRow> truth =
+        Rows("SELECT COUNT(DISTINCT NULLIF(COALESCE(user_id, 0), 0)), COUNT(DISTINCT NULLIF(COALESCE(token_id, 0), 0)) "
+             "FROM logs WHERE type IN (2, 5) AND created_at >= " + std::to_string(c.start) + " AND created_at < " +
+             std::to_string(c.end) + c.where);
+    const int64_t users = std::stoll(truth.at(0)[0].value_or("0")), tokens = std::stoll(truth.at(0)[1].value_or("0"));
+    EXPECT_GT(users, 0) << c.start << " " << c.params;
+    EXPECT_EQ(r.body["users"].get<int64_t>(), users) << (c.end - c.start) / 3600 << " h " << c.params;
+    EXPECT_EQ(r.body["tokens_cnt"].get<int64_t>(), tokens) << (c.end - c.start) / 3600 << " h " << c.params;
+    EXPECT_EQ(r.body["start_ms"].get<int64_t>(), c.start * 1000);
   }
 }
 

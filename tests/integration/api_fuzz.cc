@@ -16,6 +16,7 @@ namespace {
 const std::vector<std::pair<std::string, std::vector<std::string>>> kEndpoints = {
     {"/api/stats/series", {"slot_sec", "tz", "model", "channel", "group"}},
     {"/api/stats/top", {"by", "metric", "limit", "model", "channel", "group"}},
+    {"/api/stats/active", {"model", "channel", "group", "user", "token"}},
     {"/api/stats/heatmap", {"metric", "tz", "model", "channel", "group"}},
     {"/api/stats/anomalies", {"rule", "window_sec", "threshold", "users_threshold", "sigma"}},
     {"/api/stats/anomalies/detail", {"rule", "subject_id", "window_sec", "threshold", "sigma"}},

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # 10,000 random and malformed parameter sets across every JSON API endpoint, sent to newapi-exporter built with
-# AddressSanitizer (newapi-exporter-asan) on simulator data (DB_ENGINE: MariaDB or PostgreSQL): no answer >= 500
-# other than 504, no dropped connection, no sanitizer report, and a clean exit afterwards. Then the response cache as
-# an attacker with access to Redis would leave it: every cached answer replaced by a hostile value (JSON nested 100,000
-# deep, truncated JSON, random bytes, valid JSON of the wrong shape, 5 MB), and the same requests again, CSV export
-# included: the same outcome, and the forged values counted as rejected.
+# AddressSanitizer (BUILD_DIR/asan, -DOBSERVER_ASAN=ON) on simulator data (DB_ENGINE: MariaDB or PostgreSQL): no answer
+# >= 500 other than 504, no dropped connection, no sanitizer report, and a clean exit afterwards. Then the response
+# cache as an attacker with access to Redis would leave it: every cached answer replaced by a hostile value (JSON nested
+# 100,000 deep, truncated JSON, random bytes, valid JSON of the wrong shape, 5 MB), and the same requests again, CSV
+# export included: the same outcome, and the forged values counted as rejected.
 # Usage: api_fuzz_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+2)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -27,7 +27,7 @@ simulated_database "$DB" "$DB_PORT" --history.rows=30000 --history.days=2 --hist
 exporter() {
   (export DB_TYPE=$(db_engine) DB_PORT API_PORT=$API DB_PASS_RO=ro-pass CACHE_TTL_SECONDS=$1 REDIS_URL=${2:-} \
      API_QUERY_TIMEOUT_MS=3000 ASAN_OPTIONS=abort_on_error=0:halt_on_error=1:detect_leaks=0
-   exec "$BUILD_DIR/tests/newapi-exporter-asan") >>"$TEST_DIR/exporter.log" 2>&1 &
+   exec "$BUILD_DIR/asan/exporter/newapi-exporter") >>"$TEST_DIR/exporter.log" 2>&1 &
   echo $! >"$TEST_DIR/exporter.pid"
   check "the AddressSanitizer exporter starts (cache TTL $1)" wait_until 30 curl -fsS -o /dev/null "http://127.0.0.1:$API/api/health"
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # 3,000 random and hostile Alertmanager payloads (random texts and links, wrong JSON types, nesting up to 200,000 deep,
 # truncated JSON and random bytes, bodies past the size limit) to every relay path of newapi-aggregator built with
-# AddressSanitizer (newapi-aggregator-asan), every platform delivering to relay_sink: no dropped connection, no 5xx but
-# 502/503, no sanitizer report, RSS back under 64 MB of growth, and a clean exit afterwards.
+# AddressSanitizer (BUILD_DIR/asan, -DOBSERVER_ASAN=ON), every platform delivering to relay_sink: no dropped connection,
+# no 5xx but 502/503, no sanitizer report, RSS back under 64 MB of growth, and a clean exit afterwards.
 # Usage: relay_fuzz_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+2; PORT_BASE+2 stays closed: no database)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -30,7 +30,7 @@ YAML
  export WECOM_WEBHOOK_URL="$SINK_URL/wecom/cgi-bin/webhook/send?key=fuzz" ALERT_WEBHOOK_URL="$SINK_URL/webhook"
  export TIMEZONE=Asia/Shanghai RUNBOOK_BASE_URL=https://git.example/observer/blob/main
  export CHAT_TARGETS_FILE=$TEST_DIR/chat-targets.yaml
- exec "$BUILD_DIR/tests/newapi-aggregator-asan") >"$TEST_DIR/agg.log" 2>&1 &
+ exec "$BUILD_DIR/asan/aggregator/newapi-aggregator") >"$TEST_DIR/agg.log" 2>&1 &
 echo $! >"$TEST_DIR/agg.pid"
 AGG_PID=$(cat "$TEST_DIR/agg.pid")
 check "the AddressSanitizer aggregator starts" wait_until 30 curl -fsS -o /dev/null "http://127.0.0.1:$AGG/metrics"

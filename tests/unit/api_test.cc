@@ -1,7 +1,10 @@
-// The JSON API's pure parts without a database: time zones (fixed offsets, TZif files, POSIX rules, DST buckets),
+// The JSON API's pure parts without a database: time zones (fixed offsets, zoneinfo files, far-future rules, DST buckets),
 // parameter validation and normalization, the hourly/logs query plan, the SQL's column allow-list, access checks and
 // the HTTP status of each kind of database failure on both engines.
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "api/access.h"
 #include "api/answer.h"
@@ -13,9 +16,7 @@
 namespace exporter::api {
 namespace {
 
-using observer::CivilFromDays;
 using observer::DaysFromCivil;
-using observer::ExpandPosixTz;
 using observer::OffsetText;
 
 constexpr const char* kZoneinfo = "/usr/share/zoneinfo";
@@ -71,38 +72,52 @@ TEST(TimeZoneTest, ReadsDaylightSavingTimeFromTzif) {
   EXPECT_EQ(LocalIso(MustLoad("Asia/Kolkata"), Utc(2024, 7, 1, 0)), "2024-07-01T05:30:00+05:30");
 }
 
-TEST(TimeZoneTest, RejectsMalformedTzif) {
+TEST(TimeZoneTest, ReadsZoneinfoDirAndRejectsMalformedFiles) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "api_test_zoneinfo";
+  std::filesystem::create_directories(dir / "Bad");
+  std::filesystem::copy_file(std::string(kZoneinfo) + "/America/New_York", dir / "Here",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir / "Bad" / "Empty").flush();
+  std::ofstream(dir / "Bad" / "Garbage") << "TZif2" << std::string(60, '\xff');
   std::string error;
-  EXPECT_FALSE(TimeZone::FromTzif("", "x", &error));
-  EXPECT_FALSE(TimeZone::FromTzif(std::string("TZif2") + std::string(60, '\xff'), "x", &error));
-  EXPECT_NE(error.find("TZif"), std::string::npos);
+  std::optional<TimeZone> here = TimeZone::Load("Here", dir.string(), &error);
+  ASSERT_TRUE(here) << error;
+  EXPECT_EQ(here->name(), "Here");
+  EXPECT_EQ(here->OffsetAt(Utc(2024, 7, 1)), -4 * 3600);
+  for (const char* bad : {"Bad/Empty", "Bad/Garbage"}) {
+    error.clear();
+    EXPECT_FALSE(TimeZone::Load(bad, dir.string(), &error)) << bad;
+    EXPECT_NE(error.find("TZif"), std::string::npos) << error;
+  }
+  EXPECT_FALSE(TimeZone::Load("Bad", dir.string(), &error)) << "a directory";
+  EXPECT_FALSE(TimeZone::Load("America/New_York", dir.string(), &error)) << "only zoneinfo_dir is read";
+  EXPECT_NE(error.find("unknown time zone"), std::string::npos) << error;
 }
 
-TEST(TimeZoneTest, ExpandsPosixRules) {
-  int32_t std_offset = 0;
-  std::vector<std::pair<int64_t, int32_t>> transitions;
-  ASSERT_TRUE(ExpandPosixTz("EST5EDT,M3.2.0,M11.1.0", 2024, &std_offset, &transitions));
-  EXPECT_EQ(std_offset, -5 * 3600);
-  ASSERT_GE(transitions.size(), 2u);
-  EXPECT_EQ(transitions[0], std::make_pair(Utc(2024, 3, 10, 7), -4 * 3600));
-  EXPECT_EQ(transitions[1], std::make_pair(Utc(2024, 11, 3, 6), -5 * 3600));
-  // Southern hemisphere, half-hour offsets and a half-hour shift (Lord Howe).
-  transitions.clear();
-  ASSERT_TRUE(ExpandPosixTz("<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", 2024, &std_offset, &transitions));
-  EXPECT_EQ(std_offset, 10 * 3600 + 1800);
-  EXPECT_EQ(transitions[0], std::make_pair(Utc(2024, 4, 6, 15), 10 * 3600 + 1800));   // 2:00 +11 on 7 April
-  EXPECT_EQ(transitions[1], std::make_pair(Utc(2024, 10, 5, 15, 30), 11 * 3600));     // 2:00 +10:30 on 6 October
-  // Last-week rules and a time after the slash (Europe).
-  transitions.clear();
-  ASSERT_TRUE(ExpandPosixTz("CET-1CEST,M3.5.0,M10.5.0/3", 2024, &std_offset, &transitions));
-  EXPECT_EQ(transitions[0], std::make_pair(Utc(2024, 3, 31, 1), 7200));
-  EXPECT_EQ(transitions[1], std::make_pair(Utc(2024, 10, 27, 1), 3600));
-  transitions.clear();
-  ASSERT_TRUE(ExpandPosixTz("CST-8", 2024, &std_offset, &transitions));
-  EXPECT_EQ(std_offset, 8 * 3600);
-  EXPECT_TRUE(transitions.empty());
-  EXPECT_FALSE(ExpandPosixTz("EST5EDT,J60,J300", 2024, &std_offset, &transitions));
-  EXPECT_FALSE(ExpandPosixTz("X5", 2024, &std_offset, &transitions));
+TEST(TimeZoneTest, FollowsEachZonesRuleFarAhead) {
+  // 2090 is past the table of the zoneinfo files: the offsets come from the rule in their footer.
+  const TimeZone ny = MustLoad("America/New_York");
+  EXPECT_EQ(ny.OffsetAt(Utc(2090, 3, 12, 6, 59)), -5 * 3600);
+  EXPECT_EQ(ny.OffsetAt(Utc(2090, 3, 12, 7)), -4 * 3600);
+  EXPECT_EQ(ny.OffsetAt(Utc(2090, 11, 5, 5, 59)), -4 * 3600);
+  EXPECT_EQ(ny.OffsetAt(Utc(2090, 11, 5, 6)), -5 * 3600);
+  // Southern hemisphere, half-hour offsets and a half-hour shift (Lord Howe: 2:00 +11 on 2 April, 2:00 +10:30 on
+  // 1 October).
+  const TimeZone lord_howe = MustLoad("Australia/Lord_Howe");
+  EXPECT_EQ(lord_howe.OffsetAt(Utc(2090, 4, 1, 14, 59)), 11 * 3600);
+  EXPECT_EQ(lord_howe.OffsetAt(Utc(2090, 4, 1, 15)), 10 * 3600 + 1800);
+  EXPECT_EQ(lord_howe.OffsetAt(Utc(2090, 9, 30, 15, 29)), 10 * 3600 + 1800);
+  EXPECT_EQ(lord_howe.OffsetAt(Utc(2090, 9, 30, 15, 30)), 11 * 3600);
+  // 02:00 +11 becomes 01:30 +10:30: the local hour 01 lasts 90 minutes.
+  EXPECT_EQ(lord_howe.NextBoundary(Utc(2090, 4, 1, 14, 30), 3600), Utc(2090, 4, 1, 15, 30));
+  EXPECT_EQ(lord_howe.BucketStart(Utc(2090, 4, 1, 15, 10), 3600), Utc(2090, 4, 1, 14));
+  // Last-week rules with a change at 03:00 local (Europe).
+  const TimeZone berlin = MustLoad("Europe/Berlin");
+  EXPECT_EQ(berlin.OffsetAt(Utc(2090, 3, 26, 0, 59)), 3600);
+  EXPECT_EQ(berlin.OffsetAt(Utc(2090, 3, 26, 1)), 7200);
+  EXPECT_EQ(berlin.OffsetAt(Utc(2090, 10, 29, 0, 59)), 7200);
+  EXPECT_EQ(berlin.OffsetAt(Utc(2090, 10, 29, 1)), 3600);
+  EXPECT_EQ(MustLoad("Asia/Shanghai").OffsetAt(Utc(2090, 7, 1)), 8 * 3600);
 }
 
 TEST(TimeZoneTest, DaysFollowDaylightSavingTime) {
@@ -185,6 +200,27 @@ TEST(ParamsTest, RelativeRangesAlignToTheSlot) {
   ASSERT_FALSE(ParseTop(Q({{"start_ms", "60001"}, {"end_ms", "119999"}}), &t));
   EXPECT_EQ(t.range.start, 60);
   EXPECT_EQ(t.range.end, 120);
+}
+
+TEST(ParamsTest, ActiveTakesARangeAndTheSeriesFilters) {
+  ActiveParams a;
+  ASSERT_FALSE(ParseActive(Q({{"start_ms", "60001"}, {"end_ms", "119999"}, {"model", "m"}, {"user", "7"}}), &a));
+  EXPECT_EQ(a.range.start, 60);
+  EXPECT_EQ(a.range.end, 120);
+  EXPECT_EQ(a.filters.model, "m");
+  EXPECT_EQ(a.filters.user, 7);
+  ActiveParams b;
+  ASSERT_FALSE(ParseActive(Q({{"start_ms", "60001"}, {"end_ms", "119999"}, {"model", "m"}}), &b));
+  EXPECT_NE(a.Key(), b.Key());
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"by", "user"}, {"slot_sec", "60"}, {"user", "x"}, {"end_ms", "0"}}) {
+    QueryParams q = Q({{"start_ms", "60000"}, {"end_ms", "120000"}});
+    q.erase(name);
+    q.insert({name, value});
+    std::optional<ParamError> e = ParseActive(q, &b);
+    ASSERT_TRUE(e) << name;
+    EXPECT_EQ(e->param, name);
+  }
 }
 
 // A key is the cache's only idea of "the same question": a value holding '&' or '=' must not pass for two

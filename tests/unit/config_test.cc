@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 
+#include "fake_env.h"
+
 namespace observer {
 namespace {
 
@@ -19,25 +21,17 @@ const std::vector<Setting> kSettings = {
     {"flag.on", "FLAG_ON", "false", "bool"},
 };
 
-EnvLookup Env(std::map<std::string, std::string> values) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(values));
-  return [shared](const char* name) -> const char* {
-    auto it = shared->find(name);
-    return it == shared->end() ? nullptr : it->second.c_str();
-  };
-}
-
 TEST(ConfigTest, DefaultsThenEnvironmentThenFlags) {
-  Config defaults = Config::Load(kSettings, {}, Env({}));
+  Config defaults = Config::Load(kSettings, {}, FakeEnv({}));
   EXPECT_EQ(defaults.GetString("db.host"), "127.0.0.1");
   EXPECT_EQ(defaults.SourceOf("db.host"), "default");
 
-  Config from_env = Config::Load(kSettings, {}, Env({{"DB_HOST", "db.internal"}}));
+  Config from_env = Config::Load(kSettings, {}, FakeEnv({{"DB_HOST", "db.internal"}}));
   EXPECT_EQ(from_env.GetString("db.host"), "db.internal");
   EXPECT_EQ(from_env.SourceOf("db.host"), "env");
 
   Config from_flag = Config::Load(kSettings, {"--db.host=flag-host", "--db.port", "3307"},
-                                  Env({{"DB_HOST", "db.internal"}, {"DB_PORT", "3308"}}));
+                                  FakeEnv({{"DB_HOST", "db.internal"}, {"DB_PORT", "3308"}}));
   EXPECT_EQ(from_flag.GetString("db.host"), "flag-host");
   EXPECT_EQ(from_flag.GetInt("db.port", 1, 65535), 3307);
   EXPECT_EQ(from_flag.SourceOf("db.port"), "flag");
@@ -45,7 +39,7 @@ TEST(ConfigTest, DefaultsThenEnvironmentThenFlags) {
 
 TEST(ConfigTest, SecretIsRejectedOnTheCommandLine) {
   try {
-    Config::Load(kSettings, {"--db.password=hunter2"}, Env({}));
+    Config::Load(kSettings, {"--db.password=hunter2"}, FakeEnv({}));
     FAIL() << "a secret flag was accepted";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("DB_PASS_RO"), std::string::npos) << e.what();
@@ -54,16 +48,16 @@ TEST(ConfigTest, SecretIsRejectedOnTheCommandLine) {
 }
 
 TEST(ConfigTest, SecretFromEnvironmentOrFile) {
-  EXPECT_EQ(Config::Load(kSettings, {}, Env({{"DB_PASS_RO", "s3cret"}})).GetString("db.password"), "s3cret");
+  EXPECT_EQ(Config::Load(kSettings, {}, FakeEnv({{"DB_PASS_RO", "s3cret"}})).GetString("db.password"), "s3cret");
 
   const std::string path = ::testing::TempDir() + "/observer_secret";
   std::ofstream(path) << "from-file\n";
-  Config config = Config::Load(kSettings, {}, Env({{"DB_PASS_RO_FILE", path}}));
+  Config config = Config::Load(kSettings, {}, FakeEnv({{"DB_PASS_RO_FILE", path}}));
   EXPECT_EQ(config.GetString("db.password"), "from-file");
   EXPECT_EQ(config.SourceOf("db.password"), "file");
   std::remove(path.c_str());
 
-  EXPECT_THROW(Config::Load(kSettings, {}, Env({{"DB_PASS_RO_FILE", "/nonexistent/secret"}})), ConfigError);
+  EXPECT_THROW(Config::Load(kSettings, {}, FakeEnv({{"DB_PASS_RO_FILE", "/nonexistent/secret"}})), ConfigError);
 }
 
 TEST(ConfigTest, PlaceholderAndShortSecretsAreRefusedWithoutEchoingThem) {
@@ -71,7 +65,7 @@ TEST(ConfigTest, PlaceholderAndShortSecretsAreRefusedWithoutEchoingThem) {
                                          {"api.token", "API_TOKEN", "", "token", true, 16}};
   auto error_of = [&](std::map<std::string, std::string> env) -> std::string {
     try {
-      Config::Load(settings, {}, Env(std::move(env)));
+      Config::Load(settings, {}, FakeEnv(std::move(env)));
     } catch (const ConfigError& e) {
       return e.what();
     }
@@ -90,13 +84,13 @@ TEST(ConfigTest, PlaceholderAndShortSecretsAreRefusedWithoutEchoingThem) {
 }
 
 TEST(ConfigTest, DescribeMasksSecrets) {
-  auto described = Config::Load(kSettings, {}, Env({{"DB_PASS_RO", "s3cret"}})).Describe();
+  auto described = Config::Load(kSettings, {}, FakeEnv({{"DB_PASS_RO", "s3cret"}})).Describe();
   EXPECT_EQ(described.at("db.password"), "(set)");
   EXPECT_EQ(described.at("db.host"), "127.0.0.1");
 }
 
 TEST(ConfigTest, BadValuesNameTheFlagAndVariable) {
-  Config config = Config::Load(kSettings, {}, Env({{"DB_PORT", "80x"}, {"BIG_REQUEST_SIGMA", "nan"}, {"FLAG_ON", "maybe"}}));
+  Config config = Config::Load(kSettings, {}, FakeEnv({{"DB_PORT", "80x"}, {"BIG_REQUEST_SIGMA", "nan"}, {"FLAG_ON", "maybe"}}));
   try {
     config.GetInt("db.port", 1, 65535);
     FAIL();
@@ -107,20 +101,20 @@ TEST(ConfigTest, BadValuesNameTheFlagAndVariable) {
   EXPECT_THROW(config.GetDouble("risk.sigma", 0.5, 100), ConfigError);
   EXPECT_THROW(config.GetBool("flag.on"), ConfigError);
 
-  Config out_of_range = Config::Load(kSettings, {"--db.port=70000"}, Env({}));
+  Config out_of_range = Config::Load(kSettings, {"--db.port=70000"}, FakeEnv({}));
   EXPECT_THROW(out_of_range.GetInt("db.port", 1, 65535), ConfigError);
 }
 
 TEST(ConfigTest, BareBooleanFlagMeansTrue) {
-  EXPECT_TRUE(Config::Load(kSettings, {"--flag.on"}, Env({})).GetBool("flag.on"));
-  EXPECT_TRUE(Config::Load(kSettings, {"--flag.on", "--db.port=1"}, Env({})).GetBool("flag.on"));
-  EXPECT_FALSE(Config::Load(kSettings, {"--flag.on=false"}, Env({})).GetBool("flag.on"));
+  EXPECT_TRUE(Config::Load(kSettings, {"--flag.on"}, FakeEnv({})).GetBool("flag.on"));
+  EXPECT_TRUE(Config::Load(kSettings, {"--flag.on", "--db.port=1"}, FakeEnv({})).GetBool("flag.on"));
+  EXPECT_FALSE(Config::Load(kSettings, {"--flag.on=false"}, FakeEnv({})).GetBool("flag.on"));
 }
 
 TEST(ConfigTest, UnknownFlagsAndMissingValuesAreErrors) {
-  EXPECT_THROW(Config::Load(kSettings, {"--db.hots=x"}, Env({})), ConfigError);
-  EXPECT_THROW(Config::Load(kSettings, {"--db.host"}, Env({})), ConfigError);
-  EXPECT_THROW(Config::Load(kSettings, {"positional"}, Env({})), ConfigError);
+  EXPECT_THROW(Config::Load(kSettings, {"--db.hots=x"}, FakeEnv({})), ConfigError);
+  EXPECT_THROW(Config::Load(kSettings, {"--db.host"}, FakeEnv({})), ConfigError);
+  EXPECT_THROW(Config::Load(kSettings, {"positional"}, FakeEnv({})), ConfigError);
 }
 
 TEST(ConfigTest, UsageListsEverySettingButNoSecretFlag) {

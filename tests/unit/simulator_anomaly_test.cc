@@ -35,7 +35,7 @@ TEST_F(SimulatorAnomaly, BurstHasAtLeast150RequestsOfOneTokenIn60Seconds) {
   EXPECT_EQ(inj.kind, "burst");
   std::map<int64_t, std::vector<double>> by_token;
   for (const PlannedRow& r : inj.rows) {
-    EXPECT_EQ(r.row.type, kConsume);
+    EXPECT_EQ(r.row.type, newapi::kLogConsume);
     by_token[r.row.token_id].push_back(r.at_seconds);
   }
   ASSERT_EQ(by_token.size(), 1u);
@@ -68,7 +68,7 @@ TEST_F(SimulatorAnomaly, OneIpServesEightOrMoreUsersInTenMinutes) {
     ASSERT_LT(r.at_seconds, 600);
     if (r.row.ip != inj.subject_id) continue;
     users.insert(r.row.user_id);
-    if (r.row.type == kLogin) login_users.insert(r.row.user_id);
+    if (r.row.type == newapi::kLogLogin) login_users.insert(r.row.user_id);
   }
   EXPECT_GE(users.size(), 8u);
   EXPECT_GE(login_users.size(), 8u);  // logins alone reveal it, whatever the users' record_ip_log

@@ -74,7 +74,7 @@ TEST(SimulatorGenerator, ConsumeQuotaMatchesTokensAndTheRatiosInOther) {
   const Generated g = Generate(3, 40000);
   int ratio_rows = 0, priced_rows = 0, cached_rows = 0;
   for (const LogRow& r : g.rows) {
-    if (r.type != kConsume) continue;
+    if (r.type != newapi::kLogConsume) continue;
     const nlohmann::json other = nlohmann::json::parse(r.other);
     const ModelSpec* m = DefaultCatalog().FindModel(r.model_name);
     ASSERT_NE(m, nullptr);
@@ -121,7 +121,7 @@ TEST(SimulatorGenerator, AboutSixtyPercentStreamWithFirstResponseTime) {
   const Generated g = Generate(9, 40000);
   int consume = 0, stream = 0;
   for (const LogRow& r : g.rows) {
-    if (r.type != kConsume) continue;
+    if (r.type != newapi::kLogConsume) continue;
     ++consume;
     const nlohmann::json other = nlohmann::json::parse(r.other);
     if (r.is_stream) {
@@ -143,14 +143,14 @@ TEST(SimulatorGenerator, IpOnlyForRecordIpUsersAndAlwaysOnLogins) {
     const User& u = g.population.users[static_cast<size_t>(r.user_id - 1)];
     ASSERT_EQ(u.id, r.user_id);
     EXPECT_EQ(r.username, u.username);
-    if (r.type == kConsume || r.type == kError) {
+    if (r.type == newapi::kLogConsume || r.type == newapi::kLogError) {
       EXPECT_EQ(!r.ip.empty(), u.record_ip_log) << "user " << u.id;
       if (!r.ip.empty()) {
         ++recorded;
         EXPECT_TRUE(r.ip == u.home_ip || r.ip == u.mobile_ip);
       }
     }
-    if (r.type == kLogin) {
+    if (r.type == newapi::kLogLogin) {
       ++logins;
       EXPECT_FALSE(r.ip.empty());
       EXPECT_TRUE(nlohmann::json::parse(r.other).contains("login_method"));
@@ -191,7 +191,7 @@ TEST(SimulatorGenerator, ErrorsConcentrateOnTheFlakyChannel) {
   const int64_t flaky = g.population.channels[g.population.flaky_channel].id;
   int errors = 0, on_flaky = 0;
   for (const LogRow& r : g.rows) {
-    if (r.type != kError) continue;
+    if (r.type != newapi::kLogError) continue;
     ++errors;
     if (r.channel_id == flaky) ++on_flaky;
     EXPECT_EQ(r.quota, 0);
@@ -206,7 +206,7 @@ TEST(SimulatorGenerator, NormalTrafficStaysFarBelowTheBurstRule) {
   const Generated g = Generate(19, 400000, 86400 / 2);
   std::map<int64_t, std::vector<int64_t>> times;
   for (const LogRow& r : g.rows) {
-    if (r.type == kConsume) times[r.token_id].push_back(r.created_at);
+    if (r.type == newapi::kLogConsume) times[r.token_id].push_back(r.created_at);
   }
   size_t busiest = 0;
   for (auto& [token, t] : times) {
@@ -225,7 +225,7 @@ TEST(SimulatorGenerator, TrafficIsHeavyTailed) {
   std::map<int64_t, int> per_user;
   int consume = 0;
   for (const LogRow& r : g.rows) {
-    if (r.type == kConsume) ++per_user[r.user_id], ++consume;
+    if (r.type == newapi::kLogConsume) ++per_user[r.user_id], ++consume;
   }
   std::vector<int> counts;
   for (const auto& [u, n] : per_user) counts.push_back(n);

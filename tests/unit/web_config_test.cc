@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include "fake_env.h"
+
 namespace observer {
 namespace {
 
@@ -166,17 +168,9 @@ TEST(WebConfigTest, ListenAddresses) {
   }
 }
 
-EnvLookup Env(std::map<std::string, std::string> values) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(values));
-  return [shared](const char* name) -> const char* {
-    auto it = shared->find(name);
-    return it == shared->end() ? nullptr : it->second.c_str();
-  };
-}
-
 TEST(WebConfigTest, ListenAddressFlagsRepeatAndReplaceHostAndPort) {
   const std::vector<Setting> settings = WebSettings("API", "8080", "port");
-  const WebOptions defaults = WebOptionsFrom(Config::Load(settings, {}, Env({{"API_PORT", "9000"}})));
+  const WebOptions defaults = WebOptionsFrom(Config::Load(settings, {}, FakeEnv({{"API_PORT", "9000"}})));
   ASSERT_EQ(defaults.listen.size(), 1u);
   EXPECT_EQ(defaults.listen[0].host, "127.0.0.1");
   EXPECT_EQ(defaults.listen[0].port, 9000);
@@ -185,14 +179,14 @@ TEST(WebConfigTest, ListenAddressFlagsRepeatAndReplaceHostAndPort) {
 
   const WebOptions flags = WebOptionsFrom(Config::Load(
       settings, {"--web.listen-address=127.0.0.1:9101", "--web.listen-address", "[::1]:9102", "--web.telemetry-path=/x/m.txt"},
-      Env({{"API_PORT", "9000"}, {"API_LISTEN_ADDRESS", "127.0.0.1:1"}})));
+      FakeEnv({{"API_PORT", "9000"}, {"API_LISTEN_ADDRESS", "127.0.0.1:1"}})));
   ASSERT_EQ(flags.listen.size(), 2u);  // the flags replace the variable, and the port setting
   EXPECT_EQ(flags.listen[0].port, 9101);
   EXPECT_EQ(flags.listen[1].host, "::1");
   EXPECT_EQ(flags.telemetry_path, "/x/m.txt");
 
   const WebOptions env = WebOptionsFrom(
-      Config::Load(settings, {}, Env({{"API_LISTEN_ADDRESS", "127.0.0.1:9103, 127.0.0.2:9104"}})));
+      Config::Load(settings, {}, FakeEnv({{"API_LISTEN_ADDRESS", "127.0.0.1:9103, 127.0.0.2:9104"}})));
   ASSERT_EQ(env.listen.size(), 2u);
   EXPECT_EQ(env.listen[1].host, "127.0.0.2");
 }
@@ -201,7 +195,7 @@ TEST(WebConfigTest, BadWebSettingsNameTheFlag) {
   const std::vector<Setting> settings = WebSettings("AGGREGATOR", "8081", "port");
   auto error_of = [&](std::vector<std::string> args) -> std::string {
     try {
-      WebOptionsFrom(Config::Load(settings, args, Env({})));
+      WebOptionsFrom(Config::Load(settings, args, FakeEnv({})));
     } catch (const ConfigError& e) {
       return e.what();
     }

@@ -1,15 +1,17 @@
 // Dashboard: KPI cards with the change against the previous period (spend in new-api's display unit), the dual-axis
 // traffic chart (linear or log scale, so a burst does not flatten the rest), range, slot and model / channel / group /
 // user / token filters, and the buckets as a table.
-import { Card, Col, Row, Segmented, Statistic, Tooltip, Typography } from 'antd';
+import { Card, Col, Row, Statistic, Tooltip, Typography } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined } from '@ant-design/icons';
 import { useMemo } from 'react';
+import { useActive } from '../api/active';
 import { useGateway } from '../api/info';
 import { useSeries, type SeriesRow } from '../api/series';
 import { useTop } from '../api/top';
 import Chart, { type ChartOption } from '../components/Chart';
 import DataTable, { type Column } from '../components/DataTable';
 import { FilterBar, RangeBar } from '../components/RangeBar';
+import ScaleSwitch from '../components/ScaleSwitch';
 import { QueryState } from '../components/Status';
 import { useI18n, type MessageKey } from '../i18n';
 import { formatCompact, formatNumber, formatPercent, formatTime } from '../lib/format';
@@ -77,8 +79,8 @@ export default function Dashboard() {
 
   const series = useSeries({ start_ms: range.start, end_ms: range.end, slot_sec: slot, tz, ...filters });
   const prevSeries = useSeries({ start_ms: prev.start, end_ms: prev.end, slot_sec: slot, tz, ...filters });
-  const users = useTop({ start_ms: range.start, end_ms: range.end, by: 'user', metric: 'reqs', limit: 1000, ...filters });
-  const prevUsers = useTop({ start_ms: prev.start, end_ms: prev.end, by: 'user', metric: 'reqs', limit: 1000, ...filters });
+  const active = useActive({ start_ms: range.start, end_ms: range.end, ...filters });
+  const prevActive = useActive({ start_ms: prev.start, end_ms: prev.end, ...filters });
   const models = useTop({ start_ms: range.start, end_ms: range.end, by: 'model', metric: 'reqs', limit: 200 });
   const channels = useTop({ start_ms: range.start, end_ms: range.end, by: 'channel', metric: 'reqs', limit: 200 });
 
@@ -86,10 +88,6 @@ export default function Dashboard() {
   const cur = totals(series.data, quotaPerUnit, unit);
   const before = prevSeries.data ? totals(prevSeries.data, quotaPerUnit, unit) : undefined;
   const logScale = params.get('scale') === 'log';
-  // Distinct users from the Top list (at most 1000): no change is shown when either period reaches the cap.
-  const activeUsers = users.data?.filter((u) => u.user_id).length ?? 0;
-  const prevActiveCount = prevUsers.data ? prevUsers.data.filter((u) => u.user_id).length : undefined;
-  const prevActive = activeUsers >= 1000 || (prevActiveCount ?? 0) >= 1000 ? undefined : prevActiveCount;
 
   const option: ChartOption = useMemo(() => {
     // A log axis has no 0: empty buckets become gaps there.
@@ -164,7 +162,7 @@ export default function Dashboard() {
             <Kpi testId="kpi-error-ratio" title={t('kpiErrorRatio')} value={cur.errorRatio} previous={before?.errorRatio} format={(n) => formatPercent(n, 2)} lowerIsBetter loading={loadingCards} />
           </Col>
           <Col xs={24} md={12} xl={5}>
-            <Kpi testId="kpi-active-users" title={t('kpiActiveUsers')} value={activeUsers} previous={prevActive} format={(n) => (n >= 1000 ? '1000+' : formatNumber(n))} loading={users.isLoading} />
+            <Kpi testId="kpi-active-users" title={t('kpiActiveUsers')} value={active.data?.users ?? 0} previous={prevActive.data?.users} format={(n) => formatNumber(n)} loading={active.isLoading} />
           </Col>
         </Row>
       </QueryState>
@@ -173,15 +171,14 @@ export default function Dashboard() {
         title={t('traffic')}
         className="section"
         extra={
-          <Segmented
-            size="small"
-            data-testid="traffic-scale"
-            value={logScale ? 'log' : 'linear'}
+          <ScaleSwitch
+            testId="traffic-scale"
+            scale={params.get('scale')}
             options={[
               { label: t('scaleLinear'), value: 'linear' },
               { label: t('scaleLog'), value: 'log' },
             ]}
-            onChange={(v) => patch({ scale: v === 'log' ? 'log' : undefined })}
+            onChange={(scale) => patch({ scale })}
           />
         }
       >

@@ -6,6 +6,7 @@ import { HEATMAP_METRICS, heatmapPoints, heatmapRows, useHeatmap, type HeatmapMe
 import Chart, { type ChartOption } from '../components/Chart';
 import DataTable, { type Column } from '../components/DataTable';
 import { FilterBar, RangeBar } from '../components/RangeBar';
+import ScaleSwitch from '../components/ScaleSwitch';
 import { QueryState } from '../components/Status';
 import { useI18n } from '../i18n';
 import { formatCompact, formatNumber } from '../lib/format';
@@ -75,15 +76,14 @@ export default function Heatmap() {
         title={t('heatmapTitle')}
         extra={
           <>
-            <Segmented
-              size="small"
-              data-testid="heatmap-scale"
-              value={clip ? 'clip' : 'full'}
+            <ScaleSwitch
+              testId="heatmap-scale"
+              scale={params.get('scale')}
               options={[
                 { label: t('scaleFull'), value: 'full' },
                 { label: t('scaleClip'), value: 'clip' },
               ]}
-              onChange={(v) => patch({ scale: v === 'clip' ? 'clip' : undefined })}
+              onChange={(scale) => patch({ scale })}
             />{' '}
             <Typography.Text type="secondary">{t('timezone')}: {heat.data?.tz ?? tz}</Typography.Text>
           </>

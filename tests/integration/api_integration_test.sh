@@ -8,7 +8,7 @@
 # The first exporter caches in a private Redis: hits for repeated requests, answers unchanged with Redis frozen or
 # killed, no token key in any cached value; a filter value spelling two filters is its own question, and a forged
 # 100,000-deep value is recomputed rather than served.
-# Usage: api_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE..PORT_BASE+5)
+# Usage: api_integration_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE..PORT_BASE+5)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 observer_names
