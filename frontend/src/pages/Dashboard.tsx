@@ -4,7 +4,7 @@
 import { Card, Col, Row, Segmented, Statistic, Tooltip, Typography } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined } from '@ant-design/icons';
 import { useMemo } from 'react';
-import { useGateway } from '../api/info';
+import { useGateway, useRole } from '../api/info';
 import { useSeries, type SeriesRow } from '../api/series';
 import { useTop } from '../api/top';
 import Chart, { type ChartOption } from '../components/Chart';
@@ -72,13 +72,15 @@ export default function Dashboard() {
   const slot = effectiveSlot(resolveRange(spec, now, MINUTE), requestedSlot);
   const range = useMemo(() => resolveRange(spec, now, slot * 1000), [spec, now, slot]);
   const prev = previousPeriod(range);
-  const filters = useMemo(() => parseFilters(params), [params]);
+  const analyst = useRole().atLeast('analyst');
+  const filters = useMemo(() => parseFilters(params, analyst), [params, analyst]);
   const tz = params.get('tz') || browserTimeZone();
 
   const series = useSeries({ start_ms: range.start, end_ms: range.end, slot_sec: slot, tz, ...filters });
   const prevSeries = useSeries({ start_ms: prev.start, end_ms: prev.end, slot_sec: slot, tz, ...filters });
-  const users = useTop({ start_ms: range.start, end_ms: range.end, by: 'user', metric: 'reqs', limit: 1000, ...filters });
-  const prevUsers = useTop({ start_ms: prev.start, end_ms: prev.end, by: 'user', metric: 'reqs', limit: 1000, ...filters });
+  // Active users come from Top by user: an analyst's (README "Roles").
+  const users = useTop({ start_ms: range.start, end_ms: range.end, by: 'user', metric: 'reqs', limit: 1000, ...filters }, analyst);
+  const prevUsers = useTop({ start_ms: prev.start, end_ms: prev.end, by: 'user', metric: 'reqs', limit: 1000, ...filters }, analyst);
   const models = useTop({ start_ms: range.start, end_ms: range.end, by: 'model', metric: 'reqs', limit: 200 });
   const channels = useTop({ start_ms: range.start, end_ms: range.end, by: 'channel', metric: 'reqs', limit: 200 });
 
@@ -163,9 +165,9 @@ export default function Dashboard() {
           <Col xs={12} md={12} xl={4}>
             <Kpi testId="kpi-error-ratio" title={t('kpiErrorRatio')} value={cur.errorRatio} previous={before?.errorRatio} format={(n) => formatPercent(n, 2)} lowerIsBetter loading={loadingCards} />
           </Col>
-          <Col xs={24} md={12} xl={5}>
+          {analyst && <Col xs={24} md={12} xl={5}>
             <Kpi testId="kpi-active-users" title={t('kpiActiveUsers')} value={activeUsers} previous={prevActive} format={(n) => (n >= 1000 ? '1000+' : formatNumber(n))} loading={users.isLoading} />
-          </Col>
+          </Col>}
         </Row>
       </QueryState>
       <Card
