@@ -46,7 +46,7 @@ std::vector<observer::Setting> ExporterSettings() {
        "rules.yaml overriding the thresholds and allow-lists above; reloaded on SIGHUP and POST /-/reload"},
       {"check", "EXPORTER_CHECK", "false",
        "report on the database (server, grants, secrets, logs indexes, IP logging) and exit: 0 passed, 1 failed"},
-      {"api.token", "API_TOKEN", "", "bearer token required on /api/* except /api/health, 16+ characters", true, 16},
+      {"api.token", "API_TOKEN", "", "an admin's bearer token for /api/* (all but /api/health) and /-/reload, 16+ characters", true, 16},
       {"metrics.token", "METRICS_TOKEN", "",
        "bearer token required on /metrics, 16+ characters (empty = open to whoever reaches the port: /metrics shows the "
        "Top-K user and token names)",

@@ -15,8 +15,9 @@
 namespace exporter::api {
 
 const std::vector<Permission> kPermissions = {
+    // Who the caller is: any known caller, even one without a role (a proxy user in no mapped group).
+    {"/api/info", "", "", Role::kNone},
     // Aggregates: every role.
-    {"/api/info", "", "", Role::kViewer},
     {"/api/stats/series", "", "", Role::kViewer},
     {"/api/stats/heatmap", "", "", Role::kViewer},
     {"/api/stats/top", "", "", Role::kViewer},

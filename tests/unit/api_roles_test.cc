@@ -14,7 +14,7 @@ namespace {
 QueryParams Params(std::initializer_list<std::pair<const std::string, std::string>> items) { return QueryParams(items); }
 
 TEST(RolesTest, MatrixByEndpointAndParameter) {
-  EXPECT_EQ(RequiredRole("/api/info", {}), Role::kViewer);
+  EXPECT_EQ(RequiredRole("/api/info", {}), Role::kNone);
   EXPECT_EQ(RequiredRole("/api/stats/series", {}), Role::kViewer);
   EXPECT_EQ(RequiredRole("/api/stats/series", Params({{"model", "gpt-4o"}, {"channel", "3"}})), Role::kViewer);
   EXPECT_EQ(RequiredRole("/api/stats/series", Params({{"user", "7"}})), Role::kAnalyst);

@@ -66,7 +66,7 @@ async function apiRequest<T>(method: 'GET' | 'POST', path: string, params: Param
   if (method === 'POST') headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(buildUrl(path, params), { method, headers, signal });
+    res = await fetch(buildUrl(path, params), { method, headers, signal, body: method === 'POST' ? '{}' : undefined });
   } catch (e) {
     if ((e as Error)?.name === 'AbortError') throw e;
     throw new ApiError(0, `cannot reach the API (${(e as Error)?.message ?? 'network error'})`);
