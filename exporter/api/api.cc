@@ -150,6 +150,10 @@ void Api::ActionsList(const httplib::Request& req, httplib::Response& res) {
                       {"undo_of", observer::DbInt(row[11])},
                       {"undone_by", observer::DbInt(row[12])}});
     });
+    if (observer::agg::NotReadable(status)) {
+      return Answer::Error(503, "observer_action_audit is missing or not readable: run the aggregator once and the grants "
+                                "of schema/grants-logs.sql");
+    }
     if (!status.ok) return DbFailure(status);
     return Answer::Ok(std::move(rows));
   });

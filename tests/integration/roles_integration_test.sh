@@ -164,5 +164,9 @@ check "SIGHUP loads the fixed file" wait_until 5 bash -c "[ \$(grep -c '\"msg\":
 check "... vera is now admin" test "$(info -H "Authorization: Bearer $T_viewer")" = "vera admin"
 check "... and alice's token, gone from the file, is 401" test "$(code "$T_analyst" GET /api/info)" = 401
 check "API_TOKEN still works as admin" test "$(code "$API_TOKEN" GET /api/actions)" = 200
+observer_names
+newapi_sql "REVOKE SELECT ON ${OBSERVER}observer_action_audit FROM $RO_ACCOUNT"
+check "without SELECT on the audit: 503 naming the grants" \
+  bash -c "[ \"\$(curl -sS -o '$TEST_DIR/body.json' -w '%{http_code}' -H 'Authorization: Bearer $API_TOKEN' http://127.0.0.1:$API/api/actions)\" = 503 ] && grep -q grants-logs.sql '$TEST_DIR/body.json'"
 [ "$failures" -eq 0 ] || tail -20 "$TEST_DIR/exporter.log" >&2
 finish
