@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The JSON API's roles on simulator data in MariaDB, with the real exporter, aggregator (response actions, its audit
+# The JSON API's roles on simulator data (DB_ENGINE: MariaDB or PostgreSQL), with the real exporter, aggregator (response actions, its audit
 # and undo) and newapi_admin_stub in place of new-api's admin API:
 #  - every endpoint (and the parameters that need more) x every role, from the tokens file (API_TOKENS_FILE), answers
 #    as the README's matrix says; 403 names the role needed; no identity is 401; API_TOKEN is admin; viewers get the
@@ -11,6 +11,7 @@
 # Usage: roles_integration_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+3)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+observer_names
 BUILD_DIR=$1 DB_PORT=$2 API=$(($2 + 1)) AGG=$(($2 + 2)) STUB=$(($2 + 3))
 make_test_dir
 DB=$TEST_DIR/db
@@ -25,7 +26,7 @@ HISTORY_END=$((NOW - NOW % 3600))
 simulated_database "$DB" "$DB_PORT" --history.rows=30000 --history.days=2 --history.end=$HISTORY_END --users=60 \
   --history.anomaly-interval=3600 || { fail "the simulated database did not start"; finish; }
 R="start_ms=$(( (HISTORY_END - 86400) * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
-read -r TOKEN_ID USER_ID <<<"$(newapi_sql "SELECT token_id, user_id FROM logs WHERE type = 2 AND token_id > 0 ORDER BY id DESC LIMIT 1")"
+read -r TOKEN_ID USER_ID <<<"$(newapi_sql "SELECT token_id, user_id FROM logs WHERE type = 2 AND token_id > 0 ORDER BY id DESC LIMIT 1" | tr '|' ' ')"
 
 # The aggregator acts on one alert, so the audit has a row to list and undo.
 ADMIN_TOKEN=admin-$(random_password)
@@ -45,7 +46,7 @@ wait_until 15 curl -fsS -o /dev/null "http://127.0.0.1:$AGG/metrics" || { fail "
 curl -sS -o /dev/null -H "Authorization: Bearer $RELAY_TOKEN" -H 'Content-Type: application/json' \
   -d "{\"version\":\"4\",\"status\":\"firing\",\"receiver\":\"actions\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"Risk\",\"rule\":\"burst\",\"subject_type\":\"token\",\"subject_id\":\"$TOKEN_ID\"},\"annotations\":{\"summary\":\"hit\"},\"startsAt\":\"2026-12-03T10:00:00Z\"}]}" \
   "http://127.0.0.1:$AGG/actions"
-AUDIT_ID=$(newapi_sql "SELECT id FROM observer_action_audit WHERE action = 'disable_user' AND result = 'done'")
+AUDIT_ID=$(newapi_sql "SELECT id FROM ${OBSERVER}observer_action_audit WHERE action = 'disable_user' AND result = 'done'")
 check "the aggregator disabled user $USER_ID (audit row ${AUDIT_ID:-none})" test -n "$AUDIT_ID"
 
 # The tokens file: one token per role.
@@ -142,7 +143,7 @@ check "an analyst cannot undo: 403" test "$(code "$T_analyst" POST "/api/actions
 check "adam (admin) undoes action $AUDIT_ID: 200" test "$(code "$T_admin" POST "/api/actions/$AUDIT_ID/undo")" = 200
 check "... new-api re-enabled user $USER_ID" test "$(tail -1 "$TEST_DIR/calls.jsonl" | jq -c .body)" = "{\"action\":\"enable\",\"id\":$USER_ID}"
 check "... the audit says adam undid it" \
-  test "$(newapi_sql "SELECT actor FROM observer_action_audit WHERE undo_of = $AUDIT_ID")" = "undo:adam"
+  test "$(newapi_sql "SELECT actor FROM ${OBSERVER}observer_action_audit WHERE undo_of = $AUDIT_ID")" = "undo:adam"
 
 # The tokens file: a change is picked up, a broken file keeps the tokens loaded before.
 NEW_TOKEN=new-$(random_password)
@@ -164,7 +165,6 @@ check "SIGHUP loads the fixed file" wait_until 5 bash -c "[ \$(grep -c '\"msg\":
 check "... vera is now admin" test "$(info -H "Authorization: Bearer $T_viewer")" = "vera admin"
 check "... and alice's token, gone from the file, is 401" test "$(code "$T_analyst" GET /api/info)" = 401
 check "API_TOKEN still works as admin" test "$(code "$API_TOKEN" GET /api/actions)" = 200
-observer_names
 newapi_sql "REVOKE SELECT ON ${OBSERVER}observer_action_audit FROM $RO_ACCOUNT"
 check "without SELECT on the audit: 503 naming the grants" \
   bash -c "[ \"\$(curl -sS -o '$TEST_DIR/body.json' -w '%{http_code}' -H 'Authorization: Bearer $API_TOKEN' http://127.0.0.1:$API/api/actions)\" = 503 ] && grep -q grants-logs.sql '$TEST_DIR/body.json'"
