@@ -184,6 +184,10 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   if (std::string error; !api::ParseGroupRoles(config.GetString("api.proxy-group-roles"), &access.proxy.group_roles, &error)) {
     throw observer::ConfigError("API_PROXY_GROUP_ROLES (--api.proxy-group-roles): " + error);
   }
+  if (access.proxy.enabled() && access.proxy.group_roles.empty()) {
+    throw observer::ConfigError("API_TRUSTED_PROXIES is set without API_PROXY_GROUP_ROLES: no proxy user would have a "
+                                "role (e.g. observer-admins=admin,observer-analysts=analyst,*=viewer)");
+  }
   access.basic_auth = !options.web.config.users.empty();
   // An open API is a choice, not what an empty or forgotten API_TOKEN silently gives.
   const bool identities = !access.token.empty() || access.tokens_file || access.proxy.enabled() || access.basic_auth;
