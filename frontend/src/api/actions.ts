@@ -6,7 +6,7 @@ export interface AuditRow {
   id: number;
   at_ms: number;
   actor: string; // rule:<rule> or undo:<who>
-  action: string; // disable_user or enable_user
+  action: string; // disable_user, enable_user, block_token or unblock_token
   rule: string;
   subject_type: string;
   subject_id: string;
@@ -26,8 +26,9 @@ export function useActions(enabled: boolean) {
   });
 }
 
-// A done disable that nothing has undone yet.
-export const canUndo = (row: AuditRow) => row.action === 'disable_user' && row.result === 'done' && row.undone_by === 0;
+// A done disable or block that nothing has undone yet.
+export const canUndo = (row: AuditRow) =>
+  (row.action === 'disable_user' || row.action === 'block_token') && row.result === 'done' && row.undone_by === 0;
 
 export function useUndo() {
   const client = useQueryClient();

@@ -1,4 +1,5 @@
-// Actions (admins): the response actions' audit, newest first, with an Undo button on each disable still in force.
+// Actions (admins): the response actions' audit, newest first, with an Undo button on each disable or block still in
+// force.
 import { Button, Card, Popconfirm, Result, Tag, message } from 'antd';
 import { useMemo } from 'react';
 import { canUndo, useActions, useUndo, type AuditRow } from '../api/actions';
@@ -37,7 +38,7 @@ export default function Actions() {
           if (!canUndo(row)) return null;
           return (
             <Popconfirm
-              title={t('undoConfirm', { user: row.user_id })}
+              title={t('undoConfirm', { id: row.id, action: row.action })}
               onConfirm={() =>
                 undo.mutate(row.id, {
                   onSuccess: (r) => void message.success(r.message || t('undoDone')),
