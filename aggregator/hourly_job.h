@@ -9,6 +9,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -35,6 +36,8 @@ class HourlyJob {
 
   // One pass at unix time now. kStandby when another aggregator holds the lock (nothing written).
   observer::DbStatus RunOnce(int64_t now, RunOutcome* outcome);
+  // Whether this aggregator holds the writer lock (any thread): only the writer acts on alerts.
+  bool holds_lock() const { return lock_held_; }
 
  private:
   observer::DbStatus EnsureLockAndTables(bool* acquired);
@@ -53,7 +56,7 @@ class HourlyJob {
   observer::DbClient db_;
   HourlyJobOptions options_;
   observer::agg::AggTables tables_;
-  bool lock_held_ = false;
+  std::atomic<bool> lock_held_ = false;
   bool tables_ready_ = false;
   int64_t rule_baselines_until_ = 0;  // the hour the baselines were last computed up to
 

@@ -120,7 +120,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   relay.AddRoutes(http);
-  aggregator::actions::ActionService actions(options.actions, options.db, options.agg_database, relay, *registry);
+  aggregator::actions::ActionService actions(options.actions, options.db, options.agg_database, relay, *registry,
+                                             [&job] { return job.holds_lock(); });
   if (std::string error = actions.Reload(); !error.empty()) {
     std::cerr << app.program << ": config error: " << actions.file() << ": " << error << "\n";
     return 2;

@@ -40,6 +40,8 @@ AggregatorOptions ParseAggregatorOptions(const observer::Config& config) {
   options.once = config.GetBool("once");
   options.relay = relay::ParseRelayOptions(config, !options.web.config.users.empty());
   options.actions = actions::ParseActionsOptions(config);
+  // block_token reads tokens.key where new-api keeps its tokens: the main database (DB_DSN_AGG or DB_HOST...).
+  options.actions.tokens_db = observer::DbOptionsFrom(config, /*read_only=*/true);
   if (!options.actions.file.empty() && options.relay.token.empty() && !options.relay.basic_auth) {
     // POST /actions would refuse every request: Alertmanager authenticates with RELAY_TOKEN.
     throw observer::ConfigError("ACTIONS_FILE is set but RELAY_TOKEN is empty: set RELAY_TOKEN (16+ characters) and "

@@ -21,10 +21,11 @@ GRANT SELECT (id, user_id, created_at, type, username, token_name, model_name, q
               request_id, upstream_request_id, other)
   ON public.logs TO newapi_ro;
 
--- The aggregator: reads the logs columns it counts, owns and writes only its own tables, in its own schema. It opens 3
--- connections (the hourly job, the health check, the response actions' audit): limit 6 (twice, for reconnects).
+-- The aggregator: reads the logs columns it counts, owns and writes only its own tables, in its own schema. It opens 4
+-- connections (the hourly job, the health check, the response actions' audit and, with block_token, new-api's
+-- tokens): limit 8 (twice, for reconnects).
 SELECT 'CREATE ROLE newapi_agg LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'newapi_agg') \gexec
-ALTER ROLE newapi_agg WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '@AGG_PASSWORD@' CONNECTION LIMIT 6;
+ALTER ROLE newapi_agg WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '@AGG_PASSWORD@' CONNECTION LIMIT 8;
 GRANT CONNECT ON DATABASE "@LOGS_DB_NAME@" TO newapi_agg;
 GRANT USAGE ON SCHEMA public TO newapi_agg;
 GRANT SELECT (id, user_id, created_at, type, username, token_name, model_name, quota, prompt_tokens,

@@ -26,10 +26,11 @@ GRANT SELECT ON `@AGG_DB_NAME@`.`agg_rule_baselines` TO 'newapi_ro'@'%';
 -- The response actions' audit, for the API's admins (GET /api/actions); the undo goes through the aggregator.
 GRANT SELECT ON `@AGG_DB_NAME@`.`observer_action_audit` TO 'newapi_ro'@'%';
 
--- The aggregator: reads the logs columns it counts, writes only its own tables. It opens 3 connections (the hourly
--- job, the health check, the response actions' audit): limit 6.
-CREATE USER IF NOT EXISTS 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
-ALTER USER 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 6;
+-- The aggregator: reads the logs columns it counts, writes only its own tables. It opens 4 connections (the hourly
+-- job, the health check, the response actions' audit and, with block_token, new-api's tokens: schema/grants-block-token.sql):
+-- limit 8.
+CREATE USER IF NOT EXISTS 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 8;
+ALTER USER 'newapi_agg'@'%' IDENTIFIED BY '@AGG_PASSWORD@' WITH MAX_USER_CONNECTIONS 8;
 GRANT SELECT (`id`, `user_id`, `created_at`, `type`, `username`, `token_name`, `model_name`, `quota`, `prompt_tokens`,
               `completion_tokens`, `use_time`, `is_stream`, `channel_id`, `token_id`, `group`, `ip`, `other`)
   ON `@LOGS_DB_NAME@`.`logs` TO 'newapi_agg'@'%';

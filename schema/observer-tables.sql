@@ -117,12 +117,13 @@ CREATE TABLE IF NOT EXISTS `agg_rule_baselines` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
--- undo is a row of its own (action enable_user, undo_of = the disable's id); the disable row gets undone_by.
+-- undo is a row of its own (action enable_user or unblock_token, undo_of = the action's id); the action's row gets
+-- undone_by. block_token rows never hold the key (nor its hash).
 CREATE TABLE IF NOT EXISTS `observer_action_audit` (
   `id` bigint NOT NULL,
   `at` bigint NOT NULL COMMENT 'unix seconds',
   `actor` varchar(191) NOT NULL COMMENT 'rule:<rule> or undo:<who>',
-  `action` varchar(32) NOT NULL COMMENT 'disable_user or enable_user',
+  `action` varchar(32) NOT NULL COMMENT 'disable_user, enable_user, block_token, unblock_token',
   `rule` varchar(64) NOT NULL,
   `subject_type` varchar(32) NOT NULL,
   `subject_id` varchar(191) NOT NULL,

@@ -54,10 +54,12 @@ std::optional<ActionsConfig> ParseActionsConfig(std::string_view yaml, std::stri
           const std::string key = field.first.as<std::string>();
           if (key == "disable_user") {
             policy.disable_user = field.second.as<bool>();
+          } else if (key == "block_token") {
+            policy.block_token = field.second.as<bool>();
           } else if (key == "dry_run") {
             policy.dry_run = field.second.as<bool>();
           } else {
-            throw std::runtime_error("rules." + name + ": unknown key '" + key + "' (disable_user, dry_run)");
+            throw std::runtime_error("rules." + name + ": unknown key '" + key + "' (disable_user, block_token, dry_run)");
           }
         }
         config.rules[name] = policy;
@@ -98,6 +100,16 @@ std::vector<AuditEntry> MemoryAuditStore::Since(int64_t since) {
 std::optional<AuditEntry> MemoryAuditStore::ActiveDisable(int64_t user_id) {
   for (const AuditEntry& entry : entries_) {
     if (entry.action == "disable_user" && entry.user_id == user_id && entry.undone_by == 0 &&
+        (entry.result == "done" || entry.result == "dry_run")) {
+      return entry;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<AuditEntry> MemoryAuditStore::ActiveBlock(const std::string& token_id) {
+  for (const AuditEntry& entry : entries_) {
+    if (entry.action == "block_token" && entry.subject_id == token_id && entry.undone_by == 0 &&
         (entry.result == "done" || entry.result == "dry_run")) {
       return entry;
     }
@@ -176,120 +188,191 @@ void Responder::SetConfig(ActionsConfig config) {
   config_ = std::move(config);
 }
 
+void Responder::UseBlocklist(Blocklist& blocklist, TokenKeyOf key_of) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  blocklist_ = &blocklist;
+  key_of_ = std::move(key_of);
+}
+
 std::vector<Outcome> Responder::Handle(const relay::Notification& notification) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<Outcome> outcomes;
   for (const relay::Alert& alert : notification.alerts) {
     if (alert.resolved()) {
-      outcomes.push_back({0, "resolved", ""});
+      outcomes.push_back({0, "resolved", "", "", ""});
       continue;
     }
-    outcomes.push_back(Act(alert));
+    const auto policy = config_.rules.find(alert.Label("rule"));
+    const bool disable = policy != config_.rules.end() && policy->second.disable_user;
+    const bool block = policy != config_.rules.end() && policy->second.block_token;
+    if (disable) outcomes.push_back(Act(alert, "disable_user"));
+    if (block) outcomes.push_back(Act(alert, "block_token"));
+    if (!disable && !block) outcomes.push_back({0, "not_enabled", "", "", ""});
   }
   return outcomes;
 }
 
-Outcome Responder::Act(const relay::Alert& alert) {
+std::string Responder::ChangeBlocklist(int64_t token_id, bool add, std::string* where) {
+  if (blocklist_ == nullptr || !blocklist_->configured() || !key_of_) {
+    return "no blocklist: set ACTIONS_BLOCKLIST_REDIS and/or ACTIONS_BLOCKLIST_FILE";
+  }
+  const TokenKey key = key_of_(token_id);
+  if (key.status == TokenKey::Status::kNoGrant) return key.detail;
+  if (key.status == TokenKey::Status::kNotFound || key.key.empty()) {
+    return "token " + std::to_string(token_id) + " is not in new-api's tokens";
+  }
+  const std::string hash = TokenHash(key.key);
+  const BlocklistResult result = add ? blocklist_->Add(hash) : blocklist_->Remove(hash);
+  *where = result.message;
+  return result.ok ? "" : result.message;
+}
+
+Outcome Responder::Act(const relay::Alert& alert, const std::string& action) {
+  const bool block = action == "block_token";
   const std::string rule = alert.Label("rule");
-  const auto policy = config_.rules.find(rule);
-  if (policy == config_.rules.end() || !policy->second.disable_user) return {0, "not_enabled", ""};
+  const bool dry_run = config_.rules.at(rule).dry_run;
 
   AuditEntry entry;
   entry.at = clock_();
   entry.actor = "rule:" + rule;
-  entry.action = "disable_user";
+  entry.action = action;
   entry.rule = rule;
   entry.subject_type = alert.Label("subject_type");
   entry.subject_id = alert.Label("subject_id");
   entry.evidence = (alert.Label("alertname") + ": " + alert.Annotation("summary")).substr(0, 500);
-  const bool dry_run = policy->second.dry_run;
   const std::string subject = entry.subject_type + " " + entry.subject_id;
 
-  auto finish = [&](std::string result, std::string detail, std::string message) {
+  auto finish = [&](std::string result, std::string detail, std::string message, std::string message_zh) {
     entry.result = std::move(result);
     entry.detail = std::move(detail);
     const int64_t id = audit_.Append(entry);
-    const nlohmann::json fields = {{"audit_id", id},        {"rule", rule},          {"subject", subject},
-                                   {"user_id", entry.user_id}, {"result", entry.result}, {"detail", entry.detail}};
+    const nlohmann::json fields = {{"audit_id", id},           {"action", action},      {"rule", rule},
+                                   {"subject", subject},       {"user_id", entry.user_id},
+                                   {"result", entry.result},   {"detail", entry.detail}};
     if (entry.result == "failed") {
-      observer::log::Error("actions: disabling the user failed", fields);
+      observer::log::Error(block ? "actions: blocking the token failed" : "actions: disabling the user failed", fields);
     } else {
       observer::log::Info("actions: " + message, fields);
     }
-    return Outcome{id, entry.result, message};
+    return Outcome{id, entry.result, message, message_zh, action};
   };
 
-  // Only token subjects have an owner to stop; an IP or a request does not.
+  // Only token subjects have a key and an owner to stop; an IP or a request does not.
   const std::optional<int64_t> token_id = entry.subject_type == "token" ? ParseId(entry.subject_id) : std::nullopt;
-  if (!token_id) return {0, "not_a_token", ""};
+  if (!token_id) return {0, "not_a_token", "", "", action};
+  const std::string token = "token " + entry.subject_id;
+  const std::string token_zh = "令牌 " + entry.subject_id;
   if (config_.allow_tokens.count(*token_id)) {
-    return finish("allow_listed", "token " + entry.subject_id + " is on the allow list",
-                  "token " + entry.subject_id + " is allow-listed: nothing done");
+    return finish("allow_listed", token + " is on the allow list", token + " is allow-listed: nothing done",
+                  token_zh + " 在白名单中：未处理");
   }
   const std::optional<int64_t> user_id = user_of_token_(*token_id);
   if (!user_id) {
-    return finish("no_user", "no log row names the owner of token " + entry.subject_id,
-                  "the owner of token " + entry.subject_id + " is unknown: nothing done");
+    return finish("no_user", "no log row names the owner of " + token,
+                  "the owner of " + token + " is unknown: nothing done", token_zh + " 的所属用户未知：未处理");
   }
   entry.user_id = *user_id;
   const std::string user = "user " + std::to_string(*user_id);
+  const std::string user_zh = "用户 " + std::to_string(*user_id);
   if (config_.allow_users.count(*user_id)) {
-    return finish("allow_listed", user + " is on the allow list", user + " is allow-listed: nothing done");
+    return finish("allow_listed", user + " is on the allow list", user + " is allow-listed: nothing done",
+                  user_zh + " 在白名单中：未处理");
   }
-  if (audit_.ActiveDisable(*user_id)) return {0, "already_active", ""};
+  if (block ? audit_.ActiveBlock(entry.subject_id).has_value() : audit_.ActiveDisable(*user_id).has_value()) {
+    return {0, "already_active", "", "", action};
+  }
   int started = 0;
   for (const AuditEntry& past : audit_.Since(entry.at - 3600)) {
-    if (past.action == "disable_user" && (past.result == "done" || past.result == "dry_run" || past.result == "failed")) {
+    if ((past.action == "disable_user" || past.action == "block_token") &&
+        (past.result == "done" || past.result == "dry_run" || past.result == "failed")) {
       ++started;
     }
   }
+  // How chat names what is acted on, and the verb.
+  const std::string target = block ? token + " (" + user + ")" : user + " (owner of " + token + ")";
+  const std::string target_zh = block ? token_zh + "（" + user_zh + "）" : user_zh + "（" + token_zh + " 的所属用户）";
+  const std::string verb_zh = block ? "封禁" : "禁用";
   if (started >= options_.max_per_hour) {
     return finish("over_hourly_cap", std::to_string(started) + " actions in the last hour (ACTIONS_MAX_PER_HOUR)",
-                  "hourly action cap reached: " + user + " (token " + entry.subject_id + ", " + rule +
-                      ") was NOT disabled; act by hand if needed");
+                  "hourly action cap reached: " + (block ? token + " (" + user : user + " (" + token) + ", " + rule +
+                      ") was NOT " + (block ? "blocked" : "disabled") + "; act by hand if needed",
+                  "已达每小时动作上限：" + target_zh + "（规则 " + rule + "）未" + verb_zh + "，如需请人工处理");
   }
   if (dry_run) {
-    Outcome outcome = finish("dry_run", "dry run: new-api was not called",
-                             "[dry run] would have disabled " + user + " (owner of token " + entry.subject_id +
-                                 ") for " + rule);
+    Outcome outcome = finish("dry_run", block ? "dry run: the blocklist was not changed" : "dry run: new-api was not called",
+                             "[dry run] would have " + std::string(block ? "blocked " : "disabled ") + target +
+                                 " for " + rule,
+                             "[演练] 本应" + verb_zh + target_zh + "，规则 " + rule);
     outcome.message += " (audit id " + std::to_string(outcome.audit_id) + ")";
+    outcome.message_zh += "（审计 id " + std::to_string(outcome.audit_id) + "）";
+    return outcome;
+  }
+  if (block) {
+    std::string where;
+    if (std::string error = ChangeBlocklist(*token_id, true, &where); !error.empty()) {
+      return finish("failed", error,
+                    "FAILED to block " + target + " for " + rule + ": " + error + "; act by hand",
+                    verb_zh + target_zh + "失败（规则 " + rule + "）：" + error + "；请人工处理");
+    }
+    Outcome outcome = finish("done", "SHA-256 of the key added to " + where, "blocked " + target, "");
+    outcome.message = "blocked " + target + " for " + rule + ": its key's SHA-256 is on the blocklist (" + where +
+                      "); undo: " + options_.undo_hint + " " + std::to_string(outcome.audit_id);
+    outcome.message_zh = "已封禁" + target_zh + "，规则 " + rule + "：其密钥的 SHA-256 已加入封禁列表（" + where +
+                         "）；撤销：" + options_.undo_hint + " " + std::to_string(outcome.audit_id);
     return outcome;
   }
   const AdminResult result = admin_.ManageUser(*user_id, "disable");
   const std::string attempts = " after " + std::to_string(result.attempts) + " attempt(s)";
   if (!result.ok) {
     return finish("failed", result.message + attempts,
-                  "FAILED to disable " + user + " (owner of token " + entry.subject_id + ", " + rule +
-                      "): " + result.message + attempts + "; act by hand");
+                  "FAILED to disable " + user + " (owner of " + token + ", " + rule + "): " + result.message +
+                      attempts + "; act by hand",
+                  "禁用" + target_zh + "失败（规则 " + rule + "）：" + result.message + "，共尝试 " +
+                      std::to_string(result.attempts) + " 次；请人工处理");
   }
-  Outcome outcome = finish("done", result.message, "disabled " + user + " in new-api");
-  outcome.message = "disabled " + user + " (owner of token " + entry.subject_id + ") in new-api for " + rule +
-                    "; undo: " + options_.undo_hint + " " + std::to_string(outcome.audit_id);
+  Outcome outcome = finish("done", result.message, "disabled " + user + " in new-api", "");
+  outcome.message = "disabled " + target + " in new-api for " + rule + "; undo: " + options_.undo_hint + " " +
+                    std::to_string(outcome.audit_id);
+  outcome.message_zh = "已在 new-api 中禁用" + target_zh + "，规则 " + rule + "；撤销：" + options_.undo_hint + " " +
+                       std::to_string(outcome.audit_id);
   return outcome;
 }
 
 Outcome Responder::Undo(int64_t audit_id, const std::string& who) {
   std::lock_guard<std::mutex> lock(mutex_);
   const std::optional<AuditEntry> original = audit_.Get(audit_id);
-  if (!original || original->action != "disable_user" ||
+  const std::string id_text = std::to_string(audit_id);
+  if (!original || (original->action != "disable_user" && original->action != "block_token") ||
       (original->result != "done" && original->result != "dry_run")) {
-    return {0, "not_found", "audit entry " + std::to_string(audit_id) + " is not a disable_user action"};
+    return {0, "not_found", "audit entry " + id_text + " is not a disable_user or block_token action",
+            "审计记录 " + id_text + " 不是 disable_user 或 block_token 动作", ""};
   }
+  const bool block = original->action == "block_token";
+  const std::string undo_action = block ? "unblock_token" : "enable_user";
   if (original->undone_by != 0) {
-    return {original->undone_by, "already_undone",
-            "audit entry " + std::to_string(audit_id) + " was undone by entry " + std::to_string(original->undone_by)};
+    const std::string by = std::to_string(original->undone_by);
+    return {original->undone_by, "already_undone", "audit entry " + id_text + " was undone by entry " + by,
+            "审计记录 " + id_text + " 已被记录 " + by + " 撤销", undo_action};
   }
   AuditEntry entry = *original;
   entry.id = 0;
   entry.at = clock_();
   entry.actor = "undo:" + who;
-  entry.action = "enable_user";
+  entry.action = undo_action;
   entry.undo_of = audit_id;
   entry.undone_by = 0;
-  const std::string user = "user " + std::to_string(entry.user_id);
+  const std::string target = block ? "token " + entry.subject_id : "user " + std::to_string(entry.user_id);
+  const std::string target_zh = block ? "令牌 " + entry.subject_id : "用户 " + std::to_string(entry.user_id);
   if (original->result == "dry_run") {
     entry.result = "dry_run";
-    entry.detail = "the disable was a dry run: new-api was not called";
+    entry.detail = block ? "the block was a dry run: the blocklist was not changed"
+                         : "the disable was a dry run: new-api was not called";
+  } else if (block) {
+    std::string where;
+    const std::optional<int64_t> token_id = ParseId(entry.subject_id);
+    const std::string error = token_id ? ChangeBlocklist(*token_id, false, &where) : "not a token id";
+    entry.result = error.empty() ? "done" : "failed";
+    entry.detail = error.empty() ? "SHA-256 of the key removed from " + where : error;
   } else {
     const AdminResult result = admin_.ManageUser(entry.user_id, "enable");
     entry.result = result.ok ? "done" : "failed";
@@ -297,12 +380,18 @@ Outcome Responder::Undo(int64_t audit_id, const std::string& who) {
   }
   entry.id = audit_.Append(entry);
   if (entry.result != "failed") audit_.MarkUndone(audit_id, entry.id);
-  const std::string message = entry.result == "failed" ? "FAILED to re-enable " + user + ": " + entry.detail
-                                                       : "re-enabled " + user + " (undo of entry " +
-                                                             std::to_string(audit_id) + ")";
+  Outcome outcome{entry.id, entry.result, "", "", undo_action};
+  if (entry.result == "failed") {
+    outcome.message = "FAILED to " + std::string(block ? "unblock " : "re-enable ") + target + ": " + entry.detail;
+    outcome.message_zh = std::string(block ? "解除封禁" : "重新启用") + target_zh + "失败：" + entry.detail;
+  } else {
+    outcome.message = std::string(block ? "unblocked " : "re-enabled ") + target + " (undo of entry " + id_text + ")";
+    outcome.message_zh = std::string(block ? "已解除封禁" : "已重新启用") + target_zh + "（撤销审计记录 " + id_text + "）";
+  }
   observer::log::Info("actions: undo", {{"audit_id", entry.id}, {"undo_of", audit_id}, {"who", who},
-                                        {"user_id", entry.user_id}, {"result", entry.result}});
-  return {entry.id, entry.result, message};
+                                        {"action", undo_action}, {"user_id", entry.user_id},
+                                        {"result", entry.result}});
+  return outcome;
 }
 
 }  // namespace aggregator::actions

@@ -1,4 +1,4 @@
-// The response actions' edge: settings, observer_action_audit, the owner lookup and the HTTP routes.
+// The response actions' edge: settings, observer_action_audit, the owner and token key lookups and the HTTP routes.
 #include "actions/service.h"
 
 #include <charconv>
@@ -17,6 +17,9 @@ constexpr const char* kChatFlag = "actions.chat-target";
 constexpr const char* kUrlFlag = "actions.newapi-url";
 constexpr const char* kTokenFlag = "actions.newapi-token";
 constexpr const char* kUserFlag = "actions.newapi-user-id";
+constexpr const char* kBlocklistRedisFlag = "actions.blocklist-redis";
+constexpr const char* kBlocklistKeyFlag = "actions.blocklist-redis-key";
+constexpr const char* kBlocklistFileFlag = "actions.blocklist-file";
 
 constexpr const char* kColumns =
     "id, at, actor, action, rule, subject_type, subject_id, user_id, evidence, result, detail, undo_of, undone_by";
@@ -42,6 +45,15 @@ std::vector<observer::Setting> ActionsSettings() {
       {kTokenFlag, "NEWAPI_ADMIN_TOKEN", "",
        "system access token of a new-api admin (personal settings) for POST /api/user/manage", true},
       {kUserFlag, "NEWAPI_ADMIN_USER_ID", "1", "that admin's user id, sent as New-Api-User"},
+      {kBlocklistRedisFlag, "ACTIONS_BLOCKLIST_REDIS", "",
+       "Redis (redis://[:password@]host[:port][/db]) holding the set of blocked tokens' key hashes (block_token; "
+       "empty = no Redis set)",
+       true},
+      {kBlocklistKeyFlag, "ACTIONS_BLOCKLIST_REDIS_KEY", "newapi-observer:blocked-tokens",
+       "name of that Redis set: the SHA-256 hex of each blocked key"},
+      {kBlocklistFileFlag, "ACTIONS_BLOCKLIST_FILE", "",
+       "file of blocked tokens' key hashes, one SHA-256 hex per line, rewritten atomically (block_token; empty = "
+       "no file)"},
   };
 }
 
@@ -59,6 +71,15 @@ ActionsOptions ParseActionsOptions(const observer::Config& config) {
   if (options.admin.base_url.empty() != options.admin.access_token.empty()) {
     throw observer::ConfigError("NEWAPI_ADMIN_URL and NEWAPI_ADMIN_TOKEN are set together or not at all");
   }
+  if (const std::string url = config.GetString(kBlocklistRedisFlag); !url.empty()) {
+    if (std::string error = observer::ParseRedisUrl(url, &options.blocklist.redis); !error.empty()) {
+      throw observer::ConfigError("ACTIONS_BLOCKLIST_REDIS: " + error);
+    }
+    options.blocklist.use_redis = true;
+  }
+  options.blocklist.redis_key = config.GetString(kBlocklistKeyFlag);
+  if (options.blocklist.redis_key.empty()) throw observer::ConfigError("ACTIONS_BLOCKLIST_REDIS_KEY must not be empty");
+  options.blocklist.file = config.GetString(kBlocklistFileFlag);
   return options;
 }
 
@@ -137,6 +158,13 @@ std::optional<AuditEntry> DbAuditStore::ActiveDisable(int64_t user_id) {
   return found.front();
 }
 
+std::optional<AuditEntry> DbAuditStore::ActiveBlock(const std::string& token_id) {
+  std::vector<AuditEntry> found = Select("action = 'block_token' AND subject_id = " + db_.dialect().TextLiteral(token_id) +
+                                         " AND undone_by = 0 AND result IN ('done', 'dry_run')");
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
 std::optional<int64_t> DbAuditStore::UserOfToken(int64_t token_id) {
   const observer::QueryResult result =
       Query("SELECT user_id FROM logs WHERE token_id = " + std::to_string(token_id) + " ORDER BY id DESC LIMIT 1");
@@ -145,24 +173,47 @@ std::optional<int64_t> DbAuditStore::UserOfToken(int64_t token_id) {
 }
 
 ActionService::ActionService(ActionsOptions options, const observer::DbOptions& db, const std::string& container,
-                             relay::Relay& relay, prometheus::Registry& registry)
+                             relay::Relay& relay, prometheus::Registry& registry, std::function<bool()> is_writer)
     : options_(std::move(options)),
       relay_(relay),
       audit_(db, container),
       admin_(options_.admin),
+      blocklist_(options_.blocklist),
+      tokens_db_(options_.tokens_db),
+      is_writer_(std::move(is_writer)),
       responder_({.max_per_hour = options_.max_per_hour,
                   .undo_hint = "scripts/undo-action"},
                  audit_, admin_, [this](int64_t token_id) { return audit_.UserOfToken(token_id); }) {
+  responder_.UseBlocklist(blocklist_, [this](int64_t token_id) { return ReadTokenKey(token_id); });
   outcomes_ = &prometheus::BuildCounter()
                    .Name(observer::metrics::Name("aggregator", "actions_total"))
-                   .Help("Response actions by action (disable_user, enable_user) and result (done, dry_run, failed, "
-                         "allow_listed, over_hourly_cap, already_active, ...).")
+                   .Help("Response actions by action (disable_user, enable_user, block_token, unblock_token) and "
+                         "result (done, dry_run, failed, allow_listed, over_hourly_cap, already_active, ...).")
                    .Register(registry);
 }
 
-void ActionService::Count(const std::string& action, const Outcome& outcome) {
-  if (outcome.result == "resolved" || outcome.result == "not_enabled") return;
-  outcomes_->Add({{"action", action}, {"result", outcome.result}}).Increment();
+void ActionService::Count(const Outcome& outcome) {
+  if (outcome.action.empty() || outcome.result == "resolved" || outcome.result == "not_enabled") return;
+  outcomes_->Add({{"action", outcome.action}, {"result", outcome.result}}).Increment();
+}
+
+TokenKey ActionService::ReadTokenKey(int64_t token_id) {
+  if (!tokens_db_.connected()) {
+    if (observer::DbStatus s = tokens_db_.Connect(); !s.ok) throw std::runtime_error("new-api database: " + s.message);
+  }
+  const bool postgres = tokens_db_.dialect().engine() == observer::DbEngine::kPostgres;
+  observer::QueryResult result;
+  const observer::DbStatus s = tokens_db_.Query(
+      std::string("SELECT ") + (postgres ? "\"key\"" : "`key`") + " FROM tokens WHERE id = " + std::to_string(token_id),
+      &result);
+  if (!s.ok && s.error == observer::DbError::kPermissionDenied) {
+    return {TokenKey::Status::kNoGrant, "",
+            "grant SELECT (id, key) ON tokens to " + options_.tokens_db.user +
+                " to use block_token (schema/grants-block-token.sql; scripts/compose-setup accounts block-token)"};
+  }
+  if (!s.ok) throw std::runtime_error("new-api database: " + s.message);
+  if (result.rows.empty() || !result.rows[0][0]) return {TokenKey::Status::kNotFound, "", ""};
+  return {TokenKey::Status::kFound, std::string(*result.rows[0][0]), ""};
 }
 
 std::string ActionService::Reload() {
@@ -178,18 +229,27 @@ std::string ActionService::Reload() {
     if (policy.disable_user && !policy.dry_run && !admin_.configured()) {
       return "rules." + rule + ": dry_run: false needs NEWAPI_ADMIN_URL and NEWAPI_ADMIN_TOKEN";
     }
+    if (policy.block_token && !policy.dry_run && !blocklist_.configured()) {
+      return "rules." + rule + ": block_token with dry_run: false needs ACTIONS_BLOCKLIST_REDIS or ACTIONS_BLOCKLIST_FILE";
+    }
   }
   int acting = 0;
-  for (const auto& [rule, policy] : config->rules) acting += policy.disable_user ? 1 : 0;
+  for (const auto& [rule, policy] : config->rules) acting += policy.disable_user || policy.block_token ? 1 : 0;
   responder_.SetConfig(std::move(*config));
   observer::log::Info("actions: rules loaded", {{"file", options_.file}, {"rules_with_actions", acting}});
   return "";
 }
 
-void ActionService::Report(const std::string& summary, const std::vector<std::string>& lines) {
-  if (lines.empty()) return;
+void ActionService::Report(const std::string& summary, const std::string& summary_zh,
+                           const std::vector<Outcome>& outcomes) {
   std::string description;
-  for (const std::string& line : lines) description += (description.empty() ? "" : "\n") + line;
+  std::string description_zh;
+  for (const Outcome& outcome : outcomes) {
+    if (outcome.message.empty()) continue;
+    description += (description.empty() ? "" : "\n") + outcome.message;
+    description_zh += (description_zh.empty() ? "" : "\n") + outcome.message_zh;
+  }
+  if (description.empty()) return;
   const nlohmann::json payload = {
       {"version", "4"},
       {"status", "firing"},
@@ -200,7 +260,9 @@ void ActionService::Report(const std::string& summary, const std::vector<std::st
       {"alerts",
        {{{"status", "firing"},
          {"labels", {{"alertname", "ResponseAction"}, {"severity", "warning"}, {"component", "actions"}}},
-         {"annotations", {{"summary", summary}, {"description", description}}},
+         {"annotations",
+          {{"summary", summary}, {"description", description}, {"summary_zh", summary_zh},
+           {"description_zh", description_zh}}},
          {"startsAt", ""},
          {"endsAt", ""}}}}};
   const relay::RelayAnswer answer = relay_.Handle(options_.chat_target, "application/json", payload.dump());
@@ -221,6 +283,10 @@ void ActionService::AddRoutes(observer::HttpServer& http) {
       observer::WriteJson(res, 200, {{"status", "off"}, {"reason", "ACTIONS_FILE is not set"}});
       return;
     }
+    if (!is_writer_()) {
+      observer::WriteError(res, 503, "standby: another aggregator holds the writer lock and acts; nothing done");
+      return;
+    }
     std::string error;
     std::optional<relay::Notification> notification = relay::ParseNotification(req.body, &error);
     if (!notification) {
@@ -238,13 +304,11 @@ void ActionService::AddRoutes(observer::HttpServer& http) {
       return;
     }
     nlohmann::json results = nlohmann::json::array();
-    std::vector<std::string> lines;
     for (const Outcome& outcome : outcomes) {
-      results.push_back({{"result", outcome.result}, {"audit_id", outcome.audit_id}});
-      Count("disable_user", outcome);
-      if (!outcome.message.empty()) lines.push_back(outcome.message);
+      results.push_back({{"action", outcome.action}, {"result", outcome.result}, {"audit_id", outcome.audit_id}});
+      Count(outcome);
     }
-    Report("Response actions", lines);
+    Report("Response actions", "响应动作", outcomes);
     // Always 200: a failed action was already retried and reported; Alertmanager must not send it again.
     observer::WriteJson(res, 200, {{"status", "handled"}, {"results", results}});
   });
@@ -252,6 +316,10 @@ void ActionService::AddRoutes(observer::HttpServer& http) {
     if (std::optional<relay::RelayAnswer> refused = relay_.Refuse(req.get_header_value("Authorization"))) {
       res.set_header("WWW-Authenticate", "Bearer");
       observer::WriteJson(res, refused->status, refused->body);
+      return;
+    }
+    if (!is_writer_()) {
+      observer::WriteError(res, 503, "standby: another aggregator holds the writer lock; undo there");
       return;
     }
     const int64_t id = std::stoll(req.matches[1].str());
@@ -266,9 +334,9 @@ void ActionService::AddRoutes(observer::HttpServer& http) {
       observer::WriteError(res, 503, "the audit table is unavailable; nothing undone");
       return;
     }
-    Count("enable_user", outcome);
+    Count(outcome);
     const int status = outcome.result == "not_found" ? 404 : outcome.result == "failed" ? 502 : 200;
-    if (status != 404) Report("Response action undone", {outcome.message});
+    if (status != 404) Report("Response action undone", "响应动作已撤销", {outcome});
     observer::WriteJson(res, status, {{"result", outcome.result}, {"audit_id", outcome.audit_id}, {"message", outcome.message}});
   });
 }

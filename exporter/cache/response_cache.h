@@ -19,17 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "observer/redis_url.h"
+
 namespace exporter {
 
-struct RedisEndpoint {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  std::string password;
-  int database = 0;
-};
-
-// Parses redis://[:password@]host[:port][/db]; "" on success, else what is wrong (the password is never echoed).
-std::string ParseRedisUrl(const std::string& url, RedisEndpoint* out);
+using observer::ParseRedisUrl;
+using observer::RedisEndpoint;
 
 class ResponseCache {
  public:

@@ -9,13 +9,20 @@
 #  - the hourly cap holds; scripts/undo-action re-enables the user and is audited; a wrong bearer token is 401;
 #  - every outcome is a row of observer_action_audit and counted in /metrics (as aggregator/metrics.md says), and
 #    the access token is in no log line.
-# Usage: actions_integration_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+3)
+# Then block_token, with a real Redis (a password, as compose's) and a blocklist file, the aggregator restarted:
+#  - without the opt-in grant (schema/grants-block-token.sql) it fails once, clearly, audited, not retried;
+#  - granted, the injected burst among decoys puts exactly its key's hash (sha256 of "sk-" + key) in the set and the
+#    file, once; a dry run writes nothing; allow-listed and decoy tokens never; no key in any log, chat or audit text;
+#  - a standby aggregator (no writer lock) answers 503 to /actions and the undo and changes nothing;
+#  - scripts/undo-action removes the hash from both.
+# Usage: actions_integration_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+5)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-BUILD_DIR=$1 DB_PORT=$2 AGG=$(($2 + 1)) STUB=$(($2 + 2)) SINK=$(($2 + 3))
+BUILD_DIR=$1 DB_PORT=$2 AGG=$(($2 + 1)) STUB=$(($2 + 2)) SINK=$(($2 + 3)) REDIS=$(($2 + 4)) STANDBY=$(($2 + 5))
 make_test_dir
 cleanup() {
-  for p in agg stub sink; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
+  for p in agg standby stub sink; do stop_pidfile "$TEST_DIR/$p.pid" 10; done
+  [ -d "$TEST_DIR/redis" ] && redis_stop "$TEST_DIR/redis"
   mariadb_stop "$TEST_DIR/db"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
@@ -116,10 +123,114 @@ check "... (already undone: still 6 calls)" test "$(calls)" = 6
 check "a wrong bearer token is refused with 401" test "$(RELAY_TOKEN=wrong-token-0123456789 post "$(alert burst token 101)")" = 401
 check "every outcome is a row of observer_action_audit" \
   test "$(db "SELECT COUNT(*) FROM observer_action_audit")" = 8
+echo "the audit of this run (id, actor, action, rule, subject, user, result, undo_of, undone_by):"
+db "SELECT id, actor, action, rule, CONCAT(subject_type, ' ', subject_id), user_id, result, undo_of, undone_by
+    FROM observer_action_audit ORDER BY id" | sed 's/^/  /'
 check "newapi_aggregator_actions_total counts the failure and the undo" test \
   "$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_actions_total{action="disable_user",result="failed"}')/$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_actions_total{action="enable_user",result="done"}')" = 1/1
 check "aggregator/metrics.md matches /metrics" "$REPO_ROOT/tests/integration/check_metrics_doc.sh" \
   "http://127.0.0.1:$AGG/metrics" "$REPO_ROOT/aggregator/metrics.md"
 check "the admin access token is in no log line" bash -c "! grep -qF '$ADMIN_TOKEN' '$TEST_DIR/agg.log'"
+[ "$failures" -eq 0 ] || { tail -30 "$TEST_DIR/agg.log" >&2; db "SELECT * FROM observer_action_audit" >&2; }
+
+# --- block_token: tokens with keys as new-api stores them (no sk-): 201 -> user 21 (the injected burst), 202 -> 22
+# (a rule without actions), 203 -> 9 (allow-listed user), 204 -> 24 (allow-listed token), 205 -> 25 (a dry-run
+# rule), 206 -> 26 (for the standby).
+for pair in 201:21 202:22 203:9 204:24 205:25 206:26; do
+  db "INSERT INTO tokens (id, user_id, \`key\`, status, name) VALUES (${pair%:*}, ${pair#*:}, 'key${pair%:*}$(random_password)', 1, 't${pair%:*}')"
+  db "INSERT INTO logs (user_id, created_at, type, token_id, model_name, quota) VALUES (${pair#*:}, $NOW, 2, ${pair%:*}, 'gpt-4o', 1)"
+done
+key_of() { db "SELECT \`key\` FROM tokens WHERE id = $1"; }
+hash_of() { printf 'sk-%s' "$(key_of "$1")" | sha256sum | cut -d' ' -f1; }
+redis_start "$TEST_DIR/redis" "$REDIS" || { fail "Redis did not start"; finish; }
+REDIS_PASS=redis-$(random_password)
+redis-cli -p "$REDIS" CONFIG SET requirepass "$REDIS_PASS" >/dev/null
+rcli() { REDISCLI_AUTH=$REDIS_PASS redis-cli -p "$REDIS" "$@"; }
+members() { rcli SMEMBERS newapi-observer:blocked-tokens | sort | tr '\n' ' ' | sed 's/ $//'; }
+listed() { [ -f "$TEST_DIR/blocked.txt" ] && tr '\n' ' ' <"$TEST_DIR/blocked.txt" | sed 's/ $//'; }
+cat >"$TEST_DIR/actions.yaml" <<'YAML'
+rules:
+  burst: {block_token: true, dry_run: false}
+  multi_user_token: {block_token: true}
+allow:
+  users: [9]
+  tokens: [204]
+YAML
+# start_aggregator PIDNAME PORT: the aggregator with the blocklist (a fresh hour's cap), logging to PIDNAME.log.
+start_aggregator() {
+  (export DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$2 LOG_LEVEL=debug RELAY_TOKEN=$RELAY_TOKEN \
+     ACTIONS_FILE=$TEST_DIR/actions.yaml ACTIONS_MAX_PER_HOUR=50 NEWAPI_ADMIN_URL=http://127.0.0.1:$STUB \
+     NEWAPI_ADMIN_TOKEN_FILE=$TEST_DIR/admin.token ALERT_WEBHOOK_URL=http://127.0.0.1:$SINK/webhook \
+     ACTIONS_BLOCKLIST_REDIS=redis://:$REDIS_PASS@127.0.0.1:$REDIS/0 ACTIONS_BLOCKLIST_FILE=$TEST_DIR/blocked.txt
+   exec "$BUILD_DIR/aggregator/newapi-aggregator") >"$TEST_DIR/$1.log" 2>&1 &
+  echo $! >"$TEST_DIR/$1.pid"
+}
+stop_pidfile "$TEST_DIR/agg.pid" 10
+start_aggregator agg "$AGG"
+wait_until 30 bash -c "[ \"\$(curl -fsS http://127.0.0.1:$AGG/metrics | awk '\$1 == \"newapi_aggregator_lock_held\" { print \$2 }')\" = 1 ]" ||
+  { fail "the restarted aggregator did not take the writer lock"; tail -5 "$TEST_DIR/agg.log" >&2; finish; }
+CALLS_BEFORE=$(calls)
+
+check "without the grant: answered 200" test "$(post "$(alert burst token 201)")" = 200
+check "... audited once as failed, naming the grant" \
+  bash -c "[[ '$(audit "action, result, detail" "subject_id = '201'")' == \"block_token\"*failed*'grant SELECT (id, key) ON tokens to newapi_agg to use block_token'* ]]"
+check "... logged once, and nothing published" \
+  test "$(grep -c '"msg":"actions: blocking the token failed"' "$TEST_DIR/agg.log")/$(rcli SCARD newapi-observer:blocked-tokens)/$(listed)" = "1/0/"
+check "... and chat says so" grep -q 'FAILED to block token 201 (user 21)' "$TEST_DIR/chat.jsonl"
+
+DB_NAME=new-api "$REPO_ROOT/schema/fill-grants.sh" "$REPO_ROOT/schema/grants-block-token.sql" |
+  mariadb --no-defaults --socket="$TEST_DIR/db/mariadb.sock" -uroot
+check "granted: the injected burst among decoys answers 200" test "$(post "$(alert burst token 201)" "$(alert burst token 203)" \
+  "$(alert burst token 204)" "$(alert big_request token 202)" "$(alert burst ip 10.0.0.1)")" = 200
+check "... exactly its key's hash is in the Redis set" test "$(members)" = "$(hash_of 201)"
+check "... and in the file" test "$(listed)" = "$(hash_of 201)"
+check "... allow-listed user 9 (token 203) and token 204 are audited as such" test \
+  "$(audit "subject_id, result" "action = 'block_token' AND result = 'allow_listed'")" = "$(printf '203\tallow_listed 204\tallow_listed')"
+BLOCK_ID=$(audit id "action = 'block_token' AND subject_id = '201' AND result = 'done'")
+check "... chat says what was done and how to undo it" \
+  bash -c "[[ \"\$(cat '$TEST_DIR/chat.jsonl')\" == *'blocked token 201 (user 21) for burst'*'scripts/undo-action $BLOCK_ID'* ]]"
+check "... in Chinese in the rendered text (ALERT_LANGUAGE zh, the default)" \
+  bash -c "jq -r '.body | fromjson | .text' '$TEST_DIR/chat.jsonl' | grep -q '已封禁令牌 201（用户 21），规则 burst'"
+check "a repeated notification adds nothing (one member, one line, one done row)" test \
+  "$(post "$(alert burst token 201)")/$(members)/$(listed)/$(audit "COUNT(*)" "action = 'block_token' AND result = 'done'")" = \
+  "200/$(hash_of 201)/$(hash_of 201)/1"
+check "a dry run writes nothing and is audited as dry_run" test \
+  "$(post "$(alert multi_user_token token 205)")/$(members)/$(audit result "subject_id = '205'")" = "200/$(hash_of 201)/dry_run"
+check "block_token never called new-api's admin API" test "$(calls)" = "$CALLS_BEFORE"
+leaked=""
+for id in 201 202 203 204 205 206; do
+  key=$(key_of $id)
+  grep -qF "$key" "$TEST_DIR/agg.log" "$TEST_DIR/chat.jsonl" "$TEST_DIR/blocked.txt" && leaked="$leaked $id"
+  db "SELECT detail, evidence FROM observer_action_audit" | grep -qF "$key" && leaked="$leaked $id(audit)"
+done
+check "no key is in the log, chat, the file or the audit${leaked:+ (leaked:$leaked)}" test -z "$leaked"
+check "the Redis password is in no log line" bash -c "! grep -qF '$REDIS_PASS' '$TEST_DIR/agg.log'"
+
+start_aggregator standby "$STANDBY"
+wait_until 15 curl -fsS "http://127.0.0.1:$STANDBY/metrics" >/dev/null || { fail "the standby did not start"; finish; }
+sleep 1
+ROWS_BEFORE=$(db "SELECT COUNT(*) FROM observer_action_audit")
+standby_post() {
+  curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $RELAY_TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"version\":\"4\",\"status\":\"firing\",\"receiver\":\"actions\",\"alerts\":[$(alert burst token 206)]}" \
+    "http://127.0.0.1:$STANDBY/actions"
+}
+check "a standby (lock_held 0) answers 503 to POST /actions" test \
+  "$(metric_value "http://127.0.0.1:$STANDBY/metrics" newapi_aggregator_lock_held)/$(standby_post)" = "0/503"
+check "... and to the undo" bash -c "! AGGREGATOR_URL=http://127.0.0.1:$STANDBY RELAY_TOKEN=$RELAY_TOKEN \
+  '$REPO_ROOT/scripts/undo-action' $BLOCK_ID tester >/dev/null 2>&1"
+check "... having changed nothing (audit rows, set, file, admin calls)" test \
+  "$(db "SELECT COUNT(*) FROM observer_action_audit")/$(members)/$(listed)/$(calls)" = \
+  "$ROWS_BEFORE/$(hash_of 201)/$(hash_of 201)/$CALLS_BEFORE"
+stop_pidfile "$TEST_DIR/standby.pid" 10
+
+check "scripts/undo-action $BLOCK_ID unblocks token 201" bash -c \
+  "AGGREGATOR_URL=http://127.0.0.1:$AGG RELAY_TOKEN=$RELAY_TOKEN '$REPO_ROOT/scripts/undo-action' $BLOCK_ID tester >/dev/null"
+check "... the hash is gone from the set and the file" test "$(rcli SCARD newapi-observer:blocked-tokens)/$(listed)" = "0/"
+check "... audited: unblock_token by undo:tester, the block marked undone" \
+  test "$(audit "actor, action, result" "undo_of = $BLOCK_ID")/$(audit "undone_by > 0" "id = $BLOCK_ID")" = \
+  "$(printf 'undo:tester\tunblock_token\tdone')/1"
+check "newapi_aggregator_actions_total counts the block and the unblock" test \
+  "$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_actions_total{action="block_token",result="done"}')/$(metric_value "http://127.0.0.1:$AGG/metrics" 'newapi_aggregator_actions_total{action="unblock_token",result="done"}')" = 1/1
 [ "$failures" -eq 0 ] || { tail -30 "$TEST_DIR/agg.log" >&2; db "SELECT * FROM observer_action_audit" >&2; }
 finish

@@ -2,14 +2,17 @@
 # Alerting end to end on the native stack: the simulator's burst -> the exporter's newapi_anomaly gauge ->
 # Prometheus' RiskBurst -> Alertmanager -> newapi-aggregator's relay -> relay_sink as the DingTalk robot, which must
 # receive one correctly signed message naming the token, within a bound; prints the delay from the first burst row.
+# The same alert also reaches the aggregator's response actions (ACTIONS_FILE: burst disables the token's owner) and
+# newapi_admin_stub, a recording stand-in for new-api's admin API, must get exactly one disable call for that user;
+# prints the audit table of the run.
 # Test timings, set through the stack's one substitution step (scripts/lib/services.sh loopback_config) on the
 # repository's own configs and rules: 1 s scrape and rule evaluation, for: 2s, group_wait 1s.
-# Usage: alerting_e2e_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+6)
+# Usage: alerting_e2e_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+7)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-BUILD_DIR=$1 PORT_BASE=$2 SINK=$(($2 + 6))
+BUILD_DIR=$1 PORT_BASE=$2 SINK=$(($2 + 6)) ADMIN_STUB=$(($2 + 7))
 private_stack "$PORT_BASE"
-trap '"$STACK" down >/dev/null 2>&1; stop_pidfile "$TEST_DIR/sink.pid" 10; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"' EXIT
+trap '"$STACK" down >/dev/null 2>&1; stop_pidfile "$TEST_DIR/sink.pid" 10; stop_pidfile "$TEST_DIR/stub.pid" 10; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TEST_DIR"' EXIT
 # One burst (the injector's first kind) 30 s after the simulator starts, and nothing else injected during the test.
 export STACK_SCRAPE_INTERVAL=1s STACK_ALERT_FOR=2s STACK_GROUP_WAIT=1s STACK_ANOMALY_INTERVAL=3600
 # The burst rule fires at the 120th of 170 requests spread over 56 s (simulator/anomalies.cc), 39 s after the first;
@@ -24,6 +27,14 @@ SINK_DINGTALK_SECRET=$DINGTALK_SECRET_VALUE \
 # receiver posts to the relay's default target: this robot only.
 export DINGTALK_WEBHOOK_URL="http://127.0.0.1:$SINK/dingtalk/robot/send?access_token=$DINGTALK_TOKEN"
 export DINGTALK_SECRET=$DINGTALK_SECRET_VALUE
+# Response actions, live for burst: the stack's Alertmanager routes every risk alert to /actions as well.
+ADMIN_TOKEN=admin-$(random_password)
+printf '%s' "$ADMIN_TOKEN" >"$TEST_DIR/admin.token"
+start_background "$TEST_DIR/stub.pid" "$TEST_DIR/stub.out" "$BUILD_DIR/tests/newapi_admin_stub" "$ADMIN_STUB" \
+  "$TEST_DIR/calls.jsonl" "$ADMIN_TOKEN"
+printf 'rules:\n  burst: {disable_user: true, dry_run: false}\n' >"$TEST_DIR/actions.yaml"
+export ACTIONS_FILE=$TEST_DIR/actions.yaml NEWAPI_ADMIN_URL=http://127.0.0.1:$ADMIN_STUB \
+  NEWAPI_ADMIN_TOKEN_FILE=$TEST_DIR/admin.token NEWAPI_ADMIN_USER_ID=1
 
 "$STACK" up >"$TEST_DIR/up.out" 2>&1 || { fail "scripts/stack up failed"; cat "$TEST_DIR/up.out" >&2; finish; }
 INJECTIONS=$STACK_DIR/logs/injections.jsonl
@@ -63,6 +74,27 @@ check "no DingTalk request was badly signed" \
 check "Alertmanager logged no failed notification" \
   bash -c '! grep -Ei "notify.*(fail|error)|error.*notify" "$1"' _ "$STACK_DIR/logs/alertmanager.log"
 METRICS=http://127.0.0.1:$STACK_AGGREGATOR_PORT/metrics
+
+# The response action: the burst's token belongs to one user, whom new-api's admin API is asked to disable, once.
+owner=$(mariadb_sql "$STACK_DIR/mariadb" "SELECT user_id FROM \`new-api\`.tokens WHERE id = $token_id")
+disable_calls() { jq -c --argjson id "$owner" 'select(.body.action == "disable" and .body.id == $id)' "$TEST_DIR/calls.jsonl" 2>/dev/null; }
+wait_until 30 bash -c '[ -n "$(jq -c . "$1" 2>/dev/null)" ]' _ "$TEST_DIR/calls.jsonl"
+check "new-api's admin API was asked to disable user $owner, the owner of token $token_id: $(disable_calls | head -n 1)" \
+  test "$(disable_calls | wc -l)" = 1
+check "and nothing else (calls: $(wc -l <"$TEST_DIR/calls.jsonl" 2>/dev/null))" \
+  test "$(jq -s length "$TEST_DIR/calls.jsonl" 2>/dev/null)" = 1
+echo "the audit of this run (id, actor, action, rule, subject, user, result, evidence):"
+mariadb_sql "$STACK_DIR/mariadb" "SELECT id, actor, action, rule, CONCAT(subject_type, ' ', subject_id), user_id, result,
+  LEFT(evidence, 80) FROM \`new-api\`.observer_action_audit ORDER BY id" | sed 's/^/  /'
+action_message() {
+  jq -r 'select(.path == "/dingtalk/robot/send") | .body | fromjson | .markdown.text // .text.content // empty' \
+    "$TEST_DIR/sink.jsonl" 2>/dev/null | grep -F "undo-action" | head -n 1
+}
+wait_until 30 bash -c '[ -n "$1" ] || jq -r ".body" "$2" | grep -q undo-action' _ "" "$TEST_DIR/sink.jsonl"
+check "the chat says what was done and how to undo it: $(action_message | head -c 160)" \
+  bash -c 'grep -qw "$1" <<<"$2"' _ "$owner" "$(action_message)"
+check "the audit has the done disable of user $owner" test "$(mariadb_sql "$STACK_DIR/mariadb" \
+  "SELECT COUNT(*) FROM \`new-api\`.observer_action_audit WHERE user_id = $owner AND action = 'disable_user' AND result = 'done'")" = 1
 check "the relay got no request for a target that is not configured" \
   test "$(metric_value "$METRICS" newapi_aggregator_relay_unknown_target_total)" = 0
 check "nor one for the default target without a robot" \

@@ -70,6 +70,14 @@ expect_config_error "aggregator live action without the admin API" "rules.burst:
   env RELAY_TOKEN=relay-token-0123456789 ACTIONS_FILE="$TEST_DIR/actions-live.yaml" "$AGGREGATOR"
 expect_config_error "aggregator broken actions file" "rules.burst: unknown key 'disable'" "" \
   env RELAY_TOKEN=relay-token-0123456789 ACTIONS_FILE="$TEST_DIR/actions-broken.yaml" "$AGGREGATOR"
+printf 'rules:\n  burst: {block_token: true, dry_run: false}\n' >"$TEST_DIR/actions-block.yaml"
+expect_config_error "aggregator live block_token without a blocklist" \
+  "rules.burst: block_token with dry_run: false needs ACTIONS_BLOCKLIST_REDIS or ACTIONS_BLOCKLIST_FILE" "" \
+  env RELAY_TOKEN=relay-token-0123456789 ACTIONS_FILE="$TEST_DIR/actions-block.yaml" "$AGGREGATOR"
+expect_config_error "aggregator bad blocklist Redis URL" "ACTIONS_BLOCKLIST_REDIS" "bl0ck" \
+  env ACTIONS_BLOCKLIST_REDIS=redis://:bl0ck@cache:99999/0 "$AGGREGATOR"
+expect_config_error "aggregator blocklist Redis on the command line" "ACTIONS_BLOCKLIST_REDIS" "bl0ck" \
+  "$AGGREGATOR" --actions.blocklist-redis=redis://:bl0ck@cache:6379/0
 expect_config_error "aggregator secret flag" "DB_PASS_AGG" "s3cr3t" "$AGGREGATOR" --db.password=s3cr3t
 expect_config_error "aggregator relay URL without scheme" "DINGTALK_WEBHOOK_URL" "T0KEN" \
   env DINGTALK_WEBHOOK_URL='oapi.dingtalk.com/robot/send?access_token=T0KEN' "$AGGREGATOR"

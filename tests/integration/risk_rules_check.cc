@@ -117,6 +117,25 @@ class RiskRulesCheck : public ::testing::Test {
     return out;
   }
 
+  // How many injections of each kind (anomalies, decoys, the adaptive pair) some rule flagged over their own range,
+  // printed as one line per mode: the detection table of static against adaptive thresholds.
+  class DetectionTally {
+   public:
+    void Add(const std::string& kind, bool flagged) {
+      auto& [total, hit] = by_kind_[kind];
+      ++total;
+      hit += flagged;
+    }
+    void Print(const std::string& mode) const {
+      std::cout << "detection (" << mode << "): flagged/injected";
+      for (const auto& [kind, counts] : by_kind_) std::cout << " " << kind << " " << counts.second << "/" << counts.first;
+      std::cout << "\n";
+    }
+
+   private:
+    std::map<std::string, std::pair<int, int>> by_kind_;
+  };
+
   static inline DbClient* db_ = nullptr;
   static inline std::vector<nlohmann::json> injections_;
   static inline int64_t first_ = 0, last_ = 0;
@@ -129,6 +148,7 @@ TEST_F(RiskRulesCheck, BothEvaluatorsFindEveryInjectionAndNothingElse) {
   // Each injection over its own time range: an anomaly is found there by its rule, a decoy by no rule. Subjects may
   // repeat across injections (a quiet token can carry a burst one hour and a decoy the next), hence the ranges.
   int anomalies = 0, decoys = 0;
+  DetectionTally tally;
   for (const nlohmann::json& inj : injections_) {
     const std::string kind = inj["kind"], subject = inj["subject_id"];
     const TimeRange range{inj["start"].get<int64_t>(), inj["end"].get<int64_t>() + 1};
@@ -136,6 +156,7 @@ TEST_F(RiskRulesCheck, BothEvaluatorsFindEveryInjectionAndNothingElse) {
     for (const Finding& f : Summarize(hits, range.start, range.end)) {
       if (f.subject_id == subject) rules_firing.insert(RuleName(f.rule));
     }
+    tally.Add(kind, !rules_firing.empty());
     if (kind == "adaptive_heavy_token") {  // legitimate, but over the static limit
       EXPECT_TRUE(rules_firing.count("burst")) << "static mode missed the heavy token: " << inj.dump();
     } else if (kind == "adaptive_quiet_jump") {  // a tenfold jump under the static limit
@@ -159,6 +180,7 @@ TEST_F(RiskRulesCheck, BothEvaluatorsFindEveryInjectionAndNothingElse) {
     EXPECT_TRUE(explained) << "normal traffic flagged: " << Describe(f);
   }
   std::cout << anomalies << " injected anomalies and " << decoys << " decoys, " << findings.size() << " findings\n";
+  tally.Print("static");
 
   // Sub-ranges cut through windows: both evaluators still agree on what overlaps them.
   for (int64_t hours : {1, 6}) {
@@ -183,12 +205,14 @@ TEST_F(RiskRulesCheck, AdaptiveModeAgreesAndStillFindsEveryInjection) {
   const std::vector<Hit> hits = Stream(AllowList{}, t, baselines);
   const std::vector<Finding> findings = ExpectSameFindings(hits, AllowList{}, {first_, last_ + 1}, t, baselines);
   int flagged_decoys = 0, unexplained = 0, adaptive_pair = 0;
+  DetectionTally tally;
   for (const nlohmann::json& inj : injections_) {
     const std::string kind = inj["kind"], subject = inj["subject_id"];
     std::set<std::string> rules_firing;
     for (const Finding& f : Summarize(hits, inj["start"].get<int64_t>(), inj["end"].get<int64_t>() + 1)) {
       if (f.subject_id == subject) rules_firing.insert(RuleName(f.rule));
     }
+    tally.Add(kind, !rules_firing.empty());
     if (kind == "adaptive_heavy_token") {
       ++adaptive_pair;
       EXPECT_TRUE(rules_firing.empty()) << "adaptive mode flagged the heavy token at its usual rate: " << inj.dump();
@@ -216,6 +240,7 @@ TEST_F(RiskRulesCheck, AdaptiveModeAgreesAndStillFindsEveryInjection) {
   EXPECT_EQ(adaptive_pair, 2) << "the simulator's heavy and quiet tokens";
   std::cout << "adaptive: " << findings.size() << " findings, " << flagged_decoys << " decoys flagged, " << unexplained
             << " findings on normal traffic\n";
+  tally.Print("adaptive");
   // The windows of the adaptive hits carry their subject's baseline.
   for (const Finding& f : findings) {
     if (f.rule == Rule::kBurst) {

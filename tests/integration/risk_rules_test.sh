@@ -21,7 +21,7 @@ check "the history holds injections ($(wc -l <"$INJECTIONS") lines)" test "$(wc 
 DB_ENGINE=$(db_engine) NEWAPI_CHECK_DB_PORT=$DB_PORT NEWAPI_CHECK_INJECTIONS=$INJECTIONS "$BUILD_DIR/tests/risk_rules_check" \
   >"$TEST_DIR/check.log" 2>&1
 status=$?
-grep -E "^(streamed|SQL|[0-9]+ injected|baselines|adaptive)|Failure|only:|flagged|not found" "$TEST_DIR/check.log" | head -80
+grep -E "^(streamed|SQL|[0-9]+ injected|baselines|adaptive|detection)|Failure|only:|flagged|not found" "$TEST_DIR/check.log" | head -80
 check "streaming and SQL evaluators agree; injections found; decoys, normal traffic and allow-lists quiet" test "$status" = 0
 
 # A running exporter: rules.yaml at start, big_request from its first minute, reloads.

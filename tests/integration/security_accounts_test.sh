@@ -91,13 +91,13 @@ for table in ${NEWAPI}options ${NEWAPI}observer_options ${NEWAPI}logs ${NEWAPI}u
   check "newapi_grafana cannot read $table" denied "${GRAFANA[@]}" "SELECT * FROM $table"
 done
 
-# Finding 7: connection limits, twice what each program opens (exporter 5, aggregator 2, Grafana 2).
+# Finding 7: connection limits, twice what each program opens (exporter 5, aggregator 4, Grafana 2).
 if [ "$ENGINE" = postgres ]; then
   limits=$(db_sql "$DB" "SELECT rolname || '=' || rolconnlimit FROM pg_roles WHERE rolname LIKE 'newapi\\_%' ORDER BY 1" | tr '\n' ' ')
 else
   limits=$(db_sql "$DB" "SELECT CONCAT(User, '=', max_user_connections) FROM mysql.user WHERE User LIKE 'newapi\\_%' ORDER BY 1" | tr '\n' ' ')
 fi
-check "connection limits: $limits" test "$limits" = "newapi_agg=6 newapi_grafana=4 newapi_ro=10 "
+check "connection limits: $limits" test "$limits" = "newapi_agg=8 newapi_grafana=4 newapi_ro=10 "
 
 # Issue 16: the compose deployment's accounts command. A .env from scripts/compose-setup (new random passwords), its
 # accounts SQL run by an administrator: the three accounts then log in with .env's passwords, and only with them.
