@@ -65,13 +65,14 @@ int main(int argc, char** argv) {
     std::cerr << app.program << ": config error: " << options.rules_file << ": " << error << "\n";
     return 2;
   }
-  http.Action("/-/reload", [&risk](const httplib::Request&, httplib::Response& res) {
-    if (std::string error = risk->Reload(); !error.empty()) {
-      observer::WriteError(res, 400, risk->file() + ": " + error);
-      return;
+  // The API's tokens file: the same, a broken file stops the start and later keeps the tokens loaded before.
+  const std::shared_ptr<exporter::api::TokensFile> tokens = options.api.access.tokens_file;
+  if (tokens) {
+    if (std::string error = tokens->Reload(); !error.empty()) {
+      std::cerr << app.program << ": config error: " << tokens->path() << ": " << error << "\n";
+      return 2;
     }
-    observer::WriteJson(res, 200, {{"ok", true}, {"file", risk->file()}});
-  });
+  }
 
   // The web UI: its files at /, and index.html for the app's own paths (/top, /anomalies/detail?...) so links into
   // it work; /api/*, /metrics, /-/* and missing /assets/* files keep their JSON 404s.
@@ -111,6 +112,22 @@ int main(int argc, char** argv) {
                           .risk = risk,
                           .facts = facts});
   api.AddRoutes(http);
+  // Reloads the rules and the API's tokens file; an admin's request.
+  http.Action("/-/reload", [&risk, &api, tokens](const httplib::Request& req, httplib::Response& res) {
+    if (!api.Admit(req, res)) return;
+    std::string error = risk->Reload();
+    if (!error.empty()) error = risk->file() + ": " + error;
+    if (tokens) {
+      if (std::string tokens_error = tokens->Reload(); !tokens_error.empty()) {
+        error += (error.empty() ? "" : "; ") + tokens->path() + ": " + tokens_error;
+      }
+    }
+    if (!error.empty()) {
+      observer::WriteError(res, 400, error);
+      return;
+    }
+    observer::WriteJson(res, 200, {{"ok", true}, {"file", risk->file()}});
+  });
 
   // The collectors: each has its own connection and thread, so at most one query per collector is in flight. The
   // entities (users, tokens, channels, QuotaPerUnit) come from the main database, the tail from where logs live.
@@ -126,7 +143,10 @@ int main(int argc, char** argv) {
   for (auto& runner : runners) runner->Start();
 
   const int code = observer::ServeUntilTerminated(http, options.web.listen, db,
-                                                  [&risk] { risk->Reload(); });
+                                                  [&risk, tokens] {
+                                                    risk->Reload();
+                                                    if (tokens) tokens->Reload();
+                                                  });
   for (auto& runner : runners) runner->Stop();
   return code;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include "observer/app.h"
@@ -45,13 +46,28 @@ std::vector<observer::Setting> ExporterSettings() {
        "rules.yaml overriding the thresholds and allow-lists above; reloaded on SIGHUP and POST /-/reload"},
       {"check", "EXPORTER_CHECK", "false",
        "report on the database (server, grants, secrets, logs indexes, IP logging) and exit: 0 passed, 1 failed"},
-      {"api.token", "API_TOKEN", "", "bearer token required on /api/* except /api/health, 16+ characters", true, 16},
+      {"api.token", "API_TOKEN", "", "an admin's bearer token for /api/* (all but /api/health) and /-/reload, 16+ characters", true, 16},
       {"metrics.token", "METRICS_TOKEN", "",
        "bearer token required on /metrics, 16+ characters (empty = open to whoever reaches the port: /metrics shows the "
        "Top-K user and token names)",
        true, 16},
       {"api.auth", "API_AUTH", "token",
-       "token: /api/* needs API_TOKEN; none: an empty API_TOKEN leaves /api/* open to whoever reaches the port"},
+       "token: /api/* needs an identity (API_TOKEN, API_TOKENS_FILE, a trusted proxy); none: with none of them set, "
+       "whoever reaches the port is admin (anonymous)"},
+      {"api.tokens-file", "API_TOKENS_FILE", "",
+       "YAML file of API tokens, each a name, a role (viewer, analyst, admin) and the token's sha256; reloaded on "
+       "change, SIGHUP and POST /-/reload"},
+      {"api.trusted-proxies", "API_TRUSTED_PROXIES", "",
+       "addresses or CIDRs of the reverse proxy (oauth2-proxy) whose user and groups headers are trusted "
+       "(comma-separated; empty = never)"},
+      {"api.proxy-user-header", "API_PROXY_USER_HEADER", "X-Forwarded-User", "the trusted proxy's header naming the user"},
+      {"api.proxy-groups-header", "API_PROXY_GROUPS_HEADER", "X-Forwarded-Groups",
+       "the trusted proxy's header listing the user's groups (comma-separated)"},
+      {"api.proxy-group-roles", "API_PROXY_GROUP_ROLES", "",
+       "roles of the proxy's groups: group=role,... (*=viewer: every user it passes); the highest applies"},
+      {"actions.aggregator-url", "AGGREGATOR_URL", "",
+       "the aggregator's http(s)://host:port, where an admin's undo of a response action goes (empty = no undo)"},
+      {"actions.relay-token", "RELAY_TOKEN", "", "the aggregator's bearer token, sent with an undo", true, 16},
       {"api.cors-origins", "CORS_ORIGINS", "",
        "origins allowed to call /api/* from a browser (comma-separated, e.g. https://ops.example.com; empty = same origin only)"},
       {"api.timezone", "TIMEZONE", "UTC", "default time zone of API buckets: an IANA name (Asia/Shanghai) or +08:00"},
@@ -150,26 +166,59 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.tail.labels.channels = static_cast<size_t>(config.GetInt("labels.max-channels", 1, 100000));
   options.tail.labels.groups = static_cast<size_t>(config.GetInt("labels.max-groups", 1, 100000));
   options.entities_interval_seconds = static_cast<int>(config.GetInt("entities.interval", 1, 86400));
-  options.api.access.token = config.GetString("api.token");
+  api::AccessOptions& access = options.api.access;
+  access.token = config.GetString("api.token");
   options.metrics_token = config.GetString("metrics.token");
   options.check = config.GetBool("check");
+  if (const std::string& file = config.GetString("api.tokens-file"); !file.empty()) {
+    access.tokens_file = std::make_shared<api::TokensFile>(file);
+  }
+  for (const std::string& item : CommaList(config.GetString("api.trusted-proxies"))) {
+    std::string error;
+    if (!access.proxy.addresses.AddNetwork(item, &error)) {
+      throw observer::ConfigError("API_TRUSTED_PROXIES (--api.trusted-proxies): " + error);
+    }
+  }
+  access.proxy.user_header = config.GetString("api.proxy-user-header");
+  access.proxy.groups_header = config.GetString("api.proxy-groups-header");
+  if (std::string error; !api::ParseGroupRoles(config.GetString("api.proxy-group-roles"), &access.proxy.group_roles, &error)) {
+    throw observer::ConfigError("API_PROXY_GROUP_ROLES (--api.proxy-group-roles): " + error);
+  }
+  if (access.proxy.enabled() && access.proxy.group_roles.empty()) {
+    throw observer::ConfigError("API_TRUSTED_PROXIES is set without API_PROXY_GROUP_ROLES: no proxy user would have a "
+                                "role (e.g. observer-admins=admin,observer-analysts=analyst,*=viewer)");
+  }
+  access.basic_auth = !options.web.config.users.empty();
   // An open API is a choice, not what an empty or forgotten API_TOKEN silently gives.
+  const bool identities = !access.token.empty() || access.tokens_file || access.proxy.enabled() || access.basic_auth;
   if (const std::string& auth = config.GetString("api.auth"); auth != "token" && auth != "none") {
     throw observer::ConfigError("invalid value '" + auth + "' for --api.auth (API_AUTH): expected token or none");
-  } else if (auth == "token" && options.api.access.token.empty() && !options.check && options.web.config.users.empty()) {
+  } else if (auth == "token" && !identities && !options.check) {
     throw observer::ConfigError("API_TOKEN is empty: set a bearer token of 16+ characters (API_TOKEN or API_TOKEN_FILE), "
-                                "or API_AUTH=none to serve /api/* without one");
+                                "API_TOKENS_FILE or API_TRUSTED_PROXIES, or API_AUTH=none to serve /api/* without one");
+  } else {
+    access.open = auth == "none" && !identities;  // a configured identity still applies, as API_TOKEN always did
   }
+  options.api.aggregator_url = config.GetString("actions.aggregator-url");
+  while (!options.api.aggregator_url.empty() && options.api.aggregator_url.back() == '/') options.api.aggregator_url.pop_back();
+  if (!options.api.aggregator_url.empty() &&
+      ((options.api.aggregator_url.rfind("http://", 0) != 0 && options.api.aggregator_url.rfind("https://", 0) != 0) ||
+       options.api.aggregator_url.find('/', options.api.aggregator_url.find("//") + 2) != std::string::npos)) {
+    throw observer::ConfigError("invalid --actions.aggregator-url (AGGREGATOR_URL) '" + options.api.aggregator_url +
+                                "': expected http(s)://host:port");
+  }
+  options.api.relay_token = config.GetString("actions.relay-token");
   if (!options.web.config.users.empty()) {
     if (!options.metrics_token.empty()) throw observer::ConfigError(observer::TokenWithBasicAuthError("METRICS_TOKEN"));
-    if (!options.api.access.token.empty()) throw observer::ConfigError(observer::TokenWithBasicAuthError("API_TOKEN"));
+    if (!access.token.empty()) throw observer::ConfigError(observer::TokenWithBasicAuthError("API_TOKEN"));
+    if (access.tokens_file) throw observer::ConfigError(observer::TokenWithBasicAuthError("API_TOKENS_FILE"));
   }
   for (const std::string& origin : CommaList(config.GetString("api.cors-origins"))) {
     if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) {
       throw observer::ConfigError("invalid origin '" + origin +
                                   "' in --api.cors-origins (CORS_ORIGINS): expected http(s)://host[:port]");
     }
-    options.api.access.cors_origins.insert(origin);
+    access.cors_origins.insert(origin);
   }
   options.api.newapi_url = config.GetString("api.newapi-url");
   while (!options.api.newapi_url.empty() && options.api.newapi_url.back() == '/') options.api.newapi_url.pop_back();

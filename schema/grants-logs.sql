@@ -23,6 +23,8 @@ GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_model_channel` TO 'newapi_r
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_rule_baselines` TO 'newapi_ro'@'%';
+-- The response actions' audit, for the API's admins (GET /api/actions); the undo goes through the aggregator.
+GRANT SELECT ON `@AGG_DB_NAME@`.`observer_action_audit` TO 'newapi_ro'@'%';
 
 -- The aggregator: reads the logs columns it counts, writes only its own tables. It opens 4 connections (the hourly
 -- job, the health check, the response actions' audit and, with block_token, new-api's tokens: schema/grants-block-token.sql):

@@ -98,6 +98,15 @@ std::string UrlEncode(std::string_view text) {
   return out;
 }
 
+namespace {
+thread_local std::string t_identity, t_role;
+}  // namespace
+
+void NoteRequestIdentity(const std::string& name, const std::string& role) {
+  t_identity = name;
+  t_role = role;
+}
+
 std::string RequestIdFrom(const std::string& client_value) {
   if (client_value.empty() || client_value.size() > 64) return NewRequestId();
   for (char c : client_value) {
@@ -179,12 +188,15 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
     latency_->Add({{"handler", handler}}, prometheus::Histogram::BucketBoundaries{
                                               0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
         .Observe(seconds);
-    log::Debug("http request", {{"method", req.method},
-                                {"path", req.path},
-                                {"status", res.status},
-                                {"duration_ms", seconds * 1000.0},
-                                {"remote", req.remote_addr}});
+    nlohmann::json fields = {{"method", req.method},
+                              {"path", req.path},
+                              {"status", res.status},
+                              {"duration_ms", seconds * 1000.0},
+                              {"remote", req.remote_addr}};
+    if (!t_identity.empty()) fields.update({{"identity", t_identity}, {"role", t_role}});
+    log::Debug("http request", fields);
     log::SetThreadRequestId("");
+    NoteRequestIdentity("", "");
   });
 
   // The metrics never touch a database: every family is kept in memory by the collectors.

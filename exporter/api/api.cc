@@ -2,6 +2,7 @@
 #include "api/api.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "api/csv.h"
 #include "observer/build_info.h"
@@ -32,6 +33,17 @@ void WriteParamError(httplib::Response& res, const ParamError& error) {
 std::string Dump(const nlohmann::json& body) {
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+
+// The findings without the subjects they name (tokens, users, IPs), for roles below analyst.
+std::string WithoutSubjects(const std::string& body) {
+  nlohmann::json findings = nlohmann::json::parse(body, nullptr, false);
+  if (!findings.is_array()) return body;
+  for (nlohmann::json& finding : findings) {
+    for (const char* field : kSubjectFields) finding.erase(field);
+  }
+  return Dump(findings);
+}
+
 
 }  // namespace
 
@@ -85,22 +97,111 @@ Api::Fetched Api::Fetch(const std::string& path, const P& params, Run run) {
   return fetched;
 }
 
-bool Api::Admit(const httplib::Request& req, httplib::Response& res) const {
+std::optional<Identity> Api::Admit(const httplib::Request& req, httplib::Response& res,
+                                   const std::string& matrix_path) const {
   ApplyCors(req, res, options_.access);
-  if (Authorized(req.get_header_value("Authorization"), options_.access)) return true;
-  res.set_header("WWW-Authenticate", "Bearer");
-  observer::WriteError(res, 401, "missing or wrong bearer token");
-  return false;
+  std::optional<Identity> who = Authenticate(req, options_.access);
+  if (!who) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    observer::WriteError(res, 401, "missing or wrong bearer token");
+    return std::nullopt;
+  }
+  observer::NoteRequestIdentity(who->name, RoleName(who->role));
+  const Role required = RequiredRole(matrix_path.empty() ? req.path : matrix_path, req.params);
+  if (who->role < required) {
+    observer::WriteJson(res, 403, {{"error", "forbidden: this request needs the " + std::string(RoleName(required)) +
+                                                 " role; " + who->name + " is " + RoleName(who->role)},
+                                   {"code", 403},
+                                   {"required_role", RoleName(required)},
+                                   {"role", RoleName(who->role)}});
+    return std::nullopt;
+  }
+  return who;
+}
+
+void Api::ActionsList(const httplib::Request& req, httplib::Response& res) {
+  int limit = 100;
+  if (auto it = req.params.find("limit"); it != req.params.end()) {
+    char* end = nullptr;
+    const long value = std::strtol(it->second.c_str(), &end, 10);
+    if (*end != '\0' || value < 1 || value > kMaxLimit) {
+      return WriteParamError(res, {"limit", "limit: expected 1.." + std::to_string(kMaxLimit)});
+    }
+    limit = static_cast<int>(value);
+  }
+  const std::string sql = "SELECT id, at, actor, action, rule, subject_type, subject_id, user_id, evidence, result, "
+                          "detail, undo_of, undone_by FROM " +
+                          context_.tables.dialect().Table(context_.tables.database(), "observer_action_audit") +
+                          " ORDER BY id DESC LIMIT " + std::to_string(limit);
+  const Answer answer = Execute(0, [&sql](int, observer::DbClient& db, const ApiContext&) {
+    nlohmann::json rows = nlohmann::json::array();
+    observer::DbStatus status = db.QueryEach(sql, [&rows](const observer::DbRowView& row) {
+      rows.push_back({{"id", observer::DbInt(row[0])},
+                      {"at_ms", observer::DbInt(row[1]) * 1000},
+                      {"actor", observer::DbString(row[2])},
+                      {"action", observer::DbString(row[3])},
+                      {"rule", observer::DbString(row[4])},
+                      {"subject_type", observer::DbString(row[5])},
+                      {"subject_id", observer::DbString(row[6])},
+                      {"user_id", observer::DbInt(row[7])},
+                      {"evidence", observer::DbString(row[8])},
+                      {"result", observer::DbString(row[9])},
+                      {"detail", observer::DbString(row[10])},
+                      {"undo_of", observer::DbInt(row[11])},
+                      {"undone_by", observer::DbInt(row[12])}});
+    });
+    if (observer::agg::NotReadable(status)) {
+      return Answer::Error(503, "observer_action_audit is missing or not readable: run the aggregator once and the grants "
+                                "of schema/grants-logs.sql");
+    }
+    if (!status.ok) return DbFailure(status);
+    return Answer::Ok(std::move(rows));
+  });
+  WriteAnswer(res, answer.status, Dump(answer.body), "");
+}
+
+void Api::ActionUndo(const httplib::Request& req, httplib::Response& res, const Identity& who) {
+  if (options_.aggregator_url.empty() || options_.relay_token.empty()) {
+    return observer::WriteError(res, 503, "undo is not configured: set AGGREGATOR_URL and RELAY_TOKEN");
+  }
+  // A web page of another site cannot send this without a preflight, which only lists GET.
+  if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    return observer::WriteError(res, 415, "send Content-Type: application/json");
+  }
+  httplib::Client client(options_.aggregator_url);
+  client.set_connection_timeout(3, 0);
+  client.set_read_timeout(60, 0);
+  client.set_keep_alive(false);
+  const std::string target = "/actions/undo/" + req.matches[1].str() + "?who=" +
+                             observer::UrlEncode(who.name.substr(0, 64));  // the audit's actor: undo:<name>
+  httplib::Result result = client.Post(target, {{"Authorization", "Bearer " + options_.relay_token}}, "",
+                                       "application/json");
+  if (!result) {
+    observer::log::Error("API: undo: the aggregator did not answer",
+                         {{"error", httplib::to_string(result.error())}, {"identity", who.name}});
+    return observer::WriteError(res, 502, "the aggregator did not answer: " + httplib::to_string(result.error()));
+  }
+  observer::log::Info("API: undo forwarded", {{"audit_id", req.matches[1].str()},
+                                              {"identity", who.name},
+                                              {"role", RoleName(who.role)},
+                                              {"status", result->status}});
+  nlohmann::json body = nlohmann::json::parse(result->body, nullptr, false);
+  if (body.is_discarded()) body = {{"error", "the aggregator answered " + std::to_string(result->status)}};
+  observer::WriteJson(res, result->status, body);
 }
 
 template <typename P, typename Parse, typename Run>
 void Api::Route(observer::HttpServer& http, const std::string& path, Parse parse, Run run) {
   http.Get(path, [this, path, parse, run](const httplib::Request& req, httplib::Response& res) {
-    if (!Admit(req, res)) return;
+    const std::optional<Identity> who = Admit(req, res);
+    if (!who) return;
     P params;
     if (std::optional<ParamError> error = parse(req.params, &params)) return WriteParamError(res, *error);
     Fetched fetched = Fetch(path, params, run);
     res.set_header("X-Cache", fetched.cache);
+    if (path == "/api/stats/anomalies" && who->role < Role::kAnalyst && fetched.answer.status == 200) {
+      fetched.answer.body = WithoutSubjects(fetched.answer.body);
+    }
     WriteAnswer(res, fetched.answer.status, std::move(fetched.answer.body), fetched.source);
   });
   // CORS preflight: answered without a token (browsers send none), with headers only for allowed origins.
@@ -151,7 +252,8 @@ void Api::AddRoutes(observer::HttpServer& http) {
   AddExport<LogsParams>("logs", "/api/logs", ParseLogs, Logs);
   // What the UI needs to know about this gateway and exporter (no database query; never cached).
   http.Get("/api/info", [this](const httplib::Request& req, httplib::Response& res) {
-    if (!Admit(req, res)) return;
+    const std::optional<Identity> who = Admit(req, res);
+    if (!who) return;
     nlohmann::json coverage = nlohmann::json::object();
     for (const auto& [rule, share] : RuleCoverage(context_.facts->ip_share.load())) coverage[rule] = share;
     const DisplayUnit unit = context_.facts->display();
@@ -163,7 +265,16 @@ void Api::AddRoutes(observer::HttpServer& http) {
                                                 {"symbol", unit.symbol},
                                                 {"per_usd", unit.per_usd}}},
                                    {"newapi_url", options_.newapi_url},
-                                   {"rule_coverage", coverage}});
+                                   {"rule_coverage", coverage},
+                                   {"identity", {{"name", who->name}, {"role", RoleName(who->role)}, {"via", who->via}}},
+                                   {"undo", !options_.aggregator_url.empty() && !options_.relay_token.empty()}});
+  });
+  http.Get("/api/actions", [this](const httplib::Request& req, httplib::Response& res) {
+    if (Admit(req, res)) ActionsList(req, res);
+  });
+  http.Post(R"(/api/actions/(\d{1,18})/undo)", [this](const httplib::Request& req, httplib::Response& res) {
+    // One row of the permission matrix for every id.
+    if (std::optional<Identity> who = Admit(req, res, "/api/actions/undo")) ActionUndo(req, res, *who);
   });
   http.Get("/api/export/csv", [this](const httplib::Request& req, httplib::Response& res) {
     if (!Admit(req, res)) return;
@@ -184,7 +295,10 @@ void Api::AddRoutes(observer::HttpServer& http) {
   });
   observer::log::Info("JSON API ready", {{"connections", options_.connections},
                                          {"query_timeout_ms", options_.query_timeout_ms},
-                                         {"token_required", !options_.access.token.empty()},
+                                         {"token_required", !options_.access.open},
+                                         {"tokens_file", options_.access.tokens_file ? options_.access.tokens_file->path() : ""},
+                                         {"trusted_proxy", options_.access.proxy.enabled()},
+                                         {"undo", !options_.aggregator_url.empty() && !options_.relay_token.empty()},
                                          {"cors_origins", options_.access.cors_origins.size()},
                                          {"timezone", options_.default_zone},
                                          {"cache_ttl_seconds", options_.cache ? options_.cache_ttl.count() : 0}});

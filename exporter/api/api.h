@@ -1,5 +1,5 @@
-// The JSON API (/api/stats/*, /api/logs): its settings, and the HTTP edge that checks access, parses parameters
-// (400 naming the parameter), leases a connection from its own bounded pool (429 with Retry-After when none frees up)
+// The JSON API (/api/stats/*, /api/logs, /api/actions): its settings, and the HTTP edge that checks access (401 for
+// an unknown caller, 403 naming the role a request needs), parses parameters (400 naming the parameter), leases a connection from its own bounded pool (429 with Retry-After when none frees up)
 // and runs a handler (504 when the database stops a query that took too long).
 #pragma once
 
@@ -30,6 +30,8 @@ struct ApiOptions {
   std::shared_ptr<ResponseCache> cache;  // null = answers are not cached
   std::chrono::seconds cache_ttl{60};
   size_t csv_max_rows = 100000;  // MAX_ROWS
+  std::string aggregator_url;    // AGGREGATOR_URL, http(s)://host:port: where undo requests go ("" = no undo)
+  std::string relay_token;       // RELAY_TOKEN: the aggregator's bearer token
 };
 
 class Api {
@@ -40,6 +42,11 @@ class Api {
   Api(ApiOptions options, observer::DbOptions logs_db, observer::DbOptions main_db, ApiContext context);
 
   void AddRoutes(observer::HttpServer& http);
+  // The caller when it may make this request (its role is at least RequiredRole()); otherwise answers 401 or 403 and
+  // returns nullopt. Notes the caller for the access log line. matrix_path: the path to look up in the permission
+  // matrix when it is not the request's own (a route with an id in it).
+  std::optional<Identity> Admit(const httplib::Request& req, httplib::Response& res,
+                                const std::string& matrix_path = "") const;
   // The zone a request names ("" = the default), loaded once and kept.
   std::shared_ptr<const TimeZone> Zone(const std::string& name, std::string* error);
 
@@ -59,7 +66,10 @@ class Api {
   // GET /api/export/csv?query=<name>&<that endpoint's parameters>: the same answer (and cache entry) as CSV.
   template <typename P, typename Parse, typename Run>
   void AddExport(const std::string& query, const std::string& path, Parse parse, Run run);
-  bool Admit(const httplib::Request& req, httplib::Response& res) const;
+  // GET /api/actions: the response actions' audit, newest first; POST /api/actions/<id>/undo: forwarded to the
+  // aggregator with the caller as who undid it.
+  void ActionsList(const httplib::Request& req, httplib::Response& res);
+  void ActionUndo(const httplib::Request& req, httplib::Response& res, const Identity& who);
 
   ApiOptions options_;
   DbPool pool_;

@@ -1,13 +1,15 @@
 // End-to-end test of the web UI in Debian's headless Chromium (playwright-core) against a running native stack:
 // token dialog, every page with real numbers checked against the API, the injected burst and its detail, CSV
-// downloads, deep links, the language switch and a phone-sized screen. Screenshots go to ARTIFACTS.
-// Env: BASE_URL, API_TOKEN, BURST_TOKEN (the injected burst's token id), ARTIFACTS, CHROMIUM (default /usr/bin/chromium),
+// downloads, deep links, the language switch, a phone-sized screen, and the roles: a viewer sees no request rows, IPs,
+// users, tokens, CSV or actions and is never refused; an admin sees the Actions page. Screenshots go to ARTIFACTS.
+// Env: BASE_URL, API_TOKEN (an admin's), VIEWER_TOKEN (a viewer's, from the tokens file), BURST_TOKEN (the injected burst's token id), ARTIFACTS, CHROMIUM (default /usr/bin/chromium),
 // NEWAPI_URL (the exporter's, for the links to new-api), DISPLAY_CURRENCY (what the simulated new-api displays).
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
 
 const BASE = process.env.BASE_URL;
 const TOKEN = process.env.API_TOKEN;
+const VIEWER_TOKEN = process.env.VIEWER_TOKEN;
 const BURST = process.env.BURST_TOKEN;
 const ART = process.env.ARTIFACTS;
 const NEWAPI = process.env.NEWAPI_URL ?? '';
@@ -308,6 +310,60 @@ await step('phone', async () => {
   }
   check((await p.locator('body').innerText()).includes('总览'), 'a Chinese browser gets the Chinese UI by default');
   await phone.close();
+});
+
+await step('admin: actions page', async () => {
+  await page.goto(`${BASE}/?range=24h`);
+  await page.locator('[data-testid="identity"]').waitFor();
+  check((await page.locator('[data-testid="identity"]').getAttribute('data-role')) === 'admin', 'API_TOKEN is shown as admin');
+  await page.locator('[data-testid="nav-actions"]').click();
+  await page.locator('[data-testid="page-actions"]').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid="actions-table"], [data-testid="empty-state"]'));
+  const rows = await api('/api/actions');
+  check((await page.locator('[data-testid="page-actions"] [data-testid="error-state"]').count()) === 0,
+    `an admin's Actions page lists the audit (${rows.length} rows in the API)`);
+  await shot(page, 'actions-admin');
+});
+
+await step('viewer', async () => {
+  const viewer = await browser.newContext({ locale: 'en-US', viewport: { width: 1366, height: 900 } });
+  await viewer.addInitScript((t) => window.localStorage.setItem('newapi-observer.api-token', t), VIEWER_TOKEN);
+  const p = await viewer.newPage();
+  p.setDefaultTimeout(30_000);
+  const refused = [];
+  const asked = [];
+  p.on('response', (r) => {
+    if (!r.url().includes('/api/')) return;
+    asked.push(new URL(r.url()).pathname);
+    if (r.status() === 401 || r.status() === 403) refused.push(`${r.status()} ${new URL(r.url()).pathname}${new URL(r.url()).search}`);
+  });
+  await p.goto(`${BASE}/?range=24h`);
+  await p.locator('[data-testid="identity"]').waitFor();
+  check((await p.locator('[data-testid="identity"]').innerText()).includes('(viewer)'), 'the viewer sees their name and role');
+  await p.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-requests-value"]')?.getAttribute('data-value')) > 0);
+  await p.waitForFunction(() => Number(document.querySelector('[data-testid="kpi-active-users-value"]')?.getAttribute('data-value')) > 0);
+  check(true, 'the active-users KPI (a count from /api/stats/active, no identities)');
+  check((await p.locator('[data-testid="csv-button"]').count()) === 0, 'no CSV button');
+  check((await p.locator('[data-testid="nav-actions"]').count()) === 0, 'no Actions in the menu');
+  check((await p.locator('[data-testid="filter-bar"]').innerText()).match(/User id|Token id/) === null, 'no user or token filter');
+  await shot(p, 'viewer-dashboard');
+  await p.goto(`${BASE}/top?range=24h`);
+  await p.locator('[data-testid="top-chart"] canvas').first().waitFor();
+  const bys = await p.locator('[data-testid="top-by"]').innerText();
+  check(!/User|Token/.test(bys) && /Model/.test(bys), `Top ranks only models and channels ("${bys.replace(/\s+/g, ' ')}")`);
+  await p.goto(`${BASE}/anomalies?rule=burst&range=24h`);
+  await p.locator('[data-testid="page-anomalies"]').waitFor();
+  await p.waitForLoadState('networkidle').catch(() => {});
+  const text = await p.locator('[data-testid="page-anomalies"]').innerText();
+  check((await p.locator('a[href*="/anomalies/detail"]').count()) === 0, 'no finding opens its detail (request rows)');
+  check(!/\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/.test(text), 'no IP address on the anomalies page');
+  await shot(p, 'viewer-anomalies');
+  await p.goto(`${BASE}/actions`);
+  await p.getByText('Only admins see the response actions.').waitFor();
+  check((await p.locator('button[data-testid^="undo-"]').count()) === 0, 'no action button at /actions');
+  check(!asked.some((a) => a.startsWith('/api/logs') || a.startsWith('/api/actions')), 'no request for request rows or actions');
+  check(refused.length === 0, `the UI never asks for what the viewer may not see (refused: ${refused.slice(0, 3).join(', ') || 'none'})`);
+  await viewer.close();
 });
 
 check(consoleErrors.length === 0, `no uncaught page errors${consoleErrors.length ? `: ${consoleErrors.slice(0, 3).join('; ')}` : ''}`);

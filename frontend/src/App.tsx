@@ -1,6 +1,6 @@
-// The app shell: navigation, language switch, API token dialog and the routes (/, /top, /heatmap, /anomalies,
-// /anomalies/detail).
-import { Button, ConfigProvider, Layout, Menu, Result, Segmented, Space } from 'antd';
+// The app shell: navigation, language switch, the caller's name and role, API token dialog and the routes (/, /top,
+// /heatmap, /anomalies, /anomalies/detail, /actions for admins).
+import { Button, ConfigProvider, Layout, Menu, Result, Segmented, Space, Typography } from 'antd';
 import { KeyOutlined } from '@ant-design/icons';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
@@ -10,6 +10,8 @@ import { useEffect, useState } from 'react';
 import { Link, Route, Routes, useLocation } from 'react-router-dom';
 import TokenDialog from './components/TokenDialog';
 import { useI18n, type Lang } from './i18n';
+import { useRole } from './api/info';
+import Actions from './pages/Actions';
 import Anomalies from './pages/Anomalies';
 import AnomalyDetail from './pages/AnomalyDetail';
 import Dashboard from './pages/Dashboard';
@@ -29,12 +31,14 @@ export default function App() {
     dayjs.locale(lang === 'zh' ? 'zh-cn' : 'en');
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   }, [lang]);
+  const who = useRole();
   const section = location.pathname.startsWith('/anomalies') ? '/anomalies' : location.pathname;
   const nav = [
     { key: '/', label: <Link to="/">{t('navDashboard')}</Link> },
     { key: '/top', label: <Link to="/top">{t('navTop')}</Link> },
     { key: '/heatmap', label: <Link to="/heatmap">{t('navHeatmap')}</Link> },
     { key: '/anomalies', label: <Link to="/anomalies">{t('navAnomalies')}</Link> },
+    ...(who.atLeast('admin') ? [{ key: '/actions', label: <Link to="/actions" data-testid="nav-actions">{t('navActions')}</Link> }] : []),
   ];
   return (
     <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={{ token: { borderRadius: 4 } }}>
@@ -45,6 +49,11 @@ export default function App() {
           </Link>
           <Menu theme="dark" mode="horizontal" selectedKeys={[section]} items={nav} className="app-nav" />
           <Space className="app-tools">
+            {who.name && (
+              <Typography.Text className="app-identity" data-testid="identity" data-role={who.role}>
+                {t('roleOf', { name: who.name, role: who.role })}
+              </Typography.Text>
+            )}
             <Segmented
               size="small"
               data-testid="lang-switch"
@@ -65,6 +74,7 @@ export default function App() {
             <Route path="/heatmap" element={<Heatmap />} />
             <Route path="/anomalies" element={<Anomalies />} />
             <Route path="/anomalies/detail" element={<AnomalyDetail />} />
+            <Route path="/actions" element={<Actions />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Layout.Content>

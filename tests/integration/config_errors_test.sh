@@ -38,6 +38,16 @@ expect_config_error "exporter DSN port out of range" "DB_DSN_RO" "s3cr3t" \
 expect_config_error "exporter DSN without a database" "DB_DSN_RO" "s3cr3t" \
   env DB_DSN_RO='newapi_ro:s3cr3t@tcp(db:3306)' "$EXPORTER"
 expect_config_error "exporter SQLite DSN" "DB_DSN_RO" "" env DB_DSN_RO='local' "$EXPORTER"
+# The API's identities (README "Roles"): a broken tokens file stops the start, naming the entry, never its hash.
+printf 'tokens:\n  - {name: a, role: root, sha256: %s}\n' "$(printf x | sha256sum | cut -d' ' -f1)" >"$TEST_DIR/tokens.yaml"
+expect_config_error "exporter broken tokens file" "tokens\[0\].role" "$(printf x | sha256sum | cut -d' ' -f1)" \
+  env API_TOKENS_FILE="$TEST_DIR/tokens.yaml" DB_PORT=1 "$EXPORTER"
+expect_config_error "exporter bad trusted proxy" "API_TRUSTED_PROXIES" "" \
+  env API_TRUSTED_PROXIES=10.0.0.0/40 API_PROXY_GROUP_ROLES='*=viewer' "$EXPORTER"
+expect_config_error "exporter trusted proxy without group roles" "API_PROXY_GROUP_ROLES" "" env API_TRUSTED_PROXIES=10.0.0.1 "$EXPORTER"
+expect_config_error "exporter bad group role" "API_PROXY_GROUP_ROLES" "" \
+  env API_TRUSTED_PROXIES=10.0.0.1 API_PROXY_GROUP_ROLES=ops=root "$EXPORTER"
+expect_config_error "exporter aggregator URL with a path" "AGGREGATOR_URL" "" env AGGREGATOR_URL=http://agg:8081/actions "$EXPORTER"
 expect_config_error "exporter DSN on the command line" "DB_DSN_RO" "s3cr3t" \
   "$EXPORTER" --db.dsn='postgresql://newapi_ro:s3cr3t@db:5432/new-api'
 expect_config_error "aggregator DSN with a broken escape" "DB_DSN_AGG" "s3cr3t" \

@@ -60,7 +60,7 @@ owners = {  # secret -> the services that may see it
     "DB_PASS_RO": {"exporter", "simulator", "simulator-postgres"}, "DB_DSN_RO": {"exporter"}, "API_TOKEN": {"exporter"},
     "LOG_DSN_RO": {"exporter"}, "LOG_DSN_AGG": {"aggregator"},
     "DB_PASS_AGG": {"aggregator", "simulator", "simulator-postgres"}, "DB_DSN_AGG": {"aggregator"},
-    "RELAY_TOKEN": {"aggregator", "alertmanager"}, "DINGTALK_WEBHOOK_URL": {"aggregator"}, "DINGTALK_SECRET": {"aggregator"},
+    "RELAY_TOKEN": {"aggregator", "alertmanager", "exporter"}, "EXPORTER_RELAY_TOKEN": {"exporter"}, "DINGTALK_WEBHOOK_URL": {"aggregator"}, "DINGTALK_SECRET": {"aggregator"},
     "FEISHU_WEBHOOK_URL": {"aggregator"}, "FEISHU_SECRET": {"aggregator"}, "WECOM_WEBHOOK_URL": {"aggregator"},
     "ALERT_WEBHOOK_URL": {"aggregator"}, "REDIS_PASSWORD": {"redis"}, "GRAFANA_DB_PASSWORD": {"grafana", "simulator", "simulator-postgres"},
     "GF_SECURITY_ADMIN_PASSWORD": {"grafana"}, "GRAFANA_ADMIN_PASSWORD": set(),

@@ -12,6 +12,11 @@ ARTIFACTS=${ARTIFACTS:-$REPO_ROOT/tests/artifacts/frontend}
 [ -x "$CHROMIUM" ] || { echo "FAIL [$TEST_NAME]: $CHROMIUM not found (scripts/setup.sh installs chromium)" >&2; exit 1; }
 private_stack "$PORT_BASE"
 export API_TOKEN="e2e-$(random_password)"
+# A viewer's token besides (README "Roles"): the exporter reads the tokens file from the environment.
+VIEWER_TOKEN="viewer-$(random_password)"
+printf 'tokens:\n  - {name: e2e-viewer, role: viewer, sha256: %s}\n' "$(printf %s "$VIEWER_TOKEN" | sha256sum | cut -d' ' -f1)" \
+  >"$TEST_DIR/api-tokens.yaml"
+export API_TOKENS_FILE=$TEST_DIR/api-tokens.yaml
 # The simulated new-api displays CNY, and the exporter links to a new-api: the UI must follow both.
 export SIM_DISPLAY_CURRENCY=CNY NEWAPI_URL=https://newapi.example.com
 
@@ -44,7 +49,7 @@ check "the simulator has injected a burst and finished it" wait_until 180 burst_
 BURST_TOKEN=$(grep '"kind":"burst"' "$STACK_DIR/logs/injections.jsonl" | head -1 | jq -r .subject_id)
 
 start=$(now_ms)
-(cd "$REPO_ROOT/frontend" && BASE_URL=$BASE API_TOKEN=$API_TOKEN BURST_TOKEN=$BURST_TOKEN ARTIFACTS=$ARTIFACTS \
+(cd "$REPO_ROOT/frontend" && BASE_URL=$BASE API_TOKEN=$API_TOKEN VIEWER_TOKEN=$VIEWER_TOKEN BURST_TOKEN=$BURST_TOKEN ARTIFACTS=$ARTIFACTS \
    DISPLAY_CURRENCY=$SIM_DISPLAY_CURRENCY \
    CHROMIUM=$CHROMIUM node e2e/e2e.mjs); code=$?
 check "the browser test passes (took $(( $(now_ms) - start )) ms; screenshots in tests/artifacts/frontend/)" test "$code" = 0

@@ -41,8 +41,9 @@ ln -s "$TEST_DIR/secret.txt" "$UI/escape.txt"
 ln -s "$TEST_DIR" "$UI/escape-dir"
 ln -s index.html "$UI/alias.html"
 
+EDGE_TOKEN="edge-$(random_password)"
 (export DB_PORT=$DB_PORT DB_PASS_RO=ro-pass API_PORT=$EXPORTER UI_DIR=$UI REDIS_URL= CACHE_TTL_SECONDS=0 \
-   API_TOKEN="edge-$(random_password)"
+   API_TOKEN="$EDGE_TOKEN"
  exec "$BUILD_DIR/exporter/newapi-exporter") >"$TEST_DIR/exporter.log" 2>&1 &
 echo $! >"$TEST_DIR/exporter.pid"
 (export DB_PORT=$DB_PORT DB_PASS_AGG=agg-pass AGGREGATOR_PORT=$AGG ALERT_WEBHOOK_URL=http://127.0.0.1:9/webhook \
@@ -180,7 +181,9 @@ check "POST /-/reload with text/plain (what a form can send) answers 415 (got $s
 status=$(reload -H 'Origin: https://evil.example')
 check "POST /-/reload with an Origin header (what a web page's fetch sends) answers 403 (got $status)" test "$status" = 403
 status=$(reload)
-check "curl -X POST /-/reload still answers 200 (got $status)" test "$status" = 200
+check "POST /-/reload without the admin's token answers 401 (got $status)" test "$status" = 401
+status=$(reload -H "Authorization: Bearer $EDGE_TOKEN")
+check "curl -X POST /-/reload with it still answers 200 (got $status)" test "$status" = 200
 
 get() { curl -s -o "$TEST_DIR/body" -D "$TEST_DIR/headers" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$1$2"; }
 status=$(get "$EXPORTER" /escape.txt)

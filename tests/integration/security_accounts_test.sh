@@ -7,7 +7,8 @@
 #    show the values read through the view (QuotaPerUnit, the display currency and its rate);
 #  - Grafana's own account reads the table its SQL dashboards use and nothing else: no options, logs, users or the
 #    per-user rollup;
-#  - every account has a connection limit twice what its program opens.
+#  - every account has a connection limit twice what its program opens;
+#  - the exporter's account reads the response actions' audit (GET /api/actions) and cannot write it.
 # Usage: security_accounts_test.sh BUILD_DIR PORT_BASE (uses PORT_BASE .. PORT_BASE+1)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -49,6 +50,7 @@ as() {
 denied() { local out; out=$(as "$@") && return 1; grep -qiE "denied|permission" <<<"$out" && ! grep -q "s3cret" <<<"$out"; }
 denied_login() { ! as "$@" "SELECT 1" >/dev/null 2>&1; }
 shows_no_secret() { ! as "$@" | grep -q "s3cret"; }
+reads_as_ro() { as newapi_ro "$RO_PW" "$1" | grep -qx '[0-9]*'; }
 
 # Finding 6: the exporter's account.
 check "newapi_ro logs in with its escaped password" test "$(as newapi_ro "$RO_PW" "SELECT 1")" = 1
@@ -63,6 +65,10 @@ check "no error or row leaks a secret through the view's conditions" \
   shows_no_secret newapi_ro "$RO_PW" "SELECT \"key\" FROM observer_options WHERE CAST(value AS $( [ "$ENGINE" = postgres ] && echo integer || echo signed)) > 0"
 check "newapi_ro cannot change the view" denied newapi_ro "$RO_PW" \
   "CREATE OR REPLACE VIEW observer_options AS SELECT \"key\", value FROM options"
+# The response actions' audit: the API's admins list it (GET /api/actions); only the aggregator writes it.
+AUDIT=observer_action_audit; [ "$ENGINE" = postgres ] && AUDIT=observer.observer_action_audit
+check "newapi_ro reads $AUDIT" reads_as_ro "SELECT COUNT(*) FROM $AUDIT"
+check "newapi_ro cannot write $AUDIT" denied newapi_ro "$RO_PW" "DELETE FROM $AUDIT"
 DB_PORT=$DB_PORT DB_TYPE=$ENGINE DB_PASS_RO=$RO_PW "$BUILD_DIR/exporter/newapi-exporter" --check >"$TEST_DIR/check.out" 2>&1
 check "--check reports the options' secrets unreadable" grep -q "ok    secrets   .*the options' secrets are not readable" "$TEST_DIR/check.out"
 (export DB_PORT=$DB_PORT DB_TYPE=$ENGINE DB_PASS_RO=$RO_PW API_PORT=$API REDIS_URL= ENTITY_REFRESH_SECONDS=1

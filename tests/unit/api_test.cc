@@ -520,8 +520,17 @@ TEST(AnswerTest, DatabaseFailuresByKindOnBothEngines) {
   EXPECT_EQ(DbFailure(mysql(1146)).body["error"], "database error 1146");
 }
 
+// Whether a request with this Authorization header (none when empty) is let in.
+bool Authorized(const std::string& authorization, const AccessOptions& access) {
+  httplib::Request req;
+  req.remote_addr = "127.0.0.1";
+  if (!authorization.empty()) req.headers.emplace("Authorization", authorization);
+  return Authenticate(req, access).has_value();
+}
+
 TEST(AccessTest, BearerTokenAndCors) {
   AccessOptions open;
+  open.open = true;
   EXPECT_TRUE(Authorized("", open));
   AccessOptions closed;
   closed.token = "s3cret-token";

@@ -28,6 +28,8 @@ void WriteJson(httplib::Response& res, int status, const nlohmann::json& body);
 void WriteError(httplib::Response& res, int status, const std::string& message);
 // Accepts a client's X-Request-Id if it is 1-64 characters of [A-Za-z0-9._-]; otherwise makes a new one.
 std::string RequestIdFrom(const std::string& client_value);
+// Names who made the request being served (identity and role), for its access log line.
+void NoteRequestIdentity(const std::string& name, const std::string& role);
 
 // Percent-encoding of everything but unreserved characters (RFC 3986), for query parameter values and cache keys.
 std::string UrlEncode(std::string_view text);

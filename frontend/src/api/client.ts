@@ -1,4 +1,4 @@
-// The one API client: same-origin GETs under /api with the Bearer token kept in local storage; JSON errors
+// The one API client: same-origin GETs (and an admin's POSTs) under /api with the Bearer token kept in local storage; JSON errors
 // ({error, code, param}) become ApiError, and a 401 asks the app for a token.
 export const TOKEN_KEY = 'newapi-observer.api-token';
 
@@ -50,13 +50,23 @@ export function buildUrl(path: string, params: Params = {}): string {
   return query ? `${path}?${query}` : path;
 }
 
-export async function apiGet<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+export function apiGet<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+  return apiRequest<T>('GET', path, params, signal);
+}
+
+// An admin's change (an undo): a POST with no body, sent as JSON so that no web page of another site could send it.
+export function apiPost<T>(path: string): Promise<T> {
+  return apiRequest<T>('POST', path);
+}
+
+async function apiRequest<T>(method: 'GET' | 'POST', path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
   const token = getToken();
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (method === 'POST') headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(buildUrl(path, params), { headers, signal });
+    res = await fetch(buildUrl(path, params), { method, headers, signal, body: method === 'POST' ? '{}' : undefined });
   } catch (e) {
     if ((e as Error)?.name === 'AbortError') throw e;
     throw new ApiError(0, `cannot reach the API (${(e as Error)?.message ?? 'network error'})`);

@@ -13,6 +13,7 @@ import {
   type SortingState,
 } from '@tanstack/react-table';
 import { downloadCsv, toCsv, type CsvValue } from '../lib/csv';
+import { useRole } from '../api/info';
 import { useI18n } from '../i18n';
 
 // Column definitions with an id (the CSV header) and, where the cell is not the raw value, the CSV value.
@@ -53,6 +54,7 @@ export default function DataTable<T>({
   title?: React.ReactNode;
 }) {
   const { t } = useI18n();
+  const canExport = useRole().atLeast('analyst'); // CSV exports are an analyst's (README "Roles")
   const [sorting, setSorting] = useState<SortingState>([]);
   const [pagination, setPagination] = useState({ pageIndex: 0, pageSize });
   const table = useReactTable({
@@ -76,15 +78,17 @@ export default function DataTable<T>({
         <Typography.Text type="secondary" data-testid="row-count">
           {data.length} {t('rows')}
         </Typography.Text>
-        <Button
-          size="small"
-          icon={<DownloadOutlined />}
-          data-testid="csv-button"
-          disabled={data.length === 0}
-          onClick={() => downloadCsv(`${csvName}.csv`, csv())}
-        >
-          {t('exportCsv')}
-        </Button>
+        {canExport && (
+          <Button
+            size="small"
+            icon={<DownloadOutlined />}
+            data-testid="csv-button"
+            disabled={data.length === 0}
+            onClick={() => downloadCsv(`${csvName}.csv`, csv())}
+          >
+            {t('exportCsv')}
+          </Button>
+        )}
       </Space>
       <div className="table-scroll">
         <table>

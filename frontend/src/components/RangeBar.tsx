@@ -6,6 +6,7 @@ import dayjs from 'dayjs';
 import { useEffect, useState } from 'react';
 import { useIsFetching, useQueryClient } from '@tanstack/react-query';
 import { useI18n } from '../i18n';
+import { useRole } from '../api/info';
 import { QUICK_RANGES, slotsFor, type QuickRange, type RangeSpec, type TimeRange } from '../lib/range';
 import { formatDuration } from '../lib/format';
 import type { UsageFilters } from '../api/series';
@@ -84,6 +85,7 @@ export function FilterBar({
   channels?: { id: number; name: string }[];
 }) {
   const { t } = useI18n();
+  const analyst = useRole().atLeast('analyst'); // user and token filters are an analyst's
   const [group, setGroup] = useState(filters.group ?? '');
   const [model, setModel] = useState(filters.model ?? '');
   const [user, setUser] = useState(filters.user?.toString() ?? '');
@@ -146,8 +148,8 @@ export function FilterBar({
         onPressEnter={() => onPatch({ group })}
         onBlur={() => onPatch({ group })}
       />
-      {idInput('user', user, setUser, t('filterUser'))}
-      {idInput('token', token, setToken, t('filterToken'))}
+      {analyst && idInput('user', user, setUser, t('filterUser'))}
+      {analyst && idInput('token', token, setToken, t('filterToken'))}
     </Space>
   );
 }

@@ -28,7 +28,8 @@ export function useUrlState() {
 }
 
 // Usage filters from the query string (model, channel id, group).
-export function parseFilters(params: URLSearchParams): UsageFilters {
+// withSubjects false (a viewer: README "Roles"): the user and token filters are left out.
+export function parseFilters(params: URLSearchParams, withSubjects = true): UsageFilters {
   const id = (name: string) => {
     const n = Number(params.get(name));
     return params.get(name) && Number.isInteger(n) && n >= 0 ? n : undefined;
@@ -37,8 +38,8 @@ export function parseFilters(params: URLSearchParams): UsageFilters {
     model: params.get('model') || undefined,
     channel: id('channel'),
     group: params.get('group') || undefined,
-    user: id('user'),
-    token: id('token'),
+    user: withSubjects ? id('user') : undefined,
+    token: withSubjects ? id('token') : undefined,
   };
 }
 

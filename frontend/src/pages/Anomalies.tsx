@@ -4,7 +4,7 @@ import { Button, Card, Form, InputNumber, Space, Tabs, Tag, Tooltip, Typography 
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { isRule, RULE_PARAMS, RULES, useAnomalies, type Finding, type Rule, type RuleOverrides } from '../api/anomalies';
-import { useInfo } from '../api/info';
+import { useInfo, useRole } from '../api/info';
 import DataTable, { type Column } from '../components/DataTable';
 import { RangeBar } from '../components/RangeBar';
 import { QueryState } from '../components/Status';
@@ -47,8 +47,12 @@ export default function Anomalies() {
   const [draft, setDraft] = useState<RuleOverrides>(overrides);
   useEffect(() => setDraft(overrides), [overrides]);
 
+  // A viewer gets the findings without their subjects and no detail (README "Roles").
+  const analyst = useRole().atLeast('analyst');
   const columns = useMemo<Column<Finding>[]>(
     () => [
+      ...(analyst ? [] : [{ id: 'subject_type', accessorKey: 'subject_type', header: t('subjectType') } as Column<Finding>]),
+      ...(!analyst ? [] : ([
       {
         id: 'subject_id',
         accessorKey: 'subject_id',
@@ -61,6 +65,7 @@ export default function Anomalies() {
       },
       { id: 'subject_type', accessorKey: 'subject_type', header: t('subjectType') },
       { id: 'subject_name', accessorKey: 'subject_name', header: t('colName') },
+      ] as Column<Finding>[])),
       { id: 'score', accessorKey: 'score', header: t('colScore'), cell: (c) => formatNumber(c.getValue() as number, 2), meta: { numeric: true } },
       { id: 'threshold', accessorKey: 'threshold', header: t('colThreshold'), cell: (c) => formatNumber(c.getValue() as number, 2), meta: { numeric: true } },
       { id: 'window_sec', accessorKey: 'window_sec', header: t('colWindow'), cell: (c) => ((c.getValue() as number) ? formatDuration(c.getValue() as number) : '—') },
@@ -80,7 +85,7 @@ export default function Anomalies() {
         meta: { csv: (r) => new Date(r.last_window_end_ms).toISOString() },
       },
     ],
-    [t, range],
+    [t, range, analyst],
   );
 
   const cov = info.data?.rule_coverage[rule];
@@ -144,7 +149,7 @@ export default function Anomalies() {
               data={hits.data ?? []}
               csvName={`anomalies-${rule}`}
               testId="anomaly-table"
-              onRowClick={(f) => navigate(detailPath(f, range))}
+              onRowClick={analyst ? (f) => navigate(detailPath(f, range)) : undefined}
               title={<Typography.Text strong>{t('hits')}</Typography.Text>}
             />
           </QueryState>

@@ -5,7 +5,7 @@ import { Card, Col, Row, Statistic, Tooltip, Typography } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined } from '@ant-design/icons';
 import { useMemo } from 'react';
 import { useActive } from '../api/active';
-import { useGateway } from '../api/info';
+import { useGateway, useRole } from '../api/info';
 import { useSeries, type SeriesRow } from '../api/series';
 import { useTop } from '../api/top';
 import Chart, { type ChartOption } from '../components/Chart';
@@ -74,7 +74,8 @@ export default function Dashboard() {
   const slot = effectiveSlot(resolveRange(spec, now, MINUTE), requestedSlot);
   const range = useMemo(() => resolveRange(spec, now, slot * 1000), [spec, now, slot]);
   const prev = previousPeriod(range);
-  const filters = useMemo(() => parseFilters(params), [params]);
+  const analyst = useRole().atLeast('analyst');
+  const filters = useMemo(() => parseFilters(params, analyst), [params, analyst]);
   const tz = params.get('tz') || browserTimeZone();
 
   const series = useSeries({ start_ms: range.start, end_ms: range.end, slot_sec: slot, tz, ...filters });

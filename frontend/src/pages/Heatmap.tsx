@@ -9,6 +9,7 @@ import { FilterBar, RangeBar } from '../components/RangeBar';
 import ScaleSwitch from '../components/ScaleSwitch';
 import { QueryState } from '../components/Status';
 import { useI18n } from '../i18n';
+import { useRole } from '../api/info';
 import { formatCompact, formatNumber } from '../lib/format';
 import { browserTimeZone, HOUR } from '../lib/range';
 import { parseFilters, useRange, useUrlState } from '../lib/urlState';
@@ -20,7 +21,8 @@ export default function Heatmap() {
   const { params, patch } = useUrlState();
   const { spec, range, setSpec } = useRange('7d', HOUR);
   const metric = (HEATMAP_METRICS as string[]).includes(params.get('metric') ?? '') ? (params.get('metric') as HeatmapMetric) : 'reqs';
-  const filters = useMemo(() => parseFilters(params), [params]);
+  const analyst = useRole().atLeast('analyst');
+  const filters = useMemo(() => parseFilters(params, analyst), [params, analyst]);
   const tz = params.get('tz') || browserTimeZone();
   const heat = useHeatmap({ start_ms: range.start, end_ms: range.end, metric, tz, ...filters });
 

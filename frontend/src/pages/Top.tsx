@@ -17,18 +17,22 @@ import { DAY } from '../lib/range';
 import { parseFilters, useRange, useUrlState } from '../lib/urlState';
 import { logColumns, spendColumn } from './logColumns';
 import EntityLabel from '../components/EntityLabel';
-import { useGateway } from '../api/info';
+import { useGateway, useRole } from '../api/info';
 
 export default function Top() {
   const { t, tx } = useI18n();
   const navigate = useNavigate();
   const { params, patch } = useUrlState();
   const { spec, range, setSpec } = useRange('24h');
-  const by = (TOP_BYS as string[]).includes(params.get('by') ?? '') ? (params.get('by') as TopBy) : 'user';
+  const analyst = useRole().atLeast('analyst');
+  // Users and tokens are an analyst's (README "Roles"); a viewer ranks models and channels.
+  const bys = analyst ? TOP_BYS : TOP_BYS.filter((b) => b === 'model' || b === 'channel');
+  const by = (bys as string[]).includes(params.get('by') ?? '') ? (params.get('by') as TopBy) : bys[0];
   const metric = (TOP_METRICS as string[]).includes(params.get('metric') ?? '') ? (params.get('metric') as TopMetric) : 'tokens';
-  const filters = useMemo(() => parseFilters(params), [params]);
+  const filters = useMemo(() => parseFilters(params, analyst), [params, analyst]);
   const limit = 50;
-  const top = useTop({ start_ms: range.start, end_ms: range.end, by, metric, limit, ...filters });
+  const known = useRole().role !== 'none';
+  const top = useTop({ start_ms: range.start, end_ms: range.end, by, metric, limit, ...filters }, known);
   const rows = top.data ?? [];
   const { unit, quotaPerUnit } = useGateway();
 
@@ -119,7 +123,7 @@ export default function Top() {
           <Segmented
             data-testid="top-by"
             value={by}
-            options={TOP_BYS.map((b) => ({ label: tx('by_', b), value: b }))}
+            options={bys.map((b) => ({ label: tx('by_', b), value: b }))}
             onChange={(v) => patch({ by: v as string, sel: undefined })}
           />
           <Segmented
