@@ -29,7 +29,7 @@ export default function Top() {
   const filters = useMemo(() => parseFilters(params), [params]);
   const limit = 50;
   const top = useTop({ start_ms: range.start, end_ms: range.end, by, metric, limit, ...filters });
-  const rows = top.data ?? [];
+  const rows = useMemo(() => top.data ?? [], [top.data]);
   const { unit, quotaPerUnit } = useGateway();
 
   const option: ChartOption = useMemo(() => {
