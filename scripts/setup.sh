@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake g++ make pkg-config git
+  clang-format  # format_test checks the C++ against .clang-format
   prometheus-cpp-dev libcpp-httplib-dev libmariadb-dev nlohmann-json3-dev libgtest-dev libyaml-cpp-dev libhiredis-dev
   libpq-dev  # PostgreSQL client (libpq): new-api's default database
   # native stack and tests

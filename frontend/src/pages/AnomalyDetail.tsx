@@ -47,12 +47,15 @@ export default function AnomalyDetail() {
   const f = d?.finding;
 
   // The subject's requests around the firing window, for the timeline.
-  const tl = f ? { start: f.first_window_start_ms - TIMELINE_MARGIN, end: Math.min(f.last_window_end_ms + TIMELINE_MARGIN, Date.now() + MINUTE) } : null;
+  const tl = useMemo(
+    () => (f ? { start: f.first_window_start_ms - TIMELINE_MARGIN, end: Math.min(f.last_window_end_ms + TIMELINE_MARGIN, Date.now() + MINUTE) } : null),
+    [f],
+  );
   const subject = f ? logSubjectOf(f.subject_type, f.subject_id, d?.requests[0]?.user_id) : null;
   const logs = useLogs(
     tl && subject ? { start_ms: Math.floor(tl.start / MINUTE) * MINUTE, end_ms: Math.max(Math.ceil(tl.end / MINUTE) * MINUTE, Math.floor(tl.start / MINUTE) * MINUTE + MINUTE), limit: 1000, ...subject } : null,
   );
-  const timeline = useMemo(() => (tl && logs.data ? perMinute(logs.data, tl.start, Math.min(tl.end, tl.start + 31 * DAY)) : []), [logs.data, tl?.start, tl?.end]);
+  const timeline = useMemo(() => (tl && logs.data ? perMinute(logs.data, tl.start, Math.min(tl.end, tl.start + 31 * DAY)) : []), [logs.data, tl]);
 
   const option: ChartOption = useMemo(
     () => ({

@@ -14,6 +14,8 @@ import { formatCompact, formatNumber } from '../lib/format';
 import { browserTimeZone, HOUR } from '../lib/range';
 import { parseFilters, useRange, useUrlState } from '../lib/urlState';
 
+const DEFAULT_WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
 type HeatRow = Record<string, string | number>;
 
 export default function Heatmap() {
@@ -28,7 +30,7 @@ export default function Heatmap() {
 
   const clip = params.get('scale') === 'clip';
   const { points, max } = useMemo(() => (heat.data ? heatmapPoints(heat.data, clip) : { points: [], max: 0 }), [heat.data, clip]);
-  const weekdays = heat.data?.weekdays ?? ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+  const weekdays = heat.data?.weekdays ?? DEFAULT_WEEKDAYS;
   const metricLabel = tx('metric_', metric);
   const option: ChartOption = useMemo(
     () => ({

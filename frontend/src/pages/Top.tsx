@@ -33,7 +33,7 @@ export default function Top() {
   const limit = 50;
   const known = useRole().role !== 'none';
   const top = useTop({ start_ms: range.start, end_ms: range.end, by, metric, limit, ...filters }, known);
-  const rows = top.data ?? [];
+  const rows = useMemo(() => top.data ?? [], [top.data]);
   const { unit, quotaPerUnit } = useGateway();
 
   const option: ChartOption = useMemo(() => {
