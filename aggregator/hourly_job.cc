@@ -6,9 +6,9 @@
 #include <limits>
 
 #include "observer/agg_tables.h"
-#include "observer/rules/sql_rules.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
+#include "observer/rules/sql_rules.h"
 #include "observer/sql_script.h"
 #include "observer_tables_postgres_sql.inc"
 #include "observer_tables_sql.inc"
@@ -28,27 +28,21 @@ HourlyJob::HourlyJob(observer::DbOptions db, HourlyJobOptions options, prometheu
     : db_(std::move(db)),
       options_(options),
       tables_(db_.dialect(), options_.agg_database),
-      lock_gauge_(observer::metrics::RegisterGauge(
-          registry, "aggregator", "lock_held",
-          "1 while this aggregator holds the writer lock (one writer at a time).")),
-      last_success_(observer::metrics::RegisterGauge(
-          registry, "aggregator", "last_success_timestamp_seconds",
-          "When the last aggregation pass finished.")),
-      run_duration_(observer::metrics::RegisterGauge(
-          registry, "aggregator", "run_duration_seconds",
-          "Time the last aggregation pass took.")),
-      finalized_until_(observer::metrics::RegisterGauge(
-          registry, "aggregator", "finalized_until_timestamp_seconds",
-          "Every hour before this time is final in agg_usage_hourly.")),
-      hours_recomputed_(observer::metrics::RegisterCounter(
-          registry, "aggregator", "hours_recomputed_total",
-          "Hours of agg_usage_hourly recomputed from logs.")),
-      rows_upserted_(observer::metrics::RegisterCounter(
-          registry, "aggregator", "rows_upserted_total",
-          "agg_usage_hourly rows written.")),
-      rows_read_(observer::metrics::RegisterCounter(
-          registry, "aggregator", "logs_rows_read_total",
-          "logs rows read by the aggregation.")) {}
+      lock_gauge_(
+          observer::metrics::RegisterGauge(registry, "aggregator", "lock_held",
+                                           "1 while this aggregator holds the writer lock (one writer at a time).")),
+      last_success_(observer::metrics::RegisterGauge(registry, "aggregator", "last_success_timestamp_seconds",
+                                                     "When the last aggregation pass finished.")),
+      run_duration_(observer::metrics::RegisterGauge(registry, "aggregator", "run_duration_seconds",
+                                                     "Time the last aggregation pass took.")),
+      finalized_until_(observer::metrics::RegisterGauge(registry, "aggregator", "finalized_until_timestamp_seconds",
+                                                        "Every hour before this time is final in agg_usage_hourly.")),
+      hours_recomputed_(observer::metrics::RegisterCounter(registry, "aggregator", "hours_recomputed_total",
+                                                           "Hours of agg_usage_hourly recomputed from logs.")),
+      rows_upserted_(observer::metrics::RegisterCounter(registry, "aggregator", "rows_upserted_total",
+                                                        "agg_usage_hourly rows written.")),
+      rows_read_(observer::metrics::RegisterCounter(registry, "aggregator", "logs_rows_read_total",
+                                                    "logs rows read by the aggregation.")) {}
 
 std::string HourlyJob::LockName() const { return "newapi-observer.aggregator." + tables_.database(); }
 
@@ -94,12 +88,12 @@ DbStatus HourlyJob::CatchUpRollups(const observer::agg::Progress& progress, int6
   // An installation older than the rollups: build them for its finalized hours, oldest first (each hour's active
   // counts look back at the hours before it), one transaction per hour, resumable.
   const int64_t from = progress.rollups_until == observer::agg::Progress::kNone ? std::numeric_limits<int64_t>::min()
-                                                                              : progress.rollups_until;
+                                                                                : progress.rollups_until;
   std::vector<int64_t> hours;
-  DbStatus listed = db_.QueryEach("SELECT DISTINCT hour FROM " + tables_.usage() + " WHERE hour >= " +
-                                      std::to_string(from) + " AND hour < " + std::to_string(progress.finalized_until) +
-                                      " ORDER BY hour",
-                                  [&](const observer::DbRowView& row) { hours.push_back(observer::DbInt(row[0])); });
+  DbStatus listed =
+      db_.QueryEach("SELECT DISTINCT hour FROM " + tables_.usage() + " WHERE hour >= " + std::to_string(from) +
+                        " AND hour < " + std::to_string(progress.finalized_until) + " ORDER BY hour",
+                    [&](const observer::DbRowView& row) { hours.push_back(observer::DbInt(row[0])); });
   if (!listed.ok) return listed;
   observer::log::Info("building the rollups of finalized hours", {{"hours", hours.size()}});
   const auto started = std::chrono::steady_clock::now();
@@ -116,7 +110,8 @@ DbStatus HourlyJob::CatchUpRollups(const observer::agg::Progress& progress, int6
     }
   }
   if (hours.empty()) {
-    if (DbStatus s = db_.Execute(tables_.WriteStateSql("rollups_until", progress.finalized_until, now)); !s.ok) return s;
+    if (DbStatus s = db_.Execute(tables_.WriteStateSql("rollups_until", progress.finalized_until, now)); !s.ok)
+      return s;
   }
   observer::log::Info("rollups built", {{"hours", hours.size()}, {"seconds", SecondsSince(started)}});
   return DbStatus::Ok();
@@ -194,7 +189,8 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
   const double seconds = SecondsSince(started);
   run_duration_.Set(seconds);
   last_success_.Set(static_cast<double>(now));
-  observer::log::Info("aggregation pass done", {{"hours", total_hours}, {"rows_read", rows_total}, {"seconds", seconds}});
+  observer::log::Info("aggregation pass done",
+                      {{"hours", total_hours}, {"rows_read", rows_total}, {"seconds", seconds}});
   return DbStatus::Ok();
 }
 
@@ -228,9 +224,9 @@ DbStatus HourlyJob::RefreshRuleBaselines(int64_t now) {
   if (DbStatus s = InTransaction([&] { return ExecuteAll(statements, nullptr); }); !s.ok) return s;
   rule_baselines_until_ = until;
   observer::log::Info("rule baselines computed", {{"until", until},
-                                                 {"tokens", baselines.burst.size()},
-                                                 {"ips", baselines.ip_users.size()},
-                                                 {"seconds", SecondsSince(started)}});
+                                                  {"tokens", baselines.burst.size()},
+                                                  {"ips", baselines.ip_users.size()},
+                                                  {"seconds", SecondsSince(started)}});
   return DbStatus::Ok();
 }
 
@@ -254,12 +250,14 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   std::vector<std::string> statements;
   std::string stale;
   DbStatus listed = db_.QueryEach(
-      "SELECT user_id, token_id, model_name, channel_id, \"group\", is_stream FROM " + tables_.usage() + " WHERE hour = " +
-          std::to_string(hour),
+      "SELECT user_id, token_id, model_name, channel_id, \"group\", is_stream FROM " + tables_.usage() +
+          " WHERE hour = " + std::to_string(hour),
       [&](const observer::DbRowView& r) {
         auto number = [&r](unsigned i) { return r[i] ? std::stoll(std::string(*r[i])) : 0LL; };
-        HourKey key{hour, number(0), number(1), std::string(r[2].value_or("")), number(3),
-                    std::string(r[4].value_or("")), number(5) != 0};
+        HourKey key{hour,          number(0),
+                    number(1),     std::string(r[2].value_or("")),
+                    number(3),     std::string(r[4].value_or("")),
+                    number(5) != 0};
         if (rollup.rows().count(key) != 0) return;
         stale += std::string(stale.empty() ? "" : ",") + "(" + std::to_string(key.user_id) + "," +
                  std::to_string(key.token_id) + "," + db_.Quote(key.model_name) + "," + std::to_string(key.channel_id) +
@@ -272,7 +270,8 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   }
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
   for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote,
-                                                             observer::agg::UsageUpsertClause(db_.dialect()))) statements.push_back(std::move(upsert));
+                                                     observer::agg::UsageUpsertClause(db_.dialect())))
+    statements.push_back(std::move(upsert));
   std::vector<std::string> progress;
   if (finalize) {
     progress.push_back(tables_.WriteStateSql("finalized_until", hour + kHourSeconds, now));

@@ -22,15 +22,15 @@ size_t HourKeyHash::operator()(const HourKey& k) const {
 bool HourlyRollup::Add(const observer::newapi::LogRow& row) {
   observer::newapi::UsageSums sums;
   if (!observer::newapi::AddUsage(row, &sums)) return false;
-  HourKey key{HourOf(row.created_at), row.user_id, row.token_id, row.model_name, row.channel_id, row.group,
-              row.is_stream};
+  HourKey key{HourOf(row.created_at), row.user_id, row.token_id, row.model_name,
+              row.channel_id,         row.group,   row.is_stream};
   rows_[std::move(key)].Add(sums);
   return true;
 }
 
-std::vector<std::string> HourlyRollup::UpsertStatements(
-    const std::string& table, size_t batch, const std::function<std::string(std::string_view)>& quote,
-    std::string_view upsert_clause) const {
+std::vector<std::string> HourlyRollup::UpsertStatements(const std::string& table, size_t batch,
+                                                        const std::function<std::string(std::string_view)>& quote,
+                                                        std::string_view upsert_clause) const {
   // Sorted, so the same data always produces the same statements (and the same lock order).
   std::vector<const std::pair<const HourKey, observer::newapi::UsageSums>*> sorted;
   sorted.reserve(rows_.size());
@@ -47,8 +47,10 @@ std::vector<std::string> HourlyRollup::UpsertStatements(
   for (const auto* entry : sorted) {
     const HourKey& k = entry->first;
     const observer::newapi::UsageSums& s = entry->second;
-    if (in_statement == 0) sql = "INSERT INTO " + table + " (" + observer::agg::UsageColumns() + ") VALUES ";
-    else sql += ",";
+    if (in_statement == 0)
+      sql = "INSERT INTO " + table + " (" + observer::agg::UsageColumns() + ") VALUES ";
+    else
+      sql += ",";
     sql += "(" + std::to_string(k.hour) + "," + std::to_string(k.user_id) + "," + std::to_string(k.token_id) + "," +
            quote(k.model_name) + "," + std::to_string(k.channel_id) + "," + quote(k.group) + "," +
            (k.is_stream ? "1" : "0") + "," + observer::agg::MeasureValues(s) + ")";

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "actions/service.h"
 #include "hourly_job.h"
 #include "observer/app.h"
 #include "observer/background_loop.h"
@@ -12,7 +13,6 @@
 #include "observer/build_info.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
-#include "actions/service.h"
 #include "options.h"
 #include "relay/relay.h"
 
@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
 
   auto registry = std::make_shared<prometheus::Registry>();
   aggregator::HourlyJob job(
-      options.db, {.agg_database = options.agg_database, .finalize_lag_seconds = options.finalize_lag_seconds}, *registry);
+      options.db, {.agg_database = options.agg_database, .finalize_lag_seconds = options.finalize_lag_seconds},
+      *registry);
   if (options.once) {
     aggregator::RunOutcome outcome = aggregator::RunOutcome::kDone;
     observer::DbStatus status = job.RunOnce(Now(), &outcome);
@@ -82,10 +83,9 @@ int main(int argc, char** argv) {
 
   observer::metrics::AddBuildInfo(*registry, "aggregator");
   prometheus::Gauge& db_up = observer::metrics::RegisterGauge(
-      *registry, "aggregator", "db_up",
-      "1 when the last check of the aggregator's database connection succeeded.");
-  observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
-                         std::chrono::seconds(10), db_up);
+      *registry, "aggregator", "db_up", "1 when the last check of the aggregator's database connection succeeded.");
+  observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds), std::chrono::seconds(10),
+                         db_up);
   observer::HttpServer http("aggregator", registry, options.web);
   observer::AddHealthRoute(http, db);
   aggregator::relay::Relay relay(options.relay, *registry);
@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
   const int code = observer::ServeUntilTerminated(http, options.web.listen, db, [&relay, &actions] {
     relay.Reload();
     if (std::string error = actions.Reload(); !error.empty()) {
-      observer::log::Error("actions: reload failed; the previous rules stay", {{"file", actions.file()}, {"error", error}});
+      observer::log::Error("actions: reload failed; the previous rules stay",
+                           {{"file", actions.file()}, {"error", error}});
     }
   });
   loop.Stop();

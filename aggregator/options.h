@@ -5,16 +5,17 @@
 #include <string>
 #include <vector>
 
-#include "observer/config.h"
-#include "observer/web_config.h"
-#include "observer/db_client.h"
 #include "actions/service.h"
+#include "observer/config.h"
+#include "observer/db_client.h"
+#include "observer/web_config.h"
 #include "relay/relay.h"
 
 namespace aggregator {
 
 struct AggregatorOptions {
-  observer::DbOptions db;  // where logs live (LOG_DSN_AGG, else the DB_* settings): read logs, write the observer's tables
+  observer::DbOptions
+      db;  // where logs live (LOG_DSN_AGG, else the DB_* settings): read logs, write the observer's tables
   int db_check_interval_seconds = 5;
   observer::WebOptions web;  // listen addresses, telemetry path, TLS and basic auth
   std::string agg_database;

@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(7);
   std::vector<std::string> ip_text(static_cast<size_t>(ips));
   for (int64_t i = 0; i < ips; ++i) {
-    ip_text[static_cast<size_t>(i)] = "10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) + "." +
-                                      std::to_string(i % 256);
+    ip_text[static_cast<size_t>(i)] =
+        "10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256);
   }
   std::vector<observer::newapi::LogRow> input(static_cast<size_t>(rows));
   std::lognormal_distribution<double> size(7.5, 0.8);

@@ -12,9 +12,9 @@
 #include "grants_logs_sql.inc"
 #include "grants_postgres_sql.inc"
 #include "grants_sql.inc"
-#include "observer_tables_postgres_sql.inc"
 #include "observer/app.h"
 #include "observer/newapi/logs.h"
+#include "observer_tables_postgres_sql.inc"
 
 namespace exporter {
 namespace {
@@ -23,8 +23,7 @@ const std::string kConsumeRows = observer::newapi::LogTypes{observer::newapi::kL
 
 // Columns nobody reading analytics needs, which give access or leak content: the account must not read them.
 const std::pair<const char*, const char*> kSecretColumns[] = {
-    {"tokens", "key"},         {"channels", "key"},          {"users", "password"},
-    {"users", "access_token"}, {"logs", "content"},
+    {"tokens", "key"}, {"channels", "key"}, {"users", "password"}, {"users", "access_token"}, {"logs", "content"},
 };
 
 std::string Trim(const std::string& s) {
@@ -79,9 +78,9 @@ ExporterAccount ParseExporterAccount(const std::string& grants_sql, const std::s
   static const std::regex kRevoke(R"(REVOKE (SELECT|ALL) ON\s+([^.\s]+)\.([^.\s]+)\s+FROM\s+'?newapi_ro\b)");
   for (std::sregex_iterator it(statements.begin(), statements.end(), kRevoke), end; it != end; ++it) {
     const std::string table = Trim((*it)[3]);
-    account.grants.erase(std::remove_if(account.grants.begin(), account.grants.end(),
-                                        [&](const Grant& g) { return g.table == table; }),
-                         account.grants.end());
+    account.grants.erase(
+        std::remove_if(account.grants.begin(), account.grants.end(), [&](const Grant& g) { return g.table == table; }),
+        account.grants.end());
   }
   static const std::regex kWholeSchema(R"(GRANT SELECT ON ALL TABLES IN SCHEMA "@AGG_DB_NAME@" TO newapi_ro\b)");
   if (std::regex_search(statements, kWholeSchema)) {
@@ -121,15 +120,15 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
   const bool logs_elsewhere = &main != &logs;
   const observer::Dialect& dialect = main.dialect();
   const bool postgres = dialect.engine() == observer::DbEngine::kPostgres;
-  const char* grants_file = postgres ? "schema/grants.postgres.sql and grants-logs.postgres.sql"
-                                     : "schema/grants.sql and grants-logs.sql";
-  const ExporterAccount account = ParseExporterAccount(postgres ? kGrantsPostgresSql : kGrantsSql,
-                                                       postgres ? kGrantsLogsPostgresSql : kGrantsLogsSql,
-                                                       kObserverTablesPostgresSql);
+  const char* grants_file =
+      postgres ? "schema/grants.postgres.sql and grants-logs.postgres.sql" : "schema/grants.sql and grants-logs.sql";
+  const ExporterAccount account =
+      ParseExporterAccount(postgres ? kGrantsPostgresSql : kGrantsSql,
+                           postgres ? kGrantsLogsPostgresSql : kGrantsLogsSql, kObserverTablesPostgresSql);
   std::vector<CheckItem> items;
   items.push_back({CheckItem::kOk, "server",
-                   std::string(observer::FlavorName(main.server().flavor)) + " " + main.server().version + ", database " +
-                       database + ", observer tables in " + agg_database});
+                   std::string(observer::FlavorName(main.server().flavor)) + " " + main.server().version +
+                       ", database " + database + ", observer tables in " + agg_database});
   if (logs_elsewhere) {
     items.push_back({CheckItem::kOk, "server",
                      "logs: " + std::string(observer::FlavorName(logs.server().flavor)) + " " + logs.server().version +
@@ -149,8 +148,8 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
     const observer::DbStatus status = reader.Query(sql, &result);
     if (status.ok) continue;
     ++missing;
-    const bool no_table = status.error == observer::DbError::kNoSuchTable ||
-                          status.error == observer::DbError::kNoSuchDatabase;
+    const bool no_table =
+        status.error == observer::DbError::kNoSuchTable || status.error == observer::DbError::kNoSuchDatabase;
     const bool observer_table = g.database == "@AGG_DB_NAME@";
     items.push_back({no_table && observer_table ? CheckItem::kWarn : CheckItem::kFail, "grants",
                      (no_table ? "missing table " : "cannot read ") + schema + "." + g.table +
@@ -158,14 +157,17 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
                          (no_table && observer_table ? " (run newapi-aggregator once)" : "")});
   }
   if (missing == 0) {
-    items.push_back({CheckItem::kOk, "grants", std::string("every table and column in ") + grants_file + " is readable"});
+    items.push_back(
+        {CheckItem::kOk, "grants", std::string("every table and column in ") + grants_file + " is readable"});
   }
 
   // Secrets: reading them must be refused.
   for (const auto& [table, column] : kSecretColumns) {
     observer::QueryResult result;
-    const observer::DbStatus status = (std::string(table) == "logs" ? logs : main).Query(
-        "SELECT " + observer::QuoteIdentifier(column) + " FROM " + observer::QuoteIdentifier(table) + " LIMIT 0", &result);
+    const observer::DbStatus status = (std::string(table) == "logs" ? logs : main)
+                                          .Query("SELECT " + observer::QuoteIdentifier(column) + " FROM " +
+                                                     observer::QuoteIdentifier(table) + " LIMIT 0",
+                                                 &result);
     const std::string name = std::string(table) + "." + column;
     if (status.ok) {
       items.push_back({CheckItem::kFail, "secrets",
@@ -177,13 +179,15 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
   // new-api's options: its admin secrets must stay out of reach; the observer_options view shows the exporter's keys.
   {
     observer::QueryResult result;
-    const observer::DbStatus status = main.Query("SELECT " + observer::QuoteIdentifier("value") + " FROM options WHERE " +
-                                                     observer::QuoteIdentifier("key") + " = 'SMTPToken' LIMIT 0",
-                                                 &result);
+    const observer::DbStatus status =
+        main.Query("SELECT " + observer::QuoteIdentifier("value") + " FROM options WHERE " +
+                       observer::QuoteIdentifier("key") + " = 'SMTPToken' LIMIT 0",
+                   &result);
     if (status.ok) {
       items.push_back({CheckItem::kFail, "secrets",
                        "this account can read options.value (SMTPToken, GitHubClientSecret, EpayKey, ...): revoke it "
-                       "and read options through observer_options as " + std::string(grants_file) + " does"});
+                       "and read options through observer_options as " +
+                           std::string(grants_file) + " does"});
     } else if (status.error != observer::DbError::kPermissionDenied) {
       items.push_back({CheckItem::kWarn, "secrets", "could not test options.value: " + status.message});
     }
@@ -197,15 +201,18 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
                                  std::end(kDisplayOptionKeys);
         if (key != "QuotaPerUnit" && !display_key) {
           items.push_back({CheckItem::kFail, "secrets",
-                           "observer_options shows option " + key + ", which the exporter does not need: recreate the "
-                           "view from " + grants_file});
+                           "observer_options shows option " + key +
+                               ", which the exporter does not need: recreate the "
+                               "view from " +
+                               grants_file});
         }
       }
     }
   }
   if (std::none_of(items.begin(), items.end(), [](const CheckItem& i) { return i.topic == "secrets"; })) {
-    items.push_back({CheckItem::kOk, "secrets", "tokens.key, channels.key, users.password/access_token, "
-                                                "logs.content and the options' secrets are not readable"});
+    items.push_back({CheckItem::kOk, "secrets",
+                     "tokens.key, channels.key, users.password/access_token, "
+                     "logs.content and the options' secrets are not readable"});
   }
 
   // Connection limit: the exporter's connections fit, with room for reconnects, and a runaway exporter cannot take
@@ -216,12 +223,13 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
     const int needed = exporter.count, wanted = 2 * exporter.count;
     const std::string opens = "the exporter opens " + std::to_string(needed) + " (" + exporter.how + ")";
     const std::string& user = main.options().user;
-    const std::string fix = postgres ? "ALTER ROLE " + observer::QuoteIdentifier(user) + " CONNECTION LIMIT " +
-                                           std::to_string(wanted)
-                                     : "ALTER USER '" + user + "'@'%' WITH MAX_USER_CONNECTIONS " + std::to_string(wanted);
+    const std::string fix =
+        postgres ? "ALTER ROLE " + observer::QuoteIdentifier(user) + " CONNECTION LIMIT " + std::to_string(wanted)
+                 : "ALTER USER '" + user + "'@'%' WITH MAX_USER_CONNECTIONS " + std::to_string(wanted);
     if (value <= 0) {
-      items.push_back({CheckItem::kWarn, "limits", "this account has no connection limit of its own; " + opens +
-                                                       ": limit it to " + std::to_string(wanted) + " (" + fix + ")"});
+      items.push_back({CheckItem::kWarn, "limits",
+                       "this account has no connection limit of its own; " + opens + ": limit it to " +
+                           std::to_string(wanted) + " (" + fix + ")"});
     } else if (value < needed) {
       items.push_back({CheckItem::kFail, "limits",
                        "this account may open " + std::to_string(value) + " connections but " + opens +
@@ -231,8 +239,8 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
                        "this account may open " + std::to_string(value) + " connections and " + opens +
                            ": no room for reconnects. Fix: " + fix});
     } else {
-      items.push_back({CheckItem::kOk, "limits",
-                       "this account may open " + std::to_string(value) + " connections; " + opens});
+      items.push_back(
+          {CheckItem::kOk, "limits", "this account may open " + std::to_string(value) + " connections; " + opens});
     }
   } else {
     items.push_back({CheckItem::kWarn, "limits", "cannot read this account's connection limit: " + s.message});
@@ -247,7 +255,8 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
     } else {
       items.push_back({CheckItem::kWarn, "indexes",
                        "logs has no index starting with (created_at, id): the API's time-range queries scan. Fix "
-                       "(on the primary, off-peak; it builds an index): " + advice});
+                       "(on the primary, off-peak; it builds an index): " +
+                           advice});
     }
   } else {
     items.push_back({CheckItem::kWarn, "indexes", "cannot list the indexes of logs: " + s.message});
@@ -272,8 +281,10 @@ std::vector<CheckItem> RunDbCheck(observer::DbClient& main, observer::DbClient& 
   // IP coverage over the last day: the IP rules only see users with record_ip_log on.
   observer::QueryResult ip;
   if (logs.Query("SELECT COUNT(DISTINCT user_id), COUNT(DISTINCT CASE WHEN ip <> '' THEN user_id END) FROM logs "
-                 "WHERE " + kConsumeRows + " AND created_at >= " + logs.dialect().UnixNow() + " - 86400",
-               &ip).ok &&
+                 "WHERE " +
+                     kConsumeRows + " AND created_at >= " + logs.dialect().UnixNow() + " - 86400",
+                 &ip)
+          .ok &&
       !ip.rows.empty()) {
     const double users = observer::DbDouble(ip.rows[0][0]), with_ip = observer::DbDouble(ip.rows[0][1]);
     char text[200];

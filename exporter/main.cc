@@ -22,14 +22,15 @@ int main(int argc, char** argv) {
   exporter::ExporterOptions options;
   observer::LoadConfigOrExit(app, exporter::ExporterSettings(), argc, argv, [&](const observer::Config& config) {
     options = exporter::ParseExporterOptions(config);
-    if (!options.check) observer::log::Info("starting", {{"version", observer::kBuildVersion}, {"settings", config.Describe()}});
+    if (!options.check)
+      observer::log::Info("starting", {{"version", observer::kBuildVersion}, {"settings", config.Describe()}});
   });
 
   if (options.check) {
     auto connect = [](observer::DbClient& db, const observer::DbOptions& o) {
       if (observer::DbStatus s = db.Connect(); !s.ok) {
-        std::printf("FAIL  connect   cannot connect as %s to %s:%d/%s: %s\ncheck failed\n", o.user.c_str(), o.host.c_str(),
-                    o.port, o.database.c_str(), s.message.c_str());
+        std::printf("FAIL  connect   cannot connect as %s to %s:%d/%s: %s\ncheck failed\n", o.user.c_str(),
+                    o.host.c_str(), o.port, o.database.c_str(), s.message.c_str());
         return false;
       }
       return true;
@@ -50,10 +51,9 @@ int main(int argc, char** argv) {
   auto snapshots = std::make_shared<observer::metrics::SnapshotCollectable>();
   observer::metrics::AddBuildInfo(*registry, "exporter");
   prometheus::Gauge& db_up = observer::metrics::RegisterGauge(
-      *registry, "exporter", "db_up",
-      "1 when the last check of the new-api database connection succeeded.");
-  observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds),
-                         std::chrono::seconds(10), db_up);
+      *registry, "exporter", "db_up", "1 when the last check of the new-api database connection succeeded.");
+  observer::DbMonitor db(options.db, std::chrono::seconds(options.db_check_interval_seconds), std::chrono::seconds(10),
+                         db_up);
   observer::HttpServer http("exporter", registry, options.web);
   http.RequireMetricsToken(options.metrics_token);
   http.AddCollectable(snapshots);
@@ -106,11 +106,11 @@ int main(int argc, char** argv) {
   }
   auto facts = std::make_shared<exporter::LiveFacts>();
   // logs and the observer's tables on options.logs_db; names of users, tokens and channels on options.db.
-  exporter::api::Api api(options.api, options.logs_db, options.db,
-                         {.tables = observer::agg::AggTables(observer::Dialect(options.logs_db.engine),
-                                                             options.tail.agg_database),
-                          .risk = risk,
-                          .facts = facts});
+  exporter::api::Api api(
+      options.api, options.logs_db, options.db,
+      {.tables = observer::agg::AggTables(observer::Dialect(options.logs_db.engine), options.tail.agg_database),
+       .risk = risk,
+       .facts = facts});
   api.AddRoutes(http);
   // Reloads the rules and the API's tokens file; an admin's request.
   http.Action("/-/reload", [&risk, &api, tokens](const httplib::Request& req, httplib::Response& res) {
@@ -142,11 +142,10 @@ int main(int argc, char** argv) {
   runners.push_back(std::make_unique<exporter::CollectorRunner>(std::move(tail), options.logs_db, self));
   for (auto& runner : runners) runner->Start();
 
-  const int code = observer::ServeUntilTerminated(http, options.web.listen, db,
-                                                  [&risk, tokens] {
-                                                    risk->Reload();
-                                                    if (tokens) tokens->Reload();
-                                                  });
+  const int code = observer::ServeUntilTerminated(http, options.web.listen, db, [&risk, tokens] {
+    risk->Reload();
+    if (tokens) tokens->Reload();
+  });
   for (auto& runner : runners) runner->Stop();
   return code;
 }

@@ -12,12 +12,12 @@
 namespace exporter {
 
 std::vector<observer::Setting> ExporterSettings() {
-  std::vector<observer::Setting> settings = observer::DatabaseSettings("DB_USER_RO", "newapi_ro", "DB_PASS_RO", "DB_DSN_RO", "LOG_DSN_RO");
+  std::vector<observer::Setting> settings =
+      observer::DatabaseSettings("DB_USER_RO", "newapi_ro", "DB_PASS_RO", "DB_DSN_RO", "LOG_DSN_RO");
   std::vector<observer::Setting> own = {
       {"web.ui-dir", "UI_DIR", "", "directory of the built web UI (frontend/dist) served at /; empty = no UI"},
       {"redis.url", "REDIS_URL", "redis://127.0.0.1:6379/0",
-       "Redis for the JSON API cache; keys start with newapi-observer:, nothing else is touched",
-       true},
+       "Redis for the JSON API cache; keys start with newapi-observer:, nothing else is touched", true},
       {"cache.ttl", "CACHE_TTL_SECONDS", "60", "JSON API cache lifetime, seconds (0 = no cache)"},
       {"api.max-rows", "MAX_ROWS", "100000", "most rows in one CSV export (/api/export/csv)"},
       {"tail.batch-size", "TAIL_BATCH_SIZE", "5000", "rows per tail query"},
@@ -40,15 +40,18 @@ std::vector<observer::Setting> ExporterSettings() {
        "big_request rule: standard deviations of log(request tokens) above the model's mean"},
       {"risk.allow-token-ids", "ALLOW_TOKEN_IDS", "", "token ids the rules never flag (comma-separated)"},
       {"risk.allow-user-ids", "ALLOW_USER_IDS", "", "user ids the rules never flag (comma-separated)"},
-      {"risk.allow-channel-ids", "ALLOW_CHANNEL_IDS", "", "channel ids whose requests the rules ignore (comma-separated)"},
+      {"risk.allow-channel-ids", "ALLOW_CHANNEL_IDS", "",
+       "channel ids whose requests the rules ignore (comma-separated)"},
       {"risk.allow-ips", "ALLOW_IPS", "", "client IPs or CIDRs the rules ignore (comma-separated, IPv4 or IPv6)"},
       {"risk.rules-file", "RULES_FILE", "",
        "rules.yaml overriding the thresholds and allow-lists above; reloaded on SIGHUP and POST /-/reload"},
       {"check", "EXPORTER_CHECK", "false",
        "report on the database (server, grants, secrets, logs indexes, IP logging) and exit: 0 passed, 1 failed"},
-      {"api.token", "API_TOKEN", "", "an admin's bearer token for /api/* (all but /api/health) and /-/reload, 16+ characters", true, 16},
+      {"api.token", "API_TOKEN", "",
+       "an admin's bearer token for /api/* (all but /api/health) and /-/reload, 16+ characters", true, 16},
       {"metrics.token", "METRICS_TOKEN", "",
-       "bearer token required on /metrics, 16+ characters (empty = open to whoever reaches the port: /metrics shows the "
+       "bearer token required on /metrics, 16+ characters (empty = open to whoever reaches the port: /metrics shows "
+       "the "
        "Top-K user and token names)",
        true, 16},
       {"api.auth", "API_AUTH", "token",
@@ -60,7 +63,8 @@ std::vector<observer::Setting> ExporterSettings() {
       {"api.trusted-proxies", "API_TRUSTED_PROXIES", "",
        "addresses or CIDRs of the reverse proxy (oauth2-proxy) whose user and groups headers are trusted "
        "(comma-separated; empty = never)"},
-      {"api.proxy-user-header", "API_PROXY_USER_HEADER", "X-Forwarded-User", "the trusted proxy's header naming the user"},
+      {"api.proxy-user-header", "API_PROXY_USER_HEADER", "X-Forwarded-User",
+       "the trusted proxy's header naming the user"},
       {"api.proxy-groups-header", "API_PROXY_GROUPS_HEADER", "X-Forwarded-Groups",
        "the trusted proxy's header listing the user's groups (comma-separated)"},
       {"api.proxy-group-roles", "API_PROXY_GROUP_ROLES", "",
@@ -69,7 +73,8 @@ std::vector<observer::Setting> ExporterSettings() {
        "the aggregator's http(s)://host:port, where an admin's undo of a response action goes (empty = no undo)"},
       {"actions.relay-token", "RELAY_TOKEN", "", "the aggregator's bearer token, sent with an undo", true, 16},
       {"api.cors-origins", "CORS_ORIGINS", "",
-       "origins allowed to call /api/* from a browser (comma-separated, e.g. https://ops.example.com; empty = same origin only)"},
+       "origins allowed to call /api/* from a browser (comma-separated, e.g. https://ops.example.com; empty = same "
+       "origin only)"},
       {"api.timezone", "TIMEZONE", "UTC", "default time zone of API buckets: an IANA name (Asia/Shanghai) or +08:00"},
       {"api.newapi-url", "NEWAPI_URL", "",
        "new-api's base URL (https://api.example.com): the UI links users, tokens and channels to its admin pages "
@@ -114,7 +119,8 @@ observer::rules::AllowList ParseAllowList(const observer::Config& config) {
       char* end = nullptr;
       const long long id = std::strtoll(item.c_str(), &end, 10);
       if (*end != '\0' || id <= 0) {
-        throw observer::ConfigError("invalid id '" + item + "' in --" + std::string(flag) + ": expected positive integers");
+        throw observer::ConfigError("invalid id '" + item + "' in --" + std::string(flag) +
+                                    ": expected positive integers");
       }
       ids->insert(id);
     }
@@ -135,7 +141,8 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   options.db_check_interval_seconds = static_cast<int>(config.GetInt("db.check-interval", 1, 3600));
   options.web = observer::WebOptionsFrom(config);
   options.ui_dir = config.GetString("web.ui-dir");
-  if (!options.ui_dir.empty() && !std::filesystem::is_regular_file(std::filesystem::path(options.ui_dir) / "index.html")) {
+  if (!options.ui_dir.empty() &&
+      !std::filesystem::is_regular_file(std::filesystem::path(options.ui_dir) / "index.html")) {
     throw observer::ConfigError("--web.ui-dir (UI_DIR): no index.html in '" + options.ui_dir +
                                 "' (build the UI with `npm ci && npm run build` in frontend/)");
   }
@@ -181,12 +188,14 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   }
   access.proxy.user_header = config.GetString("api.proxy-user-header");
   access.proxy.groups_header = config.GetString("api.proxy-groups-header");
-  if (std::string error; !api::ParseGroupRoles(config.GetString("api.proxy-group-roles"), &access.proxy.group_roles, &error)) {
+  if (std::string error;
+      !api::ParseGroupRoles(config.GetString("api.proxy-group-roles"), &access.proxy.group_roles, &error)) {
     throw observer::ConfigError("API_PROXY_GROUP_ROLES (--api.proxy-group-roles): " + error);
   }
   if (access.proxy.enabled() && access.proxy.group_roles.empty()) {
-    throw observer::ConfigError("API_TRUSTED_PROXIES is set without API_PROXY_GROUP_ROLES: no proxy user would have a "
-                                "role (e.g. observer-admins=admin,observer-analysts=analyst,*=viewer)");
+    throw observer::ConfigError(
+        "API_TRUSTED_PROXIES is set without API_PROXY_GROUP_ROLES: no proxy user would have a "
+        "role (e.g. observer-admins=admin,observer-analysts=analyst,*=viewer)");
   }
   access.basic_auth = !options.web.config.users.empty();
   // An open API is a choice, not what an empty or forgotten API_TOKEN silently gives.
@@ -194,13 +203,15 @@ ExporterOptions ParseExporterOptions(const observer::Config& config) {
   if (const std::string& auth = config.GetString("api.auth"); auth != "token" && auth != "none") {
     throw observer::ConfigError("invalid value '" + auth + "' for --api.auth (API_AUTH): expected token or none");
   } else if (auth == "token" && !identities && !options.check) {
-    throw observer::ConfigError("API_TOKEN is empty: set a bearer token of 16+ characters (API_TOKEN or API_TOKEN_FILE), "
-                                "API_TOKENS_FILE or API_TRUSTED_PROXIES, or API_AUTH=none to serve /api/* without one");
+    throw observer::ConfigError(
+        "API_TOKEN is empty: set a bearer token of 16+ characters (API_TOKEN or API_TOKEN_FILE), "
+        "API_TOKENS_FILE or API_TRUSTED_PROXIES, or API_AUTH=none to serve /api/* without one");
   } else {
     access.open = auth == "none" && !identities;  // a configured identity still applies, as API_TOKEN always did
   }
   options.api.aggregator_url = config.GetString("actions.aggregator-url");
-  while (!options.api.aggregator_url.empty() && options.api.aggregator_url.back() == '/') options.api.aggregator_url.pop_back();
+  while (!options.api.aggregator_url.empty() && options.api.aggregator_url.back() == '/')
+    options.api.aggregator_url.pop_back();
   if (!options.api.aggregator_url.empty() &&
       ((options.api.aggregator_url.rfind("http://", 0) != 0 && options.api.aggregator_url.rfind("https://", 0) != 0) ||
        options.api.aggregator_url.find('/', options.api.aggregator_url.find("//") + 2) != std::string::npos)) {

@@ -64,9 +64,10 @@ std::string ApplyRulesYaml(std::string_view yaml, RuleSet* rules) {
         {"multi_user_token", {{"window_sec", &t.token_clients_window_sec}, {"threshold", &t.token_clients_threshold}}},
         {"ip_many_users",
          {{"window_sec", &t.ip_users_window_sec}, {"threshold", &t.ip_users_threshold}, {"floor", &t.ip_users_floor}}},
-        {"big_request", {{"min_samples", &t.big_request_min_samples},
-                         {"baseline_hours", &t.big_request_baseline_hours},
-                         {"active_sec", &t.big_request_active_sec}}},
+        {"big_request",
+         {{"min_samples", &t.big_request_min_samples},
+          {"baseline_hours", &t.big_request_baseline_hours},
+          {"active_sec", &t.big_request_active_sec}}},
     };
     ForEachKey(root, "", {"burst", "multi_user_token", "ip_many_users", "big_request", "allow"},
                [&](const std::string& section, const YAML::Node& node) {
@@ -101,7 +102,8 @@ std::string ApplyRulesYaml(std::string_view yaml, RuleSet* rules) {
                    }
                    if (adaptable && path == section + ".mode") {
                      const auto mode = Read<std::string>(value, path, "static or adaptive");
-                     if (mode != "static" && mode != "adaptive") throw BadKey{path + ": expected static or adaptive, got '" + mode + "'"};
+                     if (mode != "static" && mode != "adaptive")
+                       throw BadKey{path + ": expected static or adaptive, got '" + mode + "'"};
                      (section == "burst" ? t.burst_adaptive : t.ip_users_adaptive) = mode == "adaptive";
                      return;
                    }
@@ -129,9 +131,9 @@ RiskConfig::RiskConfig(RuleSet from_environment, std::string file, prometheus::R
       last_reload_successful_(observer::metrics::RegisterGauge(
           registry, "exporter", "config_last_reload_successful",
           "1 when the last load of the rules file succeeded (0: the previous rules run).")),
-      last_reload_success_time_(observer::metrics::RegisterGauge(
-          registry, "exporter", "config_last_reload_success_timestamp_seconds",
-          "Unix time of the last successful load of the risk rules.")) {
+      last_reload_success_time_(
+          observer::metrics::RegisterGauge(registry, "exporter", "config_last_reload_success_timestamp_seconds",
+                                           "Unix time of the last successful load of the risk rules.")) {
   last_reload_successful_.Set(1);
   last_reload_success_time_.Set(static_cast<double>(std::time(nullptr)));
 }

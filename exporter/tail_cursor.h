@@ -13,8 +13,8 @@ namespace exporter {
 class TailCursor {
  public:
   struct Options {
-    size_t max_holes = 20000;     // ids beyond this are not tracked (counted in untracked_ids)
-    int64_t grace_seconds = 60;   // how long a hole is re-checked
+    size_t max_holes = 20000;    // ids beyond this are not tracked (counted in untracked_ids)
+    int64_t grace_seconds = 60;  // how long a hole is re-checked
   };
 
   TailCursor(int64_t start_id, Options options);

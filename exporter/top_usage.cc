@@ -65,8 +65,9 @@ std::vector<TopUsage::Entry> TopUsage::Top(TopDimension dimension, TopMetric met
   ranked.reserve(side.totals.size());
   for (const auto& [id, named] : side.totals) ranked.emplace_back(value_of(named.usage), id);
   const size_t n = std::min(k_, ranked.size());
-  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(),
-                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::partial_sort(
+      ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(),
+      [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   std::vector<Entry> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {

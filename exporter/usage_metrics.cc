@@ -1,7 +1,6 @@
 // Contract counters and histograms from tailed log rows.
 #include "usage_metrics.h"
 
-
 #include "observer/metrics.h"
 
 namespace exporter {
@@ -9,10 +8,9 @@ namespace {
 
 using observer::newapi::LogRow;
 
-
 const prometheus::Histogram::BucketBoundaries kDurationBuckets = {1, 2, 5, 10, 20, 30, 60, 120, 300};
 const prometheus::Histogram::BucketBoundaries kFirstTokenBuckets = {0.25, 0.5, 1, 2, 4, 8, 16, 32};
-const prometheus::Histogram::BucketBoundaries kSizeBuckets = {100,   500,   1000,  2000,   5000,  10000,
+const prometheus::Histogram::BucketBoundaries kSizeBuckets = {100,   500,   1000,   2000,   5000,  10000,
                                                               20000, 50000, 100000, 200000, 500000};
 
 }  // namespace
@@ -21,33 +19,25 @@ UsageMetrics::UsageMetrics(prometheus::Registry& registry, LabelLimits limits)
     : models_(limits.models),
       channels_(limits.channels),
       groups_(limits.groups),
-      requests_(observer::metrics::RegisterCounters(
-          registry, "", "requests_total",
-          "Relay requests logged by new-api (consume and error rows).")),
-      errors_(observer::metrics::RegisterCounters(
-          registry, "", "request_errors_total",
-          "Relay requests that failed on a channel (error rows).")),
+      requests_(observer::metrics::RegisterCounters(registry, "", "requests_total",
+                                                    "Relay requests logged by new-api (consume and error rows).")),
+      errors_(observer::metrics::RegisterCounters(registry, "", "request_errors_total",
+                                                  "Relay requests that failed on a channel (error rows).")),
       tokens_(observer::metrics::RegisterCounters(
-          registry, "", "tokens_total",
-          "Tokens billed: prompt, completion, and cached (the cached part of prompt).")),
-      quota_(observer::metrics::RegisterCounters(
-          registry, "", "quota_used_total",
-          "Quota units charged by consume rows.")),
-      spend_(observer::metrics::RegisterCounters(
-          registry, "", "spend_usd_total",
-          "Quota charged by consume rows in USD (quota / QuotaPerUnit).")),
-      refunded_(observer::metrics::RegisterCounters(
-          registry, "", "quota_refunded_total",
-          "Quota units given back by refund rows.")),
+          registry, "", "tokens_total", "Tokens billed: prompt, completion, and cached (the cached part of prompt).")),
+      quota_(observer::metrics::RegisterCounters(registry, "", "quota_used_total",
+                                                 "Quota units charged by consume rows.")),
+      spend_(observer::metrics::RegisterCounters(registry, "", "spend_usd_total",
+                                                 "Quota charged by consume rows in USD (quota / QuotaPerUnit).")),
+      refunded_(observer::metrics::RegisterCounters(registry, "", "quota_refunded_total",
+                                                    "Quota units given back by refund rows.")),
       duration_(observer::metrics::RegisterHistograms(
           registry, "", "request_duration_seconds",
           "Whole-request duration of consume rows (logs.use_time, whole seconds).")),
       first_token_(observer::metrics::RegisterHistograms(
-          registry, "", "first_token_seconds",
-          "First-token latency of consume rows that record it (other.frt).")),
-      size_(observer::metrics::RegisterHistograms(
-          registry, "", "request_size_tokens",
-          "Prompt plus completion tokens per consume row.")) {}
+          registry, "", "first_token_seconds", "First-token latency of consume rows that record it (other.frt).")),
+      size_(observer::metrics::RegisterHistograms(registry, "", "request_size_tokens",
+                                                  "Prompt plus completion tokens per consume row.")) {}
 
 UsageMetrics::Series& UsageMetrics::SeriesFor(const std::string& raw_model, int64_t raw_channel,
                                               const std::string& raw_group, bool stream) {

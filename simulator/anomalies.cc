@@ -36,9 +36,7 @@ void Finish(Injection* inj) {
   inj->end = inj->start + static_cast<int64_t>(std::ceil(last));
 }
 
-bool Usable(const Population& p, const Token& t) {
-  return t.status == 1 && p.users[t.user_index].status == 1;
-}
+bool Usable(const Population& p, const Token& t) { return t.status == 1 && p.users[t.user_index].status == 1; }
 
 }  // namespace
 
@@ -208,9 +206,13 @@ Injection PlanWideModelRequest(TrafficGenerator& gen, int64_t start) {
   Add(&inj, 0, gen.Consume(start, token, model_index, "", prompt, completion));
   Finish(&inj);
   inj.subject_id = inj.rows.front().row.request_id;
-  inj.details = {{"request_id", inj.subject_id}, {"model", model.name},      {"prompt_tokens", prompt},
-                 {"completion_tokens", completion}, {"model_mean_tokens", std::llround(mean)},
-                 {"model_stddev_tokens", std::llround(sd)}, {"sigmas", 2.0}};
+  inj.details = {{"request_id", inj.subject_id},
+                 {"model", model.name},
+                 {"prompt_tokens", prompt},
+                 {"completion_tokens", completion},
+                 {"model_mean_tokens", std::llround(mean)},
+                 {"model_stddev_tokens", std::llround(sd)},
+                 {"sigmas", 2.0}};
   return inj;
 }
 
@@ -233,8 +235,12 @@ Injection PlanDecoy(int kind_index, TrafficGenerator& gen, int64_t start) {
 }
 
 nlohmann::json InjectionJson(const Injection& inj) {
-  return {{"kind", inj.kind},   {"subject_type", inj.subject_type}, {"subject_id", inj.subject_id},
-          {"start", inj.start}, {"end", inj.end},                   {"details", inj.details}};
+  return {{"kind", inj.kind},
+          {"subject_type", inj.subject_type},
+          {"subject_id", inj.subject_id},
+          {"start", inj.start},
+          {"end", inj.end},
+          {"details", inj.details}};
 }
 
 void AppendInjection(const Injection& inj, const std::string& file) {
@@ -254,8 +260,8 @@ std::vector<Injection> PlanAdaptivePair(TrafficGenerator& gen, int64_t start) {
     Add(&steady, 60.0 * i / kHeavyPerMinute, gen.Consume(start, heavy, model));
   }
   Finish(&steady);
-  steady.details = {{"token_id", gen.population().tokens[heavy].id}, {"per_minute", kHeavyPerMinute},
-                    {"minutes", kHeavyMinutes}};
+  steady.details = {
+      {"token_id", gen.population().tokens[heavy].id}, {"per_minute", kHeavyPerMinute}, {"minutes", kHeavyMinutes}};
   constexpr int kQuietMinutes = 600, kQuietPerMinute = 6, kJumpMinutes = 5, kJumpPerMinute = 60;
   Injection before = Begin("quiet_token_usual", "token", "", start);
   for (int i = 0; i < kQuietMinutes * kQuietPerMinute; ++i) {
@@ -267,8 +273,11 @@ std::vector<Injection> PlanAdaptivePair(TrafficGenerator& gen, int64_t start) {
     Add(&jump, 60.0 * i / kJumpPerMinute, gen.Consume(jump_start, quiet, model));
   }
   Finish(&jump);
-  jump.details = {{"token_id", gen.population().tokens[quiet].id}, {"usual_per_minute", kQuietPerMinute},
-                  {"usual_minutes", kQuietMinutes}, {"per_minute", kJumpPerMinute}, {"minutes", kJumpMinutes}};
+  jump.details = {{"token_id", gen.population().tokens[quiet].id},
+                  {"usual_per_minute", kQuietPerMinute},
+                  {"usual_minutes", kQuietMinutes},
+                  {"per_minute", kJumpPerMinute},
+                  {"minutes", kJumpMinutes}};
   // The usual traffic is scheduled with the jump but not reported: it is the baseline, not an injection.
   jump.rows.insert(jump.rows.begin(), before.rows.begin(), before.rows.end());
   return {std::move(steady), std::move(jump)};

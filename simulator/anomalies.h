@@ -33,14 +33,14 @@ inline const char* const kAnomalyKinds[] = {"burst", "multi_user_token", "ip_man
 Injection PlanAnomaly(int kind_index, TrafficGenerator& gen, int64_t start);
 Injection PlanDecoy(int kind_index, TrafficGenerator& gen, int64_t start);
 
-Injection PlanBurst(TrafficGenerator& gen, int64_t start);            // ≥ 150 requests in 60 s on one token
-Injection PlanSharedKey(TrafficGenerator& gen, int64_t start);        // one token from 14 IPs in 3 minutes
-Injection PlanIpManyUsers(TrafficGenerator& gen, int64_t start);      // 9 users on one IP in 3 minutes
-Injection PlanBigRequest(TrafficGenerator& gen, int64_t start);       // > mean + 10σ tokens for its model
-Injection PlanSteadyToken(TrafficGenerator& gen, int64_t start);      // 100/min for 5 minutes: under the limit
-Injection PlanFamilyIp(TrafficGenerator& gen, int64_t start);         // 3 users behind one home IP
-Injection PlanHomeAndMobile(TrafficGenerator& gen, int64_t start);    // one token alternating 2 IPs
-Injection PlanWideModelRequest(TrafficGenerator& gen, int64_t start); // large but within 3σ of a wide model
+Injection PlanBurst(TrafficGenerator& gen, int64_t start);             // ≥ 150 requests in 60 s on one token
+Injection PlanSharedKey(TrafficGenerator& gen, int64_t start);         // one token from 14 IPs in 3 minutes
+Injection PlanIpManyUsers(TrafficGenerator& gen, int64_t start);       // 9 users on one IP in 3 minutes
+Injection PlanBigRequest(TrafficGenerator& gen, int64_t start);        // > mean + 10σ tokens for its model
+Injection PlanSteadyToken(TrafficGenerator& gen, int64_t start);       // 100/min for 5 minutes: under the limit
+Injection PlanFamilyIp(TrafficGenerator& gen, int64_t start);          // 3 users behind one home IP
+Injection PlanHomeAndMobile(TrafficGenerator& gen, int64_t start);     // one token alternating 2 IPs
+Injection PlanWideModelRequest(TrafficGenerator& gen, int64_t start);  // large but within 3σ of a wide model
 
 // The adaptive-threshold pair: a heavy token at a steady, legitimate 300 requests per minute for 150 minutes
 // (adaptive_heavy_token: the static burst limit flags it, its own baseline does not), and a quiet token at 6 per

@@ -1,6 +1,7 @@
 // Bulk-load streaming (LOAD DATA / COPY): bounded block queue between the TSV producer and the server.
 #include "bulk_loader.h"
 
+#include <unistd.h>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -9,16 +10,15 @@
 #include <limits>
 #include <mutex>
 #include <thread>
-#include <unistd.h>
 
 #include "observer/log.h"
 
 namespace sim {
 namespace {
 
-constexpr size_t kBlockBytes = 1 << 20;            // one queue entry
-constexpr size_t kMaxQueuedBlocks = 16;            // bounds memory to ~16 MB
-constexpr int64_t kRowsPerStatement = 2'000'000;   // one LOAD DATA (one transaction) per this many rows
+constexpr size_t kBlockBytes = 1 << 20;           // one queue entry
+constexpr size_t kMaxQueuedBlocks = 16;           // bounds memory to ~16 MB
+constexpr int64_t kRowsPerStatement = 2'000'000;  // one LOAD DATA (one transaction) per this many rows
 constexpr auto kProgressEvery = std::chrono::seconds(2);
 
 struct Block {
@@ -81,9 +81,10 @@ bool NextBlock(StreamState* state, std::string* out) {
   if (now - state->last_progress >= kProgressEvery) {
     state->last_progress = now;
     const double elapsed = std::chrono::duration<double>(now - state->started).count();
-    observer::log::Info("load progress", {{"phase", "logs"},
-                                          {"rows", state->rows_sent.load()},
-                                          {"rows_per_s", std::llround(static_cast<double>(state->rows_sent) / elapsed)}});
+    observer::log::Info("load progress",
+                        {{"phase", "logs"},
+                         {"rows", state->rows_sent.load()},
+                         {"rows_per_s", std::llround(static_cast<double>(state->rows_sent) / elapsed)}});
   }
   *out = std::move(block.data);
   return !block.end_of_statement;
@@ -100,7 +101,8 @@ BulkLoadResult LoadHistory(observer::DbClient& db, HistoryGenerator& generator, 
   char quota_path[] = "/tmp/newapi-sim-quota-data-XXXXXX";
   const int quota_fd = mkstemp(quota_path);
   if (quota_fd < 0) {
-    result.status = observer::DbStatus::Failure(observer::DbError::kOther, "cannot create a temporary file for quota_data");
+    result.status =
+        observer::DbStatus::Failure(observer::DbError::kOther, "cannot create a temporary file for quota_data");
     return result;
   }
   FILE* quota_file = fdopen(quota_fd, "w");
@@ -158,7 +160,8 @@ BulkLoadResult LoadHistory(observer::DbClient& db, HistoryGenerator& generator, 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - state.started).count();
   result.rows = generator.generated();
   result.last_id = generator.last_id();
-  if (result.status.ok && interrupted) result.status = observer::DbStatus::Failure(observer::DbError::kOther, "interrupted by a signal");
+  if (result.status.ok && interrupted)
+    result.status = observer::DbStatus::Failure(observer::DbError::kOther, "interrupted by a signal");
 
   result.quota_data_file = quota_path;
   return result;

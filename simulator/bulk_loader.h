@@ -17,7 +17,7 @@ struct BulkLoadResult {
   int64_t rows = 0;
   int64_t last_id = 0;
   std::string quota_data_file;  // TSV for LoadQuotaData (the caller removes it)
-  double seconds = 0;  // rows only (the caller times the index build)
+  double seconds = 0;           // rows only (the caller times the index build)
 };
 
 // Loads every row of the generator into logs (which must have no secondary indexes yet), adding each row to

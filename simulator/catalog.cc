@@ -3,8 +3,8 @@
 
 #include <cmath>
 #include <numbers>
-#include <utility>
 #include <stdexcept>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -16,24 +16,28 @@ double Ln(double median) { return std::log(median); }
 ModelSpec Ratio(std::string name, int vendor, double ratio, double completion, double cache, double prompt_median,
                 double prompt_sigma, double completion_median, double completion_sigma, double popularity,
                 double stream_share, double tps, double frt_ms, std::string path = "/v1/chat/completions") {
-  return ModelSpec{std::move(name), vendor,   ratio,       completion,    cache, -1,
-                   Ln(prompt_median),      prompt_sigma, Ln(completion_median), completion_sigma,
-                   popularity,             stream_share, tps, frt_ms, std::move(path)};
+  return ModelSpec{
+      std::move(name),       vendor,           ratio,      completion,   cache, -1,     Ln(prompt_median), prompt_sigma,
+      Ln(completion_median), completion_sigma, popularity, stream_share, tps,   frt_ms, std::move(path)};
 }
 
 ModelSpec Priced(std::string name, int vendor, double price_usd, double popularity, std::string path) {
   // Fixed-price calls still report small token counts (the prompt text of an image/video request).
-  return ModelSpec{std::move(name), vendor, 0, 1, 0, price_usd, Ln(60), 0.4, Ln(1), 0.0, popularity, 0.0, 1, 0,
-                   std::move(path)};
+  return ModelSpec{std::move(name), vendor, 0,          1,   0, price_usd, Ln(60),         0.4,
+                   Ln(1),           0.0,    popularity, 0.0, 1, 0,         std::move(path)};
 }
 
 Catalog Build() {
   Catalog c;
   c.vendors = {
-      {1, "OpenAI", "GPT and o-series models"},  {2, "Anthropic", "Claude models"},
-      {3, "Google", "Gemini and Veo models"},     {4, "DeepSeek", "DeepSeek chat and reasoner"},
-      {5, "Alibaba", "Qwen models (Bailian)"},    {6, "Moonshot", "Kimi models"},
-      {7, "Zhipu", "GLM models"},                 {8, "xAI", "Grok models"},
+      {1, "OpenAI", "GPT and o-series models"},
+      {2, "Anthropic", "Claude models"},
+      {3, "Google", "Gemini and Veo models"},
+      {4, "DeepSeek", "DeepSeek chat and reasoner"},
+      {5, "Alibaba", "Qwen models (Bailian)"},
+      {6, "Moonshot", "Kimi models"},
+      {7, "Zhipu", "GLM models"},
+      {8, "xAI", "Grok models"},
   };
   c.models = {
       //     name                         vendor ratio  compl cache  p.med  p.sig c.med  c.sig  pop   strm  tps  frt
@@ -65,22 +69,55 @@ Catalog Build() {
   const std::vector<std::string> all = {"default", "vip", "svip"};
   const std::vector<std::string> paid = {"vip", "svip"};
   c.channel_templates = {
-      {"openai-main", 1,
-       {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "text-embedding-3-small",
-        "dall-e-3"},
-       all, 10, 10, 1, "https://api.openai.com", false},
-      {"azure-eastus", 3, {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "text-embedding-3-small"}, all, 10, 5, 1,
-       "https://sim-eastus.openai.azure.com", false},
-      {"anthropic-official", 14, {"claude-sonnet-4-20250514", "claude-3-5-haiku-20241022", "claude-opus-4-20250514"},
-       all, 10, 10, 1, "https://api.anthropic.com", false},
+      {"openai-main",
+       1,
+       {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "text-embedding-3-small", "dall-e-3"},
+       all,
+       10,
+       10,
+       1,
+       "https://api.openai.com",
+       false},
+      {"azure-eastus",
+       3,
+       {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "text-embedding-3-small"},
+       all,
+       10,
+       5,
+       1,
+       "https://sim-eastus.openai.azure.com",
+       false},
+      {"anthropic-official",
+       14,
+       {"claude-sonnet-4-20250514", "claude-3-5-haiku-20241022", "claude-opus-4-20250514"},
+       all,
+       10,
+       10,
+       1,
+       "https://api.anthropic.com",
+       false},
       // Auto-disabled after repeated 429s (status 3): present in abilities with enabled = 0.
       {"aws-bedrock-claude", 33, {"claude-sonnet-4-20250514", "claude-3-5-haiku-20241022"}, paid, 5, 5, 3, "", false},
       // A cheap reseller: most error logs come from here.
-      {"openai-proxy-cheap", 1, {"gpt-4o", "gpt-4o-mini", "o3-mini", "deepseek-chat"}, {"default"}, 0, 8, 1,
-       "https://api.cheap-relay.example", true},
+      {"openai-proxy-cheap",
+       1,
+       {"gpt-4o", "gpt-4o-mini", "o3-mini", "deepseek-chat"},
+       {"default"},
+       0,
+       8,
+       1,
+       "https://api.cheap-relay.example",
+       true},
       {"gemini-official", 24, {"gemini-2.5-pro", "gemini-2.5-flash"}, all, 10, 10, 1, "", false},
       {"vertex-ai", 41, {"gemini-2.5-pro", "gemini-2.5-flash", "veo-3"}, all, 5, 5, 1, "", false},
-      {"deepseek-official", 43, {"deepseek-chat", "deepseek-reasoner"}, all, 10, 10, 1, "https://api.deepseek.com",
+      {"deepseek-official",
+       43,
+       {"deepseek-chat", "deepseek-reasoner"},
+       all,
+       10,
+       10,
+       1,
+       "https://api.deepseek.com",
        false},
       {"aliyun-bailian", 17, {"qwen-max", "qwen-plus", "qwen-long"}, all, 10, 10, 1, "", false},
       {"moonshot", 25, {"kimi-k2"}, all, 10, 10, 1, "https://api.moonshot.cn", false},
@@ -174,21 +211,25 @@ double MaxTotalTokens(const ModelSpec& m) {
 }
 
 std::string ModelRatioJson(const Catalog& c) {
-  return ObjectOf(c, [](const ModelSpec& m) { return m.model_ratio; }, [](const ModelSpec& m) { return !m.fixed_price(); })
+  return ObjectOf(
+             c, [](const ModelSpec& m) { return m.model_ratio; }, [](const ModelSpec& m) { return !m.fixed_price(); })
       .dump();
 }
 std::string CompletionRatioJson(const Catalog& c) {
-  return ObjectOf(c, [](const ModelSpec& m) { return m.completion_ratio; },
-                  [](const ModelSpec& m) { return !m.fixed_price(); })
+  return ObjectOf(
+             c, [](const ModelSpec& m) { return m.completion_ratio; },
+             [](const ModelSpec& m) { return !m.fixed_price(); })
       .dump();
 }
 std::string CacheRatioJson(const Catalog& c) {
-  return ObjectOf(c, [](const ModelSpec& m) { return m.cache_ratio; },
-                  [](const ModelSpec& m) { return !m.fixed_price() && m.cache_ratio > 0; })
+  return ObjectOf(
+             c, [](const ModelSpec& m) { return m.cache_ratio; },
+             [](const ModelSpec& m) { return !m.fixed_price() && m.cache_ratio > 0; })
       .dump();
 }
 std::string ModelPriceJson(const Catalog& c) {
-  return ObjectOf(c, [](const ModelSpec& m) { return m.model_price; }, [](const ModelSpec& m) { return m.fixed_price(); })
+  return ObjectOf(
+             c, [](const ModelSpec& m) { return m.model_price; }, [](const ModelSpec& m) { return m.fixed_price(); })
       .dump();
 }
 std::string GroupRatioJson(const Catalog& c) {

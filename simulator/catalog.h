@@ -27,10 +27,10 @@ struct ModelSpec {
   // that ordinary traffic never reaches the big_request injection's "mean + 10σ".
   double prompt_mu, prompt_sigma;
   double completion_mu, completion_sigma;
-  double popularity;        // relative share of consume requests
-  double stream_share;      // share of requests with is_stream = 1
-  double tokens_per_second; // generation speed, for use_time
-  double frt_ms;            // median first-token latency (streaming)
+  double popularity;         // relative share of consume requests
+  double stream_share;       // share of requests with is_stream = 1
+  double tokens_per_second;  // generation speed, for use_time
+  double frt_ms;             // median first-token latency (streaming)
   std::string request_path;
 
   bool fixed_price() const { return model_price > 0; }
@@ -49,14 +49,14 @@ struct Group {
 
 struct ChannelTemplate {
   std::string name;
-  int type;                        // new-api channel type code (constant/channel.go)
+  int type;  // new-api channel type code (constant/channel.go)
   std::vector<std::string> models;
   std::vector<std::string> groups;
   int priority;
   int weight;
-  int status;                      // 1 enabled, 2 manually disabled, 3 auto-disabled
+  int status;  // 1 enabled, 2 manually disabled, 3 auto-disabled
   std::string base_url;
-  bool flaky;                      // most error logs come from this channel
+  bool flaky;  // most error logs come from this channel
 };
 
 struct Catalog {

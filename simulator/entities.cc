@@ -16,15 +16,15 @@ namespace {
 constexpr int64_t kDay = 86400;
 constexpr size_t kRowsPerInsert = 500;
 
-const char* const kNames[] = {"alice", "bob", "chen", "wang", "li", "zhang", "liu", "yang", "huang", "zhao",
-                              "wu", "zhou", "xu", "sun", "ma", "zhu", "hu", "guo", "he", "lin", "luo", "gao",
-                              "kevin", "lucy", "tom", "jack", "mia", "leo", "nina", "oscar", "sam", "tina",
-                              "dev", "studio", "lab", "team", "ai", "bot", "cloud", "code"};
-const char* const kTokenNames[] = {"default", "chatbox", "cursor", "prod", "dev", "claude-code", "openwebui",
-                                   "lobechat", "n8n", "backup"};
+const char* const kNames[] = {"alice", "bob",  "chen",  "wang",   "li",  "zhang", "liu", "yang", "huang", "zhao",
+                              "wu",    "zhou", "xu",    "sun",    "ma",  "zhu",   "hu",  "guo",  "he",    "lin",
+                              "luo",   "gao",  "kevin", "lucy",   "tom", "jack",  "mia", "leo",  "nina",  "oscar",
+                              "sam",   "tina", "dev",   "studio", "lab", "team",  "ai",  "bot",  "cloud", "code"};
+const char* const kTokenNames[] = {"default",     "chatbox",   "cursor",   "prod", "dev",
+                                   "claude-code", "openwebui", "lobechat", "n8n",  "backup"};
 const char* const kMailDomains[] = {"qq.com", "163.com", "gmail.com", "outlook.com", "foxmail.com"};
 // First octets of large consumer ISP ranges (China Telecom/Unicom/Mobile and a few others).
-const int kFirstOctets[] = {36, 39, 42, 58, 59, 60, 61, 101, 106, 110, 111, 112, 113, 114, 115, 116, 117, 118,
+const int kFirstOctets[] = {36,  39,  42,  58,  59,  60,  61,  101, 106, 110, 111, 112, 113, 114, 115, 116, 117, 118,
                             119, 120, 121, 122, 123, 124, 125, 171, 180, 182, 183, 218, 219, 220, 221, 222, 223};
 
 template <typename T, size_t N>
@@ -34,8 +34,8 @@ const T& PickFrom(Rng& rng, const T (&items)[N]) {
 
 std::string RandomIp(Rng& rng, std::set<std::string>* used) {
   for (;;) {
-    std::string ip = std::to_string(PickFrom(rng, kFirstOctets)) + "." + std::to_string(rng.UniformInt(0, 255)) +
-                     "." + std::to_string(rng.UniformInt(0, 255)) + "." + std::to_string(rng.UniformInt(1, 254));
+    std::string ip = std::to_string(PickFrom(rng, kFirstOctets)) + "." + std::to_string(rng.UniformInt(0, 255)) + "." +
+                     std::to_string(rng.UniformInt(0, 255)) + "." + std::to_string(rng.UniformInt(1, 254));
     if (used->insert(ip).second) return ip;
   }
 }
@@ -172,7 +172,8 @@ Population BuildPopulation(const Catalog& catalog, const PopulationOptions& opti
         token.expired_time = options.history_start - rng.UniformInt(kDay, 30 * kDay);
       }
       token.unlimited_quota = rng.Chance(0.8);
-      if (!token.unlimited_quota) token.remain_quota = static_cast<int64_t>(rng.LogNormal(std::log(5.0), 1.0) * kQuotaPerUnit);
+      if (!token.unlimited_quota)
+        token.remain_quota = static_cast<int64_t>(rng.LogNormal(std::log(5.0), 1.0) * kQuotaPerUnit);
       token.weight = token.status == 1 ? (t == 0 ? 1.0 : (t == 1 ? 0.4 : 0.2)) : 0.0;
       u.tokens.push_back(p.tokens.size());
       p.tokens.push_back(std::move(token));
@@ -201,7 +202,8 @@ Population BuildPopulation(const Catalog& catalog, const PopulationOptions& opti
     Channel c;
     c.id = static_cast<int64_t>(i) + 1;
     c.spec = catalog.channel_templates[i % catalog.channel_templates.size()];
-    if (i >= catalog.channel_templates.size()) c.spec.name += "-" + I(static_cast<int64_t>(i / catalog.channel_templates.size()) + 1);
+    if (i >= catalog.channel_templates.size())
+      c.spec.name += "-" + I(static_cast<int64_t>(i / catalog.channel_templates.size()) + 1);
     c.key = ChannelKey(rng, c.spec.type);
     c.balance_usd = std::round(rng.LogNormal(std::log(200.0), 1.0) * 100) / 100;
     c.response_time_ms = static_cast<int64_t>(rng.LogNormal(std::log(c.spec.flaky ? 2500.0 : 800.0), 0.4));
@@ -269,10 +271,26 @@ std::vector<std::string> EntityInsertStatements(const observer::Dialect& dialect
         setting = R"({"notify_type":"email","quota_warning_threshold":500000,"record_ip_log":false})";
       }
       const int64_t last_login = totals.user_last_login[i] > 0 ? totals.user_last_login[i] : u.created_at;
-      users.Add(Join({I(u.id), Q(u.username), Q(u.password), Q(u.display_name), I(u.role), I(u.status), Q(u.email),
-                      QOrNull(u.access_token), I(std::max<int64_t>(0, u.quota - totals.user_used_quota[i] / 4)),
-                      I(totals.user_used_quota[i]), I(totals.user_request_count[i]), Q(u.group), Q(u.aff_code), "0",
-                      "0", "0", Q(setting), I(u.created_at), I(last_login), "1"},
+      users.Add(Join({I(u.id),
+                      Q(u.username),
+                      Q(u.password),
+                      Q(u.display_name),
+                      I(u.role),
+                      I(u.status),
+                      Q(u.email),
+                      QOrNull(u.access_token),
+                      I(std::max<int64_t>(0, u.quota - totals.user_used_quota[i] / 4)),
+                      I(totals.user_used_quota[i]),
+                      I(totals.user_request_count[i]),
+                      Q(u.group),
+                      Q(u.aff_code),
+                      "0",
+                      "0",
+                      "0",
+                      Q(setting),
+                      I(u.created_at),
+                      I(last_login),
+                      "1"},
                      ','));
     }
   }
@@ -304,18 +322,33 @@ std::vector<std::string> EntityInsertStatements(const observer::Dialect& dialect
                                     {"status_time", now - 3 * 3600}}
                          .dump();
       }
-      channels.Add(Join({I(c.id), I(c.spec.type), Q(c.key), I(c.spec.status), Q(c.spec.name), I(c.spec.weight),
-                         I(c.created_time), I(c.test_time), I(c.response_time_ms), Q(c.spec.base_url),
-                         FormatNumber(c.balance_usd), I(c.test_time), Q(Join(c.spec.models, ',')),
-                         Q(Join(c.spec.groups, ',')), I(totals.channel_used_quota[i]), "''", I(c.spec.priority), "1",
-                         Q(other_info), Q(c.spec.models.front()),
-                         Q(R"({"is_multi_key":false,"multi_key_size":0,"multi_key_status_list":null})"), "'{}'"},
+      channels.Add(Join({I(c.id),
+                         I(c.spec.type),
+                         Q(c.key),
+                         I(c.spec.status),
+                         Q(c.spec.name),
+                         I(c.spec.weight),
+                         I(c.created_time),
+                         I(c.test_time),
+                         I(c.response_time_ms),
+                         Q(c.spec.base_url),
+                         FormatNumber(c.balance_usd),
+                         I(c.test_time),
+                         Q(Join(c.spec.models, ',')),
+                         Q(Join(c.spec.groups, ',')),
+                         I(totals.channel_used_quota[i]),
+                         "''",
+                         I(c.spec.priority),
+                         "1",
+                         Q(other_info),
+                         Q(c.spec.models.front()),
+                         Q(R"({"is_multi_key":false,"multi_key_size":0,"multi_key_status_list":null})"),
+                         "'{}'"},
                         ','));
       for (const std::string& group : c.spec.groups) {
         for (const std::string& model : c.spec.models) {
-          abilities.Add(Join({Q(group), Q(model), I(c.id), B(c.spec.status == 1), I(c.spec.priority),
-                              I(c.spec.weight)},
-                             ','));
+          abilities.Add(
+              Join({Q(group), Q(model), I(c.id), B(c.spec.status == 1), I(c.spec.priority), I(c.spec.weight)}, ','));
         }
       }
     }
@@ -338,7 +371,8 @@ std::vector<std::string> EntityInsertStatements(const observer::Dialect& dialect
     for (const auto& [key, value] : rows) options.Add(Q(key) + "," + Q(value));
   }
   {
-    InsertBatcher vendors(&out, "INSERT INTO vendors (id, name, description, icon, status, created_time, updated_time)");
+    InsertBatcher vendors(&out,
+                          "INSERT INTO vendors (id, name, description, icon, status, created_time, updated_time)");
     for (const Vendor& v : catalog.vendors) {
       vendors.Add(Join({I(v.id), Q(v.name), Q(v.description), Q(v.name), "1", I(p.setup_time), I(p.setup_time)}, ','));
     }

@@ -28,8 +28,8 @@ struct User {
   int64_t quota = 0;  // remaining balance in quota units (before history spending)
   bool record_ip_log = false;
   std::string home_ip;
-  std::string mobile_ip;  // empty when the user has none
-  double traffic_weight = 0;  // relative share of relay requests (Zipf-like; 0 when disabled)
+  std::string mobile_ip;       // empty when the user has none
+  double traffic_weight = 0;   // relative share of relay requests (Zipf-like; 0 when disabled)
   std::vector<size_t> tokens;  // indexes into Population::tokens
 };
 
@@ -67,10 +67,10 @@ struct Population {
     WeightedPicker picker;
   };
   std::vector<std::vector<Route>> routes;
-  size_t flaky_channel = 0;                 // index into channels
-  std::vector<size_t> family_users;          // three users sharing one home IP (a family/office)
+  size_t flaky_channel = 0;          // index into channels
+  std::vector<size_t> family_users;  // three users sharing one home IP (a family/office)
   std::string family_ip;
-  int64_t setup_time = 0;                    // when the installation was "initialised"
+  int64_t setup_time = 0;  // when the installation was "initialised"
 };
 
 struct PopulationOptions {

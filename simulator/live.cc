@@ -119,8 +119,8 @@ class Counters {
                                          &affected);
       if (st.ok && affected == 0) {
         st = db.Execute(std::string("INSERT INTO quota_data (") + kQuotaDataColumns + ") VALUES (" + i(user_id) + "," +
-                        text(username) + "," + text(model) + "," + i(hour) + "," + text(group) + "," +
-                        i(token_id) + "," + i(channel_id) + ",''," + i(v[2]) + "," + i(v[0]) + "," + i(v[1]) + ")");
+                        text(username) + "," + text(model) + "," + i(hour) + "," + text(group) + "," + i(token_id) +
+                        "," + i(channel_id) + ",''," + i(v[2]) + "," + i(v[0]) + "," + i(v[1]) + ")");
       }
       if (!st.ok) {
         observer::log::Warn("quota_data update failed", {{"error", st.message}});
@@ -210,7 +210,8 @@ void WriterLoop(int index, const Catalog& catalog, const Population& population,
   auto due = Clock::now();
   while (!stop) {
     // Poisson arrivals at this writer's share of the rate.
-    due += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(gen.rng().Exponential(1.0 / per_writer)));
+    due += std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(gen.rng().Exponential(1.0 / per_writer)));
     if (due < Clock::now() - std::chrono::seconds(1)) due = Clock::now();  // after a stall: don't catch up in a burst
     if (late.open() && late.due() <= due) {
       waiter.SleepUntil(late.due());
@@ -239,8 +240,7 @@ void WriterLoop(int index, const Catalog& catalog, const Population& population,
   }
 }
 
-void FlusherLoop(const LiveOptions& options, Waiter& waiter, Counters& counters,
-                 Stats& stats) {
+void FlusherLoop(const LiveOptions& options, Waiter& waiter, Counters& counters, Stats& stats) {
   observer::DbClient db(options.db);
   if (!ConnectWithRetry(db, waiter, "counters")) return;
   auto next_report = Clock::now() + std::chrono::seconds(10);
@@ -334,8 +334,7 @@ int RunLive(const Catalog& catalog, const Population& population, const LiveOpti
   // The flusher outlives the writers so their last (late-committed) rows are counted too.
   std::atomic<bool> flusher_stop{false};
   Waiter flusher_waiter(flusher_stop);
-  std::thread flusher(FlusherLoop, std::cref(options), std::ref(flusher_waiter), std::ref(counters),
-                      std::ref(stats));
+  std::thread flusher(FlusherLoop, std::cref(options), std::ref(flusher_waiter), std::ref(counters), std::ref(stats));
   // The stop flag is set by the signal thread; poll it here so the waiter can be woken promptly.
   while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   waiter.WakeAll();

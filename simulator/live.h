@@ -16,7 +16,7 @@ struct LiveOptions {
   observer::DbOptions db;       // users, tokens, channels, quota_data: the batched counter updates
   observer::DbOptions logs_db;  // the logs inserts (db unless logs live in a database of their own)
   uint64_t seed = 42;
-  double rate = 20;              // rows per second, all writers together
+  double rate = 20;  // rows per second, all writers together
   int writers = 3;
   int anomaly_interval = 120;    // seconds between injections; 0 = none
   int first_anomaly_after = 30;  // seconds after start

@@ -19,12 +19,12 @@ struct DatabaseState {
 };
 
 enum class LoadAction {
-  kCreate,        // no database: create it, then load
-  kFill,          // database without tables: create the tables, then load
-  kSkip,          // a finished simulator load: nothing to do (run continues with live traffic)
-  kRecreate,      // --reset, or an interrupted simulator load: drop, create, load
-  kRefuseLoaded,  // `load` on a finished simulator database without --reset
-  kRefuseForeign, // tables that are not the simulator's: never dropped without --reset
+  kCreate,         // no database: create it, then load
+  kFill,           // database without tables: create the tables, then load
+  kSkip,           // a finished simulator load: nothing to do (run continues with live traffic)
+  kRecreate,       // --reset, or an interrupted simulator load: drop, create, load
+  kRefuseLoaded,   // `load` on a finished simulator database without --reset
+  kRefuseForeign,  // tables that are not the simulator's: never dropped without --reset
 };
 
 LoadAction DecideLoad(const DatabaseState& state, bool reset, bool is_run_command);

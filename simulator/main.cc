@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "anomalies.h"
 #include "bulk_loader.h"
 #include "catalog.h"
 #include "database.h"
@@ -18,11 +19,10 @@
 #include "load_plan.h"
 #include "observer/app.h"
 #include "observer/build_info.h"
-#include "observer/log.h"
 #include "observer/db_client.h"
+#include "observer/log.h"
 #include "schema_sql.h"
 #include "text_format.h"
-#include "anomalies.h"
 #include "traffic.h"
 
 namespace {
@@ -71,7 +71,8 @@ std::vector<observer::Setting> SimSettings() {
       {"injections.file", "SIM_INJECTIONS_FILE", "", "JSONL file to append one line per injected anomaly"},
       {"history.anomaly-interval", "SIM_HISTORY_ANOMALY_INTERVAL", "0",
        "seconds between anomaly + decoy pairs placed in the history after its first day (0 = none)"},
-      {"legacy-index", "SIM_LEGACY_INDEX", "false", "create idx_created_at_id as (id, created_at) like upgraded installs"},
+      {"legacy-index", "SIM_LEGACY_INDEX", "false",
+       "create idx_created_at_id as (id, created_at) like upgraded installs"},
       {"reset", "SIM_RESET", "false", "drop and recreate the database before loading"},
       {"display.currency", "SIM_DISPLAY_CURRENCY", "USD",
        "the unit new-api displays money in (options general_setting.quota_display_type): USD, CNY or TOKENS"},
@@ -91,7 +92,7 @@ SimOptions ParseSimOptions(const observer::Config& c) {
   o.db.password = c.GetString("db.password");
   o.db.database = c.GetString("db.name");
   if (o.db.database.empty()) throw observer::ConfigError("--db.name (SIM_DB_NAME) must not be empty");
-  o.db.statement_timeout_ms = 0;      // index builds on 10M rows take minutes
+  o.db.statement_timeout_ms = 0;  // index builds on 10M rows take minutes
   o.db.read_timeout_seconds = 3600;
   o.db.write_timeout_seconds = 3600;
   o.db.lock_wait_timeout_seconds = 60;
@@ -122,9 +123,14 @@ SimOptions ParseSimOptions(const observer::Config& c) {
 int64_t HistoryStart(const SimOptions& o) { return o.history_end - int64_t{86400} * o.history_days; }
 
 nlohmann::json Marker(const SimOptions& o, const std::string& state) {
-  return {{"state", state},          {"seed", o.seed},         {"users", o.users},
-          {"channels", o.channels},  {"history_end", o.history_end}, {"history_days", o.history_days},
-          {"history_rows", o.history_rows}, {"legacy_index", o.legacy_index},
+  return {{"state", state},
+          {"seed", o.seed},
+          {"users", o.users},
+          {"channels", o.channels},
+          {"history_end", o.history_end},
+          {"history_days", o.history_days},
+          {"history_rows", o.history_rows},
+          {"legacy_index", o.legacy_index},
           {"logs_database", o.logs_db.database}};
 }
 
@@ -137,7 +143,7 @@ observer::DbStatus WriteMarker(observer::DbClient& db, const nlohmann::json& mar
 // The display options as new-api's admin page saves them (its default exchange rate beside the type).
 observer::DbStatus WriteDisplay(observer::DbClient& db, const SimOptions& o) {
   const std::pair<const char*, std::string> rows[] = {{"general_setting.quota_display_type", o.display_currency},
-                                                       {"USDExchangeRate", "7.3"}};
+                                                      {"USDExchangeRate", "7.3"}};
   for (const auto& [key, value] : rows) {
     observer::DbStatus st = db.Execute(std::string("INSERT INTO options (\"key\", value) VALUES ('") + key + "', " +
                                        sim::SqlQuote(db.dialect(), value) + ")" +
@@ -182,7 +188,8 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
       observer::log::Info("database already holds the simulator's data; skipping the history load");
       return true;
     case sim::LoadAction::kRefuseLoaded:
-      observer::log::Error("database already loaded by newapi-sim; use --reset to reload", {{"database", o.db.database}});
+      observer::log::Error("database already loaded by newapi-sim; use --reset to reload",
+                           {{"database", o.db.database}});
       std::exit(1);
     case sim::LoadAction::kRefuseForeign:
       observer::log::Error("database has tables that newapi-sim did not create; refusing (use --reset to drop it)",
@@ -194,8 +201,7 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
     case sim::LoadAction::kCreate:
       Must(server, sim::CreateDatabaseSql(engine, o.db.database), "cannot create the database");
       [[fallthrough]];
-    case sim::LoadAction::kFill:
-      break;
+    case sim::LoadAction::kFill: break;
   }
   // logs in a database of their own, like new-api with LOG_SQL_DSN: that database is the simulator's too.
   const bool logs_apart = o.logs_db.database != o.db.database;
@@ -222,8 +228,7 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   if (observer::DbStatus st = WriteMarker(db, Marker(o, "loading")); !st.ok) Fail("cannot write the marker", st);
 
   const sim::Catalog& catalog = sim::DefaultCatalog();
-  const sim::Population population =
-      sim::BuildPopulation(catalog, {o.seed, o.users, o.channels, HistoryStart(o)});
+  const sim::Population population = sim::BuildPopulation(catalog, {o.seed, o.users, o.channels, HistoryStart(o)});
   sim::HistoryGenerator generator(catalog, population, {o.seed, HistoryStart(o), o.history_end, o.history_rows});
   // Injections start after a day of history, so big_request has its baseline, and end before the history does.
   const std::vector<sim::Injection> injections = sim::ScheduleHistoryInjections(
@@ -239,9 +244,10 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
                                           {"busiest_user_share", generator.max_user_share()}});
   const sim::BulkLoadResult loaded = sim::LoadHistory(logs_db, generator, totals, stop);
   if (!loaded.status.ok) Fail("history load failed", loaded.status);
-  observer::log::Info("history rows loaded", {{"rows", loaded.rows},
-                                              {"seconds", loaded.seconds},
-                                              {"rows_per_s", std::llround(static_cast<double>(loaded.rows) / loaded.seconds)}});
+  observer::log::Info("history rows loaded",
+                      {{"rows", loaded.rows},
+                       {"seconds", loaded.seconds},
+                       {"rows_per_s", std::llround(static_cast<double>(loaded.rows) / loaded.seconds)}});
 
   // The logs index build is single-threaded on the server; quota_data and the entity tables load meanwhile on a
   // second connection so the other core is used.
@@ -272,8 +278,7 @@ bool Load(SimOptions& o, const std::atomic<bool>& stop) {
   for (const std::string& sql : sim::AdvanceLogsIdSql(engine, loaded.last_id + 1)) {
     Must(logs_db, sql, "cannot advance the logs ids");
   }
-  const double index_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - index_started).count();
+  const double index_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - index_started).count();
 
   if (observer::DbStatus st = WriteDisplay(db, o); !st.ok) Fail("cannot write the display options", st);
   if (observer::DbStatus st = WriteMarker(db, Marker(o, "done")); !st.ok) Fail("cannot write the marker", st);
@@ -317,8 +322,7 @@ int Live(SimOptions& o, const std::atomic<bool>& stop) {
   o.logs_db.database = marker.value("logs_database", o.db.database);
   db.Close();
   const sim::Catalog& catalog = sim::DefaultCatalog();
-  const sim::Population population =
-      sim::BuildPopulation(catalog, {o.seed, o.users, o.channels, HistoryStart(o)});
+  const sim::Population population = sim::BuildPopulation(catalog, {o.seed, o.users, o.channels, HistoryStart(o)});
   sim::LiveOptions live;
   live.db = o.db;
   live.db.read_timeout_seconds = 30;
@@ -366,18 +370,16 @@ int main(int argc, char** argv) {
       "  live  append live traffic with scheduled anomaly injections until SIGINT/SIGTERM\n"
       "  run   load (skipped when the database already holds the simulator's data), then live"};
   SimOptions options;
-  observer::LoadConfigOrExit(app, SimSettings(), static_cast<int>(cargs.size()), cargs.data(),
-                             [&](const observer::Config& config) {
-                               options = ParseSimOptions(config);
-                               if (command != "load" && command != "live" && command != "run") {
-                                 throw observer::ConfigError("expected a command: load, live or run (got '" + command +
-                                                             "')");
-                               }
-                               options.command = command;
-                               observer::log::Info("starting", {{"command", command},
-                                                                {"version", observer::kBuildVersion},
-                                                                {"settings", config.Describe()}});
-                             });
+  observer::LoadConfigOrExit(
+      app, SimSettings(), static_cast<int>(cargs.size()), cargs.data(), [&](const observer::Config& config) {
+        options = ParseSimOptions(config);
+        if (command != "load" && command != "live" && command != "run") {
+          throw observer::ConfigError("expected a command: load, live or run (got '" + command + "')");
+        }
+        options.command = command;
+        observer::log::Info(
+            "starting", {{"command", command}, {"version", observer::kBuildVersion}, {"settings", config.Describe()}});
+      });
   // Signals are blocked in every thread (LoadConfigOrExit); this one receives them and asks everyone to stop.
   static std::atomic<bool> stop{false};
   std::thread([] {

@@ -92,7 +92,10 @@ std::vector<double> CapShares(std::vector<double> weights, double max_share) {
     double free_total = 0;
     size_t pinned_count = 0;
     for (size_t i = 0; i < weights.size(); ++i) {
-      if (pinned[i]) ++pinned_count; else free_total += weights[i];
+      if (pinned[i])
+        ++pinned_count;
+      else
+        free_total += weights[i];
     }
     // Pinned entries hold max_share each; the free ones share the rest proportionally.
     const double free_share = 1.0 - max_share * static_cast<double>(pinned_count);

@@ -17,11 +17,11 @@ class Rng {
   double Uniform01();                          // [0, 1)
   int64_t UniformInt(int64_t lo, int64_t hi);  // inclusive bounds
   bool Chance(double p) { return Uniform01() < p; }
-  double Normal();                             // standard normal (Box-Muller)
+  double Normal();  // standard normal (Box-Muller)
   double LogNormal(double mu, double sigma) { return std::exp(mu + sigma * Normal()); }
   double Exponential(double mean) { return -mean * std::log(1.0 - Uniform01()); }
-  std::string Alnum(size_t length);            // [a-zA-Z0-9]
-  std::string Hex(size_t length);              // [0-9a-f]
+  std::string Alnum(size_t length);  // [a-zA-Z0-9]
+  std::string Hex(size_t length);    // [0-9a-f]
 
  private:
   uint64_t state_[4];

@@ -26,7 +26,8 @@ SchemaPlan PlanMysql(std::string_view schema, bool legacy_index) {
     if (in_logs && line.rfind("  KEY ", 0) == 0) {
       std::string key = line.substr(2);
       if (!key.empty() && key.back() == ',') key.pop_back();
-      if (legacy_index) ReplaceOnce(&key, "KEY `idx_created_at_id` (`created_at`,`id`)", "KEY `idx_created_at_id` (`id`,`created_at`)");
+      if (legacy_index)
+        ReplaceOnce(&key, "KEY `idx_created_at_id` (`created_at`,`id`)", "KEY `idx_created_at_id` (`id`,`created_at`)");
       plan.logs_indexes.push_back(key);
       continue;
     }
@@ -60,8 +61,9 @@ SchemaPlan PlanPostgres(std::string_view schema, bool legacy_index) {
     statement.erase(statement.find_last_of(';'));
     const bool is_index = statement.rfind("CREATE INDEX", 0) == 0 || statement.rfind("CREATE UNIQUE INDEX", 0) == 0;
     if (is_index && statement.find(" ON \"logs\" ") != std::string::npos) {
-      if (legacy_index) ReplaceOnce(&statement, "\"idx_created_at_id\" ON \"logs\" (\"created_at\",\"id\")",
-                                    "\"idx_created_at_id\" ON \"logs\" (\"id\",\"created_at\")");
+      if (legacy_index)
+        ReplaceOnce(&statement, "\"idx_created_at_id\" ON \"logs\" (\"created_at\",\"id\")",
+                    "\"idx_created_at_id\" ON \"logs\" (\"id\",\"created_at\")");
       plan.logs_indexes.push_back(statement);
     } else {
       plan.create_tables.push_back(statement);

@@ -14,11 +14,12 @@ namespace sim {
 std::string_view EmbeddedSchema(observer::DbEngine engine);
 
 struct SchemaPlan {
-  std::vector<std::string> create_tables;     // run before the load: every table, logs without its secondary indexes
-  std::vector<std::string> logs_indexes;      // the logs indexes in schema order: "KEY `name` (...)" on MySQL, one
-                                              // CREATE INDEX statement each on PostgreSQL
-  std::vector<std::string> add_logs_indexes;  // run after the load: one ALTER TABLE logs ADD KEY ..., ADD KEY ... on
-                                              // MySQL (one pass over the table), the CREATE INDEX statements on PostgreSQL
+  std::vector<std::string> create_tables;  // run before the load: every table, logs without its secondary indexes
+  std::vector<std::string> logs_indexes;   // the logs indexes in schema order: "KEY `name` (...)" on MySQL, one
+                                           // CREATE INDEX statement each on PostgreSQL
+  std::vector<std::string>
+      add_logs_indexes;  // run after the load: one ALTER TABLE logs ADD KEY ..., ADD KEY ... on
+                         // MySQL (one pass over the table), the CREATE INDEX statements on PostgreSQL
 };
 
 // Whether a statement of SchemaPlan::create_tables creates the logs table (which may go to its own database).

@@ -37,12 +37,13 @@ constexpr UpstreamError kErrors[] = {
 };
 const char* const kUserAgents[] = {
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
+    "Safari/605.1.15",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
 };
-const char* const kLoginMethods[] = {"password", "password", "password", "password", "github", "oidc", "passkey",
-                                     "wechat"};
+const char* const kLoginMethods[] = {"password", "password", "password", "password",
+                                     "github",   "oidc",     "passkey",  "wechat"};
 const char* const kPaymentMethods[] = {"alipay", "wxpay", "stripe"};
 const int kTopupAmounts[] = {5, 10, 10, 20, 20, 50, 100};
 
@@ -107,9 +108,9 @@ std::string LogInsertSql(const observer::Dialect& dialect, const LogRow& r) {
          "upstream_request_id, other) VALUES (" +
          i(r.user_id) + "," + i(r.created_at) + "," + i(r.type) + "," + q(r.content) + "," + q(r.username) + "," +
          q(r.token_name) + "," + q(r.model_name) + "," + i(r.quota) + "," + i(r.prompt_tokens) + "," +
-         i(r.completion_tokens) + "," + i(r.use_time) + "," + dialect.Bool(r.is_stream) + "," + i(r.channel_id) +
-         "," + i(r.token_id) + "," + q(r.group) + "," + q(r.ip) + "," + q(r.request_id) + "," +
-         q(r.upstream_request_id) + "," + q(r.other) + ")";
+         i(r.completion_tokens) + "," + i(r.use_time) + "," + dialect.Bool(r.is_stream) + "," + i(r.channel_id) + "," +
+         i(r.token_id) + "," + q(r.group) + "," + q(r.ip) + "," + q(r.request_id) + "," + q(r.upstream_request_id) +
+         "," + q(r.other) + ")";
 }
 
 int LocalHour(int64_t unix_seconds) { return static_cast<int>(((unix_seconds + kShanghaiOffset) / kHour) % 24); }
@@ -233,7 +234,7 @@ LogRow TrafficGenerator::Consume(int64_t created_at, size_t token_index, int mod
   }
 
   row.prompt_tokens = prompt_tokens > 0 ? prompt_tokens : SampleTokens(model.prompt_mu, model.prompt_sigma);
-  row.completion_tokens = completion_tokens >= 0 ? completion_tokens
+  row.completion_tokens = completion_tokens >= 0   ? completion_tokens
                           : model.has_completion() ? SampleTokens(model.completion_mu, model.completion_sigma)
                                                    : 0;
   if (model.cache_ratio > 0 && rng_.Chance(0.3)) {
@@ -245,8 +246,8 @@ LogRow TrafficGenerator::Consume(int64_t created_at, size_t token_index, int mod
   if (model.fixed_price()) {
     total_ms = rng_.LogNormal(std::log(model.request_path == "/v1/video/generations" ? 90000.0 : 12000.0), 0.4);
   } else {
-    total_ms = first_ms + static_cast<double>(row.completion_tokens) / model.tokens_per_second * 1000.0 *
-                              rng_.LogNormal(0, 0.3);
+    total_ms = first_ms +
+               static_cast<double>(row.completion_tokens) / model.tokens_per_second * 1000.0 * rng_.LogNormal(0, 0.3);
     if (!model.has_completion()) total_ms = rng_.LogNormal(std::log(300.0), 0.5);
   }
   row.use_time = static_cast<int64_t>(total_ms / 1000.0);
@@ -317,8 +318,9 @@ LogRow TrafficGenerator::Error(int64_t created_at) {
     row.content += ": <html>\r\n<head><title>502 Bad Gateway</title></head>\n<body>\n\t<center>nginx</center>\n</body>";
   }
   row.other = "{\"admin_info\":" + UseChannel({channel.id}) + ",\"channel_id\":" + std::to_string(channel.id) +
-              ",\"channel_name\":" + JsonString(channel.spec.name) + ",\"channel_type\":" +
-              std::to_string(channel.spec.type) + ",\"error_code\":" + JsonString(error.error_code) +
+              ",\"channel_name\":" + JsonString(channel.spec.name) +
+              ",\"channel_type\":" + std::to_string(channel.spec.type) +
+              ",\"error_code\":" + JsonString(error.error_code) +
               ",\"error_type\":\"upstream_error\",\"request_path\":" + JsonString(spec.request_path) +
               ",\"status_code\":" + std::to_string(error.status) + "}";
   if (user.record_ip_log) row.ip = UserIp(user);
@@ -335,8 +337,8 @@ LogRow TrafficGenerator::Login(int64_t created_at, size_t user_index, const std:
   const char* method = PickFrom(rng_, kLoginMethods);
   row.content = std::string("user logged in via ") + method;
   row.ip = ip_override.empty() ? UserIp(user) : ip_override;  // login logs always carry the IP
-  row.other = "{\"login_method\":" + JsonString(method) + ",\"user_agent\":" + JsonString(PickFrom(rng_, kUserAgents)) +
-              "}";
+  row.other =
+      "{\"login_method\":" + JsonString(method) + ",\"user_agent\":" + JsonString(PickFrom(rng_, kUserAgents)) + "}";
   row.request_id = rng_.Hex(32);
   return row;
 }
@@ -389,8 +391,9 @@ LogRow TrafficGenerator::Manage(int64_t created_at) {
   row.type = newapi::kLogManage;
   FillUserAndToken(&row, root, nullptr);
   const bool quota_change = rng_.Chance(0.6);
-  row.content = quota_change ? "管理员将用户 " + target.username + " 的额度增加 $" + Money(10)
-                             : "admin updated channel #" + std::to_string(1 + rng_.Next() % population_.channels.size());
+  row.content = quota_change
+                    ? "管理员将用户 " + target.username + " 的额度增加 $" + Money(10)
+                    : "admin updated channel #" + std::to_string(1 + rng_.Next() % population_.channels.size());
   row.ip = admin_ip_;
   row.other = "{\"admin_info\":{\"admin_id\":1,\"admin_username\":\"root\"},\"op\":" +
               JsonString(quota_change ? "user.quota.add" : "channel.update") + "}";
@@ -436,7 +439,11 @@ void UsageTotals::Add(const LogRow& row) {
   }
   if (row.channel_index >= 0) entities.channel_used_quota[static_cast<size_t>(row.channel_index)] += row.quota;
 
-  const Key key{static_cast<int64_t>(row.user_index), 0, row.created_at - row.created_at % kHour, 0, row.token_id,
+  const Key key{static_cast<int64_t>(row.user_index),
+                0,
+                row.created_at - row.created_at % kHour,
+                0,
+                row.token_id,
                 row.channel_id};
   // model and group are part of the bucket; hash their text cheaply through the key's spare fields.
   Key full = key;
@@ -517,8 +524,9 @@ HistoryPlan PlanHistory(const HistoryOptions& options, Rng& rng) {
     const int64_t upto = total > 0 ? std::llround(static_cast<double>(options.rows) * cumulative / total) : 0;
     plan.counts.push_back(upto - assigned);
     const int64_t piece_end = i + 1 < plan.starts.size() ? plan.starts[i + 1] : options.end;
-    plan.peak_per_minute = std::max(plan.peak_per_minute, static_cast<double>(upto - assigned) * 60.0 /
-                                                              static_cast<double>(std::max<int64_t>(1, piece_end - plan.starts[i])));
+    plan.peak_per_minute =
+        std::max(plan.peak_per_minute, static_cast<double>(upto - assigned) * 60.0 /
+                                           static_cast<double>(std::max<int64_t>(1, piece_end - plan.starts[i])));
     assigned = upto;
   }
   return plan;
@@ -526,8 +534,7 @@ HistoryPlan PlanHistory(const HistoryOptions& options, Rng& rng) {
 
 }  // namespace
 
-HistoryGenerator::HistoryGenerator(const Catalog& catalog, const Population& population,
-                                   const HistoryOptions& options)
+HistoryGenerator::HistoryGenerator(const Catalog& catalog, const Population& population, const HistoryOptions& options)
     : options_(options),
       rng_(SubSeed(options.seed, 2)),
       max_user_share_([&] {

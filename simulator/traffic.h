@@ -53,7 +53,7 @@ struct LogRow {
 
 // The column list shared by the TSV layout and INSERT statements (channel_name included, always NULL).
 extern const char* const kLogColumns;
-void AppendLogTsv(const LogRow& row, std::string* out);  // one line with '\n'
+void AppendLogTsv(const LogRow& row, std::string* out);                         // one line with '\n'
 std::string LogInsertSql(const observer::Dialect& dialect, const LogRow& row);  // INSERT without id (the sequence)
 
 // Relative traffic at a unix time: Asia/Shanghai (UTC+8, no DST) hour of day, weekends at 60 %.
@@ -84,8 +84,8 @@ class TrafficGenerator {
   LogRow Manage(int64_t created_at);
   LogRow System(int64_t created_at);
 
-  size_t PickToken();                  // by user popularity, then token weight
-  size_t PickUser();                   // uniform over enabled users (logins, top-ups)
+  size_t PickToken();                    // by user popularity, then token weight
+  size_t PickUser();                     // uniform over enabled users (logins, top-ups)
   std::string UserIp(const User& user);  // home, sometimes mobile
   Rng& rng() { return rng_; }
   const Population& population() const { return population_; }
@@ -107,7 +107,8 @@ class TrafficGenerator {
   std::string admin_ip_;
 };
 
-// Sums per user / token / channel and the hourly quota_data buckets (new-api's quota_data table), fed with every generated row.
+// Sums per user / token / channel and the hourly quota_data buckets (new-api's quota_data table), fed with every
+// generated row.
 class UsageTotals {
  public:
   explicit UsageTotals(const Population& population) : entities(population) {}
@@ -162,12 +163,12 @@ class HistoryGenerator {
   Rng rng_;
   double max_user_share_;
   TrafficGenerator traffic_;
-  std::vector<int64_t> segment_starts_;   // hour-aligned pieces of [start, end)
-  std::vector<int64_t> segment_counts_;   // rows per piece, summing to options.rows
+  std::vector<int64_t> segment_starts_;  // hour-aligned pieces of [start, end)
+  std::vector<int64_t> segment_counts_;  // rows per piece, summing to options.rows
   size_t segment_ = 0;
-  std::vector<int64_t> times_;            // sorted timestamps of the current piece
+  std::vector<int64_t> times_;  // sorted timestamps of the current piece
   size_t time_index_ = 0;
-  std::vector<LogRow> scheduled_;         // by created_at, latest first (taken from the back)
+  std::vector<LogRow> scheduled_;  // by created_at, latest first (taken from the back)
   int64_t next_id_ = 1;
   int64_t previous_created_at_ = 0;
   int64_t generated_ = 0;

@@ -59,7 +59,8 @@ std::optional<ActionsConfig> ParseActionsConfig(std::string_view yaml, std::stri
           } else if (key == "dry_run") {
             policy.dry_run = field.second.as<bool>();
           } else {
-            throw std::runtime_error("rules." + name + ": unknown key '" + key + "' (disable_user, block_token, dry_run)");
+            throw std::runtime_error("rules." + name + ": unknown key '" + key +
+                                     "' (disable_user, block_token, dry_run)");
           }
         }
         config.rules[name] = policy;
@@ -93,7 +94,8 @@ std::optional<AuditEntry> MemoryAuditStore::Get(int64_t id) {
 
 std::vector<AuditEntry> MemoryAuditStore::Since(int64_t since) {
   std::vector<AuditEntry> found;
-  for (const AuditEntry& entry : entries_) if (entry.at >= since) found.push_back(entry);
+  for (const AuditEntry& entry : entries_)
+    if (entry.at >= since) found.push_back(entry);
   return found;
 }
 
@@ -166,8 +168,11 @@ AdminResult AdminApi::ManageUser(int64_t user_id, const std::string& action) {
     }
     if (!retry || result.attempts >= options_.max_attempts) return result;
     observer::log::Warn("actions: new-api admin call failed; retrying",
-                        {{"action", action}, {"user_id", user_id}, {"attempt", result.attempts},
-                         {"error", result.message}, {"retry_in_ms", static_cast<int64_t>(wait.count())}});
+                        {{"action", action},
+                         {"user_id", user_id},
+                         {"attempt", result.attempts},
+                         {"error", result.message},
+                         {"retry_in_ms", static_cast<int64_t>(wait.count())}});
     sleep_(wait);
     wait *= 2;
   }
@@ -246,9 +251,9 @@ Outcome Responder::Act(const relay::Alert& alert, const std::string& action) {
     entry.result = std::move(result);
     entry.detail = std::move(detail);
     const int64_t id = audit_.Append(entry);
-    const nlohmann::json fields = {{"audit_id", id},           {"action", action},      {"rule", rule},
-                                   {"subject", subject},       {"user_id", entry.user_id},
-                                   {"result", entry.result},   {"detail", entry.detail}};
+    const nlohmann::json fields = {{"audit_id", id},        {"action", action},         {"rule", rule},
+                                   {"subject", subject},    {"user_id", entry.user_id}, {"result", entry.result},
+                                   {"detail", entry.detail}};
     if (entry.result == "failed") {
       observer::log::Error(block ? "actions: blocking the token failed" : "actions: disabling the user failed", fields);
     } else {
@@ -299,10 +304,10 @@ Outcome Responder::Act(const relay::Alert& alert, const std::string& action) {
                   "已达每小时动作上限：" + target_zh + "（规则 " + rule + "）未" + verb_zh + "，如需请人工处理");
   }
   if (dry_run) {
-    Outcome outcome = finish("dry_run", block ? "dry run: the blocklist was not changed" : "dry run: new-api was not called",
-                             "[dry run] would have " + std::string(block ? "blocked " : "disabled ") + target +
-                                 " for " + rule,
-                             "[演练] 本应" + verb_zh + target_zh + "，规则 " + rule);
+    Outcome outcome =
+        finish("dry_run", block ? "dry run: the blocklist was not changed" : "dry run: new-api was not called",
+               "[dry run] would have " + std::string(block ? "blocked " : "disabled ") + target + " for " + rule,
+               "[演练] 本应" + verb_zh + target_zh + "，规则 " + rule);
     outcome.message += " (audit id " + std::to_string(outcome.audit_id) + ")";
     outcome.message_zh += "（审计 id " + std::to_string(outcome.audit_id) + "）";
     return outcome;
@@ -310,8 +315,7 @@ Outcome Responder::Act(const relay::Alert& alert, const std::string& action) {
   if (block) {
     std::string where;
     if (std::string error = ChangeBlocklist(*token_id, true, &where); !error.empty()) {
-      return finish("failed", error,
-                    "FAILED to block " + target + " for " + rule + ": " + error + "; act by hand",
+      return finish("failed", error, "FAILED to block " + target + " for " + rule + ": " + error + "; act by hand",
                     verb_zh + target_zh + "失败（规则 " + rule + "）：" + error + "；请人工处理");
     }
     Outcome outcome = finish("done", "SHA-256 of the key added to " + where, "blocked " + target, "");
@@ -386,10 +390,14 @@ Outcome Responder::Undo(int64_t audit_id, const std::string& who) {
     outcome.message_zh = std::string(block ? "解除封禁" : "重新启用") + target_zh + "失败：" + entry.detail;
   } else {
     outcome.message = std::string(block ? "unblocked " : "re-enabled ") + target + " (undo of entry " + id_text + ")";
-    outcome.message_zh = std::string(block ? "已解除封禁" : "已重新启用") + target_zh + "（撤销审计记录 " + id_text + "）";
+    outcome.message_zh =
+        std::string(block ? "已解除封禁" : "已重新启用") + target_zh + "（撤销审计记录 " + id_text + "）";
   }
-  observer::log::Info("actions: undo", {{"audit_id", entry.id}, {"undo_of", audit_id}, {"who", who},
-                                        {"action", undo_action}, {"user_id", entry.user_id},
+  observer::log::Info("actions: undo", {{"audit_id", entry.id},
+                                        {"undo_of", audit_id},
+                                        {"who", who},
+                                        {"action", undo_action},
+                                        {"user_id", entry.user_id},
                                         {"result", entry.result}});
   return outcome;
 }

@@ -40,18 +40,18 @@ std::optional<ActionsConfig> ParseActionsConfig(std::string_view yaml, std::stri
 // One row of the audit trail: an action, a dry run, a refusal or an undo.
 struct AuditEntry {
   int64_t id = 0;
-  int64_t at = 0;             // unix seconds
-  std::string actor;          // "rule:burst" for the automatic path, "undo:<who>" for the undo command
-  std::string action;         // disable_user, block_token, or their undo: enable_user, unblock_token
+  int64_t at = 0;      // unix seconds
+  std::string actor;   // "rule:burst" for the automatic path, "undo:<who>" for the undo command
+  std::string action;  // disable_user, block_token, or their undo: enable_user, unblock_token
   std::string rule;
-  std::string subject_type;   // the alert's subject_type (token)
-  std::string subject_id;     // the alert's subject_id (token id)
-  int64_t user_id = 0;        // the user acted on (block_token: the token's owner)
-  std::string evidence;       // the alert's summary and value, as Alertmanager sent them
-  std::string result;         // done, dry_run, failed, allow_listed, over_hourly_cap, no_user
-  std::string detail;         // the API's answer, where the hash went, or why nothing was done; never a key
-  int64_t undo_of = 0;        // for enable_user / unblock_token: the entry it reverts
-  int64_t undone_by = 0;      // for disable_user / block_token: the entry that reverted it
+  std::string subject_type;  // the alert's subject_type (token)
+  std::string subject_id;    // the alert's subject_id (token id)
+  int64_t user_id = 0;       // the user acted on (block_token: the token's owner)
+  std::string evidence;      // the alert's summary and value, as Alertmanager sent them
+  std::string result;        // done, dry_run, failed, allow_listed, over_hourly_cap, no_user
+  std::string detail;        // the API's answer, where the hash went, or why nothing was done; never a key
+  int64_t undo_of = 0;       // for enable_user / unblock_token: the entry it reverts
+  int64_t undone_by = 0;     // for disable_user / block_token: the entry that reverted it
 };
 
 // Where audit rows live. The aggregator keeps them in observer_action_audit; tests in memory.
@@ -86,9 +86,9 @@ class MemoryAuditStore : public AuditStore {
 
 // new-api's admin API: the base URL, a system access token of an admin (a secret) and that admin's user id.
 struct AdminApiOptions {
-  std::string base_url;      // NEWAPI_ADMIN_URL, e.g. http://new-api:3000
-  std::string access_token;  // NEWAPI_ADMIN_TOKEN: never logged, never in an answer
-  int64_t admin_user_id = 0; // NEWAPI_ADMIN_USER_ID: sent as New-Api-User (newer new-api requires it)
+  std::string base_url;       // NEWAPI_ADMIN_URL, e.g. http://new-api:3000
+  std::string access_token;   // NEWAPI_ADMIN_TOKEN: never logged, never in an answer
+  int64_t admin_user_id = 0;  // NEWAPI_ADMIN_USER_ID: sent as New-Api-User (newer new-api requires it)
   int max_attempts = 3;
   std::chrono::milliseconds first_backoff{1000};  // doubled after each failed attempt
   relay::PostSettings post;
@@ -134,10 +134,10 @@ using TokenKeyOf = std::function<TokenKey(int64_t token_id)>;
 // What one alert (or an undo) led to, for the log, the answer to Alertmanager and the chat message.
 struct Outcome {
   int64_t audit_id = 0;
-  std::string result;   // as AuditEntry::result, or "not_enabled" / "already_active" / "resolved" (not audited)
-  std::string message;  // one line for chat: what was (or would have been) done and how to undo it
+  std::string result;      // as AuditEntry::result, or "not_enabled" / "already_active" / "resolved" (not audited)
+  std::string message;     // one line for chat: what was (or would have been) done and how to undo it
   std::string message_zh;  // the same in Chinese (ALERT_LANGUAGE=zh)
-  std::string action;   // disable_user, block_token, enable_user or unblock_token ("" when nothing was enabled)
+  std::string action;      // disable_user, block_token, enable_user or unblock_token ("" when nothing was enabled)
 };
 
 struct ResponderOptions {

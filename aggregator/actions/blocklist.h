@@ -29,7 +29,7 @@ class Blocklist {
 
 struct PublishedBlocklistOptions {
   bool use_redis = false;
-  observer::RedisEndpoint redis;  // ACTIONS_BLOCKLIST_REDIS (its password is a secret)
+  observer::RedisEndpoint redis;                             // ACTIONS_BLOCKLIST_REDIS (its password is a secret)
   std::string redis_key = "newapi-observer:blocked-tokens";  // ACTIONS_BLOCKLIST_REDIS_KEY: a set
   std::string file;  // ACTIONS_BLOCKLIST_FILE: one hash per line, rewritten atomically (temp file + rename)
   int timeout_ms = 2000;

@@ -41,7 +41,8 @@ std::vector<observer::Setting> ActionsSettings() {
        "(config/actions.example.yaml); reloaded on SIGHUP (empty = response actions are off)"},
       {kMaxFlag, "ACTIONS_MAX_PER_HOUR", "5", "at most this many response actions (and dry runs) start per hour"},
       {kChatFlag, "ACTIONS_CHAT_TARGET", "default", "chat target the relay reports each response action to"},
-      {kUrlFlag, "NEWAPI_ADMIN_URL", "", "new-api's base URL for its admin API (response actions; empty = dry runs only)"},
+      {kUrlFlag, "NEWAPI_ADMIN_URL", "",
+       "new-api's base URL for its admin API (response actions; empty = dry runs only)"},
       {kTokenFlag, "NEWAPI_ADMIN_TOKEN", "",
        "system access token of a new-api admin (personal settings) for POST /api/user/manage", true},
       {kUserFlag, "NEWAPI_ADMIN_USER_ID", "1", "that admin's user id, sent as New-Api-User"},
@@ -104,8 +105,8 @@ void DbAuditStore::Execute(const std::string& sql) {
 
 std::vector<AuditEntry> DbAuditStore::Select(const std::string& where) {
   std::vector<AuditEntry> entries;
-  for (const observer::DbRow& row : Query(std::string("SELECT ") + kColumns + " FROM " + table_ + " WHERE " + where +
-                                          " ORDER BY id").rows) {
+  for (const observer::DbRow& row :
+       Query(std::string("SELECT ") + kColumns + " FROM " + table_ + " WHERE " + where + " ORDER BY id").rows) {
     AuditEntry e;
     e.id = ToInt(row[0]);
     e.at = ToInt(row[1]);
@@ -159,8 +160,9 @@ std::optional<AuditEntry> DbAuditStore::ActiveDisable(int64_t user_id) {
 }
 
 std::optional<AuditEntry> DbAuditStore::ActiveBlock(const std::string& token_id) {
-  std::vector<AuditEntry> found = Select("action = 'block_token' AND subject_id = " + db_.dialect().TextLiteral(token_id) +
-                                         " AND undone_by = 0 AND result IN ('done', 'dry_run')");
+  std::vector<AuditEntry> found =
+      Select("action = 'block_token' AND subject_id = " + db_.dialect().TextLiteral(token_id) +
+             " AND undone_by = 0 AND result IN ('done', 'dry_run')");
   if (found.empty()) return std::nullopt;
   return found.front();
 }
@@ -181,9 +183,8 @@ ActionService::ActionService(ActionsOptions options, const observer::DbOptions& 
       blocklist_(options_.blocklist),
       tokens_db_(options_.tokens_db),
       is_writer_(std::move(is_writer)),
-      responder_({.max_per_hour = options_.max_per_hour,
-                  .undo_hint = "scripts/undo-action"},
-                 audit_, admin_, [this](int64_t token_id) { return audit_.UserOfToken(token_id); }) {
+      responder_({.max_per_hour = options_.max_per_hour, .undo_hint = "scripts/undo-action"}, audit_, admin_,
+                 [this](int64_t token_id) { return audit_.UserOfToken(token_id); }) {
   responder_.UseBlocklist(blocklist_, [this](int64_t token_id) { return ReadTokenKey(token_id); });
   outcomes_ = &observer::metrics::RegisterCounters(
       registry, "aggregator", "actions_total",
@@ -229,7 +230,8 @@ std::string ActionService::Reload() {
       return "rules." + rule + ": dry_run: false needs NEWAPI_ADMIN_URL and NEWAPI_ADMIN_TOKEN";
     }
     if (policy.block_token && !policy.dry_run && !blocklist_.configured()) {
-      return "rules." + rule + ": block_token with dry_run: false needs ACTIONS_BLOCKLIST_REDIS or ACTIONS_BLOCKLIST_FILE";
+      return "rules." + rule +
+             ": block_token with dry_run: false needs ACTIONS_BLOCKLIST_REDIS or ACTIONS_BLOCKLIST_FILE";
     }
   }
   int acting = 0;
@@ -260,7 +262,9 @@ void ActionService::Report(const std::string& summary, const std::string& summar
        {{{"status", "firing"},
          {"labels", {{"alertname", "ResponseAction"}, {"severity", "warning"}, {"component", "actions"}}},
          {"annotations",
-          {{"summary", summary}, {"description", description}, {"summary_zh", summary_zh},
+          {{"summary", summary},
+           {"description", description},
+           {"summary_zh", summary_zh},
            {"description_zh", description_zh}}},
          {"startsAt", ""},
          {"endsAt", ""}}}}};
@@ -336,7 +340,8 @@ void ActionService::AddRoutes(observer::HttpServer& http) {
     Count(outcome);
     const int status = outcome.result == "not_found" ? 404 : outcome.result == "failed" ? 502 : 200;
     if (status != 404) Report("Response action undone", "响应动作已撤销", {outcome});
-    observer::WriteJson(res, status, {{"result", outcome.result}, {"audit_id", outcome.audit_id}, {"message", outcome.message}});
+    observer::WriteJson(res, status,
+                        {{"result", outcome.result}, {"audit_id", outcome.audit_id}, {"message", outcome.message}});
   });
 }
 

@@ -26,12 +26,14 @@ class DingTalk : public Platform {
                         int64_t now_ms) const override {
     std::string url = target.url;
     if (!target.secret.empty()) {
-      url = WithQuery(url, "timestamp=" + std::to_string(now_ms) + "&sign=" + UrlEncode(DingTalkSign(target.secret, now_ms)));
+      url = WithQuery(
+          url, "timestamp=" + std::to_string(now_ms) + "&sign=" + UrlEncode(DingTalkSign(target.secret, now_ms)));
     }
     const bool mention = MentionsApply(notification, target.mentions);
     std::string mention_line;  // from the targets file only, never from the alert
     if (mention) {
-      for (const std::string& mobile : target.mentions.mobiles) mention_line += (mention_line.empty() ? "@" : " @") + mobile;
+      for (const std::string& mobile : target.mentions.mobiles)
+        mention_line += (mention_line.empty() ? "@" : " @") + mobile;
       for (const std::string& id : target.mentions.user_ids) mention_line += (mention_line.empty() ? "@" : " @") + id;
     }
     return FitBody(kMaxBodyBytes, kTextBudget, [&](size_t budget) {
@@ -39,9 +41,10 @@ class DingTalk : public Platform {
       const Message message = RenderMessage(
           notification,
           RenderOptionsFor(settings, {.heading = true, .paragraph_break = "\n\n"}, budget > room ? budget - room : 0));
-      nlohmann::json body = {{"msgtype", "markdown"},
-                             {"markdown", {{"title", message.title},
-                                           {"text", message.text + (mention_line.empty() ? "" : "\n\n" + mention_line)}}}};
+      nlohmann::json body = {
+          {"msgtype", "markdown"},
+          {"markdown",
+           {{"title", message.title}, {"text", message.text + (mention_line.empty() ? "" : "\n\n" + mention_line)}}}};
       if (mention) {
         body["at"] = {{"atMobiles", target.mentions.mobiles},
                       {"atUserIds", target.mentions.user_ids},

@@ -30,7 +30,8 @@ class Feishu : public Platform {
     std::string mention_line;  // from the targets file only, never from the alert
     if (MentionsApply(notification, target.mentions)) {
       if (target.mentions.all) mention_line += "<at id=all></at>";
-      for (const std::string& id : target.mentions.user_ids) mention_line += (mention_line.empty() ? "" : " ") + ("<at id=" + id + "></at>");
+      for (const std::string& id : target.mentions.user_ids)
+        mention_line += (mention_line.empty() ? "" : " ") + ("<at id=" + id + "></at>");
     }
     return FitBody(kMaxBodyBytes, kTextBudget, [&](size_t budget) {
       // The card header shows the title, so the text has no heading of its own.
@@ -44,7 +45,8 @@ class Feishu : public Platform {
           {"header",
            {{"title", {{"tag", "plain_text"}, {"content", message.title}}},
             {"template", notification.firing_count() > 0 ? "red" : "green"}}},
-          {"elements", nlohmann::json::array({{{"tag", "div"}, {"text", {{"tag", "lark_md"}, {"content", message.text}}}}})},
+          {"elements",
+           nlohmann::json::array({{{"tag", "div"}, {"text", {{"tag", "lark_md"}, {"content", message.text}}}}})},
       };
       nlohmann::json body = {{"msg_type", "interactive"}, {"card", card}};
       if (!target.secret.empty()) {

@@ -30,10 +30,34 @@ struct Words {
   const char* info;
 };
 
-constexpr Words kZh{"告警", "已恢复", "告警 %d 条，已恢复 %d 条", "另有 %d 条未列出", "对象", "规则", "标签",
-                    "开始", "恢复", "查看详情", "处理手册", "严重", "警告", "提示"};
-constexpr Words kEn{"FIRING", "RESOLVED", "%d firing, %d resolved", "and %d more not listed", "Subject", "Rule",
-                    "Labels", "Started", "Resolved", "Details", "Runbook", "critical", "warning", "info"};
+constexpr Words kZh{"告警",
+                    "已恢复",
+                    "告警 %d 条，已恢复 %d 条",
+                    "另有 %d 条未列出",
+                    "对象",
+                    "规则",
+                    "标签",
+                    "开始",
+                    "恢复",
+                    "查看详情",
+                    "处理手册",
+                    "严重",
+                    "警告",
+                    "提示"};
+constexpr Words kEn{"FIRING",
+                    "RESOLVED",
+                    "%d firing, %d resolved",
+                    "and %d more not listed",
+                    "Subject",
+                    "Rule",
+                    "Labels",
+                    "Started",
+                    "Resolved",
+                    "Details",
+                    "Runbook",
+                    "critical",
+                    "warning",
+                    "info"};
 
 const Words& WordsFor(Language language) { return language == Language::kZh ? kZh : kEn; }
 
@@ -92,8 +116,8 @@ std::string SubjectText(const Alert& alert) {
 // Labels that say where an operations alert comes from (channel, model, instance, ...); the ones shown elsewhere
 // and Prometheus' own bookkeeping are left out.
 std::string OtherLabelsText(const Alert& alert) {
-  static const std::vector<std::string> kShownElsewhere = {"alertname", "severity", "rule", "subject_type",
-                                                           "subject_id", "subject_name", "job", "prometheus"};
+  static const std::vector<std::string> kShownElsewhere = {"alertname",  "severity",     "rule", "subject_type",
+                                                           "subject_id", "subject_name", "job",  "prometheus"};
   constexpr int kMaxLabels = 6;
   std::string text;
   int count = 0;
@@ -134,7 +158,8 @@ std::string AlertBlock(const Alert& alert, const RenderOptions& options) {
   const std::string others = OtherLabelsText(alert);
   if (!others.empty()) block += std::string(words.labels) + ": " + others + br;
   block += std::string(words.started) + ": " + Inline(ReadableTime(alert.starts_at, options.zone));
-  if (alert.resolved()) block += " · " + std::string(words.ended) + ": " + Inline(ReadableTime(alert.ends_at, options.zone));
+  if (alert.resolved())
+    block += " · " + std::string(words.ended) + ": " + Inline(ReadableTime(alert.ends_at, options.zone));
   block += br;
   std::vector<std::string> links;
   const std::string drilldown = DrilldownUrl(alert, options.frontend_url);
@@ -164,8 +189,8 @@ std::string MessageTitle(const Notification& notification, Language language) {
            (total > 1 ? " 等 " + std::to_string(total) + " 条" : "");
   }
   const int shown = firing > 0 ? firing : total;
-  return "[" + std::string(firing > 0 ? words.firing : words.resolved) + (shown > 1 ? ":" + std::to_string(shown) : "") +
-         "] " + name;
+  return "[" + std::string(firing > 0 ? words.firing : words.resolved) +
+         (shown > 1 ? ":" + std::to_string(shown) : "") + "] " + name;
 }
 
 bool IsRelativePath(const std::string& path) {
@@ -192,8 +217,9 @@ std::string RunbookUrl(const Alert& alert, const std::string& runbook_base_url) 
   const std::string runbook = alert.Annotation("runbook_url");
   if (IsRelativePath(runbook)) return ResolveUrl(runbook_base_url, runbook);
   const size_t end = runbook_base_url.size();
-  const bool under_base = !runbook_base_url.empty() && runbook.compare(0, end, runbook_base_url) == 0 &&
-                          (runbook.size() == end || std::string_view("/?#").find(runbook[end]) != std::string_view::npos);
+  const bool under_base =
+      !runbook_base_url.empty() && runbook.compare(0, end, runbook_base_url) == 0 &&
+      (runbook.size() == end || std::string_view("/?#").find(runbook[end]) != std::string_view::npos);
   return under_base ? runbook : "";
 }
 
@@ -204,7 +230,8 @@ std::string ReadableTime(const std::string& rfc3339, const observer::TimeZone& z
     return rfc3339;
   }
   std::string suffix = rfc3339.substr(19);
-  if (!suffix.empty() && suffix.front() == '.') suffix = suffix.substr(std::min(suffix.find_first_of("Z+-"), suffix.size()));
+  if (!suffix.empty() && suffix.front() == '.')
+    suffix = suffix.substr(std::min(suffix.find_first_of("Z+-"), suffix.size()));
   int32_t offset = 0;
   if (suffix != "Z") {
     if (suffix.size() != 6 || (suffix[0] != '+' && suffix[0] != '-') || suffix[3] != ':') return rfc3339;
@@ -212,12 +239,14 @@ std::string ReadableTime(const std::string& rfc3339, const observer::TimeZone& z
     offset = (suffix[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
   }
   auto number = [&rfc3339](size_t at, size_t length) { return std::atoll(rfc3339.substr(at, length).c_str()); };
-  const int64_t t = observer::DaysFromCivil(number(0, 4), static_cast<unsigned>(number(5, 2)),
-                                            static_cast<unsigned>(number(8, 2))) * 86400 +
-                    number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2) - offset;
+  const int64_t t =
+      observer::DaysFromCivil(number(0, 4), static_cast<unsigned>(number(5, 2)), static_cast<unsigned>(number(8, 2))) *
+          86400 +
+      number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2) - offset;
   const int32_t local_offset = zone.OffsetAt(t);
   const std::string iso = observer::LocalIso(zone, t);  // 2024-05-01T20:00:00+08:00
-  return iso.substr(0, 10) + " " + iso.substr(11, 8) + " " + (local_offset == 0 ? "UTC" : observer::OffsetText(local_offset));
+  return iso.substr(0, 10) + " " + iso.substr(11, 8) + " " +
+         (local_offset == 0 ? "UTC" : observer::OffsetText(local_offset));
 }
 
 std::string LocalizedAnnotation(const Alert& alert, const std::string& name, Language language) {
@@ -241,8 +270,10 @@ Message RenderMessage(const Notification& notification, const RenderOptions& opt
 
   // Firing alerts first: they are what the reader must act on.
   std::vector<const Alert*> ordered;
-  for (const Alert& alert : notification.alerts) if (!alert.resolved()) ordered.push_back(&alert);
-  for (const Alert& alert : notification.alerts) if (alert.resolved()) ordered.push_back(&alert);
+  for (const Alert& alert : notification.alerts)
+    if (!alert.resolved()) ordered.push_back(&alert);
+  for (const Alert& alert : notification.alerts)
+    if (alert.resolved()) ordered.push_back(&alert);
 
   const int total = static_cast<int>(ordered.size()) + notification.truncated_alerts;
   auto footer = [&](int omitted) { return omitted > 0 ? Format(words.more, omitted) : std::string(); };
@@ -256,7 +287,8 @@ Message RenderMessage(const Notification& notification, const RenderOptions& opt
     }
     if (message.alerts_shown == 0) {
       // Not even one alert fits whole: show the start of the first rather than nothing but a count.
-      const size_t room = options.max_bytes - std::min(options.max_bytes, text.size() + footer_after.size() + br.size() + 3);
+      const size_t room =
+          options.max_bytes - std::min(options.max_bytes, text.size() + footer_after.size() + br.size() + 3);
       text += std::string(TruncateUtf8(block, room)) + "…" + br;
       ++message.alerts_shown;
     }

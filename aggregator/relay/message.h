@@ -14,15 +14,15 @@ enum class Language { kZh, kEn };
 
 // The markdown dialect differences that matter between the platforms.
 struct MarkdownStyle {
-  bool heading = true;                    // a "### " heading line; off where the title has its own place (cards)
+  bool heading = true;                   // a "### " heading line; off where the title has its own place (cards)
   std::string paragraph_break = "\n\n";  // DingTalk renders a single "\n" as a space, so paragraphs need two
 };
 
 struct RenderOptions {
   Language language = Language::kZh;  // also picks the summary_zh / description_zh annotations when present
   observer::TimeZone zone{};          // of the alert's start and end times
-  std::string frontend_url;  // base of drill-down links, without a trailing slash
-  std::string runbook_base_url;  // base of relative runbook links, without a trailing slash; empty = shown as text
+  std::string frontend_url;           // base of drill-down links, without a trailing slash
+  std::string runbook_base_url;       // base of relative runbook links, without a trailing slash; empty = shown as text
   MarkdownStyle style;
   size_t max_bytes = 4096;  // of the markdown text, in bytes of UTF-8
 };

@@ -2,8 +2,8 @@
 #include "relay/platform.h"
 
 #include <algorithm>
-#include <utility>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "observer/bounded_json.h"
 #include "relay/text.h"

@@ -55,8 +55,8 @@ class Platform {
   virtual std::vector<RateLimit> rate_limits() const = 0;
   // The signed request for this notification; now_ms is the signature's timestamp. It @-mentions target.mentions
   // when MentionsApply.
-  virtual OutgoingRequest Build(const Notification& notification, const Target& target,
-                                const MessageSettings& settings, int64_t now_ms) const = 0;
+  virtual OutgoingRequest Build(const Notification& notification, const Target& target, const MessageSettings& settings,
+                                int64_t now_ms) const = 0;
   virtual Verdict Classify(const HttpReply& reply) const = 0;
 };
 

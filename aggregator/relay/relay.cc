@@ -61,7 +61,8 @@ std::vector<observer::Setting> RelaySettings() {
   for (const PlatformSpec& spec : Platforms()) {
     settings.push_back({spec.url_flag, spec.url_env, "", spec.title + " webhook URL for alerts (empty = off)", true});
     if (!spec.secret_env.empty()) {
-      settings.push_back({spec.secret_flag, spec.secret_env, "", spec.title + " signing secret (empty = unsigned)", true});
+      settings.push_back(
+          {spec.secret_flag, spec.secret_env, "", spec.title + " signing secret (empty = unsigned)", true});
     }
   }
   settings.push_back({kTargetsFileFlag, "CHAT_TARGETS_FILE", "",
@@ -70,8 +71,10 @@ std::vector<observer::Setting> RelaySettings() {
   settings.push_back({kLanguageFlag, "ALERT_LANGUAGE", "zh", "language of chat alerts: zh or en"});
   settings.push_back({kTimezoneFlag, "TIMEZONE", "UTC",
                       "time zone of the times in chat alerts: an IANA name (Asia/Shanghai) or +08:00"});
-  settings.push_back({kZoneinfoFlag, "ZONEINFO_DIR", "/usr/share/zoneinfo", "directory of the IANA time zone files (package tzdata)"});
-  settings.push_back({kFrontendFlag, "FRONTEND_URL", "http://127.0.0.1:8080", "base URL of drill-down links in alerts"});
+  settings.push_back(
+      {kZoneinfoFlag, "ZONEINFO_DIR", "/usr/share/zoneinfo", "directory of the IANA time zone files (package tzdata)"});
+  settings.push_back(
+      {kFrontendFlag, "FRONTEND_URL", "http://127.0.0.1:8080", "base URL of drill-down links in alerts"});
   settings.push_back({kRunbookFlag, "RUNBOOK_BASE_URL", "",
                       "base URL of this repository's browsable files, making runbook paths links (empty = text)"});
   settings.push_back({kCaFileFlag, "RELAY_CA_FILE", "", "PEM CA bundle for HTTPS targets (empty = the system's)"});
@@ -88,7 +91,8 @@ RelayOptions ParseRelayOptions(const observer::Config& config, bool basic_auth) 
       throw observer::ConfigError(spec.url_env + " (--" + spec.url_flag +
                                   ") must be an http:// or https:// URL without user info or fragment");
     }
-    options.targets[spec.name] = {url, spec.secret_env.empty() ? "" : config.GetString(spec.secret_flag), spec.name, {}};
+    options.targets[spec.name] = {
+        url, spec.secret_env.empty() ? "" : config.GetString(spec.secret_flag), spec.name, {}};
   }
   const std::string& language = config.GetString(kLanguageFlag);
   if (language != "zh" && language != "en") {
@@ -107,7 +111,8 @@ RelayOptions ParseRelayOptions(const observer::Config& config, bool basic_auth) 
   while (options.message.frontend_url.back() == '/') options.message.frontend_url.pop_back();
   options.message.runbook_base_url = config.GetString(kRunbookFlag);
   if (!options.message.runbook_base_url.empty() && !ParseUrl(options.message.runbook_base_url)) {
-    throw observer::ConfigError("RUNBOOK_BASE_URL (--relay.runbook-base-url) must be empty or an http:// or https:// URL");
+    throw observer::ConfigError(
+        "RUNBOOK_BASE_URL (--relay.runbook-base-url) must be empty or an http:// or https:// URL");
   }
   while (!options.message.runbook_base_url.empty() && options.message.runbook_base_url.back() == '/') {
     options.message.runbook_base_url.pop_back();
@@ -157,24 +162,24 @@ Relay::Relay(RelayOptions options, prometheus::Registry& registry, Sender sender
   mention_failures_ = &observer::metrics::RegisterCounters(
       registry, "aggregator", "relay_mention_failures_total",
       "WeCom mention messages (sent after the alert message) that were not delivered.");
-  duration_ = &observer::metrics::RegisterHistograms(
-      registry, "aggregator", "relay_delivery_duration_seconds",
-      "Time to send one notification to the platform and read its answer.");
-  configured_ = &observer::metrics::RegisterGauges(
-      registry, "aggregator", "relay_target_configured",
-      "1 for each chat target Alertmanager may post to (/relay/<target>).");
+  duration_ =
+      &observer::metrics::RegisterHistograms(registry, "aggregator", "relay_delivery_duration_seconds",
+                                             "Time to send one notification to the platform and read its answer.");
+  configured_ =
+      &observer::metrics::RegisterGauges(registry, "aggregator", "relay_target_configured",
+                                         "1 for each chat target Alertmanager may post to (/relay/<target>).");
   unauthorized_ = &observer::metrics::RegisterCounter(
       registry, "aggregator", "relay_unauthorized_total",
       "Relay requests refused for a missing or wrong RELAY_TOKEN bearer token (answered 401).");
-  unknown_target_ = &observer::metrics::RegisterCounter(
-      registry, "aggregator", "relay_unknown_target_total",
-      "Relay requests to a target that is not configured (answered 404).");
+  unknown_target_ =
+      &observer::metrics::RegisterCounter(registry, "aggregator", "relay_unknown_target_total",
+                                          "Relay requests to a target that is not configured (answered 404).");
   last_reload_successful_ = &observer::metrics::RegisterGauge(
       registry, "aggregator", "relay_config_last_reload_successful",
       "1 when the last load of CHAT_TARGETS_FILE succeeded (0: the previous targets run).");
-  last_reload_success_time_ = &observer::metrics::RegisterGauge(
-      registry, "aggregator", "relay_config_last_reload_success_timestamp_seconds",
-      "Unix time of the last successful load of the chat targets.");
+  last_reload_success_time_ =
+      &observer::metrics::RegisterGauge(registry, "aggregator", "relay_config_last_reload_success_timestamp_seconds",
+                                        "Unix time of the last successful load of the chat targets.");
   Install({});  // the environment's targets cannot collide with an empty file
   last_reload_successful_->Set(1);
   last_reload_success_time_->Set(static_cast<double>(std::time(nullptr)));
@@ -184,7 +189,8 @@ std::string Relay::Install(const std::map<std::string, Target>& from_file) {
   for (const auto& [name, target] : from_file) {
     if (auto it = options_.targets.find(name); it != options_.targets.end()) {
       const PlatformSpec* spec = nullptr;
-      for (const PlatformSpec& candidate : Platforms()) if (candidate.name == name) spec = &candidate;
+      for (const PlatformSpec& candidate : Platforms())
+        if (candidate.name == name) spec = &candidate;
       return "targets." + name + ": the name is taken by " + (spec ? spec->url_env : name) + "; choose another name";
     }
   }
@@ -198,7 +204,8 @@ std::string Relay::Install(const std::map<std::string, Target>& from_file) {
     route->name = name;
     route->target = target;
     route->from_environment = from_environment;
-    for (const PlatformSpec& spec : Platforms()) if (spec.name == target.platform) route->platform = spec.make();
+    for (const PlatformSpec& spec : Platforms())
+      if (spec.name == target.platform) route->platform = spec.make();
     route->url = *ParseUrl(target.url);
     std::shared_ptr<RateLimiter>& limiter = limiters_[target.url];  // one robot, one budget, whatever its names
     if (!limiter) limiter = std::make_shared<RateLimiter>(route->platform->rate_limits());
@@ -304,11 +311,15 @@ RelayAnswer Relay::Handle(const std::string& target_name, std::string_view conte
   if (auto it = routes->find(target_name); it != routes->end()) {
     chosen.push_back(it->second.get());
   } else if (target_name == kDefaultTarget) {
-    for (const auto& [name, route] : *routes) if (route->from_environment) chosen.push_back(route.get());
+    for (const auto& [name, route] : *routes)
+      if (route->from_environment) chosen.push_back(route.get());
   } else {
     unknown_target_->Increment();
-    observer::log::Warn("relay: no such chat target", {{"target", NeutralizeMarkup(TruncateUtf8(target_name, 64), false)}});
-    return {404, {{"error", "no chat target of this name (CHAT_TARGETS_FILE or the *_WEBHOOK_URL settings)"}, {"code", 404}}};
+    observer::log::Warn("relay: no such chat target",
+                        {{"target", NeutralizeMarkup(TruncateUtf8(target_name, 64), false)}});
+    return {
+        404,
+        {{"error", "no chat target of this name (CHAT_TARGETS_FILE or the *_WEBHOOK_URL settings)"}, {"code", 404}}};
   }
   if (!IsJsonContentType(content_type)) {
     invalid_payloads_->Add({{"target", target_name}}).Increment();
@@ -318,10 +329,13 @@ RelayAnswer Relay::Handle(const std::string& target_name, std::string_view conte
     // Not a failure: the default receiver of alertmanager.yml posts here before any robot is set up.
     deliveries_->Add({{"target", target_name}, {"platform", ""}, {"outcome", "not_configured"}}).Increment();
     if (!skip_logged_.exchange(true)) {
-      observer::log::Info("relay: no chat target is configured; notifications to the default target are skipped "
-                          "(logged once)");
+      observer::log::Info(
+          "relay: no chat target is configured; notifications to the default target are skipped "
+          "(logged once)");
     }
-    return {200, {{"status", "skipped"}, {"reason", "no chat target is configured: set a *_WEBHOOK_URL or CHAT_TARGETS_FILE"}}};
+    return {
+        200,
+        {{"status", "skipped"}, {"reason", "no chat target is configured: set a *_WEBHOOK_URL or CHAT_TARGETS_FILE"}}};
   }
   std::string error;
   std::optional<Notification> notification = ParseNotification(body, &error);
@@ -368,8 +382,8 @@ RelayAnswer Relay::Deliver(const Route& route, const Notification& notification)
     return {503, {{"error", name + " rate limit reached; retry later"}, {"code", 503}}, seconds};
   }
 
-  const OutgoingRequest request = route.platform->Build(notification, route.target, options_.message,
-                                                        UnixMillis(wall_clock_()));
+  const OutgoingRequest request =
+      route.platform->Build(notification, route.target, options_.message, UnixMillis(wall_clock_()));
   const std::optional<Url> url = ParseUrl(request.url);
   const auto start = std::chrono::steady_clock::now();
   const HttpReply reply = sender_(*url, request.body);
@@ -396,8 +410,7 @@ RelayAnswer Relay::Deliver(const Route& route, const Notification& notification)
       outcome("transient_failure");
       observer::log::Warn("relay: delivery failed; Alertmanager will retry", fields);
       return {502, {{"error", name + " delivery failed, retry later: " + verdict.reason}, {"code", 502}}};
-    case Outcome::kPermanent:
-      break;
+    case Outcome::kPermanent: break;
   }
   outcome("permanent_failure");
   observer::log::Error("relay: the platform refused the message; not retrying", fields);

@@ -68,13 +68,14 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
 
 Mentions ParseMentions(const YAML::Node& node, const std::string& path, const std::string& platform) {
   Mentions mentions;
-  ForEachKey(node, path, {"all", "mobiles", "user_ids", "severities"}, [&](const std::string& key, const YAML::Node& value) {
-    const std::string key_path = path + "." + key;
-    if (key == "all") mentions.all = Bool(value, key_path);
-    if (key == "mobiles") mentions.mobiles = List(value, key_path, "+-", "a mobile number");
-    if (key == "user_ids") mentions.user_ids = List(value, key_path, "_-.@", "a user id");
-    if (key == "severities") mentions.severities = List(value, key_path, "_-", "a severity");
-  });
+  ForEachKey(node, path, {"all", "mobiles", "user_ids", "severities"},
+             [&](const std::string& key, const YAML::Node& value) {
+               const std::string key_path = path + "." + key;
+               if (key == "all") mentions.all = Bool(value, key_path);
+               if (key == "mobiles") mentions.mobiles = List(value, key_path, "+-", "a mobile number");
+               if (key == "user_ids") mentions.user_ids = List(value, key_path, "_-.@", "a user id");
+               if (key == "severities") mentions.severities = List(value, key_path, "_-", "a severity");
+             });
   if (platform == "feishu" && !mentions.mobiles.empty()) {
     throw BadKey{path + ".mobiles: Feishu bots mention by user_ids (open_id, ou_...), not by mobile number"};
   }
@@ -90,9 +91,15 @@ Target ParseTarget(const YAML::Node& node, const std::string& path, const std::s
              [&](const std::string& key, const YAML::Node& value) {
                const std::string key_path = path + "." + key;
                if (key == "platform") target.platform = Scalar(value, key_path);
-               if (key == "url") { target.url = Scalar(value, key_path); has_url = true; }
+               if (key == "url") {
+                 target.url = Scalar(value, key_path);
+                 has_url = true;
+               }
                if (key == "url_file") url_file = Scalar(value, key_path);
-               if (key == "secret") { target.secret = Scalar(value, key_path); has_secret = true; }
+               if (key == "secret") {
+                 target.secret = Scalar(value, key_path);
+                 has_secret = true;
+               }
                if (key == "secret_file") secret_file = Scalar(value, key_path);
              });
   if (target.platform.empty()) throw BadKey{path + ".platform: missing (dingtalk, feishu, wecom or webhook)"};
@@ -113,7 +120,8 @@ Target ParseTarget(const YAML::Node& node, const std::string& path, const std::s
     target.secret = *secret;
   }
   const std::string url_key = path + (url_file.empty() ? ".url" : ".url_file");
-  if (!ParseUrl(target.url)) throw BadKey{url_key + ": expected an http:// or https:// URL without user info or fragment"};
+  if (!ParseUrl(target.url))
+    throw BadKey{url_key + ": expected an http:// or https:// URL without user info or fragment"};
   if (!target.secret.empty() && target.platform != "dingtalk" && target.platform != "feishu") {
     throw BadKey{path + ": " + target.platform + " robots are not signed; remove the secret"};
   }
@@ -163,7 +171,8 @@ std::string ParseTargetsYaml(std::string_view yaml, const std::string& base_dir,
       for (const auto& item : list) {
         const std::string name = item.first.as<std::string>();
         const std::string path = "targets." + name;
-        if (!AllOf(name, "_-")) throw BadKey{path + ": a name is 1-64 letters, digits, '_' or '-' (it is the path /relay/<name>)"};
+        if (!AllOf(name, "_-"))
+          throw BadKey{path + ": a name is 1-64 letters, digits, '_' or '-' (it is the path /relay/<name>)"};
         next[name] = ParseTarget(item.second, path, base_dir, read_file);
       }
     });

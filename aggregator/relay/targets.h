@@ -16,9 +16,9 @@ namespace aggregator::relay {
 // Whom a target's messages @-mention. Only ever from the targets file: never from alert labels or annotations,
 // which carry names users choose.
 struct Mentions {
-  bool all = false;                       // DingTalk isAtAll, Feishu <at id=all>, WeCom mentioned_list "@all"
-  std::vector<std::string> mobiles;       // DingTalk atMobiles, WeCom mentioned_mobile_list
-  std::vector<std::string> user_ids;      // DingTalk atUserIds, Feishu open_id (<at id=ou_...>), WeCom userid
+  bool all = false;                   // DingTalk isAtAll, Feishu <at id=all>, WeCom mentioned_list "@all"
+  std::vector<std::string> mobiles;   // DingTalk atMobiles, WeCom mentioned_mobile_list
+  std::vector<std::string> user_ids;  // DingTalk atUserIds, Feishu open_id (<at id=ou_...>), WeCom userid
   std::vector<std::string> severities = {"critical"};  // mention only while an alert of these severities fires
 
   bool empty() const { return !all && mobiles.empty() && user_ids.empty(); }

@@ -26,8 +26,7 @@ std::string NeutralizeMarkup(std::string_view value, bool keep_newlines) {
       case '[': out += "\uFF3B"; break;  // ［
       case ']': out += "\uFF3D"; break;  // ］
       case '\n': out += keep_newlines ? '\n' : ' '; break;
-      default:
-        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
+      default: out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
     }
   }
   return out;

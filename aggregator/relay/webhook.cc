@@ -57,9 +57,8 @@ class Webhook : public Platform {
         {"alerts", alerts},
     };
     if (MentionsApply(notification, target.mentions)) {  // for receivers that page people themselves
-      body["mentions"] = {{"all", target.mentions.all},
-                          {"mobiles", target.mentions.mobiles},
-                          {"user_ids", target.mentions.user_ids}};
+      body["mentions"] = {
+          {"all", target.mentions.all}, {"mobiles", target.mentions.mobiles}, {"user_ids", target.mentions.user_ids}};
     }
     return OutgoingRequest{target.url, body.dump(), static_cast<int>(notification.alerts.size()),
                            notification.truncated_alerts, ""};

@@ -30,9 +30,10 @@ class WeCom : public Platform {
       nlohmann::json users = target.mentions.user_ids;
       if (target.mentions.all) users.push_back("@all");
       const nlohmann::json follow_up = {{"msgtype", "text"},
-                                        {"text", {{"content", message.title},
-                                                  {"mentioned_list", users},
-                                                  {"mentioned_mobile_list", target.mentions.mobiles}}}};
+                                        {"text",
+                                         {{"content", message.title},
+                                          {"mentioned_list", users},
+                                          {"mentioned_mobile_list", target.mentions.mobiles}}}};
       request.follow_up_body = follow_up.dump();
     }
     return request;

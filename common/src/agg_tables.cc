@@ -79,8 +79,7 @@ Progress AggTables::ProgressFrom(const QueryResult& result) {
 
 std::string AggTables::WriteStateSql(std::string_view name, int64_t value, int64_t now) const {
   return "INSERT INTO " + state_ + " (name, value, updated_at) VALUES ('" + std::string(name) + "', " + Str(value) +
-         ", " + Str(now) + ")" +
-         dialect_.UpsertClause("agg_state", "name", {"value", "updated_at"});
+         ", " + Str(now) + ")" + dialect_.UpsertClause("agg_state", "name", {"value", "updated_at"});
 }
 
 std::string AggTables::BaselineSql(int64_t boundary, bool from_rollup) const {
@@ -125,12 +124,12 @@ std::vector<std::string> AggTables::DeriveActiveSql(int64_t hour) const {
   statements.push_back("DELETE FROM " + active_ + at);
   auto active = [&](const char* kind, const std::string& table, const char* id) {
     const std::string h = Str(hour), cap = Str(kActiveHoursCap);
-    statements.push_back("INSERT INTO " + active_ + " (hour, kind, hours_since_last, active) SELECT " + h + ", '" +
-                         kind + "', COALESCE(LEAST(" + dialect_.IntDiv(h + " - previous", 3600) + ", " + cap + "), " + cap +
-                         ") AS since, COUNT(*) FROM (SELECT MAX(CASE WHEN hour < " + h + " THEN hour END) AS previous FROM " +
-                         table + " WHERE hour >= " + Str(hour - kActiveHoursCap * 3600) + " AND hour <= " + h +
-                         " AND reqs > 0 AND " + id + " <> 0 GROUP BY " + id + " HAVING MAX(hour) = " + h +
-                         ") s GROUP BY 3");
+    statements.push_back(
+        "INSERT INTO " + active_ + " (hour, kind, hours_since_last, active) SELECT " + h + ", '" + kind +
+        "', COALESCE(LEAST(" + dialect_.IntDiv(h + " - previous", 3600) + ", " + cap + "), " + cap +
+        ") AS since, COUNT(*) FROM (SELECT MAX(CASE WHEN hour < " + h + " THEN hour END) AS previous FROM " + table +
+        " WHERE hour >= " + Str(hour - kActiveHoursCap * 3600) + " AND hour <= " + h + " AND reqs > 0 AND " + id +
+        " <> 0 GROUP BY " + id + " HAVING MAX(hour) = " + h + ") s GROUP BY 3");
   };
   active("user", usage_by_user_, "user_id");
   active("token", usage_by_token_, "token_id");

@@ -159,7 +159,8 @@ void AddHealthRoute(HttpServer& http, const DbMonitor& db) {
   http.Get("/api/health", [&db](const httplib::Request&, httplib::Response& res) {
     const bool db_ok = db.up();
     // No database server version: anyone may call this, and a version tells an attacker which flaws to try.
-    WriteJson(res, 200, {{"ok", db_ok}, {"version", observer::kBuildVersion}, {"components", {{"db", db_ok ? "up" : "down"}}}});
+    WriteJson(res, 200,
+              {{"ok", db_ok}, {"version", observer::kBuildVersion}, {"components", {{"db", db_ok ? "up" : "down"}}}});
   });
 }
 

@@ -54,7 +54,8 @@ Config Config::Load(const std::vector<Setting>& settings, const std::vector<std:
   }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg.rfind("--", 0) != 0) throw ConfigError("unexpected argument '" + arg + "' (flags look like --db.host=HOST)");
+    if (arg.rfind("--", 0) != 0)
+      throw ConfigError("unexpected argument '" + arg + "' (flags look like --db.host=HOST)");
     std::string name = arg.substr(2);
     std::string value;
     bool has_value = false;
@@ -153,7 +154,8 @@ std::map<std::string, std::string> Config::Describe() const {
 std::string Config::Usage(const std::string& program, const std::string& summary,
                           const std::vector<Setting>& settings) {
   std::ostringstream out;
-  out << "Usage: " << program << " [--flag=value ...]\n" << summary << "\n\n"
+  out << "Usage: " << program << " [--flag=value ...]\n"
+      << summary << "\n\n"
       << "Every setting is read from its environment variable and can be overridden by its flag.\n"
       << "Secrets are read only from the environment (VAR, or a file named by VAR_FILE).\n\n";
   for (const Setting& s : settings) {

@@ -5,8 +5,8 @@
 
 namespace observer {
 
-DbMonitor::DbMonitor(DbOptions options, std::chrono::milliseconds check_interval,
-                     std::chrono::milliseconds max_backoff, prometheus::Gauge& db_up)
+DbMonitor::DbMonitor(DbOptions options, std::chrono::milliseconds check_interval, std::chrono::milliseconds max_backoff,
+                     prometheus::Gauge& db_up)
     : client_(std::move(options)),
       check_interval_(check_interval),
       backoff_(std::chrono::milliseconds(500), max_backoff),

@@ -34,8 +34,8 @@ using Clock = std::chrono::steady_clock;
 
 struct ReceptionConnection {
   socket_t fd = -1;
-  std::string buffered;  // received but not yet handed to httplib: the start of the next request
-  size_t served = 0;     // requests answered on this connection (keep-alive limit)
+  std::string buffered;        // received but not yet handed to httplib: the start of the next request
+  size_t served = 0;           // requests answered on this connection (keep-alive limit)
   Clock::time_point deadline;  // the next head must be complete by then (or, draining, when it is closed)
   // Answered but with a body left unread: the reception reads and drops what still arrives (until the deadline, at
   // most kMaxDrainBytes) before closing, so the client reads the refusal instead of a reset connection.
@@ -433,8 +433,8 @@ void ReceptionServer::UseTls(std::shared_ptr<SSL_CTX> context) {
 }
 
 int ReceptionServer::Listen(const std::string& host, int port) {
-  const std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                              std::to_string(port);
+  const std::string address =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -444,8 +444,8 @@ int ReceptionServer::Listen(const std::string& host, int port) {
     throw std::runtime_error("cannot listen on " + address + ": unknown host");
   }
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
-  const socket_t listener = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                                     found->ai_protocol);
+  const socket_t listener =
+      ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, found->ai_protocol);
   if (listener < 0) throw std::runtime_error("cannot listen on " + address + ": " + std::strerror(errno));
   // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second process silently share the port, and a
   // taken port must be a start-up error instead.

@@ -2,8 +2,8 @@
 // and the landing page.
 #include "observer/http_server.h"
 
-#include <climits>
 #include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <random>
 
@@ -110,8 +110,8 @@ void NoteRequestIdentity(const std::string& name, const std::string& role) {
 std::string RequestIdFrom(const std::string& client_value) {
   if (client_value.empty() || client_value.size() > 64) return NewRequestId();
   for (char c : client_value) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                         c == '_' || c == '-';
+    const bool allowed =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!allowed) return NewRequestId();
   }
   return client_value;
@@ -124,12 +124,10 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
       registry_(std::move(registry)),
       collectables_{registry_, std::make_shared<metrics::ProcessCollectable>()} {
   server_.UseTls(web.tls_context);
-  latency_ = &metrics::RegisterHistograms(
-      *registry_, subsystem, "http_request_duration_seconds",
-      "Time to answer HTTP requests, by route (unknown paths count as 'other').");
-  scrape_duration_ = &metrics::RegisterGauge(
-      *registry_, subsystem, "scrape_duration_seconds",
-      "Time the previous /metrics answer took to build.");
+  latency_ = &metrics::RegisterHistograms(*registry_, subsystem, "http_request_duration_seconds",
+                                          "Time to answer HTTP requests, by route (unknown paths count as 'other').");
+  scrape_duration_ = &metrics::RegisterGauge(*registry_, subsystem, "scrape_duration_seconds",
+                                             "Time the previous /metrics answer took to build.");
 
   server_.set_default_headers(kSecurityHeaders);
   server_.set_read_timeout(10, 0);
@@ -182,17 +180,17 @@ HttpServer::HttpServer(std::string subsystem, std::shared_ptr<prometheus::Regist
   });
 
   server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start).count();
     const std::string handler = HandlerLabel(req.path);
-    latency_->Add({{"handler", handler}}, prometheus::Histogram::BucketBoundaries{
-                                              0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
+    latency_
+        ->Add({{"handler", handler}},
+              prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
         .Observe(seconds);
     nlohmann::json fields = {{"method", req.method},
-                              {"path", req.path},
-                              {"status", res.status},
-                              {"duration_ms", seconds * 1000.0},
-                              {"remote", req.remote_addr}};
+                             {"path", req.path},
+                             {"status", res.status},
+                             {"duration_ms", seconds * 1000.0},
+                             {"remote", req.remote_addr}};
     if (!t_identity.empty()) fields.update({{"identity", t_identity}, {"role", t_role}});
     log::Debug("http request", fields);
     log::SetThreadRequestId("");
@@ -331,9 +329,10 @@ void HttpServer::Serve() {
     // What a browser pointed at the port finds: the program, its version and the way to its metrics.
     Get("/", [this](const httplib::Request&, httplib::Response& res) {
       const std::string name = "newapi-" + subsystem_;
-      res.set_content("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + name + "</title></head>\n<body><h1>" +
-                          name + "</h1>\n<p>Version " + kBuildVersion + " (" + kBuildRevision + ")</p>\n<p><a href=\"" +
-                          telemetry_path_ + "\">Metrics</a></p>\n</body></html>\n",
+      res.set_content("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + name +
+                          "</title></head>\n<body><h1>" + name + "</h1>\n<p>Version " + kBuildVersion + " (" +
+                          kBuildRevision + ")</p>\n<p><a href=\"" + telemetry_path_ +
+                          "\">Metrics</a></p>\n</body></html>\n",
                       "text/html; charset=utf-8");
     });
   }

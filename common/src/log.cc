@@ -40,19 +40,24 @@ void SetComponent(std::string component) { g_component = std::move(component); }
 void SetLevel(Level level) { g_level = level; }
 
 bool ParseLevel(std::string_view text, Level* out) {
-  if (text == "debug") *out = Level::kDebug;
-  else if (text == "info") *out = Level::kInfo;
-  else if (text == "warn") *out = Level::kWarn;
-  else if (text == "error") *out = Level::kError;
-  else return false;
+  if (text == "debug")
+    *out = Level::kDebug;
+  else if (text == "info")
+    *out = Level::kInfo;
+  else if (text == "warn")
+    *out = Level::kWarn;
+  else if (text == "error")
+    *out = Level::kError;
+  else
+    return false;
   return true;
 }
 
 void SetThreadRequestId(std::string request_id) { t_request_id = std::move(request_id); }
 const std::string& ThreadRequestId() { return t_request_id; }
 
-std::string FormatLine(Level level, std::string_view component, std::string_view message,
-                       std::string_view request_id, const nlohmann::json& fields, long long unix_millis) {
+std::string FormatLine(Level level, std::string_view component, std::string_view message, std::string_view request_id,
+                       const nlohmann::json& fields, long long unix_millis) {
   nlohmann::ordered_json line;
   line["ts"] = Rfc3339Millis(unix_millis);
   line["level"] = LevelName(level);
@@ -68,8 +73,9 @@ std::string FormatLine(Level level, std::string_view component, std::string_view
 
 void Write(Level level, std::string_view message, const nlohmann::json& fields) {
   if (level < g_level) return;
-  const long long now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch()).count();
+  const long long now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::string text = FormatLine(level, g_component, message, t_request_id, fields, now_ms);
   text.push_back('\n');
   std::lock_guard<std::mutex> lock(g_write_mutex);

@@ -72,8 +72,8 @@ std::vector<prometheus::MetricFamily> ProcessCollectable::Collect() const {
     ++open;
   }
   if (!error) {
-    families.push_back(Family("process_open_fds", "Number of open file descriptors.", prometheus::MetricType::Gauge,
-                              open));
+    families.push_back(
+        Family("process_open_fds", "Number of open file descriptors.", prometheus::MetricType::Gauge, open));
   }
   if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0) {
     families.push_back(Family("process_max_fds", "Maximum number of open file descriptors.",

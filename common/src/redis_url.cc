@@ -29,7 +29,8 @@ std::string ParseRedisUrl(const std::string& url, RedisEndpoint* out) {
     rest = rest.substr(0, slash);
     if (!db.empty()) {
       auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), e.database);
-      if (ec != std::errc() || end != db.data() + db.size() || e.database < 0) return "bad database number '" + db + "'";
+      if (ec != std::errc() || end != db.data() + db.size() || e.database < 0)
+        return "bad database number '" + db + "'";
     }
   }
   if (size_t colon = rest.rfind(':'); colon != std::string::npos) {

@@ -27,8 +27,7 @@ prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string&
   return family;
 }
 
-void AddGaugeSample(prometheus::MetricFamily& family, const std::map<std::string, std::string>& labels,
-                    double value) {
+void AddGaugeSample(prometheus::MetricFamily& family, const std::map<std::string, std::string>& labels, double value) {
   prometheus::ClientMetric metric;
   for (const auto& [name, label_value] : labels) metric.label.push_back({name, label_value});
   metric.gauge.value = value;

@@ -18,8 +18,13 @@ namespace observer {
 namespace {
 
 // The toolkit's keys this server does not implement: refused by name rather than silently ignored.
-const std::set<std::string> kUnsupportedTlsKeys = {"cert", "key", "client_ca", "cipher_suites", "curve_preferences",
-                                                   "prefer_server_cipher_suites", "client_allowed_sans"};
+const std::set<std::string> kUnsupportedTlsKeys = {"cert",
+                                                   "key",
+                                                   "client_ca",
+                                                   "cipher_suites",
+                                                   "curve_preferences",
+                                                   "prefer_server_cipher_suites",
+                                                   "client_allowed_sans"};
 const std::set<std::string> kClientAuthTypes = {"NoClientCert", "RequestClientCert", "RequireAnyClientCert",
                                                 "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
 const std::set<std::string> kTlsVersions = {"TLS10", "TLS11", "TLS12", "TLS13"};
@@ -61,7 +66,8 @@ TlsSettings ParseTls(const YAML::Node& node, const std::string& base_dir) {
         throw ConfigError("web config: " + name + " '" + version + "' is not TLS10, TLS11, TLS12 or TLS13");
       }
     } else if (kUnsupportedTlsKeys.count(key) != 0) {
-      throw ConfigError("web config: " + name + " is not supported by newapi-observer (cert_file, key_file, "
+      throw ConfigError("web config: " + name +
+                        " is not supported by newapi-observer (cert_file, key_file, "
                         "client_auth_type, client_ca_file, min_version and max_version are)");
     } else {
       throw ConfigError("web config: unknown key " + name);
@@ -70,8 +76,8 @@ TlsSettings ParseTls(const YAML::Node& node, const std::string& base_dir) {
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     throw ConfigError("web config: tls_server_config needs both cert_file and key_file");
   }
-  const bool verifies = tls.client_auth_type == "VerifyClientCertIfGiven" ||
-                        tls.client_auth_type == "RequireAndVerifyClientCert";
+  const bool verifies =
+      tls.client_auth_type == "VerifyClientCertIfGiven" || tls.client_auth_type == "RequireAndVerifyClientCert";
   if (verifies && tls.client_ca_file.empty()) {
     throw ConfigError("web config: tls_server_config.client_auth_type " + tls.client_auth_type +
                       " needs tls_server_config.client_ca_file");
@@ -95,7 +101,8 @@ std::map<std::string, std::string> ParseUsers(const YAML::Node& node) {
     crypt_data data{};
     const char* out = bcrypt ? crypt_rn("", hash.c_str(), &data, sizeof data) : nullptr;
     if (out == nullptr || out[0] == '*') {
-      throw ConfigError("web config: " + name + " is not a bcrypt hash ($2y$..., e.g. from htpasswd -nbBC 10 USER PASS)");
+      throw ConfigError("web config: " + name +
+                        " is not a bcrypt hash ($2y$..., e.g. from htpasswd -nbBC 10 USER PASS)");
     }
     users[user] = hash;
   }
@@ -108,13 +115,20 @@ std::string DecodeBase64(std::string_view text) {
   unsigned value = 0;
   for (char c : text) {
     int digit;
-    if (c >= 'A' && c <= 'Z') digit = c - 'A';
-    else if (c >= 'a' && c <= 'z') digit = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') digit = c - '0' + 52;
-    else if (c == '+') digit = 62;
-    else if (c == '/') digit = 63;
-    else if (c == '=') break;
-    else return {};
+    if (c >= 'A' && c <= 'Z')
+      digit = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      digit = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      digit = c - '0' + 52;
+    else if (c == '+')
+      digit = 62;
+    else if (c == '/')
+      digit = 63;
+    else if (c == '=')
+      break;
+    else
+      return {};
     value = (value << 6) | static_cast<unsigned>(digit);
     bits += 6;
     if (bits >= 8) {
@@ -252,8 +266,10 @@ bool BasicAuthMatches(std::string_view authorization_header, const std::map<std:
 }
 
 std::string TokenWithBasicAuthError(const std::string& env) {
-  return env + " cannot be combined with basic_auth_users of the web config file (--web.config.file): a request "
-               "carries one Authorization header, and the basic auth now guards every path; leave " + env + " empty";
+  return env +
+         " cannot be combined with basic_auth_users of the web config file (--web.config.file): a request "
+         "carries one Authorization header, and the basic auth now guards every path; leave " +
+         env + " empty";
 }
 
 bool BasicAuth::Allows(std::string_view authorization_header) {
@@ -296,7 +312,8 @@ std::vector<Setting> WebSettings(const std::string& prefix, const std::string& d
                                  const std::string& port_help) {
   Setting listen{"web.listen-address", prefix + "_LISTEN_ADDRESS", "",
                  "addresses to listen on, host:port ([::1]:PORT, :PORT for all); the flag may be repeated, the "
-                 "variable is comma-separated; when set, replaces " + prefix + "_HOST and " + prefix + "_PORT"};
+                 "variable is comma-separated; when set, replaces " +
+                     prefix + "_HOST and " + prefix + "_PORT"};
   listen.repeatable = true;
   return {
       {"web.host", prefix + "_HOST", "127.0.0.1", "address to listen on (0.0.0.0 in containers)"},
@@ -329,10 +346,11 @@ WebOptions WebOptionsFrom(const Config& config) {
   if (web.telemetry_path.size() < 2 || web.telemetry_path.front() != '/' ||
       web.telemetry_path.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-") !=
           std::string::npos ||
-      web.telemetry_path.rfind("/api", 0) == 0 ||
-      web.telemetry_path.rfind("/relay", 0) == 0 || web.telemetry_path.rfind("/-/", 0) == 0) {
+      web.telemetry_path.rfind("/api", 0) == 0 || web.telemetry_path.rfind("/relay", 0) == 0 ||
+      web.telemetry_path.rfind("/-/", 0) == 0) {
     throw ConfigError("invalid value '" + web.telemetry_path +
-                      "' for --web.telemetry-path: expected a path such as /metrics of letters, digits, /, _, . and - (not /, /api..., /relay... or /-/...)");
+                      "' for --web.telemetry-path: expected a path such as /metrics of letters, digits, /, _, . and - "
+                      "(not /, /api..., /relay... or /-/...)");
   }
   web.config_file = config.GetString("web.config.file");
   try {

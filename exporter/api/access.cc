@@ -92,7 +92,8 @@ long long NowMs() {
 std::string FileStamp(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return "";
-  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_size);
+  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+         std::to_string(st.st_size);
 }
 
 std::string Trimmed(std::string text) {
@@ -187,7 +188,8 @@ std::vector<TokenEntry> ParseTokensFile(const std::string& yaml_text) {
     }
     if (!hex) throw std::runtime_error(where + ".sha256: expected 64 hex digits (printf %s TOKEN | sha256sum)");
     if (!names.insert(entry.name).second) throw std::runtime_error(where + ".name: '" + entry.name + "' twice");
-    if (!hashes.insert(entry.sha256).second) throw std::runtime_error(where + ".sha256: the same token as an entry before");
+    if (!hashes.insert(entry.sha256).second)
+      throw std::runtime_error(where + ".sha256: the same token as an entry before");
     entries.push_back(std::move(entry));
   }
   return entries;

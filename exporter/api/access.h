@@ -97,8 +97,8 @@ bool ParseGroupRoles(const std::string& text, std::map<std::string, Role>* out, 
 Role RoleOfGroups(const std::string& groups_header, const std::map<std::string, Role>& group_roles);
 
 struct AccessOptions {
-  std::string token;  // API_TOKEN: an admin; "" = none
-  bool open = false;  // API_AUTH=none: a caller without credentials is admin "anonymous"
+  std::string token;                        // API_TOKEN: an admin; "" = none
+  bool open = false;                        // API_AUTH=none: a caller without credentials is admin "anonymous"
   std::shared_ptr<TokensFile> tokens_file;  // null = no API_TOKENS_FILE
   ProxyOptions proxy;
   bool basic_auth = false;  // the web config's basic auth users (checked by the HTTP server): admins

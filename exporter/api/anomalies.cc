@@ -49,7 +49,8 @@ std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, c
   // The aggregator's baselines, read per request in adaptive mode so that the API and the exporter agree with the
   // table as it is now.
   observer::rules::Baselines baselines;
-  const bool adaptive = (p.rule == Rule::kBurst && t->burst_adaptive) || (p.rule == Rule::kIpManyUsers && t->ip_users_adaptive);
+  const bool adaptive =
+      (p.rule == Rule::kBurst && t->burst_adaptive) || (p.rule == Rule::kIpManyUsers && t->ip_users_adaptive);
   observer::DbStatus status;
   if (adaptive) {
     status = observer::rules::LoadBaselines(db, ctx.tables.rule_baselines(), &baselines);
@@ -57,8 +58,8 @@ std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, c
     if (observer::agg::NotReadable(status)) status = observer::DbStatus::Ok();
   }
   if (status.ok) {
-    status = observer::rules::EvaluateRule(db, p.rule, *t, rules->allow, {p.range.start, p.range.end}, baselines,
-                                           findings);
+    status =
+        observer::rules::EvaluateRule(db, p.rule, *t, rules->allow, {p.range.start, p.range.end}, baselines, findings);
   }
   if (!status.ok) return DbFailure(status);
   return std::nullopt;
@@ -86,8 +87,8 @@ Answer AnomalyDetail(const AnomalyParams& p, observer::DbClient& db, const ApiCo
   observer::rules::Thresholds t;
   std::vector<Finding> findings;
   if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings)) return *failed;
-  auto found = std::find_if(findings.begin(), findings.end(),
-                            [&p](const Finding& f) { return f.subject_id == p.subject_id; });
+  auto found =
+      std::find_if(findings.begin(), findings.end(), [&p](const Finding& f) { return f.subject_id == p.subject_id; });
   if (found == findings.end()) {
     return Answer::Error(404, "subject_id: " + p.subject_id + " did not fire rule " +
                                   observer::rules::RuleName(p.rule) + " in this range");
@@ -95,27 +96,30 @@ Answer AnomalyDetail(const AnomalyParams& p, observer::DbClient& db, const ApiCo
   const Range window{found->first_window_start, found->last_window_end + 1};
   const std::string rows = FindingRows(db.dialect(), *found);
   nlohmann::json out = {{"finding", FindingJson(*found, WindowOf(p.rule, t))}, {"requests", nlohmann::json::array()}};
-  observer::DbStatus status = db.QueryEach(LogRowsSql(rows, window, kDetailRows), [&out](const observer::DbRowView& row) {
-    out["requests"].push_back(LogRowJson(row));
-  });
-  const std::pair<const char*, Breakdown> breakdowns[] = {
-      {"ips", Breakdown::kIps}, {"users", Breakdown::kUsers}, {"models", Breakdown::kModels}, {"channels", Breakdown::kChannels}};
+  observer::DbStatus status =
+      db.QueryEach(LogRowsSql(rows, window, kDetailRows),
+                   [&out](const observer::DbRowView& row) { out["requests"].push_back(LogRowJson(row)); });
+  const std::pair<const char*, Breakdown> breakdowns[] = {{"ips", Breakdown::kIps},
+                                                          {"users", Breakdown::kUsers},
+                                                          {"models", Breakdown::kModels},
+                                                          {"channels", Breakdown::kChannels}};
   for (const auto& [name, by] : breakdowns) {
     if (!status.ok) break;
     nlohmann::json list = nlohmann::json::array();
-    status = db.QueryEach(BreakdownSql(db.dialect(), by, rows, window, kBreakdownRows), [&](const observer::DbRowView& row) {
-      nlohmann::json entry = {{"reqs", observer::DbInt(row[2])}};
-      switch (by) {
-        case Breakdown::kIps: entry["ip"] = observer::DbString(row[0]); break;
-        case Breakdown::kUsers:
-          entry["user_id"] = observer::DbInt(row[0]);
-          entry["username"] = observer::DbString(row[1]);
-          break;
-        case Breakdown::kModels: entry["model_name"] = observer::DbString(row[0]); break;
-        case Breakdown::kChannels: entry["channel_id"] = observer::DbInt(row[0]); break;
-      }
-      list.push_back(std::move(entry));
-    });
+    status =
+        db.QueryEach(BreakdownSql(db.dialect(), by, rows, window, kBreakdownRows), [&](const observer::DbRowView& row) {
+          nlohmann::json entry = {{"reqs", observer::DbInt(row[2])}};
+          switch (by) {
+            case Breakdown::kIps: entry["ip"] = observer::DbString(row[0]); break;
+            case Breakdown::kUsers:
+              entry["user_id"] = observer::DbInt(row[0]);
+              entry["username"] = observer::DbString(row[1]);
+              break;
+            case Breakdown::kModels: entry["model_name"] = observer::DbString(row[0]); break;
+            case Breakdown::kChannels: entry["channel_id"] = observer::DbInt(row[0]); break;
+          }
+          list.push_back(std::move(entry));
+        });
     out[name] = std::move(list);
   }
   if (status.ok) status = AddChannelNames(*ctx.names, db, out["requests"]);

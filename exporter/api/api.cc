@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "api/csv.h"
-#include "observer/build_info.h"
 #include "observer/app.h"
+#include "observer/build_info.h"
 #include "observer/log.h"
 
 namespace exporter::api {
@@ -43,7 +43,6 @@ std::string WithoutSubjects(const std::string& body) {
   }
   return Dump(findings);
 }
-
 
 }  // namespace
 
@@ -109,11 +108,12 @@ std::optional<Identity> Api::Admit(const httplib::Request& req, httplib::Respons
   observer::NoteRequestIdentity(who->name, RoleName(who->role));
   const Role required = RequiredRole(matrix_path.empty() ? req.path : matrix_path, req.params);
   if (who->role < required) {
-    observer::WriteJson(res, 403, {{"error", "forbidden: this request needs the " + std::string(RoleName(required)) +
-                                                 " role; " + who->name + " is " + RoleName(who->role)},
-                                   {"code", 403},
-                                   {"required_role", RoleName(required)},
-                                   {"role", RoleName(who->role)}});
+    observer::WriteJson(res, 403,
+                        {{"error", "forbidden: this request needs the " + std::string(RoleName(required)) + " role; " +
+                                       who->name + " is " + RoleName(who->role)},
+                         {"code", 403},
+                         {"required_role", RoleName(required)},
+                         {"role", RoleName(who->role)}});
     return std::nullopt;
   }
   return who;
@@ -129,10 +129,11 @@ void Api::ActionsList(const httplib::Request& req, httplib::Response& res) {
     }
     limit = static_cast<int>(value);
   }
-  const std::string sql = "SELECT id, at, actor, action, rule, subject_type, subject_id, user_id, evidence, result, "
-                          "detail, undo_of, undone_by FROM " +
-                          context_.tables.dialect().Table(context_.tables.database(), "observer_action_audit") +
-                          " ORDER BY id DESC LIMIT " + std::to_string(limit);
+  const std::string sql =
+      "SELECT id, at, actor, action, rule, subject_type, subject_id, user_id, evidence, result, "
+      "detail, undo_of, undone_by FROM " +
+      context_.tables.dialect().Table(context_.tables.database(), "observer_action_audit") +
+      " ORDER BY id DESC LIMIT " + std::to_string(limit);
   const Answer answer = Execute(0, [&sql](int, observer::DbClient& db, const ApiContext&) {
     nlohmann::json rows = nlohmann::json::array();
     observer::DbStatus status = db.QueryEach(sql, [&rows](const observer::DbRowView& row) {
@@ -151,8 +152,9 @@ void Api::ActionsList(const httplib::Request& req, httplib::Response& res) {
                       {"undone_by", observer::DbInt(row[12])}});
     });
     if (observer::agg::NotReadable(status)) {
-      return Answer::Error(503, "observer_action_audit is missing or not readable: run the aggregator once and the grants "
-                                "of schema/grants-logs.sql");
+      return Answer::Error(503,
+                           "observer_action_audit is missing or not readable: run the aggregator once and the grants "
+                           "of schema/grants-logs.sql");
     }
     if (!status.ok) return DbFailure(status);
     return Answer::Ok(std::move(rows));
@@ -172,10 +174,10 @@ void Api::ActionUndo(const httplib::Request& req, httplib::Response& res, const 
   client.set_connection_timeout(3, 0);
   client.set_read_timeout(60, 0);
   client.set_keep_alive(false);
-  const std::string target = "/actions/undo/" + req.matches[1].str() + "?who=" +
-                             observer::UrlEncode(who.name.substr(0, 64));  // the audit's actor: undo:<name>
-  httplib::Result result = client.Post(target, {{"Authorization", "Bearer " + options_.relay_token}}, "",
-                                       "application/json");
+  const std::string target = "/actions/undo/" + req.matches[1].str() +
+                             "?who=" + observer::UrlEncode(who.name.substr(0, 64));  // the audit's actor: undo:<name>
+  httplib::Result result =
+      client.Post(target, {{"Authorization", "Bearer " + options_.relay_token}}, "", "application/json");
   if (!result) {
     observer::log::Error("API: undo: the aggregator did not answer",
                          {{"error", httplib::to_string(result.error())}, {"identity", who.name}});
@@ -233,21 +235,24 @@ void Api::AddExport(const std::string& query, const std::string& path, Parse par
 
 void Api::AddRoutes(observer::HttpServer& http) {
   const ZoneLookup zones = [this](const std::string& name, std::string* error) { return Zone(name, error); };
-  Route<SeriesParams>(http, "/api/stats/series",
-                      [zones](const QueryParams& q, SeriesParams* p) { return ParseSeries(q, zones, p); }, Series);
+  Route<SeriesParams>(
+      http, "/api/stats/series", [zones](const QueryParams& q, SeriesParams* p) { return ParseSeries(q, zones, p); },
+      Series);
   Route<TopParams>(http, "/api/stats/top", ParseTop, Top);
   Route<ActiveParams>(http, "/api/stats/active", ParseActive, Active);
-  Route<HeatmapParams>(http, "/api/stats/heatmap",
-                       [zones](const QueryParams& q, HeatmapParams* p) { return ParseHeatmap(q, zones, p); }, Heatmap);
+  Route<HeatmapParams>(
+      http, "/api/stats/heatmap", [zones](const QueryParams& q, HeatmapParams* p) { return ParseHeatmap(q, zones, p); },
+      Heatmap);
   Route<AnomalyParams>(http, "/api/stats/anomalies", ParseAnomalies, Anomalies);
   Route<AnomalyParams>(http, "/api/stats/anomalies/detail", ParseAnomalyDetail, AnomalyDetail);
   Route<LogsParams>(http, "/api/logs", ParseLogs, Logs);
-  AddExport<SeriesParams>("series", "/api/stats/series",
-                          [zones](const QueryParams& q, SeriesParams* p) { return ParseSeries(q, zones, p); }, Series);
+  AddExport<SeriesParams>(
+      "series", "/api/stats/series",
+      [zones](const QueryParams& q, SeriesParams* p) { return ParseSeries(q, zones, p); }, Series);
   AddExport<TopParams>("top", "/api/stats/top", ParseTop, Top);
-  AddExport<HeatmapParams>("heatmap", "/api/stats/heatmap",
-                           [zones](const QueryParams& q, HeatmapParams* p) { return ParseHeatmap(q, zones, p); },
-                           Heatmap);
+  AddExport<HeatmapParams>(
+      "heatmap", "/api/stats/heatmap",
+      [zones](const QueryParams& q, HeatmapParams* p) { return ParseHeatmap(q, zones, p); }, Heatmap);
   AddExport<AnomalyParams>("anomalies", "/api/stats/anomalies", ParseAnomalies, Anomalies);
   AddExport<LogsParams>("logs", "/api/logs", ParseLogs, Logs);
   // What the UI needs to know about this gateway and exporter (no database query; never cached).
@@ -257,17 +262,16 @@ void Api::AddRoutes(observer::HttpServer& http) {
     nlohmann::json coverage = nlohmann::json::object();
     for (const auto& [rule, share] : RuleCoverage(context_.facts->ip_share.load())) coverage[rule] = share;
     const DisplayUnit unit = context_.facts->display();
-    observer::WriteJson(res, 200, {{"version", observer::kBuildVersion},
-                                   {"revision", observer::kBuildRevision},
-                                   {"timezone", options_.default_zone},
-                                   {"quota_per_unit", context_.facts->quota_per_unit.load()},
-                                   {"display", {{"currency", unit.currency},
-                                                {"symbol", unit.symbol},
-                                                {"per_usd", unit.per_usd}}},
-                                   {"newapi_url", options_.newapi_url},
-                                   {"rule_coverage", coverage},
-                                   {"identity", {{"name", who->name}, {"role", RoleName(who->role)}, {"via", who->via}}},
-                                   {"undo", !options_.aggregator_url.empty() && !options_.relay_token.empty()}});
+    observer::WriteJson(res, 200,
+                        {{"version", observer::kBuildVersion},
+                         {"revision", observer::kBuildRevision},
+                         {"timezone", options_.default_zone},
+                         {"quota_per_unit", context_.facts->quota_per_unit.load()},
+                         {"display", {{"currency", unit.currency}, {"symbol", unit.symbol}, {"per_usd", unit.per_usd}}},
+                         {"newapi_url", options_.newapi_url},
+                         {"rule_coverage", coverage},
+                         {"identity", {{"name", who->name}, {"role", RoleName(who->role)}, {"via", who->via}}},
+                         {"undo", !options_.aggregator_url.empty() && !options_.relay_token.empty()}});
   });
   http.Get("/api/actions", [this](const httplib::Request& req, httplib::Response& res) {
     if (Admit(req, res)) ActionsList(req, res);
@@ -293,15 +297,16 @@ void Api::AddRoutes(observer::HttpServer& http) {
     rest.erase("bom");
     exports_.at(query->second)(rest, bom != req.params.end() && bom->second == "1", res);
   });
-  observer::log::Info("JSON API ready", {{"connections", options_.connections},
-                                         {"query_timeout_ms", options_.query_timeout_ms},
-                                         {"token_required", !options_.access.open},
-                                         {"tokens_file", options_.access.tokens_file ? options_.access.tokens_file->path() : ""},
-                                         {"trusted_proxy", options_.access.proxy.enabled()},
-                                         {"undo", !options_.aggregator_url.empty() && !options_.relay_token.empty()},
-                                         {"cors_origins", options_.access.cors_origins.size()},
-                                         {"timezone", options_.default_zone},
-                                         {"cache_ttl_seconds", options_.cache ? options_.cache_ttl.count() : 0}});
+  observer::log::Info("JSON API ready",
+                      {{"connections", options_.connections},
+                       {"query_timeout_ms", options_.query_timeout_ms},
+                       {"token_required", !options_.access.open},
+                       {"tokens_file", options_.access.tokens_file ? options_.access.tokens_file->path() : ""},
+                       {"trusted_proxy", options_.access.proxy.enabled()},
+                       {"undo", !options_.aggregator_url.empty() && !options_.relay_token.empty()},
+                       {"cors_origins", options_.access.cors_origins.size()},
+                       {"timezone", options_.default_zone},
+                       {"cache_ttl_seconds", options_.cache ? options_.cache_ttl.count() : 0}});
 }
 
 }  // namespace exporter::api

@@ -1,6 +1,7 @@
 // The JSON API (/api/stats/*, /api/logs, /api/actions): its settings, and the HTTP edge that checks access (401 for
-// an unknown caller, 403 naming the role a request needs), parses parameters (400 naming the parameter), leases a connection from its own bounded pool (429 with Retry-After when none frees up)
-// and runs a handler (504 when the database stops a query that took too long).
+// an unknown caller, 403 naming the role a request needs), parses parameters (400 naming the parameter), leases a
+// connection from its own bounded pool (429 with Retry-After when none frees up) and runs a handler (504 when the
+// database stops a query that took too long).
 #pragma once
 
 #include <chrono>

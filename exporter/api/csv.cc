@@ -97,7 +97,8 @@ Csv CsvFromAnswer(const nlohmann::json& answer, size_t max_rows, bool excel_bom)
       break;
     }
     std::vector<std::string> fields;
-    for (const std::string& c : columns) fields.push_back(row->is_object() && row->contains(c) ? CsvField(row->at(c)) : "");
+    for (const std::string& c : columns)
+      fields.push_back(row->is_object() && row->contains(c) ? CsvField(row->at(c)) : "");
     AppendRow(fields, &csv.text);
     ++csv.rows;
   }

@@ -14,7 +14,7 @@ inline constexpr size_t kCsvMaxDepth = 32;
 
 struct Csv {
   std::string text;
-  size_t rows = 0;        // data rows written
+  size_t rows = 0;         // data rows written
   bool truncated = false;  // more rows than max_rows
 };
 

@@ -20,8 +20,8 @@
 namespace exporter::api {
 
 struct EntityName {
-  std::string name;       // users.username, tokens.name or channels.name
-  int64_t owner_id = 0;   // tokens: the owning user
+  std::string name;      // users.username, tokens.name or channels.name
+  int64_t owner_id = 0;  // tokens: the owning user
 };
 
 // SELECT id, name, owner FROM users / tokens / channels WHERE id IN (ids); "" for the model dimension (no table).

@@ -1,5 +1,6 @@
 // The JSON API's handlers: each computes an Answer from normalized parameters on one leased connection. One file per
-// resource: stats.cc (series, top, active, heatmap), anomalies.cc (findings and their detail), logs.cc (rows by subject).
+// resource: stats.cc (series, top, active, heatmap), anomalies.cc (findings and their detail), logs.cc (rows by
+// subject).
 #pragma once
 
 #include <atomic>

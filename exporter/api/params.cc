@@ -25,7 +25,11 @@ bool ValidUtf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const auto byte = [&](size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u; };
     const unsigned c = byte(0);
-    const size_t length = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    const size_t length = c < 0x80                 ? 1
+                          : c >= 0xC2 && c <= 0xDF ? 2
+                          : c >= 0xE0 && c <= 0xEF ? 3
+                          : c >= 0xF0 && c <= 0xF4 ? 4
+                                                   : 0;
     if (length == 0) return false;
     for (size_t k = 1; k < length; ++k) {
       if ((byte(k) & 0xC0) != 0x80) return false;
@@ -118,7 +122,8 @@ class Reader {
   std::optional<std::string> Name(const std::string& name, size_t max_size) {
     std::optional<std::string> text = Text(name);
     if (!text || error_) return std::nullopt;
-    const bool printable = std::all_of(text->begin(), text->end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
+    const bool printable = std::all_of(text->begin(), text->end(),
+                                       [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
     if (text->size() > max_size || !printable || !ValidUtf8(*text)) {
       Fail(name, "expected at most " + Str(static_cast<int64_t>(max_size)) + " bytes of printable UTF-8");
       return std::nullopt;
@@ -360,8 +365,10 @@ std::optional<ParamError> ParseTop(const QueryParams& q, TopParams* out) {
   Reader r(q, {"start_ms", "end_ms", "by", "metric", "limit", "model", "channel", "group", "user", "token"});
   std::optional<Range> range = r.MinuteRange(kMaxTopRange);
   const std::string by = r.Choice("by", {"user", "token", "model", "channel"}, "user");
-  out->by = by == "token" ? Dimension::kToken : by == "model" ? Dimension::kModel : by == "channel" ? Dimension::kChannel
-                                                                                                    : Dimension::kUser;
+  out->by = by == "token"     ? Dimension::kToken
+            : by == "model"   ? Dimension::kModel
+            : by == "channel" ? Dimension::kChannel
+                              : Dimension::kUser;
   out->metric = MetricFrom(r.Choice("metric", {"tokens", "reqs", "quota_sum", "errors"}, "tokens"));
   out->limit = static_cast<int>(r.Int("limit", 1, kMaxLimit).value_or(50));
   out->filters = r.ReadFilters();

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "observer/time_zone.h"
 #include "observer/rules/rules.h"
+#include "observer/time_zone.h"
 
 namespace exporter::api {
 

@@ -42,9 +42,10 @@ Answer WithPlan(observer::DbClient& db, const ApiContext& ctx, const std::vector
   Answer result = answer(plan, HourlySources{ctx.tables, rollups}, &status);
   if (rollups && observer::agg::NotReadable(status)) {
     if (ctx.rollups_readable->exchange(false)) {
-      observer::log::Warn("the rollup tables are not readable (grant SELECT per schema/grants.sql; newapi-exporter "
-                          "--check lists what is missing); the JSON API reads agg_usage_hourly",
-                          {{"error", status.message}});
+      observer::log::Warn(
+          "the rollup tables are not readable (grant SELECT per schema/grants.sql; newapi-exporter "
+          "--check lists what is missing); the JSON API reads agg_usage_hourly",
+          {{"error", status.message}});
     }
     status = DbStatus::Ok();
     result = answer(plan, HourlySources{ctx.tables, false}, &status);
@@ -101,8 +102,14 @@ Answer Series(const SeriesParams& p, observer::DbClient& db, const ApiContext& c
     // Every bucket, zeros where nothing happened.
     nlohmann::json buckets = nlohmann::json::array();
     for (int64_t start : plan.bucket_starts) {
-      buckets.push_back({{"bucket", LocalIso(*p.zone, start)}, {"bucket_ms", start * 1000}, {"reqs", 0}, {"tokens", 0},
-                         {"users", 0}, {"tokens_cnt", 0}, {"quota", 0}, {"errors", 0}});
+      buckets.push_back({{"bucket", LocalIso(*p.zone, start)},
+                         {"bucket_ms", start * 1000},
+                         {"reqs", 0},
+                         {"tokens", 0},
+                         {"users", 0},
+                         {"tokens_cnt", 0},
+                         {"quota", 0},
+                         {"errors", 0}});
     }
     auto bucket_at = [&](const DbRowView& row) -> nlohmann::json* {
       const int64_t index = DbInt(row[0]) - 1;
@@ -130,58 +137,58 @@ Answer Series(const SeriesParams& p, observer::DbClient& db, const ApiContext& c
 }
 
 Answer Top(const TopParams& p, observer::DbClient& db, const ApiContext& ctx) {
-  return WithPlan(db, ctx, {p.range.start, p.range.end}, [&](const Plan& plan, const HourlySources& sources,
-                                                             DbStatus* status) {
-    nlohmann::json rows = nlohmann::json::array();
-    std::vector<int64_t> ids;
-    *status = db.QueryEach(TopSql(plan, p.filters, sources, p.by, p.metric, p.limit), [&](const DbRowView& row) {
-      nlohmann::json entry;
-      if (p.by == Dimension::kModel) {
-        entry["model_name"] = DbString(row[0]);
-      } else {
-        ids.push_back(DbInt(row[0]));
-      }
-      entry["reqs"] = DbInt(row[1]);
-      entry["tokens"] = DbInt(row[2]);
-      entry["quota_sum"] = DbInt(row[3]);
-      entry["errors"] = DbInt(row[4]);
-      rows.push_back(std::move(entry));
-    });
-    if (!status->ok) return Answer();
-    std::map<int64_t, EntityName> names;
-    *status = ctx.names->Lookup(db, p.by, ids, &names);
-    if (!status->ok) return Answer();
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const auto found = names.find(ids[i]);
-      const EntityName name = found == names.end() ? EntityName{} : found->second;
-      nlohmann::json& entry = rows[i];
-      switch (p.by) {
-        case Dimension::kUser: entry.update({{"user_id", ids[i]}, {"username", name.name}}); break;
-        case Dimension::kToken:
-          entry.update({{"token_id", ids[i]}, {"token_name", name.name}, {"user_id", name.owner_id}});
-          break;
-        case Dimension::kChannel: entry.update({{"channel_id", ids[i]}, {"channel_name", name.name}}); break;
-        case Dimension::kModel: break;
-      }
-    }
-    return Answer::Ok(std::move(rows), PlanSources(plan));
-  });
+  return WithPlan(
+      db, ctx, {p.range.start, p.range.end}, [&](const Plan& plan, const HourlySources& sources, DbStatus* status) {
+        nlohmann::json rows = nlohmann::json::array();
+        std::vector<int64_t> ids;
+        *status = db.QueryEach(TopSql(plan, p.filters, sources, p.by, p.metric, p.limit), [&](const DbRowView& row) {
+          nlohmann::json entry;
+          if (p.by == Dimension::kModel) {
+            entry["model_name"] = DbString(row[0]);
+          } else {
+            ids.push_back(DbInt(row[0]));
+          }
+          entry["reqs"] = DbInt(row[1]);
+          entry["tokens"] = DbInt(row[2]);
+          entry["quota_sum"] = DbInt(row[3]);
+          entry["errors"] = DbInt(row[4]);
+          rows.push_back(std::move(entry));
+        });
+        if (!status->ok) return Answer();
+        std::map<int64_t, EntityName> names;
+        *status = ctx.names->Lookup(db, p.by, ids, &names);
+        if (!status->ok) return Answer();
+        for (size_t i = 0; i < ids.size(); ++i) {
+          const auto found = names.find(ids[i]);
+          const EntityName name = found == names.end() ? EntityName{} : found->second;
+          nlohmann::json& entry = rows[i];
+          switch (p.by) {
+            case Dimension::kUser: entry.update({{"user_id", ids[i]}, {"username", name.name}}); break;
+            case Dimension::kToken:
+              entry.update({{"token_id", ids[i]}, {"token_name", name.name}, {"user_id", name.owner_id}});
+              break;
+            case Dimension::kChannel: entry.update({{"channel_id", ids[i]}, {"channel_name", name.name}}); break;
+            case Dimension::kModel: break;
+          }
+        }
+        return Answer::Ok(std::move(rows), PlanSources(plan));
+      });
 }
 
 Answer Active(const ActiveParams& p, observer::DbClient& db, const ApiContext& ctx) {
   // The range as one bucket: exact from agg_active_hourly when it is whole finalized hours (at most
   // kActiveHoursCap of them) and unfiltered, otherwise COUNT(DISTINCT) over the rollups' and logs' rows.
-  return WithPlan(db, ctx, {p.range.start, p.range.end}, [&](const Plan& plan, const HourlySources& sources,
-                                                             DbStatus* status) {
-    std::vector<DistinctCount> counts;
-    *status = CountDistinct(db, plan, p.filters, sources, &counts);
-    if (!status->ok) return Answer();
-    return Answer::Ok({{"start_ms", p.range.start * 1000},
-                       {"end_ms", p.range.end * 1000},
-                       {"users", counts.at(0).users},
-                       {"tokens_cnt", counts.at(0).tokens}},
-                      PlanSources(plan));
-  });
+  return WithPlan(db, ctx, {p.range.start, p.range.end},
+                  [&](const Plan& plan, const HourlySources& sources, DbStatus* status) {
+                    std::vector<DistinctCount> counts;
+                    *status = CountDistinct(db, plan, p.filters, sources, &counts);
+                    if (!status->ok) return Answer();
+                    return Answer::Ok({{"start_ms", p.range.start * 1000},
+                                       {"end_ms", p.range.end * 1000},
+                                       {"users", counts.at(0).users},
+                                       {"tokens_cnt", counts.at(0).tokens}},
+                                      PlanSources(plan));
+                  });
 }
 
 Answer Heatmap(const HeatmapParams& p, observer::DbClient& db, const ApiContext& ctx) {

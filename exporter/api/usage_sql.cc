@@ -65,11 +65,13 @@ bool Unfiltered(const Filters& f) { return !ModelChannelFiltered(f) && !f.user &
 
 std::string FilterSql(const Dialect& d, const Filters& f, bool hourly) {
   std::string out;
-  if (f.model) out += hourly ? " AND model_name = " + d.TextLiteral(*f.model)
-                             : " AND " + d.Exact("COALESCE(model_name, '')") + " = " + d.TextLiteral(*f.model);
+  if (f.model)
+    out += hourly ? " AND model_name = " + d.TextLiteral(*f.model)
+                  : " AND " + d.Exact("COALESCE(model_name, '')") + " = " + d.TextLiteral(*f.model);
   if (f.channel) out += (hourly ? " AND channel_id = " : " AND COALESCE(channel_id, 0) = ") + Str(*f.channel);
-  if (f.group) out += hourly ? " AND \"group\" = " + d.TextLiteral(*f.group)
-                             : " AND " + d.Exact("COALESCE(\"group\", '')") + " = " + d.TextLiteral(*f.group);
+  if (f.group)
+    out += hourly ? " AND \"group\" = " + d.TextLiteral(*f.group)
+                  : " AND " + d.Exact("COALESCE(\"group\", '')") + " = " + d.TextLiteral(*f.group);
   if (f.user) out += (hourly ? " AND user_id = " : " AND COALESCE(user_id, 0) = ") + Str(*f.user);
   if (f.token) out += (hourly ? " AND token_id = " : " AND COALESCE(token_id, 0) = ") + Str(*f.token);
   return out;
@@ -132,8 +134,7 @@ std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const Hou
          UnionAll({HourlyPart(d, BucketExpr(d, "hour", plan) + " AS k, " + measures,
                               SumsTable(sources, filters, std::nullopt), Joined(plan.hourly_whole, plan.hourly_mixed),
                               filters, 1),
-                   LogsPart(d, BucketExpr(d, "created_at", plan) + " AS k, " + MetricsSql(false), plan, filters,
-                            1)}) +
+                   LogsPart(d, BucketExpr(d, "created_at", plan) + " AS k, " + MetricsSql(false), plan, filters, 1)}) +
          ") u GROUP BY k ORDER BY k";
 }
 
@@ -142,14 +143,18 @@ std::string DistinctByBucketSql(const Plan& plan, const Filters& filters, const 
   const std::string k = BucketExpr(d, "hour", plan) + " AS k";
   std::vector<std::string> parts;
   if (CountsFromActive(filters, sources)) {
-    parts.push_back(HourlyPart(d, k + ", user_id, 0 AS token_id", sources.tables.usage_by_user(), plan.hourly_mixed, filters, 2));
-    parts.push_back(HourlyPart(d, k + ", 0 AS user_id, token_id", sources.tables.usage_by_token(), plan.hourly_mixed, filters, 3));
+    parts.push_back(
+        HourlyPart(d, k + ", user_id, 0 AS token_id", sources.tables.usage_by_user(), plan.hourly_mixed, filters, 2));
+    parts.push_back(
+        HourlyPart(d, k + ", 0 AS user_id, token_id", sources.tables.usage_by_token(), plan.hourly_mixed, filters, 3));
   } else {
     parts.push_back(HourlyPart(d, k + ", user_id, token_id", sources.tables.usage(),
                                Joined(plan.hourly_whole, plan.hourly_mixed), filters, 3));
   }
-  parts.push_back(LogsPart(d, BucketExpr(d, "created_at", plan) + " AS k, COALESCE(user_id, 0) AS user_id, "
-                           "COALESCE(token_id, 0) AS token_id", plan, filters, 3));
+  parts.push_back(LogsPart(d,
+                           BucketExpr(d, "created_at", plan) + " AS k, COALESCE(user_id, 0) AS user_id, "
+                                                               "COALESCE(token_id, 0) AS token_id",
+                           plan, filters, 3));
   const std::string rows = UnionAll(parts);
   if (rows.empty()) return "";
   return "SELECT k, COUNT(DISTINCT NULLIF(user_id, 0)), COUNT(DISTINCT NULLIF(token_id, 0)) FROM (" + rows +
@@ -162,8 +167,8 @@ std::string ActiveSql(const Plan& plan, const HourlySources& sources) {
          Segments("hour", plan.hourly_whole);
 }
 
-std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources& sources, Dimension by,
-                   Metric metric, int limit) {
+std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources& sources, Dimension by, Metric metric,
+                   int limit) {
   const Dialect& d = sources.tables.dialect();
   std::string hourly_key, logs_key;
   switch (by) {
@@ -213,9 +218,9 @@ std::string SubjectCondition(const Dialect& d, LogSubject subject, const std::st
 std::string RequestCondition(int64_t id) { return "id = " + Str(id); }
 
 std::string LogRowsSql(const std::string& condition, Range range, int limit) {
-  return "SELECT " + std::string(observer::newapi::kLogColumns) + ", request_id FROM logs WHERE created_at >= " + Str(range.start) +
-         " AND created_at < " + Str(range.end) + " AND " + condition + " ORDER BY created_at DESC, id DESC LIMIT " +
-         Str(limit);
+  return "SELECT " + std::string(observer::newapi::kLogColumns) +
+         ", request_id FROM logs WHERE created_at >= " + Str(range.start) + " AND created_at < " + Str(range.end) +
+         " AND " + condition + " ORDER BY created_at DESC, id DESC LIMIT " + Str(limit);
 }
 
 std::string BreakdownSql(const Dialect& d, Breakdown by, const std::string& condition, Range range, int limit) {
@@ -226,9 +231,8 @@ std::string BreakdownSql(const Dialect& d, Breakdown by, const std::string& cond
     case Breakdown::kModels: columns = d.Exact("COALESCE(model_name, '')") + ", ''"; break;
     case Breakdown::kChannels: columns = "COALESCE(channel_id, 0), ''"; break;
   }
-  return "SELECT " + columns + ", COUNT(*) FROM logs WHERE created_at >= " + Str(range.start) +
-         " AND created_at < " + Str(range.end) + " AND " + condition + " GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT " +
-         Str(limit);
+  return "SELECT " + columns + ", COUNT(*) FROM logs WHERE created_at >= " + Str(range.start) + " AND created_at < " +
+         Str(range.end) + " AND " + condition + " GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT " + Str(limit);
 }
 
 }  // namespace exporter::api

@@ -51,7 +51,8 @@ std::string LogRowsSql(const std::string& condition, Range range, int limit);
 
 // One breakdown of a subject's rows in [start, end): key, label, requests; the largest first.
 enum class Breakdown { kIps, kUsers, kModels, kChannels };
-std::string BreakdownSql(const observer::Dialect& d, Breakdown by, const std::string& condition, Range range, int limit);
+std::string BreakdownSql(const observer::Dialect& d, Breakdown by, const std::string& condition, Range range,
+                         int limit);
 
 // True for text that can only be an IPv4 or IPv6 address (hex digits, dots, colons).
 bool LooksLikeIp(std::string_view text);

@@ -16,7 +16,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
 
 timeval ToTimeval(std::chrono::milliseconds ms) {
   const auto us = std::max<int64_t>(1000, std::chrono::duration_cast<std::chrono::microseconds>(ms).count());
@@ -38,9 +40,8 @@ ResponseCache::ResponseCache(Options options, prometheus::Registry& registry)
           registry, "exporter", "cache_rejected_total",
           "Cached values that could not be our answers (not JSON, nested too deep or too large): treated as misses, "
           "recomputed and overwritten. Anything above 0 means someone else writes our keys.")),
-      redis_up_(observer::metrics::RegisterGauge(
-          registry, "exporter", "cache_redis_up",
-          "1 when the last Redis command succeeded.")) {
+      redis_up_(observer::metrics::RegisterGauge(registry, "exporter", "cache_redis_up",
+                                                 "1 when the last Redis command succeeded.")) {
   for (const char* result : {"hit", "miss", "bypass"}) lookups_.Add({{"result", result}});
   for (size_t i = 0; i < options_.connections; ++i) connections_.push_back(std::make_unique<Connection>());
 }
@@ -70,8 +71,8 @@ redisContext* ResponseCache::Connect(std::chrono::milliseconds timeout) {
     return good;
   };
   if (!options_.endpoint.password.empty() &&
-      !ok(static_cast<redisReply*>(redisCommand(c, "AUTH %b", options_.endpoint.password.data(),
-                                                options_.endpoint.password.size())))) {
+      !ok(static_cast<redisReply*>(
+          redisCommand(c, "AUTH %b", options_.endpoint.password.data(), options_.endpoint.password.size())))) {
     observer::log::Error("Redis refused the password in REDIS_URL; the API answers without its cache",
                          {{"host", options_.endpoint.host}, {"port", options_.endpoint.port}});
     redisFree(c);
@@ -127,9 +128,10 @@ redisReply* ResponseCache::Command(std::chrono::nanoseconds* budget, const std::
   if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
     if (reply != nullptr && std::string_view(reply->str, reply->len).rfind("NOAUTH", 0) == 0) {
       // Logged at most once per pause (retry_after): compose's Redis has requirepass.
-      observer::log::Error("Redis wants a password: put it in REDIS_URL (redis://:PASSWORD@host:6379/0); the API "
-                           "answers without its cache",
-                           {{"host", options_.endpoint.host}, {"port", options_.endpoint.port}});
+      observer::log::Error(
+          "Redis wants a password: put it in REDIS_URL (redis://:PASSWORD@host:6379/0); the API "
+          "answers without its cache",
+          {{"host", options_.endpoint.host}, {"port", options_.endpoint.port}});
     }
     // A timed-out or broken connection cannot be reused: its reply may still arrive.
     if (reply != nullptr) freeReplyObject(reply);
@@ -170,8 +172,7 @@ ResponseCache::Answer ResponseCache::Get(const std::string& key, std::chrono::se
 }
 
 ResponseCache::Answer ResponseCache::Compute(const std::string& key, std::chrono::seconds ttl,
-                                             const std::function<Answer()>& compute,
-                                             std::chrono::nanoseconds* budget) {
+                                             const std::function<Answer()>& compute, std::chrono::nanoseconds* budget) {
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
@@ -197,8 +198,8 @@ ResponseCache::Answer ResponseCache::Compute(const std::string& key, std::chrono
   answer.from_cache = false;
   bool stored = false;
   if (answer.status == 200 && ttl.count() > 0 && answer.body.size() <= options_.max_body_bytes) {
-    if (redisReply* reply = Command(budget, {"SET", options_.key_prefix + key, answer.body, "EX",
-                                             std::to_string(ttl.count())})) {
+    if (redisReply* reply =
+            Command(budget, {"SET", options_.key_prefix + key, answer.body, "EX", std::to_string(ttl.count())})) {
       freeReplyObject(reply);
       stored = true;
     }

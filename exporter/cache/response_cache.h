@@ -32,8 +32,8 @@ class ResponseCache {
     RedisEndpoint endpoint;
     // Every key we write starts with it; we never scan or flush. v2: parameter values are percent-encoded.
     std::string key_prefix = "newapi-observer:v2:";
-    std::chrono::milliseconds budget{100};            // the most a request waits on Redis, all commands together
-    std::chrono::milliseconds retry_after{1000};      // after a Redis error, requests skip Redis this long
+    std::chrono::milliseconds budget{100};        // the most a request waits on Redis, all commands together
+    std::chrono::milliseconds retry_after{1000};  // after a Redis error, requests skip Redis this long
     size_t connections = 4;
     size_t max_body_bytes = 4 << 20;  // larger answers are neither stored nor read back (ours are well under 1 MB)
     int max_depth = 32;               // JSON nesting a cached value may have (ours: a few levels)

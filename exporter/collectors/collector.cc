@@ -7,12 +7,10 @@
 namespace exporter {
 
 CollectorSelfMetrics::CollectorSelfMetrics(prometheus::Registry& registry)
-    : success_(observer::metrics::RegisterGauges(
-        registry, "exporter", "collector_success",
-        "1 when the collector's last refresh succeeded.")),
-      duration_(observer::metrics::RegisterGauges(
-          registry, "exporter", "collector_duration_seconds",
-          "Time the collector's last refresh took.")) {}
+    : success_(observer::metrics::RegisterGauges(registry, "exporter", "collector_success",
+                                                 "1 when the collector's last refresh succeeded.")),
+      duration_(observer::metrics::RegisterGauges(registry, "exporter", "collector_duration_seconds",
+                                                  "Time the collector's last refresh took.")) {}
 
 void CollectorSelfMetrics::Record(const std::string& collector, bool success, double seconds) {
   success_.Add({{"collector", collector}}).Set(success ? 1 : 0);

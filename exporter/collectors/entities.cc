@@ -16,10 +16,8 @@ using observer::metrics::AddGaugeSample;
 using observer::metrics::GaugeFamily;
 using observer::metrics::Name;
 
-constexpr const char* kUserStatusSql =
-    "SELECT status, COUNT(*) FROM users WHERE deleted_at IS NULL GROUP BY status";
-constexpr const char* kTokenStatusSql =
-    "SELECT status, COUNT(*) FROM tokens WHERE deleted_at IS NULL GROUP BY status";
+constexpr const char* kUserStatusSql = "SELECT status, COUNT(*) FROM users WHERE deleted_at IS NULL GROUP BY status";
+constexpr const char* kTokenStatusSql = "SELECT status, COUNT(*) FROM tokens WHERE deleted_at IS NULL GROUP BY status";
 // Bounded: an instance with more channels than this shows the first ones by id.
 constexpr const char* kChannelsSql =
     "SELECT id, name, type, status, balance, response_time FROM channels ORDER BY id LIMIT 2000";
@@ -101,8 +99,9 @@ DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
   AddGaugeSample(qpu, {}, quota_per_unit);
   if (options_read) facts_.set_display(DisplayFromOptions(options, quota_per_unit));
   const DisplayUnit unit = facts_.display();
-  auto currency = GaugeFamily(Name("", "display_currency_info"),
-                              "The unit new-api displays money in (USD, CNY, CUSTOM or TOKENS) and its symbol, always 1.");
+  auto currency =
+      GaugeFamily(Name("", "display_currency_info"),
+                  "The unit new-api displays money in (USD, CNY, CUSTOM or TOKENS) and its symbol, always 1.");
   AddGaugeSample(currency, {{"currency", unit.currency}, {"symbol", unit.symbol}}, 1);
   auto rate = GaugeFamily(Name("", "usd_exchange_rate"),
                           "Display units per USD: multiply a USD amount by it to get what new-api shows (1 for USD, "
@@ -111,15 +110,19 @@ DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
 
   auto users = GaugeFamily(Name("", "users"), "Users (not deleted) by status.");
   if (DbStatus s = db.Query(kUserStatusSql, &result); !s.ok) return s;
-  for (const auto& row : result.rows) AddGaugeSample(users, {{"status", StatusLabel(row[0], UserStatusName)}}, Number(row[1]));
+  for (const auto& row : result.rows)
+    AddGaugeSample(users, {{"status", StatusLabel(row[0], UserStatusName)}}, Number(row[1]));
 
   auto api_keys = GaugeFamily(Name("", "api_keys"), "API keys (new-api tokens, not deleted) by status.");
   if (DbStatus s = db.Query(kTokenStatusSql, &result); !s.ok) return s;
-  for (const auto& row : result.rows) AddGaugeSample(api_keys, {{"status", StatusLabel(row[0], TokenStatusName)}}, Number(row[1]));
+  for (const auto& row : result.rows)
+    AddGaugeSample(api_keys, {{"status", StatusLabel(row[0], TokenStatusName)}}, Number(row[1]));
 
   if (DbStatus s = db.Query(kChannelsSql, &result); !s.ok) return s;
-  auto channels = GaugeFamily(Name("", "channels"), "Channels by status and provider type (new-api's channel type number).");
-  auto info = GaugeFamily(Name("", "channel_info"), "Channel name, provider type and status, always 1; join on the channel label.");
+  auto channels =
+      GaugeFamily(Name("", "channels"), "Channels by status and provider type (new-api's channel type number).");
+  auto info = GaugeFamily(Name("", "channel_info"),
+                          "Channel name, provider type and status, always 1; join on the channel label.");
   auto balance = GaugeFamily(Name("", "channel_balance_usd"), "Channel balance in USD as new-api last fetched it.");
   auto response = GaugeFamily(Name("", "channel_response_seconds"), "Response time of the channel's last test.");
   std::map<std::pair<std::string, std::string>, double> counts;
@@ -132,11 +135,12 @@ DbStatus EntitiesCollector::Refresh(observer::DbClient& db) {
     if (row[4]) AddGaugeSample(balance, {{"channel", id}}, Number(row[4]));
     if (row[5]) AddGaugeSample(response, {{"channel", id}}, Number(row[5]) / 1000.0);
   }
-  for (const auto& [key, count] : counts) AddGaugeSample(channels, {{"status", key.first}, {"channel_type", key.second}}, count);
+  for (const auto& [key, count] : counts)
+    AddGaugeSample(channels, {{"status", key.first}, {"channel_type", key.second}}, count);
 
-  snapshots_->Replace("entities", {std::move(qpu), std::move(currency), std::move(rate), std::move(users),
-                                   std::move(api_keys), std::move(channels), std::move(info), std::move(balance),
-                                   std::move(response)});
+  snapshots_->Replace("entities",
+                      {std::move(qpu), std::move(currency), std::move(rate), std::move(users), std::move(api_keys),
+                       std::move(channels), std::move(info), std::move(balance), std::move(response)});
   return DbStatus::Ok();
 }
 

@@ -13,8 +13,8 @@ namespace exporter {
 
 class EntitiesCollector : public Collector {
  public:
-  EntitiesCollector(std::chrono::milliseconds interval, std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                    LiveFacts& facts);
+  EntitiesCollector(std::chrono::milliseconds interval,
+                    std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots, LiveFacts& facts);
 
   std::string name() const override { return "entities"; }
   std::chrono::milliseconds interval() const override { return interval_; }

@@ -42,8 +42,8 @@ class LogTailCollector::Lag : public prometheus::Collectable {
 };
 
 LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry& registry,
-                                   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots,
-                                   LiveFacts& facts, std::shared_ptr<const RiskConfig> risk)
+                                   std::shared_ptr<observer::metrics::SnapshotCollectable> snapshots, LiveFacts& facts,
+                                   std::shared_ptr<const RiskConfig> risk)
     : options_(options),
       risk_(std::move(risk)),
       risk_version_(risk_->version()),
@@ -56,24 +56,20 @@ LogTailCollector::LogTailCollector(LogTailOptions options, prometheus::Registry&
       start_id_(observer::metrics::RegisterGauge(
           registry, "exporter", "tail_start_id",
           "The logs id the tailer started after (by default the end of the table at start).")),
-      last_id_(observer::metrics::RegisterGauge(
-          registry, "exporter", "tail_last_id",
-          "The tail cursor: the highest logs id read.")),
+      last_id_(observer::metrics::RegisterGauge(registry, "exporter", "tail_last_id",
+                                                "The tail cursor: the highest logs id read.")),
       holes_(observer::metrics::RegisterGauge(
           registry, "exporter", "tail_holes",
           "Ids below the cursor not seen yet, re-checked until the grace period ends.")),
-      rows_read_(observer::metrics::RegisterCounter(
-          registry, "exporter", "rows_read_total",
-          "Rows of logs read and counted by the tailer.")),
-      late_rows_(observer::metrics::RegisterCounter(
-          registry, "exporter", "tail_late_rows_total",
-          "Rows found when a hole was re-checked (committed late).")),
+      rows_read_(observer::metrics::RegisterCounter(registry, "exporter", "rows_read_total",
+                                                    "Rows of logs read and counted by the tailer.")),
+      late_rows_(observer::metrics::RegisterCounter(registry, "exporter", "tail_late_rows_total",
+                                                    "Rows found when a hole was re-checked (committed late).")),
       holes_expired_(observer::metrics::RegisterCounter(
           registry, "exporter", "tail_holes_expired_total",
           "Holes given up after the grace period (rolled-back inserts, or rows committed later still).")),
-      untracked_ids_(observer::metrics::RegisterGauge(
-          registry, "exporter", "tail_untracked_ids",
-          "Ids in gaps too wide to track as holes (never re-checked).")),
+      untracked_ids_(observer::metrics::RegisterGauge(registry, "exporter", "tail_untracked_ids",
+                                                      "Ids in gaps too wide to track as holes (never re-checked).")),
       baseline_info_(observer::metrics::RegisterGauges(
           registry, "exporter", "baseline_info",
           "Where the usage counters started, always 1: agg_usage_hourly (all-time totals), tail (the end of logs: no "
@@ -97,8 +93,9 @@ DbStatus LogTailCollector::Start(observer::DbClient& db) {
       // The first row at or after an hour before the boundary: rows are stamped before they get their id, so ids and
       // created_at disagree by seconds, never by an hour. Rows read before the boundary are skipped in Refresh.
       observer::QueryResult first;
-      const std::string sql = "SELECT id FROM logs WHERE created_at >= " + std::to_string(count_from_created_at_ - 3600) +
-                              " ORDER BY created_at, id LIMIT 1";
+      const std::string sql =
+          "SELECT id FROM logs WHERE created_at >= " + std::to_string(count_from_created_at_ - 3600) +
+          " ORDER BY created_at, id LIMIT 1";
       if (DbStatus s = db.Query(sql, &first); !s.ok) return s;
       if (!first.rows.empty() && first.rows[0][0]) start = std::stoll(*first.rows[0][0]) - 1;
       source = "agg_usage_hourly";
@@ -118,8 +115,10 @@ DbStatus LogTailCollector::Start(observer::DbClient& db) {
   last_id_.Set(static_cast<double>(start));
   baseline_info_.Add({{"source", source}}).Set(1);
   if (source == "tail") {
-    observer::log::Warn("no finalized hours in agg_usage_hourly: counters start at the end of logs, not at all-time "
-                        "totals (run newapi-aggregator)", {{"start_id", start}});
+    observer::log::Warn(
+        "no finalized hours in agg_usage_hourly: counters start at the end of logs, not at all-time "
+        "totals (run newapi-aggregator)",
+        {{"start_id", start}});
   } else {
     observer::log::Info("log tail started", {{"start_id", start}, {"baseline", source}});
   }
@@ -130,9 +129,10 @@ void LogTailCollector::WarnAboutLogsIndexes(observer::DbClient& db) {
   observer::QueryResult rows;
   if (!db.Query(db.dialect().IndexColumnsSql("", "logs"), &rows).ok) return;
   if (std::string fix = observer::newapi::LogsIndexAdvice(db.dialect(), rows); !fix.empty()) {
-    observer::log::Warn("logs has no index starting with (created_at, id), as upgraded installs keep the old "
-                        "(id, created_at) order: the JSON API's time-range queries scan. Fix on the primary, off-peak",
-                        {{"fix", fix}});
+    observer::log::Warn(
+        "logs has no index starting with (created_at, id), as upgraded installs keep the old "
+        "(id, created_at) order: the JSON API's time-range queries scan. Fix on the primary, off-peak",
+        {{"fix", fix}});
   }
 }
 
@@ -197,7 +197,8 @@ DbStatus LogTailCollector::LoadBaseline(observer::DbClient& db, bool* found) {
   count_from_created_at_ = boundary;
   baseline_boundary_.Set(static_cast<double>(boundary));
   *found = true;
-  observer::log::Info("counters start at all-time totals", {{"finalized_until", boundary}, {"label_sets", totals.rows.size()}});
+  observer::log::Info("counters start at all-time totals",
+                      {{"finalized_until", boundary}, {"label_sets", totals.rows.size()}});
   return DbStatus::Ok();
 }
 
@@ -214,12 +215,15 @@ DbStatus LogTailCollector::Refresh(observer::DbClient& db) {
   const int64_t now = NowSeconds();
   RefreshRuleBaselines(db, now, reloaded);
   tail::Reader::Poll poll;
-  DbStatus status = reader_->Read(tail::QueryOn(db), now, [&](const observer::newapi::LogRow& row, bool late) {
-    if (late) late_rows_.Increment();
-    if (row.created_at < count_from_created_at_) return;  // already in the baseline
-    rows_read_.Increment();
-    for (tail::Sink* sink : sinks_) sink->Observe(row, now);
-  }, &poll);
+  DbStatus status = reader_->Read(
+      tail::QueryOn(db), now,
+      [&](const observer::newapi::LogRow& row, bool late) {
+        if (late) late_rows_.Increment();
+        if (row.created_at < count_from_created_at_) return;  // already in the baseline
+        rows_read_.Increment();
+        for (tail::Sink* sink : sinks_) sink->Observe(row, now);
+      },
+      &poll);
   if (!status.ok) return status;
   holes_expired_.Increment(static_cast<double>(poll.holes_expired));
   const TailCursor& cursor = reader_->cursor();

@@ -25,7 +25,7 @@ namespace exporter {
 
 struct LogTailOptions {
   std::string agg_database;  // where agg_usage_hourly lives (the baseline); empty = the connection's database
-  int64_t start_id = -1;  // read rows after this id; -1 = start at the end of the table
+  int64_t start_id = -1;     // read rows after this id; -1 = start at the end of the table
   tail::Reader::Options reader;
   std::chrono::milliseconds poll_interval{1000};
   int top_window_minutes = 60;

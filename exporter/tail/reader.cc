@@ -33,10 +33,11 @@ observer::DbStatus Reader::Read(const Query& query, int64_t now, const Handler& 
   const auto deadline = std::chrono::steady_clock::now() + options_.max_read_per_poll;
   while (std::chrono::steady_clock::now() < deadline) {
     int rows = 0;
-    observer::DbStatus status = query(BatchSql(cursor_.cursor(), options_.batch_size), [&](const observer::newapi::LogRow& r) {
-      ++rows;
-      if (cursor_.Accept(r.id, now)) handler(r, false);
-    });
+    observer::DbStatus status =
+        query(BatchSql(cursor_.cursor(), options_.batch_size), [&](const observer::newapi::LogRow& r) {
+          ++rows;
+          if (cursor_.Accept(r.id, now)) handler(r, false);
+        });
     if (!status.ok) return status;
     if (rows < options_.batch_size) {
       poll->caught_up = true;

@@ -51,10 +51,12 @@ void RiskSink::Publish(int64_t) {
                                        {"subject_name", hit.subject_name}},
                                       hit.score);
   }
-  auto threshold = observer::metrics::GaugeFamily(observer::metrics::Name("", "anomaly_threshold"),
-                                                  "The score at which each rule fires (big_request: standard deviations).");
+  auto threshold =
+      observer::metrics::GaugeFamily(observer::metrics::Name("", "anomaly_threshold"),
+                                     "The score at which each rule fires (big_request: standard deviations).");
   observer::metrics::AddGaugeSample(threshold, {{"rule", "burst"}}, static_cast<double>(t.burst_limit));
-  observer::metrics::AddGaugeSample(threshold, {{"rule", "multi_user_token"}}, static_cast<double>(t.token_clients_threshold));
+  observer::metrics::AddGaugeSample(threshold, {{"rule", "multi_user_token"}},
+                                    static_cast<double>(t.token_clients_threshold));
   observer::metrics::AddGaugeSample(threshold, {{"rule", "ip_many_users"}}, static_cast<double>(t.ip_users_threshold));
   observer::metrics::AddGaugeSample(threshold, {{"rule", "big_request"}}, t.big_request_sigma);
   snapshots_->Replace("anomalies", {std::move(anomaly), std::move(threshold)});

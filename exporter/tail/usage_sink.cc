@@ -12,7 +12,9 @@ UsageSink::UsageSink(prometheus::Registry& registry, LabelLimits labels, const L
           registry, "exporter", "label_values_folded",
           "Distinct label values folded into 'other' by the cardinality cap, by label.")) {}
 
-void UsageSink::Observe(const observer::newapi::LogRow& row, int64_t) { usage_.Observe(row, facts_.quota_per_unit.load()); }
+void UsageSink::Observe(const observer::newapi::LogRow& row, int64_t) {
+  usage_.Observe(row, facts_.quota_per_unit.load());
+}
 
 void UsageSink::Publish(int64_t) {
   folded_.Add({{"label", "model"}}).Set(static_cast<double>(usage_.folded_models()));

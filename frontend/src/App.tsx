@@ -38,7 +38,18 @@ export default function App() {
     { key: '/top', label: <Link to="/top">{t('navTop')}</Link> },
     { key: '/heatmap', label: <Link to="/heatmap">{t('navHeatmap')}</Link> },
     { key: '/anomalies', label: <Link to="/anomalies">{t('navAnomalies')}</Link> },
-    ...(who.atLeast('admin') ? [{ key: '/actions', label: <Link to="/actions" data-testid="nav-actions">{t('navActions')}</Link> }] : []),
+    ...(who.atLeast('admin')
+      ? [
+          {
+            key: '/actions',
+            label: (
+              <Link to="/actions" data-testid="nav-actions">
+                {t('navActions')}
+              </Link>
+            ),
+          },
+        ]
+      : []),
   ];
   return (
     <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={{ token: { borderRadius: 4 } }}>
@@ -64,7 +75,12 @@ export default function App() {
               ]}
               onChange={(v) => setLang(v as Lang)}
             />
-            <Button size="small" icon={<KeyOutlined />} aria-label={t('apiToken')} onClick={() => setTokenSignal((n) => n + 1)} />
+            <Button
+              size="small"
+              icon={<KeyOutlined />}
+              aria-label={t('apiToken')}
+              onClick={() => setTokenSignal((n) => n + 1)}
+            />
           </Space>
         </Layout.Header>
         <Layout.Content className="app-content">

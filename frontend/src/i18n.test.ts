@@ -13,7 +13,8 @@ describe('i18n', () => {
   it('has every message in both languages, none empty', () => {
     const keys = Object.keys(MESSAGES.en).sort();
     expect(Object.keys(MESSAGES.zh).sort()).toEqual(keys);
-    for (const lang of ['en', 'zh'] as const) for (const k of keys) expect((MESSAGES[lang] as Record<string, string>)[k]).not.toBe('');
+    for (const lang of ['en', 'zh'] as const)
+      for (const k of keys) expect((MESSAGES[lang] as Record<string, string>)[k]).not.toBe('');
   });
   it('fills placeholders', () => {
     expect(format('score {score} against {threshold}', { score: 170, threshold: 120 })).toBe('score 170 against 120');

@@ -58,7 +58,8 @@ const en = {
   scaleFull: 'Full range',
   filterToken: 'Token id',
   openInNewApi: 'Open the page that manages it in new-api',
-  noIpLogged: '{n} of these requests carry no IP: new-api records client IPs only for users who turn on IP logging (record_ip_log in their settings).',
+  noIpLogged:
+    '{n} of these requests carry no IP: new-api records client IPs only for users who turn on IP logging (record_ip_log in their settings).',
   traffic: 'Traffic',
   seriesReqs: 'requests',
   seriesTokens: 'tokens',

@@ -45,9 +45,10 @@ const std::string kTruthTokens =
     "SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE(prompt_tokens, 0), 0) + GREATEST(COALESCE(completion_tokens, 0), 0) "
     "ELSE 0 END)";
 const std::string kTruthQuota = "SUM(CASE WHEN type = 2 THEN GREATEST(COALESCE(quota, 0), 0) ELSE 0 END)";
-const std::string kTruthMeasures = "COUNT(*), " + kTruthTokens + ", COUNT(DISTINCT NULLIF(COALESCE(user_id, 0), 0)), "
-                                   "COUNT(DISTINCT NULLIF(COALESCE(token_id, 0), 0)), " + kTruthQuota +
-                                   ", SUM(CASE WHEN type = 5 THEN 1 ELSE 0 END)";
+const std::string kTruthMeasures = "COUNT(*), " + kTruthTokens +
+                                   ", COUNT(DISTINCT NULLIF(COALESCE(user_id, 0), 0)), "
+                                   "COUNT(DISTINCT NULLIF(COALESCE(token_id, 0), 0)), " +
+                                   kTruthQuota + ", SUM(CASE WHEN type = 5 THEN 1 ELSE 0 END)";
 const char* kSeriesFields[] = {"reqs", "tokens", "users", "tokens_cnt", "quota", "errors"};
 
 class ApiCheck : public ::testing::Test {
@@ -110,9 +111,11 @@ class ApiCheck : public ::testing::Test {
   static std::map<std::string, std::vector<int64_t>> TruthByLabel(const std::string& label, int64_t start, int64_t end,
                                                                   const std::string& filter = "") {
     std::map<std::string, std::vector<int64_t>> out;
-    for (const DbRow& row : Rows("SELECT " + label + " AS b, " + kTruthMeasures + " FROM logs WHERE type IN (2, 5) AND "
-                                 "created_at >= " + std::to_string(start) + " AND created_at < " + std::to_string(end) +
-                                 filter + " GROUP BY b")) {
+    for (const DbRow& row :
+         Rows("SELECT " + label + " AS b, " + kTruthMeasures +
+              " FROM logs WHERE type IN (2, 5) AND "
+              "created_at >= " +
+              std::to_string(start) + " AND created_at < " + std::to_string(end) + filter + " GROUP BY b")) {
       std::vector<int64_t>& v = out[row[0].value_or("")];
       for (size_t i = 1; i < row.size(); ++i) v.push_back(row[i] ? std::stoll(*row[i]) : 0);
     }
@@ -234,18 +237,20 @@ TEST_F(ApiCheck, SeriesInHalfHourZones) {
 }
 
 TEST_F(ApiCheck, SeriesWithFilters) {
-  const std::vector<DbRow> top = Rows("SELECT model_name, channel_id, \"group\" FROM logs WHERE type = 2 GROUP BY 1, 2, 3 "
-                                      "ORDER BY COUNT(*) DESC LIMIT 1");
+  const std::vector<DbRow> top = Rows(
+      "SELECT model_name, channel_id, \"group\" FROM logs WHERE type = 2 GROUP BY 1, 2, 3 "
+      "ORDER BY COUNT(*) DESC LIMIT 1");
   ASSERT_EQ(top.size(), 1u);
   const std::string model = top[0][0].value_or(""), channel = top[0][1].value_or("0"), group = top[0][2].value_or("");
   const int64_t start = first_ - first_ % 3600;
-  const Reply r = Get("/api/stats/series?" + Range(start, end_) + "&slot_sec=21600&model=" +
-                      httplib::detail::encode_query_param(model) + "&channel=" + channel + "&group=" +
-                      httplib::detail::encode_query_param(group));
+  const Reply r = Get("/api/stats/series?" + Range(start, end_) +
+                      "&slot_sec=21600&model=" + httplib::detail::encode_query_param(model) + "&channel=" + channel +
+                      "&group=" + httplib::detail::encode_query_param(group));
   EXPECT_EQ(r.source, "hourly+logs");
-  ExpectSeries(r, TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
-                               " AND " + Bytes("model_name") + " = " + db_->Quote(model) + " AND channel_id = " + channel +
-                                   " AND " + Bytes("\"group\"") + " = " + db_->Quote(group)),
+  ExpectSeries(r,
+               TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
+                            " AND " + Bytes("model_name") + " = " + db_->Quote(model) + " AND channel_id = " + channel +
+                                " AND " + Bytes("\"group\"") + " = " + db_->Quote(group)),
                0);
 }
 
@@ -256,35 +261,44 @@ TEST_F(ApiCheck, SeriesAndTopForOneUserOrToken) {
   for (const char* key : {"user", "token"}) {
     const std::string column = std::string(key) + "_id";
     const std::string id = Rows("SELECT " + column + " FROM logs WHERE type = 2 AND " + column +
-                                " > 0 GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1").at(0)[0].value_or("0");
+                                " > 0 GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
+                               .at(0)[0]
+                               .value_or("0");
     const Reply series = Get("/api/stats/series?" + Range(start, end_) + "&slot_sec=21600&" + key + "=" + id);
     EXPECT_EQ(series.source, "hourly+logs");
-    EXPECT_GT(ExpectSeries(series, TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
-                                                " AND " + column + " = " + id),
+    EXPECT_GT(ExpectSeries(series,
+                           TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
+                                        " AND " + column + " = " + id),
                            0),
               0u)
         << key;
     // Beside a model filter: agg_usage_hourly, which has both columns.
     const std::string model = Rows("SELECT model_name FROM logs WHERE type = 2 AND " + column + " = " + id +
-                                   " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1").at(0)[0].value_or("");
-    const Reply both = Get("/api/stats/series?" + Range(start, end_) + "&slot_sec=21600&" + key + "=" + id + "&model=" +
-                           httplib::detail::encode_query_param(model));
-    ExpectSeries(both, TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
-                                    " AND " + column + " = " + id + " AND " + Bytes("model_name") + " = " + db_->Quote(model)),
-                 0);
+                                   " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
+                                  .at(0)[0]
+                                  .value_or("");
+    const Reply both = Get("/api/stats/series?" + Range(start, end_) + "&slot_sec=21600&" + key + "=" + id +
+                           "&model=" + httplib::detail::encode_query_param(model));
+    ExpectSeries(
+        both,
+        TruthByLabel("created_at - created_at % 21600", start - start % 21600, end_,
+                     " AND " + column + " = " + id + " AND " + Bytes("model_name") + " = " + db_->Quote(model)),
+        0);
     const int64_t top_start = first_ - first_ % 60, top_end = end_ + (60 - end_ % 60) % 60;
     for (const char* by : {"model", "channel", "user", "token"}) {
-      const std::string by_key = std::string(by) == "model" ? Bytes("COALESCE(model_name, '')")
-                                                            : "COALESCE(" + std::string(by) + "_id, 0)";
-      const Reply top = Get("/api/stats/top?" + Range(first_, end_) + "&by=" + by + "&metric=reqs&limit=10&" + key + "=" + id);
+      const std::string by_key =
+          std::string(by) == "model" ? Bytes("COALESCE(model_name, '')") : "COALESCE(" + std::string(by) + "_id, 0)";
+      const Reply top =
+          Get("/api/stats/top?" + Range(first_, end_) + "&by=" + by + "&metric=reqs&limit=10&" + key + "=" + id);
       ASSERT_EQ(top.status, 200) << top.body.dump();
       const std::vector<DbRow> truth =
           Rows("SELECT " + by_key + " AS k, COUNT(*) AS m FROM logs WHERE type IN (2, 5) AND created_at >= " +
-               std::to_string(top_start) + " AND created_at < " + std::to_string(top_end) + " AND " + column + " = " + id +
-               " GROUP BY k ORDER BY m DESC, k LIMIT 10");
+               std::to_string(top_start) + " AND created_at < " + std::to_string(top_end) + " AND " + column + " = " +
+               id + " GROUP BY k ORDER BY m DESC, k LIMIT 10");
       ASSERT_EQ(top.body.size(), truth.size()) << key << " " << by;
       for (size_t i = 0; i < truth.size(); ++i) {
-        EXPECT_EQ(top.body[i]["reqs"].get<int64_t>(), std::stoll(truth[i][1].value_or("0"))) << key << " " << by << " #" << i;
+        EXPECT_EQ(top.body[i]["reqs"].get<int64_t>(), std::stoll(truth[i][1].value_or("0")))
+            << key << " " << by << " #" << i;
       }
     }
   }
@@ -293,8 +307,9 @@ TEST_F(ApiCheck, SeriesAndTopForOneUserOrToken) {
 // Distinct users and tokens of a whole range: from agg_active_hourly (up to 25 whole finalized hours, no filter), from
 // the rollups and logs across the seam, from logs alone, and under filters; each equals COUNT(DISTINCT) on logs.
 TEST_F(ApiCheck, ActiveUsersAndTokensOfARange) {
-  const std::vector<DbRow> top = Rows("SELECT model_name, user_id FROM logs WHERE type = 2 AND user_id > 0 "
-                                      "GROUP BY 1, 2 ORDER BY COUNT(*) DESC LIMIT 1");
+  const std::vector<DbRow> top = Rows(
+      "SELECT model_name, user_id FROM logs WHERE type = 2 AND user_id > 0 "
+      "GROUP BY 1, 2 ORDER BY COUNT(*) DESC LIMIT 1");
   ASSERT_EQ(top.size(), 1u);
   const std::string model = top[0][0].value_or(""), user = top[0][1].value_or("0");
   const std::string model_param = "&model=" + httplib::detail::encode_query_param(model);
@@ -319,10 +334,10 @@ TEST_F(ApiCheck, ActiveUsersAndTokensOfARange) {
     const Reply r = Get("/api/stats/active?" + Range(c.start, c.end) + c.params);
     ASSERT_EQ(r.status, 200) << r.body.dump();
     EXPECT_EQ(r.source, c.source) << c.params;
-    const std::vector<DbRow> truth =
-        Rows("SELECT COUNT(DISTINCT NULLIF(COALESCE(user_id, 0), 0)), COUNT(DISTINCT NULLIF(COALESCE(token_id, 0), 0)) "
-             "FROM logs WHERE type IN (2, 5) AND created_at >= " + std::to_string(c.start) + " AND created_at < " +
-             std::to_string(c.end) + c.where);
+    const std::vector<DbRow> truth = Rows(
+        "SELECT COUNT(DISTINCT NULLIF(COALESCE(user_id, 0), 0)), COUNT(DISTINCT NULLIF(COALESCE(token_id, 0), 0)) "
+        "FROM logs WHERE type IN (2, 5) AND created_at >= " +
+        std::to_string(c.start) + " AND created_at < " + std::to_string(c.end) + c.where);
     const int64_t users = std::stoll(truth.at(0)[0].value_or("0")), tokens = std::stoll(truth.at(0)[1].value_or("0"));
     EXPECT_GT(users, 0) << c.start << " " << c.params;
     EXPECT_EQ(r.body["users"].get<int64_t>(), users) << (c.end - c.start) / 3600 << " h " << c.params;
@@ -353,12 +368,14 @@ TEST_F(ApiCheck, TopByEveryDimensionAndMetric) {
     const int64_t start = c.start - c.start % 60, end = c.end + (60 - c.end % 60) % 60;
     for (const auto& [by, key] : keys) {
       for (const auto& [metric, expr] : metrics) {
-        const Reply r = Get("/api/stats/top?" + Range(c.start, c.end) + "&by=" + by + "&metric=" + metric + "&limit=15");
+        const Reply r =
+            Get("/api/stats/top?" + Range(c.start, c.end) + "&by=" + by + "&metric=" + metric + "&limit=15");
         EXPECT_EQ(r.status, 200);
         EXPECT_EQ(r.source, c.source) << c.name;
         const std::vector<DbRow> truth =
-            Rows("SELECT " + key.first + " AS k, " + expr.first + " AS m FROM logs WHERE type IN (2, 5) AND created_at >= " +
-                 std::to_string(start) + " AND created_at < " + std::to_string(end) + " GROUP BY k ORDER BY m DESC, k LIMIT 15");
+            Rows("SELECT " + key.first + " AS k, " + expr.first +
+                 " AS m FROM logs WHERE type IN (2, 5) AND created_at >= " + std::to_string(start) +
+                 " AND created_at < " + std::to_string(end) + " GROUP BY k ORDER BY m DESC, k LIMIT 15");
         ASSERT_EQ(r.body.size(), truth.size()) << c.name << " " << by << " " << metric;
         for (size_t i = 0; i < truth.size(); ++i) {
           const json& got = r.body[i];
@@ -374,8 +391,10 @@ TEST_F(ApiCheck, TopByEveryDimensionAndMetric) {
   // Names come from the entity tables.
   const Reply users = Get("/api/stats/top?" + Range(first_, end_) + "&by=user&limit=3");
   for (const json& u : users.body) {
-    EXPECT_EQ(u["username"], Rows("SELECT username FROM users WHERE id = " + std::to_string(u["user_id"].get<int64_t>()))
-                                 .at(0)[0].value_or(""));
+    EXPECT_EQ(u["username"],
+              Rows("SELECT username FROM users WHERE id = " + std::to_string(u["user_id"].get<int64_t>()))
+                  .at(0)[0]
+                  .value_or(""));
   }
 }
 
@@ -406,7 +425,9 @@ TEST_F(ApiCheck, AnomaliesEqualTheSqlEvaluator) {
     for (rules::Rule candidate : rules::kAllRules) {
       if (std::string(rules::RuleName(candidate)) == rule) id = candidate;
     }
-    ASSERT_TRUE(rules::EvaluateRule(*db_, id, rules::Thresholds{}, rules::AllowList{}, {start, end}, rules::Baselines{}, &expected).ok);
+    ASSERT_TRUE(rules::EvaluateRule(*db_, id, rules::Thresholds{}, rules::AllowList{}, {start, end}, rules::Baselines{},
+                                    &expected)
+                    .ok);
     ASSERT_EQ(r.body.size(), expected.size()) << rule;
     for (size_t i = 0; i < expected.size(); ++i) {
       EXPECT_EQ(r.body[i]["subject_id"], expected[i].subject_id);
@@ -420,7 +441,9 @@ TEST_F(ApiCheck, AnomaliesEqualTheSqlEvaluator) {
   rules::Thresholds lower;
   lower.burst_limit = 40;
   std::vector<rules::Finding> expected;
-  ASSERT_TRUE(rules::EvaluateRule(*db_, rules::Rule::kBurst, lower, rules::AllowList{}, {start, end}, rules::Baselines{}, &expected).ok);
+  ASSERT_TRUE(rules::EvaluateRule(*db_, rules::Rule::kBurst, lower, rules::AllowList{}, {start, end},
+                                  rules::Baselines{}, &expected)
+                  .ok);
   const Reply r = Get("/api/stats/anomalies?" + Range(start, end) + "&rule=burst&threshold=40");
   EXPECT_EQ(r.body.size(), expected.size());
 }
@@ -433,8 +456,8 @@ TEST_F(ApiCheck, AnomalyDetailShowsTheSubjectsRows) {
     if (list.body.empty()) continue;
     const json& finding = list.body[0];
     const std::string subject = finding["subject_id"];
-    const Reply r = Get("/api/stats/anomalies/detail?" + Range(start, end_) + "&rule=" + rule + "&subject_id=" +
-                        httplib::detail::encode_query_param(subject));
+    const Reply r = Get("/api/stats/anomalies/detail?" + Range(start, end_) + "&rule=" + rule +
+                        "&subject_id=" + httplib::detail::encode_query_param(subject));
     ASSERT_EQ(r.status, 200) << r.body.dump();
     EXPECT_EQ(r.body["finding"], finding);
     const int64_t from = finding["first_window_start_ms"].get<int64_t>() / 1000;
@@ -460,7 +483,8 @@ TEST_F(ApiCheck, AnomalyDetailShowsTheSubjectsRows) {
     if (r.body["ips"].size() < 50) {
       EXPECT_EQ(ip_reqs, Int("SELECT COUNT(*)" + where)) << rule;
     }
-    EXPECT_EQ(r.body["users"].size(), static_cast<size_t>(std::min<int64_t>(50, Int("SELECT COUNT(DISTINCT user_id)" + where))));
+    EXPECT_EQ(r.body["users"].size(),
+              static_cast<size_t>(std::min<int64_t>(50, Int("SELECT COUNT(DISTINCT user_id)" + where))));
     // Channels by name, in the breakdown and on every request.
     EXPECT_FALSE(r.body["channels"].empty()) << rule;
     for (const json& rows : {r.body["channels"], r.body["requests"]}) {
@@ -476,25 +500,51 @@ TEST_F(ApiCheck, AnomalyDetailShowsTheSubjectsRows) {
 }
 
 TEST_F(ApiCheck, LogsBySubjectWithTheColumnAllowList) {
-  const std::set<std::string> allowed = {"id", "created_at", "created_at_ms", "type", "user_id", "username", "token_id",
-                                         "token_name", "model_name", "channel_id", "group", "is_stream", "prompt_tokens",
-                                         "completion_tokens", "quota", "use_time", "ip", "request_id", "cache_tokens", "frt_ms",
+  const std::set<std::string> allowed = {"id",
+                                         "created_at",
+                                         "created_at_ms",
+                                         "type",
+                                         "user_id",
+                                         "username",
+                                         "token_id",
+                                         "token_name",
+                                         "model_name",
+                                         "channel_id",
+                                         "group",
+                                         "is_stream",
+                                         "prompt_tokens",
+                                         "completion_tokens",
+                                         "quota",
+                                         "use_time",
+                                         "ip",
+                                         "request_id",
+                                         "cache_tokens",
+                                         "frt_ms",
                                          "channel_name"};
   const int64_t start = end_ - 86400;
   const std::string user = Rows("SELECT user_id FROM logs WHERE created_at >= " + std::to_string(start) +
-                                " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1").at(0)[0].value_or("");
-  const std::string token = Rows("SELECT token_id FROM logs WHERE token_id > 0 AND created_at >= " + std::to_string(start) +
-                                 " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1").at(0)[0].value_or("");
+                                " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
+                               .at(0)[0]
+                               .value_or("");
+  const std::string token =
+      Rows("SELECT token_id FROM logs WHERE token_id > 0 AND created_at >= " + std::to_string(start) +
+           " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
+          .at(0)[0]
+          .value_or("");
   const std::string ip = Rows("SELECT ip FROM logs WHERE ip <> '' AND created_at >= " + std::to_string(start) +
-                              " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1").at(0)[0].value_or("");
-  for (const auto& [param, condition] : std::vector<std::pair<std::string, std::string>>{
-           {"user_id=" + user, "user_id = " + user}, {"token_id=" + token, "token_id = " + token},
-           {"ip=" + ip, "ip = " + db_->Quote(ip)}}) {
+                              " GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
+                             .at(0)[0]
+                             .value_or("");
+  for (const auto& [param, condition] :
+       std::vector<std::pair<std::string, std::string>>{{"user_id=" + user, "user_id = " + user},
+                                                        {"token_id=" + token, "token_id = " + token},
+                                                        {"ip=" + ip, "ip = " + db_->Quote(ip)}}) {
     const Reply r = Get("/api/logs?" + Range(start, end_) + "&" + param + "&limit=40");
     ASSERT_EQ(r.status, 200) << r.body.dump();
     std::vector<int64_t> expected;
-    for (const DbRow& row : Rows("SELECT id FROM logs WHERE created_at >= " + std::to_string(start) + " AND created_at < " +
-                                 std::to_string(end_) + " AND " + condition + " ORDER BY created_at DESC, id DESC LIMIT 40")) {
+    for (const DbRow& row :
+         Rows("SELECT id FROM logs WHERE created_at >= " + std::to_string(start) + " AND created_at < " +
+              std::to_string(end_) + " AND " + condition + " ORDER BY created_at DESC, id DESC LIMIT 40")) {
       expected.push_back(std::stoll(*row[0]));
     }
     std::vector<int64_t> got;
@@ -527,7 +577,8 @@ TEST_F(ApiCheck, BadParametersAnswer400NamingThem) {
   for (const auto& [path, param] : cases) {
     const Reply r = Get(path);
     EXPECT_EQ(r.status, 400) << path;
-    ASSERT_TRUE(r.body.is_object() && r.body.contains("param") && r.body.contains("error")) << path << " " << r.body.dump();
+    ASSERT_TRUE(r.body.is_object() && r.body.contains("param") && r.body.contains("error"))
+        << path << " " << r.body.dump();
     EXPECT_EQ(r.body["param"], param) << path << " " << r.body.dump();
     EXPECT_EQ(r.body["code"], 400);
     EXPECT_NE(r.body["error"].get<std::string>().find(param), std::string::npos);

@@ -43,8 +43,9 @@ class Fuzzer {
       return std::to_string(now_ms - back + (Chance(0.5) ? static_cast<int64_t>(Below(59999)) : 0));
     }
     if (name == "slot_sec") return Pick({"60", "300", "3600", "86400", "7", "0", "-60", "1e3"});
-    if (name == "tz") return Pick({"UTC", "Asia/Shanghai", "America/New_York", "+08:00", "-03:30", "+99:99", "Mars/Base",
-                                   "../../../../etc/passwd", "Etc/GMT+14", "Asia/Kolkata"});
+    if (name == "tz")
+      return Pick({"UTC", "Asia/Shanghai", "America/New_York", "+08:00", "-03:30", "+99:99", "Mars/Base",
+                   "../../../../etc/passwd", "Etc/GMT+14", "Asia/Kolkata"});
     if (name == "by") return Pick({"user", "token", "model", "channel", "ip", ""});
     if (name == "metric") return Pick({"tokens", "reqs", "quota_sum", "quota", "errors", "bytes"});
     if (name == "rule") return Pick({"burst", "multi_user_token", "ip_many_users", "big_request", "burst2"});

@@ -31,7 +31,8 @@ constexpr const char* kStream = "CASE WHEN is_stream THEN 'true' ELSE 'false' EN
 
 // A number at the top level of `other` (JSON text), NULL when absent.
 std::string OtherNumber(const Dialect& dialect, const std::string& key) {
-  if (dialect.engine() == DbEngine::kPostgres) return "CAST(CAST(other AS jsonb) ->> '" + key + "' AS double precision)";
+  if (dialect.engine() == DbEngine::kPostgres)
+    return "CAST(CAST(other AS jsonb) ->> '" + key + "' AS double precision)";
   return "CAST(JSON_VALUE(other, '$." + key + "') AS DOUBLE)";
 }
 
@@ -64,8 +65,8 @@ class ExactnessTest : public ::testing::Test {
       select += labels[i].second + ", ";
       group_by += (i ? ", " : "") + std::to_string(i + 1);
     }
-    const std::string sql = "SELECT " + select + value + " FROM logs WHERE " + rows_ + " AND " + where +
-                            " GROUP BY " + group_by;
+    const std::string sql =
+        "SELECT " + select + value + " FROM logs WHERE " + rows_ + " AND " + where + " GROUP BY " + group_by;
     QueryResult result;
     DbStatus status = db_->Query(sql, &result);
     EXPECT_TRUE(status.ok) << status.message << "\n" << sql;
@@ -97,7 +98,8 @@ class ExactnessTest : public ::testing::Test {
       ++compared;
     }
     for (const auto& [labels, value] : exported) {
-      if (value != 0 && truth.count(labels) == 0) ADD_FAILURE() << family << "{" << labels << "} = " << value << " not in SQL";
+      if (value != 0 && truth.count(labels) == 0)
+        ADD_FAILURE() << family << "{" << labels << "} = " << value << " not in SQL";
     }
     if (!may_be_empty) {
       EXPECT_GT(compared, 0u) << family << ": nothing to compare";
@@ -115,8 +117,8 @@ class ExactnessTest : public ::testing::Test {
 
 TEST_F(ExactnessTest, RequestsAndErrors) {
   ExpectEqual("newapi_requests_total",
-              GroundTruth({{"channel", channel_}, {"group", kGroup}, {"model", kModel}, {"stream", kStream}}, "COUNT(*)",
-                          "type IN (2, 5)"));
+              GroundTruth({{"channel", channel_}, {"group", kGroup}, {"model", kModel}, {"stream", kStream}},
+                          "COUNT(*)", "type IN (2, 5)"));
   ExpectEqual("newapi_request_errors_total", GroundTruth(base_, "COUNT(*)", "type = 5"));
 }
 

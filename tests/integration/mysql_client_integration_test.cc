@@ -27,8 +27,11 @@ TEST_F(DbClientIntegrationTest, PreparesTheSession) {
   ASSERT_TRUE(connected.ok) << connected.message;
   EXPECT_EQ(client.server().flavor, ServerFlavor::kMariaDB);
   QueryResult result;
-  ASSERT_TRUE(client.Query("SELECT @@session.time_zone, @@session.lock_wait_timeout, @@session.max_statement_time, "
-                           "@@character_set_client", &result).ok);
+  ASSERT_TRUE(client
+                  .Query("SELECT @@session.time_zone, @@session.lock_wait_timeout, @@session.max_statement_time, "
+                         "@@character_set_client",
+                         &result)
+                  .ok);
   ASSERT_EQ(result.rows.size(), 1u);
   EXPECT_EQ(*result.rows[0][0], "+00:00");
   EXPECT_EQ(*result.rows[0][1], "2");

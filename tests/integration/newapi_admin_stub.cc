@@ -26,8 +26,8 @@ int main(int argc, char** argv) {
   server.Post("/api/user/manage", [&](const httplib::Request& req, httplib::Response& res) {
     const bool failing = fail_next.fetch_sub(1) > 0;
     if (!failing) fail_next = 0;
-    const bool authorized = req.get_header_value("Authorization") == "Bearer " + token &&
-                            !req.get_header_value("New-Api-User").empty();
+    const bool authorized =
+        req.get_header_value("Authorization") == "Bearer " + token && !req.get_header_value("New-Api-User").empty();
     nlohmann::json record = {{"body", nlohmann::json::parse(req.body, nullptr, false)},
                              {"authorized", authorized},
                              {"new_api_user", req.get_header_value("New-Api-User")},

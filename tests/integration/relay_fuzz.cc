@@ -14,8 +14,8 @@
 
 namespace {
 
-const std::vector<std::string> kPaths = {"/relay/dingtalk", "/relay/feishu", "/relay/wecom", "/relay/webhook",
-                                         "/relay/oncall", "/relay/default", "/relay/unknown"};
+const std::vector<std::string> kPaths = {"/relay/dingtalk", "/relay/feishu",  "/relay/wecom",  "/relay/webhook",
+                                         "/relay/oncall",   "/relay/default", "/relay/unknown"};
 
 class Fuzzer {
  public:
@@ -29,7 +29,7 @@ class Fuzzer {
   std::string Text() {
     std::string raw;
     size_t kind = Below(11);
-    if (kind >= 9) ++kind;      // case 9 (invalid UTF-8: the whole payload is a 400) only now and then
+    if (kind >= 9) ++kind;  // case 9 (invalid UTF-8: the whole payload is a 400) only now and then
     if (Chance(0.01)) kind = 9;
     switch (kind) {
       case 0: raw = ""; break;
@@ -37,20 +37,33 @@ class Fuzzer {
       case 2: raw = "<at id=all></at> @all **bold** [x](https://evil.example/) ![i](http://x/y.png)"; break;
       case 3: raw = std::string(Below(Chance(0.2) ? 100000 : 2000) + 1, 'x'); break;
       case 4: raw = "/anomalies/detail?rule=burst&subject_id=" + std::to_string(Below(100000)); break;
-      case 5: raw = Pick({"https://evil.example/login", "//evil.example", "javascript:alert(1)", "/\\evil", "\t//x"}); break;
+      case 5:
+        raw = Pick({"https://evil.example/login", "//evil.example", "javascript:alert(1)", "/\\evil", "\t//x"});
+        break;
       case 6: raw = "2026-12-03T04:15:00." + std::string(Below(30), '9') + "Z"; break;
-      case 7: raw = Pick({"2026-13-45T99:99:99Z", "0000-00-00T00:00:00+99:99", "yesterday", "2024-05-01T12:00:00-05:00"}); break;
-      case 8: for (int i = 0, n = static_cast<int>(Below(40)); i < n; ++i) raw += static_cast<char>(Below(32)); break;
+      case 7:
+        raw = Pick({"2026-13-45T99:99:99Z", "0000-00-00T00:00:00+99:99", "yesterday", "2024-05-01T12:00:00-05:00"});
+        break;
+      case 8:
+        for (int i = 0, n = static_cast<int>(Below(40)); i < n; ++i) raw += static_cast<char>(Below(32));
+        break;
       case 9: raw = "\xe4\xb8\xad\xe6\x96\x87\xff\xfe\xc0\x80"; break;  // UTF-8, then invalid bytes (rare: a 400)
       case 10: raw = "{{ $labels.x }} %s %n %%"; break;
       case 11: raw = "\xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x94\xa5 " + std::string(Below(300), 'z'); break;
-      default: raw = "Token " + std::to_string(Below(1000)) + " sent " + std::to_string(Below(100000)) + " requests"; break;
+      default:
+        raw = "Token " + std::to_string(Below(1000)) + " sent " + std::to_string(Below(100000)) + " requests";
+        break;
     }
     std::string out = "\"";
     for (unsigned char c : raw) {
-      if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
-      else if (c < 0x20) { char u[8]; std::snprintf(u, sizeof u, "\\u%04x", c); out += u; }
-      else out += static_cast<char>(c);
+      if (c == '"' || c == '\\')
+        out += '\\', out += static_cast<char>(c);
+      else if (c < 0x20) {
+        char u[8];
+        std::snprintf(u, sizeof u, "\\u%04x", c);
+        out += u;
+      } else
+        out += static_cast<char>(c);
     }
     return out + "\"";
   }
@@ -89,11 +102,12 @@ class Fuzzer {
   std::string Alert() {
     std::string out = "{\"status\":" + (Chance(0.97) ? Pick({"\"firing\"", "\"resolved\""}) : Value(0));
     out += ",\"labels\":" + (Chance(0.95) ? Map({"alertname", "severity", "rule", "subject_type", "subject_id",
-                                                  "subject_name", "instance", "job", "channel", "model"})
+                                                 "subject_name", "instance", "job", "channel", "model"})
                                           : Value(1));
-    out += ",\"annotations\":" + (Chance(0.95) ? Map({"summary", "description", "summary_zh", "description_zh",
-                                                        "runbook_url", "drilldown_path"})
-                                               : Value(1));
+    out +=
+        ",\"annotations\":" +
+        (Chance(0.95) ? Map({"summary", "description", "summary_zh", "description_zh", "runbook_url", "drilldown_path"})
+                      : Value(1));
     if (Chance(0.9)) out += ",\"startsAt\":" + Value(0);
     if (Chance(0.5)) out += ",\"endsAt\":" + Value(0);
     if (Chance(0.5)) out += ",\"fingerprint\":" + Value(0);
@@ -107,19 +121,22 @@ class Fuzzer {
       for (size_t i = 0, n = 1 + Below(Chance(0.1) ? 60 : 5); i < n; ++i) alerts += (i ? "," : "") + Alert();
       std::string out = "{\"version\":\"4\",\"status\":" + Pick({"\"firing\"", "\"resolved\"", "\"firing\"", "7"}) +
                         ",\"receiver\":" + Value(0) + ",\"groupLabels\":" + Map({"alertname", "rule"}) +
-                        ",\"commonLabels\":" + Map({"alertname", "severity"}) + ",\"truncatedAlerts\":" +
-                        Pick({"0", "0", "3", "-1", "99999999999", "\"x\""}) + ",\"alerts\":[" + alerts + "]}";
+                        ",\"commonLabels\":" + Map({"alertname", "severity"}) +
+                        ",\"truncatedAlerts\":" + Pick({"0", "0", "3", "-1", "99999999999", "\"x\""}) +
+                        ",\"alerts\":[" + alerts + "]}";
       return out;
     }
-    if (kind < 70) return "{\"alerts\":" + Value(0) + "}";                    // alerts of the wrong type
+    if (kind < 70) return "{\"alerts\":" + Value(0) + "}";                     // alerts of the wrong type
     if (kind < 80) return "{\"alerts\":[" + Nested(1 + Below(200000)) + "]}";  // nesting far past the bound
-    if (kind < 90) {                                                         // truncated or random bytes
+    if (kind < 90) {                                                           // truncated or random bytes
       std::string body = Alert();
       body.resize(Below(body.size() + 1));
-      if (Chance(0.5)) for (int i = 0; i < 64; ++i) body += static_cast<char>(Below(256));
+      if (Chance(0.5))
+        for (int i = 0; i < 64; ++i) body += static_cast<char>(Below(256));
       return body;
     }
-    if (kind < 95) return "{\"alerts\":[" + Alert() + "]," + "\"pad\":\"" + std::string(1 + Below(3000000), 'p') + "\"}";
+    if (kind < 95)
+      return "{\"alerts\":[" + Alert() + "]," + "\"pad\":\"" + std::string(1 + Below(3000000), 'p') + "\"}";
     return "";
   }
 
@@ -153,7 +170,8 @@ int main(int argc, char** argv) {
     ++by_status[status];
     if (res) ++answers[std::to_string(status) + " " + res->body.substr(0, 110)];
     if (status < 0 || (status >= 500 && status != 502 && status != 503)) {
-      if (++failures <= 20) std::printf("FAIL %d %s %zu bytes: %.200s\n", status, path.c_str(), body.size(), body.c_str());
+      if (++failures <= 20)
+        std::printf("FAIL %d %s %zu bytes: %.200s\n", status, path.c_str(), body.size(), body.c_str());
     }
   }
   std::printf("%d requests:", requests);

@@ -34,7 +34,8 @@ std::string Base64Hmac(const std::string& key, const std::string& message) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
        message.size(), digest, &length);
   std::string out(4 * ((length + 2) / 3) + 1, '\0');
-  out.resize(static_cast<size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(length))));
+  out.resize(static_cast<size_t>(
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(length))));
   return out;
 }
 
@@ -48,8 +49,8 @@ std::string DingTalkSecret(const std::string& name) {
 
 // Both platforms refuse timestamps more than an hour from their clock.
 bool Fresh(long long timestamp_s) {
-  const long long now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const long long now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   return std::llabs(now - timestamp_s) < 3600;
 }
 
@@ -90,7 +91,8 @@ int main(int argc, char** argv) {
                              {"body", req.body},
                              {"query", nlohmann::json::object()},
                              {"received_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch()).count()}};
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count()}};
     for (const auto& [key, value] : req.params) record["query"][key] = value;
     const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
     int status = 200;

@@ -41,8 +41,8 @@ class Redis {
   // password: started with --requirepass, as compose's Redis is.
   void Start(const std::string& password = "") {
     const std::string port = std::to_string(Port());
-    std::vector<std::string> args = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                     "--appendonly", "no", "--dir", "/tmp", "--logfile", "/dev/null"};
+    std::vector<std::string> args = {"redis-server", "--port", port,    "--bind", "127.0.0.1", "--save",   "",
+                                     "--appendonly", "no",     "--dir", "/tmp",   "--logfile", "/dev/null"};
     if (!password.empty()) args.insert(args.end(), {"--requirepass", password});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -62,7 +62,8 @@ class Redis {
   ~Redis() { Kill(); }
   static bool Ping(const std::string& password = "") {
     const std::string auth = password.empty() ? "" : " --no-auth-warning -a " + password;
-    return std::system(("redis-cli -p " + std::to_string(Port()) + auth + " ping 2>/dev/null | grep -q PONG").c_str()) == 0;
+    return std::system(
+               ("redis-cli -p " + std::to_string(Port()) + auth + " ping 2>/dev/null | grep -q PONG").c_str()) == 0;
   }
   static std::string Cli(const std::string& command) {
     std::string out;
@@ -176,11 +177,14 @@ TEST_F(ResponseCacheTest, ConcurrentMissesOfOneKeyComputeOnce) {
   std::vector<std::string> bodies(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      bodies[static_cast<size_t>(i)] = cache.Get("slow", 60s, [&] {
-        ++computed;
-        std::this_thread::sleep_for(300ms);  // a slow database query
-        return Body(R"("answer")");
-      }).body;
+      bodies[static_cast<size_t>(i)] = cache
+                                           .Get("slow", 60s,
+                                                [&] {
+                                                  ++computed;
+                                                  std::this_thread::sleep_for(300ms);  // a slow database query
+                                                  return Body(R"("answer")");
+                                                })
+                                           .body;
     });
   }
   for (auto& t : threads) t.join();
@@ -193,7 +197,8 @@ void Forge(const std::string& key, const std::string& value) {
   redisContext* c = redisConnect("127.0.0.1", Port());
   ASSERT_TRUE(c != nullptr && c->err == 0);
   const std::string full = ResponseCache::Options().key_prefix + key;
-  auto* reply = static_cast<redisReply*>(redisCommand(c, "SET %b %b", full.data(), full.size(), value.data(), value.size()));
+  auto* reply =
+      static_cast<redisReply*>(redisCommand(c, "SET %b %b", full.data(), full.size(), value.data(), value.size()));
   ASSERT_TRUE(reply != nullptr && reply->type == REDIS_REPLY_STATUS);
   freeReplyObject(reply);
   redisFree(c);
@@ -244,8 +249,10 @@ size_t ScanDepth(const std::string& text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -266,7 +273,8 @@ TEST_F(ResponseCacheTest, RandomForgedValuesAreServedOnlyWhenTheyCouldBeOurs) {
   std::mt19937 random(15);
   auto pick = [&](size_t n) { return static_cast<size_t>(random() % n); };
   const std::string answer = R"([{"user_id":7,"username":"a\"]b","tokens":12,"other":{"x":[1,2,{"y":null}]}}])";
-  const std::string pieces[] = {"[", "]", "{", "}", "\"k\":", "1", ",", "\"s\"", "\"\\\"", "null", " ", "\xff", "[[[[", "]]]]"};
+  const std::string pieces[] = {"[",     "]",      "{",    "}", "\"k\":", "1",    ",",
+                                "\"s\"", "\"\\\"", "null", " ", "\xff",   "[[[[", "]]]]"};
   int served = 0;
   for (int i = 0; i < 400; ++i) {
     std::string forged;
@@ -281,16 +289,18 @@ TEST_F(ResponseCacheTest, RandomForgedValuesAreServedOnlyWhenTheyCouldBeOurs) {
       }
       case 2:  // an answer cut or with a piece spliced in
         forged = answer;
-        if (pick(2) == 0) forged.resize(pick(answer.size() + 1));
-        else forged.insert(pick(answer.size() + 1), pieces[pick(std::size(pieces))]);
+        if (pick(2) == 0)
+          forged.resize(pick(answer.size() + 1));
+        else
+          forged.insert(pick(answer.size() + 1), pieces[pick(std::size(pieces))]);
         break;
       default:  // pieces, sometimes long
         for (size_t n = pick(60); n > 0; --n) forged += pieces[pick(std::size(pieces))];
         if (pick(8) == 0) forged = "\"" + std::string(options.max_body_bytes - 2 + pick(4), 'x') + "\"";
         break;
     }
-    const bool ours = !forged.empty() && forged.size() <= options.max_body_bytes &&
-                      nlohmann::json::accept(forged) && ScanDepth(forged) <= static_cast<size_t>(options.max_depth);
+    const bool ours = !forged.empty() && forged.size() <= options.max_body_bytes && nlohmann::json::accept(forged) &&
+                      ScanDepth(forged) <= static_cast<size_t>(options.max_depth);
     Forge("random", forged);
     const auto got = cache.Get("random", 60s, [] { return Body("0"); });
     ASSERT_EQ(got.from_cache, ours) << "case " << i << ": " << forged.substr(0, 80);

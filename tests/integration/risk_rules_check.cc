@@ -13,10 +13,10 @@
 #include <set>
 
 #include "observer/db_client.h"
-#include "test_env.h"
 #include "observer/newapi/logs.h"
 #include "observer/rules/sql_rules.h"
 #include "observer/rules/streaming_rules.h"
+#include "test_env.h"
 
 namespace observer::rules {
 namespace {
@@ -47,8 +47,10 @@ class RiskRulesCheck : public ::testing::Test {
     for (nlohmann::json& inj : injections_) {
       if (inj["subject_type"] != "request") continue;
       QueryResult result;
-      ASSERT_TRUE(db_->Query("SELECT id FROM logs WHERE request_id = " + db_->Quote(inj["subject_id"].get<std::string>()),
-                             &result).ok);
+      ASSERT_TRUE(
+          db_->Query("SELECT id FROM logs WHERE request_id = " + db_->Quote(inj["subject_id"].get<std::string>()),
+                     &result)
+              .ok);
       ASSERT_EQ(result.rows.size(), 1u) << inj.dump();
       inj["subject_id"] = *result.rows[0][0];
     }
@@ -84,9 +86,9 @@ class RiskRulesCheck : public ::testing::Test {
     const auto started = std::chrono::steady_clock::now();
     DbStatus status = EvaluateRule(*db_, rule, t, allow, range, baselines, &findings);
     EXPECT_TRUE(status.ok) << RuleName(rule) << ": " << status.message;
-    std::cout << "SQL " << RuleName(rule) << " over " << (range.end - range.start) / 3600 << " h: "
-              << findings.size() << " findings in "
-              << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s\n";
+    std::cout << "SQL " << RuleName(rule) << " over " << (range.end - range.start) / 3600 << " h: " << findings.size()
+              << " findings in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+              << " s\n";
     return findings;
   }
 
@@ -128,7 +130,8 @@ class RiskRulesCheck : public ::testing::Test {
     }
     void Print(const std::string& mode) const {
       std::cout << "detection (" << mode << "): flagged/injected";
-      for (const auto& [kind, counts] : by_kind_) std::cout << " " << kind << " " << counts.second << "/" << counts.first;
+      for (const auto& [kind, counts] : by_kind_)
+        std::cout << " " << kind << " " << counts.second << "/" << counts.first;
       std::cout << "\n";
     }
 
@@ -175,7 +178,8 @@ TEST_F(RiskRulesCheck, BothEvaluatorsFindEveryInjectionAndNothingElse) {
     for (const nlohmann::json& inj : injections_) {
       const bool heavy = inj["kind"] == "adaptive_heavy_token" && f.rule == Rule::kBurst;
       explained |= (heavy || inj["kind"] == RuleName(f.rule)) && inj["subject_id"] == f.subject_id &&
-                   inj["start"].get<int64_t>() <= f.last_window_end && inj["end"].get<int64_t>() >= f.first_window_start;
+                   inj["start"].get<int64_t>() <= f.last_window_end &&
+                   inj["end"].get<int64_t>() >= f.first_window_start;
     }
     EXPECT_TRUE(explained) << "normal traffic flagged: " << Describe(f);
   }
@@ -263,7 +267,8 @@ TEST_F(RiskRulesCheck, AllowListedSubjectsNeverFire) {
   }
   ASSERT_FALSE(exempt.empty());
   const std::vector<Finding> findings = ExpectSameFindings(Stream(allow), allow, {first_, last_ + 1});
-  for (const Finding& f : findings) EXPECT_FALSE(exempt.count(f.subject_id)) << "allow-listed but fired: " << Describe(f);
+  for (const Finding& f : findings)
+    EXPECT_FALSE(exempt.count(f.subject_id)) << "allow-listed but fired: " << Describe(f);
   bool others = false;
   for (const Finding& f : findings) others |= f.rule == Rule::kMultiUserToken || f.rule == Rule::kBigRequest;
   EXPECT_TRUE(others) << "the other rules still fire";

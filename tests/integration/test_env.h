@@ -34,7 +34,8 @@ inline DbOptions TestDbOptions(const std::string& database = "") {
 inline DbOptions CheckDbOptions(int port, const std::string& database = "new-api") {
   DbOptions options;
   const char* engine = std::getenv("DB_ENGINE");
-  if (engine != nullptr && !ParseDbEngine(engine, &options.engine)) ADD_FAILURE() << "DB_ENGINE=" << engine << " is unknown";
+  if (engine != nullptr && !ParseDbEngine(engine, &options.engine))
+    ADD_FAILURE() << "DB_ENGINE=" << engine << " is unknown";
   options.host = "127.0.0.1";
   options.port = port;
   options.user = "observer_check";

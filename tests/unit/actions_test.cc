@@ -29,19 +29,21 @@ struct FakeNewApi {
   relay::HttpReply reply{true, "", 200, R"({"success":true,"message":""})"};
 
   AdminApi Api() {
-    return AdminApi({"http://newapi.test:3000/", "secret-access-token", 1, 3, milliseconds(1000), {}},
-                    [this](const relay::Url& url, const Headers& headers, const std::string& body) {
-                      calls.push_back({url.target, headers, nlohmann::json::parse(body)});
-                      return reply;
-                    },
-                    [this](milliseconds wait) { sleeps.push_back(wait); });
+    return AdminApi(
+        {"http://newapi.test:3000/", "secret-access-token", 1, 3, milliseconds(1000), {}},
+        [this](const relay::Url& url, const Headers& headers, const std::string& body) {
+          calls.push_back({url.target, headers, nlohmann::json::parse(body)});
+          return reply;
+        },
+        [this](milliseconds wait) { sleeps.push_back(wait); });
   }
 };
 
 relay::Alert Firing(const std::string& rule, const std::string& subject_type, const std::string& subject_id) {
   relay::Alert alert;
   alert.status = "firing";
-  alert.labels = {{"alertname", "RiskBurst"}, {"rule", rule}, {"subject_type", subject_type}, {"subject_id", subject_id}};
+  alert.labels = {
+      {"alertname", "RiskBurst"}, {"rule", rule}, {"subject_type", subject_type}, {"subject_id", subject_id}};
   alert.annotations = {{"summary", "Token leaked (id " + subject_id + ") is sending a burst of requests"}};
   return alert;
 }
@@ -69,7 +71,8 @@ rules:
 allow:
   users: [9]
   tokens: [104]
-)", &error);
+)",
+                                                           &error);
   EXPECT_TRUE(config) << error;
   return *config;
 }
@@ -104,8 +107,7 @@ TEST_F(ResponderTest, TheInjectedBurstDisablesExactlyItsOwnerOnce) {
   ASSERT_EQ(newapi.calls.size(), 1u);
   EXPECT_EQ(newapi.calls[0].target, "/api/user/manage");
   EXPECT_EQ(newapi.calls[0].body, (nlohmann::json{{"id", 7}, {"action", "disable"}}));
-  EXPECT_EQ(newapi.calls[0].headers,
-            (Headers{{"Authorization", "Bearer secret-access-token"}, {"New-Api-User", "1"}}));
+  EXPECT_EQ(newapi.calls[0].headers, (Headers{{"Authorization", "Bearer secret-access-token"}, {"New-Api-User", "1"}}));
   EXPECT_NE(outcomes[0].message.find("disabled user 7"), std::string::npos) << outcomes[0].message;
   EXPECT_NE(outcomes[0].message.find("undo: newapi-aggregator-undo 1"), std::string::npos) << outcomes[0].message;
   EXPECT_EQ(outcomes[0].message.find("secret-access-token"), std::string::npos);
@@ -134,11 +136,11 @@ TEST_F(ResponderTest, DryRunCallsNothingAndSaysWhatWouldHaveHappened) {
 
 TEST_F(ResponderTest, AllowListedDecoyAndOtherSubjectsAreNeverTouched) {
   std::vector<Outcome> outcomes = responder.Handle(Of({
-      Firing("burst", "token", "103"),               // its owner (9) is allow-listed
-      Firing("burst", "token", "104"),               // the token itself is allow-listed
-      Firing("big_request", "token", "102"),         // a rule without actions
-      Firing("ip_many_users", "ip", "10.0.0.1"),     // not a token
-      Firing("burst", "token", "999"),               // no owner known
+      Firing("burst", "token", "103"),            // its owner (9) is allow-listed
+      Firing("burst", "token", "104"),            // the token itself is allow-listed
+      Firing("big_request", "token", "102"),      // a rule without actions
+      Firing("ip_many_users", "ip", "10.0.0.1"),  // not a token
+      Firing("burst", "token", "999"),            // no owner known
   }));
   EXPECT_EQ(outcomes[0].result, "allow_listed");
   EXPECT_EQ(outcomes[1].result, "allow_listed");
@@ -153,8 +155,9 @@ TEST_F(ResponderTest, AllowListedDecoyAndOtherSubjectsAreNeverTouched) {
 }
 
 TEST_F(ResponderTest, TheHourlyCapHolds) {
-  std::vector<Outcome> outcomes = responder.Handle(Of({Firing("burst", "token", "101"), Firing("burst", "token", "102"),
-                                                       Firing("burst", "token", "105"), Firing("burst", "token", "106")}));
+  std::vector<Outcome> outcomes =
+      responder.Handle(Of({Firing("burst", "token", "101"), Firing("burst", "token", "102"),
+                           Firing("burst", "token", "105"), Firing("burst", "token", "106")}));
   EXPECT_EQ(outcomes[2].result, "done");
   EXPECT_EQ(outcomes[3].result, "over_hourly_cap");
   EXPECT_NE(outcomes[3].message.find("was NOT disabled"), std::string::npos);
@@ -246,8 +249,8 @@ TEST(ActionsConfigTest, BlockTokenIsItsOwnOptInAndDryByDefault) {
 }
 
 // Token keys as new-api stores them (no sk-): 101's is the injected burst's.
-const std::map<int64_t, std::string> kKeys = {{101, "burstKey101"}, {102, "decoyKey102"}, {103, "allowedUser103"},
-                                              {104, "allowedToken104"}, {105, "key105"}, {106, "key106"}};
+const std::map<int64_t, std::string> kKeys = {{101, "burstKey101"},     {102, "decoyKey102"}, {103, "allowedUser103"},
+                                              {104, "allowedToken104"}, {105, "key105"},      {106, "key106"}};
 
 class BlockTokenTest : public ::testing::Test {
  protected:
@@ -269,12 +272,15 @@ rules:
 allow:
   users: [9]
   tokens: [104]
-)", &error);
+)",
+                                                             &error);
     ASSERT_TRUE(config) << error;
     responder.SetConfig(*config);
     responder.UseBlocklist(blocklist, [this](int64_t token_id) {
       ++key_reads;
-      if (!granted) return TokenKey{TokenKey::Status::kNoGrant, "", "grant SELECT (id, key) ON tokens to newapi_agg to use block_token"};
+      if (!granted)
+        return TokenKey{TokenKey::Status::kNoGrant, "",
+                        "grant SELECT (id, key) ON tokens to newapi_agg to use block_token"};
       auto it = kKeys.find(token_id);
       return it == kKeys.end() ? TokenKey{} : TokenKey{TokenKey::Status::kFound, it->second, ""};
     });
@@ -290,11 +296,11 @@ allow:
 
 TEST_F(BlockTokenTest, TheInjectedBurstAmongDecoysPublishesExactlyItsHashOnce) {
   std::vector<Outcome> outcomes = responder.Handle(Of({
-      Firing("burst", "token", "101"),            // the injected burst
-      Firing("burst", "token", "103"),            // its owner (9) is allow-listed
-      Firing("burst", "token", "104"),            // the token is allow-listed
-      Firing("big_request", "token", "102"),      // a rule without actions
-      Firing("burst", "ip", "10.0.0.1"),          // not a token
+      Firing("burst", "token", "101"),        // the injected burst
+      Firing("burst", "token", "103"),        // its owner (9) is allow-listed
+      Firing("burst", "token", "104"),        // the token is allow-listed
+      Firing("big_request", "token", "102"),  // a rule without actions
+      Firing("burst", "ip", "10.0.0.1"),      // not a token
   }));
   ASSERT_EQ(outcomes.size(), 5u);
   EXPECT_EQ(outcomes[0].result, "done");
@@ -376,7 +382,8 @@ TEST_F(BlockTokenTest, AFailingBlocklistIsReportedAndBothActionsShareTheCap) {
   EXPECT_NE(outcome.message.find("no answer"), std::string::npos) << outcome.message;
   blocklist.fail = false;
   // A rule with both actions: two outcomes, each audited; with one started already the cap (3) stops the third.
-  std::vector<Outcome> outcomes = responder.Handle(Of({Firing("shared", "token", "101"), Firing("shared", "token", "102")}));
+  std::vector<Outcome> outcomes =
+      responder.Handle(Of({Firing("shared", "token", "101"), Firing("shared", "token", "102")}));
   ASSERT_EQ(outcomes.size(), 4u);
   EXPECT_EQ(outcomes[0].action, "disable_user");
   EXPECT_EQ(outcomes[0].result, "done");

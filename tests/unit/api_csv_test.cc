@@ -92,10 +92,12 @@ TEST(CsvTest, HeatmapBecomesOneRowPerWeekdayAndHour) {
     for (int h = 0; h < 24; ++h) hours.push_back(d * 100 + h);
     cells.push_back(hours);
   }
-  const json answer = {{"metric", "reqs"}, {"weekdays", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}}, {"cells", cells}};
+  const json answer = {
+      {"metric", "reqs"}, {"weekdays", {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}}, {"cells", cells}};
   const Csv csv = CsvFromAnswer(answer, 1000, false);
   EXPECT_EQ(csv.rows, 168u);
-  EXPECT_EQ(csv.text.substr(0, csv.text.find("\r\n", csv.text.find("\r\n") + 2) + 2), "weekday,hour,reqs\r\nMon,0,0\r\n");
+  EXPECT_EQ(csv.text.substr(0, csv.text.find("\r\n", csv.text.find("\r\n") + 2) + 2),
+            "weekday,hour,reqs\r\nMon,0,0\r\n");
   EXPECT_NE(csv.text.find("Sun,23,623\r\n"), std::string::npos);
 }
 

@@ -11,7 +11,9 @@
 namespace exporter::api {
 namespace {
 
-QueryParams Params(std::initializer_list<std::pair<const std::string, std::string>> items) { return QueryParams(items); }
+QueryParams Params(std::initializer_list<std::pair<const std::string, std::string>> items) {
+  return QueryParams(items);
+}
 
 TEST(RolesTest, MatrixByEndpointAndParameter) {
   EXPECT_EQ(RequiredRole("/api/info", {}), Role::kNone);
@@ -51,8 +53,9 @@ const std::string kHashB = Sha256Hex("token-of-bob-00002");
 
 TEST(TokensFileTest, Parses) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  const std::vector<TokenEntry> entries = ParseTokensFile("tokens:\n  - name: alice\n    role: analyst\n    sha256: " +
-                                                          kHashA + "\n  - {name: bob, role: viewer, sha256: " + kHashB + "}\n");
+  const std::vector<TokenEntry> entries =
+      ParseTokensFile("tokens:\n  - name: alice\n    role: analyst\n    sha256: " + kHashA +
+                      "\n  - {name: bob, role: viewer, sha256: " + kHashB + "}\n");
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].name, "alice");
   EXPECT_EQ(entries[0].role, Role::kAnalyst);
@@ -70,13 +73,16 @@ TEST(TokensFileTest, RejectsWithTheEntryAndKey) {
     return std::string("accepted");
   };
   EXPECT_NE(error("tokens: {}").find("tokens"), std::string::npos);
-  EXPECT_NE(error("tokens:\n  - {name: a, role: root, sha256: " + kHashA + "}").find("tokens[0].role"), std::string::npos);
+  EXPECT_NE(error("tokens:\n  - {name: a, role: root, sha256: " + kHashA + "}").find("tokens[0].role"),
+            std::string::npos);
   EXPECT_NE(error("tokens:\n  - {name: a, role: admin, sha256: abc}").find("tokens[0].sha256"), std::string::npos);
   EXPECT_NE(error("tokens:\n  - {name: a, role: admin}").find("tokens[0].sha256: missing"), std::string::npos);
   EXPECT_NE(error("tokens:\n  - {name: a, role: admin, sha256: " + kHashA + ", token: x}").find("unknown key 'token'"),
             std::string::npos);
-  EXPECT_NE(error("tokens:\n  - {name: a, role: admin, sha256: " + kHashA + "}\n  - {name: a, role: viewer, sha256: " +
-                  kHashB + "}").find("tokens[1].name"), std::string::npos);
+  EXPECT_NE(error("tokens:\n  - {name: a, role: admin, sha256: " + kHashA +
+                  "}\n  - {name: a, role: viewer, sha256: " + kHashB + "}")
+                .find("tokens[1].name"),
+            std::string::npos);
   const std::string twice = error("tokens:\n  - {name: a, role: admin, sha256: " + kHashA +
                                   "}\n  - {name: b, role: viewer, sha256: " + kHashA + "}");
   EXPECT_NE(twice.find("tokens[1].sha256"), std::string::npos);
@@ -133,7 +139,8 @@ TEST(IdentityTest, EachCredential) {
   ASSERT_TRUE(access.proxy.addresses.AddNetwork("10.0.0.0/8", &error));
   ASSERT_TRUE(ParseGroupRoles("ops=admin,*=viewer", &access.proxy.group_roles, &error));
 
-  std::optional<Identity> who = Authenticate(Request("10.1.2.3", {{"X-Forwarded-User", "carol"}, {"X-Forwarded-Groups", "ops"}}), access);
+  std::optional<Identity> who =
+      Authenticate(Request("10.1.2.3", {{"X-Forwarded-User", "carol"}, {"X-Forwarded-Groups", "ops"}}), access);
   ASSERT_TRUE(who);
   EXPECT_EQ(who->name, "carol");
   EXPECT_EQ(who->role, Role::kAdmin);
@@ -141,9 +148,11 @@ TEST(IdentityTest, EachCredential) {
   who = Authenticate(Request("10.1.2.3", {{"X-Forwarded-User", "dave"}}), access);
   EXPECT_EQ(who->role, Role::kViewer);
   // The same headers from elsewhere are ignored: no identity.
-  EXPECT_FALSE(Authenticate(Request("192.168.1.5", {{"X-Forwarded-User", "carol"}, {"X-Forwarded-Groups", "ops"}}), access));
+  EXPECT_FALSE(
+      Authenticate(Request("192.168.1.5", {{"X-Forwarded-User", "carol"}, {"X-Forwarded-Groups", "ops"}}), access));
   // ... and the caller is who its own credentials say.
-  who = Authenticate(Request("192.168.1.5", {{"X-Forwarded-User", "carol"}, {"Authorization", "Bearer the-admin-token-123"}}), access);
+  who = Authenticate(
+      Request("192.168.1.5", {{"X-Forwarded-User", "carol"}, {"Authorization", "Bearer the-admin-token-123"}}), access);
   EXPECT_EQ(who->name, "api-token");
   EXPECT_EQ(who->role, Role::kAdmin);
   // Configurable header names: the default names then mean nothing.

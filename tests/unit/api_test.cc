@@ -1,6 +1,6 @@
-// The JSON API's pure parts without a database: time zones (fixed offsets, zoneinfo files, far-future rules, DST buckets),
-// parameter validation and normalization, the hourly/logs query plan, the SQL's column allow-list, access checks and
-// the HTTP status of each kind of database failure on both engines.
+// The JSON API's pure parts without a database: time zones (fixed offsets, zoneinfo files, far-future rules, DST
+// buckets), parameter validation and normalization, the hourly/logs query plan, the SQL's column allow-list, access
+// checks and the HTTP status of each kind of database failure on both engines.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,8 +10,8 @@
 #include "api/answer.h"
 #include "api/params.h"
 #include "api/plan.h"
-#include "observer/time_zone.h"
 #include "api/usage_sql.h"
+#include "observer/time_zone.h"
 
 namespace exporter::api {
 namespace {
@@ -124,12 +124,14 @@ TEST(TimeZoneTest, DaysFollowDaylightSavingTime) {
   const TimeZone ny = MustLoad("America/New_York");
   // Local midnights around the spring change: 24, 23 and 24 hours.
   const std::vector<int64_t> days = BucketBoundaries(ny, 86400, Utc(2024, 3, 9, 5), Utc(2024, 3, 12, 4), 100);
-  EXPECT_EQ(days, (std::vector<int64_t>{Utc(2024, 3, 9, 5), Utc(2024, 3, 10, 5), Utc(2024, 3, 11, 4), Utc(2024, 3, 12, 4)}));
+  EXPECT_EQ(days,
+            (std::vector<int64_t>{Utc(2024, 3, 9, 5), Utc(2024, 3, 10, 5), Utc(2024, 3, 11, 4), Utc(2024, 3, 12, 4)}));
   EXPECT_EQ(ny.BucketStart(Utc(2024, 3, 10, 12), 86400), Utc(2024, 3, 10, 5));
   EXPECT_EQ(ny.BucketStart(Utc(2024, 3, 11, 3, 59), 86400), Utc(2024, 3, 10, 5));
   // Hours around the autumn change: the repeated 01:00 is one two-hour bucket.
   const std::vector<int64_t> hours = BucketBoundaries(ny, 3600, Utc(2024, 11, 3, 4), Utc(2024, 11, 3, 8), 100);
-  EXPECT_EQ(hours, (std::vector<int64_t>{Utc(2024, 11, 3, 4), Utc(2024, 11, 3, 5), Utc(2024, 11, 3, 7), Utc(2024, 11, 3, 8)}));
+  EXPECT_EQ(hours,
+            (std::vector<int64_t>{Utc(2024, 11, 3, 4), Utc(2024, 11, 3, 5), Utc(2024, 11, 3, 7), Utc(2024, 11, 3, 8)}));
   // Half-hour offsets: local hours start at :30 UTC.
   const TimeZone india = MustLoad("Asia/Kolkata");
   EXPECT_EQ(india.BucketStart(Utc(2024, 7, 1, 10, 10), 3600), Utc(2024, 7, 1, 9, 30));
@@ -177,10 +179,12 @@ TEST(ParamsTest, RelativeRangesAlignToTheSlot) {
   // "The last 24 h" asked at two moments of the same minute: one key.
   const int64_t now = Utc(2024, 7, 1, 12, 34) + 5;
   SeriesParams a, b;
-  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string((now - 86400) * 1000 + 123)}, {"end_ms", std::to_string(now * 1000 + 123)},
+  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string((now - 86400) * 1000 + 123)},
+                              {"end_ms", std::to_string(now * 1000 + 123)},
                               {"slot_sec", "300"}}),
                            Zones(), &a));
-  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string((now + 40 - 86400) * 1000)}, {"end_ms", std::to_string((now + 40) * 1000)},
+  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string((now + 40 - 86400) * 1000)},
+                              {"end_ms", std::to_string((now + 40) * 1000)},
                               {"slot_sec", "300"}}),
                            Zones(), &b));
   EXPECT_EQ(a.Key(), b.Key());
@@ -189,8 +193,10 @@ TEST(ParamsTest, RelativeRangesAlignToTheSlot) {
   EXPECT_EQ(a.boundaries.size(), 24u * 12 + 2);
   // Days in a half-hour zone start at local midnight.
   SeriesParams d;
-  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string(Utc(2024, 7, 1, 12) * 1000)}, {"end_ms", std::to_string(Utc(2024, 7, 3, 12) * 1000)},
-                              {"slot_sec", "86400"}, {"tz", " 05:30"}}),
+  ASSERT_FALSE(ParseSeries(Q({{"start_ms", std::to_string(Utc(2024, 7, 1, 12) * 1000)},
+                              {"end_ms", std::to_string(Utc(2024, 7, 3, 12) * 1000)},
+                              {"slot_sec", "86400"},
+                              {"tz", " 05:30"}}),
                            Zones(), &d));
   EXPECT_EQ(d.zone->name(), "+05:30");
   EXPECT_EQ(d.range.start, Utc(2024, 6, 30, 18, 30));
@@ -234,7 +240,8 @@ TEST(ParamsTest, KeysTellEveryDifferentQuestionApart) {
     EXPECT_FALSE(ParseSeries(q, Zones(), &p));
     return p.Key();
   };
-  EXPECT_NE(series_key({{"model", "gpt-4o-mini&group=default"}}), series_key({{"model", "gpt-4o-mini"}, {"group", "default"}}));
+  EXPECT_NE(series_key({{"model", "gpt-4o-mini&group=default"}}),
+            series_key({{"model", "gpt-4o-mini"}, {"group", "default"}}));
   EXPECT_NE(series_key({{"model", "a&channel=1"}}), series_key({{"model", "a"}, {"channel", "1"}}));
   EXPECT_NE(series_key({{"group", "x&model=y"}}), series_key({{"group", "x"}, {"model", "y"}}));
   EXPECT_NE(series_key({{"model", "a%26group%3Db"}}), series_key({{"model", "a&group=b"}}));
@@ -251,7 +258,8 @@ TEST(ParamsTest, KeysTellEveryDifferentQuestionApart) {
     EXPECT_FALSE(ParseTop(q, &p));
     return p.Key();
   };
-  EXPECT_NE(top_key({{"model", "gpt-4o-mini&group=default"}}), top_key({{"model", "gpt-4o-mini"}, {"group", "default"}}));
+  EXPECT_NE(top_key({{"model", "gpt-4o-mini&group=default"}}),
+            top_key({{"model", "gpt-4o-mini"}, {"group", "default"}}));
   auto heatmap_key = [&](std::initializer_list<std::pair<const std::string, std::string>> filters) {
     QueryParams q = Q({{"start_ms", start}, {"end_ms", end}});
     q.insert(filters.begin(), filters.end());
@@ -272,7 +280,8 @@ TEST(ParamsTest, KeysTellEveryDifferentQuestionApart) {
   // Two thresholds that differ beyond the sixth decimal are two questions.
   auto sigma_key = [&](const std::string& sigma) {
     AnomalyParams p;
-    EXPECT_FALSE(ParseAnomalies(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"sigma", sigma}}), &p));
+    EXPECT_FALSE(
+        ParseAnomalies(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"sigma", sigma}}), &p));
     return p.Key();
   };
   EXPECT_NE(sigma_key("3.0000001"), sigma_key("3.0000002"));
@@ -313,16 +322,23 @@ TEST(ParamsTest, TopHeatmapAnomaliesAndLogs) {
   EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}})), "rule");
   EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "bursts"}})), "rule");
   EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}, {"sigma", "3"}})), "sigma");
-  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"window_sec", "3"}})), "window_sec");
-  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}, {"threshold", "1"}})), "threshold");
-  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"sigma", "nan"}})), "sigma");
-  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", std::to_string(Utc(2024, 7, 9) * 1000)}, {"rule", "burst"}})), "end_ms");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"window_sec", "3"}})),
+            "window_sec");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}, {"threshold", "1"}})),
+            "threshold");
+  EXPECT_EQ(anomaly_error(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "big_request"}, {"sigma", "nan"}})),
+            "sigma");
+  EXPECT_EQ(
+      anomaly_error(Q({{"start_ms", start}, {"end_ms", std::to_string(Utc(2024, 7, 9) * 1000)}, {"rule", "burst"}})),
+      "end_ms");
   AnomalyParams anomaly;
-  ASSERT_FALSE(ParseAnomalies(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "ip_many_users"}, {"users_threshold", "9"}}), &anomaly));
+  ASSERT_FALSE(ParseAnomalies(
+      Q({{"start_ms", start}, {"end_ms", end}, {"rule", "ip_many_users"}, {"users_threshold", "9"}}), &anomaly));
   observer::rules::Thresholds t;
   EXPECT_EQ(anomaly.overrides.ApplyTo(anomaly.rule, &t), "");
   EXPECT_EQ(t.ip_users_threshold, 9);
-  std::optional<ParamError> detail = ParseAnomalyDetail(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}}), &anomaly);
+  std::optional<ParamError> detail =
+      ParseAnomalyDetail(Q({{"start_ms", start}, {"end_ms", end}, {"rule", "burst"}}), &anomaly);
   ASSERT_TRUE(detail);
   EXPECT_EQ(detail->param, "subject_id");
 
@@ -356,9 +372,11 @@ TEST(PlanTest, FinalizedWholeHoursReadTheHourlyTable) {
   // Days starting at :30 (a +05:30 zone): the whole hours inside each day, the half hours at its edges from logs.
   const int64_t o = 18 * h + 1800;
   plan = MakePlan({o, o + 24 * h, o + 48 * h}, 100 * h);
-  EXPECT_EQ(plan.hourly_mixed, (std::vector<Segment>{{o + 1800, o + 24 * h - 1800}, {o + 24 * h + 1800, o + 48 * h - 1800}}));
+  EXPECT_EQ(plan.hourly_mixed,
+            (std::vector<Segment>{{o + 1800, o + 24 * h - 1800}, {o + 24 * h + 1800, o + 48 * h - 1800}}));
   EXPECT_TRUE(plan.hourly_whole.empty());
-  EXPECT_EQ(plan.logs, (std::vector<Segment>{{o, o + 1800}, {o + 24 * h - 1800, o + 24 * h + 1800}, {o + 48 * h - 1800, o + 48 * h}}));
+  EXPECT_EQ(plan.logs, (std::vector<Segment>{
+                           {o, o + 1800}, {o + 24 * h - 1800, o + 24 * h + 1800}, {o + 48 * h - 1800, o + 48 * h}}));
   // A top range from 10:15 to 14:45: hours 11-14 hourly, the quarter hours from logs.
   plan = MakePlan({10 * h + 900, 14 * h + 2700}, 100 * h);
   EXPECT_EQ(plan.hourly_mixed, (std::vector<Segment>{{11 * h, 14 * h}}));
@@ -393,7 +411,8 @@ TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
   const observer::agg::AggTables tables(mysql, "new-api");
   const Plan plan = MakePlan({0, 3600, 7200, 7260}, 3600);
   const std::string series = UsageByBucketSql(plan, {}, {tables, false});
-  EXPECT_NE(series.find("FROM \"new-api\".\"agg_usage_hourly\" WHERE ((hour >= 0 AND hour < 3600))"), std::string::npos) << series;
+  EXPECT_NE(series.find("FROM \"new-api\".\"agg_usage_hourly\" WHERE ((hour >= 0 AND hour < 3600))"), std::string::npos)
+      << series;
   EXPECT_NE(series.find("FROM logs WHERE ((created_at >= 3600 AND created_at < 7260))"), std::string::npos) << series;
   EXPECT_NE(series.find("INTERVAL(created_at, 0, 3600, 7200)"), std::string::npos) << series;
   // With rollups: sums from the model/channel rollup, the whole hour's distinct counts from agg_active_hourly and
@@ -405,12 +424,14 @@ TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
   const std::string distinct = DistinctByBucketSql(plan, {}, {tables, true});
   EXPECT_EQ(distinct.find("hour >= 0"), std::string::npos) << distinct;
   EXPECT_EQ(distinct.find("agg_usage_hourly"), std::string::npos) << distinct;
-  EXPECT_NE(DistinctByBucketSql(plan, {}, {tables, false}).find("\"agg_usage_hourly\" WHERE ((hour >= 0"), std::string::npos);
+  EXPECT_NE(DistinctByBucketSql(plan, {}, {tables, false}).find("\"agg_usage_hourly\" WHERE ((hour >= 0"),
+            std::string::npos);
   EXPECT_EQ(DistinctByBucketSql(MakePlan({0, 3600}, 3600), {}, {tables, true}), "");
   EXPECT_NE(TopSql(plan, {}, {tables, true}, Dimension::kUser, Metric::kTokens, 5).find("\"agg_usage_hourly_by_user\""),
             std::string::npos);
-  EXPECT_NE(TopSql(plan, {}, {tables, true}, Dimension::kToken, Metric::kTokens, 5).find("\"agg_usage_hourly_by_token\""),
-            std::string::npos);
+  EXPECT_NE(
+      TopSql(plan, {}, {tables, true}, Dimension::kToken, Metric::kTokens, 5).find("\"agg_usage_hourly_by_token\""),
+      std::string::npos);
   Filters filters;
   filters.model = "gpt-4o'";
   filters.group = "";
@@ -424,8 +445,9 @@ TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
   EXPECT_NE(top.find("ORDER BY quota DESC, k LIMIT 5"), std::string::npos) << top;
   EXPECT_NE(TopSql(plan, filters, {tables, true}, Dimension::kModel, Metric::kQuota, 5).find("by_model_channel"),
             std::string::npos);
-  for (const std::string& sql : {series, distinct, top, LogRowsSql(SubjectCondition(mysql, LogSubject::kIp, "10.0.0.1"), {0, 60}, 10),
-                                 BreakdownSql(mysql, Breakdown::kUsers, RequestCondition(5), {0, 60}, 10)}) {
+  for (const std::string& sql :
+       {series, distinct, top, LogRowsSql(SubjectCondition(mysql, LogSubject::kIp, "10.0.0.1"), {0, 60}, 10),
+        BreakdownSql(mysql, Breakdown::kUsers, RequestCondition(5), {0, 60}, 10)}) {
     EXPECT_EQ(sql.find("content"), std::string::npos) << sql;
     EXPECT_EQ(sql.find("key"), std::string::npos) << sql;
   }
@@ -452,7 +474,8 @@ TEST(UsageSqlTest, UserAndTokenFiltersReadATableThatHasTheirColumn) {
   EXPECT_TRUE(reads(UsageByBucketSql(plan, token, {tables, true}), "agg_usage_hourly_by_token"));
   EXPECT_FALSE(CountsFromActive(user, {tables, true}));
   EXPECT_TRUE(reads(DistinctByBucketSql(plan, token, {tables, true}), "agg_usage_hourly"));
-  EXPECT_TRUE(reads(TopSql(plan, user, {tables, true}, Dimension::kUser, Metric::kTokens, 5), "agg_usage_hourly_by_user"));
+  EXPECT_TRUE(
+      reads(TopSql(plan, user, {tables, true}, Dimension::kUser, Metric::kTokens, 5), "agg_usage_hourly_by_user"));
   EXPECT_TRUE(reads(TopSql(plan, user, {tables, true}, Dimension::kToken, Metric::kTokens, 5), "agg_usage_hourly"));
   EXPECT_TRUE(reads(TopSql(plan, token, {tables, true}, Dimension::kModel, Metric::kTokens, 5), "agg_usage_hourly"));
   EXPECT_TRUE(reads(TopSql(plan, token, {tables, true}, Dimension::kChannel, Metric::kTokens, 5), "agg_usage_hourly"));
@@ -471,7 +494,8 @@ TEST(UsageSqlTest, PostgresReadsTheSameSourcesInItsDialect) {
   const Plan plan = MakePlan({0, 3600, 7200, 7260}, 3600);
   const std::string series = UsageByBucketSql(plan, {}, {tables, true});
   EXPECT_NE(series.find("FROM \"observer\".\"agg_usage_hourly_by_model_channel\" WHERE ((hour >= 0 AND hour < 3600))"),
-            std::string::npos) << series;
+            std::string::npos)
+      << series;
   EXPECT_NE(series.find("width_bucket(created_at, ARRAY[0, 3600, 7200]::bigint[])"), std::string::npos) << series;
   EXPECT_EQ(series.find("IF("), std::string::npos) << series;
   Filters filters;
@@ -494,14 +518,14 @@ TEST(AnswerTest, DatabaseFailuresByKindOnBothEngines) {
     return observer::DbStatus::Failure(observer::ClassifyPostgresError(sqlstate), "", 0, sqlstate);
   };
   const std::pair<observer::DbStatus, int> cases[] = {
-      {mysql(3024), 504},   // MySQL MAX_EXECUTION_TIME
-      {mysql(1969), 504},   // MariaDB max_statement_time
-      {mysql(1205), 504},   // lock wait timeout
+      {mysql(3024), 504},                                                      // MySQL MAX_EXECUTION_TIME
+      {mysql(1969), 504},                                                      // MariaDB max_statement_time
+      {mysql(1205), 504},                                                      // lock wait timeout
       {mysql(2013, "Lost connection to server during query (timeout)"), 504},  // client read timeout
       {mysql(2013), 503},
       {mysql(2003), 503},
-      {mysql(1040), 503},   // too many connections
-      {mysql(1226), 503},   // max_user_connections
+      {mysql(1040), 503},  // too many connections
+      {mysql(1226), 503},  // max_user_connections
       {mysql(1146), 500},
       {postgres("57014"), 504},  // statement_timeout
       {postgres("55P03"), 504},  // lock_timeout

@@ -12,10 +12,10 @@
 
 #include "observer/backoff.h"
 #include "observer/bounded_json.h"
+#include "observer/db_client.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "observer/process_metrics.h"
-#include "observer/db_client.h"
 
 namespace observer {
 namespace {
@@ -159,10 +159,13 @@ TEST(QuoteTest, IdentifiersAndLiteralsAreEscaped) {
 }
 
 TEST(DbStatusTest, ClassifiesMysqlErrors) {
-  EXPECT_EQ(ClassifyMysqlError(1969, "Query execution was interrupted (max_statement_time exceeded)"), DbError::kTimeout);
+  EXPECT_EQ(ClassifyMysqlError(1969, "Query execution was interrupted (max_statement_time exceeded)"),
+            DbError::kTimeout);
   EXPECT_EQ(ClassifyMysqlError(3024, "maximum statement execution time exceeded"), DbError::kTimeout);
   EXPECT_EQ(ClassifyMysqlError(2013, "Lost connection to server during query"), DbError::kConnectionLost);
-  EXPECT_EQ(ClassifyMysqlError(2013, "Lost connection to server at 'handshake: reading initial communication packet', system error: 110 (timeout)"),
+  EXPECT_EQ(ClassifyMysqlError(2013,
+                               "Lost connection to server at 'handshake: reading initial communication packet', system "
+                               "error: 110 (timeout)"),
             DbError::kClientTimeout);
   EXPECT_EQ(ClassifyMysqlError(2003, "Can't connect"), DbError::kConnectionLost);
   EXPECT_EQ(ClassifyMysqlError(1142, "SELECT command denied"), DbError::kPermissionDenied);
@@ -222,9 +225,14 @@ TEST(DsnTest, ReadsNewApiMysqlForm) {
 }
 
 TEST(DsnTest, ErrorsNeverEchoThePassword) {
-  const char* broken[] = {"postgresql://u:secret-pw@h:99999/db", "postgresql://u:secret-pw@h:5432",
-                          "u:secret-pw@unix(/tmp/sock)/db", "u:secret-pw@tcp(h:5432", "clickhouse://u:secret-pw@h/db",
-                          "", "local", "postgresql://u:secret-pw%zz@h/db"};
+  const char* broken[] = {"postgresql://u:secret-pw@h:99999/db",
+                          "postgresql://u:secret-pw@h:5432",
+                          "u:secret-pw@unix(/tmp/sock)/db",
+                          "u:secret-pw@tcp(h:5432",
+                          "clickhouse://u:secret-pw@h/db",
+                          "",
+                          "local",
+                          "postgresql://u:secret-pw%zz@h/db"};
   for (const char* dsn : broken) {
     DbOptions o;
     const std::string error = ParseDsn(dsn, &o);
@@ -243,7 +251,8 @@ TEST(DialectTest, DiffersWhereTheEnginesDo) {
   EXPECT_EQ(pg.Exact("ip"), "ip");
   EXPECT_EQ(pg.ToText("token_id"), "(token_id)::text");
   EXPECT_EQ(my.CountDistinctPair("a", "b"), "COUNT(DISTINCT a, b)");
-  EXPECT_EQ(pg.CountDistinctPair("a", "b"), "COUNT(DISTINCT CASE WHEN a IS NOT NULL AND b IS NOT NULL THEN (a, b) END)");
+  EXPECT_EQ(pg.CountDistinctPair("a", "b"),
+            "COUNT(DISTINCT CASE WHEN a IS NOT NULL AND b IS NOT NULL THEN (a, b) END)");
   EXPECT_EQ(my.UpsertClause("t", "k", {"v", "w"}), " ON DUPLICATE KEY UPDATE v = VALUES(v), w = VALUES(w)");
   EXPECT_EQ(pg.UpsertClause("t", "k", {"v", "w"}),
             " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, w = EXCLUDED.w WHERE (\"t\".v, \"t\".w) IS DISTINCT FROM "
@@ -254,10 +263,12 @@ TEST(DialectTest, DiffersWhereTheEnginesDo) {
   EXPECT_EQ(my.AddIndexSql("logs", "i", "a, b", false), "ALTER TABLE logs ADD INDEX i (a, b);");
   EXPECT_EQ(my.AddIndexSql("logs", "i", "a, b", true), "ALTER TABLE logs DROP INDEX i, ADD INDEX i (a, b);");
   EXPECT_EQ(pg.AddIndexSql("logs", "i", "a, b", false), "CREATE INDEX CONCURRENTLY i ON logs (a, b);");
-  EXPECT_EQ(pg.AddIndexSql("logs", "i", "a, b", true),
-            "CREATE INDEX CONCURRENTLY i_new ON logs (a, b); DROP INDEX CONCURRENTLY i; ALTER INDEX i_new RENAME TO i;");
+  EXPECT_EQ(
+      pg.AddIndexSql("logs", "i", "a, b", true),
+      "CREATE INDEX CONCURRENTLY i_new ON logs (a, b); DROP INDEX CONCURRENTLY i; ALTER INDEX i_new RENAME TO i;");
   const unsigned char net[16] = {10, 1, 2, 3};
-  EXPECT_EQ(my.IpInNetwork("ip", net, 4, 8), "(LENGTH(INET6_ATON(ip)) = 4 AND INET6_ATON(ip) BETWEEN X'0a000000' AND X'0affffff')");
+  EXPECT_EQ(my.IpInNetwork("ip", net, 4, 8),
+            "(LENGTH(INET6_ATON(ip)) = 4 AND INET6_ATON(ip) BETWEEN X'0a000000' AND X'0affffff')");
   const std::string pg_net = pg.IpInNetwork("ip", net, 4, 8);
   EXPECT_NE(pg_net.find("ip::inet <<= '10.0.0.0/8'::inet"), std::string::npos) << pg_net;
   EXPECT_NE(pg_net.find("CASE WHEN ip ~ '"), std::string::npos) << pg_net;

@@ -13,12 +13,9 @@ namespace observer {
 namespace {
 
 const std::vector<Setting> kSettings = {
-    {"db.host", "DB_HOST", "127.0.0.1", "host"},
-    {"db.port", "DB_PORT", "3306", "port"},
-    {"db.password", "DB_PASS_RO", "", "password", true},
-    {"cache.ttl", "CACHE_TTL_SECONDS", "60", "ttl"},
-    {"risk.sigma", "BIG_REQUEST_SIGMA", "3", "sigma"},
-    {"flag.on", "FLAG_ON", "false", "bool"},
+    {"db.host", "DB_HOST", "127.0.0.1", "host"},         {"db.port", "DB_PORT", "3306", "port"},
+    {"db.password", "DB_PASS_RO", "", "password", true}, {"cache.ttl", "CACHE_TTL_SECONDS", "60", "ttl"},
+    {"risk.sigma", "BIG_REQUEST_SIGMA", "3", "sigma"},   {"flag.on", "FLAG_ON", "false", "bool"},
 };
 
 TEST(ConfigTest, DefaultsThenEnvironmentThenFlags) {
@@ -90,7 +87,8 @@ TEST(ConfigTest, DescribeMasksSecrets) {
 }
 
 TEST(ConfigTest, BadValuesNameTheFlagAndVariable) {
-  Config config = Config::Load(kSettings, {}, FakeEnv({{"DB_PORT", "80x"}, {"BIG_REQUEST_SIGMA", "nan"}, {"FLAG_ON", "maybe"}}));
+  Config config =
+      Config::Load(kSettings, {}, FakeEnv({{"DB_PORT", "80x"}, {"BIG_REQUEST_SIGMA", "nan"}, {"FLAG_ON", "maybe"}}));
   try {
     config.GetInt("db.port", 1, 65535);
     FAIL();

@@ -12,15 +12,16 @@ TEST(DisplayUnitTest, FollowsNewApisOptions) {
   EXPECT_EQ(usd.symbol, "$");
   EXPECT_EQ(usd.per_usd, 1);
 
-  const DisplayUnit cny = DisplayFromOptions({{"general_setting.quota_display_type", "CNY"}, {"USDExchangeRate", "7.1"}},
-                                             500000);
+  const DisplayUnit cny =
+      DisplayFromOptions({{"general_setting.quota_display_type", "CNY"}, {"USDExchangeRate", "7.1"}}, 500000);
   EXPECT_EQ(cny.currency, "CNY");
   EXPECT_EQ(cny.symbol, "¥");
   EXPECT_DOUBLE_EQ(cny.per_usd, 7.1);
   // new-api's default rate when the option is missing or unusable.
   EXPECT_DOUBLE_EQ(DisplayFromOptions({{"general_setting.quota_display_type", "CNY"}}, 500000).per_usd, 7.3);
   EXPECT_DOUBLE_EQ(
-      DisplayFromOptions({{"general_setting.quota_display_type", "CNY"}, {"USDExchangeRate", "-2"}}, 500000).per_usd, 7.3);
+      DisplayFromOptions({{"general_setting.quota_display_type", "CNY"}, {"USDExchangeRate", "-2"}}, 500000).per_usd,
+      7.3);
 
   const DisplayUnit custom = DisplayFromOptions({{"general_setting.quota_display_type", "CUSTOM"},
                                                  {"general_setting.custom_currency_symbol", "€"},
@@ -39,8 +40,10 @@ TEST(DisplayUnitTest, FollowsNewApisOptions) {
   // The older switch counts only when the newer type is absent, as in new-api.
   EXPECT_EQ(DisplayFromOptions({{"DisplayInCurrencyEnabled", "false"}}, 500000).currency, "TOKENS");
   EXPECT_EQ(DisplayFromOptions({{"DisplayInCurrencyEnabled", "true"}}, 500000).currency, "USD");
-  EXPECT_EQ(DisplayFromOptions({{"DisplayInCurrencyEnabled", "false"}, {"general_setting.quota_display_type", "CNY"}},
-                               500000).currency, "CNY");
+  EXPECT_EQ(
+      DisplayFromOptions({{"DisplayInCurrencyEnabled", "false"}, {"general_setting.quota_display_type", "CNY"}}, 500000)
+          .currency,
+      "CNY");
   EXPECT_EQ(DisplayFromOptions({{"general_setting.quota_display_type", "GBP"}}, 500000).currency, "USD");
 }
 

@@ -68,7 +68,8 @@ TEST(HourlyRollupTest, UpsertsAreBatchedSortedAndAbsolute) {
     EXPECT_NE(sql.find("reqs = VALUES(reqs)"), std::string::npos) << "absolute values, never reqs = reqs + ...";
     EXPECT_EQ(sql.find("reqs + "), std::string::npos);
   }
-  EXPECT_EQ(rollup.UpsertStatements("agg_usage_hourly", 2, FakeQuote, kMysqlUpsert), statements) << "the same data gives the same statements";
+  EXPECT_EQ(rollup.UpsertStatements("agg_usage_hourly", 2, FakeQuote, kMysqlUpsert), statements)
+      << "the same data gives the same statements";
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ class HttpServerTest : public ::testing::Test {
   void SetUp() override {
     registry_ = std::make_shared<prometheus::Registry>();
     server_ = std::make_unique<HttpServer>("test", registry_);
-    server_->Get("/api/ok", [](const httplib::Request&, httplib::Response& res) { WriteJson(res, 200, {{"ok", true}}); });
+    server_->Get("/api/ok", [](const httplib::Request&, httplib::Response& res) {
+      WriteJson(res, 200, {{"ok", true}});
+    });
     server_->Get("/api/throws", [](const httplib::Request&, httplib::Response&) {
       throw std::runtime_error("boom with secret detail");
     });
@@ -109,8 +111,8 @@ TEST_F(HttpServerTest, KeepAliveRequestsAreNotHeldByNagle) {
   const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(client_->Get("/api/ok"));
   const auto took = std::chrono::steady_clock::now() - started;
-  EXPECT_LT(took, std::chrono::milliseconds(1000)) << "50 keep-alive requests took "
-                                                   << std::chrono::duration<double>(took).count() << " s";
+  EXPECT_LT(took, std::chrono::milliseconds(1000))
+      << "50 keep-alive requests took " << std::chrono::duration<double>(took).count() << " s";
 }
 
 TEST_F(HttpServerTest, ManyByteRangesGetTheWholeBodyOnce) {
@@ -139,10 +141,11 @@ TEST_F(HttpServerTest, LandingPageLinksToTheMetrics) {
 class WebServer {
  public:
   explicit WebServer(const WebOptions& web) : server_("web", std::make_shared<prometheus::Registry>(), web) {
-    server_.Get("/api/ok", [](const httplib::Request&, httplib::Response& res) { WriteJson(res, 200, {{"ok", true}}); });
-    server_.Post("/api/echo", [](const httplib::Request& req, httplib::Response& res) {
-      res.set_content(req.body, "text/plain");
+    server_.Get("/api/ok", [](const httplib::Request&, httplib::Response& res) {
+      WriteJson(res, 200, {{"ok", true}});
     });
+    server_.Post("/api/echo",
+                 [](const httplib::Request& req, httplib::Response& res) { res.set_content(req.body, "text/plain"); });
     server_.Bind("127.0.0.1", 0);
     thread_ = std::thread([this] { server_.Serve(); });
   }
@@ -234,9 +237,10 @@ class Certificate {
   Certificate() {
     dir_ = std::filesystem::temp_directory_path() / ("web-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                                "-addext subjectAltName=IP:127.0.0.1 -keyout " + key() + " -out " + cert() +
-                                " 2>/dev/null";
+    const std::string command =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+        key() + " -out " + cert() + " 2>/dev/null";
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
   }
   ~Certificate() { std::filesystem::remove_all(dir_); }

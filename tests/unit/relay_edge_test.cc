@@ -119,7 +119,8 @@ TEST_F(RelayEdgeTest, UnknownTargetIs404AndCounted) {
   EXPECT_EQ(MetricValue(registry_, "newapi_aggregator_relay_unknown_target_total", {}), 2);
   EXPECT_EQ(MetricValue(registry_, "newapi_aggregator_relay_target_configured", {{"target", "wecom"}}), -1);
   EXPECT_EQ(MetricValue(registry_, "newapi_aggregator_relay_target_configured",
-                        {{"target", "dingtalk"}, {"platform", "dingtalk"}}), 1);
+                        {{"target", "dingtalk"}, {"platform", "dingtalk"}}),
+            1);
 }
 
 // alertmanager.yml's default receiver posts to /relay/default: without a target of that name, every robot of the
@@ -140,7 +141,8 @@ TEST_F(RelayEdgeTest, DefaultTargetIsEveryEnvironmentRobot) {
   EXPECT_EQ(skipped.status, 200);
   EXPECT_EQ(skipped.body["status"], "skipped");
   EXPECT_EQ(MetricValue(registry, "newapi_aggregator_relay_deliveries_total",
-                        {{"target", "default"}, {"outcome", "not_configured"}}), 1);
+                        {{"target", "default"}, {"outcome", "not_configured"}}),
+            1);
   EXPECT_EQ(empty.Handle("other", kJson, SamplePayload()).status, 404);
 }
 
@@ -232,12 +234,13 @@ TEST(RelayOptionsTest, DefaultsAndTargets) {
   EXPECT_TRUE(none.targets.empty());
   EXPECT_EQ(none.message.language, Language::kZh);
   EXPECT_EQ(none.message.frontend_url, "http://127.0.0.1:8080");
-  const RelayOptions some = ParseRelayOptions(LoadConfig({{"RELAY_TOKEN", "relay-token-0123456789"},
-                                                           {"DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=t"},
-                                                           {"DINGTALK_SECRET", "s"},
-                                                           {"ALERT_WEBHOOK_URL", "http://127.0.0.1:9/x"},
-                                                           {"ALERT_LANGUAGE", "en"},
-                                                           {"FRONTEND_URL", "https://observer.example.com/"}}));
+  const RelayOptions some =
+      ParseRelayOptions(LoadConfig({{"RELAY_TOKEN", "relay-token-0123456789"},
+                                    {"DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=t"},
+                                    {"DINGTALK_SECRET", "s"},
+                                    {"ALERT_WEBHOOK_URL", "http://127.0.0.1:9/x"},
+                                    {"ALERT_LANGUAGE", "en"},
+                                    {"FRONTEND_URL", "https://observer.example.com/"}}));
   EXPECT_EQ(some.targets.size(), 2u);
   EXPECT_EQ(some.targets.at("dingtalk").secret, "s");
   EXPECT_EQ(some.message.language, Language::kEn);

@@ -79,11 +79,15 @@ inline Notification ManyAlerts(int count, const std::string& description) {
   for (int i = 0; i < count; ++i) {
     Alert alert;
     alert.status = "firing";
-    alert.labels = {{"alertname", "NewApiBurst"}, {"severity", "critical"}, {"rule", "burst"},
-                    {"subject_type", "token"}, {"subject_id", std::to_string(i)}};
-    alert.annotations = {{"summary", "令牌 " + std::to_string(i) + " 突发请求"}, {"description", description},
-                         {"drilldown_path", "/anomalies/detail?rule=burst&subject_type=token&subject_id=" +
-                                                std::to_string(i)}};
+    alert.labels = {{"alertname", "NewApiBurst"},
+                    {"severity", "critical"},
+                    {"rule", "burst"},
+                    {"subject_type", "token"},
+                    {"subject_id", std::to_string(i)}};
+    alert.annotations = {
+        {"summary", "令牌 " + std::to_string(i) + " 突发请求"},
+        {"description", description},
+        {"drilldown_path", "/anomalies/detail?rule=burst&subject_type=token&subject_id=" + std::to_string(i)}};
     alert.starts_at = "2024-05-01T12:00:00Z";
     notification.alerts.push_back(alert);
   }

@@ -62,7 +62,8 @@ TEST(RelaySigningTest, HmacAndBase64Primitives) {
   // RFC 4231 test case 2.
   EXPECT_EQ(Base64(HmacSha256("Jefe", "what do ya want for nothing?")),
             Base64(std::string("\x5b\xdc\xc1\x46\xbf\x60\x75\x4e\x6a\x04\x24\x26\x08\x95\x75\xc7"
-                               "\x5a\x00\x3f\x08\x9d\x27\x39\x83\x9d\xec\x58\xb9\x64\xec\x38\x43", 32)));
+                               "\x5a\x00\x3f\x08\x9d\x27\x39\x83\x9d\xec\x58\xb9\x64\xec\x38\x43",
+                               32)));
   EXPECT_EQ(Base64(""), "");
   EXPECT_EQ(Base64("f"), "Zg==");
   EXPECT_EQ(Base64("fo"), "Zm8=");
@@ -215,14 +216,15 @@ TEST(RelayMessageTest, DrilldownUrl) {
 // Anyone who reaches the relay writes the annotations: a drill-down link elsewhere is dropped, not forwarded.
 TEST(RelayMessageTest, DrilldownLinksElsewhereAreDropped) {
   Alert alert;
-  for (const char* path : {"https://evil.example/login", "HTTP://evil.example", "//evil.example/login",
-                           "/\\evil.example", "/\t/evil.example", "javascript:alert(1)", "data:text/html,x",
-                           "mailto:a@evil.example"}) {
+  for (const char* path :
+       {"https://evil.example/login", "HTTP://evil.example", "//evil.example/login", "/\\evil.example",
+        "/\t/evil.example", "javascript:alert(1)", "data:text/html,x", "mailto:a@evil.example"}) {
     alert.annotations["drilldown_path"] = path;
     EXPECT_EQ(DrilldownUrl(alert, "http://ui"), "") << path;
   }
   alert.annotations["drilldown_path"] = "/anomalies?at=12:00";
-  EXPECT_EQ(DrilldownUrl(alert, "http://ui"), "http://ui/anomalies?at=12:00") << "a colon after the path starts is data";
+  EXPECT_EQ(DrilldownUrl(alert, "http://ui"), "http://ui/anomalies?at=12:00")
+      << "a colon after the path starts is data";
   EXPECT_TRUE(IsRelativePath("prometheus/runbook.md#riskburst"));
   EXPECT_FALSE(IsRelativePath(""));
 
@@ -240,7 +242,8 @@ TEST(RelayMessageTest, ChineseMessageCarriesTheEvidenceAndLinks) {
   EXPECT_EQ(m.alerts_omitted, 0);
   for (const char* expected :
        {"### [告警] NewApiBurst 等 3 条", "告警 2 条，已恢复 1 条", "**🔥 NewApiBurst** · 严重",
-        "Token 42 made 130 requests in 60 s", "Threshold 120 requests per 60 s.\n\nScore 130.", "对象: token 42 (张三的key) · 规则: burst", "开始: 2024-05-01 12:00:00 UTC",
+        "Token 42 made 130 requests in 60 s", "Threshold 120 requests per 60 s.\n\nScore 130.",
+        "对象: token 42 (张三的key) · 规则: burst", "开始: 2024-05-01 12:00:00 UTC",
         "[查看详情](http://ui:8080/anomalies/detail?rule=burst&subject_type=token&subject_id=42)",
         "[处理手册](https://example.com/runbook.md#newapiburst)", "**✅ 已恢复 NewApiChannelErrorRatioHigh** · 警告",
         "标签: channel=7", "恢复: 2024-05-01 11:30:00 UTC"}) {
@@ -258,8 +261,8 @@ TEST(RelayMessageTest, EnglishMessage) {
   const Message m = RenderMessage(SampleNotification(), Options(Language::kEn, 20000));
   EXPECT_EQ(m.title, "[FIRING:2] NewApiBurst");
   for (const char* expected : {"2 firing, 1 resolved", "· critical", "Subject: token 42 (张三的key) · Rule: burst",
-                               "[Details](http://ui/anomalies/", "[Runbook](", "**✅ RESOLVED NewApiChannelErrorRatioHigh**",
-                               "Resolved: 2024-05-01 11:30:00 UTC"}) {
+                               "[Details](http://ui/anomalies/", "[Runbook](",
+                               "**✅ RESOLVED NewApiChannelErrorRatioHigh**", "Resolved: 2024-05-01 11:30:00 UTC"}) {
     EXPECT_NE(m.text.find(expected), std::string::npos) << "missing: " << expected << "\nin:\n" << m.text;
   }
 }
@@ -283,7 +286,8 @@ TEST(RelayMessageTest, RunbookBaseUrlMakesRunbookPathsLinks) {
                                       .style = {},
                                       .max_bytes = 20000});
   EXPECT_NE(m.text.find("[Runbook](https://git.example/observer/blob/main/prometheus/runbook.md#riskburst)"),
-            std::string::npos) << m.text;
+            std::string::npos)
+      << m.text;
   EXPECT_EQ(m.text.find("Runbook: prometheus/"), std::string::npos) << m.text;
   // An absolute runbook URL outside the base is dropped.
   EXPECT_EQ(m.text.find("example.com"), std::string::npos) << m.text;
@@ -302,8 +306,8 @@ TEST(RelayMessageTest, AbsoluteRunbookLinksOnlyUnderTheBase) {
     EXPECT_EQ(RunbookUrl(alert, base), kept);
   }
   const std::vector<std::string> dropped_links = {"https://evil.example/runbook", "//evil.example/runbook",
-                                                  base + ".evil.example/x", base + "-evil/x", base + "@evil.example",
-                                                  "javascript:alert(1)"};
+                                                  base + ".evil.example/x",       base + "-evil/x",
+                                                  base + "@evil.example",         "javascript:alert(1)"};
   for (const std::string& dropped : dropped_links) {
     alert.annotations["runbook_url"] = dropped;
     EXPECT_EQ(RunbookUrl(alert, base), "") << dropped;
@@ -331,8 +335,9 @@ TEST(RelayMessageTest, ListsWhatFitsThenSaysHowManyMore) {
     EXPECT_GT(m.alerts_shown, 3);
     EXPECT_LT(m.alerts_shown, 50);
     EXPECT_EQ(m.alerts_shown + m.alerts_omitted, 55);
-    const std::string footer = language == Language::kZh ? "另有 " + std::to_string(m.alerts_omitted) + " 条未列出"
-                                                         : "and " + std::to_string(m.alerts_omitted) + " more not listed";
+    const std::string footer = language == Language::kZh
+                                   ? "另有 " + std::to_string(m.alerts_omitted) + " 条未列出"
+                                   : "and " + std::to_string(m.alerts_omitted) + " more not listed";
     ASSERT_GE(m.text.size(), footer.size());
     EXPECT_EQ(m.text.substr(m.text.size() - footer.size()), footer);
   }

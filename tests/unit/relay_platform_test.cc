@@ -15,8 +15,8 @@ namespace {
 
 using nlohmann::json;
 using testing::ManyAlerts;
-using testing::SampleNotification;
 using testing::Robot;
+using testing::SampleNotification;
 
 constexpr int64_t kNowMs = 1700000000000;
 // Runbooks under https://example.com: the sample's runbook link lies there.
@@ -44,11 +44,13 @@ HttpReply NoAnswer() { return {false, "Connection", 0, ""}; }
 
 TEST(RelayPlatformTest, DingTalkSignedMarkdownSnapshot) {
   const auto dingtalk = MakeDingTalk();
-  const Target target = Robot("https://oapi.dingtalk.com/robot/send?access_token=TOKEN", "SEC0123456789abcdef0123456789abcdef");
+  const Target target =
+      Robot("https://oapi.dingtalk.com/robot/send?access_token=TOKEN", "SEC0123456789abcdef0123456789abcdef");
   const OutgoingRequest request = dingtalk->Build(SampleNotification(), target, kZh, kNowMs);
   // The signature parameters carry the independently computed vector (see relay_message_test.cc).
-  EXPECT_EQ(request.url, "https://oapi.dingtalk.com/robot/send?access_token=TOKEN&timestamp=1700000000000"
-                         "&sign=hJ95%2FXWePTzrSwXDHEJJY1Ta0B6qiG%2FYMxNzB4v4U2w%3D");
+  EXPECT_EQ(request.url,
+            "https://oapi.dingtalk.com/robot/send?access_token=TOKEN&timestamp=1700000000000"
+            "&sign=hJ95%2FXWePTzrSwXDHEJJY1Ta0B6qiG%2FYMxNzB4v4U2w%3D");
   ExpectSnapshot("dingtalk_zh", request);
   const OutgoingRequest unsigned_request = dingtalk->Build(SampleNotification(), Robot(target.url, ""), kEn, kNowMs);
   EXPECT_EQ(unsigned_request.url, target.url);
@@ -57,7 +59,8 @@ TEST(RelayPlatformTest, DingTalkSignedMarkdownSnapshot) {
 
 TEST(RelayPlatformTest, FeishuSignedCardSnapshot) {
   const auto feishu = MakeFeishu();
-  const Target target = Robot("https://open.feishu.cn/open-apis/bot/v2/hook/HOOK", "SEC0123456789abcdef0123456789abcdef");
+  const Target target =
+      Robot("https://open.feishu.cn/open-apis/bot/v2/hook/HOOK", "SEC0123456789abcdef0123456789abcdef");
   const OutgoingRequest request = feishu->Build(SampleNotification(), target, kZh, kNowMs);
   EXPECT_EQ(request.url, target.url) << "Feishu signs in the body, not the URL";
   const json body = json::parse(request.body);
@@ -69,18 +72,20 @@ TEST(RelayPlatformTest, FeishuSignedCardSnapshot) {
 
 TEST(RelayPlatformTest, WeComMarkdownSnapshot) {
   const auto wecom = MakeWeCom();
-  ExpectSnapshot("wecom_zh", wecom->Build(SampleNotification(), Robot("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY", ""),
-                                          kZh, kNowMs));
+  ExpectSnapshot("wecom_zh",
+                 wecom->Build(SampleNotification(),
+                              Robot("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY", ""), kZh, kNowMs));
 }
 
 TEST(RelayPlatformTest, WebhookJsonSnapshot) {
   const auto webhook = MakeWebhook();
-  ExpectSnapshot("webhook_en", webhook->Build(SampleNotification(), Robot("http://127.0.0.1:9999/alerts", ""), kEn, kNowMs));
+  ExpectSnapshot("webhook_en",
+                 webhook->Build(SampleNotification(), Robot("http://127.0.0.1:9999/alerts", ""), kEn, kNowMs));
 }
 
 TEST(RelayPlatformTest, WeComContentStaysWithin4096Bytes) {
-  const OutgoingRequest request =
-      MakeWeCom()->Build(ManyAlerts(60, "阈值 120 次/60 秒，实际 130 次。"), Robot("http://h/send?key=K", ""), kZh, kNowMs);
+  const OutgoingRequest request = MakeWeCom()->Build(ManyAlerts(60, "阈值 120 次/60 秒，实际 130 次。"),
+                                                     Robot("http://h/send?key=K", ""), kZh, kNowMs);
   const std::string content = json::parse(request.body)["markdown"]["content"];
   EXPECT_LE(content.size(), 4096u);
   EXPECT_GT(request.alerts_omitted, 0);
@@ -142,7 +147,8 @@ TEST(RelayClassifyTest, WeCom) {
   EXPECT_EQ(p->Classify(Reply(200, R"({"errcode":0,"errmsg":"ok"})")).outcome, Outcome::kDelivered);
   EXPECT_EQ(p->Classify(Reply(200, R"({"errcode":40058,"errmsg":"markdown.content exceed max length 4096"})")).outcome,
             Outcome::kPermanent);
-  EXPECT_EQ(p->Classify(Reply(200, R"({"errcode":93000,"errmsg":"invalid webhook url"})")).outcome, Outcome::kPermanent);
+  EXPECT_EQ(p->Classify(Reply(200, R"({"errcode":93000,"errmsg":"invalid webhook url"})")).outcome,
+            Outcome::kPermanent);
   EXPECT_EQ(p->Classify(Reply(200, R"({"errcode":45009,"errmsg":"api freq out of limit"})")).outcome,
             Outcome::kTransient);
 }

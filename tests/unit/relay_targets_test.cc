@@ -74,13 +74,16 @@ TEST(RelayTargetsTest, ErrorsNameTheKeyAndKeepTheTargets) {
   std::map<std::string, Target> targets;
   ASSERT_EQ(Parse("targets:\n  a: {platform: webhook, url: 'http://h/x'}\n", &targets), "");
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"targets:\n  a: {platform: slack, url: 'http://h/x'}", "targets.a.platform: expected dingtalk, feishu, wecom or webhook"},
+      {"targets:\n  a: {platform: slack, url: 'http://h/x'}",
+       "targets.a.platform: expected dingtalk, feishu, wecom or webhook"},
       {"targets:\n  a: {url: 'http://h/x'}", "targets.a.platform: missing"},
       {"targets:\n  a: {platform: webhook}", "targets.a: give exactly one of url and url_file"},
-      {"targets:\n  a: {platform: webhook, url: 'ftp://h/SECRET-PATH'}", "targets.a.url: expected an http:// or https:// URL"},
+      {"targets:\n  a: {platform: webhook, url: 'ftp://h/SECRET-PATH'}",
+       "targets.a.url: expected an http:// or https:// URL"},
       {"targets:\n  a: {platform: webhook, url_file: missing.txt}", "targets.a.url_file: cannot read missing.txt"},
       {"targets:\n  a: {platform: webhook, url: 'http://h/x', secret: s}", "targets.a: webhook robots are not signed"},
-      {"targets:\n  a: {platform: webhook, url: 'http://h/x', mentions: {all: true}}", "targets.a.mentions: unknown key"},
+      {"targets:\n  a: {platform: webhook, url: 'http://h/x', mentions: {all: true}}",
+       "targets.a.mentions: unknown key"},
       {"targets:\n  a: {platform: dingtalk, url: 'http://h/x', mention: {all: yes-please}}",
        "targets.a.mention.all: expected true or false"},
       {"targets:\n  a: {platform: dingtalk, url: 'http://h/x', mention: {mobiles: ['138<at id=all>']}}",
@@ -161,7 +164,8 @@ TEST(RelayMentionsTest, WeComTextMessageFollowsTheMarkdown) {
 TEST(RelayMentionsTest, WebhookCarriesTheMentions) {
   const json body = json::parse(MakeWebhook()->Build(SampleNotification(), Mentioning("webhook"), kZh, kNowMs).body);
   EXPECT_EQ(body["mentions"]["mobiles"], json({"13800000000"}));
-  EXPECT_FALSE(json::parse(MakeWebhook()->Build(Resolved(), Mentioning("webhook"), kZh, kNowMs).body).contains("mentions"));
+  EXPECT_FALSE(
+      json::parse(MakeWebhook()->Build(Resolved(), Mentioning("webhook"), kZh, kNowMs).body).contains("mentions"));
 }
 
 // A DingTalk robot with the keyword check refuses messages without one of its keywords: every message the relay
@@ -208,7 +212,9 @@ TEST(RelayReloadTest, BadFileKeepsThePreviousTargets) {
   write("targets:\n  oncall: {platform: dingtalk, url: 'http://127.0.0.1:1/oncall?access_token=A'}\n");
   ASSERT_EQ(relay.Reload(), "");
   EXPECT_EQ(relay.Handle("oncall", "application/json", SamplePayload()).status, 200);
-  write("targets:\n  oncall: {platform: dingtalk, url: 'http://127.0.0.1:1/oncall?access_token=A'}\n  bad: {platform: x}\n");
+  write(
+      "targets:\n  oncall: {platform: dingtalk, url: 'http://127.0.0.1:1/oncall?access_token=A'}\n  bad: {platform: "
+      "x}\n");
   EXPECT_EQ(relay.Reload().rfind("targets.bad.platform", 0), 0u);
   EXPECT_EQ(gauge("newapi_aggregator_relay_config_last_reload_successful"), 0);
   EXPECT_EQ(relay.Handle("oncall", "application/json", SamplePayload()).status, 200) << "the previous targets stay";
@@ -219,7 +225,8 @@ TEST(RelayReloadTest, BadFileKeepsThePreviousTargets) {
   EXPECT_EQ(gauge("newapi_aggregator_relay_config_last_reload_successful"), 1);
   EXPECT_EQ(relay.Handle("oncall", "application/json", SamplePayload()).status, 404) << "removed by the reload";
   EXPECT_EQ(relay.Handle("ops", "application/json", SamplePayload()).status, 200);
-  EXPECT_EQ(relay.Handle("dingtalk", "application/json", SamplePayload()).status, 200) << "the environment's robot stays";
+  EXPECT_EQ(relay.Handle("dingtalk", "application/json", SamplePayload()).status, 200)
+      << "the environment's robot stays";
   EXPECT_EQ(sent_to.size(), 4u);
   std::remove(file.c_str());
 }

@@ -203,12 +203,12 @@ TEST(StreamingRulesTest, BigRequestAgainstThePreviousHoursAndAWideModelStaysQuie
   StreamingRules rules({}, {});
   std::vector<LogRow> rows;
   for (int i = 0; i < 200; ++i) {
-    rows.push_back(Consume(kT0 + i * 10, 100 + i, 100 + i, "", 900 + (i % 21) * 10));           // 900..1100
+    rows.push_back(Consume(kT0 + i * 10, 100 + i, 100 + i, "", 900 + (i % 21) * 10));            // 900..1100
     rows.push_back(Consume(kT0 + i * 10, 400 + i, 400 + i, "", (i % 2) ? 100 : 40000, "wide"));  // huge spread
   }
-  rows.push_back(Consume(kT0 + 2 * 3600, 1, 1, "", 1150));                   // normal next hour
-  rows.push_back(Consume(kT0 + 2 * 3600 + 5, 2, 2, "", 50000));              // absurd
-  rows.push_back(Consume(kT0 + 2 * 3600 + 9, 3, 3, "", 45000, "wide"));      // big, but within the model's spread
+  rows.push_back(Consume(kT0 + 2 * 3600, 1, 1, "", 1150));               // normal next hour
+  rows.push_back(Consume(kT0 + 2 * 3600 + 5, 2, 2, "", 50000));          // absurd
+  rows.push_back(Consume(kT0 + 2 * 3600 + 9, 3, 3, "", 45000, "wide"));  // big, but within the model's spread
   auto hits = Feed(rules, rows);
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].rule, Rule::kBigRequest);
@@ -221,8 +221,8 @@ TEST(StreamingRulesTest, ALateRowRaisesTheWindowsItJoins) {
   StreamingRules rules({}, {});
   std::vector<LogRow> rows;
   for (int i = 0; i < 119; ++i) rows.push_back(Consume(kT0 + 10 + i / 4, 1, 1));  // 119 in [10, 39]
-  rows.push_back(Consume(kT0 + 200, 1, 1));  // the token moves on
-  rows.push_back(Consume(kT0 + 5, 1, 1));    // committed late: the window ending at 39 now holds 120
+  rows.push_back(Consume(kT0 + 200, 1, 1));                                       // the token moves on
+  rows.push_back(Consume(kT0 + 5, 1, 1));  // committed late: the window ending at 39 now holds 120
   const auto findings = Summarize(FeedAll(rules, rows), kT0, kT0 + 3600);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].peak_score, 120);
@@ -240,7 +240,8 @@ TEST(StreamingRulesTest, TumblingWindowsSplitAtTheirBoundary) {
   // Persisting into a whole window fires it, once per episode across consecutive windows.
   rows.clear();
   for (int w = 2; w <= 4; ++w) {
-    for (int i = 0; i < 7; ++i) rows.push_back(Consume(kT0 + 600 * w + 10 + i, 7, 7, "198.51.101." + std::to_string(i)));
+    for (int i = 0; i < 7; ++i)
+      rows.push_back(Consume(kT0 + 600 * w + 10 + i, 7, 7, "198.51.101." + std::to_string(i)));
   }
   const auto all = FeedAll(rules, rows);
   EXPECT_EQ(Feed(rules, {}).size(), 0u);

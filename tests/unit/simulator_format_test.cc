@@ -49,7 +49,7 @@ TEST(SimulatorFormat, SqlQuoteEscapes) {
   for (const observer::Dialect* dialect : {&mysql, &postgres}) {
     const std::string insert = LogInsertSql(*dialect, LogRow{});
     EXPECT_NE(insert.find("\"group\""), std::string::npos);
-    EXPECT_EQ(insert.find("channel_name"), std::string::npos);  // new-api never writes it
+    EXPECT_EQ(insert.find("channel_name"), std::string::npos);                    // new-api never writes it
     EXPECT_NE(insert.find("," + dialect->Bool(false) + ","), std::string::npos);  // is_stream
   }
 }
@@ -84,7 +84,8 @@ TEST(SimulatorFormat, PostgresSchemaBuildsLogsIndexesAfterTheLoad) {
   EXPECT_EQ(tables, 34);
   ASSERT_EQ(plan.logs_indexes.size(), 14u);
   EXPECT_EQ(plan.add_logs_indexes, plan.logs_indexes);
-  EXPECT_EQ(plan.logs_indexes.front(), "CREATE INDEX IF NOT EXISTS \"idx_created_at_id\" ON \"logs\" (\"created_at\",\"id\")");
+  EXPECT_EQ(plan.logs_indexes.front(),
+            "CREATE INDEX IF NOT EXISTS \"idx_created_at_id\" ON \"logs\" (\"created_at\",\"id\")");
   for (const std::string& statement : plan.create_tables) {
     EXPECT_EQ(statement.find(" ON \"logs\" "), std::string::npos) << statement;  // no logs index before the load
     EXPECT_EQ(statement.find(';'), std::string::npos);

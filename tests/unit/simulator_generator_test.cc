@@ -41,7 +41,8 @@ TEST(SimulatorGenerator, SameSeedGivesIdenticalRowsAndKeys) {
   EXPECT_EQ(AllTsv(a), AllTsv(b));
   EXPECT_NE(AllTsv(a), AllTsv(c));
   ASSERT_EQ(a.population.tokens.size(), b.population.tokens.size());
-  for (size_t i = 0; i < a.population.tokens.size(); ++i) EXPECT_EQ(a.population.tokens[i].key, b.population.tokens[i].key);
+  for (size_t i = 0; i < a.population.tokens.size(); ++i)
+    EXPECT_EQ(a.population.tokens[i].key, b.population.tokens[i].key);
   EXPECT_NE(a.population.tokens[0].key, c.population.tokens[0].key);
   const EntityTotals totals(a.population);
   const observer::Dialect dialect(observer::DbEngine::kMySQL);
@@ -85,7 +86,8 @@ TEST(SimulatorGenerator, ConsumeQuotaMatchesTokensAndTheRatiosInOther) {
       EXPECT_EQ(r.quota, std::llround(other.at("model_price").get<double>() * 500000 * group_ratio));
     } else {
       ++ratio_rows;
-      const double expected = (static_cast<double>(r.prompt_tokens - cache) + static_cast<double>(cache) * other.at("cache_ratio").get<double>() +
+      const double expected = (static_cast<double>(r.prompt_tokens - cache) +
+                               static_cast<double>(cache) * other.at("cache_ratio").get<double>() +
                                static_cast<double>(r.completion_tokens) * other.at("completion_ratio").get<double>()) *
                               other.at("model_ratio").get<double>() * group_ratio;
       EXPECT_NEAR(static_cast<double>(r.quota), std::max(1.0, expected), 1.0) << r.model_name;

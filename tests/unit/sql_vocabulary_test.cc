@@ -9,8 +9,8 @@
 namespace {
 
 using namespace observer::newapi;
-using observer::rules::Rule;
 using observer::rules::RowsOf;
+using observer::rules::Rule;
 
 TEST(LogTypesTest, TestAndSqlAgree) {
   EXPECT_EQ(LogTypes{kLogConsume}.Sql(), "type = 2");
@@ -26,7 +26,8 @@ TEST(UsageMeasuresTest, SqlIsTheRuleOfAddUsage) {
   EXPECT_EQ(UsageRowSql(&UsageSums::errors), "CASE WHEN type = 5 THEN 1 ELSE 0 END");
   EXPECT_EQ(UsageRowSql(&UsageSums::prompt_tokens),
             "CASE WHEN type = 2 THEN GREATEST(COALESCE(prompt_tokens, 0), 0) ELSE 0 END");
-  EXPECT_EQ(UsageRowSql(&UsageSums::refunded_quota), "CASE WHEN type = 6 THEN GREATEST(COALESCE(quota, 0), 0) ELSE 0 END");
+  EXPECT_EQ(UsageRowSql(&UsageSums::refunded_quota),
+            "CASE WHEN type = 6 THEN GREATEST(COALESCE(quota, 0), 0) ELSE 0 END");
   EXPECT_EQ(UsageRowSql(&UsageSums::cached_tokens), "") << "parsed from other: no SQL form";
 
   LogRow consume;
@@ -75,8 +76,8 @@ TEST(UsageMeasuresTest, OneColumnListForEveryTable) {
 TEST(UsageMeasuresTest, BaselineRowsAreTyped) {
   observer::QueryResult result;
   result.rows.push_back({"gpt", "3", "vip", "1", "10", "2", "100", "50", "5", "700", "9", "30", "8"});
-  result.rows.push_back({std::nullopt, std::nullopt, std::nullopt, "0", "1", std::nullopt, "0", "0", "0", "0", "0",
-                         "0", "0"});
+  result.rows.push_back(
+      {std::nullopt, std::nullopt, std::nullopt, "0", "1", std::nullopt, "0", "0", "0", "0", "0", "0", "0"});
   const auto rows = observer::agg::BaselineRowsFrom(result);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].model_name, "gpt");

@@ -101,7 +101,10 @@ TEST(TailReaderTest, AFailedQueryStopsThePoll) {
     return observer::DbStatus::Failure(observer::DbError::kOther, "gone");
   };
   Reader::Poll poll;
-  EXPECT_FALSE(reader.Read(failing, 1000, [](const LogRow&, bool) {}, &poll).ok);
+  EXPECT_FALSE(reader
+                   .Read(
+                       failing, 1000, [](const LogRow&, bool) {}, &poll)
+                   .ok);
   EXPECT_FALSE(poll.caught_up);
 }
 
@@ -113,8 +116,10 @@ double Sample(const std::vector<prometheus::MetricFamily>& families, const std::
     for (const auto& metric : family.metric) {
       bool match = true;
       for (const auto& [key, value] : labels) {
-        match = match && std::any_of(metric.label.begin(), metric.label.end(),
-                                     [&](const prometheus::ClientMetric::Label& l) { return l.name == key && l.value == value; });
+        match = match &&
+                std::any_of(metric.label.begin(), metric.label.end(), [&](const prometheus::ClientMetric::Label& l) {
+                  return l.name == key && l.value == value;
+                });
       }
       if (!match) continue;
       switch (family.type) {
@@ -170,15 +175,21 @@ TEST(TopSinkTest, RanksConsumeRowsAndPublishesEveryFewSeconds) {
   sink.Observe(login, 1000);
   sink.Publish(1000);
   auto families = snapshots->Collect();
-  EXPECT_EQ(Sample(families, "newapi_top_usage", {{"dimension", "user"}, {"id", "2"}, {"metric", "tokens"}, {"window", "1h"}}), 300);
-  EXPECT_EQ(Sample(families, "newapi_top_usage", {{"dimension", "user"}, {"id", "1"}, {"metric", "tokens"}}), -1) << "top 2 only";
+  EXPECT_EQ(Sample(families, "newapi_top_usage",
+                   {{"dimension", "user"}, {"id", "2"}, {"metric", "tokens"}, {"window", "1h"}}),
+            300);
+  EXPECT_EQ(Sample(families, "newapi_top_usage", {{"dimension", "user"}, {"id", "1"}, {"metric", "tokens"}}), -1)
+      << "top 2 only";
   EXPECT_EQ(Sample(families, "newapi_top_usage", {{"id", "4"}}), -1) << "consume rows only";
   sink.Observe(Consume(1, 11, 1000), 1002);
   sink.Publish(1002);
-  EXPECT_EQ(Sample(snapshots->Collect(), "newapi_top_usage", {{"dimension", "user"}, {"id", "1"}, {"metric", "tokens"}}), -1)
+  EXPECT_EQ(
+      Sample(snapshots->Collect(), "newapi_top_usage", {{"dimension", "user"}, {"id", "1"}, {"metric", "tokens"}}), -1)
       << "not republished within 5 s";
   sink.Publish(1005);
-  EXPECT_EQ(Sample(snapshots->Collect(), "newapi_top_usage", {{"dimension", "user"}, {"id", "1"}, {"metric", "tokens"}}), 1100);
+  EXPECT_EQ(
+      Sample(snapshots->Collect(), "newapi_top_usage", {{"dimension", "user"}, {"id", "1"}, {"metric", "tokens"}}),
+      1100);
 }
 
 TEST(CoverageSinkTest, ShareOfRecentConsumeRowsWithAnIp) {

@@ -50,10 +50,12 @@ std::string ErrorOf(const std::string& text) {
 
 TEST(WebConfigTest, ParsesTlsAndUsersWithPathsBesideTheFile) {
   const std::string hash = Bcrypt("secret");
-  const WebConfig config = ParseWebConfig("tls_server_config:\n  cert_file: tls/server.crt\n  key_file: /keys/server.key\n"
-                                          "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n"
-                                          "  min_version: TLS13\nbasic_auth_users:\n  prometheus: " + hash + "\n",
-                                          "/etc/observer");
+  const WebConfig config = ParseWebConfig(
+      "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: /keys/server.key\n"
+      "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n"
+      "  min_version: TLS13\nbasic_auth_users:\n  prometheus: " +
+          hash + "\n",
+      "/etc/observer");
   EXPECT_TRUE(config.tls.enabled());
   EXPECT_EQ(config.tls.cert_file, "/etc/observer/tls/server.crt");
   EXPECT_EQ(config.tls.key_file, "/keys/server.key");
@@ -81,13 +83,15 @@ TEST(WebConfigTest, ErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(ErrorOf("http_server_config:\n  http2: false\n").find("http_server_config is not supported"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("tls_server_config:\n  cert_file: a\n").find("needs both cert_file and key_file"), std::string::npos);
+  EXPECT_NE(ErrorOf("tls_server_config:\n  cert_file: a\n").find("needs both cert_file and key_file"),
+            std::string::npos);
   EXPECT_NE(ErrorOf("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Sometimes\n")
                 .find("tls_server_config.client_auth_type 'Sometimes'"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n")
-                .find("needs tls_server_config.client_ca_file"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n")
+          .find("needs tls_server_config.client_ca_file"),
+      std::string::npos);
   EXPECT_NE(ErrorOf("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: SSL3\n")
                 .find("tls_server_config.min_version 'SSL3'"),
             std::string::npos);
@@ -103,10 +107,11 @@ TEST(WebConfigTest, UsersNeedBcryptHashesAndTheErrorNamesTheUserNotTheHash) {
   EXPECT_NE(plain.find("basic_auth_users.alice is not a bcrypt hash"), std::string::npos) << plain;
   EXPECT_EQ(plain.find("hunter2"), std::string::npos) << plain;
   // A SHA-512 crypt hash is a real hash, but not the bcrypt the exporter-toolkit format asks for.
-  EXPECT_NE(ErrorOf("basic_auth_users:\n  bob: $6$salt$IxDD3jeSOb5eB1CX5LBsqZFVkJdido3OUILO5Ifz5iwMuTS4XMS130MTSuDDl3aCI6"
-                    "WouIL9AjRbLCelDCy.g.\n")
-                .find("basic_auth_users.bob is not a bcrypt hash"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf("basic_auth_users:\n  bob: $6$salt$IxDD3jeSOb5eB1CX5LBsqZFVkJdido3OUILO5Ifz5iwMuTS4XMS130MTSuDDl3aCI6"
+              "WouIL9AjRbLCelDCy.g.\n")
+          .find("basic_auth_users.bob is not a bcrypt hash"),
+      std::string::npos);
   EXPECT_NE(ErrorOf("basic_auth_users:\n  carol: $2y$10$short\n").find("basic_auth_users.carol"), std::string::npos);
   EXPECT_NE(ErrorOf("basic_auth_users:\n  'a:b': " + Bcrypt("x") + "\n").find("without ':'"), std::string::npos);
 }
@@ -178,15 +183,16 @@ TEST(WebConfigTest, ListenAddressFlagsRepeatAndReplaceHostAndPort) {
   EXPECT_EQ(defaults.tls_context, nullptr);
 
   const WebOptions flags = WebOptionsFrom(Config::Load(
-      settings, {"--web.listen-address=127.0.0.1:9101", "--web.listen-address", "[::1]:9102", "--web.telemetry-path=/x/m.txt"},
+      settings,
+      {"--web.listen-address=127.0.0.1:9101", "--web.listen-address", "[::1]:9102", "--web.telemetry-path=/x/m.txt"},
       FakeEnv({{"API_PORT", "9000"}, {"API_LISTEN_ADDRESS", "127.0.0.1:1"}})));
   ASSERT_EQ(flags.listen.size(), 2u);  // the flags replace the variable, and the port setting
   EXPECT_EQ(flags.listen[0].port, 9101);
   EXPECT_EQ(flags.listen[1].host, "::1");
   EXPECT_EQ(flags.telemetry_path, "/x/m.txt");
 
-  const WebOptions env = WebOptionsFrom(
-      Config::Load(settings, {}, FakeEnv({{"API_LISTEN_ADDRESS", "127.0.0.1:9103, 127.0.0.2:9104"}})));
+  const WebOptions env =
+      WebOptionsFrom(Config::Load(settings, {}, FakeEnv({{"API_LISTEN_ADDRESS", "127.0.0.1:9103, 127.0.0.2:9104"}})));
   ASSERT_EQ(env.listen.size(), 2u);
   EXPECT_EQ(env.listen[1].host, "127.0.0.2");
 }

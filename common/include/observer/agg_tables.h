@@ -27,7 +27,9 @@ struct Progress {
   int64_t finalized_until = kNone;  // every hour before it is final in agg_usage_hourly
   int64_t rollups_until = kNone;    // every hour before it has its rollups
   // The rollups can answer for every finalized hour.
-  bool rollups_ready() const { return finalized_until != kNone && rollups_until != kNone && rollups_until >= finalized_until; }
+  bool rollups_ready() const {
+    return finalized_until != kNone && rollups_until != kNone && rollups_until >= finalized_until;
+  }
 };
 
 // Where the observer's tables live by default: new-api's database on MySQL (tables beside new-api's), a schema of
@@ -90,7 +92,8 @@ struct BaselineRow {
 };
 std::vector<BaselineRow> BaselineRowsFrom(const QueryResult& result);
 
-inline constexpr std::string_view kUsageKeyColumns = "hour, user_id, token_id, model_name, channel_id, \"group\", is_stream";
+inline constexpr std::string_view kUsageKeyColumns =
+    "hour, user_id, token_id, model_name, channel_id, \"group\", is_stream";
 // The measure columns of the usage tables, in newapi::kUsageMeasures order: "reqs, errors, ...".
 std::string MeasureColumns();
 // An agg_usage_hourly row's columns: kUsageKeyColumns, then the measures.

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "observer/config.h"
+#include "observer/db_client.h"
 #include "observer/db_monitor.h"
 #include "observer/http_server.h"
-#include "observer/db_client.h"
 
 namespace observer {
 

@@ -15,9 +15,9 @@ struct Setting {
   std::string env;            // environment variable, e.g. "DB_HOST"
   std::string default_value;  // used when neither the flag nor the variable is set
   std::string help;
-  bool secret = false;        // never accepted on the command line; also read from the file named by <env>_FILE
-  size_t min_length = 0;      // a secret set shorter than this is refused (bearer tokens: 16)
-  bool repeatable = false;    // the flag may be given more than once: its values are joined with commas
+  bool secret = false;      // never accepted on the command line; also read from the file named by <env>_FILE
+  size_t min_length = 0;    // a secret set shorter than this is refused (bearer tokens: 16)
+  bool repeatable = false;  // the flag may be given more than once: its values are joined with commas
 };
 
 // Values of .env.example that must be replaced: a secret starting with this is refused at start-up.

@@ -23,9 +23,10 @@ struct DbOptions {
   std::string user;
   std::string password;
   int connect_timeout_seconds = 3;
-  int read_timeout_seconds = 10;    // client side: a dead server never hangs a thread longer than this
+  int read_timeout_seconds = 10;  // client side: a dead server never hangs a thread longer than this
   int write_timeout_seconds = 10;
-  int statement_timeout_ms = 5000;  // server side (MAX_EXECUTION_TIME / max_statement_time / statement_timeout); 0 = none
+  int statement_timeout_ms =
+      5000;  // server side (MAX_EXECUTION_TIME / max_statement_time / statement_timeout); 0 = none
   int lock_wait_timeout_seconds = 2;
   bool read_only = false;           // every transaction of the session is read-only
   bool allow_local_infile = false;  // MySQL: LOAD DATA LOCAL INFILE (the simulator's bulk load)
@@ -69,8 +70,8 @@ enum class DbError {
   kPermissionDenied,    // a table, column or schema the account may not use
   kNoSuchTable,
   kNoSuchColumn,
-  kNoSuchDatabase,      // the database (MySQL) or schema (PostgreSQL) does not exist
-  kReadOnly,            // a write in a read-only session or on a replica
+  kNoSuchDatabase,  // the database (MySQL) or schema (PostgreSQL) does not exist
+  kReadOnly,        // a write in a read-only session or on a replica
   kOther,
 };
 
@@ -157,7 +158,9 @@ class DbClient {
   // Runs one statement. On a lost connection the client closes itself, so connected() tells the caller to
   // reconnect.
   DbStatus Query(std::string_view sql, QueryResult* out) { return backend_->Query(sql, out); }
-  DbStatus Execute(std::string_view sql, uint64_t* affected_rows = nullptr) { return backend_->Execute(sql, affected_rows); }
+  DbStatus Execute(std::string_view sql, uint64_t* affected_rows = nullptr) {
+    return backend_->Execute(sql, affected_rows);
+  }
   // Streams the rows of a SELECT to on_row as they arrive, without copying them (large reads: the log tail, the
   // aggregation).
   DbStatus QueryEach(std::string_view sql, const std::function<void(const DbRowView&)>& on_row) {

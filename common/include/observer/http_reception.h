@@ -1,13 +1,14 @@
 // The connection handling under observer::HttpServer: one reception thread holds every connection until its request
-// head is complete (bounded in size and time), and only then does a worker serve it, so slow clients never hold a worker.
+// head is complete (bounded in size and time), and only then does a worker serve it, so slow clients never hold a
+// worker.
 #pragma once
 
 #include <httplib.h>
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>

@@ -43,8 +43,8 @@ class HttpServer {
 
   // Adds more families to /metrics (besides the registry given to the constructor).
   void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
-  // The telemetry path answers 401 unless the request carries "Authorization: Bearer <token>" (empty token: open). Call before
-  // Serve().
+  // The telemetry path answers 401 unless the request carries "Authorization: Bearer <token>" (empty token: open). Call
+  // before Serve().
   void RequireMetricsToken(std::string token) { metrics_token_ = std::move(token); }
 
   // Registers a GET route; its path becomes the histogram's handler label. A path with a regular-expression group,

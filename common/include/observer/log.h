@@ -22,13 +22,17 @@ const std::string& ThreadRequestId();
 // Writes {"ts","level","component","msg","request_id"?, ...fields} as one line, atomically.
 void Write(Level level, std::string_view message, const nlohmann::json& fields = nlohmann::json::object());
 
-inline void Debug(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) { Write(Level::kDebug, m, f); }
+inline void Debug(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  Write(Level::kDebug, m, f);
+}
 inline void Info(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) { Write(Level::kInfo, m, f); }
 inline void Warn(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) { Write(Level::kWarn, m, f); }
-inline void Error(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) { Write(Level::kError, m, f); }
+inline void Error(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  Write(Level::kError, m, f);
+}
 
 // Formats one log line without writing it (used by Write and by tests).
-std::string FormatLine(Level level, std::string_view component, std::string_view message,
-                       std::string_view request_id, const nlohmann::json& fields, long long unix_millis);
+std::string FormatLine(Level level, std::string_view component, std::string_view message, std::string_view request_id,
+                       const nlohmann::json& fields, long long unix_millis);
 
 }  // namespace observer::log

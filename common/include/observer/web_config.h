@@ -21,7 +21,7 @@ struct TlsSettings {
   std::string key_file;   // PEM private key
   // NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert.
   std::string client_auth_type = "NoClientCert";
-  std::string client_ca_file;  // CAs that client certificates are verified against
+  std::string client_ca_file;         // CAs that client certificates are verified against
   std::string min_version = "TLS12";  // TLS10 .. TLS13
   std::string max_version;            // empty = the newest OpenSSL offers
 

@@ -41,8 +41,10 @@ constexpr const char* kIpv6Pattern =
     "([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|"
     "([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|"
     "[0-9a-fA-F]{1,4}:(:[0-9a-fA-F]{1,4}){1,6}|:((:[0-9a-fA-F]{1,4}){1,7}|:)|"
-    "::([fF]{4}(:0{1,4})?:)?((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])|"
-    "([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))$";
+    "::([fF]{4}(:0{1,4})?:)?((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]"
+    "?[0-9])|"
+    "([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-"
+    "9]?[0-9]))$";
 
 }  // namespace
 
@@ -67,7 +69,8 @@ std::string Dialect::IntDiv(std::string_view expr, int64_t divisor) const {
 }
 
 std::string Dialect::ToText(std::string_view expr) const {
-  return engine_ == DbEngine::kPostgres ? "(" + std::string(expr) + ")::text" : "CAST(" + std::string(expr) + " AS CHAR)";
+  return engine_ == DbEngine::kPostgres ? "(" + std::string(expr) + ")::text"
+                                        : "CAST(" + std::string(expr) + " AS CHAR)";
 }
 
 std::string Dialect::CountDistinctPair(std::string_view a, std::string_view b) const {
@@ -114,7 +117,9 @@ std::string Dialect::IpInNetwork(std::string_view column, const unsigned char* b
   }
   const std::string c(column);
   if (engine_ == DbEngine::kMySQL) {
-    auto hex = [&](const unsigned char* b) { return HexLiteral(std::string_view(reinterpret_cast<const char*>(b), family_bytes)); };
+    auto hex = [&](const unsigned char* b) {
+      return HexLiteral(std::string_view(reinterpret_cast<const char*>(b), family_bytes));
+    };
     return "(LENGTH(INET6_ATON(" + c + ")) = " + Str(family_bytes) + " AND INET6_ATON(" + c + ") BETWEEN " + hex(low) +
            " AND " + hex(high) + ")";
   }
@@ -143,12 +148,13 @@ std::string Dialect::IndexColumnsSql(std::string_view container, std::string_vie
            "JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
            "CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
            "LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0 "
-           "WHERE n.nspname = " + (container.empty() ? std::string("current_schema()") : StandardString(container)) +
-           " AND t.relname = " + StandardString(table) +
-           " ORDER BY 1, 2";
+           "WHERE n.nspname = " +
+           (container.empty() ? std::string("current_schema()") : StandardString(container)) +
+           " AND t.relname = " + StandardString(table) + " ORDER BY 1, 2";
   }
   return "SELECT INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = " +
-         (container.empty() ? std::string("DATABASE()") : HexLiteral(container)) + " AND TABLE_NAME = " + HexLiteral(table) + " ORDER BY 1, 2";
+         (container.empty() ? std::string("DATABASE()") : HexLiteral(container)) +
+         " AND TABLE_NAME = " + HexLiteral(table) + " ORDER BY 1, 2";
 }
 
 std::string Dialect::AddIndexSql(std::string_view table, std::string_view name, std::string_view columns,
@@ -168,7 +174,8 @@ std::string Dialect::ConnectionLimitSql() const {
 }
 
 std::string Dialect::UseSql(std::string_view container) const {
-  return engine_ == DbEngine::kPostgres ? "SET search_path TO " + QuoteIdentifier(container) : "USE " + QuoteIdentifier(container);
+  return engine_ == DbEngine::kPostgres ? "SET search_path TO " + QuoteIdentifier(container)
+                                        : "USE " + QuoteIdentifier(container);
 }
 
 std::string Dialect::UseDefaultSql(std::string_view database) const {

@@ -185,7 +185,8 @@ class MysqlBackend : public DbBackend {
     while (MYSQL_ROW row = mysql_fetch_row(result)) {
       const unsigned long* lengths = mysql_fetch_lengths(result);
       for (unsigned i = 0; i < field_count; ++i) {
-        cells[i] = row[i] == nullptr ? std::nullopt : std::optional<std::string_view>(std::string_view(row[i], lengths[i]));
+        cells[i] =
+            row[i] == nullptr ? std::nullopt : std::optional<std::string_view>(std::string_view(row[i], lengths[i]));
       }
       on_row(DbRowView(cells.data(), field_count));
     }
@@ -210,14 +211,15 @@ class MysqlBackend : public DbBackend {
     return Query(WithStatementTimeout(server_.flavor, sql, timeout_ms), out);
   }
 
-  DbStatus LoadTsv(std::string_view table, std::string_view columns, const std::function<bool(std::string*)>& next_block,
-                   uint64_t* rows) override {
+  DbStatus LoadTsv(std::string_view table, std::string_view columns,
+                   const std::function<bool(std::string*)>& next_block, uint64_t* rows) override {
     if (handle_ == nullptr) return NotConnected();
     InfileSource source{&next_block, {}, 0, false};
     mysql_set_local_infile_handler(handle_, InfileInit, InfileRead, InfileEnd, InfileError, &source);
     const std::string sql = "LOAD DATA LOCAL INFILE 'newapi-observer.tsv' INTO TABLE " + std::string(table) +
                             " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
-                            "LINES TERMINATED BY '\\n' (" + std::string(columns) + ")";
+                            "LINES TERMINATED BY '\\n' (" +
+                            std::string(columns) + ")";
     DbStatus status = Execute(sql, rows);
     if (handle_ != nullptr) mysql_set_local_infile_default(handle_);
     return status;
@@ -233,7 +235,9 @@ class MysqlBackend : public DbBackend {
   }
 
  private:
-  static DbStatus NotConnected() { return DbStatus::Failure(DbError::kConnectionLost, "not connected", CR_SERVER_GONE_ERROR); }
+  static DbStatus NotConnected() {
+    return DbStatus::Failure(DbError::kConnectionLost, "not connected", CR_SERVER_GONE_ERROR);
+  }
 
   DbStatus LastError() {
     if (handle_ == nullptr) return NotConnected();
@@ -311,6 +315,8 @@ std::string WithStatementTimeout(ServerFlavor flavor, std::string_view select_sq
   return std::string(select_sql);
 }
 
-std::unique_ptr<DbBackend> MakeMysqlBackend(const DbOptions& options) { return std::make_unique<MysqlBackend>(options); }
+std::unique_ptr<DbBackend> MakeMysqlBackend(const DbOptions& options) {
+  return std::make_unique<MysqlBackend>(options);
+}
 
 }  // namespace observer

@@ -62,10 +62,27 @@ class PostgresBackend : public DbBackend {
     Close();
     const std::string port = std::to_string(options_.port);
     const std::string connect_timeout = std::to_string(std::max(2, options_.connect_timeout_seconds));
-    const char* keys[] = {"host", "port", "dbname", "user", "password", "connect_timeout", "application_name",
-                          "client_encoding", "keepalives", "keepalives_idle", nullptr};
-    const char* values[] = {options_.host.c_str(), port.c_str(), options_.database.c_str(), options_.user.c_str(),
-                            options_.password.c_str(), connect_timeout.c_str(), "newapi-observer", "UTF8", "1", "30",
+    const char* keys[] = {"host",
+                          "port",
+                          "dbname",
+                          "user",
+                          "password",
+                          "connect_timeout",
+                          "application_name",
+                          "client_encoding",
+                          "keepalives",
+                          "keepalives_idle",
+                          nullptr};
+    const char* values[] = {options_.host.c_str(),
+                            port.c_str(),
+                            options_.database.c_str(),
+                            options_.user.c_str(),
+                            options_.password.c_str(),
+                            connect_timeout.c_str(),
+                            "newapi-observer",
+                            "UTF8",
+                            "1",
+                            "30",
                             nullptr};
     conn_ = PQconnectdbParams(keys, values, 0);
     if (conn_ == nullptr) return DbStatus::Failure(DbError::kConnectionLost, "out of memory");
@@ -131,8 +148,8 @@ class PostgresBackend : public DbBackend {
     return status;
   }
 
-  DbStatus LoadTsv(std::string_view table, std::string_view columns, const std::function<bool(std::string*)>& next_block,
-                   uint64_t* rows) override {
+  DbStatus LoadTsv(std::string_view table, std::string_view columns,
+                   const std::function<bool(std::string*)>& next_block, uint64_t* rows) override {
     if (conn_ == nullptr) return NotConnected();
     const std::string sql = "COPY " + std::string(table) + " (" + std::string(columns) + ") FROM STDIN";
     PGresult* start = PQexec(conn_, sql.c_str());
@@ -194,7 +211,8 @@ class PostgresBackend : public DbBackend {
   // Waits for the next result within the client read timeout; nullptr with *status set when none came.
   PGresult* NextResult(std::chrono::steady_clock::time_point deadline, DbStatus* status) {
     while (PQisBusy(conn_)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
         // The server stopped answering: cancel what it may still be running and give the connection up.
         if (PGcancel* cancel = PQgetCancel(conn_)) {

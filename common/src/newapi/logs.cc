@@ -117,7 +117,7 @@ void ParseOther(std::string_view other, LogRow* row) {
         valid = false;
         break;
       }
-      const bool ok = key == "frt" ? reader.ReadNumber(&frt)
+      const bool ok = key == "frt"            ? reader.ReadNumber(&frt)
                       : key == "cache_tokens" ? reader.ReadNumber(&cached)
                                               : reader.SkipValue();
       if (!ok) {

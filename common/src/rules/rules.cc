@@ -213,8 +213,9 @@ std::vector<Finding> Summarize(const std::vector<Hit>& hits, int64_t start, int6
   for (const auto& [key, hit] : windows) {
     Finding& f = findings[{hit->rule, hit->subject_id}];
     if (f.windows == 0) {
-      f = {hit->rule, hit->subject_type, hit->subject_id, hit->subject_name, hit->score, hit->threshold,
-           hit->window_start, hit->window_end, 0, hit->baseline};
+      f = {hit->rule,  hit->subject_type, hit->subject_id,   hit->subject_name,
+           hit->score, hit->threshold,    hit->window_start, hit->window_end,
+           0,          hit->baseline};
     }
     f.peak_score = std::max(f.peak_score, hit->score);
     f.first_window_start = std::min(f.first_window_start, hit->window_start);

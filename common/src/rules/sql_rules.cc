@@ -26,8 +26,10 @@ std::string ExcludeAllowed(const Dialect& d, const AllowList& allow) {
 std::string WindowsSql(const std::string& subject, const char* name, const std::string& distinct,
                        const std::string& where, int64_t window, TimeRange range) {
   const int64_t from = FloorTo(range.start, window), to = FloorTo(range.end - 1, window) + window;
-  return "SELECT subject, MAX(name) AS name, w, LEAST(" + distinct + ", " + Str(kMaxDistinctPerWindow) + ") AS n FROM ("
-         "SELECT " + subject + " AS subject, " + name + " AS name, created_at - created_at % " + Str(window) +
+  return "SELECT subject, MAX(name) AS name, w, LEAST(" + distinct + ", " + Str(kMaxDistinctPerWindow) +
+         ") AS n FROM ("
+         "SELECT " +
+         subject + " AS subject, " + name + " AS name, created_at - created_at % " + Str(window) +
          " AS w, user_id, ip FROM logs WHERE created_at >= " + Str(from) + " AND created_at < " + Str(to) + " AND " +
          where + ") r GROUP BY subject, w";
 }
@@ -103,8 +105,8 @@ DbStatus EvaluateIpManyUsersAdaptive(DbClient& db, const Thresholds& t, const Al
     const int64_t baseline = IpUsersBaseline(baselines, ip), limit = IpUsersLimit(t, baseline);
     if (users < limit) return;
     if (out->empty() || out->back().rule != Rule::kIpManyUsers || out->back().subject_id != ip) {
-      out->push_back({Rule::kIpManyUsers, "ip", ip, "", 0, static_cast<double>(limit), start, start + window - 1, 0,
-                      baseline});
+      out->push_back(
+          {Rule::kIpManyUsers, "ip", ip, "", 0, static_cast<double>(limit), start, start + window - 1, 0, baseline});
     }
     Finding& f = out->back();
     f.peak_score = std::max(f.peak_score, static_cast<double>(users));
@@ -158,13 +160,14 @@ std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& all
     const int64_t baseline = t.burst_adaptive ? BurstBaseline(baselines, token) : -1;
     if (baseline >= 0) limits += " WHEN " + Str(token) + " THEN " + Str(BurstLimit(t, baseline));
   }
-  const std::string limit = limits.empty() ? Str(t.burst_limit)
-                                           : "CASE token_id" + limits + " ELSE " + Str(t.burst_limit) + " END";
+  const std::string limit =
+      limits.empty() ? Str(t.burst_limit) : "CASE token_id" + limits + " ELSE " + Str(t.burst_limit) + " END";
   return "SELECT token_id, MAX(token_name), MAX(n), MIN(created_at), MAX(created_at), COUNT(DISTINCT created_at) "
          "FROM (SELECT token_id, token_name, created_at, COUNT(*) OVER (PARTITION BY token_id ORDER BY created_at "
-         "RANGE BETWEEN " + Str(t.burst_window_sec - 1) + " PRECEDING AND CURRENT ROW) AS n " +
-         BurstRows(d, t, allow, range) + " AND token_id IN (" + list + ")) anchors WHERE n >= " + limit +
-         " AND created_at >= " + Str(range.start) + " GROUP BY token_id ORDER BY token_id";
+         "RANGE BETWEEN " +
+         Str(t.burst_window_sec - 1) + " PRECEDING AND CURRENT ROW) AS n " + BurstRows(d, t, allow, range) +
+         " AND token_id IN (" + list + ")) anchors WHERE n >= " + limit + " AND created_at >= " + Str(range.start) +
+         " GROUP BY token_id ORDER BY token_id";
 }
 
 std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
@@ -175,24 +178,23 @@ std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const Allow
 
 std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
   return DistinctSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)",
-                     RowsOf(Rule::kIpManyUsers).Sql() + ExcludeAllowed(d, allow),
-                     t.ip_users_window_sec, t.ip_users_threshold, range);
+                     RowsOf(Rule::kIpManyUsers).Sql() + ExcludeAllowed(d, allow), t.ip_users_window_sec,
+                     t.ip_users_threshold, range);
 }
 
 std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
   return "SELECT subject, w, n FROM (" +
          WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)",
-                    RowsOf(Rule::kIpManyUsers).Sql() + ExcludeAllowed(d, allow),
-                    t.ip_users_window_sec, range) +
+                    RowsOf(Rule::kIpManyUsers).Sql() + ExcludeAllowed(d, allow), t.ip_users_window_sec, range) +
          ") windows WHERE n >= " + Str(LowestIpUsersLimit(t)) + " ORDER BY subject, w";
 }
 
 std::string ModelHourStatsSql(const Dialect& d, const Thresholds& t, TimeRange range) {
   const std::string log_size = "LN(1 + GREATEST(COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0), 0))";
-  return "SELECT " + d.Exact("model_name") + " AS model, created_at - created_at % 3600 AS hour_start, COUNT(*), SUM(" + log_size +
-         "), SUM(" + log_size + " * " + log_size + ") FROM logs WHERE created_at >= " +
-         Str(FloorTo(range.start, kHour) - t.big_request_baseline_hours * kHour) + " AND created_at < " +
-         Str(range.end) + " AND " + RowsOf(Rule::kBigRequest).Sql() + " GROUP BY 1, 2";
+  return "SELECT " + d.Exact("model_name") + " AS model, created_at - created_at % 3600 AS hour_start, COUNT(*), SUM(" +
+         log_size + "), SUM(" + log_size + " * " + log_size +
+         ") FROM logs WHERE created_at >= " + Str(FloorTo(range.start, kHour) - t.big_request_baseline_hours * kHour) +
+         " AND created_at < " + Str(range.end) + " AND " + RowsOf(Rule::kBigRequest).Sql() + " GROUP BY 1, 2";
 }
 
 std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
@@ -201,8 +203,8 @@ std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHou
   for (const auto& [model, hours] : stats) {
     for (int64_t hour = FloorTo(range.start, kHour); hour < range.end; hour += kHour) {
       SizeStats baseline;
-      for (auto it = hours.lower_bound(hour - t.big_request_baseline_hours * kHour); it != hours.end() && it->first < hour;
-           ++it) {
+      for (auto it = hours.lower_bound(hour - t.big_request_baseline_hours * kHour);
+           it != hours.end() && it->first < hour; ++it) {
         baseline.Add(it->second);
       }
       const double limit = BigRequestLimit(baseline, t);
@@ -223,19 +225,18 @@ std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string
               Str(static_cast<int64_t>(std::floor(lowest))) + ")";
   }
   if (models.empty()) return "";
-  return "SELECT id, " + d.Exact("model_name") + ", created_at, COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) "
-         "FROM logs WHERE created_at >= " + Str(range.start) + " AND created_at < " + Str(range.end) +
-         " AND " + RowsOf(Rule::kBigRequest).Sql() + " AND (" + models + ")" + ExcludeAllowed(d, allow) +
-         " ORDER BY id";
+  return "SELECT id, " + d.Exact("model_name") +
+         ", created_at, COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) "
+         "FROM logs WHERE created_at >= " +
+         Str(range.start) + " AND created_at < " + Str(range.end) + " AND " + RowsOf(Rule::kBigRequest).Sql() +
+         " AND (" + models + ")" + ExcludeAllowed(d, allow) + " ORDER BY id";
 }
 
 DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
                       const Baselines& baselines, std::vector<Finding>* out) {
   DbStatus status;
   switch (rule) {
-    case Rule::kBurst:
-      status = EvaluateBurst(db, t, allow, range, baselines, out);
-      break;
+    case Rule::kBurst: status = EvaluateBurst(db, t, allow, range, baselines, out); break;
     case Rule::kMultiUserToken:
       status = QueryFindings(db, MultiUserTokenSql(db.dialect(), t, allow, range), rule, "token",
                              static_cast<double>(t.token_clients_threshold), t.token_clients_window_sec, out);
@@ -248,9 +249,7 @@ DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowL
       status = QueryFindings(db, IpManyUsersSql(db.dialect(), t, allow, range), rule, "ip",
                              static_cast<double>(t.ip_users_threshold), t.ip_users_window_sec, out);
       break;
-    case Rule::kBigRequest:
-      status = EvaluateBigRequest(db, t, allow, range, out);
-      break;
+    case Rule::kBigRequest: status = EvaluateBigRequest(db, t, allow, range, out); break;
   }
   // Summarize's order: by subject id as text.
   std::sort(out->begin(), out->end(), [](const Finding& a, const Finding& b) {
@@ -273,9 +272,10 @@ DbStatus LoadBaselines(DbClient& db, const std::string& table, Baselines* out) {
 }
 
 std::string BurstBaselineMinutesSql(const Dialect& d, int64_t until) {
-  return "SELECT token_id, " + d.IntDiv("created_at", 60) + " AS minute, COUNT(*) FROM logs WHERE created_at >= " +
-         Str(until - kBaselineDays * 86400) + " AND created_at < " + Str(until) +
-         " AND " + RowsOf(Rule::kBurst).Sql() + " GROUP BY token_id, minute ORDER BY token_id";
+  return "SELECT token_id, " + d.IntDiv("created_at", 60) +
+         " AS minute, COUNT(*) FROM logs WHERE created_at >= " + Str(until - kBaselineDays * 86400) +
+         " AND created_at < " + Str(until) + " AND " + RowsOf(Rule::kBurst).Sql() +
+         " GROUP BY token_id, minute ORDER BY token_id";
 }
 
 std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, int64_t until) {

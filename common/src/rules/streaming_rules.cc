@@ -45,7 +45,8 @@ std::vector<Hit> StreamingRules::Observe(const newapi::LogRow& row) {
   newest_ = std::max(newest_, row.created_at);
   if (!allowed && RowsOf(Rule::kBurst).Selects(row)) Burst(row, &hits);
   if (!allowed && RowsOf(Rule::kMultiUserToken).Selects(row)) {
-    const uint64_t client = std::hash<std::string>{}(row.ip) * 0x9E3779B97F4A7C15ULL ^ static_cast<uint64_t>(row.user_id);
+    const uint64_t client =
+        std::hash<std::string>{}(row.ip) * 0x9E3779B97F4A7C15ULL ^ static_cast<uint64_t>(row.user_id);
     Distinct(token_clients_, Rule::kMultiUserToken, "token", row.token_id, row.token_name, client, row.created_at,
              thresholds_.token_clients_window_sec, thresholds_.token_clients_threshold, -1, &hits);
   }
@@ -82,8 +83,17 @@ void StreamingRules::Burst(const newapi::LogRow& row, std::vector<Hit>* hits) {
     const auto count = static_cast<int64_t>(std::distance(first, next));
     const bool over = count >= limit;
     if (over) {
-      Hit hit{Rule::kBurst, "token", std::to_string(row.token_id), row.token_name, static_cast<double>(count),
-              static_cast<double>(limit), baseline, a - window + 1, a, a, !w.firing};
+      Hit hit{Rule::kBurst,
+              "token",
+              std::to_string(row.token_id),
+              row.token_name,
+              static_cast<double>(count),
+              static_cast<double>(limit),
+              baseline,
+              a - window + 1,
+              a,
+              a,
+              !w.firing};
       hits->push_back(hit);
       if (a == newest) w.hit = hit;
     }
@@ -112,8 +122,17 @@ void StreamingRules::Distinct(Map& windows, Rule rule, const char* subject_type,
     } else {
       subject_id = std::to_string(key);
     }
-    Hit hit{rule,  subject_type, std::move(subject_id), name, static_cast<double>(distinct),
-            static_cast<double>(threshold), baseline, start, start + window_sec - 1, at, !continues};
+    Hit hit{rule,
+            subject_type,
+            std::move(subject_id),
+            name,
+            static_cast<double>(distinct),
+            static_cast<double>(threshold),
+            baseline,
+            start,
+            start + window_sec - 1,
+            at,
+            !continues};
     w.hits[start] = hit;
     hits->push_back(std::move(hit));
   }
@@ -165,9 +184,9 @@ void StreamingRules::Expire() {
   expire_distinct(token_clients_, thresholds_.token_clients_window_sec);
   expire_distinct(ip_users_, thresholds_.ip_users_window_sec);
   for (auto it = model_sizes_.begin(); it != model_sizes_.end();) {
-    const bool idle = it->second.hours.empty() ||
-                      it->second.hours.rbegin()->first <
-                          FloorTo(newest_, kHour) - thresholds_.big_request_baseline_hours * kHour;
+    const bool idle =
+        it->second.hours.empty() ||
+        it->second.hours.rbegin()->first < FloorTo(newest_, kHour) - thresholds_.big_request_baseline_hours * kHour;
     it = idle ? model_sizes_.erase(it) : std::next(it);
   }
 }

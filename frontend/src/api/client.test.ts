@@ -3,8 +3,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { ApiError, apiGet, buildUrl, onAuthRequired, setToken, shouldRetry, TOKEN_KEY } from './client';
 
 function mockFetch(status: number, body: unknown, raw = false) {
-  const fn = vi.fn(async (_url: string, _init?: RequestInit) =>
-    new Response(raw ? (body as string) : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }),
+  const fn = vi.fn(
+    async (_url: string, _init?: RequestInit) =>
+      new Response(raw ? (body as string) : JSON.stringify(body), {
+        status,
+        headers: { 'Content-Type': 'application/json' },
+      }),
   );
   vi.stubGlobal('fetch', fn);
   return fn;
@@ -76,7 +80,10 @@ describe('apiGet', () => {
   });
 
   it('reports an unreachable API as status 0', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    );
     const e = (await apiGet('/api/stats/top').catch((x: unknown) => x)) as ApiError;
     expect(e).toBeInstanceOf(ApiError);
     expect(e.status).toBe(0);

@@ -59,7 +59,12 @@ export function apiPost<T>(path: string): Promise<T> {
   return apiRequest<T>('POST', path);
 }
 
-async function apiRequest<T>(method: 'GET' | 'POST', path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+async function apiRequest<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  params: Params = {},
+  signal?: AbortSignal,
+): Promise<T> {
   const token = getToken();
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -18,8 +18,12 @@ function setup(answer: (url: string) => { status: number; body: unknown }) {
     return new Response(JSON.stringify(body), { status });
   });
   vi.stubGlobal('fetch', fetch);
-  const client = new QueryClient({ defaultOptions: { queries: { retry: shouldRetry, retryDelay: 0, staleTime: 30_000 } } });
-  const wrapper = ({ children }: { children: ReactNode }) => <QueryClientProvider client={client}>{children}</QueryClientProvider>;
+  const client = new QueryClient({
+    defaultOptions: { queries: { retry: shouldRetry, retryDelay: 0, staleTime: 30_000 } },
+  });
+  const wrapper = ({ children }: { children: ReactNode }) => (
+    <QueryClientProvider client={client}>{children}</QueryClientProvider>
+  );
   return { fetch, wrapper };
 }
 
@@ -29,9 +33,13 @@ describe('query hooks', () => {
     const now = Date.UTC(2025, 0, 1, 12, 0, 10);
     const r1 = resolveRange({ quick: '24h' }, now, 300_000);
     const r2 = resolveRange({ quick: '24h' }, now + 40_000, 300_000);
-    const a = renderHook(() => useSeries({ start_ms: r1.start, end_ms: r1.end, slot_sec: 300, tz: 'UTC' }), { wrapper });
+    const a = renderHook(() => useSeries({ start_ms: r1.start, end_ms: r1.end, slot_sec: 300, tz: 'UTC' }), {
+      wrapper,
+    });
     await waitFor(() => expect(a.result.current.isSuccess).toBe(true));
-    const b = renderHook(() => useSeries({ start_ms: r2.start, end_ms: r2.end, slot_sec: 300, tz: 'UTC' }), { wrapper });
+    const b = renderHook(() => useSeries({ start_ms: r2.start, end_ms: r2.end, slot_sec: 300, tz: 'UTC' }), {
+      wrapper,
+    });
     await waitFor(() => expect(b.result.current.isSuccess).toBe(true));
     expect(fetch).toHaveBeenCalledTimes(1);
     const url = new URL(fetch.mock.calls[0][0], 'http://x');
@@ -66,7 +74,10 @@ describe('query hooks', () => {
   });
 
   it('surfaces the API error and does not retry a 400', async () => {
-    const { fetch, wrapper } = setup(() => ({ status: 400, body: { error: 'rule: expected one of burst|...', param: 'rule', code: 400 } }));
+    const { fetch, wrapper } = setup(() => ({
+      status: 400,
+      body: { error: 'rule: expected one of burst|...', param: 'rule', code: 400 },
+    }));
     const { result } = renderHook(() => useAnomalies({ start_ms: 0, end_ms: 60_000, rule: 'burst' }), { wrapper });
     await waitFor(() => expect(result.current.isError).toBe(true));
     expect(result.current.error).toBeInstanceOf(ApiError);

@@ -69,7 +69,14 @@ export default function DataTable<T>({
   });
   // The CSV follows the table's sort order and holds every row, not just this page.
   const sortedRows = table.getSortedRowModel().rows;
-  const csv = useMemo(() => () => tableCsv(columns, sortedRows.map((r) => r.original)), [columns, sortedRows]);
+  const csv = useMemo(
+    () => () =>
+      tableCsv(
+        columns,
+        sortedRows.map((r) => r.original),
+      ),
+    [columns, sortedRows],
+  );
 
   return (
     <div className="data-table" data-testid={testId}>

@@ -120,7 +120,11 @@ export function FilterBar({
         placeholder={t('filterModel')}
         allowClear
         options={models.map((m) => ({ value: m }))}
-        filterOption={(input, o) => String(o?.value ?? '').toLowerCase().includes(input.toLowerCase())}
+        filterOption={(input, o) =>
+          String(o?.value ?? '')
+            .toLowerCase()
+            .includes(input.toLowerCase())
+        }
         onChange={(v) => setModel(v ?? '')}
         onSelect={(v: string) => onPatch({ model: v })}
         onBlur={() => onPatch({ model })}

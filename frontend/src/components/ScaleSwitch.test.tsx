@@ -16,7 +16,9 @@ function selected(container: HTMLElement) {
 describe('ScaleSwitch', () => {
   it('shows the URL value, and the default for a missing or unknown one', () => {
     const onChange = vi.fn();
-    const { container, rerender } = render(<ScaleSwitch testId="s" scale="log" options={OPTIONS} onChange={onChange} />);
+    const { container, rerender } = render(
+      <ScaleSwitch testId="s" scale="log" options={OPTIONS} onChange={onChange} />,
+    );
     expect(selected(container)).toBe('Log');
     rerender(<ScaleSwitch testId="s" scale={null} options={OPTIONS} onChange={onChange} />);
     expect(selected(container)).toBe('Linear');
@@ -25,7 +27,9 @@ describe('ScaleSwitch', () => {
   });
   it('sets the other value, and clears the parameter for the default', () => {
     const onChange = vi.fn();
-    const { container, rerender } = render(<ScaleSwitch testId="s" scale={null} options={OPTIONS} onChange={onChange} />);
+    const { container, rerender } = render(
+      <ScaleSwitch testId="s" scale={null} options={OPTIONS} onChange={onChange} />,
+    );
     fireEvent.click(within(container).getByText('Log'));
     expect(onChange).toHaveBeenLastCalledWith('log');
     rerender(<ScaleSwitch testId="s" scale="log" options={OPTIONS} onChange={onChange} />);

@@ -8,7 +8,7 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   const { t } = useI18n();
   const e = error as ApiError | Error;
   const status = e instanceof ApiError ? e.status : undefined;
-  const message = e instanceof ApiError && e.status === 401 ? t('tokenWrong') : e?.message ?? String(error);
+  const message = e instanceof ApiError && e.status === 401 ? t('tokenWrong') : (e?.message ?? String(error));
   return (
     <Alert
       type="error"
@@ -16,7 +16,13 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
       data-testid="error-state"
       message={`${t('errorTitle')}${status ? ` (${status})` : ''}`}
       description={message}
-      action={onRetry ? <Button size="small" onClick={onRetry}>{t('retry')}</Button> : undefined}
+      action={
+        onRetry ? (
+          <Button size="small" onClick={onRetry}>
+            {t('retry')}
+          </Button>
+        ) : undefined
+      }
     />
   );
 }

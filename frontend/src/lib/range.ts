@@ -35,7 +35,10 @@ export function resolveRange(spec: RangeSpec, now: number, alignMs = MINUTE): Ti
     const end = alignUp(now + 1, step);
     return { start: end - alignUp(QUICK_RANGES[spec.quick], step), end };
   }
-  return { start: alignDown(spec.start, step), end: Math.max(alignUp(spec.end, step), alignDown(spec.start, step) + step) };
+  return {
+    start: alignDown(spec.start, step),
+    end: Math.max(alignUp(spec.end, step), alignDown(spec.start, step) + step),
+  };
 }
 
 export function previousPeriod(r: TimeRange): TimeRange {

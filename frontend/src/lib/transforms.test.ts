@@ -9,11 +9,24 @@ import { tableCsv, type Column } from '../components/DataTable';
 import { csvCell, toCsv } from './csv';
 import { change, totals } from './kpi';
 
-const row = (p: Partial<SeriesRow>): SeriesRow => ({ bucket: '', bucket_ms: 0, reqs: 0, tokens: 0, users: 0, tokens_cnt: 0, quota: 0, errors: 0, ...p });
+const row = (p: Partial<SeriesRow>): SeriesRow => ({
+  bucket: '',
+  bucket_ms: 0,
+  reqs: 0,
+  tokens: 0,
+  users: 0,
+  tokens_cnt: 0,
+  quota: 0,
+  errors: 0,
+  ...p,
+});
 
 describe('kpi', () => {
   it('sums series rows into totals with spend and error ratio', () => {
-    const t = totals([row({ reqs: 10, tokens: 100, quota: 250_000, errors: 1, users: 3 }), row({ reqs: 30, tokens: 50, quota: 250_000, errors: 3, users: 5 })]);
+    const t = totals([
+      row({ reqs: 10, tokens: 100, quota: 250_000, errors: 1, users: 3 }),
+      row({ reqs: 30, tokens: 50, quota: 250_000, errors: 3, users: 5 }),
+    ]);
     expect(t).toMatchObject({ reqs: 40, tokens: 150, quota: 500_000, errors: 4, peakUsers: 5 });
     expect(t.spend).toBe(1);
     expect(t.errorRatio).toBeCloseTo(0.1);
@@ -53,7 +66,13 @@ describe('csv', () => {
     expect(csvCell(3)).toBe('3');
   });
   it('writes a header and one line per row', () => {
-    const text = toCsv(['a', 'b'], [[1, 'x'], [2, 'y']]);
+    const text = toCsv(
+      ['a', 'b'],
+      [
+        [1, 'x'],
+        [2, 'y'],
+      ],
+    );
     expect(text.split('\r\n')).toEqual(['a,b', '1,x', '2,y', '']);
   });
   it('uses column ids as the header and the CSV value where a column gives one', () => {
@@ -123,8 +142,16 @@ describe('timeline', () => {
 
 describe('topSubject', () => {
   it('names each dimension, with the id when the name is missing', () => {
-    expect(topSubject('user', { user_id: 3, username: 'ann', reqs: 0, tokens: 0, quota_sum: 0, errors: 0 })).toEqual({ id: '3', name: 'ann' });
-    expect(topSubject('token', { token_id: 9, token_name: '', reqs: 0, tokens: 0, quota_sum: 0, errors: 0 })).toEqual({ id: '9', name: '#9' });
-    expect(topSubject('model', { model_name: 'gpt-4o', reqs: 0, tokens: 0, quota_sum: 0, errors: 0 }).id).toBe('gpt-4o');
+    expect(topSubject('user', { user_id: 3, username: 'ann', reqs: 0, tokens: 0, quota_sum: 0, errors: 0 })).toEqual({
+      id: '3',
+      name: 'ann',
+    });
+    expect(topSubject('token', { token_id: 9, token_name: '', reqs: 0, tokens: 0, quota_sum: 0, errors: 0 })).toEqual({
+      id: '9',
+      name: '#9',
+    });
+    expect(topSubject('model', { model_name: 'gpt-4o', reqs: 0, tokens: 0, quota_sum: 0, errors: 0 }).id).toBe(
+      'gpt-4o',
+    );
   });
 });

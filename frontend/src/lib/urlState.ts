@@ -2,7 +2,15 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import type { UsageFilters } from '../api/series';
-import { MINUTE, parseRangeSpec, rangeSpecParams, resolveRange, type QuickRange, type RangeSpec, type TimeRange } from './range';
+import {
+  MINUTE,
+  parseRangeSpec,
+  rangeSpecParams,
+  resolveRange,
+  type QuickRange,
+  type RangeSpec,
+  type TimeRange,
+} from './range';
 
 export type Patch = Record<string, string | number | undefined | null>;
 

@@ -20,7 +20,12 @@ export default function Actions() {
   const columns = useMemo<Column<AuditRow>[]>(
     () => [
       { id: 'id', accessorKey: 'id', header: t('colId'), meta: { numeric: true } },
-      { id: 'at_ms', accessorKey: 'at_ms', header: t('colTime'), cell: (c) => formatTime(c.getValue() as number, true) },
+      {
+        id: 'at_ms',
+        accessorKey: 'at_ms',
+        header: t('colTime'),
+        cell: (c) => formatTime(c.getValue() as number, true),
+      },
       { id: 'action', accessorKey: 'action', header: t('colAction') },
       { id: 'result', accessorKey: 'result', header: t('colResult'), cell: (c) => <Tag>{c.getValue() as string}</Tag> },
       { id: 'user_id', accessorKey: 'user_id', header: t('colUser'), meta: { numeric: true } },
@@ -46,7 +51,13 @@ export default function Actions() {
                 })
               }
             >
-              <Button size="small" danger data-testid={`undo-${row.id}`} disabled={!undoConfigured} title={undoConfigured ? undefined : t('undoOff')}>
+              <Button
+                size="small"
+                danger
+                data-testid={`undo-${row.id}`}
+                disabled={!undoConfigured}
+                title={undoConfigured ? undefined : t('undoOff')}
+              >
                 {t('undo')}
               </Button>
             </Popconfirm>
@@ -61,7 +72,12 @@ export default function Actions() {
   return (
     <div className="page" data-testid="page-actions">
       <Card size="small" title={t('actionsTitle')} className="section">
-        <QueryState isLoading={actions.isLoading} error={actions.error} isEmpty={rows.length === 0} onRetry={() => actions.refetch()}>
+        <QueryState
+          isLoading={actions.isLoading}
+          error={actions.error}
+          isEmpty={rows.length === 0}
+          onRetry={() => actions.refetch()}
+        >
           <DataTable columns={columns} data={rows} csvName="actions" testId="actions-table" />
         </QueryState>
       </Card>

@@ -3,7 +3,15 @@
 import { Button, Card, Form, InputNumber, Space, Tabs, Tag, Tooltip, Typography } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { isRule, RULE_PARAMS, RULES, useAnomalies, type Finding, type Rule, type RuleOverrides } from '../api/anomalies';
+import {
+  isRule,
+  RULE_PARAMS,
+  RULES,
+  useAnomalies,
+  type Finding,
+  type Rule,
+  type RuleOverrides,
+} from '../api/anomalies';
 import { useInfo, useRole } from '../api/info';
 import DataTable, { type Column } from '../components/DataTable';
 import { RangeBar } from '../components/RangeBar';
@@ -51,24 +59,45 @@ export default function Anomalies() {
   const analyst = useRole().atLeast('analyst');
   const columns = useMemo<Column<Finding>[]>(
     () => [
-      ...(analyst ? [] : [{ id: 'subject_type', accessorKey: 'subject_type', header: t('subjectType') } as Column<Finding>]),
-      ...(!analyst ? [] : ([
+      ...(analyst
+        ? []
+        : [{ id: 'subject_type', accessorKey: 'subject_type', header: t('subjectType') } as Column<Finding>]),
+      ...(!analyst
+        ? []
+        : ([
+            {
+              id: 'subject_id',
+              accessorKey: 'subject_id',
+              header: t('colSubject'),
+              cell: (c) => (
+                <Link to={detailPath(c.row.original, range)} onClick={(e) => e.stopPropagation()}>
+                  {c.row.original.subject_type} {c.row.original.subject_id}
+                </Link>
+              ),
+            },
+            { id: 'subject_type', accessorKey: 'subject_type', header: t('subjectType') },
+            { id: 'subject_name', accessorKey: 'subject_name', header: t('colName') },
+          ] as Column<Finding>[])),
       {
-        id: 'subject_id',
-        accessorKey: 'subject_id',
-        header: t('colSubject'),
-        cell: (c) => (
-          <Link to={detailPath(c.row.original, range)} onClick={(e) => e.stopPropagation()}>
-            {c.row.original.subject_type} {c.row.original.subject_id}
-          </Link>
-        ),
+        id: 'score',
+        accessorKey: 'score',
+        header: t('colScore'),
+        cell: (c) => formatNumber(c.getValue() as number, 2),
+        meta: { numeric: true },
       },
-      { id: 'subject_type', accessorKey: 'subject_type', header: t('subjectType') },
-      { id: 'subject_name', accessorKey: 'subject_name', header: t('colName') },
-      ] as Column<Finding>[])),
-      { id: 'score', accessorKey: 'score', header: t('colScore'), cell: (c) => formatNumber(c.getValue() as number, 2), meta: { numeric: true } },
-      { id: 'threshold', accessorKey: 'threshold', header: t('colThreshold'), cell: (c) => formatNumber(c.getValue() as number, 2), meta: { numeric: true } },
-      { id: 'window_sec', accessorKey: 'window_sec', header: t('colWindow'), cell: (c) => ((c.getValue() as number) ? formatDuration(c.getValue() as number) : '—') },
+      {
+        id: 'threshold',
+        accessorKey: 'threshold',
+        header: t('colThreshold'),
+        cell: (c) => formatNumber(c.getValue() as number, 2),
+        meta: { numeric: true },
+      },
+      {
+        id: 'window_sec',
+        accessorKey: 'window_sec',
+        header: t('colWindow'),
+        cell: (c) => ((c.getValue() as number) ? formatDuration(c.getValue() as number) : '—'),
+      },
       { id: 'windows', accessorKey: 'windows', header: t('colWindows'), meta: { numeric: true } },
       {
         id: 'first_window_start_ms',
@@ -99,12 +128,7 @@ export default function Anomalies() {
   return (
     <div className="page" data-testid="page-anomalies">
       <Card size="small" className="toolbar">
-        <RangeBar
-          spec={spec}
-          range={range}
-          onSpec={setSpec}
-          quickRanges={ANOMALY_RANGES}
-        />
+        <RangeBar spec={spec} range={range} onSpec={setSpec} quickRanges={ANOMALY_RANGES} />
       </Card>
       <Card size="small" className="section">
         <Tabs
@@ -116,7 +140,11 @@ export default function Anomalies() {
           <Typography.Paragraph type="secondary" style={{ margin: 0 }} data-testid="rule-help">
             <CodeText text={tx('ruleDesc_', rule)} />
           </Typography.Paragraph>
-          <Form layout="inline" className="rule-params" onFinish={() => patch({ window_sec: draft.window_sec, threshold: draft.threshold, sigma: draft.sigma })}>
+          <Form
+            layout="inline"
+            className="rule-params"
+            onFinish={() => patch({ window_sec: draft.window_sec, threshold: draft.threshold, sigma: draft.sigma })}
+          >
             {RULE_PARAMS[rule].map((k) => (
               <Form.Item key={k} label={tx('param_', k)}>
                 <InputNumber
@@ -132,18 +160,29 @@ export default function Anomalies() {
             ))}
             <Form.Item>
               <Space>
-                <Button htmlType="submit" type="primary">{t('apply')}</Button>
-                <Button onClick={() => patch({ window_sec: undefined, threshold: undefined, sigma: undefined })}>{t('reset')}</Button>
+                <Button htmlType="submit" type="primary">
+                  {t('apply')}
+                </Button>
+                <Button onClick={() => patch({ window_sec: undefined, threshold: undefined, sigma: undefined })}>
+                  {t('reset')}
+                </Button>
               </Space>
             </Form.Item>
             <Form.Item label={<Tooltip title={t('coverageNote')}>{t('coverage')}</Tooltip>}>
-              <span data-testid="rule-coverage">{info.isLoading ? '…' : cov === undefined ? '—' : formatPercent(cov)}</span>
+              <span data-testid="rule-coverage">
+                {info.isLoading ? '…' : cov === undefined ? '—' : formatPercent(cov)}
+              </span>
             </Form.Item>
           </Form>
           <Typography.Text type="secondary" className="params-help">
             {t('paramsDefault')}
           </Typography.Text>
-          <QueryState isLoading={hits.isLoading} error={hits.error} isEmpty={(hits.data ?? []).length === 0} onRetry={() => hits.refetch()}>
+          <QueryState
+            isLoading={hits.isLoading}
+            error={hits.error}
+            isEmpty={(hits.data ?? []).length === 0}
+            onRetry={() => hits.refetch()}
+          >
             <DataTable
               columns={columns}
               data={hits.data ?? []}

@@ -4,7 +4,14 @@
 import { Alert, Card, Col, Descriptions, Row, Space, Tag, Typography } from 'antd';
 import { useMemo } from 'react';
 import { Link } from 'react-router-dom';
-import { isRule, RULE_PARAMS, useAnomalyDetail, type AnomalyDetail as Detail, type Rule, type RuleOverrides } from '../api/anomalies';
+import {
+  isRule,
+  RULE_PARAMS,
+  useAnomalyDetail,
+  type AnomalyDetail as Detail,
+  type Rule,
+  type RuleOverrides,
+} from '../api/anomalies';
 import { logSubjectOf, perMinute, useLogs } from '../api/logs';
 import Chart, { type ChartOption } from '../components/Chart';
 import DataTable, { type Column } from '../components/DataTable';
@@ -48,14 +55,30 @@ export default function AnomalyDetail() {
 
   // The subject's requests around the firing window, for the timeline.
   const tl = useMemo(
-    () => (f ? { start: f.first_window_start_ms - TIMELINE_MARGIN, end: Math.min(f.last_window_end_ms + TIMELINE_MARGIN, Date.now() + MINUTE) } : null),
+    () =>
+      f
+        ? {
+            start: f.first_window_start_ms - TIMELINE_MARGIN,
+            end: Math.min(f.last_window_end_ms + TIMELINE_MARGIN, Date.now() + MINUTE),
+          }
+        : null,
     [f],
   );
   const subject = f ? logSubjectOf(f.subject_type, f.subject_id, d?.requests[0]?.user_id) : null;
   const logs = useLogs(
-    tl && subject ? { start_ms: Math.floor(tl.start / MINUTE) * MINUTE, end_ms: Math.max(Math.ceil(tl.end / MINUTE) * MINUTE, Math.floor(tl.start / MINUTE) * MINUTE + MINUTE), limit: 1000, ...subject } : null,
+    tl && subject
+      ? {
+          start_ms: Math.floor(tl.start / MINUTE) * MINUTE,
+          end_ms: Math.max(Math.ceil(tl.end / MINUTE) * MINUTE, Math.floor(tl.start / MINUTE) * MINUTE + MINUTE),
+          limit: 1000,
+          ...subject,
+        }
+      : null,
   );
-  const timeline = useMemo(() => (tl && logs.data ? perMinute(logs.data, tl.start, Math.min(tl.end, tl.start + 31 * DAY)) : []), [logs.data, tl]);
+  const timeline = useMemo(
+    () => (tl && logs.data ? perMinute(logs.data, tl.start, Math.min(tl.end, tl.start + 31 * DAY)) : []),
+    [logs.data, tl],
+  );
 
   const option: ChartOption = useMemo(
     () => ({
@@ -71,7 +94,10 @@ export default function AnomalyDetail() {
           stack: 'r',
           data: timeline.map(([m, ok]) => [m, ok]),
           markArea: f
-            ? { itemStyle: { color: 'rgba(255, 77, 79, 0.12)' }, data: [[{ name: t('firingWindow'), xAxis: f.first_window_start_ms }, { xAxis: f.last_window_end_ms }]] }
+            ? {
+                itemStyle: { color: 'rgba(255, 77, 79, 0.12)' },
+                data: [[{ name: t('firingWindow'), xAxis: f.first_window_start_ms }, { xAxis: f.last_window_end_ms }]],
+              }
             : undefined,
         },
         { name: tx('logType_', 5), type: 'bar', stack: 'r', data: timeline.map(([m, , err]) => [m, err]) },
@@ -82,7 +108,13 @@ export default function AnomalyDetail() {
 
   const { unit, quotaPerUnit } = useGateway();
   const logCols = useMemo(() => logColumns(t, tx, { unit, quotaPerUnit }), [t, tx, unit, quotaPerUnit]);
-  const ipCols = useMemo<Column<Ip>[]>(() => [{ id: 'ip', accessorKey: 'ip', header: t('colIp') }, { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } }], [t]);
+  const ipCols = useMemo<Column<Ip>[]>(
+    () => [
+      { id: 'ip', accessorKey: 'ip', header: t('colIp') },
+      { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } },
+    ],
+    [t],
+  );
   const userCols = useMemo<Column<User>[]>(
     () => [
       {
@@ -95,7 +127,13 @@ export default function AnomalyDetail() {
     ],
     [t],
   );
-  const modelCols = useMemo<Column<Model>[]>(() => [{ id: 'model_name', accessorKey: 'model_name', header: t('colModel') }, { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } }], [t]);
+  const modelCols = useMemo<Column<Model>[]>(
+    () => [
+      { id: 'model_name', accessorKey: 'model_name', header: t('colModel') },
+      { id: 'reqs', accessorKey: 'reqs', header: t('colReqs'), meta: { numeric: true } },
+    ],
+    [t],
+  );
   const channelCols = useMemo<Column<Channel>[]>(
     () => [
       {
@@ -144,19 +182,29 @@ export default function AnomalyDetail() {
                   <span data-testid="detail-threshold">{formatNumber(f.threshold, 2)}</span>
                 </Descriptions.Item>
                 <Descriptions.Item label={t('colBaseline')}>
-                  <span data-testid="detail-baseline">{f.baseline == null ? t('baselineNone') : formatNumber(f.baseline, 2)}</span>
+                  <span data-testid="detail-baseline">
+                    {f.baseline == null ? t('baselineNone') : formatNumber(f.baseline, 2)}
+                  </span>
                 </Descriptions.Item>
-                <Descriptions.Item label={t('colWindow')}>{f.window_sec ? formatDuration(f.window_sec) : '—'}</Descriptions.Item>
+                <Descriptions.Item label={t('colWindow')}>
+                  {f.window_sec ? formatDuration(f.window_sec) : '—'}
+                </Descriptions.Item>
                 <Descriptions.Item label={t('colWindows')}>{f.windows}</Descriptions.Item>
                 <Descriptions.Item label={t('colFirst')}>{formatTime(f.first_window_start_ms, true)}</Descriptions.Item>
                 <Descriptions.Item label={t('colLast')}>{formatTime(f.last_window_end_ms, true)}</Descriptions.Item>
               </Descriptions>
               <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
-                <CodeText text={tx('ruleDesc_', rule!)} /> {t('detailRange')}: {formatTime(range.start)} – {formatTime(range.end)}
+                <CodeText text={tx('ruleDesc_', rule!)} /> {t('detailRange')}: {formatTime(range.start)} –{' '}
+                {formatTime(range.end)}
               </Typography.Paragraph>
             </Card>
             <Card size="small" className="section" title={t('detailTimeline')}>
-              <QueryState isLoading={logs.isLoading && !!subject} error={logs.error} isEmpty={!subject || timeline.every(([, a, b]) => a + b === 0)} minHeight={240}>
+              <QueryState
+                isLoading={logs.isLoading && !!subject}
+                error={logs.error}
+                isEmpty={!subject || timeline.every(([, a, b]) => a + b === 0)}
+                minHeight={240}
+              >
                 <Chart option={option} height={260} testId="detail-timeline" />
               </QueryState>
             </Card>
@@ -167,24 +215,50 @@ export default function AnomalyDetail() {
               <Col xs={24} lg={12}>
                 <Card size="small" className="section" title={t('detailIps')}>
                   {ipless > 0 && (
-                    <Alert type="info" showIcon className="ipless" data-testid="detail-ipless" message={t('noIpLogged', { n: formatNumber(ipless) })} />
+                    <Alert
+                      type="info"
+                      showIcon
+                      className="ipless"
+                      data-testid="detail-ipless"
+                      message={t('noIpLogged', { n: formatNumber(ipless) })}
+                    />
                   )}
-                  {ips.length > 0 && <DataTable columns={ipCols} data={ips} csvName={`${base}-ips`} pageSize={10} testId="detail-ips" />}
+                  {ips.length > 0 && (
+                    <DataTable columns={ipCols} data={ips} csvName={`${base}-ips`} pageSize={10} testId="detail-ips" />
+                  )}
                 </Card>
               </Col>
               <Col xs={24} lg={12}>
                 <Card size="small" className="section" title={t('detailUsers')}>
-                  <DataTable columns={userCols} data={d.users} csvName={`${base}-users`} pageSize={10} testId="detail-users" />
+                  <DataTable
+                    columns={userCols}
+                    data={d.users}
+                    csvName={`${base}-users`}
+                    pageSize={10}
+                    testId="detail-users"
+                  />
                 </Card>
               </Col>
               <Col xs={24} lg={12}>
                 <Card size="small" className="section" title={t('detailModels')}>
-                  <DataTable columns={modelCols} data={d.models} csvName={`${base}-models`} pageSize={10} testId="detail-models" />
+                  <DataTable
+                    columns={modelCols}
+                    data={d.models}
+                    csvName={`${base}-models`}
+                    pageSize={10}
+                    testId="detail-models"
+                  />
                 </Card>
               </Col>
               <Col xs={24} lg={12}>
                 <Card size="small" className="section" title={t('detailChannels')}>
-                  <DataTable columns={channelCols} data={d.channels} csvName={`${base}-channels`} pageSize={10} testId="detail-channels" />
+                  <DataTable
+                    columns={channelCols}
+                    data={d.channels}
+                    csvName={`${base}-channels`}
+                    pageSize={10}
+                    testId="detail-channels"
+                  />
                 </Card>
               </Col>
             </Row>

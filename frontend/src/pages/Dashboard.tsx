@@ -18,7 +18,15 @@ import { formatCompact, formatNumber, formatPercent, formatTime } from '../lib/f
 import { change, totals } from '../lib/kpi';
 import { formatMoney, unitLabel } from '../lib/money';
 import { spendColumn } from './logColumns';
-import { browserTimeZone, effectiveSlot, MINUTE, parseRangeSpec, previousPeriod, rangeSpecParams, resolveRange } from '../lib/range';
+import {
+  browserTimeZone,
+  effectiveSlot,
+  MINUTE,
+  parseRangeSpec,
+  previousPeriod,
+  rangeSpecParams,
+  resolveRange,
+} from '../lib/range';
 import { parseFilters, useMinuteClock, useUrlState } from '../lib/urlState';
 
 function Kpi({
@@ -49,7 +57,11 @@ function Kpi({
         title={hint ? <Tooltip title={hint}>{title}</Tooltip> : title}
         value={value}
         loading={loading}
-        formatter={(v) => <span data-testid={`${testId}-value`} data-value={value}>{format(Number(v))}</span>}
+        formatter={(v) => (
+          <span data-testid={`${testId}-value`} data-value={value}>
+            {format(Number(v))}
+          </span>
+        )}
       />
       <Typography.Text type="secondary" className="kpi-change" data-testid={`${testId}-change`}>
         {c === null ? (
@@ -107,9 +119,28 @@ export default function Dashboard() {
       xAxis: { type: 'time' },
       yAxis: [axis(t('seriesReqs')), axis(t('seriesTokens'))],
       series: [
-        { name: t('seriesReqs'), type: 'line', showSymbol: false, yAxisIndex: 0, data: (series.data ?? []).map((r) => point(r, r.reqs)) },
-        { name: t('seriesErrors'), type: 'line', showSymbol: logScale, yAxisIndex: 0, data: (series.data ?? []).map((r) => point(r, r.errors)) },
-        { name: t('seriesTokens'), type: 'line', showSymbol: false, yAxisIndex: 1, areaStyle: logScale ? undefined : { opacity: 0.08 }, data: (series.data ?? []).map((r) => point(r, r.tokens)) },
+        {
+          name: t('seriesReqs'),
+          type: 'line',
+          showSymbol: false,
+          yAxisIndex: 0,
+          data: (series.data ?? []).map((r) => point(r, r.reqs)),
+        },
+        {
+          name: t('seriesErrors'),
+          type: 'line',
+          showSymbol: logScale,
+          yAxisIndex: 0,
+          data: (series.data ?? []).map((r) => point(r, r.errors)),
+        },
+        {
+          name: t('seriesTokens'),
+          type: 'line',
+          showSymbol: false,
+          yAxisIndex: 1,
+          areaStyle: logScale ? undefined : { opacity: 0.08 },
+          data: (series.data ?? []).map((r) => point(r, r.tokens)),
+        },
       ],
     } as ChartOption;
   }, [series.data, t, logScale]);
@@ -117,14 +148,21 @@ export default function Dashboard() {
   const columns = useMemo<Column<SeriesRow>[]>(
     () => [
       { id: 'bucket', accessorKey: 'bucket', header: t('colTime'), cell: (c) => formatTime(c.row.original.bucket_ms) },
-      ...(['reqs', 'tokens', 'quota', 'errors', 'users', 'tokens_cnt'] as const).map(
-        (k): Column<SeriesRow> => k === 'quota' ? spendColumn<SeriesRow>('quota', t, { unit, quotaPerUnit }) : ({
-          id: k,
-          accessorKey: k,
-          header: k === 'tokens_cnt' ? `${t('colToken')} #` : k === 'users' ? t('colUser') + ' #' : t(`col${k[0].toUpperCase()}${k.slice(1)}` as MessageKey),
-          cell: (c) => formatNumber(c.getValue() as number),
-          meta: { numeric: true },
-        }),
+      ...(['reqs', 'tokens', 'quota', 'errors', 'users', 'tokens_cnt'] as const).map((k): Column<SeriesRow> =>
+        k === 'quota'
+          ? spendColumn<SeriesRow>('quota', t, { unit, quotaPerUnit })
+          : {
+              id: k,
+              accessorKey: k,
+              header:
+                k === 'tokens_cnt'
+                  ? `${t('colToken')} #`
+                  : k === 'users'
+                    ? t('colUser') + ' #'
+                    : t(`col${k[0].toUpperCase()}${k.slice(1)}` as MessageKey),
+              cell: (c) => formatNumber(c.getValue() as number),
+              meta: { numeric: true },
+            },
       ),
     ],
     [t, unit, quotaPerUnit],
@@ -151,19 +189,56 @@ export default function Dashboard() {
       <QueryState isLoading={false} error={series.error} onRetry={() => series.refetch()}>
         <Row gutter={[12, 12]} className="kpis">
           <Col xs={12} md={8} xl={5}>
-            <Kpi testId="kpi-requests" title={t('kpiRequests')} value={cur.reqs} previous={before?.reqs} format={(n) => formatNumber(n)} loading={loadingCards} />
+            <Kpi
+              testId="kpi-requests"
+              title={t('kpiRequests')}
+              value={cur.reqs}
+              previous={before?.reqs}
+              format={(n) => formatNumber(n)}
+              loading={loadingCards}
+            />
           </Col>
           <Col xs={12} md={8} xl={5}>
-            <Kpi testId="kpi-tokens" title={t('kpiTokens')} value={cur.tokens} previous={before?.tokens} format={formatCompact} loading={loadingCards} />
+            <Kpi
+              testId="kpi-tokens"
+              title={t('kpiTokens')}
+              value={cur.tokens}
+              previous={before?.tokens}
+              format={formatCompact}
+              loading={loadingCards}
+            />
           </Col>
           <Col xs={12} md={8} xl={5}>
-            <Kpi testId="kpi-spend" title={t('kpiSpend', { unit: unitLabel(unit) })} hint={t('spendNote', { n: formatNumber(quotaPerUnit) })} value={cur.spend} previous={before?.spend} format={(n) => formatMoney(unit, n)} loading={loadingCards} />
+            <Kpi
+              testId="kpi-spend"
+              title={t('kpiSpend', { unit: unitLabel(unit) })}
+              hint={t('spendNote', { n: formatNumber(quotaPerUnit) })}
+              value={cur.spend}
+              previous={before?.spend}
+              format={(n) => formatMoney(unit, n)}
+              loading={loadingCards}
+            />
           </Col>
           <Col xs={12} md={12} xl={4}>
-            <Kpi testId="kpi-error-ratio" title={t('kpiErrorRatio')} value={cur.errorRatio} previous={before?.errorRatio} format={(n) => formatPercent(n, 2)} lowerIsBetter loading={loadingCards} />
+            <Kpi
+              testId="kpi-error-ratio"
+              title={t('kpiErrorRatio')}
+              value={cur.errorRatio}
+              previous={before?.errorRatio}
+              format={(n) => formatPercent(n, 2)}
+              lowerIsBetter
+              loading={loadingCards}
+            />
           </Col>
           <Col xs={24} md={12} xl={5}>
-            <Kpi testId="kpi-active-users" title={t('kpiActiveUsers')} value={active.data?.users ?? 0} previous={prevActive.data?.users} format={(n) => formatNumber(n)} loading={active.isLoading} />
+            <Kpi
+              testId="kpi-active-users"
+              title={t('kpiActiveUsers')}
+              value={active.data?.users ?? 0}
+              previous={prevActive.data?.users}
+              format={(n) => formatNumber(n)}
+              loading={active.isLoading}
+            />
           </Col>
         </Row>
       </QueryState>

@@ -22,14 +22,19 @@ export default function Heatmap() {
   const { t, tx } = useI18n();
   const { params, patch } = useUrlState();
   const { spec, range, setSpec } = useRange('7d', HOUR);
-  const metric = (HEATMAP_METRICS as string[]).includes(params.get('metric') ?? '') ? (params.get('metric') as HeatmapMetric) : 'reqs';
+  const metric = (HEATMAP_METRICS as string[]).includes(params.get('metric') ?? '')
+    ? (params.get('metric') as HeatmapMetric)
+    : 'reqs';
   const analyst = useRole().atLeast('analyst');
   const filters = useMemo(() => parseFilters(params, analyst), [params, analyst]);
   const tz = params.get('tz') || browserTimeZone();
   const heat = useHeatmap({ start_ms: range.start, end_ms: range.end, metric, tz, ...filters });
 
   const clip = params.get('scale') === 'clip';
-  const { points, max } = useMemo(() => (heat.data ? heatmapPoints(heat.data, clip) : { points: [], max: 0 }), [heat.data, clip]);
+  const { points, max } = useMemo(
+    () => (heat.data ? heatmapPoints(heat.data, clip) : { points: [], max: 0 }),
+    [heat.data, clip],
+  );
   const weekdays = heat.data?.weekdays ?? DEFAULT_WEEKDAYS;
   const metricLabel = tx('metric_', metric);
   const option: ChartOption = useMemo(
@@ -42,8 +47,23 @@ export default function Heatmap() {
       grid: { left: 48, right: 16, top: 16, bottom: 64 },
       xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)), splitArea: { show: true } },
       yAxis: { type: 'category', data: weekdays, inverse: true, splitArea: { show: true } },
-      visualMap: { min: 0, max: Math.max(1, max), calculable: true, orient: 'horizontal', left: 'center', bottom: 0, formatter: (v: number) => formatCompact(v) },
-      series: [{ type: 'heatmap', name: metricLabel, data: points, emphasis: { itemStyle: { borderColor: '#333', borderWidth: 1 } } }],
+      visualMap: {
+        min: 0,
+        max: Math.max(1, max),
+        calculable: true,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 0,
+        formatter: (v: number) => formatCompact(v),
+      },
+      series: [
+        {
+          type: 'heatmap',
+          name: metricLabel,
+          data: points,
+          emphasis: { itemStyle: { borderColor: '#333', borderWidth: 1 } },
+        },
+      ],
     }),
     [points, max, weekdays, metricLabel],
   );
@@ -54,9 +74,21 @@ export default function Heatmap() {
       { id: 'weekday', accessorKey: 'weekday', header: t('colWeekday') },
       ...Array.from({ length: 24 }, (_, h): Column<HeatRow> => {
         const id = `h${String(h).padStart(2, '0')}`;
-        return { id, accessorKey: id, header: String(h), cell: (c) => formatCompact(c.getValue() as number), meta: { numeric: true } };
+        return {
+          id,
+          accessorKey: id,
+          header: String(h),
+          cell: (c) => formatCompact(c.getValue() as number),
+          meta: { numeric: true },
+        };
       }),
-      { id: 'total', accessorKey: 'total', header: t('colTotal'), cell: (c) => formatNumber(c.getValue() as number), meta: { numeric: true } },
+      {
+        id: 'total',
+        accessorKey: 'total',
+        header: t('colTotal'),
+        cell: (c) => formatNumber(c.getValue() as number),
+        meta: { numeric: true },
+      },
     ],
     [t],
   );
@@ -89,11 +121,19 @@ export default function Heatmap() {
               ]}
               onChange={(scale) => patch({ scale })}
             />{' '}
-            <Typography.Text type="secondary">{t('timezone')}: {heat.data?.tz ?? tz}</Typography.Text>
+            <Typography.Text type="secondary">
+              {t('timezone')}: {heat.data?.tz ?? tz}
+            </Typography.Text>
           </>
         }
       >
-        <QueryState isLoading={heat.isLoading} error={heat.error} isEmpty={!!heat.data && total === 0} onRetry={() => heat.refetch()} minHeight={340}>
+        <QueryState
+          isLoading={heat.isLoading}
+          error={heat.error}
+          isEmpty={!!heat.data && total === 0}
+          onRetry={() => heat.refetch()}
+          minHeight={340}
+        >
           <Chart option={option} height={360} testId="heatmap-chart" />
         </QueryState>
       </Card>

@@ -28,7 +28,9 @@ export default function Top() {
   // Users and tokens are an analyst's (README "Roles"); a viewer ranks models and channels.
   const bys = analyst ? TOP_BYS : TOP_BYS.filter((b) => b === 'model' || b === 'channel');
   const by = (bys as string[]).includes(params.get('by') ?? '') ? (params.get('by') as TopBy) : bys[0];
-  const metric = (TOP_METRICS as string[]).includes(params.get('metric') ?? '') ? (params.get('metric') as TopMetric) : 'tokens';
+  const metric = (TOP_METRICS as string[]).includes(params.get('metric') ?? '')
+    ? (params.get('metric') as TopMetric)
+    : 'tokens';
   const filters = useMemo(() => parseFilters(params, analyst), [params, analyst]);
   const limit = 50;
   const known = useRole().role !== 'none';
@@ -42,7 +44,12 @@ export default function Top() {
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: 'value', axisLabel: { formatter: (v: number) => formatCompact(v) } },
-      yAxis: { type: 'category', inverse: true, data: shown.map((r) => topSubject(by, r).name), axisLabel: { width: 140, overflow: 'truncate' } },
+      yAxis: {
+        type: 'category',
+        inverse: true,
+        data: shown.map((r) => topSubject(by, r).name),
+        axisLabel: { width: 140, overflow: 'truncate' },
+      },
       series: [
         {
           type: 'bar',
@@ -55,9 +62,17 @@ export default function Top() {
 
   const columns = useMemo<Column<TopRow>[]>(() => {
     const idKey = by === 'model' ? 'model_name' : `${by}_id`;
-    const nameKey = by === 'user' ? 'username' : by === 'token' ? 'token_name' : by === 'channel' ? 'channel_name' : null;
+    const nameKey =
+      by === 'user' ? 'username' : by === 'token' ? 'token_name' : by === 'channel' ? 'channel_name' : null;
     const cols: Column<TopRow>[] = [
-      { id: 'rank', header: t('colRank'), accessorFn: (_r, i) => i + 1, cell: (c) => c.row.index + 1, enableSorting: false, meta: { csv: (r) => rows.indexOf(r) + 1 } },
+      {
+        id: 'rank',
+        header: t('colRank'),
+        accessorFn: (_r, i) => i + 1,
+        cell: (c) => c.row.index + 1,
+        enableSorting: false,
+        meta: { csv: (r) => rows.indexOf(r) + 1 },
+      },
       { id: idKey, accessorKey: idKey, header: by === 'model' ? t('colModel') : t('colId') },
     ];
     if (nameKey && by !== 'model') {
@@ -65,7 +80,9 @@ export default function Top() {
         id: nameKey,
         accessorKey: nameKey,
         header: t('colName'),
-        cell: (c) => <EntityLabel kind={by} id={topSubject(by, c.row.original).id} name={c.getValue() as string} hideId />,
+        cell: (c) => (
+          <EntityLabel kind={by} id={topSubject(by, c.row.original).id} name={c.getValue() as string} hideId />
+        ),
       });
     }
     if (by === 'token') {
@@ -98,7 +115,8 @@ export default function Top() {
     else {
       // The Dashboard filtered to this model or channel, over the same range.
       const next = new URLSearchParams();
-      for (const k of ['range', 'start', 'end', 'model', 'channel', 'group', 'user', 'token']) if (params.get(k)) next.set(k, params.get(k)!);
+      for (const k of ['range', 'start', 'end', 'model', 'channel', 'group', 'user', 'token'])
+        if (params.get(k)) next.set(k, params.get(k)!);
       next.set(by, id);
       navigate(`/?${next.toString()}`);
     }
@@ -109,7 +127,12 @@ export default function Top() {
   const logsStart = Math.max(range.start, range.end - 31 * DAY);
   const logs = useLogs(
     sel && (by === 'user' || by === 'token') && /^\d+$/.test(sel)
-      ? { start_ms: logsStart, end_ms: range.end, limit: 200, ...(by === 'user' ? { user_id: Number(sel) } : { token_id: Number(sel) }) }
+      ? {
+          start_ms: logsStart,
+          end_ms: range.end,
+          limit: 200,
+          ...(by === 'user' ? { user_id: Number(sel) } : { token_id: Number(sel) }),
+        }
       : null,
   );
   const selected = rows.find((r) => topSubject(by, r).id === sel);
@@ -136,8 +159,19 @@ export default function Top() {
         <FilterBar filters={filters} onPatch={patch} />
       </Card>
       <Card size="small" title={`${t('topTitle')} ${rows.length ? Math.min(20, rows.length) : ''}`} className="section">
-        <QueryState isLoading={top.isLoading} error={top.error} isEmpty={rows.length === 0} onRetry={() => top.refetch()} minHeight={300}>
-          <Chart option={option} height={Math.max(240, Math.min(20, rows.length) * 24 + 40)} testId="top-chart" onClick={(p) => rows[p.dataIndex] && open(rows[p.dataIndex])} />
+        <QueryState
+          isLoading={top.isLoading}
+          error={top.error}
+          isEmpty={rows.length === 0}
+          onRetry={() => top.refetch()}
+          minHeight={300}
+        >
+          <Chart
+            option={option}
+            height={Math.max(240, Math.min(20, rows.length) * 24 + 40)}
+            testId="top-chart"
+            onClick={(p) => rows[p.dataIndex] && open(rows[p.dataIndex])}
+          />
         </QueryState>
       </Card>
       <Card size="small" className="section">
@@ -159,7 +193,12 @@ export default function Top() {
         title={`${t('subjectRequests')} ${tx('by_', by)} ${sel ?? ''} ${selected ? topSubject(by, selected).name : ''}`}
         data-testid="top-detail"
       >
-        <QueryState isLoading={logs.isLoading} error={logs.error} isEmpty={(logs.data ?? []).length === 0} onRetry={() => logs.refetch()}>
+        <QueryState
+          isLoading={logs.isLoading}
+          error={logs.error}
+          isEmpty={(logs.data ?? []).length === 0}
+          onRetry={() => logs.refetch()}
+        >
           <DataTable columns={logCols} data={logs.data ?? []} csvName={`logs-${by}-${sel}`} testId="top-logs-table" />
         </QueryState>
       </Drawer>

@@ -50,7 +50,8 @@ struct Thresholds {
   // Adaptive mode (off by default) for burst and ip_many_users: a subject with a baseline (Baselines) fires at
   // max(floor, factor x its baseline) instead of the static limit; subjects without one keep the static limit.
   bool burst_adaptive = false;
-  int64_t burst_floor = 30;  // a leaked key of a small user jumping from 2/min to 60/min fires; 30/min in bursts is common
+  int64_t burst_floor =
+      30;  // a leaked key of a small user jumping from 2/min to 60/min fires; 30/min in bursts is common
   double burst_factor = 3;
   bool ip_users_adaptive = false;
   int64_t ip_users_floor = 5;  // adaptive mode raises the limit of busy NAT addresses; it never lowers it
@@ -158,7 +159,7 @@ struct Hit {
   int64_t baseline = -1;     // the subject's baseline when the threshold came from it (adaptive mode), else -1
   int64_t window_start = 0;  // the window evaluated, [window_start, window_end] in created_at seconds
   int64_t window_end = 0;
-  int64_t at = 0;            // created_at of the row that made it fire
+  int64_t at = 0;               // created_at of the row that made it fire
   bool starts_episode = false;  // the subject was not firing before: count and log this one
 };
 
@@ -173,7 +174,7 @@ struct Finding {
   double threshold = 0;
   int64_t first_window_start = 0;
   int64_t last_window_end = 0;
-  int64_t windows = 0;  // windows over the threshold (burst: anchor rows; big_request: 1)
+  int64_t windows = 0;    // windows over the threshold (burst: anchor rows; big_request: 1)
   int64_t baseline = -1;  // as in Hit
 };
 

@@ -4,8 +4,8 @@
 // committed out of order counts in the current window. Pure; no I/O.
 #pragma once
 
-#include <cstdint>
 #include <climits>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <string>
