@@ -201,11 +201,9 @@ TokenKey ActionService::ReadTokenKey(int64_t token_id) {
   if (!tokens_db_.connected()) {
     if (observer::DbStatus s = tokens_db_.Connect(); !s.ok) throw std::runtime_error("new-api database: " + s.message);
   }
-  const bool postgres = tokens_db_.dialect().engine() == observer::DbEngine::kPostgres;
   observer::QueryResult result;
   const observer::DbStatus s = tokens_db_.Query(
-      std::string("SELECT ") + (postgres ? "\"key\"" : "`key`") + " FROM tokens WHERE id = " + std::to_string(token_id),
-      &result);
+      "SELECT " + observer::QuoteIdentifier("key") + " FROM tokens WHERE id = " + std::to_string(token_id), &result);
   if (!s.ok && s.error == observer::DbError::kPermissionDenied) {
     return {TokenKey::Status::kNoGrant, "",
             "grant SELECT (id, key) ON tokens to " + options_.tokens_db.user +
