@@ -106,13 +106,14 @@ ro_sql() {
 }
 
 # exporter_start PIDFILE LOGFILE DB_PORT API_PORT [VAR=VALUE...]: the exporter in the background (exec'd, so the
-# PID is the binary's), stopped by the trap. Entities are read once at start only, so that they stay out of the
-# measured windows.
+# PID is the binary's), stopped by the trap, its API without a bearer token (loopback only). Entities are read once
+# at start only, so that they stay out of the measured windows.
 exporter_start() {
   local pidfile=$1 logfile=$2 db_port=$3 api_port=$4; shift 4
   bench_track_pidfile "$pidfile"
   # shellcheck disable=SC2163  # "$@" are VAR=VALUE words, exported as such
-  (export DB_TYPE=$DB_ENGINE DB_PORT=$db_port API_PORT=$api_port DB_PASS_RO=$RO_PASS ENTITY_REFRESH_SECONDS=86400 "$@"
+  (export DB_TYPE=$DB_ENGINE DB_PORT=$db_port API_PORT=$api_port DB_PASS_RO=$RO_PASS ENTITY_REFRESH_SECONDS=86400 \
+          API_AUTH=none "$@"
    exec "$EXPORTER_BIN") >"$logfile" 2>&1 &
   echo $! >"$pidfile"
 }
