@@ -23,7 +23,8 @@ std::map<std::string, std::map<int64_t, double>> LimitsWithin(
     const std::map<std::string, std::map<int64_t, double>>& limits, int64_t from, int64_t to) {
   std::map<std::string, std::map<int64_t, double>> within;
   for (const auto& [model, hours] : limits) {
-    for (auto it = hours.lower_bound(from); it != hours.end() && it->first < to; ++it) within[model][it->first] = it->second;
+    for (auto it = hours.lower_bound(from); it != hours.end() && it->first < to; ++it)
+      within[model][it->first] = it->second;
   }
   return within;
 }
@@ -40,9 +41,9 @@ DbStatus CandidatesFromLogs(DbClient& db, const std::map<std::string, std::map<i
 DbStatus ReadSizeTablesCover(DbClient& db, const agg::AggTables& tables, SizeTablesCover* out) {
   *out = {};
   QueryResult result;
-  DbStatus status = db.Query("SELECT name, value FROM " + tables.state() +
-                                 " WHERE name IN ('finalized_until', 'request_sizes_from')",
-                             &result);
+  DbStatus status =
+      db.Query("SELECT name, value FROM " + tables.state() + " WHERE name IN ('finalized_until', 'request_sizes_from')",
+               &result);
   if (agg::NotReadable(status)) return DbStatus::Ok();
   if (!status.ok) return status;
   bool from_set = false, until_set = false;
@@ -86,15 +87,15 @@ DbStatus QueryModelHourStatsFrom(DbClient& db, const agg::AggTables& tables, con
     if (DbStatus s = QueryModelHourSizes(db, from, agg_from, out); !s.ok) return s;
     sources.push_back("logs");
   }
-  DbStatus status = db.QueryEach(
-      "SELECT model_name, hour, requests, log_size_sum, log_size_squares FROM " + tables.request_sizes() +
-          " WHERE hour >= " + Str(agg_from) + " AND hour < " + Str(agg_to),
-      [out](const DbRowView& row) {
-        SizeStats& s = (*out)[DbString(row[0])][DbInt(row[1])];
-        s.n = DbDouble(row[2]);
-        s.sum = DbDouble(row[3]);
-        s.sum_squares = DbDouble(row[4]);
-      });
+  DbStatus status =
+      db.QueryEach("SELECT model_name, hour, requests, log_size_sum, log_size_squares FROM " + tables.request_sizes() +
+                       " WHERE hour >= " + Str(agg_from) + " AND hour < " + Str(agg_to),
+                   [out](const DbRowView& row) {
+                     SizeStats& s = (*out)[DbString(row[0])][DbInt(row[1])];
+                     s.n = DbDouble(row[2]);
+                     s.sum = DbDouble(row[3]);
+                     s.sum_squares = DbDouble(row[4]);
+                   });
   if (!status.ok) return status;
   sources.push_back("agg_request_sizes_hourly");
   if (agg_to < to) {
@@ -106,8 +107,8 @@ DbStatus QueryModelHourStatsFrom(DbClient& db, const agg::AggTables& tables, con
   return DbStatus::Ok();
 }
 
-DbStatus EvaluateBigRequestFrom(DbClient& db, const agg::AggTables& tables, const Thresholds& t,
-                                const AllowList& allow, TimeRange range, std::vector<Finding>* out) {
+DbStatus EvaluateBigRequestFrom(DbClient& db, const agg::AggTables& tables, const Thresholds& t, const AllowList& allow,
+                                TimeRange range, std::vector<Finding>* out) {
   SizeTablesCover cover;
   if (DbStatus s = ReadSizeTablesCover(db, tables, &cover); !s.ok) return s;
   ModelHourStats stats;
@@ -133,19 +134,19 @@ DbStatus EvaluateBigRequestFrom(DbClient& db, const agg::AggTables& tables, cons
     }
     // The stored largest rows of each model-hour, largest first.
     std::map<std::string, std::map<int64_t, std::vector<Stored>>> stored;
-    DbStatus status = db.QueryEach(
-        "SELECT model_name, hour, id, created_at, tokens, user_id, token_id, channel_id, ip FROM " +
-            tables.largest_requests() + " WHERE hour >= " + Str(from) + " AND hour < " + Str(to) +
-            " ORDER BY tokens DESC, id",
-        [&stored](const DbRowView& row) {
-          Stored s{DbInt(row[2]), DbInt(row[3]), DbInt(row[4]), {}};
-          s.allow_fields.id = s.id;
-          s.allow_fields.user_id = DbInt(row[5]);
-          s.allow_fields.token_id = DbInt(row[6]);
-          s.allow_fields.channel_id = DbInt(row[7]);
-          s.allow_fields.ip = DbString(row[8]);
-          stored[DbString(row[0])][DbInt(row[1])].push_back(std::move(s));
-        });
+    DbStatus status =
+        db.QueryEach("SELECT model_name, hour, id, created_at, tokens, user_id, token_id, channel_id, ip FROM " +
+                         tables.largest_requests() + " WHERE hour >= " + Str(from) + " AND hour < " + Str(to) +
+                         " ORDER BY tokens DESC, id",
+                     [&stored](const DbRowView& row) {
+                       Stored s{DbInt(row[2]), DbInt(row[3]), DbInt(row[4]), {}};
+                       s.allow_fields.id = s.id;
+                       s.allow_fields.user_id = DbInt(row[5]);
+                       s.allow_fields.token_id = DbInt(row[6]);
+                       s.allow_fields.channel_id = DbInt(row[7]);
+                       s.allow_fields.ip = DbString(row[8]);
+                       stored[DbString(row[0])][DbInt(row[1])].push_back(std::move(s));
+                     });
     if (!status.ok) return status;
     for (const auto& [model, hours] : LimitsWithin(limits, from, to)) {
       for (const auto& [hour, limit] : hours) {
@@ -155,8 +156,7 @@ DbStatus EvaluateBigRequestFrom(DbClient& db, const agg::AggTables& tables, cons
         }
         if (rows == nullptr) continue;  // no request of the model in that hour
         const TimeRange hour_range{std::max(range.start, hour), std::min(range.end, hour + kHour)};
-        if (rows->size() >= kLargestPerModelHour &&
-            static_cast<double>(rows->back().tokens) > limit) {
+        if (rows->size() >= kLargestPerModelHour && static_cast<double>(rows->back().tokens) > limit) {
           // More requests over the limit than the table keeps: that model-hour from logs.
           if (DbStatus s = CandidatesFromLogs(db, {{model, {{hour, limit}}}}, allow, hour_range, out); !s.ok) return s;
           continue;

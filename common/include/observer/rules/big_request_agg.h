@@ -27,7 +27,7 @@ DbStatus QueryModelHourStatsFrom(DbClient& db, const agg::AggTables& tables, con
                                  ModelHourStats* out, std::string* source);
 
 // EvaluateRule(Rule::kBigRequest)'s findings, ordered the same way.
-DbStatus EvaluateBigRequestFrom(DbClient& db, const agg::AggTables& tables, const Thresholds& t,
-                                const AllowList& allow, TimeRange range, std::vector<Finding>* out);
+DbStatus EvaluateBigRequestFrom(DbClient& db, const agg::AggTables& tables, const Thresholds& t, const AllowList& allow,
+                                TimeRange range, std::vector<Finding>* out);
 
 }  // namespace observer::rules
