@@ -23,6 +23,8 @@ GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_model_channel` TO 'newapi_r
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_rule_baselines` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_request_sizes_hourly` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_largest_requests` TO 'newapi_ro'@'%';
 -- The response actions' audit, for the API's admins (GET /api/actions); the undo goes through the aggregator.
 GRANT SELECT ON `@AGG_DB_NAME@`.`observer_action_audit` TO 'newapi_ro'@'%';
 
@@ -41,6 +43,8 @@ GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourl
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_rule_baselines` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_request_sizes_hourly` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_largest_requests` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE ON `@AGG_DB_NAME@`.`observer_action_audit` TO 'newapi_agg'@'%';
 
 -- Grafana's datasource (grafana/provisioning/datasources/mysql.yml): only the observer's table its SQL dashboards

@@ -127,6 +127,29 @@ CREATE TABLE IF NOT EXISTS agg_rule_baselines (
   PRIMARY KEY (rule, subject)
 );
 
+-- big_request's statistics and largest requests per model and hour (schema/observer-tables.sql says what they hold).
+CREATE TABLE IF NOT EXISTS agg_request_sizes_hourly (
+  hour bigint NOT NULL,
+  model_name varchar(191) COLLATE "C" NOT NULL,
+  requests bigint NOT NULL,
+  log_size_sum double precision NOT NULL,
+  log_size_squares double precision NOT NULL,
+  PRIMARY KEY (hour, model_name)
+);
+
+CREATE TABLE IF NOT EXISTS agg_largest_requests (
+  hour bigint NOT NULL,
+  model_name varchar(191) COLLATE "C" NOT NULL,
+  id bigint NOT NULL,
+  created_at bigint NOT NULL,
+  tokens bigint NOT NULL,
+  user_id bigint NOT NULL,
+  token_id bigint NOT NULL,
+  channel_id bigint NOT NULL,
+  ip varchar(191) NOT NULL,
+  PRIMARY KEY (hour, model_name, id)
+);
+
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
 -- undo is a row of its own (action enable_user or unblock_token, undo_of = the action's id); the action's row gets
 -- undone_by. block_token rows never hold the key (nor its hash).

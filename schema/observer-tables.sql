@@ -116,6 +116,34 @@ CREATE TABLE IF NOT EXISTS `agg_rule_baselines` (
   PRIMARY KEY (`rule`, `subject`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- big_request's statistics per model and hour (common/include/observer/rules/big_request_agg.h), written with the
+-- hour by newapi-aggregator from the rows the rule reads (consume): requests, and the sums of ln(1 + tokens) and of
+-- its square as observer::rules::StatsOfSizes computes them (the logs path computes the same doubles). Complete for
+-- the finalized hours from agg_state's `request_sizes_from` on.
+CREATE TABLE IF NOT EXISTS `agg_request_sizes_hourly` (
+  `hour` bigint NOT NULL,
+  `model_name` varchar(191) COLLATE utf8mb4_bin NOT NULL,
+  `requests` bigint NOT NULL,
+  `log_size_sum` double NOT NULL,
+  `log_size_squares` double NOT NULL,
+  PRIMARY KEY (`hour`, `model_name`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The 16 largest requests (prompt + completion tokens, ties by id) of each model-hour, with the columns the
+-- allow-list tests: big_request's candidates for the hours of agg_request_sizes_hourly.
+CREATE TABLE IF NOT EXISTS `agg_largest_requests` (
+  `hour` bigint NOT NULL,
+  `model_name` varchar(191) COLLATE utf8mb4_bin NOT NULL,
+  `id` bigint NOT NULL COMMENT 'logs id',
+  `created_at` bigint NOT NULL,
+  `tokens` bigint NOT NULL,
+  `user_id` bigint NOT NULL,
+  `token_id` bigint NOT NULL,
+  `channel_id` bigint NOT NULL,
+  `ip` varchar(191) NOT NULL,
+  PRIMARY KEY (`hour`, `model_name`, `id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
 -- undo is a row of its own (action enable_user or unblock_token, undo_of = the action's id); the action's row gets
 -- undone_by. block_token rows never hold the key (nor its hash).

@@ -61,7 +61,9 @@ AggTables::AggTables(const Dialect& dialect, const std::string& container)
       usage_by_model_channel_(dialect.Table(container, "agg_usage_hourly_by_model_channel")),
       active_(dialect.Table(container, "agg_active_hourly")),
       state_(dialect.Table(container, "agg_state")),
-      rule_baselines_(dialect.Table(container, "agg_rule_baselines")) {}
+      rule_baselines_(dialect.Table(container, "agg_rule_baselines")),
+      request_sizes_(dialect.Table(container, "agg_request_sizes_hourly")),
+      largest_requests_(dialect.Table(container, "agg_largest_requests")) {}
 
 std::string AggTables::ReadProgressSql() const {
   return "SELECT name, value FROM " + state_ + " WHERE name IN ('finalized_until', 'rollups_until')";

@@ -5,6 +5,7 @@
 #include "api/handlers.h"
 #include "api/log_rows.h"
 #include "api/usage_sql.h"
+#include "observer/rules/big_request_agg.h"
 #include "observer/rules/sql_rules.h"
 
 namespace exporter::api {
@@ -57,7 +58,11 @@ std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, c
     // No table yet (an older aggregator) or no grant: every subject keeps the static limit, as in the exporter.
     if (observer::agg::NotReadable(status)) status = observer::DbStatus::Ok();
   }
-  if (status.ok) {
+  if (status.ok && p.rule == Rule::kBigRequest) {
+    // From the aggregator's per-hour tables for the hours they hold, else from logs: the same findings.
+    status = observer::rules::EvaluateBigRequestFrom(db, ctx.tables, *t, rules->allow, {p.range.start, p.range.end},
+                                                     findings);
+  } else if (status.ok) {
     status =
         observer::rules::EvaluateRule(db, p.rule, *t, rules->allow, {p.range.start, p.range.end}, baselines, findings);
   }

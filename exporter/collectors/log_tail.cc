@@ -10,6 +10,7 @@
 #include "observer/agg_tables.h"
 #include "observer/log.h"
 #include "observer/metrics.h"
+#include "observer/rules/big_request_agg.h"
 #include "observer/rules/sql_rules.h"
 
 namespace exporter {
@@ -137,11 +138,15 @@ void LogTailCollector::WarnAboutLogsIndexes(observer::DbClient& db) {
 }
 
 void LogTailCollector::SeedRequestSizes(observer::DbClient& db, int64_t first_seen) {
-  // The whole hours before the first row the rules will see: big_request's baseline, read once in SQL.
+  // The whole hours before the first row the rules will see: big_request's baseline, read once, from the
+  // aggregator's agg_request_sizes_hourly for the hours it holds (the usual case: the boundary is finalized_until),
+  // else from logs.
   const int64_t hour = first_seen - first_seen % 3600;
   observer::rules::ModelHourStats stats;
+  std::string source;
   const auto started = std::chrono::steady_clock::now();
-  DbStatus status = observer::rules::QueryModelHourStats(db, risk_sink_.rules().thresholds(), {hour, hour}, &stats);
+  DbStatus status = observer::rules::QueryModelHourStatsFrom(db, TablesOn(db), risk_sink_.rules().thresholds(),
+                                                             {hour, hour}, &stats, &source);
   if (!status.ok) {
     observer::log::Warn("big_request starts without a baseline: it fires once enough requests are seen",
                         {{"error", status.message}});
@@ -151,6 +156,7 @@ void LogTailCollector::SeedRequestSizes(observer::DbClient& db, int64_t first_se
   observer::log::Info("big_request baseline loaded",
                       {{"models", stats.size()},
                        {"until", hour},
+                       {"source", source},
                        {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "observer/db_client.h"
 #include "observer/newapi/logs.h"
+#include "observer/rules/big_request_agg.h"
 #include "observer/rules/sql_rules.h"
 #include "observer/rules/streaming_rules.h"
 #include "test_env.h"
@@ -272,6 +274,67 @@ TEST_F(RiskRulesCheck, AllowListedSubjectsNeverFire) {
   bool others = false;
   for (const Finding& f : findings) others |= f.rule == Rule::kMultiUserToken || f.rule == Rule::kBigRequest;
   EXPECT_TRUE(others) << "the other rules still fire";
+}
+
+// big_request from the aggregator's per-hour tables (run by risk_rules_test.sh after a backfill, with
+// NEWAPI_CHECK_AGG=1) equals the logs path exactly: same requests, scores and limits to the last bit, over ranges
+// inside the finalized hours, across the boundary into the open hours, with an allow-list, and with a low sigma
+// (many model-hours with more big requests than the table keeps: those hours come from logs).
+TEST_F(RiskRulesCheck, BigRequestFromTheAggregatorsTablesEqualsLogs) {
+  if (std::getenv("NEWAPI_CHECK_AGG") == nullptr) GTEST_SKIP() << "runs after the aggregator's backfill";
+  const agg::AggTables tables(db_->dialect(), testing::CheckAggContainer(db_->options()));
+  SizeTablesCover cover;
+  ASSERT_TRUE(ReadSizeTablesCover(*db_, tables, &cover).ok);
+  ASSERT_FALSE(cover.empty()) << "no finalized hours in the aggregator's tables";
+  ASSERT_LT(cover.until, last_) << "the history should end in hours not finalized yet";
+  auto exact = [](const Finding& f) {
+    char limit[64];
+    std::snprintf(limit, sizeof limit, "%.17g", f.threshold);
+    return Describe(f) + " exact limit " + limit;
+  };
+  // The allow-list exempts the user of the first big request of the finalized hours, and a network.
+  std::vector<Finding> finalized;
+  ASSERT_TRUE(EvaluateRule(*db_, Rule::kBigRequest, {}, {}, {first_, cover.until}, {}, &finalized).ok);
+  ASSERT_FALSE(finalized.empty());
+  QueryResult owner;
+  ASSERT_TRUE(db_->Query("SELECT user_id FROM logs WHERE id = " + finalized[0].subject_id, &owner).ok);
+  AllowList allow;
+  allow.user_ids.insert(DbInt(owner.rows.at(0)[0]));
+  std::string error;
+  ASSERT_TRUE(allow.AddNetwork("10.0.0.0/8", &error)) << error;
+  int compared = 0;
+  auto same = [&](const char* what, TimeRange range, const Thresholds& t, const AllowList& list) {
+    std::vector<Finding> from_logs, from_tables;
+    ASSERT_TRUE(EvaluateRule(*db_, Rule::kBigRequest, t, list, range, {}, &from_logs).ok);
+    const auto started = std::chrono::steady_clock::now();
+    DbStatus status = EvaluateBigRequestFrom(*db_, tables, t, list, range, &from_tables);
+    ASSERT_TRUE(status.ok) << status.message;
+    std::cout << "big_request from the tables, " << what << ": " << from_tables.size() << " findings in "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s\n";
+    std::vector<std::string> a, b;
+    for (const Finding& f : from_logs) a.push_back(exact(f));
+    for (const Finding& f : from_tables) b.push_back(exact(f));
+    EXPECT_EQ(a, b) << what;
+    compared += static_cast<int>(a.size());
+  };
+  const Thresholds defaults;
+  Thresholds low = defaults;
+  low.big_request_sigma = 1;
+  // Inside the finalized hours, not on hour boundaries.
+  same("finalized hours", {cover.until - 20 * 3600 + 77, cover.until - 3600 - 5}, defaults, AllowList{});
+  same("finalized hours, allow-list", {cover.until - 20 * 3600 + 77, cover.until - 3600 - 5}, defaults, allow);
+  // Across the boundary into the open hours, and the whole history.
+  same("across the boundary", {cover.until - 6 * 3600 + 1, last_ + 1}, defaults, AllowList{});
+  same("whole history", {first_, last_ + 1}, defaults, AllowList{});
+  same("whole history, allow-list", {first_, last_ + 1}, defaults, allow);
+  std::vector<Finding> all, allowed;
+  ASSERT_TRUE(EvaluateBigRequestFrom(*db_, tables, defaults, {}, {first_, last_ + 1}, &all).ok);
+  ASSERT_TRUE(EvaluateBigRequestFrom(*db_, tables, defaults, allow, {first_, last_ + 1}, &allowed).ok);
+  EXPECT_LT(allowed.size(), all.size()) << "the allow-list exempts a big request";
+  // Many big requests per model-hour: the tables' 16 are not enough and those hours are read from logs.
+  same("sigma 1", {cover.until - 12 * 3600, last_ + 1}, low, AllowList{});
+  same("sigma 1, allow-list", {cover.until - 12 * 3600, last_ + 1}, low, allow);
+  EXPECT_GT(compared, 20) << "too few findings to compare";
 }
 
 }  // namespace

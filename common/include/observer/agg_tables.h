@@ -51,6 +51,9 @@ class AggTables {
   const std::string& active() const { return active_; }
   const std::string& state() const { return state_; }
   const std::string& rule_baselines() const { return rule_baselines_; }
+  // big_request's per-hour tables.
+  const std::string& request_sizes() const { return request_sizes_; }
+  const std::string& largest_requests() const { return largest_requests_; }
 
   // Columns name, value: the rows of Progress.
   std::string ReadProgressSql() const;
@@ -80,6 +83,8 @@ class AggTables {
   std::string active_;
   std::string state_;
   std::string rule_baselines_;
+  std::string request_sizes_;
+  std::string largest_requests_;
 };
 
 // One row of BaselineSql.

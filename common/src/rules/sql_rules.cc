@@ -120,9 +120,42 @@ DbStatus EvaluateBigRequest(DbClient& db, const Thresholds& t, const AllowList& 
   ModelHourStats stats;
   DbStatus status = QueryModelHourStats(db, t, range, &stats);
   if (!status.ok) return status;
-  const auto limits = BigRequestLimits(stats, t, range);
+  return QueryBigRequestCandidates(db, BigRequestLimits(stats, t, range), allow, range, out);
+}
+
+}  // namespace
+
+SizeStats StatsOfSizes(const SizeCounts& counts) {
+  SizeStats s;
+  for (const auto& [size, requests] : counts) {
+    const double n = static_cast<double>(requests), log_size = LogSize(size);
+    s.n += n;
+    s.sum += n * log_size;
+    s.sum_squares += n * (log_size * log_size);
+  }
+  return s;
+}
+
+DbStatus QueryModelHourSizes(DbClient& db, int64_t from, int64_t to, ModelHourStats* out) {
+  std::map<std::string, std::map<int64_t, SizeCounts>> counts;
+  DbStatus status = db.QueryEach(ModelHourSizesSql(db.dialect(), from, to), [&counts](const DbRowView& row) {
+    counts[DbString(row[0])][DbInt(row[1])][DbInt(row[2])] += DbInt(row[3]);
+  });
+  if (!status.ok) return status;
+  for (const auto& [model, hours] : counts) {
+    for (const auto& [hour, sizes] : hours) (*out)[model][hour] = StatsOfSizes(sizes);
+  }
+  return status;
+}
+
+DbStatus QueryModelHourStats(DbClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out) {
+  return QueryModelHourSizes(db, FloorTo(range.start, kHour) - t.big_request_baseline_hours * kHour, range.end, out);
+}
+
+DbStatus QueryBigRequestCandidates(DbClient& db, const std::map<std::string, std::map<int64_t, double>>& limits,
+                                   const AllowList& allow, TimeRange range, std::vector<Finding>* out) {
   const std::string candidates = BigRequestCandidatesSql(db.dialect(), limits, allow, range);
-  if (candidates.empty()) return status;
+  if (candidates.empty()) return DbStatus::Ok();
   return db.QueryEach(candidates, [&](const DbRowView& row) {
     const std::string model = DbString(row[1]);
     const int64_t at = DbInt(row[2]), tokens = DbInt(row[3]);
@@ -131,17 +164,6 @@ DbStatus EvaluateBigRequest(DbClient& db, const Thresholds& t, const AllowList& 
     if (limit == hours.end() || static_cast<double>(tokens) <= limit->second) return;
     out->push_back({Rule::kBigRequest, "request", DbString(row[0]), model, static_cast<double>(tokens), limit->second,
                     at, at, 1, -1});
-  });
-}
-
-}  // namespace
-
-DbStatus QueryModelHourStats(DbClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out) {
-  return db.QueryEach(ModelHourStatsSql(db.dialect(), t, range), [out](const DbRowView& row) {
-    SizeStats& s = (*out)[DbString(row[0])][DbInt(row[1])];
-    s.n = DbDouble(row[2]);
-    s.sum = DbDouble(row[3]);
-    s.sum_squares = DbDouble(row[4]);
   });
 }
 
@@ -189,12 +211,16 @@ std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const A
          ") windows WHERE n >= " + Str(LowestIpUsersLimit(t)) + " ORDER BY subject, w";
 }
 
+std::string ModelHourSizesSql(const Dialect& d, int64_t from, int64_t to) {
+  return "SELECT " + d.Exact("model_name") +
+         " AS model, created_at - created_at % 3600 AS hour_start, "
+         "GREATEST(COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0), 0) AS size, COUNT(*) "
+         "FROM logs WHERE created_at >= " +
+         Str(from) + " AND created_at < " + Str(to) + " AND " + RowsOf(Rule::kBigRequest).Sql() + " GROUP BY 1, 2, 3";
+}
+
 std::string ModelHourStatsSql(const Dialect& d, const Thresholds& t, TimeRange range) {
-  const std::string log_size = "LN(1 + GREATEST(COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0), 0))";
-  return "SELECT " + d.Exact("model_name") + " AS model, created_at - created_at % 3600 AS hour_start, COUNT(*), SUM(" +
-         log_size + "), SUM(" + log_size + " * " + log_size +
-         ") FROM logs WHERE created_at >= " + Str(FloorTo(range.start, kHour) - t.big_request_baseline_hours * kHour) +
-         " AND created_at < " + Str(range.end) + " AND " + RowsOf(Rule::kBigRequest).Sql() + " GROUP BY 1, 2";
+  return ModelHourSizesSql(d, FloorTo(range.start, kHour) - t.big_request_baseline_hours * kHour, range.end);
 }
 
 std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,

@@ -35,17 +35,30 @@ std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowLis
 // Adaptive mode: columns subject, window start, users; every window at or over the lowest limit, ordered by subject
 // and window, for the caller to hold each IP to its own limit.
 std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
-// Columns: model (binary), hour, n, sum of log sizes, sum of squared log sizes; every consume row of the baseline
-// hours before the range and of the range.
+// Requests per size (prompt + completion tokens, at least 0) of one model-hour.
+using SizeCounts = std::map<int64_t, int64_t>;
+// The statistics of these requests, summed in size order: the one computation of a model-hour's statistics, from
+// logs (QueryModelHourStats) and in the aggregator (agg_request_sizes_hourly), so both give the same doubles.
+SizeStats StatsOfSizes(const SizeCounts& counts);
+// Columns: model (binary), hour, size, requests; every row big_request reads with from <= created_at < to.
+std::string ModelHourSizesSql(const Dialect& d, int64_t from, int64_t to);
+// Columns as ModelHourSizesSql: the baseline hours before the range and the range.
 std::string ModelHourStatsSql(const Dialect& d, const Thresholds& t, TimeRange range);
 using ModelHourStats = std::map<std::string, std::map<int64_t, SizeStats>>;
 DbStatus QueryModelHourStats(DbClient& db, const Thresholds& t, TimeRange range, ModelHourStats* out);
+// The statistics of the model-hours of [from, to) from logs, added to *out.
+DbStatus QueryModelHourSizes(DbClient& db, int64_t from, int64_t to, ModelHourStats* out);
 // The size limit of each (model, hour) of the range with enough baseline samples.
 std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
                                                                   TimeRange range);
 // Columns: id, model, created_at, tokens. "" when no model has a limit.
 std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
                                     const AllowList& allow, TimeRange range);
+// The findings among BigRequestCandidatesSql's rows (appended, in id order).
+DbStatus QueryBigRequestCandidates(DbClient& db, const std::map<std::string, std::map<int64_t, double>>& limits,
+                                   const AllowList& allow, TimeRange range, std::vector<Finding>* out);
+// agg_largest_requests keeps this many of each model-hour's largest requests.
+inline constexpr size_t kLargestPerModelHour = 16;
 
 // Runs the rule's queries; findings ordered by subject, as Summarize orders them. baselines matter in adaptive mode.
 DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,
