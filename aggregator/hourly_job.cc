@@ -266,20 +266,27 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   }
   rows_read_.Increment(static_cast<double>(*rows_read));
 
-  // Keys the hour had before and no longer has (their logs rows were deleted) are removed; every other key is upserted
-  // with absolute values, which leaves unchanged rows untouched (no write, no index churn on repeated passes).
+  // Keys the hour had before and no longer has (their logs rows were deleted) are removed; keys whose sums changed
+  // or are new are upserted with absolute values; unchanged keys are not sent at all, so a pass costs what changed.
   std::vector<std::string> statements;
   std::string stale;
+  HourRows stored;
   DbStatus listed = db_.QueryEach(
-      "SELECT user_id, token_id, model_name, channel_id, \"group\", is_stream FROM " + tables_.usage() +
-          " WHERE hour = " + std::to_string(hour),
+      "SELECT user_id, token_id, model_name, channel_id, \"group\", is_stream, " + observer::agg::MeasureColumns() +
+          " FROM " + tables_.usage() + " WHERE hour = " + std::to_string(hour),
       [&](const observer::DbRowView& r) {
         auto number = [&r](unsigned i) { return r[i] ? std::stoll(std::string(*r[i])) : 0LL; };
         HourKey key{hour,          number(0),
                     number(1),     std::string(r[2].value_or("")),
                     number(3),     std::string(r[4].value_or("")),
                     number(5) != 0};
-        if (rollup.rows().count(key) != 0) return;
+        if (rollup.rows().count(key) != 0) {
+          observer::newapi::UsageSums& sums = stored[std::move(key)];
+          unsigned column = 6;
+          for (const observer::newapi::UsageMeasure& m : observer::newapi::kUsageMeasures)
+            sums.*m.member = number(column++);
+          return;
+        }
         stale += std::string(stale.empty() ? "" : ",") + "(" + std::to_string(key.user_id) + "," +
                  std::to_string(key.token_id) + "," + db_.Quote(key.model_name) + "," + std::to_string(key.channel_id) +
                  "," + db_.Quote(key.group) + "," + (key.is_stream ? "1" : "0") + ")";
@@ -291,7 +298,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   }
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
   for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote,
-                                                     observer::agg::UsageUpsertClause(db_.dialect())))
+                                                     observer::agg::UsageUpsertClause(db_.dialect()), stored))
     statements.push_back(std::move(upsert));
   std::vector<std::string> progress;
   if (finalize) {

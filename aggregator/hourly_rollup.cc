@@ -30,11 +30,14 @@ bool HourlyRollup::Add(const observer::newapi::LogRow& row) {
 
 std::vector<std::string> HourlyRollup::UpsertStatements(const std::string& table, size_t batch,
                                                         const std::function<std::string(std::string_view)>& quote,
-                                                        std::string_view upsert_clause) const {
+                                                        std::string_view upsert_clause, const HourRows& stored) const {
   // Sorted, so the same data always produces the same statements (and the same lock order).
   std::vector<const std::pair<const HourKey, observer::newapi::UsageSums>*> sorted;
   sorted.reserve(rows_.size());
-  for (const auto& entry : rows_) sorted.push_back(&entry);
+  for (const auto& entry : rows_) {
+    const auto same = stored.find(entry.first);
+    if (same == stored.end() || !(same->second == entry.second)) sorted.push_back(&entry);
+  }
   std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
     const HourKey& x = a->first;
     const HourKey& y = b->first;

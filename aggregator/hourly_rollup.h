@@ -35,21 +35,24 @@ struct HourKeyHash {
   size_t operator()(const HourKey& key) const;
 };
 
+using HourRows = std::unordered_map<HourKey, observer::newapi::UsageSums, HourKeyHash>;
+
 class HourlyRollup {
  public:
   // Adds a row if it is usage (consume, error, refund); returns whether it was.
   bool Add(const observer::newapi::LogRow& row);
-  const std::unordered_map<HourKey, observer::newapi::UsageSums, HourKeyHash>& rows() const { return rows_; }
+  const HourRows& rows() const { return rows_; }
   void Clear() { rows_.clear(); }
 
   // INSERT INTO table ... VALUES (...), ... upsert_clause (observer::agg::UsageUpsertClause: absolute values), at most
-  // batch rows per statement.
+  // batch rows per statement. Keys whose sums equal those in `stored` (what the table holds) are left out, so that a
+  // pass sends only what changed.
   std::vector<std::string> UpsertStatements(const std::string& table, size_t batch,
                                             const std::function<std::string(std::string_view)>& quote,
-                                            std::string_view upsert_clause) const;
+                                            std::string_view upsert_clause, const HourRows& stored = {}) const;
 
  private:
-  std::unordered_map<HourKey, observer::newapi::UsageSums, HourKeyHash> rows_;
+  HourRows rows_;
 };
 
 }  // namespace aggregator

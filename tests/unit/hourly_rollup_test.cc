@@ -72,5 +72,26 @@ TEST(HourlyRollupTest, UpsertsAreBatchedSortedAndAbsolute) {
       << "the same data gives the same statements";
 }
 
+TEST(HourlyRollupTest, UnchangedKeysAreNotSent) {
+  const std::string kMysqlUpsert = observer::agg::UsageUpsertClause(observer::Dialect(observer::DbEngine::kMySQL));
+  HourlyRollup rollup;
+  for (int i = 0; i < 3; ++i) rollup.Add(Row(1767225600 + i, 2, "m" + std::to_string(i), 10));
+  HourRows stored;
+  const HourKey m0{1767225600, 7, 9, "m0", 3, "default", false}, m1{1767225600, 7, 9, "m1", 3, "default", false};
+  stored[m0] = rollup.rows().at(m0);  // as written by the last pass
+  stored[m1] = rollup.rows().at(m1);
+  stored[m1].quota += 1;  // the table holds an older sum
+  auto statements = rollup.UpsertStatements("agg_usage_hourly", 10, FakeQuote, kMysqlUpsert, stored);
+  ASSERT_EQ(statements.size(), 1u);
+  EXPECT_EQ(statements[0].find("'m0'"), std::string::npos) << "unchanged: not sent";
+  EXPECT_NE(statements[0].find("'m1'"), std::string::npos) << "changed";
+  EXPECT_NE(statements[0].find("'m2'"), std::string::npos) << "new";
+  stored[m1] = rollup.rows().at(m1);
+  stored[HourKey{1767225600, 7, 9, "m2", 3, "default", false}] =
+      rollup.rows().at(HourKey{1767225600, 7, 9, "m2", 3, "default", false});
+  EXPECT_TRUE(rollup.UpsertStatements("agg_usage_hourly", 10, FakeQuote, kMysqlUpsert, stored).empty())
+      << "nothing changed: no statement";
+}
+
 }  // namespace
 }  // namespace aggregator
