@@ -22,9 +22,6 @@ bench_db_load "$dir" "$DB_PORT" "$ROWS" 2000
 say "aggregator backfill"
 (export DB_TYPE=$DB_ENGINE DB_PORT DB_PASS_AGG=bench-agg AGGREGATOR_PORT=0; exec "$AGGREGATOR_BIN" --once) >"$dir/aggregator.log" 2>&1
 
-# seconds_of COMMAND...: wall time in seconds (3 decimals); the command's output is discarded.
-seconds_of() { local t0; t0=$(now_ms); "$@" >/dev/null; awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'; }
-median_of() { local times=() i; for i in $(seq 1 "$RUNS"); do times+=("$(seconds_of "$@")"); done; median "${times[@]}"; }
 
 # The direct way: GROUP BY over logs for the range, every time. The first two are the issue's goal; the
 # others are what the UI asks for as well (7 days in 2-hour slots, Top by token, a model filter).

@@ -129,6 +129,11 @@ sim_live_start() {
 
 now_ms() { date +%s%3N; }
 
+# seconds_of COMMAND...: its wall time in seconds (3 decimals), its output discarded; median_of COMMAND...: the
+# median of $RUNS such times.
+seconds_of() { local t0; t0=$(now_ms); "$@" >/dev/null; awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'; }
+median_of() { local times=() i; for i in $(seq 1 "${RUNS:-3}"); do times+=("$(seconds_of "$@")"); done; median "${times[@]}"; }
+
 # metric API_PORT NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed.
 metric() {
   curl -fsS --max-time 5 "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n && !found { print $2; found = 1 }'  # reads to the end: no SIGPIPE for curl

@@ -25,8 +25,6 @@ bench_init
 bench_build newapi-aggregator
 command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
 
-seconds_of() { local t0; t0=$(now_ms); "$@" >/dev/null; awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'; }
-median_of() { local times=() i; for i in $(seq 1 "$RUNS"); do times+=("$(seconds_of "$@")"); done; median "${times[@]}"; }
 ROW_FMT='%-44s %12s %12s %9s  %s\n'
 RESULTS=()
 result() { RESULTS+=("$(printf "$ROW_FMT" "$1" "$2" "$3" "$4" "${5:-}")"); }
