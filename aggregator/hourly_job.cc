@@ -13,6 +13,7 @@
 #include "observer_tables_postgres_sql.inc"
 #include "observer_tables_sql.inc"
 #include "request_sizes.h"
+#include "rule_windows.h"
 
 namespace aggregator {
 namespace {
@@ -166,9 +167,9 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
     first_hour = HourOf(std::stoll(*result.rows[0][0]));
     observer::log::Info("backfill starting", {{"from_hour", first_hour}, {"to_hour", HourOf(now)}});
   }
-  // big_request's tables hold every hour written from here on: readers take the finalized hours after this one
+  // The rules' per-hour tables hold every hour written from here on: readers take the finalized hours after this one
   // from them (an older installation's finalized hours stay with logs).
-  if (DbStatus s = MarkRequestSizesFrom(first_hour, now); !s.ok) return s;
+  if (DbStatus s = MarkRuleTablesFrom(first_hour, now); !s.ok) return s;
   const int64_t final_boundary = HourOf(now - options_.finalize_lag_seconds);
   const int64_t last_hour = HourOf(now);
   const int64_t total_hours = (last_hour - first_hour) / kHourSeconds + 1;
@@ -198,17 +199,19 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
   return DbStatus::Ok();
 }
 
-DbStatus HourlyJob::MarkRequestSizesFrom(int64_t first_hour, int64_t now) {
-  if (request_sizes_marked_) return DbStatus::Ok();
-  observer::QueryResult result;
-  if (DbStatus s = db_.Query("SELECT value FROM " + tables_.state() + " WHERE name = 'request_sizes_from'", &result);
-      !s.ok) {
-    return s;
+DbStatus HourlyJob::MarkRuleTablesFrom(int64_t first_hour, int64_t now) {
+  if (rule_tables_marked_) return DbStatus::Ok();
+  for (const char* name : {"request_sizes_from", "rule_windows_from"}) {
+    observer::QueryResult result;
+    if (DbStatus s = db_.Query("SELECT value FROM " + tables_.state() + " WHERE name = '" + name + "'", &result);
+        !s.ok) {
+      return s;
+    }
+    if (result.rows.empty()) {
+      if (DbStatus s = db_.Execute(tables_.WriteStateSql(name, first_hour, now)); !s.ok) return s;
+    }
   }
-  if (result.rows.empty()) {
-    if (DbStatus s = db_.Execute(tables_.WriteStateSql("request_sizes_from", first_hour, now)); !s.ok) return s;
-  }
-  request_sizes_marked_ = true;
+  rule_tables_marked_ = true;
   return DbStatus::Ok();
 }
 
@@ -251,15 +254,20 @@ DbStatus HourlyJob::RefreshRuleBaselines(int64_t now) {
 DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read) {
   HourlyRollup rollup;
   RequestSizes sizes;
+  RuleWindows windows;
+  // The usage rows, and the login rows ip_many_users counts too.
+  const observer::newapi::LogTypes types =
+      observer::newapi::kUsageTypes | observer::rules::RowsOf(observer::rules::Rule::kIpManyUsers).types;
   for (int64_t from = hour; from < hour + kHourSeconds; from += options_.chunk_seconds) {
     const int64_t to = std::min(from + options_.chunk_seconds, hour + kHourSeconds);
     const std::string sql = "SELECT " + std::string(observer::newapi::kLogColumns) +
                             " FROM logs WHERE created_at >= " + std::to_string(from) + " AND created_at < " +
-                            std::to_string(to) + " AND " + observer::newapi::kUsageTypes.Sql();
+                            std::to_string(to) + " AND " + types.Sql();
     DbStatus status = db_.QueryEach(sql, [&](const observer::DbRowView& db_row) {
       const observer::newapi::LogRow row = observer::newapi::LogRowFrom(db_row);
       rollup.Add(row);
       sizes.Add(row);
+      windows.Add(row);
       ++*rows_read;
     });
     if (!status.ok) return status;
@@ -319,6 +327,9 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
       if (DbStatus s = ExecuteAll(tables_.DeriveActiveSql(hour), nullptr); !s.ok) return s;
     }
     if (DbStatus s = ExecuteAll(sizes.WriteStatements(tables_, hour, options_.upsert_batch, quote), nullptr); !s.ok) {
+      return s;
+    }
+    if (DbStatus s = ExecuteAll(windows.WriteStatements(tables_, hour, options_.upsert_batch, quote), nullptr); !s.ok) {
       return s;
     }
     return ExecuteAll(progress, nullptr);

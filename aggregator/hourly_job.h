@@ -51,8 +51,9 @@ class HourlyJob {
   // Once per hour: rewrites agg_rule_baselines (the adaptive risk rules' per-subject baselines) from the 7 days of
   // logs before the current hour, in one transaction.
   observer::DbStatus RefreshRuleBaselines(int64_t now);
-  // Records, once, the first hour big_request's per-hour tables hold (agg_state request_sizes_from).
-  observer::DbStatus MarkRequestSizesFrom(int64_t first_hour, int64_t now);
+  // Records, once, the first hour the rules' per-hour tables hold (agg_state request_sizes_from for big_request's,
+  // rule_windows_from for the other rules').
+  observer::DbStatus MarkRuleTablesFrom(int64_t first_hour, int64_t now);
   std::string LockName() const;
 
   observer::DbClient db_;
@@ -60,7 +61,7 @@ class HourlyJob {
   observer::agg::AggTables tables_;
   std::atomic<bool> lock_held_ = false;
   bool tables_ready_ = false;
-  bool request_sizes_marked_ = false;
+  bool rule_tables_marked_ = false;
   int64_t rule_baselines_until_ = 0;  // the hour the baselines were last computed up to
 
   prometheus::Gauge& lock_gauge_;

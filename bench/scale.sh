@@ -2,16 +2,17 @@
 # The benchmark at a busy gateway's scale (default 30,000,000 logs rows over 30 days): load, aggregator backfill,
 # exporter start-up and RSS, the tailer's database time, the uncached API over 24 h / 7 d / 30 d, the aggregator's
 # regular pass and the cached API under wrk; each figure beside a baseline measured in the same run. Not run by CI.
-# Usage: [BENCH_DB=postgres] bench/scale.sh [--rows N] [--days D]
+# Usage: [BENCH_DB=postgres] bench/scale.sh [--rows N] [--days D] [--load-only]
 #   SCALE_DIR (default /var/tmp/newapi-observer-scale-<engine>) keeps the loaded database between runs: a run whose
 #   rows and days match the kept load skips the load and reports the load time it recorded. RUNS=3 timed runs each.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-ROWS=30000000 DAYS=30 RUNS=${RUNS:-3}
+ROWS=30000000 DAYS=30 RUNS=${RUNS:-3} LOAD_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
     --rows) ROWS=$2; shift 2 ;;
     --days) DAYS=$2; shift 2 ;;
+    --load-only) LOAD_ONLY=1; shift ;;  # load (or reuse) the database and stop: measure later on a quiet machine
     *) say "unknown argument: $1"; exit 2 ;;
   esac
 done
@@ -52,6 +53,7 @@ else
   echo "$ROWS $DAYS $load_s $HISTORY_END" >"$marker"
 fi
 load_s=$(cut -d' ' -f3 "$marker")
+if [ "$LOAD_ONLY" = 1 ]; then say "loaded: $(cat "$marker") (rows days load_s history_end)"; exit 0; fi
 START_30D=$(( HISTORY_END - DAYS * 86400 ))
 case $DB_ENGINE in
   mysql) logs_bytes=$(sql "$dir" "SELECT data_length + index_length FROM information_schema.tables

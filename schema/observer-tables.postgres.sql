@@ -150,6 +150,23 @@ CREATE TABLE IF NOT EXISTS agg_largest_requests (
   PRIMARY KEY (hour, model_name, id)
 );
 
+-- burst's per-hour minute peaks and the distinct rules' windows (schema/observer-tables.sql says what they hold).
+CREATE TABLE IF NOT EXISTS agg_token_minute_peaks (
+  hour bigint NOT NULL,
+  token_id bigint NOT NULL,
+  peak bigint NOT NULL,
+  PRIMARY KEY (hour, token_id)
+);
+
+CREATE TABLE IF NOT EXISTS agg_rule_windows (
+  rule varchar(32) NOT NULL,
+  window_start bigint NOT NULL,
+  subject text COLLATE "C" NOT NULL,
+  name text NOT NULL,
+  distinct_count bigint NOT NULL,
+  PRIMARY KEY (rule, window_start, subject)
+);
+
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
 -- undo is a row of its own (action enable_user or unblock_token, undo_of = the action's id); the action's row gets
 -- undone_by. block_token rows never hold the key (nor its hash).

@@ -144,6 +144,30 @@ CREATE TABLE IF NOT EXISTS `agg_largest_requests` (
   PRIMARY KEY (`hour`, `model_name`, `id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- burst's per-hour summary (common/include/observer/rules/window_rules_agg.h): for each token, the most consume rows
+-- it had in one minute of the hour (tumbling minutes, [60k, 60k + 60)), when at least 2. Allow-listed rows count: the
+-- JSON API takes the tokens whose peak can reach the limit as candidates and counts their sliding windows exactly in
+-- `logs`, over those hours only. Complete for the finalized hours from agg_state's `rule_windows_from` on.
+CREATE TABLE IF NOT EXISTS `agg_token_minute_peaks` (
+  `hour` bigint NOT NULL,
+  `token_id` bigint NOT NULL,
+  `peak` bigint NOT NULL,
+  PRIMARY KEY (`hour`, `token_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- multi_user_token's and ip_many_users's 10-minute windows ([600k, 600k + 600)) with a distinct count of at least 2:
+-- clients (user, IP pairs) per token, users per IP, as the rules count them (capped at 1,000), allow-listed rows
+-- included. With the rules' default window and no allow-list they are the answer; otherwise they pick the candidates.
+-- Complete for the finalized hours from agg_state's `rule_windows_from` on.
+CREATE TABLE IF NOT EXISTS `agg_rule_windows` (
+  `rule` varchar(32) NOT NULL COMMENT 'multi_user_token or ip_many_users',
+  `window_start` bigint NOT NULL,
+  `subject` varchar(191) COLLATE utf8mb4_bin NOT NULL COMMENT 'token id or IP',
+  `name` varchar(191) NOT NULL COMMENT 'token name, empty for an IP',
+  `distinct_count` bigint NOT NULL,
+  PRIMARY KEY (`rule`, `window_start`, `subject`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
 -- undo is a row of its own (action enable_user or unblock_token, undo_of = the action's id); the action's row gets
 -- undone_by. block_token rows never hold the key (nor its hash).

@@ -63,7 +63,9 @@ AggTables::AggTables(const Dialect& dialect, const std::string& container)
       state_(dialect.Table(container, "agg_state")),
       rule_baselines_(dialect.Table(container, "agg_rule_baselines")),
       request_sizes_(dialect.Table(container, "agg_request_sizes_hourly")),
-      largest_requests_(dialect.Table(container, "agg_largest_requests")) {}
+      largest_requests_(dialect.Table(container, "agg_largest_requests")),
+      token_minute_peaks_(dialect.Table(container, "agg_token_minute_peaks")),
+      rule_windows_(dialect.Table(container, "agg_rule_windows")) {}
 
 std::string AggTables::ReadProgressSql() const {
   return "SELECT name, value FROM " + state_ + " WHERE name IN ('finalized_until', 'rollups_until')";
@@ -136,6 +138,38 @@ std::vector<std::string> AggTables::DeriveActiveSql(int64_t hour) const {
   active("user", usage_by_user_, "user_id");
   active("token", usage_by_token_, "token_id");
   return statements;
+}
+
+DbStatus ReadHourCover(DbClient& db, const AggTables& tables, const std::string& from_state,
+                       const std::vector<std::string>& tables_read, HourCover* out) {
+  *out = {};
+  QueryResult result;
+  DbStatus status = db.Query("SELECT name, value FROM " + tables.state() + " WHERE name IN ('finalized_until', " +
+                                 db.dialect().TextLiteral(from_state) + ")",
+                             &result);
+  if (NotReadable(status)) return DbStatus::Ok();
+  if (!status.ok) return status;
+  bool from_set = false, until_set = false;
+  for (const DbRow& row : result.rows) {
+    const std::string name = row[0].value_or("");
+    if (name == "finalized_until") {
+      out->until = DbInt(row[1]);
+      until_set = true;
+    } else if (name == from_state) {
+      out->from = DbInt(row[1]);
+      from_set = true;
+    }
+  }
+  if (!from_set || !until_set) *out = {};
+  for (size_t i = 0; !out->empty() && i < tables_read.size(); ++i) {
+    status = db.Query("SELECT 1 FROM " + tables_read[i] + " WHERE 1 = 0", &result);
+    if (NotReadable(status)) {
+      *out = {};
+      return DbStatus::Ok();
+    }
+    if (!status.ok) return status;
+  }
+  return DbStatus::Ok();
 }
 
 }  // namespace observer::agg

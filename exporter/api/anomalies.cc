@@ -5,8 +5,8 @@
 #include "api/handlers.h"
 #include "api/log_rows.h"
 #include "api/usage_sql.h"
-#include "observer/rules/big_request_agg.h"
 #include "observer/rules/sql_rules.h"
+#include "observer/rules/window_rules_agg.h"
 
 namespace exporter::api {
 namespace {
@@ -43,7 +43,7 @@ nlohmann::json FindingJson(const Finding& f, int64_t window_sec) {
 
 // The thresholds of this request and the findings over its range; a failure as an answer.
 std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx,
-                               observer::rules::Thresholds* t, std::vector<Finding>* findings) {
+                               observer::rules::Thresholds* t, std::vector<Finding>* findings, std::string* source) {
   const std::shared_ptr<const RuleSet> rules = ctx.risk->current();
   *t = rules->thresholds;
   if (std::string error = p.overrides.ApplyTo(p.rule, t); !error.empty()) return Answer::Error(400, error);
@@ -58,13 +58,10 @@ std::optional<Answer> Evaluate(const AnomalyParams& p, observer::DbClient& db, c
     // No table yet (an older aggregator) or no grant: every subject keeps the static limit, as in the exporter.
     if (observer::agg::NotReadable(status)) status = observer::DbStatus::Ok();
   }
-  if (status.ok && p.rule == Rule::kBigRequest) {
+  if (status.ok) {
     // From the aggregator's per-hour tables for the hours they hold, else from logs: the same findings.
-    status = observer::rules::EvaluateBigRequestFrom(db, ctx.tables, *t, rules->allow, {p.range.start, p.range.end},
-                                                     findings);
-  } else if (status.ok) {
-    status =
-        observer::rules::EvaluateRule(db, p.rule, *t, rules->allow, {p.range.start, p.range.end}, baselines, findings);
+    status = observer::rules::EvaluateRuleFrom(db, ctx.tables, p.rule, *t, rules->allow, {p.range.start, p.range.end},
+                                               baselines, findings, source);
   }
   if (!status.ok) return DbFailure(status);
   return std::nullopt;
@@ -82,16 +79,18 @@ std::string FindingRows(const observer::Dialect& d, const Finding& f) {
 Answer Anomalies(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx) {
   observer::rules::Thresholds t;
   std::vector<Finding> findings;
-  if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings)) return *failed;
+  std::string source;
+  if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings, &source)) return *failed;
   nlohmann::json out = nlohmann::json::array();
   for (const Finding& f : findings) out.push_back(FindingJson(f, WindowOf(p.rule, t)));
-  return Answer::Ok(std::move(out), "logs");
+  return Answer::Ok(std::move(out), source);
 }
 
 Answer AnomalyDetail(const AnomalyParams& p, observer::DbClient& db, const ApiContext& ctx) {
   observer::rules::Thresholds t;
   std::vector<Finding> findings;
-  if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings)) return *failed;
+  std::string source;
+  if (std::optional<Answer> failed = Evaluate(p, db, ctx, &t, &findings, &source)) return *failed;
   auto found =
       std::find_if(findings.begin(), findings.end(), [&p](const Finding& f) { return f.subject_id == p.subject_id; });
   if (found == findings.end()) {
@@ -130,7 +129,8 @@ Answer AnomalyDetail(const AnomalyParams& p, observer::DbClient& db, const ApiCo
   if (status.ok) status = AddChannelNames(*ctx.names, db, out["requests"]);
   if (status.ok) status = AddChannelNames(*ctx.names, db, out["channels"]);
   if (!status.ok) return DbFailure(status);
-  return Answer::Ok(std::move(out), "logs");
+  // The finding, then its rows from logs.
+  return Answer::Ok(std::move(out), source == "logs" ? "logs" : "hourly+logs");
 }
 
 }  // namespace exporter::api

@@ -18,6 +18,7 @@
 #include "observer/rules/big_request_agg.h"
 #include "observer/rules/sql_rules.h"
 #include "observer/rules/streaming_rules.h"
+#include "observer/rules/window_rules_agg.h"
 #include "test_env.h"
 
 namespace observer::rules {
@@ -335,6 +336,87 @@ TEST_F(RiskRulesCheck, BigRequestFromTheAggregatorsTablesEqualsLogs) {
   same("sigma 1", {cover.until - 12 * 3600, last_ + 1}, low, AllowList{});
   same("sigma 1, allow-list", {cover.until - 12 * 3600, last_ + 1}, low, allow);
   EXPECT_GT(compared, 20) << "too few findings to compare";
+}
+
+// burst, multi_user_token and ip_many_users from the aggregator's per-hour tables (after the backfill, with
+// NEWAPI_CHECK_AGG=1) equal the logs path exactly (names included), over ranges inside the finalized hours (read from
+// the tables alone), across the boundary into the open hours and over the whole history; with an allow-list (the
+// stored counts are then only upper bounds), in adaptive mode with the aggregator's baselines, with low limits (many
+// candidates and findings), and with other window sizes (which read logs).
+TEST_F(RiskRulesCheck, WindowRulesFromTheAggregatorsTablesEqualLogs) {
+  if (std::getenv("NEWAPI_CHECK_AGG") == nullptr) GTEST_SKIP() << "runs after the aggregator's backfill";
+  const agg::AggTables tables(db_->dialect(), testing::CheckAggContainer(db_->options()));
+  agg::HourCover cover;
+  ASSERT_TRUE(ReadRuleWindowsCover(*db_, tables, &cover).ok);
+  ASSERT_FALSE(cover.empty()) << "no finalized hours in the aggregator's tables";
+  ASSERT_LT(cover.until, last_) << "the history should end in hours not finalized yet";
+  Baselines baselines;
+  ASSERT_TRUE(LoadBaselines(*db_, tables.rule_baselines(), &baselines).ok);
+  ASSERT_FALSE(baselines.burst.empty());
+  // The allow-list exempts the token of the first burst and the user of the first IP farming accounts, and a network.
+  const TimeRange finalized{first_, cover.until};
+  std::vector<Finding> bursts, farms;
+  ASSERT_TRUE(EvaluateRule(*db_, Rule::kBurst, {}, {}, finalized, {}, &bursts).ok);
+  ASSERT_TRUE(EvaluateRule(*db_, Rule::kIpManyUsers, {}, {}, finalized, {}, &farms).ok);
+  ASSERT_FALSE(bursts.empty());
+  ASSERT_FALSE(farms.empty());
+  AllowList allow;
+  allow.token_ids.insert(DbInt(bursts[0].subject_id));
+  QueryResult user;
+  ASSERT_TRUE(db_->Query("SELECT MIN(user_id) FROM logs WHERE ip = " + db_->Quote(farms[0].subject_id), &user).ok);
+  allow.user_ids.insert(DbInt(user.rows.at(0)[0]));
+  std::string error;
+  ASSERT_TRUE(allow.AddNetwork("10.0.0.0/8", &error)) << error;
+
+  std::map<Rule, int> compared;
+  auto same = [&](const char* what, TimeRange range, const Thresholds& t, const AllowList& list, const Baselines& b,
+                  const char* expected_source) {
+    for (Rule rule : {Rule::kBurst, Rule::kMultiUserToken, Rule::kIpManyUsers}) {
+      std::vector<Finding> from_logs, from_tables;
+      ASSERT_TRUE(EvaluateRule(*db_, rule, t, list, range, b, &from_logs).ok);
+      std::string source;
+      const auto started = std::chrono::steady_clock::now();
+      DbStatus status = EvaluateRuleFrom(*db_, tables, rule, t, list, range, b, &from_tables, &source);
+      ASSERT_TRUE(status.ok) << status.message;
+      std::cout << RuleName(rule) << " from the tables, " << what << ": " << from_tables.size() << " findings from "
+                << source << " in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+                << " s\n";
+      std::vector<std::string> a, c;
+      for (const Finding& f : from_logs) a.push_back(Describe(f) + " name " + f.subject_name);
+      for (const Finding& f : from_tables) c.push_back(Describe(f) + " name " + f.subject_name);
+      EXPECT_EQ(a, c) << RuleName(rule) << ", " << what;
+      if (expected_source != nullptr) {
+        EXPECT_EQ(source, expected_source) << RuleName(rule) << ", " << what;
+      }
+      compared[rule] += static_cast<int>(a.size());
+    }
+  };
+  const Thresholds defaults;
+  Thresholds adaptive = defaults;
+  adaptive.burst_adaptive = adaptive.ip_users_adaptive = true;
+  Thresholds low = defaults;
+  low.burst_limit = 20;
+  low.token_clients_threshold = 2;
+  low.ip_users_threshold = 2;
+  Thresholds other_windows = defaults;
+  other_windows.burst_window_sec = 90;
+  other_windows.token_clients_window_sec = 300;
+  other_windows.ip_users_window_sec = 900;
+  const TimeRange inside{cover.until - 20 * 3600 + 77, cover.until - 3600 - 5};
+  const TimeRange whole{first_, last_ + 1};
+  same("finalized hours", inside, defaults, AllowList{}, {}, "hourly");
+  same("finalized hours, allow-list", inside, defaults, allow, {}, "hourly");
+  same("across the boundary", {cover.until - 6 * 3600 + 1, last_ + 1}, defaults, AllowList{}, {}, "hourly+logs");
+  same("whole history", whole, defaults, AllowList{}, {}, nullptr);
+  same("whole history, allow-list", whole, defaults, allow, {}, nullptr);
+  same("whole history, adaptive", whole, adaptive, AllowList{}, baselines, nullptr);
+  same("whole history, adaptive, allow-list", whole, adaptive, allow, baselines, nullptr);
+  same("low limits", {cover.until - 12 * 3600, last_ + 1}, low, AllowList{}, {}, nullptr);
+  same("low limits, allow-list", {cover.until - 12 * 3600, last_ + 1}, low, allow, {}, nullptr);
+  same("other windows", whole, other_windows, AllowList{}, {}, nullptr);
+  for (Rule rule : {Rule::kBurst, Rule::kMultiUserToken, Rule::kIpManyUsers}) {
+    EXPECT_GT(compared[rule], 20) << "too few findings of " << RuleName(rule) << " to compare";
+  }
 }
 
 }  // namespace

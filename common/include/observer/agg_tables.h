@@ -54,6 +54,9 @@ class AggTables {
   // big_request's per-hour tables.
   const std::string& request_sizes() const { return request_sizes_; }
   const std::string& largest_requests() const { return largest_requests_; }
+  // burst's, multi_user_token's and ip_many_users's per-hour tables.
+  const std::string& token_minute_peaks() const { return token_minute_peaks_; }
+  const std::string& rule_windows() const { return rule_windows_; }
 
   // Columns name, value: the rows of Progress.
   std::string ReadProgressSql() const;
@@ -85,7 +88,21 @@ class AggTables {
   std::string rule_baselines_;
   std::string request_sizes_;
   std::string largest_requests_;
+  std::string token_minute_peaks_;
+  std::string rule_windows_;
 };
+
+// The hours [from, until) a group of per-hour tables holds: the hours the aggregator finalized since it first wrote
+// them (the agg_state row `from_state`).
+struct HourCover {
+  int64_t from = 0;
+  int64_t until = 0;
+  bool empty() const { return from >= until; }
+};
+// An empty cover when agg_state lacks either row, nothing is finalized yet, or agg_state or one of `tables` is not
+// readable (NotReadable: an account granted agg_state but not the tables reads logs).
+DbStatus ReadHourCover(DbClient& db, const AggTables& tables, const std::string& from_state,
+                       const std::vector<std::string>& tables_read, HourCover* out);
 
 // One row of BaselineSql.
 struct BaselineRow {

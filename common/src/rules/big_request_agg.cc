@@ -39,35 +39,7 @@ DbStatus CandidatesFromLogs(DbClient& db, const std::map<std::string, std::map<i
 }  // namespace
 
 DbStatus ReadSizeTablesCover(DbClient& db, const agg::AggTables& tables, SizeTablesCover* out) {
-  *out = {};
-  QueryResult result;
-  DbStatus status =
-      db.Query("SELECT name, value FROM " + tables.state() + " WHERE name IN ('finalized_until', 'request_sizes_from')",
-               &result);
-  if (agg::NotReadable(status)) return DbStatus::Ok();
-  if (!status.ok) return status;
-  bool from_set = false, until_set = false;
-  for (const DbRow& row : result.rows) {
-    const std::string name = row[0].value_or("");
-    if (name == "finalized_until") {
-      out->until = DbInt(row[1]);
-      until_set = true;
-    } else if (name == "request_sizes_from") {
-      out->from = DbInt(row[1]);
-      from_set = true;
-    }
-  }
-  if (!from_set || !until_set) *out = {};
-  // Readable tables too: an account granted agg_state but not the new tables reads logs.
-  if (!out->empty()) {
-    status = db.Query("SELECT 1 FROM " + tables.request_sizes() + " WHERE 1 = 0", &result);
-    if (status.ok) status = db.Query("SELECT 1 FROM " + tables.largest_requests() + " WHERE 1 = 0", &result);
-    if (agg::NotReadable(status)) {
-      *out = {};
-      return DbStatus::Ok();
-    }
-  }
-  return status;
+  return agg::ReadHourCover(db, tables, "request_sizes_from", {tables.request_sizes(), tables.largest_requests()}, out);
 }
 
 DbStatus QueryModelHourStatsFrom(DbClient& db, const agg::AggTables& tables, const Thresholds& t, TimeRange range,

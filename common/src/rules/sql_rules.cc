@@ -19,8 +19,6 @@ std::string ExcludeAllowed(const Dialect& d, const AllowList& allow) {
   return condition.empty() ? "" : " AND NOT " + condition;
 }
 
-// Tumbling windows of one subject column with a distinct count, summarised per subject.
-// subject and distinct are expressions; distinct counts complete values only (rows with a NULL part are skipped).
 // Per tumbling window of one subject column: subject, name, w (window start), n (distinct count, capped).
 // subject and distinct are expressions; distinct counts complete values only (rows with a NULL part are skipped).
 std::string WindowsSql(const std::string& subject, const char* name, const std::string& distinct,
@@ -73,10 +71,18 @@ DbStatus QueryFindings(DbClient& db, const std::string& sql, Rule rule, const ch
 
 // The consume rows the burst windows overlapping the range read: anchors a whose window [a - window + 1, a] overlaps
 // it.
-std::string BurstRows(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
+// `within`, when not empty, keeps the rows of these created_at ranges only.
+std::string BurstRows(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
+                      const std::vector<TimeRange>& within = {}) {
   const int64_t window = t.burst_window_sec;
+  std::string ranges;
+  for (const TimeRange& r : within) {
+    ranges += std::string(ranges.empty() ? "" : " OR ") + "(created_at >= " + Str(r.start) + " AND created_at < " +
+              Str(r.end) + ")";
+  }
   return "FROM logs WHERE created_at >= " + Str(range.start - window + 1) + " AND created_at < " +
-         Str(range.end + window - 1) + " AND " + RowsOf(Rule::kBurst).Sql() + ExcludeAllowed(d, allow);
+         Str(range.end + window - 1) + (ranges.empty() ? "" : " AND (" + ranges + ")") + " AND " +
+         RowsOf(Rule::kBurst).Sql() + ExcludeAllowed(d, allow);
 }
 
 DbStatus EvaluateBurst(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
@@ -84,16 +90,8 @@ DbStatus EvaluateBurst(DbClient& db, const Thresholds& t, const AllowList& allow
   std::vector<int64_t> candidates;
   DbStatus status = db.QueryEach(BurstCandidatesSql(db.dialect(), t, allow, range),
                                  [&candidates](const DbRowView& row) { candidates.push_back(DbInt(row[0])); });
-  const std::string sql = BurstSql(db.dialect(), t, allow, range, candidates, baselines);
-  if (!status.ok || sql.empty()) return status;
-  const size_t first = out->size();
-  status = QueryFindings(db, sql, Rule::kBurst, "token", static_cast<double>(t.burst_limit), t.burst_window_sec, out);
-  for (size_t i = first; t.burst_adaptive && i < out->size(); ++i) {
-    Finding& f = (*out)[i];
-    f.baseline = BurstBaseline(baselines, DbInt(f.subject_id));
-    f.threshold = static_cast<double>(BurstLimit(t, f.baseline));
-  }
-  return status;
+  if (!status.ok) return status;
+  return QueryBurstFindings(db, t, BurstSql(db.dialect(), t, allow, range, candidates, baselines), baselines, out);
 }
 
 DbStatus EvaluateIpManyUsersAdaptive(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
@@ -124,6 +122,20 @@ DbStatus EvaluateBigRequest(DbClient& db, const Thresholds& t, const AllowList& 
 }
 
 }  // namespace
+
+DbStatus QueryBurstFindings(DbClient& db, const Thresholds& t, const std::string& sql, const Baselines& baselines,
+                            std::vector<Finding>* out) {
+  if (sql.empty()) return DbStatus::Ok();
+  const size_t first = out->size();
+  DbStatus status =
+      QueryFindings(db, sql, Rule::kBurst, "token", static_cast<double>(t.burst_limit), t.burst_window_sec, out);
+  for (size_t i = first; t.burst_adaptive && i < out->size(); ++i) {
+    Finding& f = (*out)[i];
+    f.baseline = BurstBaseline(baselines, DbInt(f.subject_id));
+    f.threshold = static_cast<double>(BurstLimit(t, f.baseline));
+  }
+  return status;
+}
 
 SizeStats StatsOfSizes(const SizeCounts& counts) {
   SizeStats s;
@@ -173,8 +185,15 @@ std::string BurstCandidatesSql(const Dialect& d, const Thresholds& t, const Allo
          ") busy ORDER BY token_id";
 }
 
+std::string BurstMinuteCandidatesSql(const Dialect& d, int64_t least, TimeRange part) {
+  return "SELECT DISTINCT token_id FROM (SELECT token_id FROM logs WHERE created_at >= " + Str(part.start) +
+         " AND created_at < " + Str(part.end) + " AND " + RowsOf(Rule::kBurst).Sql() + " GROUP BY token_id, " +
+         d.IntDiv("created_at", 60) + " HAVING COUNT(*) >= " + Str(least) + ") busy ORDER BY token_id";
+}
+
 std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
-                     const std::vector<int64_t>& candidates, const Baselines& baselines) {
+                     const std::vector<int64_t>& candidates, const Baselines& baselines,
+                     const std::vector<TimeRange>& within) {
   if (candidates.empty()) return "";
   std::string list, limits;
   for (int64_t token : candidates) {
@@ -187,7 +206,7 @@ std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& all
   return "SELECT token_id, MAX(token_name), MAX(n), MIN(created_at), MAX(created_at), COUNT(DISTINCT created_at) "
          "FROM (SELECT token_id, token_name, created_at, COUNT(*) OVER (PARTITION BY token_id ORDER BY created_at "
          "RANGE BETWEEN " +
-         Str(t.burst_window_sec - 1) + " PRECEDING AND CURRENT ROW) AS n " + BurstRows(d, t, allow, range) +
+         Str(t.burst_window_sec - 1) + " PRECEDING AND CURRENT ROW) AS n " + BurstRows(d, t, allow, range, within) +
          " AND token_id IN (" + list + ")) anchors WHERE n >= " + limit + " AND created_at >= " + Str(range.start) +
          " GROUP BY token_id ORDER BY token_id";
 }
@@ -209,6 +228,18 @@ std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const A
          WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)",
                     RowsOf(Rule::kIpManyUsers).Sql() + ExcludeAllowed(d, allow), t.ip_users_window_sec, range) +
          ") windows WHERE n >= " + Str(LowestIpUsersLimit(t)) + " ORDER BY subject, w";
+}
+
+std::string DistinctWindowsSql(const Dialect& d, Rule rule, const Thresholds& t, const AllowList& allow,
+                               TimeRange range, int64_t least, const std::string& extra) {
+  const bool token = rule == Rule::kMultiUserToken;
+  const std::string where =
+      RowsOf(rule).Sql() + ExcludeAllowed(d, allow) + (extra.empty() ? "" : " AND " + extra);
+  return "SELECT subject, name, w, n FROM (" +
+         (token ? WindowsSql(d.ToText("token_id"), "token_name", d.CountDistinctPair("user_id", d.Exact("ip")), where,
+                             t.token_clients_window_sec, range)
+                : WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", where, t.ip_users_window_sec, range)) +
+         ") windows WHERE n >= " + Str(least) + " ORDER BY subject, w";
 }
 
 std::string ModelHourSizesSql(const Dialect& d, int64_t from, int64_t to) {

@@ -12,13 +12,8 @@
 
 namespace observer::rules {
 
-// The hours [from, until) both tables hold: the hours the aggregator finalized since it first wrote them.
-struct SizeTablesCover {
-  int64_t from = 0;
-  int64_t until = 0;
-  bool empty() const { return from >= until; }
-};
-// An empty cover when the tables are not readable (observer::agg::NotReadable) or nothing is finalized yet.
+// The hours both tables hold (agg_state request_sizes_from on).
+using SizeTablesCover = agg::HourCover;
 DbStatus ReadSizeTablesCover(DbClient& db, const agg::AggTables& tables, SizeTablesCover* out);
 
 // QueryModelHourStats's answer (the range's hours and the baseline hours before it), read from the tables for the

@@ -27,14 +27,27 @@ std::string BurstCandidatesSql(const Dialect& d, const Thresholds& t, const Allo
 // alone (a statement of its own: PostgreSQL, estimating few rows past its statistics, recomputed a subquery of them
 // for every row). "" without candidates.
 // In adaptive mode each candidate with a baseline is held to its own limit (a CASE over the candidates).
+// `within`, when not empty, limits the rows read to these created_at ranges (they must hold every row of each window
+// that can reach the limit).
 std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
-                     const std::vector<int64_t>& candidates, const Baselines& baselines);
+                     const std::vector<int64_t>& candidates, const Baselines& baselines,
+                     const std::vector<TimeRange>& within = {});
+// BurstSql's findings, appended; in adaptive mode each holds its token's own limit and baseline.
+DbStatus QueryBurstFindings(DbClient& db, const Thresholds& t, const std::string& sql, const Baselines& baselines,
+                            std::vector<Finding>* out);
+// Column: token_id. The tokens with at least `least` consume rows (allow-listed ones too) in one tumbling minute of
+// [from, to) (minutes cut at its ends).
+std::string BurstMinuteCandidatesSql(const Dialect& d, int64_t least, TimeRange part);
 // Columns: subject, name, peak, first_window_start, last_window_start, windows.
 std::string MultiUserTokenSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
 std::string IpManyUsersSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
 // Adaptive mode: columns subject, window start, users; every window at or over the lowest limit, ordered by subject
 // and window, for the caller to hold each IP to its own limit.
 std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range);
+// multi_user_token or ip_many_users: columns subject, name, window start, distinct count; every window of the range
+// at or over `least`, ordered by subject and window. `extra`, when not "", is one more condition on the rows.
+std::string DistinctWindowsSql(const Dialect& d, Rule rule, const Thresholds& t, const AllowList& allow,
+                               TimeRange range, int64_t least, const std::string& extra);
 // Requests per size (prompt + completion tokens, at least 0) of one model-hour.
 using SizeCounts = std::map<int64_t, int64_t>;
 // The statistics of these requests, summed in size order: the one computation of a model-hour's statistics, from
