@@ -1,8 +1,9 @@
 // Keeps agg_usage_hourly and its rollups up to date: under a MySQL named lock (one writer among several
 // aggregators), recomputes every hour from the last finalized one to the current one from `logs`, writes absolute
-// values, derives the hour's rollups, and finalizes an hour AGG_FINALIZE_LAG_SECONDS after it ends, storing that
-// progress in the same transaction. The first run is the backfill of all history, hour by hour, with progress lines;
-// an installation whose finalized hours predate the rollups gets them built from agg_usage_hourly first.
+// values, derives the hour's rollups, writes the risk rules' per-hour tables (request_sizes.h, rule_windows.h), and
+// finalizes an hour AGG_FINALIZE_LAG_SECONDS after it ends, storing that progress in the same transaction. The first
+// run is the backfill of all history, hour by hour, with progress lines; an installation whose finalized hours
+// predate the rollups gets them built from agg_usage_hourly first.
 #pragma once
 
 #include <prometheus/counter.h>
