@@ -274,55 +274,71 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   }
   rows_read_.Increment(static_cast<double>(*rows_read));
 
-  // Keys the hour had before and no longer has (their logs rows were deleted) are removed; keys whose sums changed
-  // or are new are upserted with absolute values; unchanged keys are not sent at all, so a pass costs what changed.
+  // For agg_usage_hourly and each of its rollups (summed here from the hour's rows): keys the hour had before and no
+  // longer has (their logs rows were deleted) are removed; keys whose sums changed or are new are upserted with
+  // absolute values; unchanged keys are not sent at all, so a pass costs what changed.
   std::vector<std::string> statements;
-  std::string stale;
-  HourRows stored;
-  DbStatus listed = db_.QueryEach(
-      "SELECT user_id, token_id, model_name, channel_id, \"group\", is_stream, " + observer::agg::MeasureColumns() +
-          " FROM " + tables_.usage() + " WHERE hour = " + std::to_string(hour),
-      [&](const observer::DbRowView& r) {
-        auto number = [&r](unsigned i) { return r[i] ? std::stoll(std::string(*r[i])) : 0LL; };
-        HourKey key{hour,          number(0),
-                    number(1),     std::string(r[2].value_or("")),
-                    number(3),     std::string(r[4].value_or("")),
-                    number(5) != 0};
-        if (rollup.rows().count(key) != 0) {
-          observer::newapi::UsageSums& sums = stored[std::move(key)];
-          unsigned column = 6;
-          for (const observer::newapi::UsageMeasure& m : observer::newapi::kUsageMeasures)
-            sums.*m.member = number(column++);
-          return;
-        }
-        stale += std::string(stale.empty() ? "" : ",") + "(" + std::to_string(key.user_id) + "," +
-                 std::to_string(key.token_id) + "," + db_.Quote(key.model_name) + "," + std::to_string(key.channel_id) +
-                 "," + db_.Quote(key.group) + "," + (key.is_stream ? "1" : "0") + ")";
-      });
-  if (!listed.ok) return listed;
-  if (!stale.empty()) {
-    statements.push_back("DELETE FROM " + tables_.usage() + " WHERE hour = " + std::to_string(hour) +
-                         " AND (user_id, token_id, model_name, channel_id, \"group\", is_stream) IN (" + stale + ")");
-  }
   auto quote = [this](std::string_view value) { return db_.Quote(value); };
-  for (std::string& upsert : rollup.UpsertStatements(tables_.usage(), options_.upsert_batch, quote,
-                                                     observer::agg::UsageUpsertClause(db_.dialect()), stored))
-    statements.push_back(std::move(upsert));
+  const struct {
+    KeyShape shape;
+    const std::string& table;
+    const char* name;
+  } targets[] = {{KeyShape::kUsage, tables_.usage(), "agg_usage_hourly"},
+                 {KeyShape::kByUser, tables_.usage_by_user(), "agg_usage_hourly_by_user"},
+                 {KeyShape::kByToken, tables_.usage_by_token(), "agg_usage_hourly_by_token"},
+                 {KeyShape::kByModelChannel, tables_.usage_by_model_channel(), "agg_usage_hourly_by_model_channel"}};
+  for (const auto& target : targets) {
+    HourRows summed;
+    if (target.shape != KeyShape::kUsage) summed = RollupOf(rollup.rows(), target.shape);
+    const HourRows& computed = target.shape == KeyShape::kUsage ? rollup.rows() : summed;
+    HourRows stored;
+    std::string stale;
+    DbStatus listed = db_.QueryEach(
+        "SELECT " + KeyColumnsOf(target.shape) + ", " + observer::agg::MeasureColumns() + " FROM " + target.table +
+            " WHERE hour = " + std::to_string(hour),
+        [&](const observer::DbRowView& r) {
+          auto number = [&r](unsigned i) { return r[i] ? std::stoll(std::string(*r[i])) : 0LL; };
+          HourKey key{hour, 0, 0, "", 0, "", false};
+          unsigned column = 0;
+          if (target.shape == KeyShape::kUsage || target.shape == KeyShape::kByUser) key.user_id = number(column++);
+          if (target.shape == KeyShape::kUsage || target.shape == KeyShape::kByToken) key.token_id = number(column++);
+          if (target.shape == KeyShape::kUsage || target.shape == KeyShape::kByModelChannel) {
+            key.model_name = std::string(r[column++].value_or(""));
+            key.channel_id = number(column++);
+            key.group = std::string(r[column++].value_or(""));
+            key.is_stream = number(column++) != 0;
+          }
+          if (computed.count(key) != 0) {
+            observer::newapi::UsageSums& sums = stored[std::move(key)];
+            for (const observer::newapi::UsageMeasure& m : observer::newapi::kUsageMeasures)
+              sums.*m.member = number(column++);
+            return;
+          }
+          stale += std::string(stale.empty() ? "" : ",") + "(" + KeyValuesOf(key, target.shape, quote) + ")";
+        });
+    if (!listed.ok) return listed;
+    if (!stale.empty()) {
+      statements.push_back("DELETE FROM " + target.table + " WHERE hour = " + std::to_string(hour) + " AND (" +
+                           KeyColumnsOf(target.shape) + ") IN (" + stale + ")");
+    }
+    const std::string upsert = target.shape == KeyShape::kUsage
+                                   ? observer::agg::UsageUpsertClause(db_.dialect())
+                                   : observer::agg::UpsertClauseOf(db_.dialect(), target.name, KeyColumnsOf(target.shape));
+    for (std::string& statement : UpsertRows(computed, target.shape, target.table, options_.upsert_batch, quote, upsert,
+                                             stored)) {
+      statements.push_back(std::move(statement));
+    }
+  }
   std::vector<std::string> progress;
   if (finalize) {
     progress.push_back(tables_.WriteStateSql("finalized_until", hour + kHourSeconds, now));
     progress.push_back(tables_.WriteStateSql("rollups_until", hour + kHourSeconds, now));
   }
   // One transaction with the rollups and the progress rows, so a crash at any point leaves either the old hour or the
-  // new one. The usage rollups are derived again when the hour changed (an unchanged upsert affects no rows) and
-  // when it is finalized; the active counts, which also depend on the hours before, when it is finalized (the API
-  // reads the hourly tables for finalized hours only).
+  // new one. The active counts, which also depend on the hours before, are derived when the hour is finalized (the
+  // API reads the hourly tables for finalized hours only).
   DbStatus status = InTransaction([&] {
-    uint64_t changed = 0;
-    if (DbStatus s = ExecuteAll(statements, &changed); !s.ok) return s;
-    if (changed > 0 || finalize) {
-      if (DbStatus s = ExecuteAll(tables_.DeriveUsageRollupsSql(hour), nullptr); !s.ok) return s;
-    }
+    if (DbStatus s = ExecuteAll(statements, nullptr); !s.ok) return s;
     if (finalize) {
       if (DbStatus s = ExecuteAll(tables_.DeriveActiveSql(hour), nullptr); !s.ok) return s;
     }

@@ -37,6 +37,22 @@ struct HourKeyHash {
 
 using HourRows = std::unordered_map<HourKey, observer::newapi::UsageSums, HourKeyHash>;
 
+// The key of a usage table: agg_usage_hourly's whole key, or one of its rollups' (by user, by token, by model,
+// channel, group and stream). A rollup's HourKey keeps only its own columns; the others stay zero or empty.
+enum class KeyShape { kUsage, kByUser, kByToken, kByModelChannel };
+// Its key columns after hour: "user_id", ...
+std::string KeyColumnsOf(KeyShape shape);
+// The usage rows summed into a rollup's keys (the largest of a largest-value measure), as agg_usage_hourly's
+// GROUP BY would.
+HourRows RollupOf(const HourRows& rows, KeyShape shape);
+// INSERT INTO table (hour, its key columns, measures) ... VALUES (...), ... upsert_clause (absolute values), at most
+// batch rows per statement, in key order. Keys whose sums equal those in `stored` are left out.
+std::vector<std::string> UpsertRows(const HourRows& rows, KeyShape shape, const std::string& table, size_t batch,
+                                    const std::function<std::string(std::string_view)>& quote,
+                                    std::string_view upsert_clause, const HourRows& stored = {});
+// The key of a table's row: its key columns in KeyColumnsOf order, quoted.
+std::string KeyValuesOf(const HourKey& key, KeyShape shape, const std::function<std::string(std::string_view)>& quote);
+
 class HourlyRollup {
  public:
   // Adds a row if it is usage (consume, error, refund); returns whether it was.

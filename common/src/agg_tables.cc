@@ -48,6 +48,10 @@ std::string UsageUpsertClause(const Dialect& dialect) {
   return dialect.UpsertClause("agg_usage_hourly", kUsageKeyColumns, MeasureList());
 }
 
+std::string UpsertClauseOf(const Dialect& dialect, const std::string& table, const std::string& key_columns) {
+  return dialect.UpsertClause(table, "hour, " + key_columns, MeasureList());
+}
+
 std::string DefaultContainer(DbEngine engine, const std::string& database) {
   return engine == DbEngine::kPostgres ? "observer" : database;
 }

@@ -1,4 +1,5 @@
-// Tests for the hourly rollup: hour boundaries, keys, the shared usage rules and the absolute-value upserts.
+// Tests for the hourly rollup: hour boundaries, keys, the shared usage rules, the absolute-value upserts and the
+// rollups by user, token and model/channel summed from the hour's rows.
 #include "hourly_rollup.h"
 
 #include "observer/agg_tables.h"
@@ -91,6 +92,52 @@ TEST(HourlyRollupTest, UnchangedKeysAreNotSent) {
       rollup.rows().at(HourKey{1767225600, 7, 9, "m2", 3, "default", false});
   EXPECT_TRUE(rollup.UpsertStatements("agg_usage_hourly", 10, FakeQuote, kMysqlUpsert, stored).empty())
       << "nothing changed: no statement";
+}
+
+TEST(HourlyRollupTest, RollupsSumTheRowsOfTheirKeysAndWriteOnlyTheirColumns) {
+  HourlyRollup rollup;
+  LogRow other_user = Row(1767222100, 2, "gpt-4o", 5);
+  other_user.user_id = 8;
+  other_user.use_time = 9;
+  rollup.Add(Row(1767222000, 2, "gpt-4o", 50));
+  rollup.Add(Row(1767222001, 2, "gpt-4o-mini", 20));
+  rollup.Add(other_user);
+  const HourKey none{1767222000, 0, 0, "", 0, "", false};
+  const HourRows by_user = RollupOf(rollup.rows(), KeyShape::kByUser);
+  ASSERT_EQ(by_user.size(), 2u);
+  HourKey user7 = none;
+  user7.user_id = 7;
+  EXPECT_EQ(by_user.at(user7).reqs, 2);
+  EXPECT_EQ(by_user.at(user7).quota, 70);
+  const HourRows by_token = RollupOf(rollup.rows(), KeyShape::kByToken);
+  ASSERT_EQ(by_token.size(), 1u);
+  HourKey token9 = none;
+  token9.token_id = 9;
+  EXPECT_EQ(by_token.at(token9).reqs, 3);
+  EXPECT_EQ(by_token.at(token9).use_time_max, 9);  // the largest, not the sum
+  const HourRows by_model = RollupOf(rollup.rows(), KeyShape::kByModelChannel);
+  ASSERT_EQ(by_model.size(), 2u);
+  HourKey model = none;
+  model.model_name = "gpt-4o";
+  model.channel_id = 3;
+  model.group = "default";
+  EXPECT_EQ(by_model.at(model).reqs, 2);
+  EXPECT_EQ(by_model.at(model).quota, 55);
+
+  const std::string upsert =
+      observer::agg::UpsertClauseOf(observer::Dialect(observer::DbEngine::kMySQL), "t", KeyColumnsOf(KeyShape::kByUser));
+  const std::vector<std::string> statements = UpsertRows(by_user, KeyShape::kByUser, "t", 10, FakeQuote, upsert);
+  ASSERT_EQ(statements.size(), 1u);
+  EXPECT_EQ(statements[0].rfind("INSERT INTO t (hour, user_id, reqs, ", 0), 0u) << statements[0];
+  EXPECT_NE(statements[0].find("VALUES (1767222000,7,2,"), std::string::npos) << statements[0];
+  EXPECT_NE(statements[0].find("),(1767222000,8,1,"), std::string::npos) << statements[0];
+  HourRows stored = by_user;
+  stored.at(user7).quota = 1;  // changed since: only user 7 is written again
+  const std::vector<std::string> changed = UpsertRows(by_user, KeyShape::kByUser, "t", 10, FakeQuote, upsert, stored);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_NE(changed[0].find("(1767222000,7,"), std::string::npos);
+  EXPECT_EQ(changed[0].find("(1767222000,8,"), std::string::npos);
+  EXPECT_EQ(KeyValuesOf(model, KeyShape::kByModelChannel, FakeQuote), "'gpt-4o',3,'default',0");
 }
 
 }  // namespace

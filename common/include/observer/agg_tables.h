@@ -126,5 +126,7 @@ std::string MeasureValues(const newapi::UsageSums& sums);
 // The upsert tail of agg_usage_hourly rows (key kUsageKeyColumns): absolute values, so a re-run writes the same
 // numbers, never adds to them.
 std::string UsageUpsertClause(const Dialect& dialect);
+// The same for another usage table (a rollup) named `table`, keyed by hour and key_columns.
+std::string UpsertClauseOf(const Dialect& dialect, const std::string& table, const std::string& key_columns);
 
 }  // namespace observer::agg
