@@ -167,9 +167,9 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
     first_hour = HourOf(std::stoll(*result.rows[0][0]));
     observer::log::Info("backfill starting", {{"from_hour", first_hour}, {"to_hour", HourOf(now)}});
   }
-  // The rules' per-hour tables hold every hour written from here on: readers take the finalized hours after this one
+  // The newer per-hour tables hold every hour written from here on: readers take the finalized hours after this one
   // from them (an older installation's finalized hours stay with logs).
-  if (DbStatus s = MarkRuleTablesFrom(first_hour, now); !s.ok) return s;
+  if (DbStatus s = MarkHourTablesFrom(first_hour, now); !s.ok) return s;
   const int64_t final_boundary = HourOf(now - options_.finalize_lag_seconds);
   const int64_t last_hour = HourOf(now);
   const int64_t total_hours = (last_hour - first_hour) / kHourSeconds + 1;
@@ -199,9 +199,9 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
   return DbStatus::Ok();
 }
 
-DbStatus HourlyJob::MarkRuleTablesFrom(int64_t first_hour, int64_t now) {
-  if (rule_tables_marked_) return DbStatus::Ok();
-  for (const char* name : {"request_sizes_from", "rule_windows_from"}) {
+DbStatus HourlyJob::MarkHourTablesFrom(int64_t first_hour, int64_t now) {
+  if (hour_tables_marked_) return DbStatus::Ok();
+  for (const char* name : {"request_sizes_from", "rule_windows_from", "active_values_from"}) {
     observer::QueryResult result;
     if (DbStatus s = db_.Query("SELECT value FROM " + tables_.state() + " WHERE name = '" + name + "'", &result);
         !s.ok) {
@@ -211,13 +211,13 @@ DbStatus HourlyJob::MarkRuleTablesFrom(int64_t first_hour, int64_t now) {
       if (DbStatus s = db_.Execute(tables_.WriteStateSql(name, first_hour, now)); !s.ok) return s;
     }
   }
-  rule_tables_marked_ = true;
+  hour_tables_marked_ = true;
   return DbStatus::Ok();
 }
 
 DbStatus HourlyJob::RefreshRuleBaselines(int64_t now) {
   const int64_t until = HourOf(now);
-  if (until <= rule_baselines_until_) return DbStatus::Ok();
+  if (rule_baselines_until_ != 0 && until < rule_baselines_until_ + 86400) return DbStatus::Ok();
   const auto started = std::chrono::steady_clock::now();
   observer::rules::Baselines baselines;
   // The ip_many_users windows are the rule's default (10 minutes).
@@ -248,6 +248,32 @@ DbStatus HourlyJob::RefreshRuleBaselines(int64_t now) {
                                                   {"tokens", baselines.burst.size()},
                                                   {"ips", baselines.ip_users.size()},
                                                   {"seconds", SecondsSince(started)}});
+  return DbStatus::Ok();
+}
+
+DbStatus HourlyJob::RebuildActiveValues(int64_t hour) {
+  const auto started = std::chrono::steady_clock::now();
+  active_values_.StartRebuild();
+  int64_t keys = 0;
+  DbStatus status =
+      db_.QueryEach("SELECT hour, user_id, token_id, model_name, channel_id, \"group\", reqs FROM " + tables_.usage() +
+                        " WHERE hour >= " + std::to_string(hour - observer::agg::kActiveHoursCap * kHourSeconds) +
+                        " AND hour < " + std::to_string(hour) + " AND reqs > 0",
+                    [&](const observer::DbRowView& r) {
+                      const HourKey key{observer::DbInt(r[0]),
+                                        observer::DbInt(r[1]),
+                                        observer::DbInt(r[2]),
+                                        observer::DbString(r[3]),
+                                        observer::DbInt(r[4]),
+                                        observer::DbString(r[5]),
+                                        false};
+                      active_values_.Note(key, observer::DbInt(r[6]));
+                      ++keys;
+                    });
+  if (!status.ok) return status;
+  active_values_.FinishRebuild(hour);
+  observer::log::Info("active users and tokens per value recalled",
+                      {{"until", hour}, {"keys", keys}, {"seconds", SecondsSince(started)}});
   return DbStatus::Ok();
 }
 
@@ -321,13 +347,22 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
       statements.push_back("DELETE FROM " + target.table + " WHERE hour = " + std::to_string(hour) + " AND (" +
                            KeyColumnsOf(target.shape) + ") IN (" + stale + ")");
     }
-    const std::string upsert = target.shape == KeyShape::kUsage
-                                   ? observer::agg::UsageUpsertClause(db_.dialect())
-                                   : observer::agg::UpsertClauseOf(db_.dialect(), target.name, KeyColumnsOf(target.shape));
-    for (std::string& statement : UpsertRows(computed, target.shape, target.table, options_.upsert_batch, quote, upsert,
-                                             stored)) {
+    const std::string upsert =
+        target.shape == KeyShape::kUsage
+            ? observer::agg::UsageUpsertClause(db_.dialect())
+            : observer::agg::UpsertClauseOf(db_.dialect(), target.name, KeyColumnsOf(target.shape));
+    for (std::string& statement :
+         UpsertRows(computed, target.shape, target.table, options_.upsert_batch, quote, upsert, stored)) {
       statements.push_back(std::move(statement));
     }
+  }
+  // A finalized hour's active users and tokens per model, channel and group, against the 25 hours before it.
+  ActiveByValue::Counts active_counts;
+  if (finalize) {
+    if (!active_values_.ReadyFor(hour)) {
+      if (DbStatus s = RebuildActiveValues(hour); !s.ok) return s;
+    }
+    active_counts = active_values_.CountsOf(hour, rollup.rows());
   }
   std::vector<std::string> progress;
   if (finalize) {
@@ -341,6 +376,11 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     if (DbStatus s = ExecuteAll(statements, nullptr); !s.ok) return s;
     if (finalize) {
       if (DbStatus s = ExecuteAll(tables_.DeriveActiveSql(hour), nullptr); !s.ok) return s;
+      if (DbStatus s = ExecuteAll(
+              ActiveByValue::WriteStatements(tables_, hour, active_counts, options_.upsert_batch, quote), nullptr);
+          !s.ok) {
+        return s;
+      }
     }
     if (DbStatus s = ExecuteAll(sizes.WriteStatements(tables_, hour, options_.upsert_batch, quote), nullptr); !s.ok) {
       return s;
@@ -350,7 +390,11 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     }
     return ExecuteAll(progress, nullptr);
   });
-  if (!status.ok) return status;
+  if (!status.ok) {
+    active_values_.Invalidate();
+    return status;
+  }
+  if (finalize) active_values_.Remember(hour, rollup.rows());
   hours_recomputed_.Increment();
   rows_upserted_.Increment(static_cast<double>(rollup.rows().size()));
   return DbStatus::Ok();

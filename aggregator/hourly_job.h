@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "active_by_value.h"
 #include "hourly_rollup.h"
 #include "observer/agg_tables.h"
 #include "observer/db_client.h"
@@ -49,12 +50,14 @@ class HourlyJob {
   // Runs the statements in order, adding their affected rows to *affected_rows (when not null).
   observer::DbStatus ExecuteAll(const std::vector<std::string>& statements, uint64_t* affected_rows);
   observer::DbStatus RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read);
-  // Once per hour: rewrites agg_rule_baselines (the adaptive risk rules' per-subject baselines) from the 7 days of
-  // logs before the current hour, in one transaction.
+  // At the first pass, then once a day: rewrites agg_rule_baselines (the adaptive risk rules' per-subject
+  // baselines) from the 7 days of logs before the current hour, in one transaction.
   observer::DbStatus RefreshRuleBaselines(int64_t now);
-  // Records, once, the first hour the rules' per-hour tables hold (agg_state request_sizes_from for big_request's,
-  // rule_windows_from for the other rules').
-  observer::DbStatus MarkRuleTablesFrom(int64_t first_hour, int64_t now);
+  // Records, once, the first hour the newer per-hour tables hold (agg_state request_sizes_from for big_request's,
+  // rule_windows_from for the other rules', active_values_from for agg_active_by_value).
+  observer::DbStatus MarkHourTablesFrom(int64_t first_hour, int64_t now);
+  // Rebuilds active_values_ for the hours before `hour` from agg_usage_hourly.
+  observer::DbStatus RebuildActiveValues(int64_t hour);
   std::string LockName() const;
 
   observer::DbClient db_;
@@ -62,7 +65,8 @@ class HourlyJob {
   observer::agg::AggTables tables_;
   std::atomic<bool> lock_held_ = false;
   bool tables_ready_ = false;
-  bool rule_tables_marked_ = false;
+  bool hour_tables_marked_ = false;
+  ActiveByValue active_values_;
   int64_t rule_baselines_until_ = 0;  // the hour the baselines were last computed up to
 
   prometheus::Gauge& lock_gauge_;

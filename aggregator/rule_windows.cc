@@ -12,7 +12,9 @@ namespace {
 using observer::rules::kStoredRuleWindowSec;
 using observer::rules::Rule;
 
-int64_t WindowOf(int64_t at) { return at - ((at % kStoredRuleWindowSec) + kStoredRuleWindowSec) % kStoredRuleWindowSec; }
+int64_t WindowOf(int64_t at) {
+  return at - ((at % kStoredRuleWindowSec) + kStoredRuleWindowSec) % kStoredRuleWindowSec;
+}
 
 void AddDistinct(RuleWindows::Window* w, std::pair<int64_t, std::string> value) {
   if (static_cast<int64_t>(w->distinct.size()) < observer::rules::kMaxDistinctPerWindow) {
@@ -45,9 +47,9 @@ std::map<int64_t, int64_t> RuleWindows::TokenPeaks() const {
   return peaks;
 }
 
-std::vector<std::string> RuleWindows::WriteStatements(
-    const observer::agg::AggTables& tables, int64_t hour, size_t batch,
-    const std::function<std::string(std::string_view)>& quote) const {
+std::vector<std::string> RuleWindows::WriteStatements(const observer::agg::AggTables& tables, int64_t hour,
+                                                      size_t batch,
+                                                      const std::function<std::string(std::string_view)>& quote) const {
   const std::string h = std::to_string(hour), next = std::to_string(hour + 3600);
   std::vector<std::string> statements = {
       "DELETE FROM " + tables.token_minute_peaks() + " WHERE hour = " + h,
@@ -69,7 +71,8 @@ std::vector<std::string> RuleWindows::WriteStatements(
   flush(peaks_head);
   const std::string windows_head =
       "INSERT INTO " + tables.rule_windows() + " (rule, window_start, subject, name, distinct_count) VALUES ";
-  for (const auto& [rule, windows] : {std::pair{Rule::kMultiUserToken, &token_clients_}, {Rule::kIpManyUsers, &ip_users_}}) {
+  for (const auto& [rule, windows] :
+       {std::pair{Rule::kMultiUserToken, &token_clients_}, {Rule::kIpManyUsers, &ip_users_}}) {
     for (const auto& [key, w] : *windows) {
       if (static_cast<int64_t>(w.distinct.size()) < observer::rules::kLeastStoredCount) continue;
       values += std::string(values.empty() ? "" : ", ") + "('" + observer::rules::RuleName(rule) + "', " +

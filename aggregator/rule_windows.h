@@ -18,7 +18,8 @@ namespace aggregator {
 
 // The rows of one hour the three rules read (observer::rules::RowsOf), allow-listed rows included: consume rows per
 // token and tumbling minute, and the distinct clients per token and users per IP of each stored window
-// (observer::rules::kStoredRuleWindowSec). Distinct counts stop at observer::rules::kMaxDistinctPerWindow, as the rules'.
+// (observer::rules::kStoredRuleWindowSec). Distinct counts stop at observer::rules::kMaxDistinctPerWindow, as the
+// rules'.
 class RuleWindows {
  public:
   struct Window {

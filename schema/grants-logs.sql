@@ -21,6 +21,7 @@ GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_user` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_token` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_model_channel` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_active_by_value` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_rule_baselines` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_request_sizes_hourly` TO 'newapi_ro'@'%';
@@ -43,6 +44,7 @@ GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourl
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_token` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_usage_hourly_by_model_channel` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_active_hourly` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_active_by_value` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_state` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_rule_baselines` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_request_sizes_hourly` TO 'newapi_agg'@'%';

@@ -108,6 +108,18 @@ CREATE TABLE IF NOT EXISTS agg_active_hourly (
   PRIMARY KEY (hour, kind, hours_since_last)
 );
 
+-- agg_active_hourly per model, channel and group (schema/observer-tables.sql says what it holds).
+CREATE TABLE IF NOT EXISTS agg_active_by_value (
+  dimension varchar(8) NOT NULL,
+  value text COLLATE "C" NOT NULL,
+  hour bigint NOT NULL,
+  kind varchar(8) NOT NULL,
+  hours_since_last int NOT NULL,
+  active bigint NOT NULL,
+  PRIMARY KEY (dimension, value, hour, kind, hours_since_last)
+);
+CREATE INDEX IF NOT EXISTS idx_agg_active_by_value_hour ON agg_active_by_value (hour);
+
 -- The aggregator's progress: `finalized_until` = every hour before it is final; `rollups_until` = every hour of
 -- agg_usage_hourly before it has its rollups (equal to finalized_until once the rollups of an older installation's
 -- hours are built). Written in the same transaction as the hour they cover.

@@ -94,6 +94,22 @@ CREATE TABLE IF NOT EXISTS `agg_active_hourly` (
   PRIMARY KEY (`hour`, `kind`, `hours_since_last`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- agg_active_hourly per model, channel and group, for series and counts filtered by one of them: for each dimension
+-- ('model', 'channel', 'group'), value (the model name, channel id or group name), hour, kind and hours_since_last,
+-- how many subjects had requests under that value in the hour. Written by newapi-aggregator when it finalizes an hour
+-- (from its in-memory record of the 25 hours before, rebuilt from agg_usage_hourly when it starts), for the hours from
+-- agg_state's `active_values_from` on.
+CREATE TABLE IF NOT EXISTS `agg_active_by_value` (
+  `dimension` varchar(8) NOT NULL,
+  `value` varchar(191) COLLATE utf8mb4_bin NOT NULL,
+  `hour` bigint NOT NULL,
+  `kind` varchar(8) NOT NULL,
+  `hours_since_last` int NOT NULL,
+  `active` bigint NOT NULL,
+  PRIMARY KEY (`dimension`, `value`, `hour`, `kind`, `hours_since_last`),
+  KEY `idx_agg_active_by_value_hour` (`hour`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 -- The aggregator's progress: `finalized_until` = every hour before it is final; `rollups_until` = every hour of
 -- agg_usage_hourly before it has its rollups (equal to finalized_until once the rollups of an older installation's
 -- hours are built). Written in the same transaction as the hour they cover.

@@ -64,6 +64,7 @@ AggTables::AggTables(const Dialect& dialect, const std::string& container)
       usage_by_token_(dialect.Table(container, "agg_usage_hourly_by_token")),
       usage_by_model_channel_(dialect.Table(container, "agg_usage_hourly_by_model_channel")),
       active_(dialect.Table(container, "agg_active_hourly")),
+      active_by_value_(dialect.Table(container, "agg_active_by_value")),
       state_(dialect.Table(container, "agg_state")),
       rule_baselines_(dialect.Table(container, "agg_rule_baselines")),
       request_sizes_(dialect.Table(container, "agg_request_sizes_hourly")),
@@ -72,7 +73,8 @@ AggTables::AggTables(const Dialect& dialect, const std::string& container)
       rule_windows_(dialect.Table(container, "agg_rule_windows")) {}
 
 std::string AggTables::ReadProgressSql() const {
-  return "SELECT name, value FROM " + state_ + " WHERE name IN ('finalized_until', 'rollups_until')";
+  return "SELECT name, value FROM " + state_ +
+         " WHERE name IN ('finalized_until', 'rollups_until', 'active_values_from')";
 }
 
 Progress AggTables::ProgressFrom(const QueryResult& result) {
@@ -81,6 +83,7 @@ Progress AggTables::ProgressFrom(const QueryResult& result) {
     if (!row[0] || !row[1]) continue;
     if (*row[0] == "finalized_until") progress.finalized_until = std::stoll(*row[1]);
     if (*row[0] == "rollups_until") progress.rollups_until = std::stoll(*row[1]);
+    if (*row[0] == "active_values_from") progress.active_values_from = std::stoll(*row[1]);
   }
   return progress;
 }

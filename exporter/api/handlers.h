@@ -23,6 +23,8 @@ struct ApiContext {
   std::shared_ptr<EntityNames> names = nullptr;  // set by Api
   // Cleared when the account turns out not to read the rollup tables: answers then come from agg_usage_hourly.
   std::shared_ptr<std::atomic<bool>> rollups_readable = std::make_shared<std::atomic<bool>>(true);
+  // Cleared when the account turns out not to read agg_active_by_value.
+  std::shared_ptr<std::atomic<bool>> active_values_readable = std::make_shared<std::atomic<bool>>(true);
 };
 
 Answer Series(const SeriesParams& p, observer::DbClient& db, const ApiContext& ctx);

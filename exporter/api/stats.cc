@@ -38,8 +38,21 @@ Answer WithPlan(observer::DbClient& db, const ApiContext& ctx, const std::vector
   if (DbStatus s = ReadProgress(db, ctx, &progress); !s.ok) return DbFailure(s);
   const Plan plan = MakePlan(boundaries, progress.finalized_until);  // kNone is kNothingFinalized
   const bool rollups = progress.rollups_ready() && ctx.rollups_readable->load();
+  const int64_t active_values_from =
+      ctx.active_values_readable->load() ? progress.active_values_from : observer::agg::Progress::kNone;
   DbStatus status;
-  Answer result = answer(plan, HourlySources{ctx.tables, rollups}, &status);
+  Answer result = answer(plan, HourlySources{ctx.tables, rollups, active_values_from}, &status);
+  if (rollups && active_values_from != observer::agg::Progress::kNone && observer::agg::NotReadable(status)) {
+    // Maybe agg_active_by_value alone (grants older than it): without it first.
+    if (ctx.active_values_readable->exchange(false)) {
+      observer::log::Warn(
+          "agg_active_by_value is not readable (grant SELECT per schema/grants-logs.sql); filtered distinct counts "
+          "read agg_usage_hourly",
+          {{"error", status.message}});
+    }
+    status = DbStatus::Ok();
+    result = answer(plan, HourlySources{ctx.tables, rollups}, &status);
+  }
   if (rollups && observer::agg::NotReadable(status)) {
     if (ctx.rollups_readable->exchange(false)) {
       observer::log::Warn(
@@ -73,9 +86,9 @@ DbStatus CountDistinct(observer::DbClient& db, const Plan& plan, const Filters& 
     });
     if (!status.ok) return status;
   }
-  if (CountsFromActive(filters, sources) && !plan.hourly_whole.empty()) {
+  if (CountsFromActive(plan, filters, sources) && !plan.hourly_whole.empty()) {
     // The wholly hourly buckets, which DistinctByBucketSql left out.
-    return db.QueryEach(ActiveSql(plan, sources), [&](const DbRowView& row) {
+    return db.QueryEach(ActiveSql(plan, filters, sources), [&](const DbRowView& row) {
       size_t index = 0;
       if (!NewInBucket(plan, DbInt(row[1]), DbInt(row[2]), &index)) return;
       DistinctCount& count = (*counts)[index];

@@ -123,8 +123,13 @@ const std::string& SumsTable(const HourlySources& sources, const Filters& filter
 
 }  // namespace
 
-bool CountsFromActive(const Filters& filters, const HourlySources& sources) {
-  return sources.rollups && Unfiltered(filters);
+bool CountsFromActive(const Plan& plan, const Filters& filters, const HourlySources& sources) {
+  if (!sources.rollups) return false;
+  if (Unfiltered(filters)) return true;
+  const bool one_value = !filters.user && !filters.token &&
+                         (filters.model ? 1 : 0) + (filters.channel ? 1 : 0) + (filters.group ? 1 : 0) == 1;
+  return one_value && sources.active_values_from != observer::agg::Progress::kNone &&
+         (plan.hourly_whole.empty() || plan.hourly_whole.front().start >= sources.active_values_from);
 }
 
 std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources) {
@@ -142,11 +147,13 @@ std::string DistinctByBucketSql(const Plan& plan, const Filters& filters, const 
   const Dialect& d = sources.tables.dialect();
   const std::string k = BucketExpr(d, "hour", plan) + " AS k";
   std::vector<std::string> parts;
-  if (CountsFromActive(filters, sources)) {
+  if (CountsFromActive(plan, filters, sources) && Unfiltered(filters)) {
     parts.push_back(
         HourlyPart(d, k + ", user_id, 0 AS token_id", sources.tables.usage_by_user(), plan.hourly_mixed, filters, 2));
     parts.push_back(
         HourlyPart(d, k + ", 0 AS user_id, token_id", sources.tables.usage_by_token(), plan.hourly_mixed, filters, 3));
+  } else if (CountsFromActive(plan, filters, sources)) {
+    parts.push_back(HourlyPart(d, k + ", user_id, token_id", sources.tables.usage(), plan.hourly_mixed, filters, 3));
   } else {
     parts.push_back(HourlyPart(d, k + ", user_id, token_id", sources.tables.usage(),
                                Joined(plan.hourly_whole, plan.hourly_mixed), filters, 3));
@@ -161,10 +168,16 @@ std::string DistinctByBucketSql(const Plan& plan, const Filters& filters, const 
          ") u GROUP BY k ORDER BY k";
 }
 
-std::string ActiveSql(const Plan& plan, const HourlySources& sources) {
+std::string ActiveSql(const Plan& plan, const Filters& filters, const HourlySources& sources) {
   if (plan.hourly_whole.empty()) return "";
-  return "SELECT kind, hour, hours_since_last, active FROM " + sources.tables.active() + " WHERE " +
-         Segments("hour", plan.hourly_whole);
+  const Dialect& d = sources.tables.dialect();
+  std::string value;
+  if (filters.model) value = "dimension = 'model' AND value = " + d.TextLiteral(*filters.model);
+  if (filters.channel) value = "dimension = 'channel' AND value = " + d.TextLiteral(Str(*filters.channel));
+  if (filters.group) value = "dimension = 'group' AND value = " + d.TextLiteral(*filters.group);
+  return "SELECT kind, hour, hours_since_last, active FROM " +
+         (value.empty() ? sources.tables.active() : sources.tables.active_by_value() + " WHERE " + value + " AND") +
+         (value.empty() ? " WHERE " : " ") + Segments("hour", plan.hourly_whole);
 }
 
 std::string TopSql(const Plan& plan, const Filters& filters, const HourlySources& sources, Dimension by, Metric metric,

@@ -16,15 +16,18 @@
 namespace exporter::api {
 
 // Which hourly tables a query may read: agg_usage_hourly, or also its rollups when they cover every finalized hour
-// (rollups_ready) and the exporter's account may read them.
+// (rollups_ready) and the exporter's account may read them; agg_active_by_value for the finalized hours from
+// active_values_from on (kNone: not at all).
 struct HourlySources {
   const observer::agg::AggTables& tables;
   bool rollups = false;
+  int64_t active_values_from = observer::agg::Progress::kNone;
 };
 
-// Distinct users and tokens of the plan's wholly hourly buckets come from agg_active_hourly (ActiveSql) only for
-// unfiltered series over the rollups; otherwise DistinctByBucketSql counts every bucket.
-bool CountsFromActive(const Filters& filters, const HourlySources& sources);
+// Distinct users and tokens of the plan's wholly hourly buckets come from agg_active_hourly (ActiveSql) for unfiltered
+// questions over the rollups, and from agg_active_by_value for a filter on one model, channel or group when it holds
+// those buckets' hours; otherwise DistinctByBucketSql counts every bucket.
+bool CountsFromActive(const Plan& plan, const Filters& filters, const HourlySources& sources);
 
 // Columns: bucket index (1 = the first bucket), reqs, tokens, quota, errors; only buckets with requests.
 std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources);
@@ -33,9 +36,9 @@ std::string UsageByBucketSql(const Plan& plan, const Filters& filters, const Hou
 // leaves out (all of them when it is false); "" when there are none.
 std::string DistinctByBucketSql(const Plan& plan, const Filters& filters, const HourlySources& sources);
 
-// Columns: kind ('user' or 'token'), hour, hours_since_last, active: the agg_active_hourly rows of
-// plan.hourly_whole (see NewInBucket); "" when it is empty.
-std::string ActiveSql(const Plan& plan, const HourlySources& sources);
+// Columns: kind ('user' or 'token'), hour, hours_since_last, active: the agg_active_hourly rows (agg_active_by_value's
+// of the filter's value when filtered) of plan.hourly_whole (see NewInBucket); "" when it is empty.
+std::string ActiveSql(const Plan& plan, const Filters& filters, const HourlySources& sources);
 
 // Columns: key, reqs, tokens, quota, errors; the first `limit` keys by the metric, then by key. Names come from
 // EntityNames (users, tokens and channels may live in another database than logs).

@@ -252,6 +252,17 @@ TEST_F(ApiCheck, SeriesWithFilters) {
                             " AND " + Bytes("model_name") + " = " + db_->Quote(model) + " AND channel_id = " + channel +
                                 " AND " + Bytes("\"group\"") + " = " + db_->Quote(group)),
                0);
+  // One filter: distinct users and tokens of the whole hourly buckets from agg_active_by_value's rows of the value.
+  for (const auto& [param, where] :
+       {std::pair<std::string, std::string>{"&model=" + httplib::detail::encode_query_param(model),
+                                            " AND " + Bytes("model_name") + " = " + db_->Quote(model)},
+        {"&channel=" + channel, " AND channel_id = " + channel},
+        {"&group=" + httplib::detail::encode_query_param(group),
+         " AND " + Bytes("\"group\"") + " = " + db_->Quote(group)}}) {
+    const Reply one = Get("/api/stats/series?" + Range(start, end_) + "&slot_sec=7200" + param);
+    EXPECT_EQ(one.source, "hourly+logs") << param;
+    ExpectSeries(one, TruthByLabel("created_at - created_at % 7200", start - start % 7200, end_, where), 0);
+  }
 }
 
 // One user's or one token's traffic: the series (by_user / by_token rollups, or agg_usage_hourly beside another
@@ -304,14 +315,27 @@ TEST_F(ApiCheck, SeriesAndTopForOneUserOrToken) {
   }
 }
 
-// Distinct users and tokens of a whole range: from agg_active_hourly (up to 25 whole finalized hours, no filter), from
-// the rollups and logs across the seam, from logs alone, and under filters; each equals COUNT(DISTINCT) on logs.
+// Distinct users and tokens of a whole range: from agg_active_hourly (up to 25 whole finalized hours, no filter) or
+// agg_active_by_value (one model, channel or group), from the rollups and logs across the seam, from logs alone, and
+// under other filters; each equals COUNT(DISTINCT) on logs.
 TEST_F(ApiCheck, ActiveUsersAndTokensOfARange) {
   const std::vector<DbRow> top = Rows(
       "SELECT model_name, user_id FROM logs WHERE type = 2 AND user_id > 0 "
       "GROUP BY 1, 2 ORDER BY COUNT(*) DESC LIMIT 1");
   ASSERT_EQ(top.size(), 1u);
   const std::string model = top[0][0].value_or(""), user = top[0][1].value_or("0");
+  const std::vector<DbRow> busiest =
+      Rows("SELECT channel_id, \"group\" FROM logs WHERE type = 2 GROUP BY 1, 2 ORDER BY COUNT(*) DESC LIMIT 1");
+  ASSERT_EQ(busiest.size(), 1u);
+  const std::string channel = busiest[0][0].value_or("0"), group = busiest[0][1].value_or("");
+  // agg_active_by_value holds the 25 finalized hours the filtered cases below read.
+  const agg::AggTables tables(db_->dialect(), testing::CheckAggContainer(db_->options()));
+  const int64_t hour_of_last = finalized_ - finalized_ % 3600;
+  EXPECT_LE(Int("SELECT value FROM " + tables.state() + " WHERE name = 'active_values_from'"),
+            hour_of_last - 25 * 3600);
+  EXPECT_GT(Int("SELECT COUNT(*) FROM " + tables.active_by_value() +
+                " WHERE dimension = 'group' AND hour >= " + std::to_string(hour_of_last - 25 * 3600)),
+            0);
   const std::string model_param = "&model=" + httplib::detail::encode_query_param(model);
   const std::string model_sql = " AND " + Bytes("model_name") + " = " + db_->Quote(model);
   const int64_t hour = finalized_ - finalized_ % 3600;
@@ -328,6 +352,9 @@ TEST_F(ApiCheck, ActiveUsersAndTokensOfARange) {
       {end_minute - 2 * 3600, end_minute, "", "", "logs"},
       {first_minute, end_minute, model_param, model_sql, "hourly+logs"},
       {hour - 24 * 3600, hour, model_param, model_sql, "hourly"},
+      {hour - 24 * 3600, hour, "&channel=" + channel, " AND channel_id = " + channel, "hourly"},
+      {hour - 25 * 3600, hour, "&group=" + httplib::detail::encode_query_param(group),
+       " AND " + Bytes("\"group\"") + " = " + db_->Quote(group), "hourly"},
       {first_minute, end_minute, "&user=" + user, " AND user_id = " + user, "hourly+logs"},
   };
   for (const Case& c : cases) {

@@ -419,7 +419,7 @@ TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
   // only the other buckets counted over rows.
   EXPECT_NE(UsageByBucketSql(plan, {}, {tables, true}).find("\"agg_usage_hourly_by_model_channel\" WHERE ((hour >= 0"),
             std::string::npos);
-  EXPECT_NE(ActiveSql(plan, {tables, true}).find("\"agg_active_hourly\" WHERE ((hour >= 0 AND hour < 3600))"),
+  EXPECT_NE(ActiveSql(plan, {}, {tables, true}).find("\"agg_active_hourly\" WHERE ((hour >= 0 AND hour < 3600))"),
             std::string::npos);
   const std::string distinct = DistinctByBucketSql(plan, {}, {tables, true});
   EXPECT_EQ(distinct.find("hour >= 0"), std::string::npos) << distinct;
@@ -436,7 +436,7 @@ TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
   filters.model = "gpt-4o'";
   filters.group = "";
   filters.channel = 3;
-  EXPECT_FALSE(CountsFromActive(filters, {tables, true}));
+  EXPECT_FALSE(CountsFromActive(plan, filters, {tables, true}));
   EXPECT_NE(DistinctByBucketSql(plan, filters, {tables, true}).find("\"agg_usage_hourly\" WHERE"), std::string::npos);
   const std::string top = TopSql(plan, filters, {tables, true}, Dimension::kToken, Metric::kQuota, 5);
   EXPECT_NE(top.find("\"agg_usage_hourly\" WHERE"), std::string::npos) << top;  // the token rollup has no model
@@ -452,6 +452,43 @@ TEST(UsageSqlTest, ReadsEachSourceWhereThePlanSaysAndNeverContent) {
     EXPECT_EQ(sql.find("key"), std::string::npos) << sql;
   }
   EXPECT_EQ(SubjectCondition(mysql, LogSubject::kIp, "x'y"), "ip = X'782779'");
+}
+
+// A filter on one model, channel or group counts the distinct users and tokens of whole hourly buckets from
+// agg_active_by_value's rows of that value, when the table holds those hours; two filters, or hours before the table's
+// first, count rows of agg_usage_hourly.
+TEST(UsageSqlTest, OneValueFiltersCountDistinctFromTheActiveRowsOfTheirValue) {
+  const observer::Dialect mysql(observer::DbEngine::kMySQL);
+  const observer::agg::AggTables tables(mysql, "new-api");
+  const Plan plan = MakePlan({0, 3600, 7200, 7260}, 3600);
+  Filters model;
+  model.model = "gpt-4o";
+  Filters channel;
+  channel.channel = 3;
+  const HourlySources from_zero{tables, true, 0};
+  EXPECT_TRUE(CountsFromActive(plan, model, from_zero));
+  EXPECT_TRUE(CountsFromActive(plan, channel, from_zero));
+  const std::string active = ActiveSql(plan, model, from_zero);
+  EXPECT_NE(active.find("FROM \"new-api\".\"agg_active_by_value\" WHERE dimension = 'model' AND value = "
+                        "X'6770742d346f' AND ((hour >= 0 AND hour < 3600))"),
+            std::string::npos)
+      << active;
+  EXPECT_NE(ActiveSql(plan, channel, from_zero).find("dimension = 'channel' AND value = X'33'"), std::string::npos);
+  // The whole bucket is left to the active rows, the others are counted over logs rows.
+  const std::string distinct = DistinctByBucketSql(plan, model, from_zero);
+  EXPECT_EQ(distinct.find("agg_usage_hourly"), std::string::npos) << distinct;
+  EXPECT_NE(distinct.find("FROM logs WHERE"), std::string::npos) << distinct;
+  // A bucket of finalized hours and logs counts its hours over agg_usage_hourly, with the filter.
+  const std::string mixed = DistinctByBucketSql(MakePlan({0, 7200}, 3600), model, from_zero);
+  EXPECT_NE(mixed.find("\"agg_usage_hourly\" WHERE ((hour >= 0 AND hour < 3600)) AND reqs > 0 AND model_name = "),
+            std::string::npos)
+      << mixed;
+  Filters two = model;
+  two.channel = 3;
+  EXPECT_FALSE(CountsFromActive(plan, two, from_zero));
+  EXPECT_FALSE(CountsFromActive(plan, model, {tables, true, 3600}));  // the whole bucket [0, 3600) predates the table
+  EXPECT_FALSE(CountsFromActive(plan, model, {tables, true}));        // no table
+  EXPECT_FALSE(CountsFromActive(plan, model, {tables, false, 0}));    // no rollups
 }
 
 // A user or token filter reads the rollup keyed by it when nothing else needs another key, agg_usage_hourly otherwise
@@ -472,7 +509,7 @@ TEST(UsageSqlTest, UserAndTokenFiltersReadATableThatHasTheirColumn) {
   EXPECT_NE(user_series.find("AND user_id = 7"), std::string::npos) << user_series;
   EXPECT_NE(user_series.find("AND COALESCE(user_id, 0) = 7"), std::string::npos) << user_series;
   EXPECT_TRUE(reads(UsageByBucketSql(plan, token, {tables, true}), "agg_usage_hourly_by_token"));
-  EXPECT_FALSE(CountsFromActive(user, {tables, true}));
+  EXPECT_FALSE(CountsFromActive(plan, user, {tables, true}));
   EXPECT_TRUE(reads(DistinctByBucketSql(plan, token, {tables, true}), "agg_usage_hourly"));
   EXPECT_TRUE(
       reads(TopSql(plan, user, {tables, true}, Dimension::kUser, Metric::kTokens, 5), "agg_usage_hourly_by_user"));

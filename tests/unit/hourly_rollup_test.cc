@@ -124,8 +124,8 @@ TEST(HourlyRollupTest, RollupsSumTheRowsOfTheirKeysAndWriteOnlyTheirColumns) {
   EXPECT_EQ(by_model.at(model).reqs, 2);
   EXPECT_EQ(by_model.at(model).quota, 55);
 
-  const std::string upsert =
-      observer::agg::UpsertClauseOf(observer::Dialect(observer::DbEngine::kMySQL), "t", KeyColumnsOf(KeyShape::kByUser));
+  const std::string upsert = observer::agg::UpsertClauseOf(observer::Dialect(observer::DbEngine::kMySQL), "t",
+                                                           KeyColumnsOf(KeyShape::kByUser));
   const std::vector<std::string> statements = UpsertRows(by_user, KeyShape::kByUser, "t", 10, FakeQuote, upsert);
   ASSERT_EQ(statements.size(), 1u);
   EXPECT_EQ(statements[0].rfind("INSERT INTO t (hour, user_id, reqs, ", 0), 0u) << statements[0];

@@ -76,13 +76,16 @@ TEST(RuleWindowsTest, WritesTheHourWithoutCountsBelowTwo) {
   const std::vector<std::string> statements = w.WriteStatements(tables, kHour, 500, FakeQuote);
   ASSERT_EQ(statements.size(), 4u);
   EXPECT_EQ(statements[0], "DELETE FROM \"newapi\".\"agg_token_minute_peaks\" WHERE hour = 1767225600");
-  EXPECT_EQ(statements[1],
-            "DELETE FROM \"newapi\".\"agg_rule_windows\" WHERE window_start >= 1767225600 AND window_start < 1767229200");
-  EXPECT_EQ(statements[2], "INSERT INTO \"newapi\".\"agg_token_minute_peaks\" (hour, token_id, peak) VALUES "
-                           "(1767225600, 7, 3)");
-  EXPECT_EQ(statements[3], "INSERT INTO \"newapi\".\"agg_rule_windows\" (rule, window_start, subject, name, "
-                           "distinct_count) VALUES ('multi_user_token', 1767225600, '7', 'key-7', 3), "
-                           "('ip_many_users', 1767225600, '1.1.1.1', '', 3)");
+  EXPECT_EQ(
+      statements[1],
+      "DELETE FROM \"newapi\".\"agg_rule_windows\" WHERE window_start >= 1767225600 AND window_start < 1767229200");
+  EXPECT_EQ(statements[2],
+            "INSERT INTO \"newapi\".\"agg_token_minute_peaks\" (hour, token_id, peak) VALUES "
+            "(1767225600, 7, 3)");
+  EXPECT_EQ(statements[3],
+            "INSERT INTO \"newapi\".\"agg_rule_windows\" (rule, window_start, subject, name, "
+            "distinct_count) VALUES ('multi_user_token', 1767225600, '7', 'key-7', 3), "
+            "('ip_many_users', 1767225600, '1.1.1.1', '', 3)");
 }
 
 }  // namespace

@@ -24,8 +24,9 @@ bool NotReadable(const DbStatus& status);
 // The aggregator's progress as agg_state records it.
 struct Progress {
   static constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
-  int64_t finalized_until = kNone;  // every hour before it is final in agg_usage_hourly
-  int64_t rollups_until = kNone;    // every hour before it has its rollups
+  int64_t finalized_until = kNone;     // every hour before it is final in agg_usage_hourly
+  int64_t rollups_until = kNone;       // every hour before it has its rollups
+  int64_t active_values_from = kNone;  // agg_active_by_value holds the finalized hours from this one on
   // The rollups can answer for every finalized hour.
   bool rollups_ready() const {
     return finalized_until != kNone && rollups_until != kNone && rollups_until >= finalized_until;
@@ -49,6 +50,8 @@ class AggTables {
   const std::string& usage_by_token() const { return usage_by_token_; }
   const std::string& usage_by_model_channel() const { return usage_by_model_channel_; }
   const std::string& active() const { return active_; }
+  // agg_active_hourly per model, channel and group.
+  const std::string& active_by_value() const { return active_by_value_; }
   const std::string& state() const { return state_; }
   const std::string& rule_baselines() const { return rule_baselines_; }
   // big_request's per-hour tables.
@@ -84,6 +87,7 @@ class AggTables {
   std::string usage_by_token_;
   std::string usage_by_model_channel_;
   std::string active_;
+  std::string active_by_value_;
   std::string state_;
   std::string rule_baselines_;
   std::string request_sizes_;

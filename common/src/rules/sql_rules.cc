@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace observer::rules {
 namespace {
@@ -233,8 +234,7 @@ std::string IpManyUsersWindowsSql(const Dialect& d, const Thresholds& t, const A
 std::string DistinctWindowsSql(const Dialect& d, Rule rule, const Thresholds& t, const AllowList& allow,
                                TimeRange range, int64_t least, const std::string& extra) {
   const bool token = rule == Rule::kMultiUserToken;
-  const std::string where =
-      RowsOf(rule).Sql() + ExcludeAllowed(d, allow) + (extra.empty() ? "" : " AND " + extra);
+  const std::string where = RowsOf(rule).Sql() + ExcludeAllowed(d, allow) + (extra.empty() ? "" : " AND " + extra);
   return "SELECT subject, name, w, n FROM (" +
          (token ? WindowsSql(d.ToText("token_id"), "token_name", d.CountDistinctPair("user_id", d.Exact("ip")), where,
                              t.token_clients_window_sec, range)
@@ -328,52 +328,66 @@ DbStatus LoadBaselines(DbClient& db, const std::string& table, Baselines* out) {
   return status;
 }
 
-std::string BurstBaselineMinutesSql(const Dialect& d, int64_t until) {
+std::string BurstBaselineMinutesSql(const Dialect& d, TimeRange slice) {
   return "SELECT token_id, " + d.IntDiv("created_at", 60) +
-         " AS minute, COUNT(*) FROM logs WHERE created_at >= " + Str(until - kBaselineDays * 86400) +
-         " AND created_at < " + Str(until) + " AND " + RowsOf(Rule::kBurst).Sql() +
-         " GROUP BY token_id, minute ORDER BY token_id";
+         " AS minute, COUNT(*) FROM logs WHERE created_at >= " + Str(slice.start) + " AND created_at < " +
+         Str(slice.end) + " AND " + RowsOf(Rule::kBurst).Sql() + " GROUP BY token_id, minute";
 }
 
-std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, int64_t until) {
+std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, TimeRange slice) {
   return "SELECT subject, w, n FROM (" +
          WindowsSql(d.Exact("ip"), "''", "COUNT(DISTINCT user_id)", RowsOf(Rule::kIpManyUsers).Sql(),
-                    t.ip_users_window_sec, {until - kBaselineDays * 86400, until}) +
-         ") windows WHERE w >= " + Str(until - kBaselineDays * 86400) + " ORDER BY subject";
+                    t.ip_users_window_sec, slice) +
+         ") windows WHERE w >= " + Str(slice.start);
 }
 
+namespace {
+
+// Each subject's `keep` largest counts, which is all P99OfWindows needs of them.
+template <typename Subject>
+class LargestCounts {
+ public:
+  explicit LargestCounts(size_t keep) : keep_(keep) {}
+  void Add(const Subject& subject, int64_t count) {
+    std::vector<int64_t>& counts = counts_[subject];
+    counts.push_back(count);
+    if (counts.size() >= 2 * keep_) {  // trim now and then: the largest `keep` stay
+      std::nth_element(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(keep_), counts.end(),
+                       std::greater<>());
+      counts.resize(keep_);
+    }
+  }
+  // Each subject's P99OfWindows over `windows` windows.
+  std::map<Subject, int64_t> P99s(int64_t windows) {
+    std::map<Subject, int64_t> out;
+    for (auto& [subject, counts] : counts_) out[subject] = P99OfWindows(&counts, windows);
+    return out;
+  }
+
+ private:
+  size_t keep_;
+  std::map<Subject, std::vector<int64_t>> counts_;
+};
+
+}  // namespace
+
 DbStatus ComputeBaselines(DbClient& db, const Thresholds& t, int64_t until, Baselines* out) {
-  Baselines computed;
-  // Rows arrive ordered by subject: one subject's counts at a time.
-  std::string subject;
-  std::vector<int64_t> counts;
-  auto flush = [&counts](int64_t windows, int64_t* baseline) {
-    *baseline = P99OfWindows(&counts, windows);
-    counts.clear();
-  };
-  const int64_t minutes = kBaselineDays * 86400 / 60;
-  int64_t token = -1;
-  DbStatus status = db.QueryEach(BurstBaselineMinutesSql(db.dialect(), until), [&](const DbRowView& row) {
-    const int64_t id = DbInt(row[0]);
-    if (id != token && token >= 0) flush(minutes, &computed.burst[token]);
-    token = id;
-    counts.push_back(DbInt(row[2]));
-  });
-  if (!status.ok) return status;
-  if (token >= 0) flush(minutes, &computed.burst[token]);
-  const int64_t windows = kBaselineDays * 86400 / t.ip_users_window_sec;
-  bool any = false;
-  status = db.QueryEach(IpUsersBaselineWindowsSql(db.dialect(), t, until), [&](const DbRowView& row) {
-    std::string ip = DbString(row[0]);
-    if (any && ip != subject) flush(windows, &computed.ip_users[subject]);
-    subject = std::move(ip);
-    any = true;
-    counts.push_back(DbInt(row[2]));
-  });
-  if (!status.ok) return status;
-  if (any) flush(windows, &computed.ip_users[subject]);
-  *out = std::move(computed);
-  return status;
+  const int64_t from = until - kBaselineDays * 86400, slice = kBaselineSliceHours * kHour;
+  const int64_t minutes = kBaselineDays * 86400 / 60, windows = kBaselineDays * 86400 / t.ip_users_window_sec;
+  // P99OfWindows takes the (windows / 100 + 1)-th largest count.
+  LargestCounts<int64_t> burst(static_cast<size_t>(minutes / 100 + 1));
+  LargestCounts<std::string> ip_users(static_cast<size_t>(windows / 100 + 1));
+  for (int64_t start = from; start < until; start += slice) {
+    const TimeRange part{start, std::min(start + slice, until)};
+    DbStatus status = db.QueryEach(BurstBaselineMinutesSql(db.dialect(), part),
+                                   [&](const DbRowView& row) { burst.Add(DbInt(row[0]), DbInt(row[2])); });
+    if (!status.ok) return status;
+    status = db.QueryEach(IpUsersBaselineWindowsSql(db.dialect(), t, part),
+                          [&](const DbRowView& row) { ip_users.Add(DbString(row[0]), DbInt(row[2])); });
+    if (!status.ok) return status;
+  }
+  *out = {burst.P99s(minutes), ip_users.P99s(windows)};
+  return DbStatus::Ok();
 }
 
 }  // namespace observer::rules

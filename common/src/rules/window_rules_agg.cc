@@ -37,8 +37,8 @@ std::vector<TimeRange> Merged(std::vector<TimeRange> ranges) {
   return merged;
 }
 
-DbStatus EvaluateBurstFrom(DbClient& db, const agg::AggTables& tables, const agg::HourCover& cover,
-                           const Thresholds& t, const AllowList& allow, TimeRange range, const Baselines& baselines,
+DbStatus EvaluateBurstFrom(DbClient& db, const agg::AggTables& tables, const agg::HourCover& cover, const Thresholds& t,
+                           const AllowList& allow, TimeRange range, const Baselines& baselines,
                            std::vector<Finding>* out, Sources* sources) {
   const int64_t window = t.burst_window_sec;
   const int64_t minutes = (window + 59) / 60 + 1;  // the most tumbling minutes one window overlaps
@@ -54,14 +54,14 @@ DbStatus EvaluateBurstFrom(DbClient& db, const agg::AggTables& tables, const agg
   std::set<int64_t> tokens;
   std::vector<TimeRange> within;
   sources->hourly = true;
-  DbStatus status = db.QueryEach("SELECT token_id, hour FROM " + tables.token_minute_peaks() + " WHERE hour >= " +
-                                     Str(covered_from) + " AND hour < " + Str(covered_to) +
-                                     " AND peak >= " + Str(least),
-                                 [&](const DbRowView& row) {
-                                   tokens.insert(DbInt(row[0]));
-                                   const int64_t hour = DbInt(row[1]);
-                                   within.push_back({hour - window, hour + kHour + window});
-                                 });
+  DbStatus status =
+      db.QueryEach("SELECT token_id, hour FROM " + tables.token_minute_peaks() + " WHERE hour >= " + Str(covered_from) +
+                       " AND hour < " + Str(covered_to) + " AND peak >= " + Str(least),
+                   [&](const DbRowView& row) {
+                     tokens.insert(DbInt(row[0]));
+                     const int64_t hour = DbInt(row[1]);
+                     within.push_back({hour - window, hour + kHour + window});
+                   });
   if (!status.ok) return status;
   for (const TimeRange part : {TimeRange{rows.start, covered_from}, TimeRange{covered_to, rows.end}}) {
     if (part.start >= part.end) continue;
@@ -89,7 +89,7 @@ class DistinctFindings {
   void Add(const std::string& subject, const std::string& name, int64_t start, int64_t count) {
     const bool token = rule_ == Rule::kMultiUserToken;
     const int64_t baseline = !token && t_.ip_users_adaptive ? IpUsersBaseline(baselines_, subject) : -1;
-    const int64_t limit = token ? t_.token_clients_threshold
+    const int64_t limit = token                  ? t_.token_clients_threshold
                           : t_.ip_users_adaptive ? IpUsersLimit(t_, baseline)
                                                  : t_.ip_users_threshold;
     if (count < limit) return;
@@ -97,8 +97,8 @@ class DistinctFindings {
     auto [it, fresh] = findings_.try_emplace(subject);
     Finding& f = it->second;
     if (fresh) {
-      f = {rule_, token ? "token" : "ip", subject, name, 0, static_cast<double>(limit), start, start + window - 1, 0,
-           baseline};
+      f = {rule_, token ? "token" : "ip", subject, name,    0, static_cast<double>(limit),
+           start, start + window - 1,     0,       baseline};
     }
     f.subject_name = std::max(f.subject_name, name);
     f.peak_score = std::max(f.peak_score, static_cast<double>(count));
@@ -108,9 +108,8 @@ class DistinctFindings {
   }
   // Columns subject, name, window start, count (DistinctWindowsSql's).
   DbStatus AddRows(DbClient& db, const std::string& sql) {
-    return db.QueryEach(sql, [this](const DbRowView& row) {
-      Add(DbString(row[0]), DbString(row[1]), DbInt(row[2]), DbInt(row[3]));
-    });
+    return db.QueryEach(
+        sql, [this](const DbRowView& row) { Add(DbString(row[0]), DbString(row[1]), DbInt(row[2]), DbInt(row[3])); });
   }
   void AppendTo(std::vector<Finding>* out) const {
     for (const auto& [subject, f] : findings_) out->push_back(f);
@@ -164,8 +163,8 @@ DbStatus EvaluateDistinctFrom(DbClient& db, const agg::AggTables& tables, const 
         list += (list.empty() ? "" : ", ") + (token ? Str(DbInt(subject)) : d.TextLiteral(subject));
       }
       for (const TimeRange& r : Merged(windows)) {
-        ranges += std::string(ranges.empty() ? "" : " OR ") + "(created_at >= " + Str(r.start) +
-                  " AND created_at < " + Str(r.end) + ")";
+        ranges += std::string(ranges.empty() ? "" : " OR ") + "(created_at >= " + Str(r.start) + " AND created_at < " +
+                  Str(r.end) + ")";
       }
       const std::string extra = std::string(token ? "token_id" : "ip") + " IN (" + list + ") AND (" + ranges + ")";
       status = findings.AddRows(db, DistinctWindowsSql(d, rule, t, allow, {covered_from, covered_to}, least, extra));
@@ -179,8 +178,7 @@ DbStatus EvaluateDistinctFrom(DbClient& db, const agg::AggTables& tables, const 
 }  // namespace
 
 DbStatus ReadRuleWindowsCover(DbClient& db, const agg::AggTables& tables, agg::HourCover* out) {
-  return agg::ReadHourCover(db, tables, "rule_windows_from", {tables.token_minute_peaks(), tables.rule_windows()},
-                            out);
+  return agg::ReadHourCover(db, tables, "rule_windows_from", {tables.token_minute_peaks(), tables.rule_windows()}, out);
 }
 
 DbStatus EvaluateRuleFrom(DbClient& db, const agg::AggTables& tables, Rule rule, const Thresholds& t,

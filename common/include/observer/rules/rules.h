@@ -77,7 +77,7 @@ struct RowSelection {
 // ip_many_users: consume, error and login rows of a user with an IP.
 RowSelection RowsOf(Rule rule);
 
-// Per-subject baselines, computed hourly by the aggregator into agg_rule_baselines and read by both evaluators:
+// Per-subject baselines, computed daily by the aggregator into agg_rule_baselines and read by both evaluators:
 // burst: token id -> P99 of the token's consume requests per minute over the last 7 days (idle minutes count as 0);
 // ip_many_users: IP -> P99 of its distinct users per ip_many_users window over the same days. Subjects absent here
 // (no activity in those days) have no baseline.

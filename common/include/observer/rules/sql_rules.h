@@ -81,11 +81,14 @@ DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowL
 std::string ReadBaselinesSql(const std::string& table);
 DbStatus LoadBaselines(DbClient& db, const std::string& table, Baselines* out);
 // The aggregator's computation over the days before `until` (an hour start): the busy minutes of each token
-// (columns token_id, minute, requests) and the busy windows of each IP (columns ip, window, users). Baselines come
-// from them by P99OfWindows over all the minutes or windows of those days.
+// (columns token_id, minute, requests) and the busy windows of each IP (columns ip, window, users) of one slice of
+// those days, [from, to) (whole hours). Baselines come from them by P99OfWindows over all the minutes or windows of the
+// days, read slice by slice (kBaselineSliceHours each, so no statement reads more than a few hours of logs) keeping
+// each subject's largest counts only.
 inline constexpr int64_t kBaselineDays = 7;
-std::string BurstBaselineMinutesSql(const Dialect& d, int64_t until);
-std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, int64_t until);
+inline constexpr int64_t kBaselineSliceHours = 6;
+std::string BurstBaselineMinutesSql(const Dialect& d, TimeRange slice);
+std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, TimeRange slice);
 DbStatus ComputeBaselines(DbClient& db, const Thresholds& t, int64_t until, Baselines* out);
 
 }  // namespace observer::rules
