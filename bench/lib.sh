@@ -131,7 +131,12 @@ now_ms() { date +%s%3N; }
 
 # seconds_of COMMAND...: its wall time in seconds (3 decimals), its output discarded; median_of COMMAND...: the
 # median of $RUNS such times.
-seconds_of() { local t0; t0=$(now_ms); "$@" >/dev/null; awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'; }
+# seconds_of CMD...: the command's wall time; a failed command fails (no time for an error).
+seconds_of() {
+  local t0; t0=$(now_ms)
+  "$@" >/dev/null || { say "failed: ${*:0:200}"; return 1; }
+  awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'
+}
 median_of() { local times=() i; for i in $(seq 1 "${RUNS:-3}"); do times+=("$(seconds_of "$@")"); done; median "${times[@]}"; }
 
 # metric API_PORT NAME_WITH_LABELS: the sample's value, or nothing when absent or the scrape failed.

@@ -73,7 +73,7 @@ aggregate_once() {
   (export DB_TYPE=$DB_ENGINE DB_PORT DB_PASS_AGG=bench-agg AGGREGATOR_PORT=$AGG_METRICS_PORT; exec "$AGGREGATOR_BIN" --once) \
     >>"$BENCH_DIR/aggregator.log" 2>&1
 }
-backfill_s=$(seconds_of aggregate_once)
+backfill_s=$(seconds_of aggregate_once) || { tail -n 3 "$BENCH_DIR/aggregator.log" >&2; exit 1; }
 raw_s=$(seconds_of ro_sql "$DB_PORT" "SELECT $(log_columns) FROM logs WHERE type IN (2, 5, 6)")
 result "aggregator backfill, all rows (s)" "$raw_s" "$backfill_s" "$(ratio "$backfill_s" "$raw_s")" \
   "$(( ROWS * 1000 / ($(awk -v s="$backfill_s" 'BEGIN { print int(s * 1000) }') + 1) )) rows/s; baseline: mariadb/psql client reading them"
