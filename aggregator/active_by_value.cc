@@ -2,34 +2,32 @@
 #include "active_by_value.h"
 
 #include <algorithm>
-#include <set>
+#include <unordered_set>
 
 namespace aggregator {
 namespace {
 
 using observer::agg::kActiveHoursCap;
 
-// One text per (dimension, kind, subject, value): the record's key.
-std::string EntryOf(char dimension, char kind, int64_t subject, const std::string& value) {
-  std::string entry{dimension, kind};
-  entry += std::to_string(subject);
-  entry += '\x1f';
-  entry += value;
-  return entry;
-}
-
-const char* DimensionName(char d) { return d == 'm' ? "model" : d == 'c' ? "channel" : "group"; }
+constexpr const char* kDimensions[] = {"model", "channel", "group"};
+constexpr int kUser = 0, kToken = 1;
 
 }  // namespace
+
+uint64_t ActiveByValue::ValueNumber(int dimension, const std::string& value) {
+  auto [it, fresh] = values_.try_emplace({dimension, value}, value_names_.size());
+  if (fresh) value_names_.emplace_back(dimension, value);
+  return it->second;
+}
 
 template <typename F>
 void ActiveByValue::ForEachActive(const HourKey& key, int64_t reqs, F&& f) {
   if (reqs <= 0) return;  // refund-only keys have no requests
-  const std::string channel = std::to_string(key.channel_id);
-  for (const auto& [dimension, value] :
-       {std::pair<char, const std::string*>{'m', &key.model_name}, {'c', &channel}, {'g', &key.group}}) {
-    if (key.user_id != 0) f(dimension, *value, 'u', key.user_id);
-    if (key.token_id != 0) f(dimension, *value, 't', key.token_id);
+  const uint64_t values[] = {ValueNumber(0, key.model_name), ValueNumber(1, std::to_string(key.channel_id)),
+                             ValueNumber(2, key.group)};
+  for (uint64_t value : values) {
+    if (key.user_id != 0) f(Entry{value * 2 + kUser, key.user_id});
+    if (key.token_id != 0) f(Entry{value * 2 + kToken, key.token_id});
   }
 }
 
@@ -39,36 +37,42 @@ void ActiveByValue::StartRebuild() {
 }
 
 void ActiveByValue::Note(const HourKey& key, int64_t reqs) {
-  ForEachActive(key, reqs, [&](char dimension, const std::string& value, char kind, int64_t subject) {
-    int64_t& last = last_[EntryOf(dimension, kind, subject, value)];
+  ForEachActive(key, reqs, [&](const Entry& e) {
+    int64_t& last = last_[e];
     last = std::max(last, key.hour);
   });
 }
 
-ActiveByValue::Counts ActiveByValue::CountsOf(int64_t hour, const HourRows& rows) const {
-  std::set<std::string> seen;  // each (value, subject) once per hour
-  Counts counts;
+ActiveByValue::Counts ActiveByValue::CountsOf(int64_t hour, const HourRows& rows) {
+  std::unordered_set<Entry, EntryHash> seen;                 // each (value, subject) once per hour
+  std::map<std::pair<uint64_t, int64_t>, int64_t> numbered;  // (value and kind, hours_since_last) -> subjects
   for (const auto& [key, sums] : rows) {
-    ForEachActive(key, sums.reqs, [&](char dimension, const std::string& value, char kind, int64_t subject) {
-      std::string entry = EntryOf(dimension, kind, subject, value);
-      const auto last = last_.find(entry);
-      if (!seen.insert(std::move(entry)).second) return;
+    ForEachActive(key, sums.reqs, [&](const Entry& e) {
+      if (!seen.insert(e).second) return;
       int64_t since = kActiveHoursCap;
-      if (last != last_.end() && last->second >= hour - kActiveHoursCap * kHourSeconds && last->second < hour) {
+      if (const auto last = last_.find(e);
+          last != last_.end() && last->second >= hour - kActiveHoursCap * kHourSeconds && last->second < hour) {
         since = (hour - last->second) / kHourSeconds;
       }
-      ++counts[{DimensionName(dimension), value, kind == 'u' ? "user" : "token", since}];
+      ++numbered[{e.value_kind, since}];
     });
+  }
+  Counts counts;
+  for (const auto& [value_since, subjects] : numbered) {
+    const auto& [dimension, value] = value_names_[value_since.first / 2];
+    counts[{kDimensions[dimension], value, value_since.first % 2 == kUser ? "user" : "token", value_since.second}] =
+        subjects;
   }
   return counts;
 }
 
 void ActiveByValue::Remember(int64_t hour, const HourRows& rows) {
   for (const auto& [key, sums] : rows) Note(key, sums.reqs);
-  // Hours older than the cap count as never: forget them.
-  const int64_t oldest = hour + kHourSeconds - kActiveHoursCap * kHourSeconds;
-  for (auto it = last_.begin(); it != last_.end();) it = it->second < oldest ? last_.erase(it) : std::next(it);
   until_ = hour + kHourSeconds;
+  // Hours older than the cap count as never (CountsOf ignores them): forget them once a day.
+  if (hour % 86400 != 0) return;
+  const int64_t oldest = until_ - kActiveHoursCap * kHourSeconds;
+  for (auto it = last_.begin(); it != last_.end();) it = it->second < oldest ? last_.erase(it) : std::next(it);
 }
 
 std::vector<std::string> ActiveByValue::WriteStatements(const observer::agg::AggTables& tables, int64_t hour,

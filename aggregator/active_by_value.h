@@ -31,7 +31,7 @@ class ActiveByValue {
   void Note(const HourKey& key, int64_t reqs);
   void FinishRebuild(int64_t hour) { until_ = hour; }
   // The hour's counts from all its usage rows; the record must be ReadyFor(hour).
-  Counts CountsOf(int64_t hour, const HourRows& rows) const;
+  Counts CountsOf(int64_t hour, const HourRows& rows);
   // Adds the hour to the record (once its rows are written).
   void Remember(int64_t hour, const HourRows& rows);
   // After a failed write: the record is rebuilt before its next use.
@@ -44,13 +44,26 @@ class ActiveByValue {
 
  private:
   static constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
-  // Calls f(dimension, value, kind, subject) for each (value, subject) the key's requests make active.
+  // One (dimension, value, kind, subject): value_kind = the (dimension, value)'s number in values_ x 2 + the kind.
+  struct Entry {
+    uint64_t value_kind;
+    int64_t subject;
+    bool operator==(const Entry&) const = default;
+  };
+  struct EntryHash {
+    size_t operator()(const Entry& e) const {
+      return std::hash<uint64_t>()(e.value_kind * 0x9e3779b97f4a7c15ULL ^ e.subject);
+    }
+  };
+  // Calls f(entry) for each (value, subject) the key's requests make active.
   template <typename F>
-  static void ForEachActive(const HourKey& key, int64_t reqs, F&& f);
+  void ForEachActive(const HourKey& key, int64_t reqs, F&& f);
+  uint64_t ValueNumber(int dimension, const std::string& value);
 
   int64_t until_ = kNone;
-  // dimension, kind, subject and value packed into one text -> the last hour with requests.
-  std::unordered_map<std::string, int64_t> last_;
+  std::unordered_map<Entry, int64_t, EntryHash> last_;      // the last hour with requests
+  std::map<std::pair<int, std::string>, uint64_t> values_;  // (dimension, value) -> its number
+  std::vector<std::pair<int, std::string>> value_names_;    // by number
 };
 
 }  // namespace aggregator
