@@ -176,7 +176,7 @@ CREATE TABLE IF NOT EXISTS agg_rule_windows (
   subject text COLLATE "C" NOT NULL,
   name text NOT NULL,
   distinct_count bigint NOT NULL,
-  PRIMARY KEY (rule, window_start, subject)
+  PRIMARY KEY (window_start, rule, subject)
 );
 
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An

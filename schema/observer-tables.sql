@@ -181,7 +181,7 @@ CREATE TABLE IF NOT EXISTS `agg_rule_windows` (
   `subject` varchar(191) COLLATE utf8mb4_bin NOT NULL COMMENT 'token id or IP',
   `name` varchar(191) NOT NULL COMMENT 'token name, empty for an IP',
   `distinct_count` bigint NOT NULL,
-  PRIMARY KEY (`rule`, `window_start`, `subject`)
+  PRIMARY KEY (`window_start`, `rule`, `subject`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
