@@ -149,6 +149,7 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
     return DbStatus::Ok();
   }
   *outcome = RunOutcome::kDone;
+  pass_times_ = {};
 
   observer::agg::Progress progress;
   if (DbStatus s = ReadProgress(&progress); !s.ok) return s;
@@ -190,12 +191,20 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
                                                    {"rows_per_s", rows_total / SecondsSince(started)}});
     }
   }
+  const auto baselines_started = std::chrono::steady_clock::now();
   if (DbStatus s = RefreshRuleBaselines(now); !s.ok) return s;
+  pass_times_.baselines = SecondsSince(baselines_started);
   const double seconds = SecondsSince(started);
   run_duration_.Set(seconds);
   last_success_.Set(static_cast<double>(now));
-  observer::log::Info("aggregation pass done",
-                      {{"hours", total_hours}, {"rows_read", rows_total}, {"seconds", seconds}});
+  observer::log::Info("aggregation pass done", {{"hours", total_hours},
+                                                {"rows_read", rows_total},
+                                                {"seconds", seconds},
+                                                {"logs_read_s", pass_times_.logs_read},
+                                                {"diff_s", pass_times_.diff},
+                                                {"active_values_s", pass_times_.active_values},
+                                                {"write_s", pass_times_.write},
+                                                {"baselines_s", pass_times_.baselines}});
   return DbStatus::Ok();
 }
 
@@ -278,6 +287,11 @@ DbStatus HourlyJob::RebuildActiveValues(int64_t hour) {
 }
 
 DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read) {
+  auto phase_started = std::chrono::steady_clock::now();
+  auto end_phase = [&phase_started](double* total) {
+    *total += SecondsSince(phase_started);
+    phase_started = std::chrono::steady_clock::now();
+  };
   HourlyRollup rollup;
   RequestSizes sizes;
   RuleWindows windows;
@@ -299,6 +313,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     if (!status.ok) return status;
   }
   rows_read_.Increment(static_cast<double>(*rows_read));
+  end_phase(&pass_times_.logs_read);
 
   // For agg_usage_hourly and each of its rollups (summed here from the hour's rows): keys the hour had before and no
   // longer has (their logs rows were deleted) are removed; keys whose sums changed or are new are upserted with
@@ -356,6 +371,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
       statements.push_back(std::move(statement));
     }
   }
+  end_phase(&pass_times_.diff);
   // A finalized hour's active users and tokens per model, channel and group, against the 25 hours before it.
   ActiveByValue::Counts active_counts;
   if (finalize) {
@@ -364,6 +380,7 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     }
     active_counts = active_values_.CountsOf(hour, rollup.rows());
   }
+  end_phase(&pass_times_.active_values);
   std::vector<std::string> progress;
   if (finalize) {
     progress.push_back(tables_.WriteStateSql("finalized_until", hour + kHourSeconds, now));
@@ -390,11 +407,13 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     }
     return ExecuteAll(progress, nullptr);
   });
+  end_phase(&pass_times_.write);
   if (!status.ok) {
     active_values_.Invalidate();
     return status;
   }
   if (finalize) active_values_.Remember(hour, rollup.rows());
+  end_phase(&pass_times_.active_values);
   hours_recomputed_.Increment();
   rows_upserted_.Increment(static_cast<double>(rollup.rows().size()));
   return DbStatus::Ok();

@@ -68,6 +68,10 @@ class HourlyJob {
   bool hour_tables_marked_ = false;
   ActiveByValue active_values_;
   int64_t rule_baselines_until_ = 0;  // the hour the baselines were last computed up to
+  // Where the current pass spends its time (seconds), for its "aggregation pass done" line.
+  struct PassTimes {
+    double logs_read = 0, diff = 0, active_values = 0, write = 0, baselines = 0;
+  } pass_times_;
 
   prometheus::Gauge& lock_gauge_;
   prometheus::Gauge& last_success_;
