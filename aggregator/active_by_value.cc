@@ -1,4 +1,4 @@
-// agg_active_by_value from the finalized hours' usage rows.
+// agg_active_hourly and agg_active_by_value from the finalized hours' usage rows.
 #include "active_by_value.h"
 
 #include <algorithm>
@@ -9,7 +9,8 @@ namespace {
 
 using observer::agg::kActiveHoursCap;
 
-constexpr const char* kDimensions[] = {"model", "channel", "group"};
+constexpr const char* kDimensions[] = {"model", "channel", "group", "all"};
+constexpr const char* kAll = "all";
 constexpr int kUser = 0, kToken = 1;
 
 }  // namespace
@@ -24,7 +25,7 @@ template <typename F>
 void ActiveByValue::ForEachActive(const HourKey& key, int64_t reqs, F&& f) {
   if (reqs <= 0) return;  // refund-only keys have no requests
   const uint64_t values[] = {ValueNumber(0, key.model_name), ValueNumber(1, std::to_string(key.channel_id)),
-                             ValueNumber(2, key.group)};
+                             ValueNumber(2, key.group), ValueNumber(3, "")};
   for (uint64_t value : values) {
     if (key.user_id != 0) f(Entry{value * 2 + kUser, key.user_id});
     if (key.token_id != 0) f(Entry{value * 2 + kToken, key.token_id});
@@ -79,8 +80,9 @@ std::vector<std::string> ActiveByValue::WriteStatements(const observer::agg::Agg
                                                         const Counts& counts, size_t batch,
                                                         const std::function<std::string(std::string_view)>& quote) {
   const std::string h = std::to_string(hour);
-  std::vector<std::string> statements = {"DELETE FROM " + tables.active_by_value() + " WHERE hour = " + h};
-  std::string values;
+  std::vector<std::string> statements = {"DELETE FROM " + tables.active() + " WHERE hour = " + h,
+                                         "DELETE FROM " + tables.active_by_value() + " WHERE hour = " + h};
+  std::string all_values, values;
   size_t pending = 0;
   auto flush = [&] {
     if (values.empty()) return;
@@ -91,11 +93,20 @@ std::vector<std::string> ActiveByValue::WriteStatements(const observer::agg::Agg
   };
   for (const auto& [key, active] : counts) {
     const auto& [dimension, value, kind, since] = key;
-    values += std::string(values.empty() ? "" : ", ") + "('" + dimension + "', " + quote(value) + ", " + h + ", '" +
-              kind + "', " + std::to_string(since) + ", " + std::to_string(active) + ")";
+    const std::string counted = "'" + kind + "', " + std::to_string(since) + ", " + std::to_string(active) + ")";
+    if (dimension == kAll) {  // a few dozen rows per hour
+      all_values += std::string(all_values.empty() ? "" : ", ") + "(" + h + ", " + counted;
+      continue;
+    }
+    values +=
+        std::string(values.empty() ? "" : ", ") + "('" + dimension + "', " + quote(value) + ", " + h + ", " + counted;
     if (++pending >= batch) flush();
   }
   flush();
+  if (!all_values.empty()) {
+    statements.push_back("INSERT INTO " + tables.active() + " (hour, kind, hours_since_last, active) VALUES " +
+                         all_values);
+  }
   return statements;
 }
 

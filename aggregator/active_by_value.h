@@ -1,5 +1,5 @@
-// agg_active_by_value: agg_active_hourly per model, channel and group, from each finalized hour's usage rows and an
-// in-memory record of when each (value, user or token) last had requests over the 25 hours before.
+// agg_active_hourly and agg_active_by_value (the same per model, channel and group) from each finalized hour's usage
+// rows and an in-memory record of when each (value, user or token) last had requests over the 25 hours before.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,7 @@ namespace aggregator {
 class ActiveByValue {
  public:
   // (dimension, value, kind, hours_since_last) -> subjects; dimension 'model', 'channel' or 'group', kind 'user' or
-  // 'token', as agg_active_by_value keeps them.
+  // 'token', as agg_active_by_value keeps them, or dimension 'all' (value '') for agg_active_hourly.
   using Counts = std::map<std::tuple<std::string, std::string, std::string, int64_t>, int64_t>;
 
   // Whether the record holds exactly the hours before `hour` (else Rebuild it first).
@@ -37,7 +37,7 @@ class ActiveByValue {
   // After a failed write: the record is rebuilt before its next use.
   void Invalidate() { until_ = kNone; }
 
-  // The statements that replace the hour's rows of agg_active_by_value with these counts.
+  // The statements that replace the hour's rows of agg_active_hourly and agg_active_by_value with these counts.
   static std::vector<std::string> WriteStatements(const observer::agg::AggTables& tables, int64_t hour,
                                                   const Counts& counts, size_t batch,
                                                   const std::function<std::string(std::string_view)>& quote);

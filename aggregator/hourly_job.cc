@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <limits>
+#include <optional>
 
 #include "observer/agg_tables.h"
 #include "observer/log.h"
@@ -171,6 +172,15 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
   // The newer per-hour tables hold every hour written from here on: readers take the finalized hours after this one
   // from them (an older installation's finalized hours stay with logs).
   if (DbStatus s = MarkHourTablesFrom(first_hour, now); !s.ok) return s;
+  // A pass that recomputes every hour of the baselines' days (a backfill) counts them as it reads them, instead of
+  // reading those days of logs again.
+  const int64_t baselines_until = HourOf(now);
+  const bool baselines_due = BaselinesDue(progress.rule_baselines_until, baselines_until);
+  std::optional<observer::rules::BaselineCounts> counted;
+  if (baselines_due && (progress.finalized_until == observer::agg::Progress::kNone ||
+                        first_hour <= baselines_until - observer::rules::kBaselineDays * 86400)) {
+    counted.emplace(observer::rules::Thresholds{});
+  }
   const int64_t final_boundary = HourOf(now - options_.finalize_lag_seconds);
   const int64_t last_hour = HourOf(now);
   const int64_t total_hours = (last_hour - first_hour) / kHourSeconds + 1;
@@ -179,7 +189,9 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
   for (int64_t hour = first_hour; hour <= last_hour; hour += kHourSeconds) {
     int64_t rows = 0;
     const bool finalize = hour + kHourSeconds <= final_boundary;
-    if (DbStatus s = RecomputeHour(hour, finalize, now, &rows); !s.ok) return s;
+    if (DbStatus s = RecomputeHour(hour, finalize, now, &rows, counted ? &*counted : nullptr, baselines_until); !s.ok) {
+      return s;
+    }
     rows_total += rows;
     if (finalize) finalized_until_.Set(static_cast<double>(hour + kHourSeconds));
     if (SecondsSince(last_progress) >= 2) {
@@ -192,7 +204,9 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
     }
   }
   const auto baselines_started = std::chrono::steady_clock::now();
-  if (DbStatus s = RefreshRuleBaselines(now); !s.ok) return s;
+  if (baselines_due) {
+    if (DbStatus s = WriteRuleBaselines(baselines_until, now, counted ? &*counted : nullptr); !s.ok) return s;
+  }
   pass_times_.baselines = SecondsSince(baselines_started);
   const double seconds = SecondsSince(started);
   run_duration_.Set(seconds);
@@ -224,13 +238,17 @@ DbStatus HourlyJob::MarkHourTablesFrom(int64_t first_hour, int64_t now) {
   return DbStatus::Ok();
 }
 
-DbStatus HourlyJob::RefreshRuleBaselines(int64_t now) {
-  const int64_t until = HourOf(now);
-  if (rule_baselines_until_ != 0 && until < rule_baselines_until_ + 86400) return DbStatus::Ok();
+bool HourlyJob::BaselinesDue(int64_t computed_until, int64_t until) {
+  return computed_until == observer::agg::Progress::kNone || until < computed_until || until >= computed_until + 86400;
+}
+
+DbStatus HourlyJob::WriteRuleBaselines(int64_t until, int64_t now, observer::rules::BaselineCounts* counted) {
   const auto started = std::chrono::steady_clock::now();
   observer::rules::Baselines baselines;
-  // The ip_many_users windows are the rule's default (10 minutes).
-  if (DbStatus s = observer::rules::ComputeBaselines(db_, observer::rules::Thresholds{}, until, &baselines); !s.ok) {
+  if (counted != nullptr) {
+    baselines = counted->Result();
+  } else if (DbStatus s = observer::rules::ComputeBaselines(db_, observer::rules::Thresholds{}, until, &baselines);
+             !s.ok) {  // the ip_many_users windows are the rule's default (10 minutes)
     return s;
   }
   std::vector<std::string> statements = {"DELETE FROM " + tables_.rule_baselines()};
@@ -251,11 +269,12 @@ DbStatus HourlyJob::RefreshRuleBaselines(int64_t now) {
     statements.push_back("INSERT INTO " + tables_.rule_baselines() + " (rule, subject, baseline, computed_at) VALUES " +
                          values);
   }
+  statements.push_back(tables_.WriteStateSql("rule_baselines_until", until, now));
   if (DbStatus s = InTransaction([&] { return ExecuteAll(statements, nullptr); }); !s.ok) return s;
-  rule_baselines_until_ = until;
   observer::log::Info("rule baselines computed", {{"until", until},
                                                   {"tokens", baselines.burst.size()},
                                                   {"ips", baselines.ip_users.size()},
+                                                  {"from", counted != nullptr ? "rows read by this pass" : "logs"},
                                                   {"seconds", SecondsSince(started)}});
   return DbStatus::Ok();
 }
@@ -286,7 +305,8 @@ DbStatus HourlyJob::RebuildActiveValues(int64_t hour) {
   return DbStatus::Ok();
 }
 
-DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read) {
+DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read,
+                                  observer::rules::BaselineCounts* baselines, int64_t baselines_until) {
   auto phase_started = std::chrono::steady_clock::now();
   auto end_phase = [&phase_started](double* total) {
     *total += SecondsSince(phase_started);
@@ -313,6 +333,10 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     if (!status.ok) return status;
   }
   rows_read_.Increment(static_cast<double>(*rows_read));
+  if (baselines != nullptr && hour >= baselines_until - observer::rules::kBaselineDays * 86400 &&
+      hour < baselines_until) {
+    windows.AddToBaselines(baselines);
+  }
   end_phase(&pass_times_.logs_read);
 
   // For agg_usage_hourly and each of its rollups (summed here from the hour's rows): keys the hour had before and no
@@ -372,7 +396,8 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
     }
   }
   end_phase(&pass_times_.diff);
-  // A finalized hour's active users and tokens per model, channel and group, against the 25 hours before it.
+  // A finalized hour's active users and tokens, overall and per model, channel and group, against the 25 hours before
+  // it.
   ActiveByValue::Counts active_counts;
   if (finalize) {
     if (!active_values_.ReadyFor(hour)) {
@@ -392,7 +417,6 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
   DbStatus status = InTransaction([&] {
     if (DbStatus s = ExecuteAll(statements, nullptr); !s.ok) return s;
     if (finalize) {
-      if (DbStatus s = ExecuteAll(tables_.DeriveActiveSql(hour), nullptr); !s.ok) return s;
       if (DbStatus s = ExecuteAll(
               ActiveByValue::WriteStatements(tables_, hour, active_counts, options_.upsert_batch, quote), nullptr);
           !s.ok) {

@@ -20,6 +20,7 @@
 #include "hourly_rollup.h"
 #include "observer/agg_tables.h"
 #include "observer/db_client.h"
+#include "observer/rules/sql_rules.h"
 
 namespace aggregator {
 
@@ -49,10 +50,17 @@ class HourlyJob {
   observer::DbStatus InTransaction(const std::function<observer::DbStatus()>& body);
   // Runs the statements in order, adding their affected rows to *affected_rows (when not null).
   observer::DbStatus ExecuteAll(const std::vector<std::string>& statements, uint64_t* affected_rows);
-  observer::DbStatus RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read);
-  // At the first pass, then once a day: rewrites agg_rule_baselines (the adaptive risk rules' per-subject
-  // baselines) from the 7 days of logs before the current hour, in one transaction.
-  observer::DbStatus RefreshRuleBaselines(int64_t now);
+  // baselines, when not null: the hour's counts are added to it if the hour is among the baselines' days before
+  // baselines_until.
+  observer::DbStatus RecomputeHour(int64_t hour, bool finalize, int64_t now, int64_t* rows_read,
+                                   observer::rules::BaselineCounts* baselines, int64_t baselines_until);
+  // Whether agg_rule_baselines is due (once a day; agg_state rule_baselines_until, so a restart or a --once run does
+  // not redo it).
+  static bool BaselinesDue(int64_t computed_until, int64_t until);
+  // Rewrites agg_rule_baselines (the adaptive risk rules' per-subject baselines) of the 7 days before `until` (the
+  // current hour), in one transaction: from `counted` when the pass counted every hour of those days (a backfill),
+  // else from logs.
+  observer::DbStatus WriteRuleBaselines(int64_t until, int64_t now, observer::rules::BaselineCounts* counted);
   // Records, once, the first hour the newer per-hour tables hold (agg_state request_sizes_from for big_request's,
   // rule_windows_from for the other rules', active_values_from for agg_active_by_value).
   observer::DbStatus MarkHourTablesFrom(int64_t first_hour, int64_t now);
@@ -67,7 +75,6 @@ class HourlyJob {
   bool tables_ready_ = false;
   bool hour_tables_marked_ = false;
   ActiveByValue active_values_;
-  int64_t rule_baselines_until_ = 0;  // the hour the baselines were last computed up to
   // Where the current pass spends its time (seconds), for its "aggregation pass done" line.
   struct PassTimes {
     double logs_read = 0, diff = 0, active_values = 0, write = 0, baselines = 0;

@@ -47,6 +47,13 @@ std::map<int64_t, int64_t> RuleWindows::TokenPeaks() const {
   return peaks;
 }
 
+static_assert(observer::rules::Thresholds{}.ip_users_window_sec == kStoredRuleWindowSec);
+
+void RuleWindows::AddToBaselines(observer::rules::BaselineCounts* counts) const {
+  for (const auto& [key, rows] : token_minutes_) counts->AddTokenMinute(key.first, rows);
+  for (const auto& [key, w] : ip_users_) counts->AddIpWindow(key.second, static_cast<int64_t>(w.distinct.size()));
+}
+
 std::vector<std::string> RuleWindows::WriteStatements(const observer::agg::AggTables& tables, int64_t hour,
                                                       size_t batch,
                                                       const std::function<std::string(std::string_view)>& quote) const {

@@ -13,6 +13,7 @@
 
 #include "observer/agg_tables.h"
 #include "observer/newapi/logs.h"
+#include "observer/rules/sql_rules.h"
 
 namespace aggregator {
 
@@ -35,6 +36,9 @@ class RuleWindows {
   std::map<int64_t, int64_t> TokenPeaks() const;
   const Windows& token_clients() const { return token_clients_; }
   const Windows& ip_users() const { return ip_users_; }
+  // Adds the hour's token minutes and IP windows to the adaptive rules' baselines (their default 10-minute IP
+  // windows are the stored ones).
+  void AddToBaselines(observer::rules::BaselineCounts* counts) const;
 
   // The statements that replace the hour's rows of both tables with these (absolute: a re-run writes the same rows).
   // Only peaks and distinct counts of at least observer::rules::kLeastStoredCount are written.

@@ -17,9 +17,6 @@ aggregate_once() {
   (export DB_TYPE=$DB_ENGINE DB_PORT=$1 DB_PASS_AGG=bench-agg; exec "$AGGREGATOR_BIN" --once) >>"$2" 2>&1
 }
 
-# seconds_of COMMAND...: wall time in seconds (3 decimals).
-seconds_of() { local t0; t0=$(now_ms); "$@"; awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'; }
-
 declare -A backfill first_pass repeat_pass startup
 port=24060
 for size in "$SMALL" "$LARGE"; do

@@ -74,7 +74,7 @@ AggTables::AggTables(const Dialect& dialect, const std::string& container)
 
 std::string AggTables::ReadProgressSql() const {
   return "SELECT name, value FROM " + state_ +
-         " WHERE name IN ('finalized_until', 'rollups_until', 'active_values_from')";
+         " WHERE name IN ('finalized_until', 'rollups_until', 'active_values_from', 'rule_baselines_until')";
 }
 
 Progress AggTables::ProgressFrom(const QueryResult& result) {
@@ -84,6 +84,7 @@ Progress AggTables::ProgressFrom(const QueryResult& result) {
     if (*row[0] == "finalized_until") progress.finalized_until = std::stoll(*row[1]);
     if (*row[0] == "rollups_until") progress.rollups_until = std::stoll(*row[1]);
     if (*row[0] == "active_values_from") progress.active_values_from = std::stoll(*row[1]);
+    if (*row[0] == "rule_baselines_until") progress.rule_baselines_until = std::stoll(*row[1]);
   }
   return progress;
 }

@@ -18,7 +18,7 @@ DB_TYPE=$(db_engine)
 # in `other` (JSON text), an order-free checksum of rows, a batched DELETE (new-api's log cleanup) printing its count.
 if [ "$DB_TYPE" = postgres ]; then
   AGG_DB=${AGG_DB:-observer}
-  EXACT=' COLLATE "C"' DIV=/
+  EXACT=' COLLATE "C"' DIV=/ TEXT=TEXT
   CACHE_TOKENS="CAST(CAST(other AS jsonb) ->> 'cache_tokens' AS bigint)"
   checksum_of() { echo "SUM(hashtextextended($1, 0))"; }
   delete_batch() {  # CUTOFF
@@ -27,7 +27,7 @@ if [ "$DB_TYPE" = postgres ]; then
   }
 else
   AGG_DB=${AGG_DB:-${LOGS_DB:-new-api}}
-  EXACT='' DIV=DIV
+  EXACT='' DIV=DIV TEXT=CHAR
   CACHE_TOKENS="CAST(JSON_VALUE(other, '\$.cache_tokens') AS SIGNED)"
   checksum_of() { echo "BIT_XOR(CRC32($1))"; }
   delete_batch() { logs_sql "DELETE FROM logs WHERE created_at < $1 LIMIT 5000; SELECT ROW_COUNT();"; }
@@ -140,6 +140,38 @@ truth=$(logs_sql "SELECT COALESCE(MAX(c), 0) FROM (SELECT COUNT(*) AS c FROM log
   ORDER BY c DESC LIMIT 1 OFFSET 100) t")
 check "the busiest token's burst baseline ($baseline) is its P99 minute in SQL ($truth)" \
   test -n "$baseline" -a "$baseline" = "$truth" -a "${baseline:-0}" -gt 0
+# Every non-zero baseline in SQL, at the table's computed_at: each token's 101st busiest minute of the 7 days before
+# it, each IP's 11th busiest 10-minute window (1,008 windows) of distinct users, by window functions.
+baselines_truth() {
+  local until; until=$(logs_sql "SELECT MAX(computed_at) FROM $B")
+  local days="created_at >= $until - 604800 AND created_at < $until"
+  echo "SELECT 'burst' AS rule, CAST(token_id AS $TEXT) AS subject, c FROM (SELECT token_id, c,
+      ROW_NUMBER() OVER (PARTITION BY token_id ORDER BY c DESC) AS rn FROM (SELECT token_id, COUNT(*) AS c FROM logs
+      WHERE type = 2 AND token_id > 0 AND $days GROUP BY token_id, FLOOR(created_at / 60)) m) r WHERE rn = 101
+    UNION ALL
+    SELECT 'ip_many_users', ip, n FROM (SELECT ip, n, ROW_NUMBER() OVER (PARTITION BY ip ORDER BY n DESC) AS rn
+      FROM (SELECT ip$EXACT AS ip, LEAST(COUNT(DISTINCT user_id), 1000) AS n FROM logs
+      WHERE type IN (2, 5, 7) AND user_id > 0 AND ip <> '' AND $days GROUP BY 1, created_at - created_at % 600) w) r
+    WHERE rn = 11"
+}
+# baselines_report: truth rows per rule, then rows in the truth and not in the table, and the other way round.
+baselines_report() {
+  local stored="SELECT rule, subject$EXACT, baseline FROM $B WHERE baseline > 0"
+  logs_sql "SELECT COUNT(DISTINCT rule), COUNT(*) FROM ($(baselines_truth)) t" | tr '\t|' '  '
+  logs_sql "SELECT COUNT(*) FROM (($(baselines_truth)) EXCEPT ($stored)) d"
+  logs_sql "SELECT COUNT(*) FROM (($stored) EXCEPT ($(baselines_truth))) d"
+}
+baselines_exact() { set -- $(baselines_report); [ "$1" = 2 ] && [ "$2" -gt 0 ] && [ "$3" = 0 ] && [ "$4" = 0 ]; }
+check "every burst and ip_many_users baseline equals its SQL ground truth (rules, rows; differing: $(baselines_report | paste -sd' '))" \
+  baselines_exact
+# A full pass over every hour (agg_state cleared, as on a first start) counts the baselines from the rows it reads
+# instead of reading the 7 days of logs again, with the same result.
+logs_sql "DELETE FROM $A.agg_state WHERE name IN ('finalized_until', 'rule_baselines_until')"
+(aggregator "$A1_PORT" --once) >"$TEST_DIR/full-pass.log" 2>&1
+check "a full pass again succeeds and counts the baselines from the rows it read" \
+  grep -q '"from":"rows read by this pass"' "$TEST_DIR/full-pass.log"
+check "  ... and they equal the SQL ground truth (rules, rows; differing: $(baselines_report | paste -sd' '))" \
+  baselines_exact
 # An installation older than the rollups: they are built from agg_usage_hourly on the next pass.
 logs_sql "DROP TABLE $A.agg_usage_hourly_by_user, $A.agg_usage_hourly_by_token, $A.agg_usage_hourly_by_model_channel,
   $A.agg_active_hourly; DELETE FROM $A.agg_state WHERE name = 'rollups_until'"
@@ -154,8 +186,13 @@ checksum() { logs_sql "SELECT COUNT(*), $(checksum_of "CONCAT_WS(',', hour, user
   \"group\", is_stream, reqs, errors, prompt_tokens, completion_tokens, cached_tokens, quota, refunded_quota,
   use_time_sum, use_time_max)") FROM $A.agg_usage_hourly WHERE hour < $F"; }
 before=$(checksum)
+baselines_computed=$(grep -c '"rule baselines computed"' "$TEST_DIR/once.log")
 (aggregator "$A1_PORT" --once) >>"$TEST_DIR/once.log" 2>&1
 check "re-running leaves the finalized hours identical (checksum $before)" test "$(checksum)" = "$before"
+# The baselines are a daily job: a new process (restart, --once) keeps them while agg_state says they are fresh.
+check "  ... and does not recompute the day's rule baselines (rule_baselines_until is set)" \
+  test "$(grep -c '"rule baselines computed"' "$TEST_DIR/once.log")" = "$baselines_computed" -a \
+  -n "$(logs_sql "SELECT value FROM $A.agg_state WHERE name = 'rule_baselines_until'")"
 
 # Two aggregators at once: exactly one holds the lock; kill -9 it and the other takes over.
 start a1 aggregator "$A1_PORT"

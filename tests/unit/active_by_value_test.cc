@@ -1,5 +1,6 @@
-// Tests for agg_active_by_value's counts: per model, channel and group, users and tokens with requests, by the hours
-// back to their previous hour under the same value (25 = 25 or more, or never), and the record's upkeep.
+// Tests for agg_active_hourly's and agg_active_by_value's counts: overall and per model, channel and group, users and
+// tokens with requests, by the hours back to their previous hour under the same value (25 = 25 or more, or never),
+// and the record's upkeep.
 #include "active_by_value.h"
 
 #include <gtest/gtest.h>
@@ -47,6 +48,10 @@ TEST(ActiveByValueTest, CountsSubjectsPerValueByHoursSinceTheirLastHourUnderIt) 
   EXPECT_EQ(CountOf(counts, "channel", "2", "token", 25), 1);
   EXPECT_EQ(CountOf(counts, "group", "default", "user", 3), 1);
   EXPECT_EQ(CountOf(counts, "group", "default", "user", 25), 1);
+  EXPECT_EQ(CountOf(counts, "all", "", "user", 3), 1);  // overall: user 7 three hours before, user 8 new
+  EXPECT_EQ(CountOf(counts, "all", "", "user", 25), 1);
+  EXPECT_EQ(CountOf(counts, "all", "", "token", 3), 1);
+  EXPECT_EQ(CountOf(counts, "all", "", "token", 25), 2);
   int64_t users = 0;
   for (const auto& [key, n] : counts) users += std::get<0>(key) == "model" && std::get<2>(key) == "user" ? n : 0;
   EXPECT_EQ(users, 2);
@@ -57,6 +62,7 @@ TEST(ActiveByValueTest, CountsSubjectsPerValueByHoursSinceTheirLastHourUnderIt) 
   const ActiveByValue::Counts next = active.CountsOf(kHour0 + 3600, hour1);
   EXPECT_EQ(CountOf(next, "model", "gpt-4o", "user", 25), 1);  // user 8 never used gpt-4o before
   EXPECT_EQ(CountOf(next, "channel", "1", "user", 1), 1);
+  EXPECT_EQ(CountOf(next, "all", "", "user", 1), 1);
 
   // 25 hours on, the hour is forgotten: everyone counts as new again.
   const int64_t later = kHour0 + 26 * 3600;
@@ -71,14 +77,20 @@ TEST(ActiveByValueTest, CountsSubjectsPerValueByHoursSinceTheirLastHourUnderIt) 
 TEST(ActiveByValueTest, WritesTheHour) {
   ActiveByValue::Counts counts;
   counts[{"model", "gpt-4o", "user", 1}] = 3;
+  counts[{"all", "", "user", 1}] = 4;
+  counts[{"all", "", "token", 25}] = 5;
   const observer::agg::AggTables tables(observer::Dialect(observer::DbEngine::kMySQL), "obs");
   const std::vector<std::string> statements = ActiveByValue::WriteStatements(
       tables, kHour0, counts, 500, [](std::string_view v) { return "'" + std::string(v) + "'"; });
-  ASSERT_EQ(statements.size(), 2u);
-  EXPECT_EQ(statements[0], "DELETE FROM \"obs\".\"agg_active_by_value\" WHERE hour = 1767225600");
-  EXPECT_EQ(statements[1],
+  ASSERT_EQ(statements.size(), 4u);
+  EXPECT_EQ(statements[0], "DELETE FROM \"obs\".\"agg_active_hourly\" WHERE hour = 1767225600");
+  EXPECT_EQ(statements[1], "DELETE FROM \"obs\".\"agg_active_by_value\" WHERE hour = 1767225600");
+  EXPECT_EQ(statements[2],
             "INSERT INTO \"obs\".\"agg_active_by_value\" (dimension, value, hour, kind, "
             "hours_since_last, active) VALUES ('model', 'gpt-4o', 1767225600, 'user', 1, 3)");
+  EXPECT_EQ(statements[3],
+            "INSERT INTO \"obs\".\"agg_active_hourly\" (hour, kind, hours_since_last, active) VALUES "
+            "(1767225600, 'token', 25, 5), (1767225600, 'user', 1, 4)");
 }
 
 }  // namespace

@@ -24,9 +24,10 @@ bool NotReadable(const DbStatus& status);
 // The aggregator's progress as agg_state records it.
 struct Progress {
   static constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
-  int64_t finalized_until = kNone;     // every hour before it is final in agg_usage_hourly
-  int64_t rollups_until = kNone;       // every hour before it has its rollups
-  int64_t active_values_from = kNone;  // agg_active_by_value holds the finalized hours from this one on
+  int64_t finalized_until = kNone;       // every hour before it is final in agg_usage_hourly
+  int64_t rollups_until = kNone;         // every hour before it has its rollups
+  int64_t active_values_from = kNone;    // agg_active_by_value holds the finalized hours from this one on
+  int64_t rule_baselines_until = kNone;  // agg_rule_baselines holds the days before this hour
   // The rollups can answer for every finalized hour.
   bool rollups_ready() const {
     return finalized_until != kNone && rollups_until != kNone && rollups_until >= finalized_until;

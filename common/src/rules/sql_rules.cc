@@ -341,52 +341,49 @@ std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, Tim
          ") windows WHERE w >= " + Str(slice.start);
 }
 
-namespace {
+BaselineCounts::BaselineCounts(const Thresholds& t)
+    : minutes_(kBaselineDays * 86400 / 60), windows_(kBaselineDays * 86400 / t.ip_users_window_sec) {}
 
-// Each subject's `keep` largest counts, which is all P99OfWindows needs of them.
 template <typename Subject>
-class LargestCounts {
- public:
-  explicit LargestCounts(size_t keep) : keep_(keep) {}
-  void Add(const Subject& subject, int64_t count) {
-    std::vector<int64_t>& counts = counts_[subject];
-    counts.push_back(count);
-    if (counts.size() >= 2 * keep_) {  // trim now and then: the largest `keep` stay
-      std::nth_element(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(keep_), counts.end(),
-                       std::greater<>());
-      counts.resize(keep_);
-    }
+void BaselineCounts::Add(std::map<Subject, std::vector<int64_t>>* counts, const Subject& subject, int64_t count,
+                         size_t keep) {
+  std::vector<int64_t>& kept = (*counts)[subject];
+  kept.push_back(count);
+  if (kept.size() >= 2 * keep) {  // trim now and then: the largest `keep` stay
+    std::nth_element(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(keep), kept.end(), std::greater<>());
+    kept.resize(keep);
   }
-  // Each subject's P99OfWindows over `windows` windows.
-  std::map<Subject, int64_t> P99s(int64_t windows) {
-    std::map<Subject, int64_t> out;
-    for (auto& [subject, counts] : counts_) out[subject] = P99OfWindows(&counts, windows);
-    return out;
-  }
+}
 
- private:
-  size_t keep_;
-  std::map<Subject, std::vector<int64_t>> counts_;
-};
+// P99OfWindows takes the (windows / 100 + 1)-th largest count.
+void BaselineCounts::AddTokenMinute(int64_t token_id, int64_t rows) {
+  Add(&burst_, token_id, rows, static_cast<size_t>(minutes_ / 100 + 1));
+}
 
-}  // namespace
+void BaselineCounts::AddIpWindow(const std::string& ip, int64_t users) {
+  Add(&ip_users_, ip, users, static_cast<size_t>(windows_ / 100 + 1));
+}
+
+Baselines BaselineCounts::Result() {
+  Baselines out;
+  for (auto& [token, counts] : burst_) out.burst[token] = P99OfWindows(&counts, minutes_);
+  for (auto& [ip, counts] : ip_users_) out.ip_users[ip] = P99OfWindows(&counts, windows_);
+  return out;
+}
 
 DbStatus ComputeBaselines(DbClient& db, const Thresholds& t, int64_t until, Baselines* out) {
   const int64_t from = until - kBaselineDays * 86400, slice = kBaselineSliceHours * kHour;
-  const int64_t minutes = kBaselineDays * 86400 / 60, windows = kBaselineDays * 86400 / t.ip_users_window_sec;
-  // P99OfWindows takes the (windows / 100 + 1)-th largest count.
-  LargestCounts<int64_t> burst(static_cast<size_t>(minutes / 100 + 1));
-  LargestCounts<std::string> ip_users(static_cast<size_t>(windows / 100 + 1));
+  BaselineCounts counts(t);
   for (int64_t start = from; start < until; start += slice) {
     const TimeRange part{start, std::min(start + slice, until)};
     DbStatus status = db.QueryEach(BurstBaselineMinutesSql(db.dialect(), part),
-                                   [&](const DbRowView& row) { burst.Add(DbInt(row[0]), DbInt(row[2])); });
+                                   [&](const DbRowView& row) { counts.AddTokenMinute(DbInt(row[0]), DbInt(row[2])); });
     if (!status.ok) return status;
     status = db.QueryEach(IpUsersBaselineWindowsSql(db.dialect(), t, part),
-                          [&](const DbRowView& row) { ip_users.Add(DbString(row[0]), DbInt(row[2])); });
+                          [&](const DbRowView& row) { counts.AddIpWindow(DbString(row[0]), DbInt(row[2])); });
     if (!status.ok) return status;
   }
-  *out = {burst.P99s(minutes), ip_users.P99s(windows)};
+  *out = counts.Result();
   return DbStatus::Ok();
 }
 

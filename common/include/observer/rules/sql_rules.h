@@ -91,4 +91,23 @@ std::string BurstBaselineMinutesSql(const Dialect& d, TimeRange slice);
 std::string IpUsersBaselineWindowsSql(const Dialect& d, const Thresholds& t, TimeRange slice);
 DbStatus ComputeBaselines(DbClient& db, const Thresholds& t, int64_t until, Baselines* out);
 
+// The baselines from the counts of the kBaselineDays before an hour, added in any order: each token's consume rows
+// per minute (burst) and each IP's distinct users per t.ip_users_window_sec window (ip_many_users). Keeps each
+// subject's largest counts only, which is all P99OfWindows needs.
+class BaselineCounts {
+ public:
+  explicit BaselineCounts(const Thresholds& t);
+  void AddTokenMinute(int64_t token_id, int64_t rows);
+  void AddIpWindow(const std::string& ip, int64_t users);
+  Baselines Result();
+
+ private:
+  template <typename Subject>
+  static void Add(std::map<Subject, std::vector<int64_t>>* counts, const Subject& subject, int64_t count, size_t keep);
+
+  int64_t minutes_, windows_;
+  std::map<int64_t, std::vector<int64_t>> burst_;
+  std::map<std::string, std::vector<int64_t>> ip_users_;
+};
+
 }  // namespace observer::rules
