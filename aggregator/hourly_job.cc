@@ -172,17 +172,17 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
   // The newer per-hour tables hold every hour written from here on: readers take the finalized hours after this one
   // from them (an older installation's finalized hours stay with logs).
   if (DbStatus s = MarkHourTablesFrom(first_hour, now); !s.ok) return s;
-  // A pass that recomputes every hour of the baselines' days (a backfill) counts them as it reads them, instead of
-  // reading those days of logs again.
-  const int64_t baselines_until = HourOf(now);
+  const int64_t final_boundary = HourOf(now - options_.finalize_lag_seconds);
+  const int64_t last_hour = HourOf(now);
+  // The baselines cover the days before the current hour. A pass that recomputes every hour of those days (a backfill)
+  // counts them as it reads them, instead of reading those days of logs again.
+  const int64_t baselines_until = last_hour;
   const bool baselines_due = BaselinesDue(progress.rule_baselines_until, baselines_until);
   std::optional<observer::rules::BaselineCounts> counted;
   if (baselines_due && (progress.finalized_until == observer::agg::Progress::kNone ||
                         first_hour <= baselines_until - observer::rules::kBaselineDays * 86400)) {
     counted.emplace(observer::rules::Thresholds{});
   }
-  const int64_t final_boundary = HourOf(now - options_.finalize_lag_seconds);
-  const int64_t last_hour = HourOf(now);
   const int64_t total_hours = (last_hour - first_hour) / kHourSeconds + 1;
   auto last_progress = std::chrono::steady_clock::now();
   int64_t rows_total = 0;
