@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks the JSON API on a 7-day logs table (default 5,000,000 rows): /api/stats/top and /api/stats/series over
 # 7 days, uncached, against the direct approach measured in the same run (the same answer computed by a
-# GROUP BY over logs for every request; goal: API >= 10x faster), plus the UI's other long-range questions;
+# GROUP BY over logs for every request; goal: API >= 10x faster), plus the UI's other long-range questions and the
+# risk rules' findings (goal: <= 1 s over 7 days);
 # then the cached answer under wrk on loopback (goal: p50 <= 2 ms and >= 3,000 requests/s on 2 cores).
 # Usage: [BENCH_DB=postgres] bench/api_cost.sh [ROWS]   (RUNS=3 timed runs each, median)
 set -euo pipefail
@@ -24,7 +25,8 @@ say "aggregator backfill"
 
 
 # The direct way: GROUP BY over logs for the range, every time. The first two are the issue's goal; the
-# others are what the UI asks for as well (7 days in 2-hour slots, Top by token, a model, channel or group filter).
+# others are what the UI asks for as well (7 days in 2-hour slots, Top by token, a model, channel or group filter), and
+# the risk rules' findings against the design document's queries (design_rule_sql).
 # The filters (the busiest model, channel and group of the last hour).
 busiest() { sql "$dir" "SELECT $1 FROM logs WHERE created_at >= $HISTORY_END - 3600 AND type = 2 GROUP BY 1
   ORDER BY COUNT(*) DESC LIMIT 1"; }
@@ -37,6 +39,7 @@ direct_top() { echo "SELECT $1, SUM(prompt_tokens + completion_tokens) AS tokens
 direct_series() { echo "SELECT FLOOR(created_at / $1) AS bucket, COUNT(*), SUM(prompt_tokens + completion_tokens)," \
   "COUNT(DISTINCT user_id), COUNT(DISTINCT token_id), SUM(quota), SUM(CASE WHEN type = 5 THEN 1 ELSE 0 END) FROM logs WHERE $WHERE ${2:-} GROUP BY bucket"; }
 RANGE="start_ms=$(( START * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
+DAY_START=$(( HISTORY_END - 86400 )) DAY_RANGE="start_ms=$(( DAY_START * 1000 ))&end_ms=$(( HISTORY_END * 1000 ))"
 # name|direct SQL|API path
 CASES=(
   "top by user, tokens, 50|$(direct_top user_id)|api/stats/top?$RANGE&by=user&metric=tokens&limit=50"
@@ -46,6 +49,11 @@ CASES=(
   "series, hourly, model filter|$(direct_series 3600 "AND model_name = '$MODEL'")|api/stats/series?$RANGE&slot_sec=3600&model=$(uri "$MODEL")"
   "series, hourly, channel filter|$(direct_series 3600 "AND channel_id = $CHANNEL")|api/stats/series?$RANGE&slot_sec=3600&channel=$CHANNEL"
   "series, hourly, group filter|$(direct_series 3600 "AND \"group\" = '$GROUP'")|api/stats/series?$RANGE&slot_sec=3600&group=$(uri "$GROUP")"
+  "anomalies burst, 24 h|$(design_rule_sql burst "$DAY_START" "$HISTORY_END")|api/stats/anomalies?$DAY_RANGE&rule=burst"
+  "anomalies burst, 7 d|$(design_rule_sql burst "$START" "$HISTORY_END")|api/stats/anomalies?$RANGE&rule=burst"
+  "anomalies multi_user_token, 7 d|$(design_rule_sql multi_user_token "$START" "$HISTORY_END")|api/stats/anomalies?$RANGE&rule=multi_user_token"
+  "anomalies ip_many_users, 7 d|$(design_rule_sql ip_many_users "$START" "$HISTORY_END")|api/stats/anomalies?$RANGE&rule=ip_many_users"
+  "anomalies big_request, 7 d|$(design_rule_sql big_request "$START" "$HISTORY_END")|api/stats/anomalies?$RANGE&rule=big_request"
 )
 
 # One exporter at a time: the read-only account may hold 6 connections (schema/grants.sql).
@@ -79,6 +87,7 @@ bench_conditions
 printf '%-34s %10s %10s %8s  %s\n' query "direct s" "API s" speedup "API source"
 printf '%s\n' "${RESULTS[@]}"
 echo "goal: speedup >= 10 (direct = a GROUP BY over logs per request, $(db_version) command-line client, same run; filters: model $MODEL, channel $CHANNEL, group $GROUP)"
+echo "goal: each rule's findings over 7 days <= 1 s, burst over 24 h <= 0.1 s"
 echo "cached top (wrk -t2 -c16 -d10s on loopback):"
 grep -E "Requests/sec|^ +50%|^ +99%" "$BENCH_DIR/wrk.txt"
 echo "goal: p50 <= 2 ms and >= 3000 requests/s"

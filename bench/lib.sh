@@ -157,6 +157,20 @@ log_columns() {
     sed -n 's/^[^"]*"\(.*\)"[ ;]*$/\1/p' | sed 's/\\"/"/g' | tr -d '\n' | sed 's/ *$//'
 }
 
+# design_rule_sql RULE FROM TO: the design document's query for a risk rule (section 6) over [FROM, TO): per-minute
+# counts per token (burst), distinct users and IPs per token (multi_user_token), distinct users per IP
+# (ip_many_users), sizes above the model's mean + 4 standard deviations (big_request).
+design_rule_sql() {
+  local pair="user_id, ip"
+  [ "$DB_ENGINE" = postgres ] && pair="(user_id, ip)"  # a distinct pair per engine
+  case $1 in
+    burst) echo "SELECT token_id, FLOOR(created_at / 60) AS minute, COUNT(*) FROM logs WHERE created_at >= $2 AND created_at < $3 AND type = 2 GROUP BY token_id, minute HAVING COUNT(*) >= 120" ;;
+    multi_user_token) echo "SELECT token_id, COUNT(DISTINCT $pair) FROM logs WHERE created_at >= $2 AND created_at < $3 AND type = 2 GROUP BY token_id HAVING COUNT(DISTINCT $pair) >= 6" ;;
+    ip_many_users) echo "SELECT ip, COUNT(DISTINCT user_id) FROM logs WHERE created_at >= $2 AND created_at < $3 AND type IN (2, 5, 7) GROUP BY ip HAVING COUNT(DISTINCT user_id) >= 5" ;;
+    big_request) echo "SELECT l.id FROM logs l JOIN (SELECT model_name, AVG(prompt_tokens + completion_tokens) AS m, STDDEV(prompt_tokens + completion_tokens) AS s FROM logs WHERE created_at >= $2 AND created_at < $3 AND type = 2 GROUP BY model_name) b ON b.model_name = l.model_name WHERE l.created_at >= $2 AND l.created_at < $3 AND l.type = 2 AND l.prompt_tokens + l.completion_tokens > b.m + 4 * b.s" ;;
+  esac
+}
+
 # rss_kb PID: VmRSS of the process, in kB.
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 

@@ -153,17 +153,6 @@ WHERE_USAGE="type IN (2, 5)"
 direct_top() { echo "SELECT user_id, SUM(prompt_tokens + completion_tokens) AS tokens, COUNT(*) AS reqs, SUM(quota) AS quota FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE GROUP BY user_id ORDER BY tokens DESC LIMIT 50"; }
 direct_series() { echo "SELECT FLOOR(created_at / $3) AS bucket, COUNT(*), SUM(prompt_tokens + completion_tokens), COUNT(DISTINCT user_id), COUNT(DISTINCT token_id), SUM(quota) FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE ${4:-} GROUP BY bucket"; }
 direct_heatmap() { echo "SELECT FLOOR(created_at / 3600) AS hour, COUNT(*) FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE GROUP BY hour"; }
-# The design document's rules (section 6): per-minute counts per token, distinct users per token and per IP over
-# the range, and sizes above the model's mean + 4 standard deviations.
-PAIR=$( [ "$DB_ENGINE" = postgres ] && echo "(user_id, ip)" || echo "user_id, ip" )  # a distinct pair per engine
-direct_rule() {
-  case $1 in
-    burst) echo "SELECT token_id, FLOOR(created_at / 60) AS minute, COUNT(*) FROM logs WHERE created_at >= $2 AND created_at < $3 AND type = 2 GROUP BY token_id, minute HAVING COUNT(*) >= 120" ;;
-    multi_user_token) echo "SELECT token_id, COUNT(DISTINCT $PAIR) FROM logs WHERE created_at >= $2 AND created_at < $3 AND type = 2 GROUP BY token_id HAVING COUNT(DISTINCT $PAIR) >= 6" ;;
-    ip_many_users) echo "SELECT ip, COUNT(DISTINCT user_id) FROM logs WHERE created_at >= $2 AND created_at < $3 AND type IN (2, 5, 7) GROUP BY ip HAVING COUNT(DISTINCT user_id) >= 5" ;;
-    big_request) echo "SELECT l.id FROM logs l JOIN (SELECT model_name, AVG(prompt_tokens + completion_tokens) AS m, STDDEV(prompt_tokens + completion_tokens) AS s FROM logs WHERE created_at >= $2 AND created_at < $3 AND type = 2 GROUP BY model_name) b ON b.model_name = l.model_name WHERE l.created_at >= $2 AND l.created_at < $3 AND l.type = 2 AND l.prompt_tokens + l.completion_tokens > b.m + 4 * b.s" ;;
-  esac
-}
 # A direct query whose first run takes over SLOW_S seconds (the design's 7-day distinct counts ran for over 10 minutes
 # at 30M) is timed once; the others are the median of RUNS.
 SLOW_S=${SLOW_S:-60}
@@ -201,7 +190,7 @@ for span in 1 7 30; do
   api_case "heatmap, $label" "$(direct_heatmap "$from" "$HISTORY_END")" "api/stats/heatmap?$range"
   [ "$span" -gt 7 ] && continue  # anomalies take at most 7 days
   for rule in burst multi_user_token ip_many_users big_request; do
-    api_case "anomalies $rule, $label" "$(direct_rule "$rule" "$from" "$HISTORY_END")" "api/stats/anomalies?$range&rule=$rule"
+    api_case "anomalies $rule, $label" "$(design_rule_sql "$rule" "$from" "$HISTORY_END")" "api/stats/anomalies?$range&rule=$rule"
   done
 done
 stop_pidfile "$BENCH_DIR/tail.pid" 10
