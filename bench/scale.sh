@@ -153,19 +153,10 @@ WHERE_USAGE="type IN (2, 5)"
 direct_top() { echo "SELECT user_id, SUM(prompt_tokens + completion_tokens) AS tokens, COUNT(*) AS reqs, SUM(quota) AS quota FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE GROUP BY user_id ORDER BY tokens DESC LIMIT 50"; }
 direct_series() { echo "SELECT FLOOR(created_at / $3) AS bucket, COUNT(*), SUM(prompt_tokens + completion_tokens), COUNT(DISTINCT user_id), COUNT(DISTINCT token_id), SUM(quota) FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE ${4:-} GROUP BY bucket"; }
 direct_heatmap() { echo "SELECT FLOOR(created_at / 3600) AS hour, COUNT(*) FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE GROUP BY hour"; }
-# A direct query whose first run takes over SLOW_S seconds (the design's 7-day distinct counts ran for over 10 minutes
-# at 30M) is timed once; the others are the median of RUNS.
-SLOW_S=${SLOW_S:-60}
 api_case() {  # NAME DIRECT_SQL PATH
-  local direct_s api_s note="speedup (direct / API)" times i
-  direct_s=$(seconds_of ro_sql "$DB_PORT" "$2")
-  if awk -v s="$direct_s" -v slow="$SLOW_S" 'BEGIN { exit !(s > slow) }'; then
-    note="$note; direct timed once (over $SLOW_S s)"
-  else
-    times=("$direct_s")
-    for i in $(seq 2 "$RUNS"); do times+=("$(seconds_of ro_sql "$DB_PORT" "$2")"); done
-    direct_s=$(median "${times[@]}")
-  fi
+  local direct_s api_s note="speedup (direct / API)"
+  direct_s=$(median_or_once ro_sql "$DB_PORT" "$2")
+  awk -v s="$direct_s" -v slow="$SLOW_S" 'BEGIN { exit !(s > slow) }' && note="$note; direct timed once (over $SLOW_S s)"
   api_s=$(median_of curl -fsS "http://127.0.0.1:$API_PORT/$3")
   result "$1" "$direct_s" "$api_s" "$(ratio "$direct_s" "$api_s")" "$note"
 }
