@@ -6,6 +6,9 @@
 #   SCALE_DIR (default /var/tmp/newapi-observer-scale-<engine>) keeps the loaded database between runs: a run whose
 #   rows and days match the kept load skips the load and reports the load time it recorded. RUNS=3 timed runs each.
 set -euo pipefail
+# A 30M-row table with its indexes is ~25 GB on disk: the pool holds the recent days, as on a real server.
+# Set before lib.sh, whose default (4G, for 5M rows) would otherwise win.
+export MARIADB_BUFFER_POOL=${MARIADB_BUFFER_POOL:-12G} POSTGRES_SHARED_BUFFERS=${POSTGRES_SHARED_BUFFERS:-12GB}
 source "$(dirname "$0")/lib.sh"
 ROWS=30000000 DAYS=30 RUNS=${RUNS:-3} LOAD_ONLY=0
 while [ $# -gt 0 ]; do
@@ -18,8 +21,6 @@ while [ $# -gt 0 ]; do
 done
 AGGREGATOR_BIN=$BUILD_DIR/aggregator/newapi-aggregator
 SCALE_DIR=${SCALE_DIR:-/var/tmp/newapi-observer-scale-$DB_ENGINE}
-# A 30M-row table with its indexes is ~25 GB on disk: the pool holds the recent days, as on a real server.
-export MARIADB_BUFFER_POOL=${MARIADB_BUFFER_POOL:-12G} POSTGRES_SHARED_BUFFERS=${POSTGRES_SHARED_BUFFERS:-12GB}
 DB_PORT=24090 API_PORT=24091 CACHED_PORT=24092 REDIS_PORT=24093 AGG_METRICS_PORT=0
 
 bench_init
