@@ -104,31 +104,37 @@ DbStatus EvaluateBigRequestFrom(DbClient& db, const agg::AggTables& tables, cons
         !s.ok) {
       return s;
     }
-    // The stored largest rows of each model-hour, largest first.
+    // The stored rows of each model-hour that may exceed its limit, largest first.
+    const auto stored_limits = LimitsWithin(limits, from, to);
+    const std::string over = OverLowestLimitSql(db.dialect(), stored_limits, "model_name", "tokens");
     std::map<std::string, std::map<int64_t, std::vector<Stored>>> stored;
-    DbStatus status =
-        db.QueryEach("SELECT model_name, hour, id, created_at, tokens, user_id, token_id, channel_id, ip FROM " +
-                         tables.largest_requests() + " WHERE hour >= " + Str(from) + " AND hour < " + Str(to) +
-                         " ORDER BY tokens DESC, id",
-                     [&stored](const DbRowView& row) {
-                       Stored s{DbInt(row[2]), DbInt(row[3]), DbInt(row[4]), {}};
-                       s.allow_fields.id = s.id;
-                       s.allow_fields.user_id = DbInt(row[5]);
-                       s.allow_fields.token_id = DbInt(row[6]);
-                       s.allow_fields.channel_id = DbInt(row[7]);
-                       s.allow_fields.ip = DbString(row[8]);
-                       stored[DbString(row[0])][DbInt(row[1])].push_back(std::move(s));
-                     });
-    if (!status.ok) return status;
-    for (const auto& [model, hours] : LimitsWithin(limits, from, to)) {
+    if (!over.empty()) {
+      const std::string sql =
+          "SELECT model_name, hour, id, created_at, tokens, user_id, token_id, channel_id, ip FROM " +
+          tables.largest_requests() + " WHERE hour >= " + Str(from) + " AND hour < " + Str(to) + " AND (" + over +
+          ") ORDER BY tokens DESC, id";
+      DbStatus status = db.QueryEach(sql, [&stored](const DbRowView& row) {
+        Stored s{DbInt(row[2]), DbInt(row[3]), DbInt(row[4]), {}};
+        s.allow_fields.id = s.id;
+        s.allow_fields.user_id = DbInt(row[5]);
+        s.allow_fields.token_id = DbInt(row[6]);
+        s.allow_fields.channel_id = DbInt(row[7]);
+        s.allow_fields.ip = DbString(row[8]);
+        stored[DbString(row[0])][DbInt(row[1])].push_back(std::move(s));
+      });
+      if (!status.ok) return status;
+    }
+    for (const auto& [model, hours] : stored_limits) {
       for (const auto& [hour, limit] : hours) {
         const std::vector<Stored>* rows = nullptr;
         if (auto m = stored.find(model); m != stored.end()) {
           if (auto h = m->second.find(hour); h != m->second.end()) rows = &h->second;
         }
-        if (rows == nullptr) continue;  // no request of the model in that hour
+        if (rows == nullptr) continue;  // no request of the model-hour over the model's lowest limit
         const TimeRange hour_range{std::max(range.start, hour), std::min(range.end, hour + kHour)};
-        if (rows->size() >= kLargestPerModelHour && static_cast<double>(rows->back().tokens) > limit) {
+        const auto over_limit = std::count_if(
+            rows->begin(), rows->end(), [limit](const Stored& r) { return static_cast<double>(r.tokens) > limit; });
+        if (static_cast<size_t>(over_limit) >= kLargestPerModelHour) {
           // More requests over the limit than the table keeps: that model-hour from logs.
           if (DbStatus s = CandidatesFromLogs(db, {{model, {{hour, limit}}}}, allow, hour_range, out); !s.ok) return s;
           continue;

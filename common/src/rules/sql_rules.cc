@@ -271,22 +271,26 @@ std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHou
   return limits;
 }
 
-std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
-                                    const AllowList& allow, TimeRange range) {
+std::string OverLowestLimitSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
+                               const std::string& model, const std::string& size) {
   std::string models;
-  for (const auto& [model, hours] : limits) {
+  for (const auto& [name, hours] : limits) {
     double lowest = hours.begin()->second;
     for (const auto& [hour, limit] : hours) lowest = std::min(lowest, limit);
-    models += std::string(models.empty() ? "" : " OR ") + "(" + d.Exact("model_name") + " = " + d.TextLiteral(model) +
-              " AND COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) > " +
-              Str(static_cast<int64_t>(std::floor(lowest))) + ")";
+    models += std::string(models.empty() ? "" : " OR ") + "(" + model + " = " + d.TextLiteral(name) + " AND " + size +
+              " > " + Str(static_cast<int64_t>(std::floor(lowest))) + ")";
   }
+  return models;
+}
+
+std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
+                                    const AllowList& allow, TimeRange range) {
+  const std::string size = "COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0)";
+  const std::string models = OverLowestLimitSql(d, limits, d.Exact("model_name"), size);
   if (models.empty()) return "";
-  return "SELECT id, " + d.Exact("model_name") +
-         ", created_at, COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0) "
-         "FROM logs WHERE created_at >= " +
-         Str(range.start) + " AND created_at < " + Str(range.end) + " AND " + RowsOf(Rule::kBigRequest).Sql() +
-         " AND (" + models + ")" + ExcludeAllowed(d, allow) + " ORDER BY id";
+  return "SELECT id, " + d.Exact("model_name") + ", created_at, " + size +
+         " FROM logs WHERE created_at >= " + Str(range.start) + " AND created_at < " + Str(range.end) + " AND " +
+         RowsOf(Rule::kBigRequest).Sql() + " AND (" + models + ")" + ExcludeAllowed(d, allow) + " ORDER BY id";
 }
 
 DbStatus EvaluateRule(DbClient& db, Rule rule, const Thresholds& t, const AllowList& allow, TimeRange range,

@@ -64,6 +64,10 @@ DbStatus QueryModelHourSizes(DbClient& db, int64_t from, int64_t to, ModelHourSt
 // The size limit of each (model, hour) of the range with enough baseline samples.
 std::map<std::string, std::map<int64_t, double>> BigRequestLimits(const ModelHourStats& stats, const Thresholds& t,
                                                                   TimeRange range);
+// The rows that may exceed one of their model's limits: (MODEL = model AND SIZE > the model's lowest limit) OR ...;
+// "" when no model has a limit. MODEL compares byte for byte (Dialect::Exact, or a binary column).
+std::string OverLowestLimitSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
+                               const std::string& model, const std::string& size);
 // Columns: id, model, created_at, tokens. "" when no model has a limit.
 std::string BigRequestCandidatesSql(const Dialect& d, const std::map<std::string, std::map<int64_t, double>>& limits,
                                     const AllowList& allow, TimeRange range);
