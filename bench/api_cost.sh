@@ -68,8 +68,8 @@ seconds_of sql "$dir" "$(direct_top user_id)" >/dev/null  # warms the buffer poo
 RESULTS=()
 for c in "${CASES[@]}"; do
   IFS='|' read -r name direct path <<<"$c"
-  direct_s=$(median_or_once sql "$dir" "$direct")
-  api_s=$(median_of curl -fsS "http://127.0.0.1:$API_PORT/$path")
+  direct_s=$(median_or_once query_seconds "$DB_PORT" "$direct")
+  api_s=$(median_of api_seconds "http://127.0.0.1:$API_PORT/$path")
   RESULTS+=("$(printf '%-34s %10s %10s %8s  %s' "$name" "$direct_s" "$api_s" "$(ratio "$direct_s" "$api_s")" "$(source_of "$path")")")
 done
 TOP="api/stats/top?$RANGE&by=user&metric=tokens&limit=50"
@@ -87,7 +87,7 @@ echo "api_cost: $ROWS logs rows over 7 days, /api/stats/top and /series over the
 bench_conditions
 printf '%-34s %10s %10s %8s  %s\n' query "direct s" "API s" speedup "API source"
 printf '%s\n' "${RESULTS[@]}"
-echo "goal: speedup >= 10 (direct = a GROUP BY over logs per request, $(db_version) command-line client, same run; filters: model $MODEL, channel $CHANNEL, group $GROUP)"
+echo "goal: speedup >= 10 (direct = a GROUP BY over logs per request timed by the $(db_version) client, API by curl, same run; filters: model $MODEL, channel $CHANNEL, group $GROUP)"
 echo "goal: each rule's findings over 7 days <= 1 s, burst over 24 h <= 0.1 s"
 echo "cached top (wrk -t2 -c16 -d10s on loopback):"
 grep -E "Requests/sec|^ +50%|^ +99%" "$BENCH_DIR/wrk.txt"

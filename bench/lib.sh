@@ -129,23 +129,42 @@ sim_live_start() {
 
 now_ms() { date +%s%3N; }
 
-# seconds_of COMMAND...: its wall time in seconds (3 decimals), its output discarded; median_of COMMAND...: the
-# median of $RUNS such times.
-# seconds_of CMD...: the command's wall time; a failed command fails (no time for an error).
+# seconds_of COMMAND...: its wall time in seconds (3 decimals), its output discarded; a failed command fails (no time
+# for an error).
 seconds_of() {
   local t0; t0=$(now_ms)
   "$@" >/dev/null || { say "failed: ${*:0:200}"; return 1; }
   awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.3f", ms / 1000 }'
 }
-median_of() { local times=() i; for i in $(seq 1 "${RUNS:-3}"); do times+=("$(seconds_of "$@")"); done; median "${times[@]}"; }
-# median_or_once COMMAND...: as median_of, but a first run over SLOW_S seconds (60) is the figure alone (the design
+
+# The time of one request or query as its own client measures it, so that neither side pays for starting a process.
+# api_seconds URL: curl's total time (connect, request, the whole response); a failed request fails.
+api_seconds() { local t; t=$(curl -fsS -o /dev/null -w '%{time_total}' "$1") || return 1; printf '%.3f' "$t"; }
+# query_seconds PORT SQL: the engine's client's time for SQL (its last statement) as the read-only account over TCP,
+# all rows read (the mariadb client's "(1 min 2.345 sec)", psql's \timing "Time: 62345.678 ms").
+query_seconds() {
+  case $DB_ENGINE in
+    mysql) mariadb --no-defaults --quick --batch --skip-column-names -vvv -h127.0.0.1 -P"$1" -unewapi_ro -p"$RO_PASS" \
+             new-api -e "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'); $2" | awk '/ sec\)$/ { line = $0 } END {
+               if (line == "") exit 1
+               sub(/.*\(/, "", line); n = split(line, w, " "); s = 0
+               for (i = 1; i < n; i += 2) s += w[i] * (w[i + 1] ~ /^hour/ ? 3600 : w[i + 1] ~ /^min/ ? 60 : 1)
+               printf "%.3f", s }' ;;
+    postgres) PGPASSWORD=$RO_PASS psql -X -q -v ON_ERROR_STOP=1 --no-align --tuples-only -h 127.0.0.1 -p "$1" \
+                -U newapi_ro -d new-api -c '\timing on' -c "$2" |
+                awk '/^Time: / { ms = $2 } END { if (ms == "") exit 1; printf "%.3f", ms / 1000 }' ;;
+  esac
+}
+# median_of TIMER...: the median of $RUNS runs of TIMER (api_seconds or query_seconds).
+median_of() { local times=() i; for i in $(seq 1 "${RUNS:-3}"); do times+=("$("$@")") || return 1; done; median "${times[@]}"; }
+# median_or_once TIMER...: as median_of, but a first run over SLOW_S seconds (60) is the figure alone (the design
 # document's 7-day distinct counts run for minutes at millions of rows).
 SLOW_S=${SLOW_S:-60}
 median_or_once() {
   local times=() i
-  times+=("$(seconds_of "$@")")
+  times+=("$("$@")") || return 1
   if awk -v s="${times[0]}" -v slow="$SLOW_S" 'BEGIN { exit !(s <= slow) }'; then
-    for i in $(seq 2 "${RUNS:-3}"); do times+=("$(seconds_of "$@")"); done
+    for i in $(seq 2 "${RUNS:-3}"); do times+=("$("$@")") || return 1; done
   fi
   median "${times[@]}"
 }

@@ -149,16 +149,16 @@ result "aggregator pass, live 200 rows/s (s)" "$pass_raw_s" "$pass_s" "$(ratio "
   "baseline: the client reading the hours it recomputes; $pass_split"
 
 # --- uncached API against the design document's direct SQL ---
-say "uncached API vs direct SQL (median of $RUNS)"
+say "uncached API vs direct SQL (median of $RUNS, as curl and the database's client time them)"
 WHERE_USAGE="type IN (2, 5)"
 direct_top() { echo "SELECT user_id, SUM(prompt_tokens + completion_tokens) AS tokens, COUNT(*) AS reqs, SUM(quota) AS quota FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE GROUP BY user_id ORDER BY tokens DESC LIMIT 50"; }
 direct_series() { echo "SELECT FLOOR(created_at / $3) AS bucket, COUNT(*), SUM(prompt_tokens + completion_tokens), COUNT(DISTINCT user_id), COUNT(DISTINCT token_id), SUM(quota) FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE ${4:-} GROUP BY bucket"; }
 direct_heatmap() { echo "SELECT FLOOR(created_at / 3600) AS hour, COUNT(*) FROM logs WHERE created_at >= $1 AND created_at < $2 AND $WHERE_USAGE GROUP BY hour"; }
 api_case() {  # NAME DIRECT_SQL PATH
   local direct_s api_s note="speedup (direct / API)"
-  direct_s=$(median_or_once ro_sql "$DB_PORT" "$2")
+  direct_s=$(median_or_once query_seconds "$DB_PORT" "$2")
   awk -v s="$direct_s" -v slow="$SLOW_S" 'BEGIN { exit !(s > slow) }' && note="$note; direct timed once (over $SLOW_S s)"
-  api_s=$(median_of curl -fsS "http://127.0.0.1:$API_PORT/$3")
+  api_s=$(median_of api_seconds "http://127.0.0.1:$API_PORT/$3")
   result "$1" "$direct_s" "$api_s" "$(ratio "$direct_s" "$api_s")" "$note"
 }
 # The filters of the 7-day series (issue: a model, channel or group filter): the busiest of each in the last hour.
