@@ -10,6 +10,7 @@
 #include "observer/log.h"
 #include "observer/metrics.h"
 #include "observer/rules/sql_rules.h"
+#include "observer/rules/window_rules_agg.h"
 #include "observer/sql_script.h"
 #include "observer_tables_postgres_sql.inc"
 #include "observer_tables_sql.inc"
@@ -224,7 +225,7 @@ DbStatus HourlyJob::RunOnce(int64_t now, RunOutcome* outcome) {
 
 DbStatus HourlyJob::MarkHourTablesFrom(int64_t first_hour, int64_t now) {
   if (hour_tables_marked_) return DbStatus::Ok();
-  for (const char* name : {"request_sizes_from", "rule_windows_from", "active_values_from"}) {
+  for (const char* name : {"request_sizes_from", "rule_windows_from", "burst_windows_from", "active_values_from"}) {
     observer::QueryResult result;
     if (DbStatus s = db_.Query("SELECT value FROM " + tables_.state() + " WHERE name = '" + name + "'", &result);
         !s.ok) {
@@ -331,6 +332,18 @@ DbStatus HourlyJob::RecomputeHour(int64_t hour, bool finalize, int64_t now, int6
       ++*rows_read;
     });
     if (!status.ok) return status;
+  }
+  // burst's windows anchored in the hour's first seconds count the token's consume rows of the seconds before it.
+  const std::string before = "SELECT token_id, created_at FROM logs WHERE created_at >= " +
+                             std::to_string(hour - observer::rules::kStoredBurstWindowSec + 1) + " AND created_at < " +
+                             std::to_string(hour) + " AND " +
+                             observer::rules::RowsOf(observer::rules::Rule::kBurst).Sql();
+  if (DbStatus s = db_.QueryEach(before,
+                                 [&windows](const observer::DbRowView& r) {
+                                   windows.AddBurstRowBefore(observer::DbInt(r[0]), observer::DbInt(r[1]));
+                                 });
+      !s.ok) {
+    return s;
   }
   rows_read_.Increment(static_cast<double>(*rows_read));
   if (baselines != nullptr && hour >= baselines_until - observer::rules::kBaselineDays * 86400 &&

@@ -62,7 +62,8 @@ class HourlyJob {
   // else from logs.
   observer::DbStatus WriteRuleBaselines(int64_t until, int64_t now, observer::rules::BaselineCounts* counted);
   // Records, once, the first hour the newer per-hour tables hold (agg_state request_sizes_from for big_request's,
-  // rule_windows_from for the other rules', active_values_from for agg_active_by_value).
+  // rule_windows_from for the other rules', burst_windows_from for agg_burst_windows, active_values_from for
+  // agg_active_by_value).
   observer::DbStatus MarkHourTablesFrom(int64_t first_hour, int64_t now);
   // Rebuilds active_values_ for the hours before `hour` from agg_usage_hourly.
   observer::DbStatus RebuildActiveValues(int64_t hour);

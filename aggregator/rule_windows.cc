@@ -2,6 +2,7 @@
 #include "rule_windows.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "observer/rules/rules.h"
 #include "observer/rules/window_rules_agg.h"
@@ -26,7 +27,9 @@ void AddDistinct(RuleWindows::Window* w, std::pair<int64_t, std::string> value) 
 
 void RuleWindows::Add(const observer::newapi::LogRow& row) {
   if (observer::rules::RowsOf(Rule::kBurst).Selects(row)) {
-    ++token_minutes_[{row.token_id, row.created_at - ((row.created_at % 60) + 60) % 60}];
+    Second& second = token_seconds_[{row.token_id, row.created_at}];
+    ++second.rows;
+    if (row.token_name > second.name) second.name = row.token_name;
   }
   if (observer::rules::RowsOf(Rule::kMultiUserToken).Selects(row)) {
     Window& w = token_clients_[{WindowOf(row.created_at), std::to_string(row.token_id)}];
@@ -38,19 +41,64 @@ void RuleWindows::Add(const observer::newapi::LogRow& row) {
   }
 }
 
+void RuleWindows::AddBurstRowBefore(int64_t token_id, int64_t created_at) { ++seconds_before_[{token_id, created_at}]; }
+
+std::map<int64_t, std::map<int64_t, int64_t>> RuleWindows::token_minutes() const {
+  std::map<int64_t, std::map<int64_t, int64_t>> minutes;
+  for (const auto& [key, second] : token_seconds_) {
+    minutes[key.first][key.second - ((key.second % 60) + 60) % 60] += second.rows;
+  }
+  return minutes;
+}
+
 std::map<int64_t, int64_t> RuleWindows::TokenPeaks() const {
   std::map<int64_t, int64_t> peaks;
-  for (const auto& [key, rows] : token_minutes_) {
-    int64_t& peak = peaks[key.first];
-    peak = std::max(peak, rows);
+  for (const auto& [token, minutes] : token_minutes()) {
+    for (const auto& [minute, rows] : minutes) peaks[token] = std::max(peaks[token], rows);
   }
   return peaks;
+}
+
+RuleWindows::BurstCounts RuleWindows::BurstWindows() const {
+  struct Anchor {
+    int64_t at, rows;
+    const std::string* name;  // null before the hour: not an anchor of it
+  };
+  BurstCounts counts;
+  for (auto it = token_seconds_.begin(); it != token_seconds_.end();) {
+    const int64_t token = it->first.first;
+    std::vector<Anchor> seconds;
+    for (auto b = seconds_before_.lower_bound({token, INT64_MIN});
+         b != seconds_before_.end() && b->first.first == token; ++b) {
+      seconds.push_back({b->first.second, b->second, nullptr});
+    }
+    for (; it != token_seconds_.end() && it->first.first == token; ++it) {
+      seconds.push_back({it->first.second, it->second.rows, &it->second.name});
+    }
+    std::sort(seconds.begin(), seconds.end(), [](const Anchor& a, const Anchor& b) { return a.at < b.at; });
+    // The window (a - W, a] of each second a: the rows from the oldest second still in it on.
+    int64_t rows = 0;
+    size_t oldest = 0;
+    for (const Anchor& a : seconds) {
+      rows += a.rows;
+      for (; seconds[oldest].at <= a.at - observer::rules::kStoredBurstWindowSec; ++oldest)
+        rows -= seconds[oldest].rows;
+      if (a.name == nullptr || rows < observer::rules::kLeastStoredBurstRows) continue;
+      BurstCount& c = counts[{token, rows}];
+      if (c.anchors++ == 0) c.first_anchor = a.at;
+      c.last_anchor = a.at;
+      c.name = std::max(c.name, *a.name);
+    }
+  }
+  return counts;
 }
 
 static_assert(observer::rules::Thresholds{}.ip_users_window_sec == kStoredRuleWindowSec);
 
 void RuleWindows::AddToBaselines(observer::rules::BaselineCounts* counts) const {
-  for (const auto& [key, rows] : token_minutes_) counts->AddTokenMinute(key.first, rows);
+  for (const auto& [token, minutes] : token_minutes()) {
+    for (const auto& [minute, rows] : minutes) counts->AddTokenMinute(token, rows);
+  }
   for (const auto& [key, w] : ip_users_) counts->AddIpWindow(key.second, static_cast<int64_t>(w.distinct.size()));
 }
 
@@ -89,6 +137,16 @@ std::vector<std::string> RuleWindows::WriteStatements(const observer::agg::AggTa
     }
   }
   flush(windows_head);
+  statements.push_back("DELETE FROM " + tables.burst_windows() + " WHERE hour = " + h);
+  const std::string bursts_head = "INSERT INTO " + tables.burst_windows() +
+                                  " (hour, token_id, window_rows, anchors, first_anchor, last_anchor, name) VALUES ";
+  for (const auto& [key, c] : BurstWindows()) {
+    values += std::string(values.empty() ? "" : ", ") + "(" + h + ", " + std::to_string(key.first) + ", " +
+              std::to_string(key.second) + ", " + std::to_string(c.anchors) + ", " + std::to_string(c.first_anchor) +
+              ", " + std::to_string(c.last_anchor) + ", " + quote(c.name) + ")";
+    if (++pending >= batch) flush(bursts_head);
+  }
+  flush(bursts_head);
   return statements;
 }
 

@@ -28,6 +28,7 @@ GRANT SELECT ON `@AGG_DB_NAME@`.`agg_request_sizes_hourly` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_largest_requests` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_token_minute_peaks` TO 'newapi_ro'@'%';
 GRANT SELECT ON `@AGG_DB_NAME@`.`agg_rule_windows` TO 'newapi_ro'@'%';
+GRANT SELECT ON `@AGG_DB_NAME@`.`agg_burst_windows` TO 'newapi_ro'@'%';
 -- The response actions' audit, for the API's admins (GET /api/actions); the undo goes through the aggregator.
 GRANT SELECT ON `@AGG_DB_NAME@`.`observer_action_audit` TO 'newapi_ro'@'%';
 
@@ -51,6 +52,7 @@ GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_request_siz
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_largest_requests` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_token_minute_peaks` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_rule_windows` TO 'newapi_agg'@'%';
+GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON `@AGG_DB_NAME@`.`agg_burst_windows` TO 'newapi_agg'@'%';
 GRANT CREATE, SELECT, INSERT, UPDATE ON `@AGG_DB_NAME@`.`observer_action_audit` TO 'newapi_agg'@'%';
 
 -- Grafana's datasource (grafana/provisioning/datasources/mysql.yml): only the observer's table its SQL dashboards

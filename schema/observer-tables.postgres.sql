@@ -162,7 +162,8 @@ CREATE TABLE IF NOT EXISTS agg_largest_requests (
   PRIMARY KEY (hour, model_name, id)
 );
 
--- burst's per-hour minute peaks and the distinct rules' windows (schema/observer-tables.sql says what they hold).
+-- burst's per-hour minute peaks and sliding windows and the distinct rules' windows (schema/observer-tables.sql says
+-- what they hold).
 CREATE TABLE IF NOT EXISTS agg_token_minute_peaks (
   hour bigint NOT NULL,
   token_id bigint NOT NULL,
@@ -177,6 +178,17 @@ CREATE TABLE IF NOT EXISTS agg_rule_windows (
   name text NOT NULL,
   distinct_count bigint NOT NULL,
   PRIMARY KEY (window_start, rule, subject)
+);
+
+CREATE TABLE IF NOT EXISTS agg_burst_windows (
+  hour bigint NOT NULL,
+  token_id bigint NOT NULL,
+  window_rows bigint NOT NULL,
+  anchors bigint NOT NULL,
+  first_anchor bigint NOT NULL,
+  last_anchor bigint NOT NULL,
+  name text NOT NULL,
+  PRIMARY KEY (hour, token_id, window_rows)
 );
 
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An

@@ -184,6 +184,25 @@ CREATE TABLE IF NOT EXISTS `agg_rule_windows` (
   PRIMARY KEY (`window_start`, `rule`, `subject`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- burst's sliding windows (common/include/observer/rules/window_rules_agg.h) of the rules' default size (60 s), per
+-- hour of their anchor, token and count: a window (a - 60, a] is anchored at each second a with consume rows of the
+-- token and holds `window_rows` of its consume rows (rows of the hour before included); the anchors whose window holds
+-- exactly that many, how many there are, the first and last, and the largest token name of their rows (bytes). Only
+-- counts of at least 20 are stored, allow-listed rows included. One row per count, not per anchor: a steady heavy
+-- token writes a few dozen rows an hour. Without an allow-list and with a lowest limit of at least 20 they are the
+-- answer for whole hours; they pick the candidates of the hours a range cuts. Complete for the finalized hours from
+-- agg_state's `burst_windows_from` on.
+CREATE TABLE IF NOT EXISTS `agg_burst_windows` (
+  `hour` bigint NOT NULL,
+  `token_id` bigint NOT NULL,
+  `window_rows` bigint NOT NULL,
+  `anchors` bigint NOT NULL,
+  `first_anchor` bigint NOT NULL,
+  `last_anchor` bigint NOT NULL,
+  `name` varchar(191) NOT NULL COMMENT 'token name',
+  PRIMARY KEY (`hour`, `token_id`, `window_rows`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 -- Response actions (ACTIONS_FILE): every action, dry run, refusal and undo, written by newapi-aggregator only. An
 -- undo is a row of its own (action enable_user or unblock_token, undo_of = the action's id); the action's row gets
 -- undone_by. block_token rows never hold the key (nor its hash).

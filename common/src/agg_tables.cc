@@ -70,7 +70,8 @@ AggTables::AggTables(const Dialect& dialect, const std::string& container)
       request_sizes_(dialect.Table(container, "agg_request_sizes_hourly")),
       largest_requests_(dialect.Table(container, "agg_largest_requests")),
       token_minute_peaks_(dialect.Table(container, "agg_token_minute_peaks")),
-      rule_windows_(dialect.Table(container, "agg_rule_windows")) {}
+      rule_windows_(dialect.Table(container, "agg_rule_windows")),
+      burst_windows_(dialect.Table(container, "agg_burst_windows")) {}
 
 std::string AggTables::ReadProgressSql() const {
   return "SELECT name, value FROM " + state_ +

@@ -74,7 +74,7 @@ TEST(RuleWindowsTest, WritesTheHourWithoutCountsBelowTwo) {
   w.Add(Row(observer::newapi::kLogConsume, kHour + 100, 9, 8, "3.3.3.3"));  // peak 1, one client, one user
   const observer::agg::AggTables tables(observer::Dialect(observer::DbEngine::kMySQL), "newapi");
   const std::vector<std::string> statements = w.WriteStatements(tables, kHour, 500, FakeQuote);
-  ASSERT_EQ(statements.size(), 4u);
+  ASSERT_EQ(statements.size(), 5u);
   EXPECT_EQ(statements[0], "DELETE FROM \"newapi\".\"agg_token_minute_peaks\" WHERE hour = 1767225600");
   EXPECT_EQ(
       statements[1],
@@ -86,6 +86,40 @@ TEST(RuleWindowsTest, WritesTheHourWithoutCountsBelowTwo) {
             "INSERT INTO \"newapi\".\"agg_rule_windows\" (rule, window_start, subject, name, "
             "distinct_count) VALUES ('multi_user_token', 1767225600, '7', 'key-7', 3), "
             "('ip_many_users', 1767225600, '1.1.1.1', '', 3)");
+  EXPECT_EQ(statements[4], "DELETE FROM \"newapi\".\"agg_burst_windows\" WHERE hour = 1767225600");  // no count of 20
+}
+
+TEST(RuleWindowsTest, BurstWindowsCountTheMinuteBeforeTheHourAndKeepOneRowPerCount) {
+  RuleWindows w;
+  constexpr int64_t kLeast = observer::rules::kLeastStoredBurstRows;
+  // Token 7: kLeast - 2 rows 30 s before the hour, then one row per second from the hour on for 40 s.
+  for (int64_t i = 0; i < kLeast - 2; ++i) w.AddBurstRowBefore(7, kHour - 30);
+  w.AddBurstRowBefore(7, kHour - 60);  // outside every window of the hour (a - 60 < t is false for a = kHour)
+  for (int64_t i = 0; i < 40; ++i) w.Add(Row(observer::newapi::kLogConsume, kHour + i, 1, 7, "1.1.1.1"));
+  // Token 8: rows before the hour only count; a token with too few rows stores nothing.
+  w.AddBurstRowBefore(8, kHour - 1);
+  w.Add(Row(observer::newapi::kLogConsume, kHour, 2, 8, "2.2.2.2"));
+  const RuleWindows::BurstCounts counts = w.BurstWindows();
+  // Anchor kHour + i holds the kLeast - 2 rows of kHour - 30 while i < 30, plus i + 1 rows of the hour.
+  for (int64_t i = 0; i < 40; ++i) {
+    const int64_t rows = (i < 30 ? kLeast - 2 : 0) + i + 1;
+    if (rows < kLeast) continue;
+    const auto it = counts.find({7, rows});
+    ASSERT_NE(it, counts.end()) << "anchor " << i << " with " << rows << " rows";
+    EXPECT_LE(it->second.first_anchor, kHour + i);
+    EXPECT_GE(it->second.last_anchor, kHour + i);
+    EXPECT_EQ(it->second.name, "key-7");
+  }
+  // The counts of anchors 30..39 (31..40 rows of the hour alone) came earlier too, while the rows before the hour
+  // were in the window: one row per count holds both anchors.
+  int64_t anchors = 0;
+  for (const auto& [key, c] : counts) {
+    EXPECT_EQ(key.first, 7);
+    EXPECT_EQ(c.anchors, c.first_anchor == c.last_anchor ? 1 : 2);
+    anchors += c.anchors;
+  }
+  EXPECT_EQ(anchors, 39);  // all but the first, which holds kLeast - 1 rows
+  EXPECT_EQ(counts.at({7, 31}).anchors, 2);
 }
 
 }  // namespace

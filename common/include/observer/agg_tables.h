@@ -61,6 +61,7 @@ class AggTables {
   // burst's, multi_user_token's and ip_many_users's per-hour tables.
   const std::string& token_minute_peaks() const { return token_minute_peaks_; }
   const std::string& rule_windows() const { return rule_windows_; }
+  const std::string& burst_windows() const { return burst_windows_; }
 
   // Columns name, value: the rows of Progress.
   std::string ReadProgressSql() const;
@@ -95,6 +96,7 @@ class AggTables {
   std::string largest_requests_;
   std::string token_minute_peaks_;
   std::string rule_windows_;
+  std::string burst_windows_;
 };
 
 // The hours [from, until) a group of per-hour tables holds: the hours the aggregator finalized since it first wrote

@@ -70,20 +70,18 @@ DbStatus QueryFindings(DbClient& db, const std::string& sql, Rule rule, const ch
   return status;
 }
 
-// The consume rows the burst windows overlapping the range read: anchors a whose window [a - window + 1, a] overlaps
-// it.
+// The consume rows the burst windows of the anchors in `anchors` read: [anchors.start - window + 1, anchors.end).
 // `within`, when not empty, keeps the rows of these created_at ranges only.
-std::string BurstRows(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
+std::string BurstRows(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange anchors,
                       const std::vector<TimeRange>& within = {}) {
-  const int64_t window = t.burst_window_sec;
   std::string ranges;
   for (const TimeRange& r : within) {
     ranges += std::string(ranges.empty() ? "" : " OR ") + "(created_at >= " + Str(r.start) + " AND created_at < " +
               Str(r.end) + ")";
   }
-  return "FROM logs WHERE created_at >= " + Str(range.start - window + 1) + " AND created_at < " +
-         Str(range.end + window - 1) + (ranges.empty() ? "" : " AND (" + ranges + ")") + " AND " +
-         RowsOf(Rule::kBurst).Sql() + ExcludeAllowed(d, allow);
+  return "FROM logs WHERE created_at >= " + Str(anchors.start - t.burst_window_sec + 1) + " AND created_at < " +
+         Str(anchors.end) + (ranges.empty() ? "" : " AND (" + ranges + ")") + " AND " + RowsOf(Rule::kBurst).Sql() +
+         ExcludeAllowed(d, allow);
 }
 
 DbStatus EvaluateBurst(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
@@ -92,7 +90,8 @@ DbStatus EvaluateBurst(DbClient& db, const Thresholds& t, const AllowList& allow
   DbStatus status = db.QueryEach(BurstCandidatesSql(db.dialect(), t, allow, range),
                                  [&candidates](const DbRowView& row) { candidates.push_back(DbInt(row[0])); });
   if (!status.ok) return status;
-  return QueryBurstFindings(db, t, BurstSql(db.dialect(), t, allow, range, candidates, baselines), baselines, out);
+  return QueryBurstFindings(db, t, BurstSql(db.dialect(), t, allow, BurstAnchors(t, range), candidates, baselines),
+                            baselines, out);
 }
 
 DbStatus EvaluateIpManyUsersAdaptive(DbClient& db, const Thresholds& t, const AllowList& allow, TimeRange range,
@@ -181,9 +180,9 @@ DbStatus QueryBigRequestCandidates(DbClient& db, const std::map<std::string, std
 }
 
 std::string BurstCandidatesSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range) {
-  return "SELECT DISTINCT token_id FROM (SELECT token_id " + BurstRows(d, t, allow, range) + " GROUP BY token_id, " +
-         d.IntDiv("created_at", t.burst_window_sec) + " HAVING COUNT(*) >= " + Str((LowestBurstLimit(t) + 1) / 2) +
-         ") busy ORDER BY token_id";
+  return "SELECT DISTINCT token_id FROM (SELECT token_id " + BurstRows(d, t, allow, BurstAnchors(t, range)) +
+         " GROUP BY token_id, " + d.IntDiv("created_at", t.burst_window_sec) +
+         " HAVING COUNT(*) >= " + Str((LowestBurstLimit(t) + 1) / 2) + ") busy ORDER BY token_id";
 }
 
 std::string BurstMinuteCandidatesSql(const Dialect& d, int64_t least, TimeRange part) {
@@ -192,7 +191,11 @@ std::string BurstMinuteCandidatesSql(const Dialect& d, int64_t least, TimeRange 
          d.IntDiv("created_at", 60) + " HAVING COUNT(*) >= " + Str(least) + ") busy ORDER BY token_id";
 }
 
-std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
+TimeRange BurstAnchors(const Thresholds& t, TimeRange range) {
+  return {range.start, range.end + t.burst_window_sec - 1};
+}
+
+std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange anchors,
                      const std::vector<int64_t>& candidates, const Baselines& baselines,
                      const std::vector<TimeRange>& within) {
   if (candidates.empty()) return "";
@@ -207,8 +210,8 @@ std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& all
   return "SELECT token_id, MAX(token_name), MAX(n), MIN(created_at), MAX(created_at), COUNT(DISTINCT created_at) "
          "FROM (SELECT token_id, token_name, created_at, COUNT(*) OVER (PARTITION BY token_id ORDER BY created_at "
          "RANGE BETWEEN " +
-         Str(t.burst_window_sec - 1) + " PRECEDING AND CURRENT ROW) AS n " + BurstRows(d, t, allow, range, within) +
-         " AND token_id IN (" + list + ")) anchors WHERE n >= " + limit + " AND created_at >= " + Str(range.start) +
+         Str(t.burst_window_sec - 1) + " PRECEDING AND CURRENT ROW) AS n " + BurstRows(d, t, allow, anchors, within) +
+         " AND token_id IN (" + list + ")) anchors WHERE n >= " + limit + " AND created_at >= " + Str(anchors.start) +
          " GROUP BY token_id ORDER BY token_id";
 }
 

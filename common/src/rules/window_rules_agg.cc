@@ -37,9 +37,9 @@ std::vector<TimeRange> Merged(std::vector<TimeRange> ranges) {
   return merged;
 }
 
-DbStatus EvaluateBurstFrom(DbClient& db, const agg::AggTables& tables, const agg::HourCover& cover, const Thresholds& t,
-                           const AllowList& allow, TimeRange range, const Baselines& baselines,
-                           std::vector<Finding>* out, Sources* sources) {
+DbStatus EvaluateBurstFromPeaks(DbClient& db, const agg::AggTables& tables, const agg::HourCover& cover,
+                                const Thresholds& t, const AllowList& allow, TimeRange range,
+                                const Baselines& baselines, std::vector<Finding>* out, Sources* sources) {
   const int64_t window = t.burst_window_sec;
   const int64_t minutes = (window + 59) / 60 + 1;  // the most tumbling minutes one window overlaps
   const int64_t least = (LowestBurstLimit(t) + minutes - 1) / minutes;
@@ -76,8 +76,122 @@ DbStatus EvaluateBurstFrom(DbClient& db, const agg::AggTables& tables, const agg
   }
   if (tokens.empty()) return DbStatus::Ok();
   const std::vector<int64_t> candidates(tokens.begin(), tokens.end());
-  return QueryBurstFindings(db, t, BurstSql(db.dialect(), t, allow, range, candidates, baselines, Merged(within)),
-                            baselines, out);
+  return QueryBurstFindings(
+      db, t, BurstSql(db.dialect(), t, allow, BurstAnchors(t, range), candidates, baselines, Merged(within)), baselines,
+      out);
+}
+
+// burst's findings per token from its anchors, added in any order: stored windows and BurstSql's findings of other
+// anchors.
+class BurstFindings {
+ public:
+  BurstFindings(const Thresholds& t, const Baselines& baselines) : t_(t), baselines_(baselines) {}
+
+  int64_t BaselineOf(int64_t token) const { return t_.burst_adaptive ? BurstBaseline(baselines_, token) : -1; }
+  int64_t LimitOf(int64_t token) const { return BurstLimit(t_, BaselineOf(token)); }
+  // `anchors` anchors from first_anchor to last_anchor whose windows hold `rows` rows each.
+  void AddWindows(int64_t token, const std::string& name, int64_t rows, int64_t anchors, int64_t first_anchor,
+                  int64_t last_anchor) {
+    if (rows < LimitOf(token)) return;
+    Add({Rule::kBurst, "token", Str(token), name, static_cast<double>(rows), static_cast<double>(LimitOf(token)),
+         first_anchor - t_.burst_window_sec + 1, last_anchor, anchors, BaselineOf(token)});
+  }
+  // A finding of QueryBurstFindings over other anchors.
+  void Add(const Finding& other) {
+    auto [it, fresh] = findings_.try_emplace(DbInt(other.subject_id), other);
+    if (fresh) return;
+    Finding& f = it->second;
+    f.subject_name = std::max(f.subject_name, other.subject_name);
+    f.peak_score = std::max(f.peak_score, other.peak_score);
+    f.first_window_start = std::min(f.first_window_start, other.first_window_start);
+    f.last_window_end = std::max(f.last_window_end, other.last_window_end);
+    f.windows += other.windows;
+  }
+  void AppendTo(std::vector<Finding>* out) const {
+    for (const auto& [token, f] : findings_) out->push_back(f);
+  }
+
+ private:
+  const Thresholds& t_;
+  const Baselines& baselines_;
+  std::map<int64_t, Finding> findings_;
+};
+
+// BurstSql's findings over the anchors `part`, for the candidates, added to `findings`.
+DbStatus AddBurstPart(DbClient& db, const Thresholds& t, TimeRange part, const std::set<int64_t>& candidates,
+                      const Baselines& baselines, BurstFindings* findings) {
+  if (candidates.empty()) return DbStatus::Ok();
+  std::vector<Finding> found;
+  const std::vector<int64_t> list(candidates.begin(), candidates.end());
+  DbStatus status = QueryBurstFindings(db, t, BurstSql(db.dialect(), t, {}, part, list, baselines), baselines, &found);
+  for (const Finding& f : found) findings->Add(f);
+  return status;
+}
+
+// burst from agg_burst_windows (no allow-list, the stored window, a lowest limit it holds): the hours the range's
+// anchors fill from the table alone; in the hours it cuts, the tokens with a stored window at their limit are counted
+// in logs over the cut part; anchors outside the covered hours from logs, candidates by their minutes.
+DbStatus EvaluateBurstFromWindows(DbClient& db, const agg::AggTables& tables, const agg::HourCover& cover,
+                                  const Thresholds& t, TimeRange range, const Baselines& baselines,
+                                  std::vector<Finding>* out, Sources* sources) {
+  const TimeRange anchors = BurstAnchors(t, range);
+  const int64_t covered_from = std::max(FloorTo(anchors.start, kHour), cover.from);
+  const int64_t covered_to = std::min(FloorTo(anchors.end - 1, kHour) + kHour, cover.until);
+  BurstFindings findings(t, baselines);
+  std::map<int64_t, std::set<int64_t>> cut_hours;  // hour -> candidates
+  sources->hourly = true;
+  DbStatus status =
+      db.QueryEach("SELECT hour, token_id, name, window_rows, anchors, first_anchor, last_anchor FROM " +
+                       tables.burst_windows() + " WHERE hour >= " + Str(covered_from) + " AND hour < " +
+                       Str(covered_to) + " AND window_rows >= " + Str(LowestBurstLimit(t)),
+                   [&](const DbRowView& row) {
+                     const int64_t hour = DbInt(row[0]), token = DbInt(row[1]), rows = DbInt(row[3]);
+                     if (hour >= anchors.start && hour + kHour <= anchors.end) {
+                       findings.AddWindows(token, DbString(row[2]), rows, DbInt(row[4]), DbInt(row[5]), DbInt(row[6]));
+                     } else if (rows >= findings.LimitOf(token)) {
+                       cut_hours[hour].insert(token);
+                     }
+                   });
+  for (const auto& [hour, candidates] : cut_hours) {
+    if (!status.ok) return status;
+    status = AddBurstPart(db, t, {std::max(hour, anchors.start), std::min(hour + kHour, anchors.end)}, candidates,
+                          baselines, &findings);
+  }
+  const int64_t window = t.burst_window_sec, minutes = (window + 59) / 60 + 1;
+  const int64_t least = (LowestBurstLimit(t) + minutes - 1) / minutes;
+  for (const TimeRange part : {TimeRange{anchors.start, covered_from}, TimeRange{covered_to, anchors.end}}) {
+    if (!status.ok) return status;
+    if (part.start >= part.end) continue;
+    sources->logs = true;
+    std::set<int64_t> candidates;
+    status = db.QueryEach(BurstMinuteCandidatesSql(db.dialect(), least, {part.start - window + 1, part.end}),
+                          [&candidates](const DbRowView& row) { candidates.insert(DbInt(row[0])); });
+    if (status.ok) status = AddBurstPart(db, t, part, candidates, baselines, &findings);
+  }
+  if (!status.ok) return status;
+  findings.AppendTo(out);
+  return DbStatus::Ok();
+}
+
+// burst from agg_burst_windows where they apply, else from agg_token_minute_peaks (EvaluateBurstFromPeaks).
+DbStatus EvaluateBurstFrom(DbClient& db, const agg::AggTables& tables, const Thresholds& t, const AllowList& allow,
+                           TimeRange range, const Baselines& baselines, std::vector<Finding>* out, Sources* sources) {
+  agg::HourCover windows, peaks;
+  if (allow.empty() && t.burst_window_sec == kStoredBurstWindowSec && LowestBurstLimit(t) >= kLeastStoredBurstRows) {
+    if (DbStatus s = ReadBurstWindowsCover(db, tables, &windows); !s.ok) return s;
+  }
+  const TimeRange anchors = BurstAnchors(t, range);
+  const bool windows_apply =
+      !windows.empty() && FloorTo(anchors.start, kHour) < windows.until && anchors.end > windows.from;
+  if (windows_apply && FloorTo(anchors.start, kHour) >= windows.from) {
+    return EvaluateBurstFromWindows(db, tables, windows, t, range, baselines, out, sources);
+  }
+  // Hours before the windows' first (an installation older than them): the peaks, when they hold more of the range.
+  if (DbStatus s = ReadRuleWindowsCover(db, tables, &peaks); !s.ok) return s;
+  if (windows_apply && (peaks.empty() || peaks.from >= windows.from)) {
+    return EvaluateBurstFromWindows(db, tables, windows, t, range, baselines, out, sources);
+  }
+  return EvaluateBurstFromPeaks(db, tables, peaks, t, allow, range, baselines, out, sources);
 }
 
 // A distinct rule's findings from its windows (any order of windows), per subject.
@@ -181,6 +295,10 @@ DbStatus ReadRuleWindowsCover(DbClient& db, const agg::AggTables& tables, agg::H
   return agg::ReadHourCover(db, tables, "rule_windows_from", {tables.token_minute_peaks(), tables.rule_windows()}, out);
 }
 
+DbStatus ReadBurstWindowsCover(DbClient& db, const agg::AggTables& tables, agg::HourCover* out) {
+  return agg::ReadHourCover(db, tables, "burst_windows_from", {tables.burst_windows()}, out);
+}
+
 DbStatus EvaluateRuleFrom(DbClient& db, const agg::AggTables& tables, Rule rule, const Thresholds& t,
                           const AllowList& allow, TimeRange range, const Baselines& baselines,
                           std::vector<Finding>* out, std::string* source) {
@@ -196,11 +314,11 @@ DbStatus EvaluateRuleFrom(DbClient& db, const agg::AggTables& tables, Rule rule,
     sources.hourly = !cover.empty() && std::max(from, cover.from) < std::min(range.end, cover.until);
     sources.logs = !sources.hourly || from < cover.from || range.end > cover.until;
   } else {
-    status = ReadRuleWindowsCover(db, tables, &cover);
-    if (status.ok && rule == Rule::kBurst) {
-      status = EvaluateBurstFrom(db, tables, cover, t, allow, range, baselines, out, &sources);
-    } else if (status.ok) {
-      status = EvaluateDistinctFrom(db, tables, cover, rule, t, allow, range, baselines, out, &sources);
+    if (rule == Rule::kBurst) {
+      status = EvaluateBurstFrom(db, tables, t, allow, range, baselines, out, &sources);
+    } else {
+      status = ReadRuleWindowsCover(db, tables, &cover);
+      if (status.ok) status = EvaluateDistinctFrom(db, tables, cover, rule, t, allow, range, baselines, out, &sources);
     }
   }
   if (!status.ok) return status;

@@ -26,10 +26,12 @@ std::string BurstCandidatesSql(const Dialect& d, const Thresholds& t, const Allo
 // Columns: token_id, token_name, peak, first_anchor, last_anchor, anchors; the window function over the candidates
 // alone (a statement of its own: PostgreSQL, estimating few rows past its statistics, recomputed a subquery of them
 // for every row). "" without candidates.
+// The anchors a of the burst windows (a - window, a] overlapping a range: [range.start, range.end + window - 1).
+TimeRange BurstAnchors(const Thresholds& t, TimeRange range);
 // In adaptive mode each candidate with a baseline is held to its own limit (a CASE over the candidates).
-// `within`, when not empty, limits the rows read to these created_at ranges (they must hold every row of each window
-// that can reach the limit).
-std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange range,
+// `anchors`: the anchors kept (BurstAnchors of a range: the windows overlapping it). `within`, when not empty, limits
+// the rows read to these created_at ranges (they must hold every row of each window that can reach the limit).
+std::string BurstSql(const Dialect& d, const Thresholds& t, const AllowList& allow, TimeRange anchors,
                      const std::vector<int64_t>& candidates, const Baselines& baselines,
                      const std::vector<TimeRange>& within = {});
 // BurstSql's findings, appended; in adaptive mode each holds its token's own limit and baseline.
