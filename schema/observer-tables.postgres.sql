@@ -161,6 +161,7 @@ CREATE TABLE IF NOT EXISTS agg_largest_requests (
   ip varchar(191) NOT NULL,
   PRIMARY KEY (hour, model_name, id)
 );
+CREATE INDEX IF NOT EXISTS idx_largest_model_tokens ON agg_largest_requests (model_name, tokens);
 
 -- burst's per-hour minute peaks and sliding windows and the distinct rules' windows (schema/observer-tables.sql says
 -- what they hold).

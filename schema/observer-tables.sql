@@ -146,7 +146,8 @@ CREATE TABLE IF NOT EXISTS `agg_request_sizes_hourly` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- The 16 largest requests (prompt + completion tokens, ties by id) of each model-hour, with the columns the
--- allow-list tests: big_request's candidates for the hours of agg_request_sizes_hourly.
+-- allow-list tests: big_request's candidates for the hours of agg_request_sizes_hourly. The API reads the rows over
+-- each model's limit through idx_largest_model_tokens (a table created before it works without, scanning the hours).
 CREATE TABLE IF NOT EXISTS `agg_largest_requests` (
   `hour` bigint NOT NULL,
   `model_name` varchar(191) COLLATE utf8mb4_bin NOT NULL,
@@ -157,7 +158,8 @@ CREATE TABLE IF NOT EXISTS `agg_largest_requests` (
   `token_id` bigint NOT NULL,
   `channel_id` bigint NOT NULL,
   `ip` varchar(191) NOT NULL,
-  PRIMARY KEY (`hour`, `model_name`, `id`)
+  PRIMARY KEY (`hour`, `model_name`, `id`),
+  KEY `idx_largest_model_tokens` (`model_name`, `tokens`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- burst's per-hour summary (common/include/observer/rules/window_rules_agg.h): for each token, the most consume rows
