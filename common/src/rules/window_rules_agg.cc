@@ -37,12 +37,17 @@ std::vector<TimeRange> Merged(std::vector<TimeRange> ranges) {
   return merged;
 }
 
+// The fewest rows a tumbling minute of a burst window reaching the lowest limit has: a window overlaps at most
+// ceil(W / 60) + 1 minutes.
+int64_t LeastBurstMinuteRows(const Thresholds& t) {
+  const int64_t minutes = (t.burst_window_sec + 59) / 60 + 1;
+  return (LowestBurstLimit(t) + minutes - 1) / minutes;
+}
+
 DbStatus EvaluateBurstFromPeaks(DbClient& db, const agg::AggTables& tables, const agg::HourCover& cover,
                                 const Thresholds& t, const AllowList& allow, TimeRange range,
                                 const Baselines& baselines, std::vector<Finding>* out, Sources* sources) {
-  const int64_t window = t.burst_window_sec;
-  const int64_t minutes = (window + 59) / 60 + 1;  // the most tumbling minutes one window overlaps
-  const int64_t least = (LowestBurstLimit(t) + minutes - 1) / minutes;
+  const int64_t window = t.burst_window_sec, least = LeastBurstMinuteRows(t);
   // Every row of a window that can fire (anchors from range.start on) lies in `rows`.
   const TimeRange rows{range.start - window + 1, range.end + window - 1};
   const int64_t covered_from = std::max(FloorTo(rows.start, kHour), cover.from);
@@ -152,23 +157,22 @@ DbStatus EvaluateBurstFromWindows(DbClient& db, const agg::AggTables& tables, co
                        cut_hours[hour].insert(token);
                      }
                    });
+  if (!status.ok) return status;
   for (const auto& [hour, candidates] : cut_hours) {
-    if (!status.ok) return status;
     status = AddBurstPart(db, t, {std::max(hour, anchors.start), std::min(hour + kHour, anchors.end)}, candidates,
                           baselines, &findings);
-  }
-  const int64_t window = t.burst_window_sec, minutes = (window + 59) / 60 + 1;
-  const int64_t least = (LowestBurstLimit(t) + minutes - 1) / minutes;
-  for (const TimeRange part : {TimeRange{anchors.start, covered_from}, TimeRange{covered_to, anchors.end}}) {
     if (!status.ok) return status;
+  }
+  for (const TimeRange part : {TimeRange{anchors.start, covered_from}, TimeRange{covered_to, anchors.end}}) {
     if (part.start >= part.end) continue;
     sources->logs = true;
     std::set<int64_t> candidates;
-    status = db.QueryEach(BurstMinuteCandidatesSql(db.dialect(), least, {part.start - window + 1, part.end}),
+    const TimeRange rows{part.start - t.burst_window_sec + 1, part.end};
+    status = db.QueryEach(BurstMinuteCandidatesSql(db.dialect(), LeastBurstMinuteRows(t), rows),
                           [&candidates](const DbRowView& row) { candidates.insert(DbInt(row[0])); });
     if (status.ok) status = AddBurstPart(db, t, part, candidates, baselines, &findings);
+    if (!status.ok) return status;
   }
-  if (!status.ok) return status;
   findings.AppendTo(out);
   return DbStatus::Ok();
 }
@@ -181,17 +185,16 @@ DbStatus EvaluateBurstFrom(DbClient& db, const agg::AggTables& tables, const Thr
     if (DbStatus s = ReadBurstWindowsCover(db, tables, &windows); !s.ok) return s;
   }
   const TimeRange anchors = BurstAnchors(t, range);
-  const bool windows_apply =
-      !windows.empty() && FloorTo(anchors.start, kHour) < windows.until && anchors.end > windows.from;
-  if (windows_apply && FloorTo(anchors.start, kHour) >= windows.from) {
-    return EvaluateBurstFromWindows(db, tables, windows, t, range, baselines, out, sources);
+  const int64_t first_hour = FloorTo(anchors.start, kHour);
+  bool use_windows = !windows.empty() && first_hour < windows.until && anchors.end > windows.from;
+  // A range starting before the windows' first hour (an installation older than them) takes the peaks when they hold
+  // those hours.
+  if (!use_windows || first_hour < windows.from) {
+    if (DbStatus s = ReadRuleWindowsCover(db, tables, &peaks); !s.ok) return s;
+    use_windows = use_windows && (peaks.empty() || peaks.from >= windows.from);
   }
-  // Hours before the windows' first (an installation older than them): the peaks, when they hold more of the range.
-  if (DbStatus s = ReadRuleWindowsCover(db, tables, &peaks); !s.ok) return s;
-  if (windows_apply && (peaks.empty() || peaks.from >= windows.from)) {
-    return EvaluateBurstFromWindows(db, tables, windows, t, range, baselines, out, sources);
-  }
-  return EvaluateBurstFromPeaks(db, tables, peaks, t, allow, range, baselines, out, sources);
+  return use_windows ? EvaluateBurstFromWindows(db, tables, windows, t, range, baselines, out, sources)
+                     : EvaluateBurstFromPeaks(db, tables, peaks, t, allow, range, baselines, out, sources);
 }
 
 // A distinct rule's findings from its windows (any order of windows), per subject.
